@@ -1,0 +1,486 @@
+/**
+ * The durable log behind the embedded event store: one SQLite database in WAL mode with
+ * `synchronous=FULL`, so a transaction that returned is on disk and survives `kill -9`.
+ *
+ * Appends are grouped: the caller runs many appends inside one `commit()` (one fsync), which is
+ * what lets sixteen concurrent writers go faster than one. Expected-revision checks, idempotent
+ * retries, soft deletes and tombstones follow EventStoreDB's rules.
+ *
+ * This module never talks gRPC and never decides how errors look on the wire.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+
+import {
+  type AppendOutcome,
+  type CurrentRevision,
+  type DeleteOutcome,
+  type ExpectedRevision,
+  type ProposedEvent,
+  type ReadDirection,
+  type RecordedEvent,
+  type StreamLimits,
+  METADATA_EVENT_TYPE,
+  NO_LIMITS,
+  SOFT_DELETED_TRUNCATE_BEFORE,
+  TOMBSTONE_EVENT_TYPE,
+  TOMBSTONE_REVISION,
+  isMetastream,
+  metastreamOf,
+  ticksNow,
+} from './records.js';
+import { parseStreamLimits, withTruncateBefore } from './stream-metadata.js';
+
+/** Bumped when the table layout changes; an old data folder is refused, never silently migrated. */
+const FORMAT_VERSION = '1';
+const DATABASE_FILE = 'events.sqlite';
+const PID_FILE = 'event-store.pid';
+
+/** A data folder the store cannot use: corrupt, from another format, or held by another process. */
+export class DataFolderError extends Error {
+  override readonly name = 'DataFolderError';
+}
+
+interface StreamState {
+  /** Highest revision written, -1 when the stream has never had an event. Tombstone excluded. */
+  lastRevision: bigint;
+  tombstoned: boolean;
+  limits: StreamLimits;
+  metadataBody: Uint8Array | null;
+}
+
+interface EventRow {
+  pos: bigint;
+  stream: string;
+  revision: bigint;
+  id: string;
+  type: string;
+  content_type: string;
+  created: bigint;
+  data: Buffer;
+  metadata: Buffer;
+}
+
+const toRecord = (row: EventRow): RecordedEvent => ({
+  position: row.pos,
+  stream: row.stream,
+  revision: row.revision,
+  id: row.id,
+  type: row.type,
+  contentType: row.content_type,
+  created: row.created,
+  data: row.data,
+  metadata: row.metadata,
+});
+
+export type CommitListener = (records: readonly RecordedEvent[]) => void;
+
+export interface EventLogOptions {
+  readonly dataDir: string;
+  /** Milliseconds since the epoch; injected so tests can age events for `$maxAge`. */
+  readonly clock?: () => number;
+}
+
+export class EventLog {
+  private readonly db: Database.Database;
+  private readonly clock: () => number;
+  private readonly states = new Map<string, StreamState>();
+  private readonly listeners = new Set<CommitListener>();
+  private pending: RecordedEvent[] = [];
+  private lastPosition: bigint;
+  private readonly pidFile: string;
+
+  private readonly statements: {
+    insert: Database.Statement;
+    lastRevision: Database.Statement;
+    hasTombstone: Database.Statement;
+    lastEvent: Database.Statement;
+    revisionOfId: Database.Statement;
+    idsFrom: Database.Statement;
+    streamForwards: Database.Statement;
+    streamBackwards: Database.Statement;
+    allForwards: Database.Statement;
+    allBackwards: Database.Statement;
+    maxPosition: Database.Statement;
+    eventAt: Database.Statement;
+  };
+
+  constructor(options: EventLogOptions) {
+    this.clock = options.clock ?? Date.now;
+    mkdirSync(options.dataDir, { recursive: true });
+    this.pidFile = join(options.dataDir, PID_FILE);
+    this.db = openDatabase(join(options.dataDir, DATABASE_FILE), this.pidFile);
+    const prepare = (sql: string): Database.Statement => this.db.prepare(sql).safeIntegers(true);
+    const columns = 'pos, stream, revision, id, type, content_type, created, data, metadata';
+    this.statements = {
+      insert: prepare(
+        'INSERT INTO events (stream, revision, id, type, content_type, created, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      lastRevision: prepare(`SELECT max(revision) AS r FROM events WHERE stream = ? AND revision < ?`),
+      hasTombstone: prepare('SELECT 1 FROM events WHERE stream = ? AND revision = ?'),
+      lastEvent: prepare(
+        `SELECT ${columns} FROM events WHERE stream = ? AND revision < ? ORDER BY revision DESC LIMIT 1`,
+      ),
+      revisionOfId: prepare(
+        'SELECT revision FROM events WHERE stream = ? AND id = ? ORDER BY revision LIMIT 1',
+      ),
+      idsFrom: prepare(
+        'SELECT id, revision, pos FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
+      ),
+      streamForwards: prepare(
+        `SELECT ${columns} FROM events WHERE stream = ? AND revision >= ? AND revision < ? ORDER BY revision LIMIT ?`,
+      ),
+      streamBackwards: prepare(
+        `SELECT ${columns} FROM events WHERE stream = ? AND revision <= ? AND revision < ? ORDER BY revision DESC LIMIT ?`,
+      ),
+      allForwards: prepare(`SELECT ${columns} FROM events WHERE pos >= ? ORDER BY pos LIMIT ?`),
+      allBackwards: prepare(`SELECT ${columns} FROM events WHERE pos < ? ORDER BY pos DESC LIMIT ?`),
+      maxPosition: prepare('SELECT max(pos) AS p FROM events'),
+      eventAt: prepare(`SELECT ${columns} FROM events WHERE stream = ? AND revision = ?`),
+    };
+    const max = (this.statements.maxPosition.get() as { p: bigint | null }).p;
+    this.lastPosition = max ?? 0n;
+  }
+
+  /** The position of the newest event in the log, 0 when empty. */
+  get headPosition(): bigint {
+    return this.lastPosition;
+  }
+
+  onCommit(listener: CommitListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Runs `work` in one durable transaction and tells listeners what it wrote, after the commit.
+   * If the transaction fails, nothing is kept: neither rows nor cached stream states.
+   */
+  commit<T>(work: () => T): T {
+    this.pending = [];
+    let result: T;
+    try {
+      result = this.db.transaction(work).immediate();
+    } catch (error) {
+      this.states.clear();
+      this.pending = [];
+      this.lastPosition = (this.statements.maxPosition.get() as { p: bigint | null }).p ?? 0n;
+      throw error;
+    }
+    const committed = this.pending;
+    this.pending = [];
+    if (committed.length > 0) {
+      for (const listener of this.listeners) listener(committed);
+    }
+    return result;
+  }
+
+  /** Appends to a stream; call inside `commit()`. */
+  append(stream: string, expected: ExpectedRevision, events: readonly ProposedEvent[]): AppendOutcome {
+    const state = this.state(stream);
+    if (state.tombstoned) return { kind: 'stream_deleted' };
+    const current = effectiveRevision(state);
+
+    const duplicate = this.idempotentReplay(stream, state, expected, events);
+    if (duplicate) return duplicate;
+
+    if (!matches(expected, current)) return { kind: 'wrong_expected_version', expected, current };
+    if (events.length === 0) return { kind: 'success', revision: current, position: null };
+
+    if (isSoftDeleted(state)) {
+      // Appending to a soft-deleted stream recreates it; earlier events stay hidden behind `$tb`.
+      this.writeMetadata(stream, withTruncateBefore(state.metadataBody, state.lastRevision + 1n));
+    }
+    let last: RecordedEvent | undefined;
+    for (const event of events) {
+      last = this.insert(stream, state.lastRevision + 1n, event);
+      state.lastRevision = last.revision;
+    }
+    if (isMetastream(stream) && last) this.applyMetadata(stream.slice(2), last);
+    return { kind: 'success', revision: state.lastRevision, position: last?.position ?? null };
+  }
+
+  /** Soft delete: hides the stream's events behind `$tb`; a later append recreates it. */
+  delete(stream: string, expected: ExpectedRevision): DeleteOutcome {
+    const state = this.state(stream);
+    if (state.tombstoned) return { kind: 'stream_deleted' };
+    const current = effectiveRevision(state);
+    if (!matches(expected, current)) return { kind: 'wrong_expected_version', expected, current };
+    const record = this.writeMetadata(
+      stream,
+      withTruncateBefore(state.metadataBody, SOFT_DELETED_TRUNCATE_BEFORE),
+    );
+    return { kind: 'success', position: record.position };
+  }
+
+  /** Hard delete: the stream can never be read or written again. */
+  tombstone(stream: string, expected: ExpectedRevision): DeleteOutcome {
+    const state = this.state(stream);
+    if (state.tombstoned) return { kind: 'stream_deleted' };
+    const current = effectiveRevision(state);
+    if (!matches(expected, current)) return { kind: 'wrong_expected_version', expected, current };
+    const record = this.insert(stream, TOMBSTONE_REVISION, {
+      id: crypto.randomUUID(),
+      type: TOMBSTONE_EVENT_TYPE,
+      contentType: 'application/octet-stream',
+      data: new Uint8Array(),
+      metadata: new Uint8Array(),
+    });
+    state.tombstoned = true;
+    return { kind: 'success', position: record.position };
+  }
+
+  isTombstoned(stream: string): boolean {
+    return this.state(stream).tombstoned;
+  }
+
+  /**
+   * Reads a page of a stream as a client sees it: truncation (`$tb`, `$maxCount`, `$maxAge`)
+   * applied, `null` when the stream does not exist (never written, or soft-deleted).
+   */
+  readStream(
+    stream: string,
+    from: bigint | 'start' | 'end',
+    direction: ReadDirection,
+    limit: number,
+  ): RecordedEvent[] | null {
+    const state = this.state(stream);
+    if (state.lastRevision < 0n || isSoftDeleted(state)) return null;
+    const floor = this.visibleFloor(state);
+    let rows: EventRow[];
+    if (direction === 'forwards') {
+      if (from === 'end') return [];
+      const start = from === 'start' ? floor : from > floor ? from : floor;
+      rows = this.statements.streamForwards.all(stream, start, TOMBSTONE_REVISION, limit) as EventRow[];
+    } else {
+      if (from === 'start') return [];
+      const start = from === 'end' ? state.lastRevision : from;
+      rows = (
+        this.statements.streamBackwards.all(stream, start, TOMBSTONE_REVISION, limit) as EventRow[]
+      ).filter((row) => row.revision >= floor);
+    }
+    return this.withinMaxAge(state, rows.map(toRecord));
+  }
+
+  /** Reads a page of `$all`: forwards from `position` inclusive, backwards from it exclusive. */
+  readAll(position: bigint, direction: ReadDirection, limit: number): RecordedEvent[] {
+    const statement = direction === 'forwards' ? this.statements.allForwards : this.statements.allBackwards;
+    return (statement.all(position, limit) as EventRow[]).map(toRecord);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+    rmSync(this.pidFile, { force: true });
+  }
+
+  private insert(stream: string, revision: bigint, event: ProposedEvent): RecordedEvent {
+    const created = ticksNow(this.clock());
+    const data = Buffer.from(event.data);
+    const metadata = Buffer.from(event.metadata);
+    const result = this.statements.insert.run(
+      stream,
+      revision,
+      event.id,
+      event.type,
+      event.contentType,
+      created,
+      data,
+      metadata,
+    );
+    const record: RecordedEvent = {
+      position: BigInt(result.lastInsertRowid),
+      stream,
+      revision,
+      id: event.id,
+      type: event.type,
+      contentType: event.contentType,
+      created,
+      data,
+      metadata,
+    };
+    this.lastPosition = record.position;
+    this.pending.push(record);
+    return record;
+  }
+
+  private writeMetadata(stream: string, body: Uint8Array): RecordedEvent {
+    const metastream = metastreamOf(stream);
+    const metaState = this.state(metastream);
+    const record = this.insert(metastream, metaState.lastRevision + 1n, {
+      id: crypto.randomUUID(),
+      type: METADATA_EVENT_TYPE,
+      contentType: 'application/json',
+      data: body,
+      metadata: new Uint8Array(),
+    });
+    metaState.lastRevision = record.revision;
+    this.applyMetadata(stream, record);
+    return record;
+  }
+
+  private applyMetadata(stream: string, record: RecordedEvent): void {
+    const state = this.state(stream);
+    state.metadataBody = record.data;
+    state.limits = record.type === METADATA_EVENT_TYPE ? parseStreamLimits(record.data) : NO_LIMITS;
+  }
+
+  /**
+   * EventStoreDB treats a resend of events it already holds, at the place the writer expected, as
+   * success without writing them again. A partial match is not a replay and falls through.
+   */
+  private idempotentReplay(
+    stream: string,
+    state: StreamState,
+    expected: ExpectedRevision,
+    events: readonly ProposedEvent[],
+  ): AppendOutcome | null {
+    const first = events[0];
+    if (!first || state.lastRevision < 0n) return null;
+    const found = this.statements.revisionOfId.get(stream, first.id) as { revision: bigint } | undefined;
+    if (!found) return null;
+    const start = found.revision;
+    if (expected.kind === 'exact' && start !== expected.revision + 1n) return null;
+    if (expected.kind === 'no_stream' && start !== this.firstRevision(state)) return null;
+    const stored = this.statements.idsFrom.all(stream, start, events.length) as {
+      id: string;
+      revision: bigint;
+      pos: bigint;
+    }[];
+    if (stored.length !== events.length) return null;
+    if (!stored.every((row, index) => row.id === events[index]?.id)) return null;
+    const last = stored[stored.length - 1];
+    return { kind: 'success', revision: last?.revision ?? null, position: last?.pos ?? null };
+  }
+
+  private firstRevision(state: StreamState): bigint {
+    const tb = state.limits.truncateBefore;
+    return tb !== null && tb !== SOFT_DELETED_TRUNCATE_BEFORE ? tb : 0n;
+  }
+
+  private visibleFloor(state: StreamState): bigint {
+    let floor = this.firstRevision(state);
+    const { maxCount } = state.limits;
+    if (maxCount !== null) {
+      const byCount = state.lastRevision - maxCount + 1n;
+      if (byCount > floor) floor = byCount;
+    }
+    return floor;
+  }
+
+  private withinMaxAge(state: StreamState, records: RecordedEvent[]): RecordedEvent[] {
+    const { maxAgeSeconds } = state.limits;
+    if (maxAgeSeconds === null) return records;
+    const oldest = ticksNow(this.clock()) - maxAgeSeconds * 10_000_000n;
+    return records.filter((record) => record.created >= oldest);
+  }
+
+  private state(stream: string): StreamState {
+    let state = this.states.get(stream);
+    if (state) return state;
+    const last = (this.statements.lastRevision.get(stream, TOMBSTONE_REVISION) as { r: bigint | null }).r;
+    const tombstoned = this.statements.hasTombstone.get(stream, TOMBSTONE_REVISION) !== undefined;
+    state = { lastRevision: last ?? -1n, tombstoned, limits: NO_LIMITS, metadataBody: null };
+    if (!isMetastream(stream)) {
+      const meta = this.statements.lastEvent.get(metastreamOf(stream), TOMBSTONE_REVISION) as
+        EventRow | undefined;
+      if (meta) {
+        state.metadataBody = meta.data;
+        state.limits = meta.type === METADATA_EVENT_TYPE ? parseStreamLimits(meta.data) : NO_LIMITS;
+      }
+    }
+    this.states.set(stream, state);
+    return state;
+  }
+}
+
+const isSoftDeleted = (state: StreamState): boolean =>
+  state.limits.truncateBefore === SOFT_DELETED_TRUNCATE_BEFORE;
+
+/** The revision an expected-revision check compares against; a soft-deleted stream is no stream. */
+function effectiveRevision(state: StreamState): CurrentRevision {
+  if (state.lastRevision < 0n || isSoftDeleted(state)) return null;
+  return state.lastRevision;
+}
+
+function matches(expected: ExpectedRevision, current: CurrentRevision): boolean {
+  switch (expected.kind) {
+    case 'any':
+      return true;
+    case 'no_stream':
+      return current === null;
+    case 'stream_exists':
+      return current !== null;
+    case 'exact':
+      return current === expected.revision;
+  }
+}
+
+function openDatabase(file: string, pidFile: string): Database.Database {
+  let db: Database.Database;
+  try {
+    db = new Database(file, { timeout: 0 });
+    // EXCLUSIVE locking keeps the file locked for as long as this process lives, so a second
+    // server on the same folder fails at once instead of interleaving writes.
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec('BEGIN EXCLUSIVE; COMMIT;');
+  } catch (error) {
+    throw explainOpenFailure(error, file, pidFile);
+  }
+  try {
+    const check = db.pragma('quick_check', { simple: true });
+    if (check !== 'ok')
+      throw new DataFolderError(`${file} is corrupt (${String(check)}); restore it from a backup`);
+    migrate(db, file);
+  } catch (error) {
+    db.close();
+    throw explainOpenFailure(error, file, pidFile);
+  }
+  writeFileSync(pidFile, `${process.pid}\n`);
+  return db;
+}
+
+function migrate(db: Database.Database, file: string): void {
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS format (version TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS events (
+      pos          INTEGER PRIMARY KEY,
+      stream       TEXT    NOT NULL,
+      revision     INTEGER NOT NULL,
+      id           TEXT    NOT NULL,
+      type         TEXT    NOT NULL,
+      content_type TEXT    NOT NULL,
+      created      INTEGER NOT NULL,
+      data         BLOB    NOT NULL,
+      metadata     BLOB    NOT NULL
+    );
+    CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (stream, revision);
+    CREATE INDEX IF NOT EXISTS events_by_id ON events (stream, id);
+  `);
+  const row = db.prepare('SELECT version FROM format').get() as { version: string } | undefined;
+  if (!row) {
+    db.prepare('INSERT INTO format (version) VALUES (?)').run(FORMAT_VERSION);
+  } else if (row.version !== FORMAT_VERSION) {
+    throw new DataFolderError(
+      `${file} has storage format ${row.version}, this server reads format ${FORMAT_VERSION}`,
+    );
+  }
+}
+
+function explainOpenFailure(error: unknown, file: string, pidFile: string): Error {
+  if (error instanceof DataFolderError) return error;
+  const code = (error as { code?: string }).code ?? '';
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    const holder = existsSync(pidFile) ? ` (pid ${readFileSync(pidFile, 'utf8').trim()})` : '';
+    return new DataFolderError(`${file} is in use by another event store process${holder}`);
+  }
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+    return new DataFolderError(
+      `${file} is not a readable event store database (${message}); restore it from a backup`,
+    );
+  }
+  return new DataFolderError(`cannot open ${file}: ${message}`);
+}

@@ -1,0 +1,2 @@
+export { ConfigError, loadConfig } from './load-config.js';
+export { describeConfig, type OptionDoc } from './describe-config.js';
