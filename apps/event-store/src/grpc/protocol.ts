@@ -25,7 +25,21 @@ const emptyPb = clientRequire('google-protobuf/google/protobuf/empty_pb.js') as 
 };
 
 export { sharedPb, streamsPb, statusPb, featuresPb, codePb };
-export const StreamsService = streamsGrpc.StreamsService as unknown as grpc.ServiceDefinition;
+const generatedStreams = streamsGrpc.StreamsService as unknown as grpc.ServiceDefinition;
+const generatedRead = generatedStreams.read as grpc.MethodDefinition<ReadReq, ReadResp>;
+
+/**
+ * The Streams service as generated, except that Read also accepts a response already encoded to
+ * bytes (see read-event-encoder), which it sends as is.
+ */
+export const StreamsService: grpc.ServiceDefinition = {
+  ...generatedStreams,
+  read: {
+    ...generatedRead,
+    responseSerialize: (value: ReadResp | Buffer): Buffer =>
+      Buffer.isBuffer(value) ? value : generatedRead.responseSerialize(value),
+  },
+};
 export const ServerFeaturesService = featuresGrpc.ServerFeaturesService as unknown as grpc.ServiceDefinition;
 
 export type ReadReq = streamsPb.ReadReq;

@@ -12,9 +12,17 @@ import type { EventLog } from '../storage/event-log.js';
 import type { ReadDirection, RecordedEvent } from '../storage/records.js';
 import { streamDeleted } from './errors.js';
 import type { EventFilter } from './filters.js';
-import { type ReadReq, type ReadResp, readEventResponse, streamIdentifier, streamsPb } from './protocol.js';
+import { type ReadReq, type ReadResp, streamIdentifier, streamsPb } from './protocol.js';
+import { encodeReadEvent } from './read-event-encoder.js';
 
-const PAGE = 512;
+const PAGE = 128;
+
+/**
+ * Messages a call may buffer before the pump waits for it to drain. The stream's own high-water
+ * mark (16 objects) would hand the network a handful of small frames per turn of the event loop;
+ * a deeper buffer lets one turn fill whole writes while still bounding memory per consumer.
+ */
+const MAX_BUFFERED = 256;
 
 export type ReadSource =
   | { readonly kind: 'stream'; readonly stream: string; readonly from: bigint | 'start' | 'end' }
@@ -29,7 +37,9 @@ export interface ReadPlan {
   readonly structuredIds: boolean;
 }
 
-type Call = grpc.ServerWritableStream<ReadReq, ReadResp>;
+/** Events go out pre-encoded (see read-event-encoder); control messages as generated objects. */
+export type ReadCall = grpc.ServerWritableStream<ReadReq, ReadResp | Buffer>;
+type Call = ReadCall;
 
 export class ReadSession {
   private closed = false;
@@ -110,7 +120,7 @@ export class ReadSession {
       for (const record of page) {
         if (this.plan.filter && !this.plan.filter.matches(record)) continue;
         remaining -= 1n;
-        if (!(await this.write(readEventResponse(record, this.plan.structuredIds)))) return;
+        if (!(await this.write(encodeReadEvent(record, this.plan.structuredIds)))) return;
         if (remaining === 0n) break;
       }
       const last = page[page.length - 1];
@@ -208,10 +218,10 @@ export class ReadSession {
 
   private async deliver(record: RecordedEvent): Promise<boolean> {
     const { filter } = this.plan;
-    if (!filter) return this.write(readEventResponse(record, this.plan.structuredIds));
+    if (!filter) return this.write(encodeReadEvent(record, this.plan.structuredIds));
     this.lastScanned = record.position;
     this.scannedSinceCheckpoint += 1;
-    if (filter.matches(record) && !(await this.write(readEventResponse(record, this.plan.structuredIds)))) {
+    if (filter.matches(record) && !(await this.write(encodeReadEvent(record, this.plan.structuredIds)))) {
       return false;
     }
     if (this.scannedSinceCheckpoint >= filter.checkpointEvery) this.checkpoint();
@@ -231,9 +241,10 @@ export class ReadSession {
   }
 
   /** Writes with backpressure; resolves false when the call is gone. */
-  private write(message: ReadResp): Promise<boolean> | boolean {
+  private write(message: ReadResp | Buffer): Promise<boolean> | boolean {
     if (this.closed) return false;
-    if (this.call.write(message)) return true;
+    this.call.write(message);
+    if (this.call.writableLength < MAX_BUFFERED) return true;
     return new Promise<boolean>((resolve) => {
       const done = (): void => {
         this.call.off('drain', done);

@@ -24,8 +24,6 @@ import {
   type BatchAppendReq,
   type BatchAppendResp,
   type DeleteReq,
-  type ReadReq,
-  type ReadResp,
   type TombstoneReq,
   empty,
   expectedFromAppend,
@@ -42,7 +40,7 @@ import {
   streamsPb,
   uuidOf,
 } from './protocol.js';
-import { type ReadPlan, ReadSession } from './read-session.js';
+import { type ReadCall, type ReadPlan, ReadSession } from './read-session.js';
 
 export interface StreamsServiceOptions {
   /** Largest total of event data and metadata one append may carry (EventStoreDB's default: 1 MiB). */
@@ -99,7 +97,7 @@ export class StreamsService {
   }
 
   readonly handlers: grpc.UntypedServiceImplementation = {
-    read: (call: grpc.ServerWritableStream<ReadReq, ReadResp>) => {
+    read: (call: ReadCall) => {
       this.read(call);
     },
     append: (
@@ -143,7 +141,7 @@ export class StreamsService {
     },
   };
 
-  private read(call: grpc.ServerWritableStream<ReadReq, ReadResp>): void {
+  private read(call: ReadCall): void {
     const options = call.request.getOptions();
     if (!options) {
       call.emit('error', errors.invalidArgument('read request without options'));

@@ -81,7 +81,7 @@ export interface StreamLimits {
 
 export const NO_LIMITS: StreamLimits = { maxCount: null, maxAgeSeconds: null, truncateBefore: null };
 
-export const ticksNow = (nowMs: number): bigint => BigInt(nowMs) * 10_000n;
+export const ticksFromMs = (ms: number): bigint => BigInt(ms) * 10_000n;
 
 export function describeExpected(expected: ExpectedRevision): string {
   return expected.kind === 'exact' ? expected.revision.toString() : expected.kind;

@@ -1,0 +1,145 @@
+/**
+ * `npm run bench:store`: the embedded event store as its own process, reached through the official
+ * client over gRPC, as every Nimbus service reaches it. Measures single-event appends per second
+ * with 1 and with 16 concurrent writers (each acknowledged only once durable), events per second
+ * read from `$all`, and the lag from append to delivery on a live `$all` subscription.
+ * Each throughput figure is the median of several rounds in this run.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+
+import { END, EventStoreDBClient, START, jsonEvent } from '@eventstore/db-client';
+
+import { startEventStoreProcess } from '../test/support/event-store-process.js';
+import { median, percentile, report, round } from './support.js';
+
+const ROUNDS = 3;
+const APPENDS_ONE_WRITER = 1_500;
+const APPENDS_PER_WRITER = 300;
+const WRITERS = 16;
+const READ_EVENTS = 100_000;
+const LAG_SAMPLES = 2_000;
+
+const payload = { instanceId: randomUUID(), host: 'host-1', flavor: { vcpus: 1, ramMb: 64, diskGb: 1 } };
+const event = () =>
+  jsonEvent({ type: 'BenchEvent', data: payload, metadata: { correlationId: randomUUID() } });
+
+async function appendsPerSecond(
+  client: EventStoreDBClient,
+  writers: number,
+  perWriter: number,
+): Promise<number> {
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: writers }, async (_, writer) => {
+      const stream = `bench-append-${writer}-${randomUUID()}`;
+      for (let index = 0; index < perWriter; index += 1) {
+        await client.appendToStream(stream, event(), {
+          expectedRevision: index === 0 ? 'no_stream' : BigInt(index - 1),
+        });
+      }
+    }),
+  );
+  return (writers * perWriter) / ((performance.now() - started) / 1000);
+}
+
+async function seed(client: EventStoreDBClient, total: number): Promise<void> {
+  const batch = 500;
+  for (let written = 0; written < total; written += batch) {
+    await client.appendToStream(`bench-seed-${written}`, Array.from({ length: batch }, event));
+  }
+}
+
+async function readAllPerSecond(client: EventStoreDBClient): Promise<{ perSecond: number; events: number }> {
+  const started = performance.now();
+  let events = 0;
+  for await (const _ of client.readAll({ fromPosition: START, maxCount: Number.MAX_SAFE_INTEGER }))
+    events += 1;
+  return { perSecond: events / ((performance.now() - started) / 1000), events };
+}
+
+async function liveLag(client: EventStoreDBClient, writer: EventStoreDBClient): Promise<number[]> {
+  const stream = `bench-lag-${randomUUID()}`;
+  const sentAt = new Map<string, number>();
+  const lags: number[] = [];
+  const subscription = client.subscribeToAll({ fromPosition: END });
+  await new Promise<void>((resolve) => subscription.once('caughtUp', () => resolve()));
+  const done = (async () => {
+    for await (const resolved of subscription) {
+      const sent = resolved.event && sentAt.get(resolved.event.id);
+      if (sent === undefined) continue;
+      lags.push(performance.now() - sent);
+      if (lags.length === LAG_SAMPLES) break;
+    }
+  })();
+  for (let index = 0; index < LAG_SAMPLES; index += 1) {
+    const next = event();
+    sentAt.set(next.id, performance.now());
+    await writer.appendToStream(stream, next);
+    // A steady trickle rather than a flood: lag is about delivery, not queueing.
+    if (index % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  await done;
+  await subscription.unsubscribe();
+  return lags;
+}
+
+async function main(): Promise<void> {
+  const server = await startEventStoreProcess();
+  const client = EventStoreDBClient.connectionString(server.connectionString);
+  const writer = EventStoreDBClient.connectionString(server.connectionString);
+  try {
+    await appendsPerSecond(client, 4, 50); // warm up connections and the JIT
+
+    const one: number[] = [];
+    const sixteen: number[] = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      one.push(await appendsPerSecond(client, 1, APPENDS_ONE_WRITER));
+      sixteen.push(await appendsPerSecond(client, WRITERS, APPENDS_PER_WRITER));
+    }
+
+    await seed(client, READ_EVENTS);
+    const reads: number[] = [];
+    let readEvents = 0;
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const result = await readAllPerSecond(client);
+      reads.push(result.perSecond);
+      readEvents = result.events;
+    }
+
+    const lags = await liveLag(client, writer);
+
+    const figures = {
+      appendsPerSec1: round(median(one), 0),
+      appendsPerSec16: round(median(sixteen), 0),
+      readAllEventsPerSec: round(median(reads), 0),
+      liveLagP50Ms: round(percentile(lags, 50), 3),
+      liveLagP99Ms: round(percentile(lags, 99), 3),
+    };
+    report(
+      'Embedded event store through @eventstore/db-client (median of rounds)',
+      [
+        [
+          'single-event appends/s, 1 writer',
+          figures.appendsPerSec1,
+          `${ROUNDS} rounds x ${APPENDS_ONE_WRITER} appends`,
+        ],
+        [
+          'single-event appends/s, 16 writers',
+          figures.appendsPerSec16,
+          `${ROUNDS} rounds x ${WRITERS} x ${APPENDS_PER_WRITER}`,
+        ],
+        ['$all read events/s', figures.readAllEventsPerSec, `${ROUNDS} rounds x ${readEvents} events`],
+        ['live lag p50 (ms)', figures.liveLagP50Ms, `${LAG_SAMPLES} appends, append sent -> delivered`],
+        ['live lag p99 (ms)', figures.liveLagP99Ms, ''],
+      ],
+      figures,
+    );
+  } finally {
+    await client.dispose();
+    await writer.dispose();
+    await server.stop();
+  }
+}
+
+await main();

@@ -1,0 +1,62 @@
+// Builds the project's boot image from its committed source, boot-image/boot.asm: nasm assembles the
+// 512-byte boot sector, qemu-img wraps it as the qcow2 base that overlays are made on.
+// It must never download an image or write outside the images folder it is given.
+
+import { mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { run } from './exec.js';
+import { exists } from './files.js';
+
+/** The line the guest prints on screen and on COM1; boot.asm holds the same text (a spec checks). */
+export const BOOT_BANNER = 'Nimbus guest booted';
+
+export const BOOT_IMAGE_NAME = 'nimbus-boot.qcow2';
+
+const SOURCE_IN_RIG = path.join('boot-image', 'boot.asm');
+const SOURCE_IN_REPO = path.join('deploy', 'rig', SOURCE_IN_RIG);
+
+/**
+ * The assembly source. Run from source (Jest) it sits beside this module; run from the compiled
+ * dist/deploy/rig/ it does not (tsc copies no assets), so the folders above are searched for the
+ * repository's deploy/rig/boot-image/boot.asm.
+ */
+export async function findBootSource(
+  moduleDir = path.dirname(fileURLToPath(import.meta.url)),
+): Promise<string> {
+  const beside = path.join(moduleDir, SOURCE_IN_RIG);
+  if (await exists(beside)) return beside;
+  for (let dir = moduleDir; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, SOURCE_IN_REPO);
+    if (await exists(candidate)) return candidate;
+    if (path.dirname(dir) === dir) break;
+  }
+  throw new Error(`cannot find ${SOURCE_IN_REPO} beside or above ${moduleDir}`);
+}
+
+export interface BootImageTools {
+  readonly nasm: string;
+  readonly qemuImg: string;
+}
+
+/**
+ * Assembles and converts the image into `imagesDir`, replacing any older build. It is rebuilt on
+ * every call because it takes milliseconds and so can never be stale; the file appears by rename,
+ * so a reader sees the old image or the new one, never half of one. Returns the qcow2 path.
+ */
+export async function buildBootImage(tools: BootImageTools, imagesDir: string): Promise<string> {
+  const source = await findBootSource();
+  await mkdir(imagesDir, { recursive: true });
+  const raw = path.join(imagesDir, 'nimbus-boot.bin');
+  const image = path.join(imagesDir, BOOT_IMAGE_NAME);
+  const partial = `${image}.${process.pid}.tmp`;
+  await run(tools.nasm, ['-f', 'bin', '-o', raw, source]);
+  try {
+    await run(tools.qemuImg, ['convert', '-q', '-f', 'raw', '-O', 'qcow2', raw, partial]);
+    await rename(partial, image);
+  } finally {
+    await rm(partial, { force: true });
+  }
+  return image;
+}

@@ -1,0 +1,300 @@
+/**
+ * Events of the `instance-<uuid>` stream: a server's whole life, from the user's request through the
+ * scheduler's choice and the compute agent's effects to its deletion. The instance's state is their fold.
+ * Must never carry who caused an event (that is the envelope's actor): `projectId` and `userId` on
+ * BootRequested are the server's owners, as Nova's `instance.project_id`/`user_id`, not the requester.
+ * Upcasters for these types are registered in this file, right after their class.
+ */
+import { DomainEvent, eventCatalog } from '../registry.js';
+import {
+  IsBoundedInt,
+  IsDisplayName,
+  IsFlag,
+  IsHostName,
+  IsHostNameList,
+  IsInstanceId,
+  IsKeystoneId,
+  IsOneOf,
+  IsPattern,
+  IsSha256Hex,
+  IsStringMap,
+  IsText,
+  IsTimestamp,
+  NestedObject,
+  Nullable,
+  Optional,
+  PATTERNS,
+} from '../validation.js';
+import {
+  CONSOLE_TYPES,
+  DOMAIN_START_REASONS,
+  POWER_STATES,
+  POWER_STATE_SOURCES,
+  REBOOT_TYPES,
+  REQUESTED_NETWORKS,
+  type ConsoleType,
+  type DomainStartReason,
+  type PowerState,
+  type PowerStateSource,
+  type RebootType,
+  type RequestedNetworks,
+} from '../vocabulary.js';
+import {
+  Fault,
+  FlavorSnapshot,
+  ImageSnapshot,
+  SERVER_METADATA_RULES,
+  SchedulingTrace,
+  ServerGroupRef,
+} from './values.js';
+
+/** The user asked for a server (`POST /servers`); the API validated it and resolved flavor and image. */
+@DomainEvent({ type: 'BootRequested', version: 1, category: 'instance' })
+export class BootRequested {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  /** The owning project (not the requester: that is the envelope's actor). */
+  @IsKeystoneId()
+  readonly projectId!: string;
+
+  /** The owning user, as Nova's `instance.user_id`. */
+  @IsKeystoneId()
+  readonly userId!: string;
+
+  @IsDisplayName()
+  readonly name!: string;
+
+  @NestedObject(() => FlavorSnapshot)
+  readonly flavor!: FlavorSnapshot;
+
+  @NestedObject(() => ImageSnapshot)
+  readonly image!: ImageSnapshot;
+
+  /** Absent: the scheduler may use any zone. */
+  @Optional()
+  @IsPattern(PATTERNS.availabilityZone, 'an availability zone name (letters, digits, "_", ".", "-")')
+  readonly availabilityZone?: string;
+
+  @IsStringMap(SERVER_METADATA_RULES)
+  readonly metadata!: Readonly<Record<string, string>>;
+
+  @Optional()
+  @IsPattern(PATTERNS.keyName, 'a keypair name (letters, digits, space, "@", ".", "_", "-")')
+  readonly keyName?: string;
+
+  @Optional()
+  @NestedObject(() => ServerGroupRef)
+  readonly serverGroup?: ServerGroupRef;
+
+  /** An admin's `zone:host` request: the scheduler skips filtering but still claims resources. */
+  @Optional()
+  @IsHostName()
+  readonly forcedHost?: string;
+
+  @IsOneOf(REQUESTED_NETWORKS)
+  readonly requestedNetworks!: RequestedNetworks;
+}
+
+/** The scheduler claimed resources on `host` (ResourcesClaimed on the host stream) for this attempt. */
+@DomainEvent({ type: 'HostSelected', version: 1, category: 'instance' })
+export class HostSelected {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  /** 1-based; the scheduler appends with the expected revision, so one decision per attempt. */
+  @IsBoundedInt(1)
+  readonly attempt!: number;
+
+  @IsHostName()
+  readonly host!: string;
+
+  /** Hosts to retry on, best first, not yet claimed (a retry claims afresh). */
+  @IsHostNameList()
+  readonly alternates!: readonly string[];
+
+  @NestedObject(() => SchedulingTrace)
+  readonly trace!: SchedulingTrace;
+}
+
+/** The compute agent started the domain, for a boot or for a start of a stopped server. */
+@DomainEvent({ type: 'DomainStarted', version: 1, category: 'instance' })
+export class DomainStarted {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  @IsHostName()
+  readonly host!: string;
+
+  /** The libvirt domain name, so operators can find it with `virsh` on the host. */
+  @IsPattern(PATTERNS.domainName, 'a libvirt domain name', 64)
+  readonly domainName!: string;
+
+  @IsOneOf(DOMAIN_START_REASONS)
+  readonly reason!: DomainStartReason;
+}
+
+/** The compute agent could not build or start the domain for this attempt. */
+@DomainEvent({ type: 'DomainStartFailed', version: 1, category: 'instance' })
+export class DomainStartFailed {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  @IsHostName()
+  readonly host!: string;
+
+  @IsBoundedInt(1)
+  readonly attempt!: number;
+
+  /** What failed, for operators; never a secret (the agent masks key paths and tokens). */
+  @IsText(1, 1024)
+  readonly reason!: string;
+
+  /** False when another host cannot help (a corrupt image); the scheduler then fails the instance at once. */
+  @IsFlag()
+  readonly retryable!: boolean;
+}
+
+/** The instance is in ERROR: no valid host, attempts exhausted, or a non-retryable failure. */
+@DomainEvent({ type: 'InstanceFailed', version: 1, category: 'instance' })
+export class InstanceFailed {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  @NestedObject(() => Fault)
+  readonly fault!: Fault;
+
+  /** The last scheduling trace, when scheduling was what failed (NoValidHost). */
+  @Optional()
+  @NestedObject(() => SchedulingTrace)
+  readonly trace?: SchedulingTrace;
+}
+
+/** The user asked to stop the server (`os-stop`). */
+@DomainEvent({ type: 'StopRequested', version: 1, category: 'instance' })
+export class StopRequested {
+  @IsInstanceId()
+  readonly instanceId!: string;
+}
+
+@DomainEvent({ type: 'DomainStopped', version: 1, category: 'instance' })
+export class DomainStopped {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  @IsHostName()
+  readonly host!: string;
+
+  /** True when the guest ignored the ACPI shutdown until the timeout and the domain was destroyed. */
+  @IsFlag()
+  readonly forced!: boolean;
+}
+
+/** The user asked to start a stopped server (`os-start`). */
+@DomainEvent({ type: 'StartRequested', version: 1, category: 'instance' })
+export class StartRequested {
+  @IsInstanceId()
+  readonly instanceId!: string;
+}
+
+@DomainEvent({ type: 'RebootRequested', version: 1, category: 'instance' })
+export class RebootRequested {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  @IsOneOf(REBOOT_TYPES)
+  readonly type!: RebootType;
+}
+
+@DomainEvent({ type: 'DomainRebooted', version: 1, category: 'instance' })
+export class DomainRebooted {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  @IsHostName()
+  readonly host!: string;
+
+  /**
+   * The reboot performed, which may differ from the one asked: a SOFT reboot the guest ignores falls back
+   * to HARD, as in Nova.
+   */
+  @IsOneOf(REBOOT_TYPES)
+  readonly type!: RebootType;
+}
+
+@DomainEvent({ type: 'DeleteRequested', version: 1, category: 'instance' })
+export class DeleteRequested {
+  @IsInstanceId()
+  readonly instanceId!: string;
+}
+
+/** The domain and its disks are gone; the last event of the stream. */
+@DomainEvent({ type: 'DomainDeleted', version: 1, category: 'instance' })
+export class DomainDeleted {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  /** Null when the instance never reached a host (deleted while scheduling, or failed before a claim). */
+  @Nullable()
+  @IsHostName()
+  readonly host!: string | null;
+}
+
+/**
+ * The periodic sync saw the hypervisor disagree with the last known power state
+ * (Nova's `_sync_power_states`).
+ */
+@DomainEvent({ type: 'PowerStateChanged', version: 1, category: 'instance' })
+export class PowerStateChanged {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  @IsHostName()
+  readonly host!: string;
+
+  @IsOneOf(POWER_STATES)
+  readonly from!: PowerState;
+
+  @IsOneOf(POWER_STATES)
+  readonly to!: PowerState;
+
+  @IsOneOf(POWER_STATE_SOURCES)
+  readonly source!: PowerStateSource;
+}
+
+/**
+ * The instance's reference to a console token authorised for it (the design's "reference on the instance
+ * stream"): deleting or stopping the instance reads these to append ConsoleRevoked for each live token.
+ * The token lives on `console-<tokenHash>`; this carries only its hash.
+ */
+@DomainEvent({ type: 'ConsoleTokenIssued', version: 1, category: 'instance' })
+export class ConsoleTokenIssued {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  @IsSha256Hex()
+  readonly tokenHash!: string;
+
+  @IsOneOf(CONSOLE_TYPES)
+  readonly consoleType!: ConsoleType;
+
+  @IsTimestamp()
+  readonly expiresAt!: string;
+}
+
+export const INSTANCE_EVENTS = eventCatalog('instance', {
+  BootRequested,
+  HostSelected,
+  DomainStarted,
+  DomainStartFailed,
+  InstanceFailed,
+  StopRequested,
+  DomainStopped,
+  StartRequested,
+  RebootRequested,
+  DomainRebooted,
+  DeleteRequested,
+  DomainDeleted,
+  PowerStateChanged,
+  ConsoleTokenIssued,
+});

@@ -1,0 +1,192 @@
+/**
+ * The one way apps talk to the event store: typed appends that always state an expected revision,
+ * reads that validate every event they return, folds of a stream into state with a pure `evolve`,
+ * and decide-then-append with a bounded retry when another writer got there first.
+ * Never appends an event that fails its contract, and never swallows one read back that does.
+ */
+import {
+  type AppendExpectedRevision,
+  BACKWARDS,
+  END,
+  type EventStoreDBClient,
+  FORWARDS,
+  NO_STREAM,
+  type Position,
+  START,
+  StreamNotFoundError,
+  WrongExpectedVersionError,
+  jsonEvent,
+} from '@eventstore/db-client';
+
+import { type Actor, type DecodedEvent, decodeEvent, encodeEvent } from '#libs/contracts';
+
+import { ConcurrencyConflict, StoredEventInvalid } from './errors.js';
+
+/** Who and what caused the events being appended; stamped on every event's metadata. */
+export interface EventContext {
+  readonly correlationId: string;
+  readonly causationId: string | null;
+  readonly actor: Actor;
+}
+
+/** A decoded event with its place in the store. */
+export interface StoredEvent<E extends object = object> extends DecodedEvent<E> {
+  readonly stream: string;
+  readonly revision: bigint;
+  readonly position: Position | undefined;
+}
+
+/** A pure fold: no I/O, no clock. Event time comes from the event's metadata. */
+export interface Reducer<S> {
+  initial(): S;
+  evolve(state: S, event: StoredEvent): S;
+}
+
+/** A stream's state and the revision it was folded up to (null: the stream does not exist). */
+export interface Folded<S> {
+  readonly state: S;
+  readonly revision: bigint | null;
+}
+
+export interface AppendOutcome {
+  readonly nextRevision: bigint;
+  readonly position: Position | undefined;
+  readonly eventIds: readonly string[];
+}
+
+/** What a decision returns: the events to append, each optionally with a fixed id for idempotency. */
+export type Decision = readonly (object | { readonly event: object; readonly eventId: string })[];
+
+export interface ExecuteOptions {
+  /** Attempts before giving up with ConcurrencyConflict (default 5). */
+  readonly attempts?: number;
+}
+
+const MAX_ATTEMPTS = 5;
+
+export class EventStore {
+  constructor(
+    readonly client: EventStoreDBClient,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  /**
+   * Appends events with an explicit expected revision: a bigint, 'no_stream', or 'any' only where
+   * order truly does not matter (e.g. independent facts about a host from one writer).
+   */
+  async append(
+    stream: string,
+    events: Decision,
+    expected: AppendExpectedRevision,
+    context: EventContext,
+  ): Promise<AppendOutcome> {
+    const occurredAt = this.clock().toISOString();
+    const encoded = events.map((entry) => {
+      const { event, eventId } =
+        'event' in entry && 'eventId' in entry ? entry : { event: entry, eventId: undefined };
+      return encodeEvent(event, { ...context, occurredAt, ...(eventId ? { eventId } : {}) });
+    });
+    const result = await this.client.appendToStream(
+      stream,
+      encoded.map((event) =>
+        jsonEvent({ id: event.id, type: event.type, data: event.data, metadata: event.metadata }),
+      ),
+      { expectedRevision: expected },
+    );
+    return {
+      nextRevision: result.nextExpectedRevision,
+      position: result.position,
+      eventIds: encoded.map((e) => e.id),
+    };
+  }
+
+  /** Reads a stream forwards, each event validated; a missing stream reads as empty. */
+  async *read(
+    stream: string,
+    options: { fromRevision?: bigint; maxCount?: number; backwards?: boolean } = {},
+  ): AsyncGenerator<StoredEvent> {
+    const reading = this.client.readStream(stream, {
+      fromRevision: options.fromRevision ?? (options.backwards ? END : START),
+      direction: options.backwards ? BACKWARDS : FORWARDS,
+      ...(options.maxCount !== undefined ? { maxCount: options.maxCount } : {}),
+    });
+    try {
+      for await (const resolved of reading) {
+        const recorded = resolved.event;
+        if (!recorded || recorded.type.startsWith('$')) continue;
+        yield decodeStored(recorded);
+      }
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return;
+      throw error;
+    }
+  }
+
+  /** Folds a stream, optionally only up to a revision or a point in time (time travel). */
+  async fold<S>(
+    stream: string,
+    reducer: Reducer<S>,
+    until: { revision?: bigint; time?: Date } = {},
+  ): Promise<Folded<S>> {
+    let state = reducer.initial();
+    let revision: bigint | null = null;
+    for await (const event of this.read(stream)) {
+      if (until.revision !== undefined && event.revision > until.revision) break;
+      if (until.time && new Date(event.metadata.occurredAt) > until.time) break;
+      state = reducer.evolve(state, event);
+      revision = event.revision;
+    }
+    return { state, revision };
+  }
+
+  /**
+   * Loads the stream, asks `decide` what should happen, and appends that at the revision it
+   * decided on. If another writer appended in between, the whole thing runs again on fresh state,
+   * a bounded number of times. `decide` may throw a domain error to refuse.
+   */
+  async execute<S>(
+    stream: string,
+    reducer: Reducer<S>,
+    decide: (state: S, revision: bigint | null) => Decision,
+    context: EventContext,
+    options: ExecuteOptions = {},
+  ): Promise<{ state: S; appended: AppendOutcome | null }> {
+    const attempts = options.attempts ?? MAX_ATTEMPTS;
+    for (let attempt = 1; attempt <= attempts; attempt += 1) {
+      const { state, revision } = await this.fold(stream, reducer);
+      const events = decide(state, revision);
+      if (events.length === 0) return { state, appended: null };
+      try {
+        const appended = await this.append(stream, events, revision ?? NO_STREAM, context);
+        return { state, appended };
+      } catch (error) {
+        if (!(error instanceof WrongExpectedVersionError)) throw error;
+      }
+    }
+    throw new ConcurrencyConflict(stream, attempts);
+  }
+}
+
+interface RecordedLike {
+  readonly streamId: string;
+  readonly revision: bigint;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: unknown;
+  readonly position?: Position;
+}
+
+/** Decodes one recorded event, wrapping any contract problem with where the event sits. */
+export function decodeStored(recorded: RecordedLike): StoredEvent {
+  try {
+    const decoded = decodeEvent({ type: recorded.type, data: recorded.data, metadata: recorded.metadata });
+    return {
+      ...decoded,
+      stream: recorded.streamId,
+      revision: recorded.revision,
+      position: recorded.position,
+    };
+  } catch (error) {
+    throw new StoredEventInvalid(recorded.streamId, recorded.revision, error as Error);
+  }
+}

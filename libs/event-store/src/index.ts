@@ -1,0 +1,14 @@
+export { MemoryCheckpointStore, StreamCheckpointStore, type CheckpointStore } from './checkpoints.js';
+export { ConcurrencyConflict, StoredEventInvalid } from './errors.js';
+export {
+  EventStore,
+  decodeStored,
+  type AppendOutcome,
+  type Decision,
+  type EventContext,
+  type ExecuteOptions,
+  type Folded,
+  type Reducer,
+  type StoredEvent,
+} from './event-store.js';
+export { runSubscription, type RunningSubscription, type SubscriptionOptions } from './subscription.js';
