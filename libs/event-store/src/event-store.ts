@@ -18,7 +18,7 @@ import {
   jsonEvent,
 } from '@eventstore/db-client';
 
-import { type Actor, type DecodedEvent, decodeEvent, encodeEvent } from '#libs/contracts';
+import { type Actor, type DecodedEvent, type Plain, decodeEvent, encodeEvent } from '#libs/contracts';
 
 import { ConcurrencyConflict, StoredEventInvalid } from './errors.js';
 
@@ -26,7 +26,7 @@ import { ConcurrencyConflict, StoredEventInvalid } from './errors.js';
 export interface EventContext {
   readonly correlationId: string;
   readonly causationId: string | null;
-  readonly actor: Actor;
+  readonly actor: Plain<Actor>;
 }
 
 /** A decoded event with its place in the store. */
@@ -110,15 +110,18 @@ export class EventStore {
       direction: options.backwards ? BACKWARDS : FORWARDS,
       ...(options.maxCount !== undefined ? { maxCount: options.maxCount } : {}),
     });
+    // The whole read completes before anything is yielded: a caller that stops early (a fold up
+    // to a revision) must not leave a half-read gRPC call behind, which the client could then
+    // never dispose of. Streams are bounded by `maxCount` where they may be long.
+    const recorded = [];
     try {
-      for await (const resolved of reading) {
-        const recorded = resolved.event;
-        if (!recorded || recorded.type.startsWith('$')) continue;
-        yield decodeStored(recorded);
-      }
+      for await (const resolved of reading) if (resolved.event) recorded.push(resolved.event);
     } catch (error) {
       if (error instanceof StreamNotFoundError) return;
       throw error;
+    }
+    for (const event of recorded) {
+      if (!event.type.startsWith('$')) yield decodeStored(event);
     }
   }
 

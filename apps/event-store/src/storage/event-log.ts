@@ -33,7 +33,7 @@ import {
 import { parseStreamLimits, withTruncateBefore } from './stream-metadata.js';
 
 /** Bumped when the table layout changes; an old data folder is refused, never silently migrated. */
-const FORMAT_VERSION = '1';
+const FORMAT_VERSION = '2';
 const DATABASE_FILE = 'events.sqlite';
 const PID_FILE = 'event-store.pid';
 

@@ -1,0 +1,5 @@
+export * from './console.js';
+export * from './errors.js';
+export * from './host.js';
+export * from './instance.js';
+export * from './reducers.js';

@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+
+import {
+  BootServer,
+  DeleteRequested,
+  DomainDeleted,
+  DomainStartFailed,
+  DomainStarted,
+  DomainStopped,
+  HostSelected,
+  InstanceFailed,
+  PowerStateChanged,
+  RebootRequested,
+  StopRequested,
+  build,
+} from '#libs/contracts';
+
+import { ConflictingState, InstanceNotFound } from './errors.js';
+import {
+  decideBoot,
+  decideDelete,
+  decideReboot,
+  decideStart,
+  decideStop,
+  initialInstance,
+  instanceReducer,
+  serverStatus,
+} from './instance.js';
+import { foldAll } from './testing/given.js';
+
+const id = randomUUID();
+const trace = { hostsIn: ['h1'], filters: [], weighed: [{ host: 'h1', weight: 1 }] };
+const boot = build(BootServer, {
+  instanceId: id,
+  projectId: 'p-1',
+  userId: 'u-1',
+  name: 'web-1',
+  flavor: { id: '1', name: 'm1.nano', vcpus: 1, ramMb: 64, diskGb: 0 },
+  image: { id: randomUUID(), name: 'nimbus-boot', properties: {} },
+  metadata: {},
+  requestedNetworks: 'none',
+});
+const [booted] = decideBoot(initialInstance(), boot);
+const selected = build(HostSelected, { instanceId: id, attempt: 1, host: 'h1', alternates: ['h2'], trace });
+const started = build(DomainStarted, {
+  instanceId: id,
+  host: 'h1',
+  domainName: `nimbus-${id}`,
+  reason: 'boot',
+});
+const active = (): object[] => [booted!, selected, started];
+
+describe('instance aggregate', () => {
+  it('is BUILD once requested and ACTIVE once its domain started on the selected host', () => {
+    expect(serverStatus(foldAll(instanceReducer, [booted!]))).toBe('BUILD');
+    const state = foldAll(instanceReducer, active());
+    expect(serverStatus(state)).toBe('ACTIVE');
+    expect(state.host).toBe('h1');
+    expect(state.powerState).toBe('running');
+    expect(state.actions.map((action) => [action.action, action.result])).toEqual([['create', 'Success']]);
+  });
+
+  it('refuses a second boot of the same id instead of making a second server', () => {
+    expect(() => decideBoot(foldAll(instanceReducer, [booted!]), boot)).toThrow(ConflictingState);
+  });
+
+  it('remembers the host a build failed on and goes back to scheduling', () => {
+    const failed = build(DomainStartFailed, {
+      instanceId: id,
+      host: 'h1',
+      attempt: 1,
+      reason: 'boom',
+      retryable: true,
+    });
+    const state = foldAll(instanceReducer, [booted!, selected, failed]);
+    expect(state.failedHosts).toEqual(['h1']);
+    expect(state.taskState).toBe('scheduling');
+    expect(serverStatus(state)).toBe('BUILD');
+  });
+
+  it('shows ERROR with the fault when the build gives up', () => {
+    const fault = { code: 500, message: 'No valid host was found. RamFilter returned 0 hosts' };
+    const state = foldAll(instanceReducer, [booted!, build(InstanceFailed, { instanceId: id, fault })]);
+    expect(serverStatus(state)).toBe('ERROR');
+    expect(state.fault).toMatchObject(fault);
+  });
+
+  it('stops an active server and refuses to stop it twice, as Nova does', () => {
+    const state = foldAll(instanceReducer, active());
+    expect(decideStop(state, id)).toEqual([build(StopRequested, { instanceId: id })]);
+
+    const stopping = foldAll(instanceReducer, [...active(), build(StopRequested, { instanceId: id })]);
+    expect(() => decideStop(stopping, id)).toThrow(
+      `Cannot 'stop' instance ${id} while it is in task_state powering-off`,
+    );
+
+    const stopped = foldAll(instanceReducer, [
+      ...active(),
+      build(StopRequested, { instanceId: id }),
+      build(DomainStopped, { instanceId: id, host: 'h1', forced: true }),
+    ]);
+    expect(serverStatus(stopped)).toBe('SHUTOFF');
+    expect(() => decideStop(stopped, id)).toThrow('while it is in vm_state stopped');
+    expect(decideStart(stopped, id)).toHaveLength(1);
+  });
+
+  it('shows REBOOT or HARD_REBOOT while a reboot is under way', () => {
+    const soft = foldAll(instanceReducer, [
+      ...active(),
+      build(RebootRequested, { instanceId: id, type: 'SOFT' }),
+    ]);
+    expect(serverStatus(soft)).toBe('REBOOT');
+    const hard = foldAll(instanceReducer, [
+      ...active(),
+      build(RebootRequested, { instanceId: id, type: 'HARD' }),
+    ]);
+    expect(serverStatus(hard)).toBe('HARD_REBOOT');
+  });
+
+  it('allows a hard reboot of a server that is off, but not a soft one', () => {
+    const stopped = foldAll(instanceReducer, [
+      ...active(),
+      build(StopRequested, { instanceId: id }),
+      build(DomainStopped, { instanceId: id, host: 'h1', forced: false }),
+    ]);
+    expect(decideReboot(stopped, id, 'HARD')).toHaveLength(1);
+    expect(() => decideReboot(stopped, id, 'SOFT')).toThrow(ConflictingState);
+  });
+
+  it('treats a second delete as already under way and a deleted server as not found', () => {
+    const deleting = foldAll(instanceReducer, [...active(), build(DeleteRequested, { instanceId: id })]);
+    expect(decideDelete(deleting, id)).toEqual([]);
+    const deleted = foldAll(instanceReducer, [
+      ...active(),
+      build(DeleteRequested, { instanceId: id }),
+      build(DomainDeleted, { instanceId: id, host: 'h1' }),
+    ]);
+    expect(serverStatus(deleted)).toBe('DELETED');
+    expect(() => decideStop(deleted, id)).toThrow(InstanceNotFound);
+    expect(() => decideDelete(initialInstance(), id)).toThrow(InstanceNotFound);
+  });
+
+  it('turns an active server whose domain stopped behind its back into SHUTOFF, and a vanished one into ERROR', () => {
+    const shut = foldAll(instanceReducer, [
+      ...active(),
+      build(PowerStateChanged, {
+        instanceId: id,
+        host: 'h1',
+        from: 'running',
+        to: 'shutoff',
+        source: 'sync',
+      }),
+    ]);
+    expect(serverStatus(shut)).toBe('SHUTOFF');
+    const gone = foldAll(instanceReducer, [
+      ...active(),
+      build(PowerStateChanged, {
+        instanceId: id,
+        host: 'h1',
+        from: 'running',
+        to: 'nostate',
+        source: 'sync',
+      }),
+    ]);
+    expect(serverStatus(gone)).toBe('ERROR');
+    expect(gone.fault?.message).toContain('vanished from host h1');
+  });
+
+  it('folds the same events to the same state every time', () => {
+    const events = active();
+    const first = foldAll(instanceReducer, events);
+    const second = foldAll(instanceReducer, events);
+    expect({
+      ...second,
+      createdAt: first.createdAt,
+      updatedAt: first.updatedAt,
+      launchedAt: first.launchedAt,
+      actions: first.actions,
+    }).toEqual(first);
+  });
+});

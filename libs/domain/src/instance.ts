@@ -1,0 +1,363 @@
+/**
+ * The instance aggregate: a server's state as the fold of its `instance-<uuid>` stream, and the
+ * decisions users' requests meet (boot, stop, start, reboot, delete), with Nova's vm_state /
+ * task_state model and its rules for which action is allowed when.
+ * Pure: plain data in, plain data out; no I/O, no clock (event time comes from the envelope).
+ */
+import {
+  BootRequested,
+  type BootServer,
+  DeleteRequested,
+  type InstanceEvent,
+  type PowerState,
+  RebootRequested,
+  type RebootType,
+  StartRequested,
+  StopRequested,
+  build,
+  isKnownEvent,
+  type DecodedEvent,
+} from '#libs/contracts';
+
+import { ConflictingState, InstanceNotFound } from './errors.js';
+
+/** Nova's vm_state: where the server is at rest. */
+export type VmState = 'building' | 'active' | 'stopped' | 'error' | 'deleted';
+
+/** Nova's task_state: what is being done to it right now. */
+export type TaskState =
+  | 'scheduling'
+  | 'spawning'
+  | 'powering-off'
+  | 'powering-on'
+  | 'rebooting'
+  | 'rebooting_hard'
+  | 'deleting'
+  | null;
+
+/** The `status` the compute API shows, derived from vm_state and task_state as Nova derives it. */
+export type ServerStatus = 'BUILD' | 'ACTIVE' | 'SHUTOFF' | 'REBOOT' | 'HARD_REBOOT' | 'ERROR' | 'DELETED';
+
+export interface InstanceFault {
+  readonly code: number;
+  readonly message: string;
+  readonly details?: string;
+  readonly created: string;
+}
+
+/** One entry of `os-instance-actions`: a user request and how it went. */
+export interface InstanceAction {
+  readonly action: 'create' | 'stop' | 'start' | 'reboot' | 'delete';
+  readonly requestId: string;
+  readonly userId: string;
+  readonly projectId: string | null;
+  readonly startTime: string;
+  readonly finishTime: string | null;
+  readonly result: 'Success' | 'Error' | null;
+}
+
+export interface InstanceState {
+  readonly exists: boolean;
+  readonly id: string;
+  readonly boot: BootRequested | null;
+  readonly vmState: VmState;
+  readonly taskState: TaskState;
+  readonly powerState: PowerState;
+  /** The host the instance is on, or is being built on. */
+  readonly host: string | null;
+  /** Scheduling attempt of the current build (1-based); 0 before the first. */
+  readonly attempt: number;
+  readonly alternates: readonly string[];
+  /** Hosts a build already failed on, so a reschedule does not pick them again. */
+  readonly failedHosts: readonly string[];
+  readonly fault: InstanceFault | null;
+  readonly createdAt: string | null;
+  readonly updatedAt: string | null;
+  readonly launchedAt: string | null;
+  readonly terminatedAt: string | null;
+  readonly rebootType: RebootType | null;
+  /** Console tokens issued for this instance (by hash) and when they expire. */
+  readonly consoleTokens: readonly { readonly tokenHash: string; readonly expiresAt: string }[];
+  readonly actions: readonly InstanceAction[];
+}
+
+export const initialInstance = (): InstanceState => ({
+  exists: false,
+  id: '',
+  boot: null,
+  vmState: 'building',
+  taskState: null,
+  powerState: 'nostate',
+  host: null,
+  attempt: 0,
+  alternates: [],
+  failedHosts: [],
+  fault: null,
+  createdAt: null,
+  updatedAt: null,
+  launchedAt: null,
+  terminatedAt: null,
+  rebootType: null,
+  consoleTokens: [],
+  actions: [],
+});
+
+export function serverStatus(state: InstanceState): ServerStatus {
+  switch (state.vmState) {
+    case 'building':
+      return 'BUILD';
+    case 'error':
+      return 'ERROR';
+    case 'deleted':
+      return 'DELETED';
+    case 'stopped':
+      return 'SHUTOFF';
+    case 'active':
+      if (state.taskState === 'rebooting') return 'REBOOT';
+      if (state.taskState === 'rebooting_hard') return 'HARD_REBOOT';
+      return 'ACTIVE';
+  }
+}
+
+/** Nova shows `OS-EXT-STS:power_state` as a number. */
+export const POWER_STATE_CODES: Readonly<Record<PowerState, number>> = {
+  nostate: 0,
+  running: 1,
+  paused: 3,
+  shutdown: 4,
+  shutoff: 4,
+  crashed: 6,
+  suspended: 7,
+};
+
+function startAction(
+  state: InstanceState,
+  action: InstanceAction['action'],
+  event: DecodedEvent,
+): InstanceAction[] {
+  const { metadata } = event;
+  return [
+    ...state.actions,
+    {
+      action,
+      requestId: metadata.correlationId,
+      userId: metadata.actor.userId,
+      projectId: metadata.actor.projectId,
+      startTime: metadata.occurredAt,
+      finishTime: null,
+      result: null,
+    },
+  ];
+}
+
+/** Marks the newest unfinished action of that kind finished. */
+function finishAction(
+  state: InstanceState,
+  action: InstanceAction['action'],
+  at: string,
+  result: 'Success' | 'Error',
+): InstanceAction[] {
+  const index = state.actions.findLastIndex((entry) => entry.action === action && entry.finishTime === null);
+  if (index < 0) return [...state.actions];
+  return state.actions.map((entry, position) =>
+    position === index ? { ...entry, finishTime: at, result } : entry,
+  );
+}
+
+/** `evolve`: the state after one more event. Unknown-to-this-stream events leave it unchanged. */
+export function evolveInstance(state: InstanceState, event: DecodedEvent): InstanceState {
+  if (!isKnownEvent(event)) return state;
+  const at = event.metadata.occurredAt;
+  const next = applyInstanceEvent(state, event as InstanceEvent, at);
+  return next === state ? state : { ...next, updatedAt: at };
+}
+
+function applyInstanceEvent(state: InstanceState, event: InstanceEvent, at: string): InstanceState {
+  switch (event.type) {
+    case 'BootRequested':
+      return {
+        ...initialInstance(),
+        exists: true,
+        id: event.data.instanceId,
+        boot: event.data,
+        vmState: 'building',
+        taskState: 'scheduling',
+        createdAt: at,
+        actions: startAction(state, 'create', event),
+      };
+    case 'HostSelected':
+      return {
+        ...state,
+        host: event.data.host,
+        attempt: event.data.attempt,
+        alternates: event.data.alternates,
+        taskState: state.taskState === 'deleting' ? 'deleting' : 'spawning',
+      };
+    case 'DomainStartFailed':
+      return {
+        ...state,
+        host: null,
+        failedHosts: [...state.failedHosts, event.data.host],
+        taskState: state.taskState === 'deleting' ? 'deleting' : 'scheduling',
+      };
+    case 'DomainStarted':
+      if (event.data.reason === 'boot') {
+        return {
+          ...state,
+          vmState: 'active',
+          taskState: state.taskState === 'deleting' ? 'deleting' : null,
+          powerState: 'running',
+          host: event.data.host,
+          launchedAt: at,
+          actions: finishAction(state, 'create', at, 'Success'),
+        };
+      }
+      return {
+        ...state,
+        vmState: 'active',
+        taskState: state.taskState === 'deleting' ? 'deleting' : null,
+        powerState: 'running',
+        actions: finishAction(state, 'start', at, 'Success'),
+      };
+    case 'InstanceFailed':
+      return {
+        ...state,
+        vmState: 'error',
+        taskState: state.taskState === 'deleting' ? 'deleting' : null,
+        fault: {
+          code: event.data.fault.code,
+          message: event.data.fault.message,
+          ...(event.data.fault.details === undefined ? {} : { details: event.data.fault.details }),
+          created: at,
+        },
+        actions: finishAction(state, 'create', at, 'Error'),
+      };
+    case 'StopRequested':
+      return { ...state, taskState: 'powering-off', actions: startAction(state, 'stop', event) };
+    case 'DomainStopped':
+      return {
+        ...state,
+        vmState: 'stopped',
+        powerState: 'shutoff',
+        taskState: state.taskState === 'deleting' ? 'deleting' : null,
+        consoleTokens: [],
+        actions: finishAction(state, 'stop', at, 'Success'),
+      };
+    case 'StartRequested':
+      return { ...state, taskState: 'powering-on', actions: startAction(state, 'start', event) };
+    case 'RebootRequested':
+      return {
+        ...state,
+        taskState: event.data.type === 'HARD' ? 'rebooting_hard' : 'rebooting',
+        rebootType: event.data.type,
+        actions: startAction(state, 'reboot', event),
+      };
+    case 'DomainRebooted':
+      return {
+        ...state,
+        vmState: 'active',
+        powerState: 'running',
+        taskState: state.taskState === 'deleting' ? 'deleting' : null,
+        rebootType: null,
+        actions: finishAction(state, 'reboot', at, 'Success'),
+      };
+    case 'DeleteRequested':
+      return { ...state, taskState: 'deleting', actions: startAction(state, 'delete', event) };
+    case 'DomainDeleted':
+      return {
+        ...state,
+        vmState: 'deleted',
+        taskState: null,
+        powerState: 'nostate',
+        host: null,
+        terminatedAt: at,
+        consoleTokens: [],
+        actions: finishAction(state, 'delete', at, 'Success'),
+      };
+    case 'PowerStateChanged':
+      return applyPowerSync(state, event.data.to, at);
+    case 'ConsoleTokenIssued':
+      return {
+        ...state,
+        consoleTokens: [
+          ...state.consoleTokens,
+          { tokenHash: event.data.tokenHash, expiresAt: event.data.expiresAt },
+        ],
+      };
+  }
+}
+
+/**
+ * What Nova's power-state sync does when the hypervisor disagrees with the database: a server the
+ * store thinks is running but whose domain stopped or crashed becomes SHUTOFF; one whose domain
+ * vanished becomes ERROR, since there is nothing left to start.
+ */
+function applyPowerSync(state: InstanceState, to: PowerState, at: string): InstanceState {
+  const base = { ...state, powerState: to };
+  if (state.vmState !== 'active' || state.taskState !== null) return base;
+  if (to === 'nostate') {
+    return {
+      ...base,
+      vmState: 'error',
+      fault: {
+        code: 500,
+        message: `The server's domain vanished from host ${state.host ?? 'unknown'}.`,
+        created: at,
+      },
+    };
+  }
+  if (to === 'shutoff' || to === 'shutdown' || to === 'crashed')
+    return { ...base, vmState: 'stopped', consoleTokens: [] };
+  return base;
+}
+
+const describe = (state: InstanceState): string =>
+  state.taskState !== null ? `task_state ${state.taskState}` : `vm_state ${state.vmState}`;
+
+function mustExist(state: InstanceState, instanceId: string): void {
+  if (!state.exists || state.vmState === 'deleted') throw new InstanceNotFound(instanceId);
+}
+
+function refuse(action: string, state: InstanceState): never {
+  throw new ConflictingState(`Cannot '${action}' instance ${state.id} while it is in ${describe(state)}`);
+}
+
+/** `POST /servers`: the API chose the id; a second boot with the same id is a conflict, not a second server. */
+export function decideBoot(state: InstanceState, command: BootServer): BootRequested[] {
+  if (state.exists) throw new ConflictingState(`Instance ${command.instanceId} already exists.`);
+  return [build(BootRequested, command)];
+}
+
+export function decideStop(state: InstanceState, instanceId: string): StopRequested[] {
+  mustExist(state, instanceId);
+  if (state.vmState !== 'active' || state.taskState !== null) refuse('stop', state);
+  return [build(StopRequested, { instanceId })];
+}
+
+export function decideStart(state: InstanceState, instanceId: string): StartRequested[] {
+  mustExist(state, instanceId);
+  if (state.vmState !== 'stopped' || state.taskState !== null) refuse('start', state);
+  return [build(StartRequested, { instanceId })];
+}
+
+/** Soft reboots need a running server; a hard reboot also rescues a stopped or errored one on a host. */
+export function decideReboot(state: InstanceState, instanceId: string, type: RebootType): RebootRequested[] {
+  mustExist(state, instanceId);
+  const allowed =
+    type === 'SOFT'
+      ? state.vmState === 'active' && state.taskState === null
+      : ['active', 'stopped', 'error'].includes(state.vmState) &&
+        state.host !== null &&
+        (state.taskState === null || state.taskState === 'rebooting');
+  if (!allowed) refuse('reboot', state);
+  return [build(RebootRequested, { instanceId, type })];
+}
+
+/** Deleting twice is not an error: the second request finds the first under way and adds nothing. */
+export function decideDelete(state: InstanceState, instanceId: string): DeleteRequested[] {
+  mustExist(state, instanceId);
+  if (state.taskState === 'deleting') return [];
+  return [build(DeleteRequested, { instanceId })];
+}
+
+export const instanceReducer = { initial: initialInstance, evolve: evolveInstance };

@@ -1,0 +1,227 @@
+/**
+ * The event-store layer against the embedded server: typed appends with expected revisions,
+ * validated reads, folds up to a revision, decide-and-append that survives a concurrent writer,
+ * and `$all` subscriptions that resume from their checkpoint and stop loudly on a bad event.
+ */
+import { randomUUID } from 'node:crypto';
+
+import { EventStoreDBClient, jsonEvent } from '@eventstore/db-client';
+
+import { HostSelected, build, streamFor } from '#libs/contracts';
+import { decideBoot, decideStop, instanceReducer, serverStatus } from '#libs/domain';
+
+import {
+  ConcurrencyConflict,
+  EventStore,
+  MemoryCheckpointStore,
+  StoredEventInvalid,
+  type StoredEvent,
+  runSubscription,
+} from '../src/index.js';
+import { type EventStoreProcess, startEventStoreProcess } from '../../../test/support/event-store-process.js';
+import { bootCommand, userContext } from '../../../test/support/instances.js';
+import { collect, eventually } from '../../../test/support/streams.js';
+
+let server: EventStoreProcess;
+let client: EventStoreDBClient;
+let store: EventStore;
+
+beforeAll(async () => {
+  server = await startEventStoreProcess();
+  client = EventStoreDBClient.connectionString(server.connectionString);
+  store = new EventStore(client);
+});
+
+afterAll(async () => {
+  await client.dispose();
+  await server.stop();
+});
+
+const trace = { hostsIn: ['h1'], filters: [], weighed: [{ host: 'h1', weight: 1 }] };
+
+async function bootedInstance(): Promise<{ stream: string; instanceId: string }> {
+  const command = bootCommand();
+  const stream = streamFor('instance', command.instanceId);
+  await store.execute(stream, instanceReducer, (state) => decideBoot(state, command), userContext());
+  return { stream, instanceId: command.instanceId };
+}
+
+describe('EventStore', () => {
+  it('appends decided events and folds them back into the same state', async () => {
+    const { stream, instanceId } = await bootedInstance();
+    const { state, revision } = await store.fold(stream, instanceReducer);
+
+    expect(revision).toBe(0n);
+    expect(state.id).toBe(instanceId);
+    expect(serverStatus(state)).toBe('BUILD');
+  });
+
+  it('stamps who did it and why on every event', async () => {
+    const context = userContext('p-audit', 'u-audit');
+    const command = bootCommand();
+    const stream = streamFor('instance', command.instanceId);
+    await store.execute(stream, instanceReducer, (state) => decideBoot(state, command), context);
+
+    const [event] = await collect(store.read(stream));
+    expect(event?.metadata).toMatchObject({
+      correlationId: context.correlationId,
+      causationId: null,
+      actor: { userId: 'u-audit', projectId: 'p-audit', kind: 'user' },
+    });
+  });
+
+  it('folds only up to the requested revision', async () => {
+    const { stream, instanceId } = await bootedInstance();
+    await store.append(
+      stream,
+      [build(HostSelected, { instanceId, attempt: 1, host: 'h1', alternates: [], trace })],
+      0n,
+      userContext(),
+    );
+
+    expect((await store.fold(stream, instanceReducer, { revision: 0n })).state.host).toBeNull();
+    expect((await store.fold(stream, instanceReducer)).state.host).toBe('h1');
+  });
+
+  const selection = (instanceId: string, host: string) =>
+    build(HostSelected, { instanceId, attempt: 1, host, alternates: [], trace });
+
+  it('decides again on fresh state when another writer got there first', async () => {
+    const { stream, instanceId } = await bootedInstance();
+    let calls = 0;
+    const result = await store.execute(
+      stream,
+      instanceReducer,
+      (state, revision) => {
+        calls += 1;
+        // A competing writer's append goes out on the same connection just before ours.
+        if (calls === 1)
+          void store.append(stream, [selection(instanceId, 'h1')], revision ?? 'no_stream', userContext());
+        return state.host === null ? [selection(instanceId, 'h2')] : [];
+      },
+      userContext(),
+    );
+
+    expect(calls).toBe(2);
+    expect(result.appended).toBeNull();
+    expect((await store.fold(stream, instanceReducer)).state.host).toBe('h1');
+  });
+
+  it('gives up with ConcurrencyConflict after the bounded number of attempts', async () => {
+    const { stream, instanceId } = await bootedInstance();
+    let calls = 0;
+    const racing = store.execute(
+      stream,
+      instanceReducer,
+      (_state, revision) => {
+        calls += 1;
+        void store.append(
+          stream,
+          [selection(instanceId, `h${calls}`)],
+          revision ?? 'no_stream',
+          userContext(),
+        );
+        return [selection(instanceId, 'mine')];
+      },
+      userContext(),
+      { attempts: 3 },
+    );
+
+    await expect(racing).rejects.toBeInstanceOf(ConcurrencyConflict);
+    expect(calls).toBe(3);
+    const hosts = (await collect(store.read(stream))).map((event) => (event.data as HostSelected).host);
+    expect(hosts).not.toContain('mine');
+  });
+
+  it('refuses a user action the aggregate does not allow, writing nothing', async () => {
+    const { stream, instanceId } = await bootedInstance();
+    await expect(
+      store.execute(stream, instanceReducer, (state) => decideStop(state, instanceId), userContext()),
+    ).rejects.toThrow(/Cannot 'stop' instance/);
+    expect(await collect(store.read(stream))).toHaveLength(1);
+  });
+
+  it('reads a missing stream as empty', async () => {
+    expect(await collect(store.read(streamFor('instance', randomUUID())))).toEqual([]);
+  });
+});
+
+describe('runSubscription', () => {
+  it('hands over every domain event once, resumes from its checkpoint, and sees live events', async () => {
+    const checkpoints = new MemoryCheckpointStore();
+    const seen: StoredEvent[] = [];
+    const { stream } = await bootedInstance();
+    const name = `test-${randomUUID()}`;
+    const prefix = stream;
+
+    const first = runSubscription(client, {
+      name,
+      streamPrefixes: [prefix],
+      checkpoints,
+      checkpointEvery: 1,
+      handle: async (event) => void seen.push(event),
+    });
+    await first.caughtUp;
+    expect(seen).toHaveLength(1);
+    await first.stop();
+
+    const instanceId = stream.slice('instance-'.length);
+    await store.append(
+      stream,
+      [build(HostSelected, { instanceId, attempt: 1, host: 'h1', alternates: [], trace })],
+      0n,
+      userContext(),
+    );
+    const second = runSubscription(client, {
+      name,
+      streamPrefixes: [prefix],
+      checkpoints,
+      checkpointEvery: 1,
+      handle: async (event) => void seen.push(event),
+    });
+    await eventually(() => (seen.length === 2 ? true : undefined));
+    await second.stop();
+
+    expect(seen.map((event) => event.type)).toEqual(['BootRequested', 'HostSelected']);
+  });
+
+  it('retries an event whose handler failed, then moves on', async () => {
+    const { stream } = await bootedInstance();
+    let failures = 1;
+    const handled: string[] = [];
+    const running = runSubscription(client, {
+      name: `retry-${randomUUID()}`,
+      streamPrefixes: [stream],
+      checkpoints: new MemoryCheckpointStore(),
+      handle: async (event) => {
+        if (failures-- > 0) throw new Error('not yet');
+        handled.push(event.type);
+      },
+    });
+    await eventually(() => (handled.length === 1 ? true : undefined));
+    await running.stop();
+    expect(handled).toEqual(['BootRequested']);
+  });
+
+  it('stops loudly at an event that breaks its contract instead of skipping it', async () => {
+    const stream = streamFor('instance', randomUUID());
+    await client.appendToStream(
+      stream,
+      jsonEvent({ type: 'BootRequested', data: { instanceId: 'not-a-uuid' }, metadata: {} }),
+    );
+    let failure: Error | null = null;
+    const running = runSubscription(client, {
+      name: `invalid-${randomUUID()}`,
+      streamPrefixes: [stream],
+      checkpoints: new MemoryCheckpointStore(),
+      handle: async () => undefined,
+      onFailed: (error) => {
+        failure = error;
+      },
+    });
+    const error = await eventually(() => failure ?? undefined);
+    await running.stop();
+    expect(error).toBeInstanceOf(StoredEventInvalid);
+    expect(error.message).toContain(`${stream}@0`);
+  });
+});
