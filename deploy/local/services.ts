@@ -22,8 +22,6 @@ export interface ServiceContext {
 
 export interface ServiceSpec {
   readonly name: string;
-  /** Debian packages providing binaries this service runs. */
-  readonly packages: readonly { binary: string; debianPackage: string }[];
   launch(context: ServiceContext): Promise<ServiceLaunch>;
   healthy(record: RunRecord): Promise<boolean>;
   /** Variables for `.nimbus/env`, from the running record. */
@@ -34,7 +32,6 @@ const detail = (record: RunRecord, key: string): string => String(record.details
 
 const eventStore: ServiceSpec = {
   name: 'event-store',
-  packages: [],
   async launch({ stateDir, projectRoot }) {
     const port = await preferredPort(2113);
     const dataDir = join(stateDir, 'event-store');
@@ -67,7 +64,6 @@ const eventStore: ServiceSpec = {
 
 const nats: ServiceSpec = {
   name: 'nats',
-  packages: [{ binary: 'nats-server', debianPackage: 'nats-server' }],
   async launch({ stateDir }) {
     const port = await preferredPort(4222);
     const monitorPort = await freePort();

@@ -1,13 +1,13 @@
 /**
  * `npm run up`: brings the whole system up in the background on its embedded defaults, waits
  * until every part is healthy, writes `.nimbus/env`, says what is running and what to try next,
- * and exits 0. Run again, it leaves healthy parts alone and changes nothing.
+ * and exits 0. Run again, it leaves healthy parts alone and changes nothing. Debian packages and npm
+ * dependencies are bootstrap.mjs's business, which `npm run up` runs first.
  */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { ensureInstalled } from './prerequisites.js';
 import { SERVICES, type ServiceSpec } from './services.js';
 import { type RunRecord, Supervisor, sleep } from './supervisor.js';
 
@@ -34,15 +34,6 @@ async function main(): Promise<void> {
   const projectRoot = process.cwd();
   const stateDir = resolve(values['state-dir'] ?? '.nimbus');
   const supervisor = new Supervisor(stateDir);
-
-  const problem = ensureInstalled(
-    SERVICES.flatMap((service) => service.packages),
-    log,
-  );
-  if (problem) {
-    process.stderr.write(`up: ${problem}\n`);
-    process.exit(1);
-  }
 
   const env: Record<string, string> = {};
   const rows: string[][] = [];
