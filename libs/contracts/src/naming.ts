@@ -15,6 +15,13 @@ export const SUBJECT_ROOT = 'nimbus';
 export const EVENT_SUBJECT_PREFIX = `${SUBJECT_ROOT}.evt`;
 export const COMMAND_SUBJECT_PREFIX = `${SUBJECT_ROOT}.cmd`;
 
+/**
+ * `nimbus.hb.compute.<host>`: compute agents' liveness signals. Ephemeral, core NATS only, never
+ * stored: whether an agent is alive now is not a fact worth keeping.
+ */
+export const HEARTBEAT_SUBJECT_PREFIX = `${SUBJECT_ROOT}.hb.compute`;
+export const HEARTBEAT_SUBJECTS = `${HEARTBEAT_SUBJECT_PREFIX}.*`;
+
 /** The JetStream stream the relay publishes every stored event into. */
 export const EVENTS_STREAM = 'NIMBUS_EVENTS';
 /** The subjects EVENTS_STREAM captures: every event subject and nothing else. */
@@ -91,4 +98,11 @@ function targetPrefix(contract: string, target: CommandTarget, host: string | un
     ]);
   }
   return `${COMMAND_SUBJECT_PREFIX}.compute.${host}`;
+}
+
+export function heartbeatSubject(host: string): string {
+  if (!PATTERNS.hostName.test(host)) {
+    throw new ContractViolation('heartbeat', null, [{ path: 'host', problems: ['must be one lowercase DNS label'] }]);
+  }
+  return `${HEARTBEAT_SUBJECT_PREFIX}.${host}`;
 }

@@ -1,0 +1,294 @@
+/**
+ * Drives an instance through scheduling, from whatever the store says about it now. Called for
+ * every BootRequested, DomainStartFailed and DeleteRequested the bus delivers, and by the
+ * reconciler for instances the bus forgot, so it must be idempotent: it folds the instance first
+ * and acts only if scheduling work is due.
+ *
+ * A decision is made on the cluster view, then made safe by the store: the claim is appended to
+ * `host-<name>` at the revision the host was folded at (two schedulers cannot both take the last
+ * slot), and HostSelected to the instance at the revision it was folded at (one decision per
+ * attempt). A lost race means fold again and decide again, a bounded number of times.
+ */
+import { Logger } from '@nestjs/common';
+import { WrongExpectedVersionError } from '@eventstore/db-client';
+
+import { DomainDeleted, HostSelected, InstanceFailed, build, streamFor } from '#libs/contracts';
+import type { ClusterView } from '#libs/cluster-view';
+import {
+  type InstanceState,
+  type Resources,
+  decideClaim,
+  decideRelease,
+  hostReducer,
+  instanceReducer,
+} from '#libs/domain';
+import type { EventContext, EventStore } from '#libs/event-store';
+
+import type { HostCandidate } from '../candidate.js';
+import type { HostLiveness } from '../liveness/host-liveness.js';
+import { requestSpecOf } from '../request-spec.js';
+import { type SchedulingPolicy, selectHosts } from '../select-hosts.js';
+
+export interface SchedulerSettings {
+  readonly policy: SchedulingPolicy;
+  /** Build attempts before an instance goes to ERROR (Nova's max_attempts). */
+  readonly maxAttempts: number;
+}
+
+/** How often one decision may lose a race for a host or the instance before it starts over. */
+const RACE_ATTEMPTS = 5;
+
+const SCHEDULER_ACTOR = { userId: 'scheduler', projectId: null, kind: 'service' } as const;
+
+export type DriveOutcome = 'selected' | 'failed' | 'deleted' | 'nothing-to-do';
+
+export class SchedulerService {
+  private readonly logger = new Logger(SchedulerService.name);
+  /** One decision per instance at a time in this process; other processes are fenced by revisions. */
+  private readonly inFlight = new Map<string, Promise<DriveOutcome>>();
+  /** Decision times, for the benchmark and the logs. */
+  readonly decisionTimesMs: number[] = [];
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly view: ClusterView,
+    private readonly liveness: HostLiveness,
+    private readonly settings: SchedulerSettings,
+  ) {}
+
+  drive(
+    instanceId: string,
+    causation: { correlationId: string; causationId: string | null },
+  ): Promise<DriveOutcome> {
+    const running = this.inFlight.get(instanceId);
+    if (running) return running.then(() => this.drive(instanceId, causation));
+    const work = this.driveOnce(instanceId, causation).finally(() => this.inFlight.delete(instanceId));
+    this.inFlight.set(instanceId, work);
+    return work;
+  }
+
+  private async driveOnce(
+    instanceId: string,
+    causation: { correlationId: string; causationId: string | null },
+  ): Promise<DriveOutcome> {
+    const context: EventContext = { ...causation, actor: SCHEDULER_ACTOR };
+    for (let race = 0; race < RACE_ATTEMPTS; race += 1) {
+      const stream = streamFor('instance', instanceId);
+      const { state, revision } = await this.store.fold(stream, instanceReducer);
+      if (!state.exists || revision === null) return 'nothing-to-do';
+      this.view.refreshInstance(instanceId, { state, revision });
+      try {
+        if (state.taskState === 'deleting' && state.host === null) {
+          return await this.finishUnplacedDelete(state, revision, context);
+        }
+        if (state.vmState === 'error' || state.vmState === 'deleted') {
+          await this.releaseClaims(
+            state.id,
+            () => false,
+            state.vmState === 'deleted' ? 'deleted' : 'failed',
+            context,
+          );
+          return 'nothing-to-do';
+        }
+        if (state.taskState !== 'scheduling') {
+          // Placed: whatever this instance holds anywhere but its host was a lost race or an
+          // earlier attempt.
+          const host = state.host;
+          await this.releaseClaims(state.id, (holder) => holder === host, 'rescheduled', context);
+          return 'nothing-to-do';
+        }
+        const outcome = await this.schedule(state, revision, context);
+        if (outcome !== 'retry') return outcome;
+      } catch (error) {
+        if (error instanceof WrongExpectedVersionError) continue;
+        throw error;
+      }
+    }
+    this.logger.warn(
+      `instance ${instanceId}: lost ${RACE_ATTEMPTS} races in a row; the reconciler will try again`,
+    );
+    return 'nothing-to-do';
+  }
+
+  /** 'retry' when the world changed under the decision: fold again and decide again. */
+  private async schedule(
+    state: InstanceState,
+    revision: bigint,
+    context: EventContext,
+  ): Promise<DriveOutcome | 'retry'> {
+    const attempt = state.attempt + 1;
+    const stream = streamFor('instance', state.id);
+    if (attempt > this.settings.maxAttempts) {
+      await this.releaseClaims(state.id, () => false, 'failed', context);
+      await this.store.append(
+        stream,
+        [
+          build(InstanceFailed, {
+            instanceId: state.id,
+            fault: {
+              code: 500,
+              message: `Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance ${state.id}.`,
+            },
+          }),
+        ],
+        revision,
+        context,
+      );
+      return 'failed';
+    }
+
+    // A claim this attempt already made (before a crash) is reused; older ones are released.
+    await this.releaseClaims(state.id, (_host, claimed) => claimed === attempt, 'rescheduled', context);
+    const held = this.claimedHost(state.id, attempt);
+
+    const started = performance.now();
+    const spec = requestSpecOf(state, this.groupHosts(state));
+    const selection = selectHosts(this.candidates(), spec, this.settings.policy);
+    this.decisionTimesMs.push(performance.now() - started);
+
+    if (selection.kind === 'no-valid-host' && held === null) {
+      await this.store.append(
+        stream,
+        [
+          build(InstanceFailed, {
+            instanceId: state.id,
+            fault: { code: 500, message: `No valid host was found. ${selection.reason}`.slice(0, 255) },
+            trace: selection.trace,
+          }),
+        ],
+        revision,
+        context,
+      );
+      return 'failed';
+    }
+
+    const ranked = selection.kind === 'selected' ? selection.ranked : [];
+    let chosen = held;
+    for (const host of held ? [] : ranked) {
+      if (await this.claim(host, state.id, attempt, spec.resources, context)) {
+        chosen = host;
+        break;
+      }
+    }
+    // Every ranked host filled up under us: fold again and decide again on fresh hosts.
+    if (chosen === null) return 'retry';
+    // If the instance changed while we decided (a delete, another scheduler), this append fails
+    // with WrongExpectedVersion and the next pass decides again; a claim nobody selected is then
+    // released there, because it belongs to no attempt in progress.
+    await this.store.append(
+      stream,
+      [
+        build(HostSelected, {
+          instanceId: state.id,
+          attempt,
+          host: chosen,
+          alternates: ranked.filter((host) => host !== chosen),
+          trace: selection.trace,
+        }),
+      ],
+      revision,
+      context,
+    );
+    return 'selected';
+  }
+
+  private async finishUnplacedDelete(
+    state: InstanceState,
+    revision: bigint,
+    context: EventContext,
+  ): Promise<DriveOutcome> {
+    await this.releaseClaims(state.id, () => false, 'deleted', context);
+    await this.store.append(
+      streamFor('instance', state.id),
+      [build(DomainDeleted, { instanceId: state.id, host: null })],
+      revision,
+      context,
+    );
+    return 'deleted';
+  }
+
+  /** Claims on one host at the revision the view folded it at; on a lost race, folds it afresh. */
+  private async claim(
+    host: string,
+    instanceId: string,
+    attempt: number,
+    wanted: Resources,
+    context: EventContext,
+  ): Promise<boolean> {
+    for (let race = 0; race < RACE_ATTEMPTS; race += 1) {
+      const folded = this.view.host(host);
+      if (!folded) return false;
+      const decision = decideClaim(folded.state, instanceId, attempt, wanted);
+      if (decision.kind === 'already-held') return true;
+      if (decision.kind === 'no-capacity') return false;
+      try {
+        await this.store.append(streamFor('host', host), decision.events, folded.revision, context);
+        return true;
+      } catch (error) {
+        if (!(error instanceof WrongExpectedVersionError)) throw error;
+        await this.refreshHost(host);
+      }
+    }
+    return false;
+  }
+
+  /** Releases what this instance holds on any host, except the claims `keep` says to keep. */
+  private async releaseClaims(
+    instanceId: string,
+    keep: (host: string, attempt: number) => boolean,
+    reason: 'failed' | 'deleted' | 'rescheduled',
+    context: EventContext,
+  ): Promise<void> {
+    for (const { state } of [...this.view.allHosts()]) {
+      const allocation = state.allocations[instanceId];
+      if (!allocation || keep(state.name, allocation.attempt)) continue;
+      for (let race = 0; race < RACE_ATTEMPTS; race += 1) {
+        const folded = this.view.host(state.name);
+        if (!folded) break;
+        const events = decideRelease(folded.state, instanceId, reason);
+        if (events.length === 0) break;
+        try {
+          await this.store.append(streamFor('host', state.name), events, folded.revision, context);
+          break;
+        } catch (error) {
+          if (!(error instanceof WrongExpectedVersionError)) throw error;
+          await this.refreshHost(state.name);
+        }
+      }
+    }
+  }
+
+  private claimedHost(instanceId: string, attempt: number): string | null {
+    for (const { state } of this.view.allHosts()) {
+      if (state.allocations[instanceId]?.attempt === attempt) return state.name;
+    }
+    return null;
+  }
+
+  private async refreshHost(host: string): Promise<void> {
+    const { state, revision } = await this.store.fold(streamFor('host', host), hostReducer);
+    if (revision !== null) this.view.refreshHost(host, { state, revision });
+  }
+
+  private candidates(): HostCandidate[] {
+    const candidates: HostCandidate[] = [];
+    for (const { state, revision } of this.view.allHosts()) {
+      if (!state.registered) continue;
+      candidates.push({ name: state.name, state, revision, alive: this.liveness.isAlive(state.name) });
+    }
+    return candidates;
+  }
+
+  /** Where the other live members of the instance's server group are, or are being built. */
+  private groupHosts(state: InstanceState): string[] {
+    const group = state.boot?.serverGroup;
+    if (!group) return [];
+    const hosts = new Set<string>();
+    for (const { state: other } of this.view.allInstances()) {
+      if (other.id === state.id || other.boot?.serverGroup?.id !== group.id) continue;
+      if (other.vmState === 'deleted' || other.vmState === 'error' || other.host === null) continue;
+      hosts.add(other.host);
+    }
+    return [...hosts];
+  }
+}

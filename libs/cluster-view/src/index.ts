@@ -1,0 +1,1 @@
+export { ClusterView, type Folded, type ViewListener } from './cluster-view.js';
