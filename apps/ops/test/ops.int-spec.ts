@@ -27,7 +27,7 @@ beforeAll(async () => {
   const command = bootCommand({ name: 'ops-demo' });
   stream = streamFor('instance', command.instanceId);
   await store.execute(stream, instanceReducer, (state) => decideBoot(state, command), context);
-  const trace = { hostsIn: ['h1'], filters: [], weighed: [{ host: 'h1', weight: 1 }] };
+  const trace = { hostsIn: 1, filters: [], weighed: [{ host: 'h1', weight: 1 }] };
   await store.append(
     stream,
     [build(HostSelected, { instanceId: command.instanceId, attempt: 1, host: 'h1', alternates: [], trace })],

@@ -190,7 +190,7 @@ describe(decodeEvent.name, () => {
     const raw = edited('HostSelected', ({ data }) => {
       data['instanceId'] = INSTANCE.toUpperCase();
       data['alternates'] = ['hv-01', 'hv.example.com'];
-      (data['trace'] as { filters: { remaining: number }[] }).filters[1]!.remaining = 7;
+      (data['trace'] as { filters: { remaining: number }[] }).filters[1]!.remaining = -1;
     });
     const violation = violationOf(() => decodeEvent(raw));
 

@@ -128,10 +128,10 @@ export function IsHostName(opts: EachOption = {}): PropertyDecorator {
 }
 
 /** A list of distinct host names, bounded so a scheduling trace stays a small event. */
-export function IsHostNameList(): PropertyDecorator {
+export function IsHostNameList(max: number = MAX_TRACE_HOSTS): PropertyDecorator {
   return compose(
     IsArray(options('must be an array of host names')),
-    ArrayMaxSize(MAX_TRACE_HOSTS, options(`must hold at most ${MAX_TRACE_HOSTS} host names`)),
+    ArrayMaxSize(max, options(`must hold at most ${max} host names`)),
     ArrayUnique(options('must not repeat a host')),
     IsHostName({ each: true }),
   );
@@ -255,22 +255,6 @@ export function IsStringMap(rules: StringMapRules): PropertyDecorator {
       defaultMessage: (args?: ValidationArguments) =>
         `${args?.property ?? 'value'} must be an object of at most ${maxEntries} entries, ` +
         `keys matching ${String(keyPattern)}, string values of at most ${maxValueLength} characters`,
-    },
-  });
-}
-
-/** The property (a count) must equal the length of the array in `arrayProperty` of the same object. */
-export function IsLengthOf(arrayProperty: string): PropertyDecorator {
-  return ValidateBy({
-    name: 'isLengthOf',
-    constraints: [arrayProperty],
-    validator: {
-      validate: (value: unknown, args?: ValidationArguments) => {
-        const list: unknown = args === undefined ? undefined : Reflect.get(args.object, arrayProperty);
-        return Array.isArray(list) && value === list.length;
-      },
-      defaultMessage: (args?: ValidationArguments) =>
-        `${args?.property ?? 'value'} must equal the number of entries in ${arrayProperty}`,
     },
   });
 }

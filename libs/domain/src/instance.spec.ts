@@ -29,7 +29,7 @@ import {
 import { foldAll } from './testing/given.js';
 
 const id = randomUUID();
-const trace = { hostsIn: ['h1'], filters: [], weighed: [{ host: 'h1', weight: 1 }] };
+const trace = { hostsIn: 1, filters: [], weighed: [{ host: 'h1', weight: 1 }] };
 const boot = build(BootServer, {
   instanceId: id,
   projectId: 'p-1',

@@ -37,7 +37,7 @@ afterAll(async () => {
   await server.stop();
 });
 
-const trace = { hostsIn: ['h1'], filters: [], weighed: [{ host: 'h1', weight: 1 }] };
+const trace = { hostsIn: 1, filters: [], weighed: [{ host: 'h1', weight: 1 }] };
 
 async function bootedInstance(): Promise<{ stream: string; instanceId: string }> {
   const command = bootCommand();

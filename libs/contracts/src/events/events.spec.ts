@@ -10,6 +10,7 @@ import {
   type SchemaDescription,
 } from '../index.js';
 import { sampleOf } from '../testing/samples.js';
+import { MAX_TRACE_REJECTED } from './values.js';
 
 function withData(type: string, edit: (data: Record<string, unknown>) => void): RawEvent {
   const event = sampleOf(type);
@@ -101,11 +102,13 @@ describe('BootRequested', () => {
 });
 
 describe('HostSelected', () => {
-  it('refuses a filter step whose remaining count disagrees with its hosts', () => {
+  it('refuses a filter step that names more rejected hosts than a trace keeps', () => {
     const raw = withData('HostSelected', (data) => {
-      (data['trace'] as { filters: { remaining: number }[] }).filters[0]!.remaining = 2;
+      const step = (data['trace'] as { filters: { rejected: string[]; rejectedCount: number }[] }).filters[0]!;
+      step.rejected = Array.from({ length: MAX_TRACE_REJECTED + 1 }, (_, index) => `hv-${index}`);
+      step.rejectedCount = step.rejected.length;
     });
-    expect(failingPaths(raw)).toEqual(['trace.filters.0.remaining']);
+    expect(failingPaths(raw)).toEqual(['trace.filters.0.rejected']);
   });
 
   it('refuses an attempt numbered from 0: attempts are 1-based', () => {

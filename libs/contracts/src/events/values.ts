@@ -12,7 +12,6 @@ import {
   IsGib,
   IsHostName,
   IsHostNameList,
-  IsLengthOf,
   IsLowercaseUuid,
   IsMib,
   IsOneOf,
@@ -92,19 +91,29 @@ export class ServerGroupRef {
   readonly policy!: ServerGroupPolicy;
 }
 
+/**
+ * How many hosts of a rejection a trace names. Traces stay small at any cloud size: the count is
+ * always exact, the names are the first ones, enough to answer "why not there".
+ */
+export const MAX_TRACE_REJECTED = 50;
+
 /** One filter's verdict, in the order the filters ran. */
 export class FilterStep {
   /** The filter's class name, as Nova logs it (`ComputeFilter`, `RamFilter`). */
   @IsPattern(PATTERNS.pascalCase, 'a filter class name in PascalCase', 64)
   readonly filter!: string;
 
-  @IsHostNameList()
-  readonly hostsOut!: readonly string[];
-
-  /** What Nova logs as "Filter X returned N host(s)"; kept equal to hostsOut's length by rule. */
-  @IsBoundedInt(0, MAX_TRACE_HOSTS)
-  @IsLengthOf('hostsOut')
+  /** What Nova logs as "Filter X returned N host(s)". */
+  @IsBoundedInt(0, 1_000_000)
   readonly remaining!: number;
+
+  /** How many hosts this filter removed. */
+  @IsBoundedInt(0, 1_000_000)
+  readonly rejectedCount!: number;
+
+  /** The first of them, at most MAX_TRACE_REJECTED. */
+  @IsHostNameList(MAX_TRACE_REJECTED)
+  readonly rejected!: readonly string[];
 }
 
 export class WeighedHost {
@@ -118,13 +127,14 @@ export class WeighedHost {
 
 /** Why the scheduler chose what it chose: operators read it to answer "why did my server land there". */
 export class SchedulingTrace {
-  @IsHostNameList()
-  readonly hostsIn!: readonly string[];
+  /** Hosts considered before any filter ran. */
+  @IsBoundedInt(0, 1_000_000)
+  readonly hostsIn!: number;
 
   @NestedArray(() => FilterStep, 64)
   readonly filters!: readonly FilterStep[];
 
-  /** The hosts that passed every filter, best first. */
+  /** The best hosts that passed every filter, best first (the winner and its alternates at least). */
   @NestedArray(() => WeighedHost, MAX_TRACE_HOSTS)
   readonly weighed!: readonly WeighedHost[];
 }
