@@ -1,0 +1,123 @@
+/**
+ * What a domain is made of as the compute agent asks for it, and the names derived from an instance id.
+ * Everything that later reaches a host (the libvirt domain name, file paths, virsh and qemu-img
+ * arguments, domain XML) is built from values checked here, so this is where user input stops.
+ * Must never accept an instance or image id that is not a lowercase UUID, and never derive a domain name
+ * from anything but such an id.
+ */
+import { PATTERNS } from '#libs/contracts';
+
+import { InvalidArgument } from './errors.js';
+
+/** Nimbus domains are `nimbus-<instance uuid>`; anything else on a host is not ours to touch. */
+export const DOMAIN_NAME_PREFIX = 'nimbus-';
+
+const DOMAIN_NAME_PATTERN = /^nimbus-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/** Buses a root disk can sit on: virtio is Nova's default for QEMU guests; IDE boots anything. */
+export const DISK_BUSES = ['virtio', 'ide'] as const;
+export type DiskBus = (typeof DISK_BUSES)[number];
+
+/** Upper bounds a host could plausibly honour; they keep typos and overflow out of domain XML. */
+export const SPEC_LIMITS = {
+  vcpus: { min: 1, max: 1024 },
+  memoryMib: { min: 16, max: 16 * 1024 * 1024 },
+  rootDiskGb: { min: 0, max: 1024 * 1024 },
+} as const;
+
+export interface DomainSpec {
+  /** The instance's UUID, which is also the libvirt domain's uuid. */
+  readonly instanceId: string;
+  /** `nimbus-<instanceId>`, always derived, never chosen. */
+  readonly name: string;
+  readonly vcpus: number;
+  readonly memoryMib: number;
+  /** The base image the root disk overlays; it must be in the host's cache (ensureImage). */
+  readonly imageId: string;
+  /** The root disk's virtual size; 0 keeps the image's own size (Nova's flavor disk 0). */
+  readonly rootDiskGb: number;
+  readonly diskBus: DiskBus;
+}
+
+export interface DomainSpecInput {
+  readonly instanceId: string;
+  readonly vcpus: number;
+  readonly memoryMib: number;
+  readonly imageId: string;
+  readonly rootDiskGb?: number;
+  readonly diskBus?: DiskBus;
+}
+
+/** Builds a DomainSpec from checked values; throws InvalidArgument naming what is wrong. */
+export function domainSpec(input: DomainSpecInput): DomainSpec {
+  const instanceId = assertUuid(input.instanceId, 'instanceId');
+  return validateDomainSpec({
+    instanceId,
+    name: domainNameOf(instanceId),
+    vcpus: input.vcpus,
+    memoryMib: input.memoryMib,
+    imageId: input.imageId,
+    rootDiskGb: input.rootDiskGb ?? 0,
+    diskBus: input.diskBus ?? 'virtio',
+  });
+}
+
+/**
+ * Checks a spec again at the driver's door: a DomainSpec is a plain object type, so a caller could have
+ * built one by hand (or read one back from somewhere) without going through domainSpec().
+ */
+export function validateDomainSpec(spec: DomainSpec): DomainSpec {
+  assertUuid(spec.instanceId, 'instanceId');
+  assertImageId(spec.imageId);
+  if (spec.name !== domainNameOf(spec.instanceId)) {
+    throw new InvalidArgument(
+      `domain name must be ${domainNameOf(spec.instanceId)}, derived from the instance id`,
+    );
+  }
+  assertIntegerIn(spec.vcpus, 'vcpus', SPEC_LIMITS.vcpus);
+  assertIntegerIn(spec.memoryMib, 'memoryMib', SPEC_LIMITS.memoryMib);
+  assertIntegerIn(spec.rootDiskGb, 'rootDiskGb', SPEC_LIMITS.rootDiskGb);
+  if (!(DISK_BUSES as readonly string[]).includes(spec.diskBus)) {
+    throw new InvalidArgument(`diskBus must be one of ${DISK_BUSES.join(', ')}`);
+  }
+  return spec;
+}
+
+export function domainNameOf(instanceId: string): string {
+  return `${DOMAIN_NAME_PREFIX}${assertUuid(instanceId, 'instanceId')}`;
+}
+
+/** The instance id a Nimbus domain name carries, or undefined for any other name. */
+export function instanceIdOf(domainName: string): string | undefined {
+  return DOMAIN_NAME_PATTERN.exec(domainName)?.[1];
+}
+
+/**
+ * Checks that a domain name is one Nimbus derived, and returns its instance id. Every driver operation
+ * that takes a name calls this first, so a hostile or foreign name never reaches a host.
+ */
+export function assertDomainName(domainName: string): string {
+  const instanceId = typeof domainName === 'string' ? instanceIdOf(domainName) : undefined;
+  if (instanceId === undefined) {
+    throw new InvalidArgument(`not a Nimbus domain name (expected ${DOMAIN_NAME_PREFIX}<lowercase uuid>)`);
+  }
+  return instanceId;
+}
+
+export function assertUuid(value: string, what: string): string {
+  if (typeof value !== 'string' || !PATTERNS.uuid.test(value)) {
+    throw new InvalidArgument(`${what} must be a lowercase UUID`);
+  }
+  return value;
+}
+
+/** Image ids are Glance ids: lowercase UUIDs. They name files in the host's image cache. */
+export function assertImageId(value: string): string {
+  return assertUuid(value, 'image id');
+}
+
+function assertIntegerIn(value: number, what: string, range: { min: number; max: number }): void {
+  if (!Number.isSafeInteger(value) || value < range.min || value > range.max) {
+    throw new InvalidArgument(`${what} must be an integer from ${range.min} to ${range.max}`);
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * The compute agent's hypervisor layer: the HypervisorDriver port, the DomainSpec it takes, its errors,
+ * the libvirt-over-SSH adapter and the in-memory fake. The agent imports from here only.
+ * Must never choose a driver: the agent's configuration does, and the fake is never the default.
+ */
+export * from './domain-spec.js';
+export * from './errors.js';
+export * from './hypervisor-driver.js';
+export { MAX_CONSOLE_BYTES } from './console-output.js';
+export {
+  FAKE_BOOT_BANNER,
+  FakeHypervisorDriver,
+  type FakeHypervisorOptions,
+  type FakeOperation,
+} from './fake/fake-driver.js';
+export {
+  AuthenticationFailed,
+  CommandFailed,
+  CommandTimedOut,
+  ConnectionLost,
+  HostKeyMismatch,
+  SessionClosed,
+} from './libvirt/errors.js';
+export {
+  hostConfigsFromInventory,
+  validateHostConfigs,
+  type HostInventoryFile,
+  type LibvirtHostConfig,
+} from './libvirt/host-config.js';
+export type { SessionStats, SshSessionOptions } from './libvirt/ssh-session.js';
+export { VirshDriver, type VirshDriverOptions } from './libvirt/virsh-driver.js';

@@ -1,0 +1,129 @@
+/**
+ * How the libvirt adapter reaches and lays out each host: SSH endpoint and pin, libvirt URI, and the
+ * two folders it owns there (the image cache and the instances). Checked once when the driver is made,
+ * so a bad entry stops the agent at start-up rather than on the first boot.
+ * Must never hold key material (only the private key's path), and never accept a relative or
+ * unnormalised folder: instance folders are removed recursively, so their parent must be exact.
+ */
+import path from 'node:path';
+
+import { PATTERNS } from '#libs/contracts';
+
+import { InvalidArgument } from '../errors.js';
+import type { VirtType } from './domain-xml.js';
+import { assertFingerprint } from './host-key.js';
+
+export interface LibvirtHostConfig {
+  /** The Nimbus host name (one DNS label), as the scheduler and events name it. */
+  readonly name: string;
+  readonly sshAddress: string;
+  readonly sshPort: number;
+  readonly sshUser: string;
+  readonly privateKeyPath: string;
+  /** `SHA256:...`: the only host key accepted. */
+  readonly hostKeyFingerprint: string;
+  /** `qemu:///session` on the rig, `qemu:///system` on a real hypervisor. */
+  readonly libvirtUri: string;
+  readonly imageCacheDir: string;
+  readonly instancesDir: string;
+  readonly virtType: VirtType;
+}
+
+/** Accepted libvirt URIs: local QEMU drivers only (the connection to the host is SSH already). */
+const LIBVIRT_URI = /^qemu:\/\/\/(session|system)$/;
+/** POSIX portable user names. */
+const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
+/** What sshAddress may be: an IPv4 address or a DNS name. */
+const ADDRESS = /^([0-9]{1,3}(\.[0-9]{1,3}){3}|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)$/;
+
+/** Checks every host and that names are unique; throws one InvalidArgument listing every problem. */
+export function validateHostConfigs(hosts: readonly LibvirtHostConfig[]): readonly LibvirtHostConfig[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  hosts.forEach((host, index) => {
+    const label = typeof host.name === 'string' ? host.name : `hosts[${index}]`;
+    const check = (ok: boolean, what: string) => {
+      if (!ok) problems.push(`${label}: ${what}`);
+    };
+    check(typeof host.name === 'string' && PATTERNS.hostName.test(host.name), 'name must be one DNS label');
+    check(!seen.has(host.name), 'name is used twice');
+    seen.add(host.name);
+    check(
+      typeof host.sshAddress === 'string' && ADDRESS.test(host.sshAddress),
+      'sshAddress is not an address',
+    );
+    check(
+      Number.isInteger(host.sshPort) && host.sshPort > 0 && host.sshPort < 65536,
+      'sshPort is not a port',
+    );
+    check(typeof host.sshUser === 'string' && USER_NAME.test(host.sshUser), 'sshUser is not a user name');
+    check(isAbsolute(host.privateKeyPath), 'privateKeyPath must be an absolute path');
+    check(isFingerprint(host.hostKeyFingerprint), 'hostKeyFingerprint must be SHA256:<base64>');
+    check(
+      typeof host.libvirtUri === 'string' && LIBVIRT_URI.test(host.libvirtUri),
+      'libvirtUri must be qemu:///session or qemu:///system',
+    );
+    check(
+      isAbsolute(host.imageCacheDir) && host.imageCacheDir !== '/',
+      'imageCacheDir must be an absolute, normalised folder',
+    );
+    check(
+      isAbsolute(host.instancesDir) && host.instancesDir !== '/',
+      'instancesDir must be an absolute, normalised folder',
+    );
+    const virtType: string = host.virtType; // typed, but read from config at run time
+    check(virtType === 'qemu' || virtType === 'kvm', 'virtType must be qemu or kvm');
+  });
+  if (problems.length > 0)
+    throw new InvalidArgument(`invalid hypervisor host configuration: ${problems.join('; ')}`);
+  return hosts;
+}
+
+/** The shape of the rig's inventory.json (deploy/rig/inventory.ts) that this adapter needs. */
+export interface HostInventoryFile {
+  readonly sshHost: string;
+  readonly sshPort: number;
+  readonly hostKeyFingerprint: string;
+  readonly privateKeyPath: string;
+  readonly hosts: readonly {
+    readonly name: string;
+    readonly user: string;
+    readonly libvirtUri: string;
+    readonly imageCacheDir: string;
+    readonly instancesDir: string;
+    readonly hypervisorType: string;
+  }[];
+}
+
+/** Host configs from an inventory file such as the rig writes (all hosts share one sshd and pin there). */
+export function hostConfigsFromInventory(inventory: HostInventoryFile): readonly LibvirtHostConfig[] {
+  return validateHostConfigs(
+    inventory.hosts.map((host) => ({
+      name: host.name,
+      sshAddress: inventory.sshHost,
+      sshPort: inventory.sshPort,
+      sshUser: host.user,
+      privateKeyPath: inventory.privateKeyPath,
+      hostKeyFingerprint: inventory.hostKeyFingerprint,
+      libvirtUri: host.libvirtUri,
+      imageCacheDir: host.imageCacheDir,
+      instancesDir: host.instancesDir,
+      virtType: host.hypervisorType === 'kvm' ? 'kvm' : 'qemu',
+    })),
+  );
+}
+
+/** Absolute and already normalised (no `..`, no `//`, no trailing slash), so joins stay beneath it. */
+function isAbsolute(value: unknown): boolean {
+  if (typeof value !== 'string' || !path.posix.isAbsolute(value)) return false;
+  return path.posix.normalize(value) === value && (value === '/' || !value.endsWith('/'));
+}
+
+function isFingerprint(value: string): boolean {
+  try {
+    assertFingerprint(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
