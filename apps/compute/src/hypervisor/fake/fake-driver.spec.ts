@@ -5,19 +5,8 @@ import path from 'node:path';
 
 import { describeHypervisorDriverContract, type DriverContractFixture } from '../contract/driver-contract.js';
 import { domainSpec } from '../domain-spec.js';
+import { tinyQcow2 } from '../testing/images.js';
 import { FAKE_BOOT_BANNER, FakeHypervisorDriver } from './fake-driver.js';
-
-/**
- * A qcow2 as the fake reads one: the magic, version 3, no backing file, padded like the project's boot
- * image. The fake never boots it, so the header is all that matters.
- */
-function tinyQcow2(): Buffer {
-  const bytes = Buffer.alloc(64 * 1024);
-  bytes.writeUInt32BE(0x514649fb, 0);
-  bytes.writeUInt32BE(3, 4);
-  bytes.writeUInt32BE(112, 100);
-  return bytes;
-}
 
 async function fakeFixture(guestHonoursAcpi: boolean): Promise<DriverContractFixture> {
   const dir = await mkdtemp(path.join(tmpdir(), 'nimbus-fake-driver-'));

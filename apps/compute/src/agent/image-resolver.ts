@@ -1,0 +1,53 @@
+/**
+ * Where the agent finds the bytes of a base image on its own machine, before copying them to a
+ * host's image cache. One implementation reads a folder of `<image id>.qcow2` files (the rig's
+ * boot image, operators' local images); another downloads from the image API into a local cache.
+ * Must never trust an image id it did not validate: ids become file names.
+ */
+import { access, constants } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import type { ImageSource } from '../hypervisor/index.js';
+
+export interface ImageResolver {
+  resolve(imageId: string): Promise<ImageSource>;
+}
+
+export class ImageUnavailable extends Error {
+  override readonly name = 'ImageUnavailable';
+}
+
+const IMAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Images as files named after their id in one folder. */
+export class DirectoryImageResolver implements ImageResolver {
+  constructor(private readonly directory: string) {}
+
+  async resolve(imageId: string): Promise<ImageSource> {
+    if (!IMAGE_ID.test(imageId)) throw new ImageUnavailable(`invalid image id ${JSON.stringify(imageId)}`);
+    const sourcePath = join(this.directory, `${imageId}.qcow2`);
+    try {
+      await access(sourcePath, constants.R_OK);
+    } catch {
+      throw new ImageUnavailable(`image ${imageId} is not available to this compute agent`);
+    }
+    return { id: imageId, sourcePath };
+  }
+}
+
+/** Tries each resolver in turn. */
+export class ChainedImageResolver implements ImageResolver {
+  constructor(private readonly resolvers: readonly ImageResolver[]) {}
+
+  async resolve(imageId: string): Promise<ImageSource> {
+    let last: unknown = new ImageUnavailable(`image ${imageId} is not available to this compute agent`);
+    for (const resolver of this.resolvers) {
+      try {
+        return await resolver.resolve(imageId);
+      } catch (error) {
+        last = error;
+      }
+    }
+    throw last;
+  }
+}

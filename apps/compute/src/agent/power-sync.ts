@@ -1,0 +1,100 @@
+/**
+ * What Nova's `_sync_power_states` and its cleanup of running deleted instances do: compares what
+ * each host runs with what the store says it should, records the difference as events, and
+ * removes domains the store does not know.
+ *  - A server the store thinks is running whose domain stopped, crashed or vanished gets
+ *    PowerStateChanged (the fold then shows SHUTOFF or ERROR).
+ *  - A server the store thinks is stopped whose domain runs is powered off: the store wins.
+ *  - A Nimbus domain whose instance is deleted, unknown, or placed on another host is destroyed.
+ * Domains Nimbus did not create are never touched. Every verdict is checked against the
+ * instance's stream itself, not a possibly lagging view, before anything is changed.
+ */
+import { Logger } from '@nestjs/common';
+
+import { PowerStateChanged, build, streamFor } from '#libs/contracts';
+import { instanceReducer } from '#libs/domain';
+import type { EventContext, EventStore } from '#libs/event-store';
+
+import { type DomainSummary, type HypervisorDriver, domainNameOf } from '../hypervisor/index.js';
+import type { ComputeAgent } from './compute-agent.js';
+
+export interface SyncReport {
+  readonly host: string;
+  readonly changed: readonly string[];
+  readonly stopped: readonly string[];
+  readonly destroyed: readonly string[];
+}
+
+const SYNC_ACTOR = { userId: 'compute', projectId: null, kind: 'service' } as const;
+
+export class PowerSync {
+  private readonly logger = new Logger(PowerSync.name);
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly driver: HypervisorDriver,
+    private readonly agent: ComputeAgent,
+  ) {}
+
+  async syncHost(host: string, knownOnHost: readonly string[], correlationId: string): Promise<SyncReport> {
+    const context: EventContext = { correlationId, causationId: null, actor: SYNC_ACTOR };
+    const domains = await this.driver.listDomains(host);
+    const byInstance = new Map<string, DomainSummary>();
+    for (const domain of domains) if (domain.instanceId) byInstance.set(domain.instanceId, domain);
+    const report = { host, changed: [] as string[], stopped: [] as string[], destroyed: [] as string[] };
+
+    const candidates = new Set([...knownOnHost, ...byInstance.keys()]);
+    for (const instanceId of candidates) {
+      if (this.agent.isDriving(instanceId)) continue;
+      try {
+        await this.syncInstance(host, instanceId, byInstance.get(instanceId), context, report);
+      } catch (error) {
+        // One instance's trouble (a lost race, a host hiccup) must not stop the sweep of the rest.
+        this.logger.warn(`power sync of ${instanceId} on ${host}: ${(error as Error).message}`);
+      }
+    }
+    return report;
+  }
+
+  private async syncInstance(
+    host: string,
+    instanceId: string,
+    domain: DomainSummary | undefined,
+    context: EventContext,
+    report: { changed: string[]; stopped: string[]; destroyed: string[] },
+  ): Promise<void> {
+    const { state, revision } = await this.store.fold(streamFor('instance', instanceId), instanceReducer);
+    const placedHere = state.exists && state.host === host && state.vmState !== 'deleted';
+    if (!placedHere) {
+      // Only a domain the store has no use for here is removed; a build in progress is placed here.
+      if (domain) {
+        await this.driver.destroy(host, domainNameOf(instanceId));
+        report.destroyed.push(instanceId);
+        this.logger.warn(`destroyed domain of ${instanceId} on ${host}: the store does not place it here`);
+      }
+      return;
+    }
+    if (state.taskState !== null || revision === null) return;
+    const actual = domain?.powerState ?? 'nostate';
+    if (state.vmState === 'active' && actual !== state.powerState && actual !== 'running') {
+      await this.store.append(
+        streamFor('instance', instanceId),
+        [
+          build(PowerStateChanged, {
+            instanceId,
+            host,
+            from: state.powerState,
+            to: actual,
+            source: 'sync',
+          }),
+        ],
+        revision,
+        context,
+      );
+      report.changed.push(instanceId);
+    } else if (state.vmState === 'stopped' && actual === 'running') {
+      await this.driver.powerOff(host, domainNameOf(instanceId), { timeoutMs: 0 });
+      report.stopped.push(instanceId);
+    }
+  }
+}

@@ -1,0 +1,255 @@
+/**
+ * The compute agent and the scheduler driving instances through a real event store, with the
+ * clearly named fake hypervisor standing in for libvirt (the libvirt adapter has its own suite on
+ * the rig): boot to ACTIVE, stop, start, reboot, delete; a failed build; a redelivered trigger; a
+ * delete that arrives while the build is under way; and the power sync's verdicts.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { EventStoreDBClient } from '@eventstore/db-client';
+
+import { streamFor } from '#libs/contracts';
+import { ClusterView } from '#libs/cluster-view';
+import {
+  decideBoot,
+  decideDelete,
+  decideReboot,
+  decideStart,
+  decideStop,
+  type InstanceState,
+  hostReducer,
+  instanceReducer,
+  serverStatus,
+} from '#libs/domain';
+import { EventStore } from '#libs/event-store';
+
+import { ComputeAgent } from '../../apps/compute/src/agent/compute-agent.js';
+import { registerHost } from '../../apps/compute/src/agent/host-registry.js';
+import { DirectoryImageResolver } from '../../apps/compute/src/agent/image-resolver.js';
+import { PowerSync } from '../../apps/compute/src/agent/power-sync.js';
+import { FakeHypervisorDriver, domainNameOf } from '../../apps/compute/src/hypervisor/index.js';
+import { tinyQcow2 } from '../../apps/compute/src/hypervisor/testing/images.js';
+import { FILTERS } from '../../apps/scheduler/src/filters/index.js';
+import { HostLiveness } from '../../apps/scheduler/src/liveness/host-liveness.js';
+import { SchedulerService } from '../../apps/scheduler/src/placement/scheduler.service.js';
+import { WEIGHERS } from '../../apps/scheduler/src/weighers/index.js';
+import { type EventStoreProcess, startEventStoreProcess } from '../support/event-store-process.js';
+import { bootCommand, userContext } from '../support/instances.js';
+
+const HOSTS = ['sim-a', 'sim-b'];
+const policy = {
+  availabilityZone: 'nova',
+  vcpuAllocationRatio: 1,
+  ramAllocationRatio: 1,
+  diskAllocationRatio: 1,
+  reservedVcpus: 0,
+  reservedRamMb: 0,
+  reservedDiskGb: 0,
+  maxVcpus: 8,
+  maxRamMb: 1024,
+  maxDiskGb: 50,
+};
+const service = {
+  correlationId: `req-${randomUUID()}`,
+  causationId: null,
+  actor: { userId: 'compute', projectId: null, kind: 'service' as const },
+};
+
+let server: EventStoreProcess;
+let client: EventStoreDBClient;
+let store: EventStore;
+let view: ClusterView;
+let driver: FakeHypervisorDriver;
+let agent: ComputeAgent;
+let scheduler: SchedulerService;
+let imagesDir: string;
+const imageId = randomUUID();
+
+beforeAll(async () => {
+  server = await startEventStoreProcess();
+  client = EventStoreDBClient.connectionString(server.connectionString);
+  store = new EventStore(client);
+  imagesDir = await mkdtemp(path.join(tmpdir(), 'nimbus-agent-images-'));
+  await writeFile(path.join(imagesDir, `${imageId}.qcow2`), tinyQcow2());
+  driver = new FakeHypervisorDriver({ hosts: HOSTS });
+  for (const host of HOSTS)
+    await registerHost(
+      store,
+      driver,
+      { name: host, hypervisorType: 'qemu', cpuArch: 'x86_64' },
+      policy,
+      service,
+    );
+  view = new ClusterView(client, 'agent-test');
+  await view.start();
+  const liveness = new HostLiveness(60_000);
+  HOSTS.forEach((host) => liveness.heard(host));
+  scheduler = new SchedulerService(store, view, liveness, {
+    policy: {
+      filters: FILTERS,
+      weighers: WEIGHERS.map((weigher) => ({ weigher, multiplier: 1 })),
+      alternates: 1,
+    },
+    maxAttempts: 2,
+  });
+  agent = new ComputeAgent(store, driver, new DirectoryImageResolver(imagesDir), {
+    hosts: HOSTS,
+    powerOffTimeoutMs: 50,
+  });
+});
+
+afterAll(async () => {
+  await view.stop();
+  await driver.close();
+  await client.dispose();
+  await server.stop();
+  await rm(imagesDir, { recursive: true, force: true });
+});
+
+const causation = () => ({ correlationId: `req-${randomUUID()}`, causationId: null });
+const instance = async (id: string) => (await store.fold(streamFor('instance', id), instanceReducer)).state;
+const user = userContext();
+
+async function bootActive(): Promise<string> {
+  const command = bootCommand({ image: { id: imageId, name: 'boot', properties: {} } });
+  await store.execute(
+    streamFor('instance', command.instanceId),
+    instanceReducer,
+    (state) => decideBoot(state, command),
+    user,
+  );
+  await scheduler.drive(command.instanceId, causation());
+  await agent.drive(command.instanceId, causation());
+  return command.instanceId;
+}
+
+async function request(id: string, decide: (state: InstanceState) => object[]): Promise<void> {
+  await store.execute(streamFor('instance', id), instanceReducer, decide, user);
+  await agent.drive(id, causation());
+}
+
+describe('ComputeAgent with the scheduler', () => {
+  it('registers each host once with its capped inventory', async () => {
+    for (const host of HOSTS) {
+      const again = await registerHost(
+        store,
+        driver,
+        { name: host, hypervisorType: 'qemu', cpuArch: 'x86_64' },
+        policy,
+        service,
+      );
+      expect(again).toEqual({ registered: false, inventoryChanged: false });
+      const { state } = await store.fold(streamFor('host', host), hostReducer);
+      expect(state.inventory).toMatchObject({ vcpus: 8, ramMb: 1024, diskGb: 50 });
+    }
+  });
+
+  it('boots to ACTIVE with a running domain on the chosen host', async () => {
+    const id = await bootActive();
+    const state = await instance(id);
+    expect(serverStatus(state)).toBe('ACTIVE');
+    expect(await driver.powerState(state.host!, domainNameOf(id))).toBe('running');
+  });
+
+  it('stops, starts and reboots as the stream asks', async () => {
+    const id = await bootActive();
+    await request(id, (state) => decideStop(state, id));
+    expect(serverStatus(await instance(id))).toBe('SHUTOFF');
+    await request(id, (state) => decideStart(state, id));
+    expect(serverStatus(await instance(id))).toBe('ACTIVE');
+    await request(id, (state) => decideReboot(state, id, 'SOFT'));
+    const rebooted = await instance(id);
+    expect(serverStatus(rebooted)).toBe('ACTIVE');
+    expect(rebooted.actions.map((action) => [action.action, action.result])).toEqual([
+      ['create', 'Success'],
+      ['stop', 'Success'],
+      ['start', 'Success'],
+      ['reboot', 'Success'],
+    ]);
+  });
+
+  it('deletes the domain and its files', async () => {
+    const id = await bootActive();
+    const { host } = await instance(id);
+    await request(id, (state) => decideDelete(state, id));
+    expect(serverStatus(await instance(id))).toBe('DELETED');
+    expect(await driver.powerState(host!, domainNameOf(id))).toBe('absent');
+    expect(driver.instanceFilesOf(host!, id)).toEqual([]);
+  });
+
+  it('does nothing more for a redelivered trigger', async () => {
+    const id = await bootActive();
+    const before = await store.fold(streamFor('instance', id), instanceReducer);
+    await expect(agent.drive(id, causation())).resolves.toBe('nothing-to-do');
+    expect((await store.fold(streamFor('instance', id), instanceReducer)).revision).toBe(before.revision);
+  });
+
+  it('records a failed build and the scheduler moves it to the other host', async () => {
+    const command = bootCommand({ image: { id: randomUUID(), name: 'missing', properties: {} } });
+    const id = command.instanceId;
+    await store.execute(
+      streamFor('instance', id),
+      instanceReducer,
+      (state) => decideBoot(state, command),
+      user,
+    );
+    await scheduler.drive(id, causation());
+    await expect(agent.drive(id, causation())).resolves.toBe('failed');
+    const failed = await instance(id);
+    expect(failed.failedHosts).toHaveLength(1);
+
+    await scheduler.drive(id, causation());
+    await agent.drive(id, causation());
+    await scheduler.drive(id, causation());
+    const final = await instance(id);
+    expect(serverStatus(final)).toBe('ERROR');
+    expect(final.fault?.message).toContain('Exceeded maximum number of retries');
+  });
+
+  it('destroys a domain booted for a server deleted meanwhile', async () => {
+    const command = bootCommand({ image: { id: imageId, name: 'boot', properties: {} } });
+    const id = command.instanceId;
+    await store.execute(
+      streamFor('instance', id),
+      instanceReducer,
+      (state) => decideBoot(state, command),
+      user,
+    );
+    await scheduler.drive(id, causation());
+    const booting = agent.drive(id, causation());
+    await store.execute(streamFor('instance', id), instanceReducer, (state) => decideDelete(state, id), user);
+    await booting;
+    await agent.drive(id, causation());
+    const state = await instance(id);
+    expect(serverStatus(state)).toBe('DELETED');
+    for (const host of HOSTS) expect(await driver.powerState(host, domainNameOf(id))).toBe('absent');
+  });
+
+  it('syncs power: a domain that stopped behind our back, one that vanished, and an orphan', async () => {
+    const sync = new PowerSync(store, driver, agent);
+    const stopped = await bootActive();
+    const vanished = await bootActive();
+    const stoppedHost = (await instance(stopped)).host!;
+    const vanishedHost = (await instance(vanished)).host!;
+    await driver.powerOff(stoppedHost, domainNameOf(stopped), { timeoutMs: 0 });
+    await driver.destroy(vanishedHost, domainNameOf(vanished));
+    const orphan = randomUUID();
+    await driver.ensureImage('sim-a', { id: imageId, sourcePath: path.join(imagesDir, `${imageId}.qcow2`) });
+    const { domainSpec } = await import('../../apps/compute/src/hypervisor/index.js');
+    await driver.spawn('sim-a', domainSpec({ instanceId: orphan, vcpus: 1, memoryMib: 64, imageId }));
+
+    for (const host of HOSTS) {
+      const known = [...view.allInstances()]
+        .filter(({ state }) => state.host === host)
+        .map(({ state }) => state.id);
+      await sync.syncHost(host, known, `req-${randomUUID()}`);
+    }
+
+    expect(serverStatus(await instance(stopped))).toBe('SHUTOFF');
+    expect(serverStatus(await instance(vanished))).toBe('ERROR');
+    expect(await driver.powerState('sim-a', domainNameOf(orphan))).toBe('absent');
+  });
+});
