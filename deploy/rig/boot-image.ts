@@ -54,6 +54,9 @@ export async function buildBootImage(tools: BootImageTools, imagesDir: string): 
   await run(tools.nasm, ['-f', 'bin', '-o', raw, source]);
   try {
     await run(tools.qemuImg, ['convert', '-q', '-f', 'raw', '-O', 'qcow2', raw, partial]);
+    // A one-sector disk is too small for SeaBIOS to boot from over virtio; a 1 MiB virtual size
+    // (still a few hundred bytes on disk) lets flavors with a 0 GB root disk boot the image as is.
+    await run(tools.qemuImg, ['resize', '-q', '-f', 'qcow2', partial, '1M']);
     await rename(partial, image);
   } finally {
     await rm(partial, { force: true });
