@@ -38,6 +38,7 @@ import { SchedulerService } from '../../apps/scheduler/src/placement/scheduler.s
 import { WEIGHERS } from '../../apps/scheduler/src/weighers/index.js';
 import { type EventStoreProcess, startEventStoreProcess } from '../support/event-store-process.js';
 import { bootCommand, userContext } from '../support/instances.js';
+import { collect } from '../support/streams.js';
 
 const HOSTS = ['sim-a', 'sim-b'];
 const policy = {
@@ -109,7 +110,6 @@ afterAll(async () => {
   await rm(imagesDir, { recursive: true, force: true });
 });
 
-const causation = () => ({ correlationId: `req-${randomUUID()}`, causationId: null });
 const instance = async (id: string) => (await store.fold(streamFor('instance', id), instanceReducer)).state;
 const user = userContext();
 
@@ -121,14 +121,14 @@ async function bootActive(): Promise<string> {
     (state) => decideBoot(state, command),
     user,
   );
-  await scheduler.drive(command.instanceId, causation());
-  await agent.drive(command.instanceId, causation());
+  await scheduler.drive(command.instanceId);
+  await agent.drive(command.instanceId);
   return command.instanceId;
 }
 
 async function request(id: string, decide: (state: InstanceState) => object[]): Promise<void> {
   await store.execute(streamFor('instance', id), instanceReducer, decide, user);
-  await agent.drive(id, causation());
+  await agent.drive(id);
 }
 
 describe('ComputeAgent with the scheduler', () => {
@@ -152,6 +152,26 @@ describe('ComputeAgent with the scheduler', () => {
     const state = await instance(id);
     expect(serverStatus(state)).toBe('ACTIVE');
     expect(await driver.powerState(state.host!, domainNameOf(id))).toBe('running');
+  });
+
+  it('links every event to the request and to the event it reacted to', async () => {
+    const id = await bootActive();
+    const [booted, selected, started] = await collect(store.read(streamFor('instance', id)));
+    expect([booted?.type, selected?.type, started?.type]).toEqual([
+      'BootRequested',
+      'HostSelected',
+      'DomainStarted',
+    ]);
+    expect(selected?.metadata).toMatchObject({
+      correlationId: booted?.metadata.correlationId,
+      causationId: booted?.metadata.eventId,
+      actor: { userId: 'scheduler', kind: 'service' },
+    });
+    expect(started?.metadata).toMatchObject({
+      correlationId: booted?.metadata.correlationId,
+      causationId: selected?.metadata.eventId,
+      actor: { userId: 'compute', kind: 'service' },
+    });
   });
 
   it('stops, starts and reboots as the stream asks', async () => {
@@ -183,7 +203,7 @@ describe('ComputeAgent with the scheduler', () => {
   it('does nothing more for a redelivered trigger', async () => {
     const id = await bootActive();
     const before = await store.fold(streamFor('instance', id), instanceReducer);
-    await expect(agent.drive(id, causation())).resolves.toBe('nothing-to-do');
+    await expect(agent.drive(id)).resolves.toBe('nothing-to-do');
     expect((await store.fold(streamFor('instance', id), instanceReducer)).revision).toBe(before.revision);
   });
 
@@ -196,14 +216,14 @@ describe('ComputeAgent with the scheduler', () => {
       (state) => decideBoot(state, command),
       user,
     );
-    await scheduler.drive(id, causation());
-    await expect(agent.drive(id, causation())).resolves.toBe('failed');
+    await scheduler.drive(id);
+    await expect(agent.drive(id)).resolves.toBe('failed');
     const failed = await instance(id);
     expect(failed.failedHosts).toHaveLength(1);
 
-    await scheduler.drive(id, causation());
-    await agent.drive(id, causation());
-    await scheduler.drive(id, causation());
+    await scheduler.drive(id);
+    await agent.drive(id);
+    await scheduler.drive(id);
     const final = await instance(id);
     expect(serverStatus(final)).toBe('ERROR');
     expect(final.fault?.message).toContain('Exceeded maximum number of retries');
@@ -218,11 +238,11 @@ describe('ComputeAgent with the scheduler', () => {
       (state) => decideBoot(state, command),
       user,
     );
-    await scheduler.drive(id, causation());
-    const booting = agent.drive(id, causation());
+    await scheduler.drive(id);
+    const booting = agent.drive(id);
     await store.execute(streamFor('instance', id), instanceReducer, (state) => decideDelete(state, id), user);
     await booting;
-    await agent.drive(id, causation());
+    await agent.drive(id);
     const state = await instance(id);
     expect(serverStatus(state)).toBe('DELETED');
     for (const host of HOSTS) expect(await driver.powerState(host, domainNameOf(id))).toBe('absent');

@@ -108,7 +108,6 @@ async function boot(overrides: Parameters<typeof bootCommand>[0] = {}): Promise<
 
 const instance = (id: string) => store.fold(streamFor('instance', id), instanceReducer);
 const host = (name: string) => store.fold(streamFor('host', name), hostReducer);
-const causation = () => ({ correlationId: `req-${randomUUID()}`, causationId: null });
 
 describe('SchedulerService', () => {
   it('places a boot on the host with the most free RAM and records why', async () => {
@@ -116,7 +115,7 @@ describe('SchedulerService', () => {
     const { scheduler, view } = await startScheduler(names);
     const id = await boot();
 
-    await expect(scheduler.drive(id, causation())).resolves.toBe('selected');
+    await expect(scheduler.drive(id)).resolves.toBe('selected');
 
     const { state } = await instance(id);
     expect(names).toContain(state.host);
@@ -130,7 +129,7 @@ describe('SchedulerService', () => {
     const { scheduler, view } = await startScheduler(names);
     const id = await boot({ flavor: { id: '9', name: 'big', vcpus: 1, ramMb: 4096, diskGb: 0 } });
 
-    await expect(scheduler.drive(id, causation())).resolves.toBe('failed');
+    await expect(scheduler.drive(id)).resolves.toBe('failed');
 
     const { state } = await instance(id);
     expect(serverStatus(state)).toBe('ERROR');
@@ -142,7 +141,7 @@ describe('SchedulerService', () => {
     const names = await hosts(`retry-${randomUUID().slice(0, 6)}`, 2, 4);
     const { scheduler, view } = await startScheduler(names);
     const id = await boot();
-    await scheduler.drive(id, causation());
+    await scheduler.drive(id);
     const first = (await instance(id)).state;
 
     await store.append(
@@ -160,7 +159,7 @@ describe('SchedulerService', () => {
       service,
     );
     await eventually(() => (view.instance(id)?.state.failedHosts.length === 1 ? true : undefined));
-    await scheduler.drive(id, causation());
+    await scheduler.drive(id);
 
     const second = (await instance(id)).state;
     expect(second.attempt).toBe(2);
@@ -181,7 +180,7 @@ describe('SchedulerService', () => {
       userContext(),
     );
 
-    await expect(scheduler.drive(id, causation())).resolves.toBe('deleted');
+    await expect(scheduler.drive(id)).resolves.toBe('deleted');
     expect(serverStatus((await instance(id)).state)).toBe('DELETED');
     await view.stop();
   });
@@ -192,7 +191,7 @@ describe('SchedulerService', () => {
     const two = await startScheduler(names);
     const ids = await Promise.all(Array.from({ length: 20 }, () => boot()));
 
-    await Promise.all(ids.map((id, index) => (index % 2 === 0 ? one : two).scheduler.drive(id, causation())));
+    await Promise.all(ids.map((id, index) => (index % 2 === 0 ? one : two).scheduler.drive(id)));
 
     const states = await Promise.all(ids.map(async (id) => (await instance(id)).state));
     expect(states.filter((state) => state.taskState === 'spawning')).toHaveLength(10);

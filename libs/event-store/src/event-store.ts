@@ -46,6 +46,8 @@ export interface Reducer<S> {
 export interface Folded<S> {
   readonly state: S;
   readonly revision: bigint | null;
+  /** The newest event folded: whoever reacts to the stream's state names it as the cause. */
+  readonly last: StoredEvent | null;
 }
 
 export interface AppendOutcome {
@@ -132,14 +134,14 @@ export class EventStore {
     until: { revision?: bigint; time?: Date } = {},
   ): Promise<Folded<S>> {
     let state = reducer.initial();
-    let revision: bigint | null = null;
+    let last: StoredEvent | null = null;
     for await (const event of this.read(stream)) {
       if (until.revision !== undefined && event.revision > until.revision) break;
       if (until.time && new Date(event.metadata.occurredAt) > until.time) break;
       state = reducer.evolve(state, event);
-      revision = event.revision;
+      last = event;
     }
-    return { state, revision };
+    return { state, revision: last?.revision ?? null, last };
   }
 
   /**

@@ -59,16 +59,14 @@ export class ComputeAgent {
     return host !== null && this.hosts.has(host);
   }
 
-  /** One drive per instance at a time in this agent; a second trigger waits and re-checks. */
-  drive(
-    instanceId: string,
-    causation: { correlationId: string; causationId: string | null },
-  ): Promise<DriveOutcome> {
+  /**
+   * One drive per instance at a time in this agent; a second trigger waits and re-checks. What it
+   * appends names the stream's newest event as its cause and carries its correlation id.
+   */
+  drive(instanceId: string): Promise<DriveOutcome> {
     const running = this.inFlight.get(instanceId);
-    if (running) return running.then(() => this.drive(instanceId, causation));
-    const work = this.driveOnce(instanceId, { ...causation, actor: AGENT_ACTOR }).finally(() =>
-      this.inFlight.delete(instanceId),
-    );
+    if (running) return running.then(() => this.drive(instanceId));
+    const work = this.driveOnce(instanceId).finally(() => this.inFlight.delete(instanceId));
     this.inFlight.set(instanceId, work);
     return work;
   }
@@ -77,11 +75,16 @@ export class ComputeAgent {
     return this.inFlight.has(instanceId);
   }
 
-  private async driveOnce(instanceId: string, context: EventContext): Promise<DriveOutcome> {
+  private async driveOnce(instanceId: string): Promise<DriveOutcome> {
     const stream = streamFor('instance', instanceId);
     for (let race = 0; race < RACE_ATTEMPTS; race += 1) {
-      const { state, revision } = await this.store.fold(stream, instanceReducer);
-      if (!state.exists || revision === null) return 'nothing-to-do';
+      const { state, revision, last } = await this.store.fold(stream, instanceReducer);
+      if (!state.exists || revision === null || last === null) return 'nothing-to-do';
+      const context: EventContext = {
+        correlationId: last.metadata.correlationId,
+        causationId: last.metadata.eventId,
+        actor: AGENT_ACTOR,
+      };
       if (!this.serves(state.host)) return 'not-mine';
       try {
         return await this.act(state, revision, context);

@@ -56,26 +56,29 @@ export class SchedulerService {
     private readonly settings: SchedulerSettings,
   ) {}
 
-  drive(
-    instanceId: string,
-    causation: { correlationId: string; causationId: string | null },
-  ): Promise<DriveOutcome> {
+  /**
+   * What this appends names as its cause the newest event of the instance's stream at decision
+   * time (normally the one that triggered it) and carries that event's correlation id, so an
+   * audit can follow a request from the API to the host and back.
+   */
+  drive(instanceId: string): Promise<DriveOutcome> {
     const running = this.inFlight.get(instanceId);
-    if (running) return running.then(() => this.drive(instanceId, causation));
-    const work = this.driveOnce(instanceId, causation).finally(() => this.inFlight.delete(instanceId));
+    if (running) return running.then(() => this.drive(instanceId));
+    const work = this.driveOnce(instanceId).finally(() => this.inFlight.delete(instanceId));
     this.inFlight.set(instanceId, work);
     return work;
   }
 
-  private async driveOnce(
-    instanceId: string,
-    causation: { correlationId: string; causationId: string | null },
-  ): Promise<DriveOutcome> {
-    const context: EventContext = { ...causation, actor: SCHEDULER_ACTOR };
+  private async driveOnce(instanceId: string): Promise<DriveOutcome> {
     for (let race = 0; race < RACE_ATTEMPTS; race += 1) {
       const stream = streamFor('instance', instanceId);
-      const { state, revision } = await this.store.fold(stream, instanceReducer);
-      if (!state.exists || revision === null) return 'nothing-to-do';
+      const { state, revision, last } = await this.store.fold(stream, instanceReducer);
+      if (!state.exists || revision === null || last === null) return 'nothing-to-do';
+      const context: EventContext = {
+        correlationId: last.metadata.correlationId,
+        causationId: last.metadata.eventId,
+        actor: SCHEDULER_ACTOR,
+      };
       this.view.refreshInstance(instanceId, { state, revision });
       try {
         if (state.taskState === 'deleting' && state.host === null) {
