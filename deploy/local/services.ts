@@ -51,7 +51,8 @@ const eventStore: ServiceSpec = {
   async healthy(record) {
     const client = EventStoreDBClient.connectionString(detail(record, 'url'));
     try {
-      for await (const _ of client.readAll({ maxCount: 1 })) break;
+      // Read to the end (one event at most): a call abandoned half-read keeps dispose() waiting.
+      for await (const _ of client.readAll({ maxCount: 1 })) void _;
       return true;
     } catch {
       return false;

@@ -30,19 +30,21 @@ export class StreamCheckpointStore implements CheckpointStore {
   constructor(private readonly client: EventStoreDBClient) {}
 
   async load(subscription: string): Promise<Position | null> {
+    let newest: CheckpointData | undefined;
     try {
+      // Read to the end rather than return from inside the loop: a half-read call would keep the
+      // client from ever disposing.
       for await (const resolved of this.client.readStream<{
         type: 'CheckpointReached';
         data: CheckpointData;
       }>(streamOf(subscription), { direction: 'backwards', fromRevision: 'end', maxCount: 1 })) {
-        const data = resolved.event?.data;
-        if (data) return { commit: BigInt(data.commit), prepare: BigInt(data.prepare) };
+        newest ??= resolved.event?.data;
       }
     } catch (error) {
       if (error instanceof StreamNotFoundError) return null;
       throw error;
     }
-    return null;
+    return newest ? { commit: BigInt(newest.commit), prepare: BigInt(newest.prepare) } : null;
   }
 
   async save(subscription: string, position: Position): Promise<void> {

@@ -1,8 +1,8 @@
 /**
  * A durable `$all` consumer: starts from its stored checkpoint, hands each domain event (validated)
- * to a handler one at a time, checkpoints as it goes, and when the connection drops it resubscribes
- * from the last event it handled, with backoff. A handler error or an invalid stored event stops
- * the subscription loudly rather than skip an event.
+ * to a handler one at a time, checkpoints as it goes, and when the connection drops or a handler
+ * fails it resubscribes after the last event it handled, with backoff, so that event comes again.
+ * An event that breaks its contract stops the subscription loudly; nothing is ever skipped.
  */
 import { Logger } from '@nestjs/common';
 import {
@@ -14,6 +14,8 @@ import {
   streamNameFilter,
 } from '@eventstore/db-client';
 
+import { STREAM_CATEGORIES } from '#libs/contracts';
+
 import type { CheckpointStore } from './checkpoints.js';
 import { StoredEventInvalid } from './errors.js';
 import { type StoredEvent, decodeStored } from './event-store.js';
@@ -21,7 +23,7 @@ import { type StoredEvent, decodeStored } from './event-store.js';
 export interface SubscriptionOptions {
   /** Names the checkpoint; one running consumer per name. */
   readonly name: string;
-  /** Stream-name prefixes to receive (server-side filter); all domain streams when absent. */
+  /** Stream-name prefixes to receive (server-side filter); every domain category when absent. */
   readonly streamPrefixes?: readonly string[];
   /** Event-type prefixes to receive instead of stream prefixes. */
   readonly eventTypePrefixes?: readonly string[];
@@ -29,121 +31,186 @@ export interface SubscriptionOptions {
   /** Store a checkpoint after this many handled events (default 100) and when caught up. */
   readonly checkpointEvery?: number;
   handle(event: StoredEvent): Promise<void>;
-  /** Called once when history has been handled and the subscription is live. */
+  /** Called once, when everything up to the live point has been handled. */
   onCaughtUp?(): void;
-  /** Called when the subscription stops for good (handler error, invalid event). */
+  /** Called when the subscription stops for good (an event that breaks its contract). */
   onFailed?(error: Error): void;
 }
 
 export interface RunningSubscription {
-  /** Resolves when the subscription first catches up with the store. */
+  /** Resolves once every event up to the live point has been handled. */
   readonly caughtUp: Promise<void>;
   /** The last position handled, if any. */
   position(): Position | null;
+  /** Stops after the event in hand, saves the checkpoint, and ends the server call. */
   stop(): Promise<void>;
 }
 
 const MAX_BACKOFF_MS = 2_000;
 
+/** Streams of every domain category, `instance-`, `host-`, ...; never checkpoints or system streams. */
+export const DOMAIN_STREAM_PREFIXES: readonly string[] = Object.keys(STREAM_CATEGORIES).map(
+  (category) => `${category}-`,
+);
+
 export function runSubscription(
   client: EventStoreDBClient,
   options: SubscriptionOptions,
 ): RunningSubscription {
-  const logger = new Logger(`Subscription(${options.name})`);
-  const checkpointEvery = options.checkpointEvery ?? 100;
-  let last: Position | null = null;
-  let sinceCheckpoint = 0;
-  let stopped = false;
-  // Read through a function: `stopped` changes while the loop awaits, which narrowing cannot see.
-  const isStopped = (): boolean => stopped;
-  let failures = 0;
-  let current: ReturnType<EventStoreDBClient['subscribeToAll']> | null = null;
-  let retryTimer: NodeJS.Timeout | null = null;
-  let markCaughtUp: () => void = () => undefined;
-  const caughtUp = new Promise<void>((resolve) => {
-    markCaughtUp = resolve;
-  });
-  let isCaughtUp = false;
+  return new DurableSubscription(client, options).start();
+}
 
-  const saveCheckpoint = async (position: Position): Promise<void> => {
-    sinceCheckpoint = 0;
-    await options.checkpoints.save(options.name, position);
-  };
+type Subscription = ReturnType<EventStoreDBClient['subscribeToAll']>;
 
-  const filter =
-    options.eventTypePrefixes && options.eventTypePrefixes.length > 0
-      ? eventTypeFilter({ prefixes: [...options.eventTypePrefixes] })
-      : options.streamPrefixes && options.streamPrefixes.length > 0
-        ? streamNameFilter({ prefixes: [...options.streamPrefixes] })
-        : eventTypeFilter({ regex: '^[^$]' });
+class DurableSubscription implements RunningSubscription {
+  private readonly logger: Logger;
+  private readonly checkpointEvery: number;
+  private last: Position | null = null;
+  private sinceCheckpoint = 0;
+  private handled = 0;
+  private handling = false;
+  private stopped = false;
+  private failures = 0;
+  private current: Subscription | null = null;
+  private saving: Promise<void> = Promise.resolve();
+  private wakeRetry: (() => void) | null = null;
+  /** How many handled events mean "caught up", once the server has said where the live point is. */
+  private caughtUpAt: number | null = null;
+  private isCaughtUp = false;
+  private markCaughtUp: () => void = () => undefined;
+  private running: Promise<void> = Promise.resolve();
+  readonly caughtUp: Promise<void>;
 
-  const fail = (error: Error): void => {
-    if (stopped) return;
-    stopped = true;
-    logger.error(`stopped: ${error.message}`);
-    void current?.unsubscribe();
-    options.onFailed?.(error);
-  };
+  constructor(
+    private readonly client: EventStoreDBClient,
+    private readonly options: SubscriptionOptions,
+  ) {
+    this.logger = new Logger(`Subscription(${options.name})`);
+    this.checkpointEvery = options.checkpointEvery ?? 100;
+    this.caughtUp = new Promise<void>((resolve) => {
+      this.markCaughtUp = resolve;
+    });
+  }
 
-  const run = async (): Promise<void> => {
-    while (!stopped) {
-      const from = last ?? (await options.checkpoints.load(options.name)) ?? START;
-      const subscription = client.subscribeToAll({ fromPosition: from, filter });
-      current = subscription;
+  start(): this {
+    this.running = this.run().catch((error: unknown) => {
+      this.fail(error as Error);
+    });
+    return this;
+  }
+
+  position(): Position | null {
+    return this.last;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeRetry?.();
+    await this.saving;
+    if (this.last && this.sinceCheckpoint > 0) await this.save(this.last);
+    const current = this.current;
+    if (current) {
+      await current.unsubscribe();
+      // The client swallows the cancellation it caused, so the stream would never end by itself.
+      current.destroy();
+    }
+    await this.running;
+  }
+
+  private filter() {
+    const { eventTypePrefixes, streamPrefixes } = this.options;
+    if (eventTypePrefixes && eventTypePrefixes.length > 0)
+      return eventTypeFilter({ prefixes: [...eventTypePrefixes] });
+    return streamNameFilter({
+      prefixes: [...(streamPrefixes?.length ? streamPrefixes : DOMAIN_STREAM_PREFIXES)],
+    });
+  }
+
+  // Read through methods: these fields change while the loop awaits, which narrowing cannot see.
+  private isStopped(): boolean {
+    return this.stopped;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.isStopped()) {
+      const from = this.last ?? (await this.options.checkpoints.load(this.options.name)) ?? START;
+      if (this.isStopped()) return;
+      const subscription = this.client.subscribeToAll({ fromPosition: from, filter: this.filter() });
+      this.current = subscription;
       subscription.on('caughtUp', () => {
-        failures = 0;
-        if (last && sinceCheckpoint > 0) {
-          void saveCheckpoint(last).catch((error: unknown) =>
-            logger.warn(`checkpoint not saved: ${String(error)}`),
-          );
-        }
-        if (!isCaughtUp) {
-          isCaughtUp = true;
-          markCaughtUp();
-          options.onCaughtUp?.();
-        }
+        // Events before the signal may still wait in the stream's buffer: caught up means handled.
+        this.caughtUpAt = this.handled + (this.handling ? 1 : 0) + subscription.readableLength;
+        this.checkCaughtUp();
       });
       try {
         for await (const resolved of subscription as AsyncIterable<AllStreamResolvedEvent>) {
           const recorded = resolved.event;
-          if (!recorded || recorded.type.startsWith('$')) continue;
-          await options.handle(decodeStored(recorded));
-          last = recorded.position;
-          sinceCheckpoint += 1;
-          if (sinceCheckpoint >= checkpointEvery) await saveCheckpoint(recorded.position);
+          if (!recorded) continue;
+          this.handling = true;
+          await this.options.handle(decodeStored(recorded));
+          this.handling = false;
+          this.handled += 1;
+          this.failures = 0;
+          this.last = recorded.position;
+          this.sinceCheckpoint += 1;
+          if (this.sinceCheckpoint >= this.checkpointEvery) this.saveInBackground(recorded.position);
+          this.checkCaughtUp();
         }
-        if (isStopped()) return;
+        if (this.isStopped()) return;
       } catch (error) {
-        if (isStopped()) return;
-        if (error instanceof StoredEventInvalid) {
-          fail(error);
-          return;
-        }
-        // A dropped connection or a handler that failed for now: resubscribe after the last event
-        // handled, so the failed one comes again.
+        this.handling = false;
+        if (this.isStopped()) return;
+        if (error instanceof StoredEventInvalid) throw error;
         await subscription.unsubscribe().catch(() => undefined);
-        failures += 1;
-        const delay = Math.min(MAX_BACKOFF_MS, 50 * 2 ** Math.min(failures, 6));
-        logger.warn(`interrupted (${(error as Error).message}); resuming in ${delay} ms`);
-        await new Promise<void>((resolve) => {
-          retryTimer = setTimeout(resolve, delay);
-        });
+        await this.backoff(error as Error);
       }
     }
-  };
+  }
 
-  void run().catch((error: unknown) => {
-    fail(error as Error);
-  });
-  return {
-    caughtUp,
-    position: () => last,
-    async stop() {
-      stopped = true;
-      if (retryTimer) clearTimeout(retryTimer);
-      markCaughtUp();
-      await current?.unsubscribe();
-      if (last && sinceCheckpoint > 0) await saveCheckpoint(last).catch(() => undefined);
-    },
-  };
+  private checkCaughtUp(): void {
+    if (this.caughtUpAt === null || this.handled < this.caughtUpAt) return;
+    this.caughtUpAt = null;
+    if (this.last && this.sinceCheckpoint > 0) this.saveInBackground(this.last);
+    if (this.isCaughtUp) return;
+    this.isCaughtUp = true;
+    this.markCaughtUp();
+    this.options.onCaughtUp?.();
+  }
+
+  private async backoff(error: Error): Promise<void> {
+    this.failures += 1;
+    const delay = Math.min(MAX_BACKOFF_MS, 50 * 2 ** Math.min(this.failures, 6));
+    this.logger.warn(`interrupted (${error.message}); resuming in ${delay} ms`);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delay);
+      this.wakeRetry = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wakeRetry = null;
+  }
+
+  /** Checkpoints are saved one after another, never concurrently, and stop() waits for them. */
+  private saveInBackground(position: Position): void {
+    this.sinceCheckpoint = 0;
+    this.saving = this.saving
+      .then(() => this.options.checkpoints.save(this.options.name, position))
+      .catch((error: unknown) => {
+        this.logger.warn(`checkpoint not saved: ${(error as Error).message}`);
+      });
+  }
+
+  private async save(position: Position): Promise<void> {
+    this.saveInBackground(position);
+    await this.saving;
+  }
+
+  private fail(error: Error): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.logger.error(`stopped: ${error.message}`);
+    void this.current?.unsubscribe();
+    this.options.onFailed?.(error);
+  }
 }

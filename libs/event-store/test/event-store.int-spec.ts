@@ -14,6 +14,7 @@ import {
   ConcurrencyConflict,
   EventStore,
   MemoryCheckpointStore,
+  StreamCheckpointStore,
   StoredEventInvalid,
   type StoredEvent,
   runSubscription,
@@ -183,6 +184,49 @@ describe('runSubscription', () => {
     await second.stop();
 
     expect(seen.map((event) => event.type)).toEqual(['BootRequested', 'HostSelected']);
+  });
+
+  it('is caught up only when every earlier event has been handled, even by a slow handler', async () => {
+    const { stream } = await bootedInstance();
+    let handled = 0;
+    const running = runSubscription(client, {
+      name: `slow-${randomUUID()}`,
+      streamPrefixes: [stream],
+      checkpoints: new MemoryCheckpointStore(),
+      handle: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        handled += 1;
+      },
+    });
+    await running.caughtUp;
+    expect(handled).toBe(1);
+    await running.stop();
+  });
+
+  it('keeps running past its own checkpoints with the default filter and resumes from them', async () => {
+    const checkpoints = new StreamCheckpointStore(client);
+    const name = `default-${randomUUID()}`;
+    const first = runSubscription(client, {
+      name,
+      checkpoints,
+      checkpointEvery: 1,
+      handle: async () => undefined,
+    });
+    await first.caughtUp;
+    await first.stop();
+    const saved = await checkpoints.load(name);
+    expect(saved).not.toBeNull();
+
+    const { stream } = await bootedInstance();
+    const seen: string[] = [];
+    const second = runSubscription(client, {
+      name,
+      checkpoints,
+      handle: async (event) => void seen.push(event.stream),
+    });
+    await second.caughtUp;
+    await second.stop();
+    expect(seen).toEqual([stream]);
   });
 
   it('retries an event whose handler failed, then moves on', async () => {
