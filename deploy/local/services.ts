@@ -30,6 +30,12 @@ export interface ServiceSpec {
 
 const detail = (record: RunRecord, key: string): string => String(record.details[key]);
 
+async function collectAll<T>(source: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of source) items.push(item);
+  return items;
+}
+
 const eventStore: ServiceSpec = {
   name: 'event-store',
   async launch({ stateDir, projectRoot }) {
@@ -52,7 +58,7 @@ const eventStore: ServiceSpec = {
     const client = EventStoreDBClient.connectionString(detail(record, 'url'));
     try {
       // Read to the end (one event at most): a call abandoned half-read keeps dispose() waiting.
-      for await (const _ of client.readAll({ maxCount: 1 })) void _;
+      await collectAll(client.readAll({ maxCount: 1 }));
       return true;
     } catch {
       return false;
