@@ -1,0 +1,197 @@
+/**
+ * The compute agent's wiring: the store, the hypervisor driver the configuration chooses (libvirt
+ * over SSH by default; the fake only when asked for, for scale benchmarks), image sources, the
+ * agent and its power sync, bus handlers, console commands and the health endpoint.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { EventStoreDBClient } from '@eventstore/db-client';
+import type { NatsConnection } from '@nats-io/transport-node';
+
+import { BusModule, NATS_CONNECTION } from '#libs/bus';
+import { ClusterView } from '#libs/cluster-view';
+import type { CpuArchitecture, HypervisorType } from '#libs/contracts';
+import { EventStore } from '#libs/event-store';
+
+import { ComputeAgent } from './agent/compute-agent.js';
+import { GlanceImageResolver } from './agent/glance-image-resolver.js';
+import type { HostFacts, HostPolicy } from './agent/host-registry.js';
+import { ChainedImageResolver, DirectoryImageResolver, type ImageResolver } from './agent/image-resolver.js';
+import { PowerSync } from './agent/power-sync.js';
+import { ConsoleCommandsController } from './commands/console-commands.controller.js';
+import { ConsoleService } from './commands/console.service.js';
+import { ComputeRuntime } from './compute.runtime.js';
+import type { ComputeConfig } from './config.js';
+import { InstanceEventsController } from './events/instance-events.controller.js';
+import { HealthController } from './health/health.controller.js';
+import {
+  FakeHypervisorDriver,
+  type HostInventoryFile,
+  type HypervisorDriver,
+  VirshDriver,
+  hostConfigsFromInventory,
+} from './hypervisor/index.js';
+
+export const HYPERVISOR_DRIVER = Symbol('HypervisorDriver');
+
+interface InventoryHost {
+  readonly name: string;
+  readonly cpuArch?: string;
+  readonly hypervisorType?: string;
+}
+
+/** The driver and the hosts it serves, as the configuration says. */
+export function hypervisorFrom(config: ComputeConfig): {
+  driver: HypervisorDriver;
+  hosts: readonly HostFacts[];
+} {
+  if (config.driver === 'fake') {
+    const names = Array.from(
+      { length: config.fakeHosts },
+      (_, index) => `sim-${String(index + 1).padStart(4, '0')}`,
+    );
+    return {
+      driver: new FakeHypervisorDriver({ hosts: names }),
+      hosts: names.map((name) => ({ name, hypervisorType: 'qemu', cpuArch: 'x86_64' })),
+    };
+  }
+  if (!config.inventory) throw new Error('NIMBUS_COMPUTE_INVENTORY is required for the libvirt driver');
+  const inventory = JSON.parse(readFileSync(resolve(config.inventory), 'utf8')) as HostInventoryFile & {
+    hosts: readonly InventoryHost[];
+  };
+  const wanted = (name: string): boolean => config.hosts.length === 0 || config.hosts.includes(name);
+  const served = { ...inventory, hosts: inventory.hosts.filter((host) => wanted(host.name)) };
+  if (served.hosts.length === 0) throw new Error('NIMBUS_COMPUTE_HOSTS names no host of the inventory');
+  return {
+    driver: new VirshDriver({ hosts: hostConfigsFromInventory(served) }),
+    hosts: served.hosts.map((host: InventoryHost) => ({
+      name: host.name,
+      hypervisorType: (host.hypervisorType ?? 'qemu') as HypervisorType,
+      cpuArch: (host.cpuArch ?? 'x86_64') as CpuArchitecture,
+    })),
+  };
+}
+
+export function imageResolverFrom(config: ComputeConfig): ImageResolver {
+  const resolvers: ImageResolver[] = [];
+  if (config.imageDir) resolvers.push(new DirectoryImageResolver(resolve(config.imageDir)));
+  if (config.imageApiUrl && config.identityUrl && config.servicePassword) {
+    resolvers.push(
+      new GlanceImageResolver({
+        imageApiUrl: config.imageApiUrl,
+        identityUrl: config.identityUrl,
+        user: config.serviceUser,
+        password: config.servicePassword,
+        project: config.serviceProject,
+        cacheDir: resolve(config.imageCacheDir),
+      }),
+    );
+  }
+  return new ChainedImageResolver(resolvers);
+}
+
+export function hostPolicyFrom(config: ComputeConfig): HostPolicy {
+  return {
+    availabilityZone: config.availabilityZone,
+    vcpuAllocationRatio: config.vcpuAllocationRatio,
+    ramAllocationRatio: config.ramAllocationRatio,
+    diskAllocationRatio: config.diskAllocationRatio,
+    reservedVcpus: 0,
+    reservedRamMb: config.reservedRamMb,
+    reservedDiskGb: 0,
+    maxVcpus: config.maxVcpus ?? null,
+    maxRamMb: config.maxRamMb ?? null,
+    maxDiskGb: config.maxDiskGb ?? null,
+  };
+}
+
+class StoreClientCloser implements OnApplicationShutdown {
+  constructor(@Inject(EventStoreDBClient) private readonly client: EventStoreDBClient) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.dispose();
+  }
+}
+
+@Module({})
+export class ComputeModule {
+  static forRoot(
+    config: ComputeConfig,
+    { driver, hosts }: { driver: HypervisorDriver; hosts: readonly HostFacts[] } = hypervisorFrom(config),
+  ): DynamicModule {
+    return {
+      module: ComputeModule,
+      imports: [BusModule.forRoot({ url: config.natsUrl, name: 'compute' })],
+      controllers: [InstanceEventsController, ConsoleCommandsController, HealthController],
+      providers: [
+        { provide: HYPERVISOR_DRIVER, useValue: driver },
+        {
+          provide: EventStoreDBClient,
+          useFactory: () => EventStoreDBClient.connectionString(config.eventStoreUrl),
+        },
+        StoreClientCloser,
+        {
+          provide: EventStore,
+          useFactory: (client: EventStoreDBClient) => new EventStore(client),
+          inject: [EventStoreDBClient],
+        },
+        {
+          provide: ClusterView,
+          useFactory: (client: EventStoreDBClient) => new ClusterView(client, 'compute'),
+          inject: [EventStoreDBClient],
+        },
+        {
+          provide: ComputeAgent,
+          useFactory: (store: EventStore) =>
+            new ComputeAgent(store, driver, imageResolverFrom(config), {
+              hosts: hosts.map((host) => host.name),
+              powerOffTimeoutMs: config.powerOffTimeoutMs,
+            }),
+          inject: [EventStore],
+        },
+        {
+          provide: PowerSync,
+          useFactory: (store: EventStore, agent: ComputeAgent) => new PowerSync(store, driver, agent),
+          inject: [EventStore, ComputeAgent],
+        },
+        {
+          provide: ConsoleService,
+          useFactory: (store: EventStore) =>
+            new ConsoleService(store, driver, {
+              proxyBaseUrl: config.consoleBaseUrl.replace(/\/$/, ''),
+              tokenTtlMs: config.consoleTokenTtlS * 1000,
+            }),
+          inject: [EventStore],
+        },
+        {
+          provide: ComputeRuntime,
+          useFactory: (
+            store: EventStore,
+            view: ClusterView,
+            agent: ComputeAgent,
+            powerSync: PowerSync,
+            nats: NatsConnection,
+          ) =>
+            new ComputeRuntime(
+              {
+                hosts,
+                policy: hostPolicyFrom(config),
+                heartbeatIntervalMs: config.heartbeatIntervalMs,
+                syncIntervalMs: config.syncIntervalMs,
+                reconcileIntervalMs: config.reconcileIntervalMs,
+              },
+              store,
+              driver,
+              view,
+              agent,
+              powerSync,
+              nats,
+            ),
+          inject: [EventStore, ClusterView, ComputeAgent, PowerSync, NATS_CONNECTION],
+        },
+      ],
+    };
+  }
+}

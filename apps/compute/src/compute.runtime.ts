@@ -1,0 +1,124 @@
+/**
+ * The agent's long-running parts: it registers its hosts and their inventory, beats a heartbeat
+ * per host on NATS, sweeps each host's domains against the store (power sync, orphans), and
+ * reconciles: any instance on its hosts with a task the bus never delivered is driven anyway, so a
+ * lost message or a crash mid-operation only delays work.
+ */
+import { randomUUID } from 'node:crypto';
+
+import { type BeforeApplicationShutdown, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+
+import { heartbeatSubject } from '#libs/contracts';
+import type { ClusterView } from '#libs/cluster-view';
+import type { EventStore } from '#libs/event-store';
+
+import type { ComputeAgent } from './agent/compute-agent.js';
+import { type HostFacts, type HostPolicy, registerHost } from './agent/host-registry.js';
+import type { PowerSync } from './agent/power-sync.js';
+import type { HypervisorDriver } from './hypervisor/index.js';
+
+export interface RuntimeSettings {
+  readonly hosts: readonly HostFacts[];
+  readonly policy: HostPolicy;
+  readonly heartbeatIntervalMs: number;
+  readonly syncIntervalMs: number;
+  readonly reconcileIntervalMs: number;
+}
+
+/** Work younger than this is left to the bus's fast path. */
+const RECONCILE_GRACE_MS = 3_000;
+const AGENT_ACTOR = { userId: 'compute', projectId: null, kind: 'service' } as const;
+
+export class ComputeRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('ComputeAgent');
+  private readonly timers: NodeJS.Timeout[] = [];
+  private ready = false;
+  private sweeping = false;
+
+  constructor(
+    private readonly settings: RuntimeSettings,
+    private readonly store: EventStore,
+    private readonly driver: HypervisorDriver,
+    private readonly view: ClusterView,
+    private readonly agent: ComputeAgent,
+    private readonly powerSync: PowerSync,
+    private readonly nats: NatsConnection,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    for (const host of this.settings.hosts) {
+      const context = { correlationId: `req-${randomUUID()}`, causationId: null, actor: AGENT_ACTOR };
+      const result = await registerHost(this.store, this.driver, host, this.settings.policy, context);
+      if (result.registered || result.inventoryChanged) this.logger.log(`host ${host.name} registered`);
+    }
+    this.beat();
+    await this.view.start();
+    this.every(this.settings.heartbeatIntervalMs, () => {
+      this.beat();
+      return Promise.resolve();
+    });
+    this.every(this.settings.reconcileIntervalMs, () => this.reconcile());
+    this.every(this.settings.syncIntervalMs, () => this.sync());
+    this.ready = true;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    await this.view.stop();
+    await this.driver.close();
+  }
+
+  status(): { ready: boolean; hosts: string[] } {
+    return { ready: this.ready, hosts: this.settings.hosts.map((host) => host.name) };
+  }
+
+  private every(ms: number, work: () => Promise<unknown>): void {
+    const timer = setInterval(() => {
+      work().catch((error: unknown) => {
+        this.logger.warn((error as Error).message);
+      });
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private beat(): void {
+    const at = new Date().toISOString();
+    for (const host of this.settings.hosts) {
+      this.nats.publish(heartbeatSubject(host.name), JSON.stringify({ host: host.name, at }));
+    }
+  }
+
+  /** Instances on this agent's hosts with a task under way for longer than the fast path takes. */
+  async reconcile(): Promise<number> {
+    const cutoff = Date.now() - RECONCILE_GRACE_MS;
+    const due = [...this.view.allInstances()]
+      .map(({ state }) => state)
+      .filter(
+        (state) =>
+          this.agent.serves(state.host) &&
+          state.taskState !== null &&
+          state.taskState !== 'scheduling' &&
+          !this.agent.isDriving(state.id) &&
+          Date.parse(state.updatedAt ?? '') <= cutoff,
+      );
+    for (const state of due) await this.agent.drive(state.id);
+    return due.length;
+  }
+
+  async sync(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      for (const { name } of this.settings.hosts) {
+        const known = [...this.view.allInstances()]
+          .filter(({ state }) => state.host === name)
+          .map(({ state }) => state.id);
+        await this.powerSync.syncHost(name, known, `req-${randomUUID()}`);
+      }
+    } finally {
+      this.sweeping = false;
+    }
+  }
+}

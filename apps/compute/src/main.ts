@@ -1,0 +1,65 @@
+/**
+ * Runs a compute agent: it serves the hypervisor hosts of its inventory over SSH, acts on instance
+ * events from JetStream, answers console commands over NATS request/reply, reconciles what the bus
+ * missed, syncs power states, and exposes a loopback health endpoint. Prints one `listening` line
+ * once its hosts are registered and it is consuming.
+ */
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+
+import { CommandServer, JetStreamTransport } from '#libs/bus';
+import { ConfigError, describeConfig, loadConfig } from '#libs/config';
+
+import { ComputeModule, hypervisorFrom } from './compute.module.js';
+import { COMPUTE_OPTIONS, ComputeConfig } from './config.js';
+
+const EXIT_CONFIG = 78;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { help: { type: 'boolean' } }, strict: true });
+  if (values.help) {
+    process.stdout.write(
+      `${describeConfig('nimbus compute agent; options (environment):', COMPUTE_OPTIONS)}\n`,
+    );
+    return;
+  }
+  let config: ComputeConfig;
+  try {
+    config = loadConfig(ComputeConfig, process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`compute: ${error.message}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+  const hosts = hypervisorFrom(config).hosts.map((host) => host.name);
+
+  const app = await NestFactory.create<NestFastifyApplication>(
+    ComputeModule.forRoot(config),
+    new FastifyAdapter(),
+  );
+  app.enableShutdownHooks();
+  app.connectMicroservice(
+    { strategy: new JetStreamTransport({ url: config.natsUrl, service: 'compute' }) },
+    { inheritAppConfig: true },
+  );
+  app.connectMicroservice(
+    { strategy: new CommandServer({ url: config.natsUrl, service: 'compute', hosts }) },
+    { inheritAppConfig: true },
+  );
+  await app.init();
+  await app.startAllMicroservices();
+  await app.listen(config.healthPort, '127.0.0.1');
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.healthPort;
+  process.stdout.write(
+    `${JSON.stringify({ msg: 'listening', service: 'compute', port, hosts, pid: process.pid })}\n`,
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`compute: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,100 @@
+/**
+ * The scheduler's wiring: the store client and its typed layer, the cluster view, liveness from
+ * heartbeats, the placement service and its reconciler, the bus handlers and the health endpoint.
+ * Configuration comes in already validated (main.ts).
+ */
+import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { EventStoreDBClient } from '@eventstore/db-client';
+import type { JetStreamClient } from '@nats-io/jetstream';
+
+import { BusModule, JETSTREAM } from '#libs/bus';
+import { ClusterView } from '#libs/cluster-view';
+import { EventStore } from '#libs/event-store';
+
+import type { SchedulerConfig } from './config.js';
+import { InstanceEventsController } from './events/instance-events.controller.js';
+import { FILTERS } from './filters/index.js';
+import { HealthController } from './health/health.controller.js';
+import { HeartbeatListener } from './liveness/heartbeat-listener.js';
+import { HostLiveness } from './liveness/host-liveness.js';
+import { SchedulerReconciler } from './placement/reconciler.js';
+import { SchedulerService } from './placement/scheduler.service.js';
+import { SchedulerRuntime } from './scheduler.runtime.js';
+import { cpuWeigher } from './weighers/cpu.weigher.js';
+import { ramWeigher } from './weighers/ram.weigher.js';
+
+export const SCHEDULER_CONFIG = Symbol('SchedulerConfig');
+
+/** The bus fast path normally acts within milliseconds; work older than this is the reconciler's. */
+const RECONCILE_GRACE_MS = 3_000;
+
+class StoreClientCloser implements OnApplicationShutdown {
+  constructor(@Inject(EventStoreDBClient) private readonly client: EventStoreDBClient) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.dispose();
+  }
+}
+
+@Module({})
+export class SchedulerModule {
+  static forRoot(config: SchedulerConfig): DynamicModule {
+    return {
+      module: SchedulerModule,
+      imports: [BusModule.forRoot({ url: config.natsUrl, name: 'scheduler' })],
+      controllers: [InstanceEventsController, HealthController],
+      providers: [
+        { provide: SCHEDULER_CONFIG, useValue: config },
+        {
+          provide: EventStoreDBClient,
+          useFactory: () => EventStoreDBClient.connectionString(config.eventStoreUrl),
+        },
+        StoreClientCloser,
+        {
+          provide: EventStore,
+          useFactory: (client: EventStoreDBClient) => new EventStore(client),
+          inject: [EventStoreDBClient],
+        },
+        {
+          provide: ClusterView,
+          useFactory: (client: EventStoreDBClient) => new ClusterView(client, 'scheduler'),
+          inject: [EventStoreDBClient],
+        },
+        { provide: HostLiveness, useFactory: () => new HostLiveness(config.heartbeatTimeoutMs) },
+        HeartbeatListener,
+        {
+          provide: SchedulerService,
+          useFactory: (store: EventStore, view: ClusterView, liveness: HostLiveness) =>
+            new SchedulerService(store, view, liveness, {
+              maxAttempts: config.maxAttempts,
+              policy: {
+                filters: FILTERS.filter((filter) => config.filters.includes(filter.name)),
+                weighers: [
+                  { weigher: ramWeigher, multiplier: config.ramWeightMultiplier },
+                  { weigher: cpuWeigher, multiplier: config.cpuWeightMultiplier },
+                ],
+                alternates: config.maxAttempts - 1,
+              },
+            }),
+          inject: [EventStore, ClusterView, HostLiveness],
+        },
+        {
+          provide: SchedulerReconciler,
+          useFactory: (view: ClusterView, scheduler: SchedulerService) =>
+            new SchedulerReconciler(view, scheduler, RECONCILE_GRACE_MS),
+          inject: [ClusterView, SchedulerService],
+        },
+        {
+          provide: SchedulerRuntime,
+          useFactory: (
+            client: EventStoreDBClient,
+            jetstream: JetStreamClient,
+            view: ClusterView,
+            reconciler: SchedulerReconciler,
+          ) => new SchedulerRuntime(config, client, jetstream, view, reconciler),
+          inject: [EventStoreDBClient, JETSTREAM, ClusterView, SchedulerReconciler],
+        },
+      ],
+    };
+  }
+}

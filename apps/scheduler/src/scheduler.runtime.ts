@@ -1,0 +1,64 @@
+/**
+ * Starts and stops the scheduler's long-running parts in order: the cluster view (folded from the
+ * store), a short wait for the compute agents' heartbeats, the reconciler, and the relay when this
+ * process hosts it. Consumers of the bus start after this has finished (main.ts), so no decision is
+ * made on an empty view or with every host looking dead.
+ */
+import {
+  type BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { EventStoreDBClient } from '@eventstore/db-client';
+
+import { EventRelay } from '#libs/bus';
+import type { ClusterView } from '#libs/cluster-view';
+
+import type { SchedulerConfig } from './config.js';
+import type { SchedulerReconciler } from './placement/reconciler.js';
+
+/** Compute agents beat every 2 s by default; a little more than one beat lets every live one be heard. */
+const HEARTBEAT_WARMUP_MS = 2_500;
+
+@Injectable()
+export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Scheduler');
+  private relay: EventRelay | null = null;
+  private ready = false;
+
+  constructor(
+    private readonly config: SchedulerConfig,
+    private readonly store: EventStoreDBClient,
+    private readonly jetstream: JetStreamClient,
+    private readonly view: ClusterView,
+    private readonly reconciler: SchedulerReconciler,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.view.start();
+    if (this.config.relay === 'on') {
+      this.relay = new EventRelay({
+        store: this.store,
+        jetstream: this.jetstream,
+        categories: ['instance', 'host', 'console'],
+      });
+      void this.relay.start();
+    }
+    await new Promise((resolve) => setTimeout(resolve, HEARTBEAT_WARMUP_MS));
+    this.reconciler.start(this.config.reconcileIntervalMs);
+    this.ready = true;
+    this.logger.log('cluster view folded; scheduling');
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.reconciler.stop();
+    await this.relay?.stop();
+    await this.view.stop();
+  }
+
+  status(): { ready: boolean; relay: { published: number; duplicates: number } | null } {
+    return { ready: this.ready, relay: this.relay?.stats() ?? null };
+  }
+}

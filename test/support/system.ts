@@ -1,0 +1,131 @@
+/**
+ * The whole system as separate processes, the way it runs for real: the embedded event store,
+ * nats-server, the scheduler, a compute agent serving a rig of real libvirt hosts over SSH (or, for
+ * scale, the named fake driver), and later the API and console proxy. For end-to-end and fault
+ * tests and for benchmarks. `stop()` ends every process and destroys every domain and rig user.
+ */
+import { randomUUID } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { EventStoreDBClient } from '@eventstore/db-client';
+
+import { EventStore } from '#libs/event-store';
+
+import { type RigInventory, createRig, destroyRig } from '../../deploy/rig/rig.js';
+import { type EventStoreProcess, startEventStoreProcess } from './event-store-process.js';
+import { type ManagedProcess, listeningPort, startManagedProcess } from './managed-process.js';
+import { type NatsProcess, startNatsProcess } from './nats-process.js';
+
+export interface SystemOptions {
+  /** Real hypervisor hosts: Unix users with their own libvirt behind the rig's sshd. */
+  readonly rigHosts?: number;
+  /** Simulated hosts of the fake driver, instead of a rig. */
+  readonly fakeHosts?: number;
+  readonly computeEnv?: Readonly<Record<string, string>>;
+  readonly schedulerEnv?: Readonly<Record<string, string>>;
+}
+
+export interface NimbusSystem {
+  readonly eventStore: EventStoreProcess;
+  readonly nats: NatsProcess;
+  readonly scheduler: ManagedProcess;
+  readonly compute: ManagedProcess;
+  readonly rig: RigInventory | null;
+  /** The image id the boot image is known by to the compute agent. */
+  readonly bootImageId: string;
+  readonly client: EventStoreDBClient;
+  readonly store: EventStore;
+  stop(): Promise<void>;
+}
+
+const app = (name: string): string => join(process.cwd(), `dist/apps/${name}/src/main.js`);
+
+export function startApp(
+  name: string,
+  env: Readonly<Record<string, string>>,
+  startTimeoutMs = 60_000,
+): Promise<ManagedProcess> {
+  return startManagedProcess({
+    name,
+    argv: () => [process.execPath, app(name)],
+    env: { ...process.env, ...env },
+    ready: listeningPort,
+    startTimeoutMs,
+  });
+}
+
+export async function startSystem(options: SystemOptions): Promise<NimbusSystem> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'nimbus-system-'));
+  const started: { stop(): Promise<void> }[] = [];
+  let rig: RigInventory | null = null;
+  const rigDir = join(stateDir, 'rig');
+  try {
+    const eventStore = await startEventStoreProcess();
+    started.push(eventStore);
+    const nats = await startNatsProcess();
+    started.push(nats);
+    const bootImageId = randomUUID();
+    const imageDir = join(stateDir, 'images');
+    const computeEnv: Record<string, string> = {
+      EVENTSTORE_URL: eventStore.connectionString,
+      NATS_URL: nats.url,
+      NIMBUS_COMPUTE_IMAGE_DIR: imageDir,
+      NIMBUS_COMPUTE_IMAGE_CACHE_DIR: join(stateDir, 'image-cache'),
+      NIMBUS_COMPUTE_HEARTBEAT_INTERVAL_MS: '500',
+      NIMBUS_COMPUTE_POWER_OFF_TIMEOUT_MS: '1000',
+      NIMBUS_COMPUTE_SYNC_INTERVAL_MS: '2000',
+      NIMBUS_COMPUTE_RECONCILE_INTERVAL_MS: '1000',
+      ...options.computeEnv,
+    };
+    if (options.fakeHosts) {
+      Object.assign(computeEnv, {
+        NIMBUS_COMPUTE_DRIVER: 'fake',
+        NIMBUS_COMPUTE_FAKE_HOSTS: String(options.fakeHosts),
+      });
+    } else {
+      rig = await createRig({
+        stateDir: rigDir,
+        hosts: options.rigHosts ?? 1,
+        namePrefix: `s${randomUUID().slice(0, 5)}`,
+      });
+      started.push({ stop: () => destroyRig(rigDir, { removeUsers: true }) });
+      computeEnv.NIMBUS_COMPUTE_INVENTORY = join(rigDir, 'inventory.json');
+    }
+    if (rig) {
+      mkdirSync(imageDir, { recursive: true });
+      copyFileSync(rig.bootImagePath, join(imageDir, `${bootImageId}.qcow2`));
+    }
+    const scheduler = await startApp('scheduler', {
+      EVENTSTORE_URL: eventStore.connectionString,
+      NATS_URL: nats.url,
+      NIMBUS_SCHEDULER_HEARTBEAT_TIMEOUT_MS: '5000',
+      NIMBUS_SCHEDULER_RECONCILE_INTERVAL_MS: '1000',
+      ...options.schedulerEnv,
+    });
+    started.push(scheduler);
+    const compute = await startApp('compute', computeEnv);
+    started.push(compute);
+    const client = EventStoreDBClient.connectionString(eventStore.connectionString);
+    return {
+      eventStore,
+      nats,
+      scheduler,
+      compute,
+      rig,
+      bootImageId,
+      client,
+      store: new EventStore(client),
+      async stop() {
+        await client.dispose();
+        for (const part of started.reverse()) await part.stop();
+        rmSync(stateDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    for (const part of started.reverse()) await part.stop().catch(() => undefined);
+    rmSync(stateDir, { recursive: true, force: true });
+    throw error;
+  }
+}
