@@ -28,7 +28,7 @@ import {
   validateNamePrefix,
   validatePort,
 } from './naming.js';
-import { terminateUser } from './processes.js';
+import { descendantsOf, listProcesses, terminate, terminateUser } from './processes.js';
 import {
   authorizedKeysFile,
   knownHostsLine,
@@ -317,4 +317,17 @@ async function forEachLimited<T>(items: readonly T[], limit: number, action: (it
     for (let item = queue.shift(); item !== undefined; item = queue.shift()) await action(item);
   });
   await Promise.all(workers);
+}
+
+/**
+ * Ends every SSH connection the rig's sshd is serving, leaving sshd listening: what a flaky
+ * network does to a compute agent mid-operation. For fault tests.
+ */
+export async function dropSshSessions(stateDir: string): Promise<number> {
+  const paths = rigPaths(await realpath(stateDir));
+  const pid = await runningSshd(paths);
+  if (pid === undefined) return 0;
+  const sessions = descendantsOf(pid, await listProcesses());
+  await terminate(sessions);
+  return sessions.length;
 }

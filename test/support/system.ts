@@ -33,6 +33,8 @@ export interface NimbusSystem {
   readonly scheduler: ManagedProcess;
   readonly compute: ManagedProcess;
   readonly rig: RigInventory | null;
+  /** The rig's state folder (for dropSshSessions and friends). */
+  readonly rigDir: string;
   /** The image id the boot image is known by to the compute agent. */
   readonly bootImageId: string;
   readonly client: EventStoreDBClient;
@@ -114,6 +116,7 @@ export async function startSystem(options: SystemOptions): Promise<NimbusSystem>
       scheduler,
       compute,
       rig,
+      rigDir,
       bootImageId,
       client,
       store: new EventStore(client),
