@@ -8,13 +8,13 @@
 import type { EventStoreDBClient } from '@eventstore/db-client';
 
 import { parseStreamName } from '#libs/contracts';
+import { type HostState, type InstanceState, hostReducer, instanceReducer } from '#libs/domain';
 import {
-  type HostState,
-  type InstanceState,
-  hostReducer,
-  instanceReducer,
-} from '#libs/domain';
-import { MemoryCheckpointStore, type RunningSubscription, type StoredEvent, runSubscription } from '#libs/event-store';
+  MemoryCheckpointStore,
+  type RunningSubscription,
+  type StoredEvent,
+  runSubscription,
+} from '#libs/event-store';
 
 export interface Folded<S> {
   readonly state: S;

@@ -13,6 +13,9 @@ export interface StreamCategorySpec {
   readonly idDescription: string;
 }
 
+/** Keystone's token audit ids: 16 random bytes in URL-safe base64 without padding. */
+export const TOKEN_AUDIT_ID = /^[A-Za-z0-9_-]{22}$/;
+
 export const STREAM_CATEGORIES = {
   instance: { idProperty: 'instanceId', idPattern: PATTERNS.uuid, idDescription: 'a lowercase UUID' },
   host: {
@@ -25,6 +28,43 @@ export const STREAM_CATEGORIES = {
     idProperty: 'tokenHash',
     idPattern: PATTERNS.sha256Hex,
     idDescription: 'the SHA-256 of a console token in 64 lowercase hex characters',
+  },
+  /** Keystone projects; the API's identity subset is their only writer. */
+  project: {
+    idProperty: 'projectId',
+    idPattern: PATTERNS.keystoneId,
+    idDescription: 'a Keystone id (1-64 letters, digits, _ or -)',
+  },
+  /** A Keystone user and the roles it holds on projects. */
+  user: {
+    idProperty: 'userId',
+    idPattern: PATTERNS.keystoneId,
+    idDescription: 'a Keystone id (1-64 letters, digits, _ or -)',
+  },
+  /** A revoked token, keyed by its audit id; the token itself is never stored. */
+  token: {
+    idProperty: 'auditId',
+    idPattern: TOKEN_AUDIT_ID,
+    idDescription: 'a token audit id (22 characters of URL-safe base64)',
+  },
+  image: { idProperty: 'imageId', idPattern: PATTERNS.uuid, idDescription: 'a lowercase UUID' },
+  flavor: {
+    idProperty: 'flavorId',
+    idPattern: PATTERNS.flavorId,
+    idDescription: 'a flavor id (letters, digits, ".", "_", "-", inner spaces)',
+  },
+  /** One stream per user holds all of that user's key pairs (Nova's key pairs belong to a user). */
+  keypair: {
+    idProperty: 'userId',
+    idPattern: PATTERNS.keystoneId,
+    idDescription: 'a Keystone user id (1-64 letters, digits, _ or -)',
+  },
+  servergroup: { idProperty: 'serverGroupId', idPattern: PATTERNS.uuid, idDescription: 'a lowercase UUID' },
+  /** A project's quota limits where they differ from the configured defaults. */
+  quota: {
+    idProperty: 'projectId',
+    idPattern: PATTERNS.keystoneId,
+    idDescription: 'a Keystone project id (1-64 letters, digits, _ or -)',
   },
 } as const satisfies Record<string, StreamCategorySpec>;
 

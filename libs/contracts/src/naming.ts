@@ -102,7 +102,9 @@ function targetPrefix(contract: string, target: CommandTarget, host: string | un
 
 export function heartbeatSubject(host: string): string {
   if (!PATTERNS.hostName.test(host)) {
-    throw new ContractViolation('heartbeat', null, [{ path: 'host', problems: ['must be one lowercase DNS label'] }]);
+    throw new ContractViolation('heartbeat', null, [
+      { path: 'host', problems: ['must be one lowercase DNS label'] },
+    ]);
   }
   return `${HEARTBEAT_SUBJECT_PREFIX}.${host}`;
 }

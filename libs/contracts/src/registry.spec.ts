@@ -2,6 +2,14 @@ import { describe, expect, it } from '@jest/globals';
 import {
   Command,
   CONSOLE_EVENTS,
+  FLAVOR_EVENTS,
+  IMAGE_EVENTS,
+  KEYPAIR_EVENTS,
+  PROJECT_EVENTS,
+  QUOTA_EVENTS,
+  SERVERGROUP_EVENTS,
+  TOKEN_EVENTS,
+  USER_EVENTS,
   ContractViolation,
   DomainEvent,
   EVENT_CATALOG,
@@ -54,8 +62,8 @@ describe(DomainEvent.name, () => {
     ['a fractional version', { type: 'ProbeB', version: 1.5, category: 'instance' }, /integer >= 1/],
     [
       'an unknown category',
-      { type: 'ProbeC', version: 1, category: 'image' },
-      /must be one of: instance, host, console/,
+      { type: 'ProbeC', version: 1, category: 'volume' },
+      /must be one of: instance, host, console, project, user, token, image, flavor, keypair, servergroup, quota/,
     ],
     [
       'a type already taken',
@@ -103,6 +111,14 @@ describe(eventCatalog.name, () => {
       instance: INSTANCE_EVENTS,
       host: HOST_EVENTS,
       console: CONSOLE_EVENTS,
+      project: PROJECT_EVENTS,
+      user: USER_EVENTS,
+      token: TOKEN_EVENTS,
+      image: IMAGE_EVENTS,
+      flavor: FLAVOR_EVENTS,
+      keypair: KEYPAIR_EVENTS,
+      servergroup: SERVERGROUP_EVENTS,
+      quota: QUOTA_EVENTS,
     };
     for (const category of Object.keys(STREAM_CATEGORIES) as StreamCategory[]) {
       const registered = eventDefinitions()

@@ -11,6 +11,7 @@ import {
   InstanceFailed,
   PowerStateChanged,
   RebootRequested,
+  ServerUpdated,
   StopRequested,
   build,
 } from '#libs/contracts';
@@ -22,6 +23,7 @@ import {
   decideReboot,
   decideStart,
   decideStop,
+  decideUpdate,
   initialInstance,
   instanceReducer,
   serverStatus,
@@ -102,6 +104,47 @@ describe('instance aggregate', () => {
     expect(serverStatus(stopped)).toBe('SHUTOFF');
     expect(() => decideStop(stopped, id)).toThrow('while it is in vm_state stopped');
     expect(decideStart(stopped, id)).toHaveLength(1);
+  });
+
+  it('takes its name from the boot request and keeps the description empty until one is set', () => {
+    const state = foldAll(instanceReducer, [booted!]);
+    expect(state.name).toBe('web-1');
+    expect(state.description).toBeNull();
+  });
+
+  it('renames and describes a server, and clears a description set to null', () => {
+    const described = foldAll(instanceReducer, [
+      booted!,
+      build(ServerUpdated, { instanceId: id, description: 'blue tier' }),
+    ]);
+    expect([described.name, described.description]).toEqual(['web-1', 'blue tier']);
+    const renamed = foldAll(instanceReducer, [
+      booted!,
+      build(ServerUpdated, { instanceId: id, description: 'blue tier' }),
+      build(ServerUpdated, { instanceId: id, name: 'web-2', description: null }),
+    ]);
+    expect([renamed.name, renamed.description]).toEqual(['web-2', null]);
+  });
+
+  it('decides an update only for what changes, and refuses one for a server that does not exist', () => {
+    const state = foldAll(instanceReducer, active());
+    expect(decideUpdate(state, id, { name: 'web-1', description: null })).toEqual([]);
+    expect(decideUpdate(state, id, { name: 'web-9' })).toEqual([
+      build(ServerUpdated, { instanceId: id, name: 'web-9' }),
+    ]);
+    expect(decideUpdate(state, id, { description: 'x' })).toEqual([
+      build(ServerUpdated, { instanceId: id, description: 'x' }),
+    ]);
+    expect(() => decideUpdate(initialInstance(), id, { name: 'x' })).toThrow(InstanceNotFound);
+  });
+
+  it('refuses to update a deleted server', () => {
+    const gone = foldAll(instanceReducer, [
+      ...active(),
+      build(DeleteRequested, { instanceId: id }),
+      build(DomainDeleted, { instanceId: id, host: 'h1' }),
+    ]);
+    expect(() => decideUpdate(gone, id, { name: 'x' })).toThrow(InstanceNotFound);
   });
 
   it('shows REBOOT or HARD_REBOOT while a reboot is under way', () => {

@@ -1,6 +1,6 @@
 /**
  * The instance aggregate: a server's state as the fold of its `instance-<uuid>` stream, and the
- * decisions users' requests meet (boot, stop, start, reboot, delete), with Nova's vm_state /
+ * decisions users' requests meet (boot, update, stop, start, reboot, delete), with Nova's vm_state /
  * task_state model and its rules for which action is allowed when.
  * Pure: plain data in, plain data out; no I/O, no clock (event time comes from the envelope).
  */
@@ -12,6 +12,7 @@ import {
   type PowerState,
   RebootRequested,
   type RebootType,
+  ServerUpdated,
   StartRequested,
   StopRequested,
   build,
@@ -60,6 +61,10 @@ export interface InstanceState {
   readonly exists: boolean;
   readonly id: string;
   readonly boot: BootRequested | null;
+  /** The display name: BootRequested's, then the latest ServerUpdated's. */
+  readonly name: string;
+  /** Nova's `description` (microversion 2.19); null when never set or cleared. */
+  readonly description: string | null;
   readonly vmState: VmState;
   readonly taskState: TaskState;
   readonly powerState: PowerState;
@@ -85,6 +90,8 @@ export const initialInstance = (): InstanceState => ({
   exists: false,
   id: '',
   boot: null,
+  name: '',
+  description: null,
   vmState: 'building',
   taskState: null,
   powerState: 'nostate',
@@ -180,6 +187,7 @@ function applyInstanceEvent(state: InstanceState, event: InstanceEvent, at: stri
         exists: true,
         id: event.data.instanceId,
         boot: event.data,
+        name: event.data.name,
         vmState: 'building',
         taskState: 'scheduling',
         createdAt: at,
@@ -276,6 +284,12 @@ function applyInstanceEvent(state: InstanceState, event: InstanceEvent, at: stri
       };
     case 'PowerStateChanged':
       return applyPowerSync(state, event.data.to, at);
+    case 'ServerUpdated':
+      return {
+        ...state,
+        name: event.data.name ?? state.name,
+        description: event.data.description === undefined ? state.description : event.data.description,
+      };
     case 'ConsoleTokenIssued':
       return {
         ...state,
@@ -326,6 +340,37 @@ function refuse(action: string, state: InstanceState): never {
 export function decideBoot(state: InstanceState, command: BootServer): BootRequested[] {
   if (state.exists) throw new ConflictingState(`Instance ${command.instanceId} already exists.`);
   return [build(BootRequested, command)];
+}
+
+/** What `PUT /servers/{id}` may change; an absent field stays as it is, a null description clears it. */
+export interface ServerChanges {
+  readonly name?: string;
+  readonly description?: string | null;
+}
+
+/**
+ * Renaming or describing a server is allowed in any state but deleted, as in Nova. A request that changes
+ * nothing appends nothing.
+ */
+export function decideUpdate(
+  state: InstanceState,
+  instanceId: string,
+  changes: ServerChanges,
+): ServerUpdated[] {
+  mustExist(state, instanceId);
+  const name = changes.name !== undefined && changes.name !== state.name ? changes.name : undefined;
+  const description =
+    changes.description !== undefined && changes.description !== state.description
+      ? changes.description
+      : undefined;
+  if (name === undefined && description === undefined) return [];
+  return [
+    build(ServerUpdated, {
+      instanceId,
+      ...(name === undefined ? {} : { name }),
+      ...(description === undefined ? {} : { description }),
+    }),
+  ];
 }
 
 export function decideStop(state: InstanceState, instanceId: string): StopRequested[] {

@@ -104,7 +104,8 @@ describe('BootRequested', () => {
 describe('HostSelected', () => {
   it('refuses a filter step that names more rejected hosts than a trace keeps', () => {
     const raw = withData('HostSelected', (data) => {
-      const step = (data['trace'] as { filters: { rejected: string[]; rejectedCount: number }[] }).filters[0]!;
+      const step = (data['trace'] as { filters: { rejected: string[]; rejectedCount: number }[] })
+        .filters[0]!;
       step.rejected = Array.from({ length: MAX_TRACE_REJECTED + 1 }, (_, index) => `hv-${index}`);
       step.rejectedCount = step.rejected.length;
     });

@@ -282,6 +282,26 @@ export class ConsoleTokenIssued {
   readonly expiresAt!: string;
 }
 
+/**
+ * The user renamed the server or changed its description (`PUT /servers/{id}`, or a create with a
+ * description). Absent fields are unchanged; a null description clears it.
+ */
+@DomainEvent({ type: 'ServerUpdated', version: 1, category: 'instance' })
+export class ServerUpdated {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  @Optional()
+  @IsDisplayName()
+  readonly name?: string;
+
+  /** Nova's `description` (microversion 2.19): up to 255 characters, null to clear. */
+  @Optional()
+  @Nullable()
+  @IsText(0, 255)
+  readonly description?: string | null;
+}
+
 export const INSTANCE_EVENTS = eventCatalog('instance', {
   BootRequested,
   HostSelected,
@@ -297,4 +317,5 @@ export const INSTANCE_EVENTS = eventCatalog('instance', {
   DomainDeleted,
   PowerStateChanged,
   ConsoleTokenIssued,
+  ServerUpdated,
 });

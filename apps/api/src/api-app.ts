@@ -1,0 +1,88 @@
+/**
+ * Builds and starts the API: the Nest application on Fastify, the request hooks, body parsers (JSON within
+ * the body limit; image data as a stream, never buffered), the one exception filter, and the port. Used by
+ * main.ts and by tests, which start it in-process on port 0 with fakes for the compute ports.
+ */
+import { Logger, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+
+import { ApiModule } from './app.module.js';
+import { installRequestHooks } from './common/http/request-hooks.js';
+import { OpenStackExceptionFilter } from './common/http/exception.filter.js';
+import { PublicUrl } from './common/http/public-url.js';
+import type { CoreOptions } from './common/store/core.module.js';
+
+export interface RunningApi {
+  readonly app: NestFastifyApplication;
+  /** The URL the API is reached at (NIMBUS_API_URL, or derived from the bound address). */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export interface StartOptions extends CoreOptions {
+  readonly logLevels?: LogLevel[] | false;
+}
+
+/** Glance's JSON-patch media type, for `PATCH /v2/images/{id}` bodies. */
+const JSON_PATCH = 'application/openstack-images-v2.1-json-patch';
+
+export async function startApi(options: StartOptions): Promise<RunningApi> {
+  const { config } = options;
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.maxBodyBytes,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(options), adapter, {
+    logger: options.logLevels ?? ['error', 'warn', 'log'],
+    abortOnError: false,
+    // Fastify's own JSON parser (within bodyLimit, refusing __proto__) is the only body parser besides
+    // the image stream: Nova refuses form and text bodies with 415.
+    bodyParser: false,
+  });
+  const publicUrl = app.get(PublicUrl);
+  const fastify = app.getHttpAdapter().getInstance();
+  const authUrl = (): string => {
+    try {
+      return publicUrl.identityUrl;
+    } catch {
+      return '/v3';
+    }
+  };
+  installRequestHooks(fastify, { imagePrefix: config.imagePrefix, accessLog: config.accessLog, authUrl });
+  fastify.removeContentTypeParser('text/plain');
+  // Image data streams straight to disk: the parser hands the handler the request stream itself.
+  fastify.addContentTypeParser('application/octet-stream', (_request, payload, done) => {
+    done(null, payload);
+  });
+  fastify.addContentTypeParser(
+    JSON_PATCH,
+    { parseAs: 'string', bodyLimit: config.maxBodyBytes },
+    (_request, body, done) => {
+      try {
+        done(null, JSON.parse(String(body)) as unknown);
+      } catch (error) {
+        done(error as Error, undefined);
+      }
+    },
+  );
+  app.useGlobalFilters(new OpenStackExceptionFilter(authUrl));
+  app.enableShutdownHooks();
+  if (config.publicUrl !== undefined) publicUrl.set(config.publicUrl);
+  await app.init();
+  await app.listen({ port: config.port, host: config.host });
+  const address = fastify.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  if (config.publicUrl === undefined) {
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    publicUrl.set(`http://${host}:${port}`);
+  }
+  new Logger('Api').log(`serving identity, compute and image on ${publicUrl.get()}`);
+  return {
+    app,
+    url: publicUrl.get(),
+    port,
+    close: () => app.close(),
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * The API's root module: shared infrastructure, the three APIs, the guard every route passes, and the
+ * start-up sequence (read models caught up, then bootstrap and seeds) that runs before the port opens.
+ */
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD, RouterModule } from '@nestjs/core';
+
+import { AuthGuard } from './common/auth/auth.guard.js';
+import { CoreModule, type CoreOptions } from './common/store/core.module.js';
+import { ComputeModule } from './compute/compute.module.js';
+import { IdentityModule } from './identity/identity.module.js';
+import { ImageModule } from './image/image.module.js';
+import { StartupSequence } from './startup.js';
+
+@Module({})
+export class ApiModule {
+  static forRoot(options: CoreOptions): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        CoreModule.forRoot(options),
+        IdentityModule,
+        ImageModule,
+        ComputeModule,
+        // The image API shares the port under its own prefix, as Glance does behind a devstack proxy.
+        RouterModule.register([{ path: options.config.imagePrefix, module: ImageModule }]),
+      ],
+      providers: [{ provide: APP_GUARD, useClass: AuthGuard }, StartupSequence],
+    };
+  }
+}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from '@jest/globals';
+
+import type { KeystoneRole } from '#libs/contracts';
+
+import { allows } from './auth.guard.js';
+import type { Principal } from './principal.js';
+
+const principal = (roles: KeystoneRole[]): Principal => ({
+  userId: 'u',
+  userName: 'u',
+  domainId: 'default',
+  projectId: 'p',
+  projectName: 'p',
+  roles,
+  auditId: 'a',
+  issuedAt: '',
+  expiresAt: '',
+  methods: ['password'],
+});
+
+describe(allows.name, () => {
+  it.each<[string, KeystoneRole[], boolean, boolean, boolean]>([
+    ['reader', ['reader'], true, false, false],
+    ['member (implies reader)', ['member', 'reader'], true, true, false],
+    ['admin (implies member and reader)', ['member', 'reader', 'admin'], true, true, true],
+    ['service alone', ['service'], false, false, false],
+  ])('lets a %s read, write and administer as the roles say', (_who, roles, read, write, administer) => {
+    expect(allows(principal(roles), { rule: 'r', level: 'reader' })).toBe(read);
+    expect(allows(principal(roles), { rule: 'r', level: 'member' })).toBe(write);
+    expect(allows(principal(roles), { rule: 'r', level: 'admin' })).toBe(administer);
+  });
+
+  it('lets a service in only where a rule says so', () => {
+    expect(
+      allows(principal(['service']), { rule: 'download_image', level: 'reader', allowService: true }),
+    ).toBe(true);
+  });
+});

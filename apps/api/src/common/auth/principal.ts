@@ -1,0 +1,32 @@
+/**
+ * Who is asking: what a valid token proved (user, project scope, effective roles), and the three questions
+ * policy asks of it. Kept free of HTTP so services can be given one directly.
+ * Must never carry the token itself.
+ */
+import type { KeystoneRole } from '#libs/contracts';
+
+export interface Principal {
+  readonly userId: string;
+  readonly userName: string;
+  readonly domainId: string;
+  readonly projectId: string;
+  readonly projectName: string;
+  /** Effective roles on the project (assigned and implied), in Keystone's order. */
+  readonly roles: readonly KeystoneRole[];
+  readonly auditId: string;
+  readonly issuedAt: string;
+  readonly expiresAt: string;
+  readonly methods: readonly string[];
+}
+
+export const isAdmin = (principal: Principal): boolean => principal.roles.includes('admin');
+
+export const isService = (principal: Principal): boolean => principal.roles.includes('service');
+
+/** Whether the principal may change things in its project (member or admin), not only read them. */
+export const canWrite = (principal: Principal): boolean =>
+  principal.roles.includes('member') || principal.roles.includes('admin');
+
+/** Whether a project-owned object is visible to the principal: its own project's, or any for admins. */
+export const canSeeProject = (principal: Principal, projectId: string): boolean =>
+  isAdmin(principal) || principal.projectId === projectId;

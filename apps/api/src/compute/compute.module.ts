@@ -1,0 +1,57 @@
+/**
+ * The compute API (Nova v2.1 subset): servers and their actions, flavors, key pairs, server groups,
+ * quotas and limits, hosts (zones, hypervisors, services), instance actions, and version discovery; with
+ * the server list projection and the in-memory read models these need.
+ */
+import { Module } from '@nestjs/common';
+
+import { ImageModule } from '../image/image.module.js';
+import { FlavorCatalog } from './flavors/flavor-catalog.js';
+import { FlavorsController } from './flavors/flavors.controller.js';
+import { FlavorsService } from './flavors/flavors.service.js';
+import { HostRegistry } from './hosts/host-registry.js';
+import { HostsController } from './hosts/hosts.controller.js';
+import { ImageProxyController } from './image-proxy.controller.js';
+import { InstanceActionsController } from './instance-actions/instance-actions.controller.js';
+import { KeypairsController } from './keypairs/keypairs.controller.js';
+import { KeypairsService } from './keypairs/keypairs.service.js';
+import { QuotaOverrides } from './quotas/quota-overrides.js';
+import { QuotasController } from './quotas/quotas.controller.js';
+import { QuotasService } from './quotas/quotas.service.js';
+import { ServerGroupDirectory, ServerGroupsService } from './server-groups/server-groups.service.js';
+import { ServerGroupsController } from './server-groups/server-groups.controller.js';
+import { ServerProjection } from './servers/projection/server-projection.js';
+import { ServerActionsController } from './servers/server-actions.controller.js';
+import { ServersController } from './servers/servers.controller.js';
+import { ServersService } from './servers/servers.service.js';
+import { VersionsController } from './versions.controller.js';
+
+@Module({
+  imports: [ImageModule],
+  controllers: [
+    VersionsController,
+    ServersController,
+    ServerActionsController,
+    InstanceActionsController,
+    FlavorsController,
+    KeypairsController,
+    ServerGroupsController,
+    QuotasController,
+    HostsController,
+    ImageProxyController,
+  ],
+  providers: [
+    ServerProjection,
+    ServersService,
+    FlavorCatalog,
+    FlavorsService,
+    KeypairsService,
+    QuotaOverrides,
+    QuotasService,
+    ServerGroupDirectory,
+    ServerGroupsService,
+    HostRegistry,
+  ],
+  exports: [ServerProjection, FlavorsService],
+})
+export class ComputeModule {}

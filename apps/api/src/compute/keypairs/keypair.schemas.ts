@@ -1,0 +1,40 @@
+/** `POST /os-keypairs` per microversion: `type` from 2.2, `user_id` from 2.10, a required public key and wider names from 2.92. */
+import type { Microversion } from '../../common/http/microversion.js';
+import type { Schema } from '../../common/validation/schema.js';
+
+export function createKeypairSchema(version: Microversion): Schema {
+  const v292 = version.atLeast('2.92');
+  return {
+    type: 'object',
+    properties: {
+      keypair: {
+        type: 'object',
+        properties: {
+          name: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 255,
+            format: 'name',
+            pattern: v292 ? '^[a-zA-Z0-9 @._-]+$' : '^[a-zA-Z0-9 _-]+$',
+          },
+          public_key: { type: 'string', maxLength: 16_384 },
+          ...(version.atLeast('2.2') ? { type: { type: 'string', enum: ['ssh', 'x509'] } } : {}),
+          ...(version.atLeast('2.10') ? { user_id: { type: 'string', minLength: 1, maxLength: 64 } } : {}),
+        },
+        required: v292 ? ['name', 'public_key'] : ['name'],
+        additionalProperties: false,
+      },
+    },
+    required: ['keypair'],
+    additionalProperties: false,
+  };
+}
+
+export interface CreateKeypairBody {
+  readonly keypair: {
+    readonly name: string;
+    readonly public_key?: string;
+    readonly type?: 'ssh' | 'x509';
+    readonly user_id?: string;
+  };
+}

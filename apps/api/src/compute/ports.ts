@@ -1,0 +1,45 @@
+/**
+ * What the API asks of other processes, as interfaces: the compute agent (console output and console
+ * authorisation, over NATS request/reply in production) and host liveness (NATS heartbeats). The API
+ * depends only on these; the wiring to libs/bus is another module's, and tests use the named fakes in
+ * compute/testing/.
+ */
+
+/** Requests to the compute agent that owns `host`. Rejections are ComputeUnavailable or a domain error. */
+export interface ComputeRpc {
+  /** The tail of the instance's serial console log; `length` lines, or all when null. */
+  consoleOutput(instanceId: string, host: string, length: number | null): Promise<string>;
+  /** Authorises a console session and returns its access URL (which carries a secret token). */
+  authorizeConsole(instanceId: string, host: string, type: 'novnc'): Promise<string>;
+}
+
+/** Whether a compute host's agent is alive now (heartbeats; never a stored fact). */
+export interface HostLiveness {
+  isUp(host: string): boolean;
+}
+
+export const COMPUTE_RPC = Symbol('ComputeRpc');
+export const HOST_LIVENESS = Symbol('HostLiveness');
+
+/** The agent did not answer (no responders, timeout); the API answers 409 as Nova does for an unready instance. */
+export class ComputeUnavailable extends Error {
+  override readonly name = 'ComputeUnavailable';
+}
+
+/** Until the bus is wired: every call fails as if the agent were unreachable. */
+export class UnwiredComputeRpc implements ComputeRpc {
+  consoleOutput(): Promise<string> {
+    return Promise.reject(new ComputeUnavailable('the compute RPC is not wired to the bus'));
+  }
+
+  authorizeConsole(): Promise<string> {
+    return Promise.reject(new ComputeUnavailable('the compute RPC is not wired to the bus'));
+  }
+}
+
+/** Until heartbeats are wired: no host is known to be up. */
+export class UnwiredHostLiveness implements HostLiveness {
+  isUp(): boolean {
+    return false;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Quotas: each project's limits (configured defaults, overridden by an admin) and its usage, counted from
+ * the server projection, so usage can never drift from what exists. The boot check itself is the
+ * domain's `checkInstanceQuota`, with Nova's arithmetic and messages.
+ * Two boots racing for the last slot may both pass, as in Nova without its recheck; the projection's lag
+ * is bounded by the read-your-writes wait of the earlier boot.
+ */
+import { Inject, Injectable } from '@nestjs/common';
+
+import { streamFor } from '#libs/contracts';
+import {
+  type InstanceUsage,
+  type QuotaLimits,
+  decideSetQuota,
+  effectiveLimits,
+  quotaOverridesReducer,
+} from '#libs/domain';
+import { EventStore, type EventContext } from '#libs/event-store';
+
+import type { ApiConfig } from '../../config/api.config.js';
+import { ReadModelHub } from '../../common/store/read-model-hub.js';
+import { API_CONFIG } from '../../common/store/tokens.js';
+import { ServerProjection } from '../servers/projection/server-projection.js';
+import { QuotaOverrides } from './quota-overrides.js';
+
+@Injectable()
+export class QuotasService {
+  constructor(
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+    private readonly overrides: QuotaOverrides,
+    private readonly servers: ServerProjection,
+    private readonly store: EventStore,
+    private readonly hub: ReadModelHub,
+  ) {}
+
+  defaults(): QuotaLimits {
+    const { config } = this;
+    return {
+      instances: config.quotaInstances,
+      cores: config.quotaCores,
+      ramMb: config.quotaRamMb,
+      keyPairs: config.quotaKeyPairs,
+      serverGroups: config.quotaServerGroups,
+      serverGroupMembers: config.quotaServerGroupMembers,
+      metadataItems: 128,
+    };
+  }
+
+  limitsFor(projectId: string): QuotaLimits {
+    return effectiveLimits(this.defaults(), this.overrides.of(projectId));
+  }
+
+  instanceUsage(projectId: string): InstanceUsage {
+    return this.servers.usage(projectId);
+  }
+
+  async setLimits(
+    projectId: string,
+    changes: Partial<QuotaLimits>,
+    context: EventContext,
+  ): Promise<QuotaLimits> {
+    const current = this.limitsFor(projectId);
+    const { appended } = await this.store.execute(
+      streamFor('quota', projectId),
+      quotaOverridesReducer,
+      () => decideSetQuota(current, projectId, changes),
+      context,
+    );
+    await this.hub.waitFor(appended?.position);
+    return this.limitsFor(projectId);
+  }
+}

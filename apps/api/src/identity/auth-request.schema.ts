@@ -1,0 +1,108 @@
+/**
+ * The subset of Keystone's `POST /v3/auth/tokens` body Nimbus accepts: password (user by id, or by name
+ * in a domain given by id or name) or token authentication, scoped to a project by id or by name in a
+ * domain. Unknown members are refused, as Keystone's own schema refuses them.
+ */
+import type { Schema } from '../common/validation/schema.js';
+
+const DOMAIN: Schema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', minLength: 1, maxLength: 64 },
+    name: { type: 'string', minLength: 1, maxLength: 255 },
+  },
+  additionalProperties: false,
+};
+
+export const AUTH_REQUEST: Schema = {
+  type: 'object',
+  properties: {
+    auth: {
+      type: 'object',
+      properties: {
+        identity: {
+          type: 'object',
+          properties: {
+            methods: {
+              type: 'array',
+              items: { type: 'string', enum: ['password', 'token'] },
+              minItems: 1,
+              maxItems: 2,
+              uniqueItems: true,
+            },
+            password: {
+              type: 'object',
+              properties: {
+                user: {
+                  type: 'object',
+                  properties: {
+                    id: { type: 'string', minLength: 1, maxLength: 64 },
+                    name: { type: 'string', minLength: 1, maxLength: 255 },
+                    password: { type: 'string', maxLength: 4096 },
+                    domain: DOMAIN,
+                  },
+                  required: ['password'],
+                  additionalProperties: false,
+                },
+              },
+              required: ['user'],
+              additionalProperties: false,
+            },
+            token: {
+              type: 'object',
+              properties: { id: { type: 'string', minLength: 1, maxLength: 2048 } },
+              required: ['id'],
+              additionalProperties: false,
+            },
+          },
+          required: ['methods'],
+          additionalProperties: false,
+        },
+        scope: {
+          type: 'object',
+          properties: {
+            project: {
+              type: 'object',
+              properties: {
+                id: { type: 'string', minLength: 1, maxLength: 64 },
+                name: { type: 'string', minLength: 1, maxLength: 255 },
+                domain: DOMAIN,
+              },
+              additionalProperties: false,
+            },
+          },
+          additionalProperties: false,
+        },
+      },
+      required: ['identity'],
+      additionalProperties: false,
+    },
+  },
+  required: ['auth'],
+  additionalProperties: false,
+};
+
+interface DomainRef {
+  readonly id?: string;
+  readonly name?: string;
+}
+
+export interface AuthRequest {
+  readonly auth: {
+    readonly identity: {
+      readonly methods: readonly ('password' | 'token')[];
+      readonly password?: {
+        readonly user: {
+          readonly id?: string;
+          readonly name?: string;
+          readonly password: string;
+          readonly domain?: DomainRef;
+        };
+      };
+      readonly token?: { readonly id: string };
+    };
+    readonly scope?: {
+      readonly project?: { readonly id?: string; readonly name?: string; readonly domain?: DomainRef };
+    };
+  };
+}

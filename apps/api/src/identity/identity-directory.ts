@@ -1,0 +1,92 @@
+/**
+ * The identity read model: users, projects, role assignments and token revocations, folded in memory from
+ * the `user-`, `project-` and `token-` streams with the domain's reducers. Token validation reads it on
+ * every request, so it answers from memory: no store round trip per call.
+ * Must never hold a password; user states carry hashes only, and nothing here is ever serialized out.
+ */
+import { Injectable } from '@nestjs/common';
+
+import { TokenRevoked } from '#libs/contracts';
+import {
+  type ProjectState,
+  type UserState,
+  evolveProject,
+  evolveUser,
+  initialProject,
+  initialUser,
+} from '#libs/domain';
+import type { StoredEvent } from '#libs/event-store';
+
+import { ReadModelHub, type ReadModel } from '../common/store/read-model-hub.js';
+
+const key = (domainId: string, name: string): string => `${domainId}\u0000${name}`;
+
+@Injectable()
+export class IdentityDirectory implements ReadModel {
+  readonly streamPrefixes = ['project-', 'user-', 'token-'];
+  private readonly users = new Map<string, UserState>();
+  private readonly userIdsByName = new Map<string, string>();
+  private readonly projects = new Map<string, ProjectState>();
+  private readonly projectIdsByName = new Map<string, string>();
+  /** audit id → when the token would have expired (ms), after which the entry is useless. */
+  private readonly revoked = new Map<string, number>();
+
+  constructor(hub: ReadModelHub) {
+    hub.register(this);
+  }
+
+  apply(event: StoredEvent): void {
+    if (event.stream.startsWith('user-')) {
+      const id = event.stream.slice('user-'.length);
+      const next = evolveUser(this.users.get(id) ?? initialUser(), event);
+      this.users.set(id, next);
+      if (next.exists) this.userIdsByName.set(key(next.domainId, next.name), id);
+    } else if (event.stream.startsWith('project-')) {
+      const id = event.stream.slice('project-'.length);
+      const next = evolveProject(this.projects.get(id) ?? initialProject(), event);
+      this.projects.set(id, next);
+      if (next.exists) this.projectIdsByName.set(key(next.domainId, next.name), id);
+    } else if (event.data instanceof TokenRevoked) {
+      this.revoked.set(event.data.auditId, Date.parse(event.data.expiresAt));
+    }
+  }
+
+  user(userId: string): UserState | undefined {
+    const user = this.users.get(userId);
+    return user?.exists ? user : undefined;
+  }
+
+  userByName(domainId: string, name: string): UserState | undefined {
+    const id = this.userIdsByName.get(key(domainId, name));
+    return id === undefined ? undefined : this.user(id);
+  }
+
+  project(projectId: string): ProjectState | undefined {
+    const project = this.projects.get(projectId);
+    return project?.exists ? project : undefined;
+  }
+
+  projectByName(domainId: string, name: string): ProjectState | undefined {
+    const id = this.projectIdsByName.get(key(domainId, name));
+    return id === undefined ? undefined : this.project(id);
+  }
+
+  allProjects(): ProjectState[] {
+    return [...this.projects.values()].filter((project) => project.exists);
+  }
+
+  isRevoked(auditId: string, now: Date): boolean {
+    const expiry = this.revoked.get(auditId);
+    if (expiry === undefined) return false;
+    if (expiry <= now.getTime()) {
+      // The token is refused for having expired now; the revocation need not be kept in memory.
+      this.revoked.delete(auditId);
+    }
+    return true;
+  }
+
+  /** Applies a revocation this process just appended, before the subscription delivers it. */
+  noteRevoked(auditId: string, expiresAt: string): void {
+    this.revoked.set(auditId, Date.parse(expiresAt));
+  }
+}

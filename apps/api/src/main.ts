@@ -1,0 +1,68 @@
+/**
+ * Runs the OpenStack-compatible API (identity, compute, image) as its own process. Configuration comes
+ * from the environment (`--help` lists every option); a bad value exits 78 with the list of problems.
+ * Prints one `listening` JSON line with the bound port once the read models are current and the port is
+ * open, as the event store does, so tests and `npm run up` can wait for it.
+ * Must never print a token or password; the configuration is never logged.
+ */
+import { parseArgs } from 'node:util';
+
+import { ConfigError, describeConfig, loadConfig } from '#libs/config';
+
+import { startApi } from './api-app.js';
+import { API_OPTIONS, ApiConfig } from './config/api.config.js';
+import { UnwiredComputeRpc, UnwiredHostLiveness } from './compute/ports.js';
+
+/** EX_CONFIG from sysexits.h. */
+const EXIT_CONFIG = 78;
+
+function fatal(message: string, code: number): never {
+  process.stderr.write(`api: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  let flags: { values: Record<string, string | boolean | undefined> };
+  try {
+    flags = parseArgs({ options: { help: { type: 'boolean' }, port: { type: 'string' } }, strict: true });
+  } catch (error) {
+    fatal(`${(error as Error).message}\n${describeConfig('options:', API_OPTIONS)}`, 2);
+  }
+  if (flags.values.help) {
+    process.stdout.write(
+      `${describeConfig('nimbus API (identity, compute, image); environment:', API_OPTIONS)}\n`,
+    );
+    return;
+  }
+  const source: Record<string, string | undefined> = { ...process.env };
+  if (typeof flags.values.port === 'string') source.NIMBUS_API_PORT = flags.values.port;
+  let config: ApiConfig;
+  try {
+    config = loadConfig(ApiConfig, source);
+  } catch (error) {
+    if (error instanceof ConfigError) fatal(error.message, EXIT_CONFIG);
+    throw error;
+  }
+
+  // The compute RPC and host liveness are wired to NATS by the bus module; until then these say so.
+  const api = await startApi({
+    config,
+    computeRpc: new UnwiredComputeRpc(),
+    hostLiveness: new UnwiredHostLiveness(),
+  }).catch((error: unknown) => fatal(`cannot start: ${(error as Error).message}`, 1));
+  process.stdout.write(
+    `${JSON.stringify({ msg: 'listening', host: config.host, port: api.port, url: api.url, pid: process.pid })}\n`,
+  );
+  const shutdown = (signal: string): void => {
+    process.stdout.write(`${JSON.stringify({ msg: 'stopping', signal })}\n`);
+    void api.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => {
+    shutdown('SIGTERM');
+  });
+  process.once('SIGINT', () => {
+    shutdown('SIGINT');
+  });
+}
+
+await main();

@@ -1,0 +1,218 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+import { ADMIN_PASSWORD, type Harness, startHarness } from './support/api-harness.js';
+
+const passwordAuth = (user: Record<string, unknown>, scope?: Record<string, unknown>) => ({
+  auth: {
+    identity: { methods: ['password'], password: { user } },
+    ...(scope ? { scope: { project: scope } } : {}),
+  },
+});
+
+describe('identity (Keystone v3 token subset)', () => {
+  let harness: Harness;
+
+  beforeAll(async () => {
+    harness = await startHarness();
+  }, 30_000);
+
+  afterAll(async () => {
+    await harness.stop();
+  });
+
+  it('discovers v3 at / and /v3, with a request id on every answer', async () => {
+    const root = await harness.request('GET', '/');
+    expect(root.status).toBe(200);
+    expect(root.headers.get('x-openstack-request-id')).toMatch(/^req-[0-9a-f-]{36}$/);
+    const ids = (root.body as { versions: { id: string }[] }).versions.map((version) => version.id);
+    expect(ids).toEqual(['v2.0', 'v2.1', 'v3.14']);
+    const v3 = await harness.request('GET', '/v3');
+    expect(v3.body).toMatchObject({
+      version: { id: 'v3.14', status: 'stable', links: [{ rel: 'self', href: `${harness.url}/v3/` }] },
+    });
+  });
+
+  it('issues a project-scoped token by user and project name, in the X-Subject-Token header', async () => {
+    const issued = await harness.request('POST', '/v3/auth/tokens', {
+      body: passwordAuth(
+        { name: 'admin', domain: { name: 'Default' }, password: ADMIN_PASSWORD },
+        { name: 'admin', domain: { name: 'Default' } },
+      ),
+    });
+    expect(issued.status).toBe(201);
+    expect(issued.headers.get('x-subject-token')).toMatch(/^nmb1\./);
+    const { token } = issued.body as { token: Record<string, unknown> };
+    expect(token).toMatchObject({
+      methods: ['password'],
+      user: { name: 'admin', domain: { id: 'default', name: 'Default' }, password_expires_at: null },
+      project: { name: 'admin', domain: { id: 'default', name: 'Default' } },
+      is_domain: false,
+    });
+    expect((token['roles'] as { name: string }[]).map((role) => role.name)).toEqual([
+      'member',
+      'reader',
+      'admin',
+    ]);
+    expect(token['expires_at']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000000Z$/);
+    expect(Date.parse(String(token['expires_at'])) - Date.parse(String(token['issued_at']))).toBe(3600_000);
+    expect(token['audit_ids']).toEqual([expect.stringMatching(/^[A-Za-z0-9_-]{22}$/)]);
+    const catalog = token['catalog'] as {
+      type: string;
+      endpoints: { interface: string; url: string; region: string }[];
+    }[];
+    expect(catalog.map((entry) => entry.type)).toEqual(['compute', 'image', 'identity']);
+    for (const entry of catalog) {
+      expect(entry.endpoints.map((endpoint) => endpoint.interface)).toEqual(['public', 'internal', 'admin']);
+      expect(entry.endpoints.every((endpoint) => endpoint.region === 'RegionOne')).toBe(true);
+    }
+    expect(catalog[0]?.endpoints[0]?.url).toBe(`${harness.url}/v2.1`);
+    expect(catalog[1]?.endpoints[0]?.url).toBe(`${harness.url}/image`);
+  });
+
+  it('accepts the domain by id and the user and project by id', async () => {
+    const byName = await harness.request('POST', '/v3/auth/tokens', {
+      body: passwordAuth(
+        { name: 'admin', domain: { id: 'default' }, password: ADMIN_PASSWORD },
+        { name: 'admin', domain: { id: 'default' } },
+      ),
+    });
+    const { token } = byName.body as { token: { user: { id: string }; project: { id: string } } };
+    const byId = await harness.request('POST', '/v3/auth/tokens', {
+      body: passwordAuth({ id: token.user.id, password: ADMIN_PASSWORD }, { id: token.project.id }),
+    });
+    expect(byId.status).toBe(201);
+  });
+
+  it("refuses a wrong password and an unknown project with Keystone's 401 body", async () => {
+    for (const body of [
+      passwordAuth(
+        { name: 'admin', domain: { name: 'Default' }, password: 'wrong' },
+        { name: 'admin', domain: { name: 'Default' } },
+      ),
+      passwordAuth(
+        { name: 'nobody', domain: { name: 'Default' }, password: 'x' },
+        { name: 'admin', domain: { name: 'Default' } },
+      ),
+      passwordAuth(
+        { name: 'admin', domain: { name: 'Default' }, password: ADMIN_PASSWORD },
+        { name: 'nope', domain: { name: 'Default' } },
+      ),
+    ]) {
+      const refused = await harness.request('POST', '/v3/auth/tokens', { body });
+      expect(refused.status).toBe(401);
+      expect(refused.body).toEqual({
+        error: {
+          code: 401,
+          message: 'The request you have made requires authentication.',
+          title: 'Unauthorized',
+        },
+      });
+      expect(refused.headers.get('x-subject-token')).toBeNull();
+    }
+  });
+
+  it('refuses malformed authentication requests with 400 in the Keystone shape', async () => {
+    const refused = await harness.request('POST', '/v3/auth/tokens', {
+      body: { auth: { identity: { methods: ['password'] }, extra: 1 } },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: { code: 400, title: 'Bad Request' } });
+  });
+
+  it('validates, checks and revokes a token; a revoked token is refused everywhere', async () => {
+    const admin = await harness.adminToken();
+    const subject = await harness.adminToken();
+    const validated = await harness.request('GET', '/v3/auth/tokens', {
+      token: admin,
+      headers: { 'X-Subject-Token': subject },
+    });
+    expect(validated.status).toBe(200);
+    expect(validated.headers.get('x-subject-token')).toBe(subject);
+    expect(validated.body).toMatchObject({ token: { user: { name: 'admin' } } });
+    const checked = await harness.request('HEAD', '/v3/auth/tokens', {
+      token: admin,
+      headers: { 'X-Subject-Token': subject },
+    });
+    expect(checked.status).toBe(200);
+
+    const revoked = await harness.request('DELETE', '/v3/auth/tokens', {
+      token: admin,
+      headers: { 'X-Subject-Token': subject },
+    });
+    expect(revoked.status).toBe(204);
+    const useRevoked = await harness.request('GET', '/v2.1/servers', { token: subject });
+    expect(useRevoked.status).toBe(401);
+    expect(useRevoked.headers.get('www-authenticate')).toBe(`Keystone uri="${harness.url}/v3"`);
+    const validateRevoked = await harness.request('GET', '/v3/auth/tokens', {
+      token: admin,
+      headers: { 'X-Subject-Token': subject },
+    });
+    expect(validateRevoked.status).toBe(404);
+    expect(validateRevoked.body).toMatchObject({ error: { code: 404, title: 'Not Found' } });
+  });
+
+  it('records a revocation as an event carrying the audit id, never the token', async () => {
+    const subject = await harness.adminToken();
+    const validated = await harness.request('GET', '/v3/auth/tokens', {
+      token: subject,
+      headers: { 'X-Subject-Token': subject },
+    });
+    const auditId = (validated.body as { token: { audit_ids: string[] } }).token.audit_ids[0]!;
+    const revoked = await harness.request('DELETE', '/v3/auth/tokens', {
+      token: subject,
+      headers: { 'X-Subject-Token': subject },
+    });
+    const events = [];
+    for await (const event of harness.store.read(`token-${auditId}`)) events.push(event);
+    expect(events.map((event) => event.type)).toEqual(['TokenRevoked']);
+    expect(JSON.stringify(events.map(({ data, metadata }) => ({ data, metadata })))).not.toContain(subject);
+    expect(events[0]?.metadata.correlationId).toBe(revoked.headers.get('x-openstack-request-id'));
+  });
+
+  it('refuses an expired token', async () => {
+    const token = await harness.adminToken();
+    expect((await harness.request('GET', '/v2.1/flavors', { token })).status).toBe(200);
+    harness.advanceClock(3601_000);
+    try {
+      const expired = await harness.request('GET', '/v2.1/flavors', { token });
+      expect(expired.status).toBe(401);
+      expect(expired.body).toMatchObject({ error: { code: 401, title: 'Unauthorized' } });
+    } finally {
+      harness.advanceClock(-3601_000);
+    }
+  });
+
+  it('refuses a token whose signature does not verify', async () => {
+    const token = await harness.adminToken();
+    const [prefix, claims, mac] = token.split('.');
+    const forged = `${prefix}.${claims}.${mac!.slice(0, -2)}AA`;
+    expect((await harness.request('GET', '/v2.1/flavors', { token: forged })).status).toBe(401);
+  });
+
+  it("lets a member validate only its own token (Keystone's identity:validate_token)", async () => {
+    const alice = await harness.member('identity-a', 'identity-alice');
+    const bob = await harness.member('identity-b', 'identity-bob');
+    const own = await harness.request('GET', '/v3/auth/tokens', {
+      token: alice.token,
+      headers: { 'X-Subject-Token': alice.token },
+    });
+    expect(own.status).toBe(200);
+    const foreign = await harness.request('GET', '/v3/auth/tokens', {
+      token: alice.token,
+      headers: { 'X-Subject-Token': bob.token },
+    });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body).toMatchObject({ error: { code: 403, title: 'Forbidden' } });
+  });
+
+  it('lets the configured service user authenticate with the service role', async () => {
+    const token = await harness.login('nimbus-compute', 'service-secret-for-tests', 'service');
+    const validated = await harness.request('GET', '/v3/auth/tokens', {
+      token,
+      headers: { 'X-Subject-Token': token },
+    });
+    expect(
+      (validated.body as { token: { roles: { name: string }[] } }).token.roles.map((role) => role.name),
+    ).toEqual(['service']);
+  });
+});

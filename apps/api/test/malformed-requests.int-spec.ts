@@ -1,0 +1,292 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+import { type Harness, type HttpResult, startHarness } from './support/api-harness.js';
+import { BadInput, rng } from './support/bad-input.js';
+
+type Json = Record<string, unknown>;
+
+interface WriteEndpoint {
+  readonly method: 'POST' | 'PUT' | 'DELETE';
+  /** `{id}` is replaced by a real id or a bad one. */
+  readonly path: string;
+  readonly valid: () => unknown;
+  readonly compute: boolean;
+  readonly microversion?: string;
+}
+
+const headerSafe = (value: string): string => value.replace(/[^\x20-\x7e]/g, '?').trim() || '?';
+
+const SEED = Number(process.env['NIMBUS_BAD_INPUT_SEED'] ?? 20_261_122);
+const ROUNDS = 3000;
+
+function isOpenStackError(result: HttpResult): boolean {
+  const body = result.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+  const keys = Object.keys(body);
+  if (keys.length !== 1) return false;
+  const found: unknown = (body as Record<string, unknown>)[keys[0]!];
+  if (typeof found !== 'object' || found === null) return false;
+  const inner = found as Json;
+  const keystone = keys[0] === 'error';
+  return (
+    inner['code'] === result.status &&
+    typeof inner['message'] === 'string' &&
+    (!keystone || typeof inner['title'] === 'string')
+  );
+}
+
+describe('malformed requests', () => {
+  let harness: Harness;
+  let admin: string;
+  let member: string;
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    harness = await startHarness();
+    admin = await harness.adminToken();
+    member = (await harness.member('malformed', 'malformed-user')).token;
+    const image = await harness.request('POST', '/image/v2/images', {
+      token: admin,
+      body: { name: 'boot', visibility: 'public' },
+    });
+    ids['image'] = String((image.body as Json)['id']);
+    await harness.request('PUT', `/image/v2/images/${ids['image']}/file`, {
+      token: admin,
+      raw: Buffer.from('boot'),
+      headers: { 'Content-Type': 'application/octet-stream' },
+    });
+    const server = await harness.request('POST', '/v2.1/servers', {
+      token: admin,
+      microversion: '2.37',
+      body: { server: { name: 'target', imageRef: ids['image'], flavorRef: '0', networks: 'none' } },
+    });
+    ids['server'] = String((server.body as { server: Json }).server['id']);
+    const group = await harness.request('POST', '/v2.1/os-server-groups', {
+      token: admin,
+      body: { server_group: { name: 'g', policies: ['affinity'] } },
+    });
+    ids['group'] = String((group.body as { server_group: Json }).server_group['id']);
+  }, 30_000);
+
+  afterAll(async () => {
+    await harness.stop();
+  });
+
+  const endpoints = (): WriteEndpoint[] => [
+    {
+      method: 'POST',
+      path: '/v3/auth/tokens',
+      compute: false,
+      valid: () => ({
+        auth: {
+          identity: {
+            methods: ['password'],
+            password: { user: { name: 'admin', domain: { name: 'Default' }, password: 'x' } },
+          },
+          scope: { project: { name: 'admin', domain: { name: 'Default' } } },
+        },
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/v2.1/servers',
+      compute: true,
+      microversion: '2.37',
+      valid: () => ({
+        server: {
+          name: 'ok',
+          imageRef: ids['image'],
+          flavorRef: '0',
+          networks: 'none',
+          metadata: { a: 'b' },
+        },
+      }),
+    },
+    {
+      method: 'PUT',
+      path: '/v2.1/servers/{id}',
+      compute: true,
+      microversion: '2.19',
+      valid: () => ({ server: { name: 'renamed', description: 'd' } }),
+    },
+    {
+      method: 'POST',
+      path: '/v2.1/servers/{id}/action',
+      compute: true,
+      valid: () => ({ reboot: { type: 'SOFT' } }),
+    },
+    {
+      method: 'POST',
+      path: '/v2.1/servers/{id}/action',
+      compute: true,
+      valid: () => ({ 'os-getConsoleOutput': { length: 5 } }),
+    },
+    {
+      method: 'POST',
+      path: '/v2.1/servers/{id}/remote-consoles',
+      compute: true,
+      microversion: '2.8',
+      valid: () => ({ remote_console: { protocol: 'vnc', type: 'novnc' } }),
+    },
+    {
+      method: 'POST',
+      path: '/v2.1/flavors',
+      compute: true,
+      microversion: '2.55',
+      valid: () => ({ flavor: { name: 'f', ram: 64, vcpus: 1, disk: 0, description: 'x' } }),
+    },
+    {
+      method: 'POST',
+      path: '/v2.1/os-keypairs',
+      compute: true,
+      microversion: '2.10',
+      valid: () => ({ keypair: { name: 'k', type: 'ssh' } }),
+    },
+    {
+      method: 'POST',
+      path: '/v2.1/os-server-groups',
+      compute: true,
+      microversion: '2.64',
+      valid: () => ({ server_group: { name: 'g', policy: 'affinity', rules: {} } }),
+    },
+    {
+      method: 'PUT',
+      path: '/v2.1/os-quota-sets/{id}',
+      compute: true,
+      valid: () => ({ quota_set: { instances: 5, cores: 4 } }),
+    },
+    {
+      method: 'PUT',
+      path: '/v2.1/os-services/disable',
+      compute: true,
+      valid: () => ({ host: 'hv-1', binary: 'nova-compute' }),
+    },
+    {
+      method: 'POST',
+      path: '/image/v2/images',
+      compute: false,
+      valid: () => ({ name: 'i', disk_format: 'raw', tags: ['a'] }),
+    },
+    { method: 'PUT', path: '/image/v2/images/{id}/file', compute: false, valid: () => ({ not: 'bytes' }) },
+  ];
+
+  const deletes = (): string[] => [
+    '/v2.1/servers/{id}',
+    '/v2.1/flavors/{id}',
+    '/v2.1/os-keypairs/{id}',
+    '/v2.1/os-server-groups/{id}',
+    '/image/v2/images/{id}',
+  ];
+
+  const realId = (path: string): string => {
+    if (path.startsWith('/image')) return ids['image']!;
+    if (path.includes('os-server-groups')) return ids['group']!;
+    if (path.includes('os-quota-sets')) return 'some-project';
+    return ids['server']!;
+  };
+
+  it(`answers ${ROUNDS} generated bad requests with 4xx OpenStack errors and appends nothing (seed ${SEED})`, async () => {
+    const gen = new BadInput(rng(SEED));
+    const before = await harness.headPosition();
+    const failures: string[] = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const deleting = gen.chance(0.12);
+      const endpoint = gen.pick(endpoints());
+      const template = deleting ? gen.pick(deletes()) : endpoint.path;
+      const method = deleting ? 'DELETE' : endpoint.method;
+      const compute = template.startsWith('/v2.1');
+      const headers: Record<string, string> = {};
+      let token = gen.chance(0.8) ? admin : member;
+      let raw: string | Buffer | undefined;
+      // DELETE with a real id is allowed only with a request broken otherwise (header or token).
+      let useRealId = template.includes('{id}') && gen.chance(deleting ? 0.3 : 0.5);
+      const kind = gen.int(8);
+      switch (deleting ? 7 : kind) {
+        case 0:
+          raw = JSON.stringify(gen.breakBody(endpoint.valid()));
+          headers['Content-Type'] = 'application/json';
+          break;
+        case 1: {
+          // Random JSON; an object gets a member no schema accepts (image properties may be any string).
+          const value = gen.json(4);
+          raw = JSON.stringify(
+            typeof value === 'object' && value !== null && !Array.isArray(value)
+              ? { ...value, zz_unknown: { deep: [] } }
+              : value,
+          );
+          headers['Content-Type'] = 'application/json';
+          break;
+        }
+        case 2:
+          raw = gen.brokenJsonText(endpoint.valid());
+          headers['Content-Type'] = 'application/json';
+          break;
+        case 3:
+          raw = JSON.stringify(endpoint.valid());
+          headers['Content-Type'] = gen.pick([
+            'text/plain',
+            'application/xml',
+            'application/x-www-form-urlencoded',
+            'multipart/form-data; boundary=x',
+            'image/png',
+          ]);
+          break;
+        case 4:
+          raw = JSON.stringify(endpoint.valid());
+          headers['Content-Type'] = 'application/json';
+          token = gen.pick(['', 'nmb1.forged.token', `nmb1.${'A'.repeat(3000)}`, 'gAAAAABfake']);
+          break;
+        case 5:
+          raw = JSON.stringify({ server: { name: 'x'.repeat(120_000) }, padding: 'y'.repeat(10) });
+          headers['Content-Type'] = 'application/json';
+          break;
+        case 6:
+          raw = JSON.stringify(gen.breakBody(endpoint.valid()));
+          headers['Content-Type'] = 'application/json';
+          useRealId = false;
+          break;
+        default:
+          if (compute && (gen.chance(0.5) || useRealId)) headers['OpenStack-API-Version'] = gen.badVersion();
+          else if (useRealId) token = 'nmb1.forged.token';
+          if (!deleting) {
+            raw = JSON.stringify(gen.breakBody(endpoint.valid()));
+            headers['Content-Type'] = 'application/json';
+          }
+      }
+      if (compute && !headers['OpenStack-API-Version'] && endpoint.microversion && gen.chance(0.7)) {
+        headers['OpenStack-API-Version'] = `compute ${endpoint.microversion}`;
+      }
+      const path = template.replace('{id}', useRealId ? realId(template) : gen.badId());
+      // HTTP header values are printable ASCII: a client cannot send anything else.
+      for (const [name, value] of Object.entries(headers)) headers[name] = headerSafe(value);
+      token = token === '' ? '' : headerSafe(token);
+      let result: HttpResult;
+      try {
+        result = await harness.request(method, path, {
+          ...(token === '' ? {} : { token }),
+          headers,
+          ...(raw === undefined ? {} : { raw }),
+        });
+      } catch (error) {
+        failures.push(`${method} ${path}: request failed: ${(error as Error).message}`);
+        continue;
+      }
+      const problem =
+        result.status >= 500
+          ? 'a 5xx'
+          : result.status < 400
+            ? `an unexpected ${result.status}`
+            : !isOpenStackError(result)
+              ? `a body not in the OpenStack shape: ${result.text.slice(0, 200)}`
+              : !result.headers.get('x-openstack-request-id')
+                ? 'no request id'
+                : null;
+      if (problem)
+        failures.push(
+          `round ${round}: ${method} ${path.slice(0, 80)} (${JSON.stringify(headers)}) gave ${problem}`,
+        );
+    }
+    expect(failures.slice(0, 20)).toEqual([]);
+    expect(await harness.headPosition()).toBe(before);
+  }, 60_000);
+});

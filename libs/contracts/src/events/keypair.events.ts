@@ -1,0 +1,42 @@
+/**
+ * Events of the `keypair-<user id>` stream: every key pair of one user (Nova's key pairs belong to a user,
+ * and names are unique per user), so the stream's fold answers "may this name be used" and "how many".
+ * Must never hold a private key: a generated one is returned once, to the requester, and forgotten.
+ */
+import { DomainEvent, eventCatalog } from '../registry.js';
+import { IsKeystoneId, IsOneOf, IsPattern, PATTERNS } from '../validation.js';
+
+export const KEYPAIR_TYPES = ['ssh', 'x509'] as const;
+export type KeypairType = (typeof KEYPAIR_TYPES)[number];
+
+@DomainEvent({ type: 'KeypairCreated', version: 1, category: 'keypair' })
+export class KeypairCreated {
+  /** The owner (Nova's `user_id` of the key pair). */
+  @IsKeystoneId()
+  readonly userId!: string;
+
+  @IsPattern(PATTERNS.keyName, 'a keypair name (letters, digits, space, "@", ".", "_", "-")')
+  readonly name!: string;
+
+  @IsOneOf(KEYPAIR_TYPES)
+  readonly type!: KeypairType;
+
+  /** OpenSSH one-line form (`ssh-ed25519 AAAA... comment`). */
+  @IsPattern(/^[\x20-\x7e]+$/, 'an OpenSSH public key line (printable ASCII)', 16_384)
+  readonly publicKey!: string;
+
+  /** Nova's fingerprint: MD5 of the key blob, colon-separated hex. */
+  @IsPattern(/^([0-9a-f]{2}:){15}[0-9a-f]{2}$/, 'an MD5 fingerprint in colon-separated hex', 47)
+  readonly fingerprint!: string;
+}
+
+@DomainEvent({ type: 'KeypairDeleted', version: 1, category: 'keypair' })
+export class KeypairDeleted {
+  @IsKeystoneId()
+  readonly userId!: string;
+
+  @IsPattern(PATTERNS.keyName, 'a keypair name (letters, digits, space, "@", ".", "_", "-")')
+  readonly name!: string;
+}
+
+export const KEYPAIR_EVENTS = eventCatalog('keypair', { KeypairCreated, KeypairDeleted });

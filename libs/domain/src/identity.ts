@@ -1,0 +1,226 @@
+/**
+ * The identity aggregates behind the API's Keystone subset: a project (`project-<id>`), a user with its
+ * password hash and role assignments (`user-<id>`), and a token's revocation (`token-<audit id>`).
+ * Ids are derived from names by the caller, so "create if missing" is a fold and a decision, never a
+ * lookup that could race. Passwords are hashed and checked outside (scrypt is slow on purpose); these
+ * functions see only hashes.
+ * Pure: no I/O, no clock.
+ */
+import {
+  type DecodedEvent,
+  type KeystoneRole,
+  ProjectCreated,
+  RoleAssigned,
+  RoleUnassigned,
+  TokenRevoked,
+  type UserEvent,
+  UserCreated,
+  UserPasswordChanged,
+  build,
+  isKnownEvent,
+} from '#libs/contracts';
+
+import { DomainError } from './errors.js';
+
+/** Keystone's "Conflict occurred attempting to store ..." (409). */
+export class IdentityConflict extends DomainError {
+  override readonly name = 'IdentityConflict';
+  readonly code = 'Conflict' as const;
+}
+
+export class UserNotFound extends DomainError {
+  override readonly name = 'UserNotFound';
+  readonly code = 'NotFound' as const;
+  constructor(readonly userId: string) {
+    super(`Could not find user: ${userId}.`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Projects
+// ---------------------------------------------------------------------------------------------------------
+
+export interface ProjectState {
+  readonly exists: boolean;
+  readonly id: string;
+  readonly name: string;
+  readonly domainId: string;
+  readonly description: string | null;
+}
+
+export const initialProject = (): ProjectState => ({
+  exists: false,
+  id: '',
+  name: '',
+  domainId: '',
+  description: null,
+});
+
+export function evolveProject(state: ProjectState, event: DecodedEvent): ProjectState {
+  if (!(event.data instanceof ProjectCreated)) return state;
+  const { projectId, name, domainId, description } = event.data;
+  return { exists: true, id: projectId, name, domainId, description };
+}
+
+export const projectReducer = { initial: initialProject, evolve: evolveProject };
+
+export interface ProjectFields {
+  readonly projectId: string;
+  readonly name: string;
+  readonly domainId: string;
+  readonly description: string | null;
+}
+
+/** Creating a project that exists is nothing to do: the id is derived from the name, so it is the same one. */
+export function decideEnsureProject(state: ProjectState, fields: ProjectFields): ProjectCreated[] {
+  if (state.exists) return [];
+  return [build(ProjectCreated, fields)];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Users and role assignments
+// ---------------------------------------------------------------------------------------------------------
+
+export interface UserState {
+  readonly exists: boolean;
+  readonly id: string;
+  readonly name: string;
+  readonly domainId: string;
+  readonly passwordHash: string;
+  readonly defaultProjectId: string | null;
+  /** project id → roles assigned directly (not the implied ones). */
+  readonly roles: Readonly<Record<string, readonly KeystoneRole[]>>;
+}
+
+export const initialUser = (): UserState => ({
+  exists: false,
+  id: '',
+  name: '',
+  domainId: '',
+  passwordHash: '',
+  defaultProjectId: null,
+  roles: {},
+});
+
+export function evolveUser(state: UserState, event: DecodedEvent): UserState {
+  if (!isKnownEvent(event)) return state;
+  const userEvent = event as UserEvent;
+  switch (userEvent.type) {
+    case 'UserCreated': {
+      const { userId, name, domainId, passwordHash, defaultProjectId } = userEvent.data;
+      return { ...state, exists: true, id: userId, name, domainId, passwordHash, defaultProjectId };
+    }
+    case 'UserPasswordChanged':
+      return { ...state, passwordHash: userEvent.data.passwordHash };
+    case 'RoleAssigned': {
+      const { projectId, role } = userEvent.data;
+      const held = state.roles[projectId] ?? [];
+      return held.includes(role)
+        ? state
+        : { ...state, roles: { ...state.roles, [projectId]: [...held, role] } };
+    }
+    case 'RoleUnassigned': {
+      const { projectId, role } = userEvent.data;
+      const held = (state.roles[projectId] ?? []).filter((candidate) => candidate !== role);
+      return { ...state, roles: { ...state.roles, [projectId]: held } };
+    }
+  }
+  return state;
+}
+
+export const userReducer = { initial: initialUser, evolve: evolveUser };
+
+export interface UserFields {
+  readonly userId: string;
+  readonly name: string;
+  readonly domainId: string;
+  readonly passwordHash: string;
+  readonly defaultProjectId: string | null;
+}
+
+export function decideCreateUser(state: UserState, fields: UserFields): UserCreated[] {
+  if (state.exists) {
+    throw new IdentityConflict(
+      `Conflict occurred attempting to store user - Duplicate entry found with name ${fields.name} at domain ID ${fields.domainId}.`,
+    );
+  }
+  return [build(UserCreated, fields)];
+}
+
+export function decideChangePassword(
+  state: UserState,
+  userId: string,
+  passwordHash: string,
+): UserPasswordChanged[] {
+  if (!state.exists) throw new UserNotFound(userId);
+  if (state.passwordHash === passwordHash) return [];
+  return [build(UserPasswordChanged, { userId, passwordHash })];
+}
+
+/** Assigning a role already held is nothing to do, as Keystone's PUT on a role assignment is idempotent. */
+export function decideAssignRole(
+  state: UserState,
+  userId: string,
+  projectId: string,
+  role: KeystoneRole,
+): RoleAssigned[] {
+  if (!state.exists) throw new UserNotFound(userId);
+  if ((state.roles[projectId] ?? []).includes(role)) return [];
+  return [build(RoleAssigned, { userId, projectId, role })];
+}
+
+export function decideUnassignRole(
+  state: UserState,
+  userId: string,
+  projectId: string,
+  role: KeystoneRole,
+): RoleUnassigned[] {
+  if (!state.exists) throw new UserNotFound(userId);
+  if (!(state.roles[projectId] ?? []).includes(role)) return [];
+  return [build(RoleUnassigned, { userId, projectId, role })];
+}
+
+/** Keystone's default implied roles: admin implies member, member implies reader. */
+const IMPLIES: Readonly<Record<KeystoneRole, readonly KeystoneRole[]>> = {
+  admin: ['member', 'reader'],
+  member: ['reader'],
+  reader: [],
+  service: [],
+};
+
+/** The roles a token scoped to `projectId` carries: those assigned and those they imply, in a stable order. */
+export function effectiveRoles(state: UserState, projectId: string): KeystoneRole[] {
+  const assigned = state.roles[projectId] ?? [];
+  const all = new Set<KeystoneRole>(assigned.flatMap((role) => [role, ...IMPLIES[role]]));
+  return (['member', 'reader', 'admin', 'service'] as const).filter((role) => all.has(role));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Token revocations
+// ---------------------------------------------------------------------------------------------------------
+
+export interface TokenRevocationState {
+  readonly revoked: boolean;
+  readonly expiresAt: string | null;
+}
+
+export const initialTokenRevocation = (): TokenRevocationState => ({ revoked: false, expiresAt: null });
+
+export function evolveTokenRevocation(
+  state: TokenRevocationState,
+  event: DecodedEvent,
+): TokenRevocationState {
+  if (event.data instanceof TokenRevoked) return { revoked: true, expiresAt: event.data.expiresAt };
+  return state;
+}
+
+export const tokenRevocationReducer = { initial: initialTokenRevocation, evolve: evolveTokenRevocation };
+
+/** Revoking a revoked token is nothing to do (Keystone answers 204 either way). */
+export function decideRevokeToken(
+  state: TokenRevocationState,
+  token: { readonly auditId: string; readonly userId: string; readonly expiresAt: string },
+): TokenRevoked[] {
+  if (state.revoked) return [];
+  return [build(TokenRevoked, token)];
+}
