@@ -25,13 +25,21 @@ export interface SystemOptions {
   readonly fakeHosts?: number;
   readonly computeEnv?: Readonly<Record<string, string>>;
   readonly schedulerEnv?: Readonly<Record<string, string>>;
+  /** Start the API too; the compute agent then fetches images from it. */
+  readonly api?: boolean;
 }
+
+export const ADMIN_PASSWORD = 'nimbus-e2e-admin';
+const SERVICE_PASSWORD = 'nimbus-e2e-service';
 
 export interface NimbusSystem {
   readonly eventStore: EventStoreProcess;
   readonly nats: NatsProcess;
   readonly scheduler: ManagedProcess;
   readonly compute: ManagedProcess;
+  readonly api: ManagedProcess | null;
+  /** `http://127.0.0.1:<port>` when the API runs. */
+  readonly apiUrl: string | null;
   readonly rig: RigInventory | null;
   /** The rig's state folder (for dropSshSessions and friends). */
   readonly rigDir: string;
@@ -99,6 +107,27 @@ export async function startSystem(options: SystemOptions): Promise<NimbusSystem>
       mkdirSync(imageDir, { recursive: true });
       copyFileSync(rig.bootImagePath, join(imageDir, `${bootImageId}.qcow2`));
     }
+    let api: ManagedProcess | null = null;
+    let apiUrl: string | null = null;
+    if (options.api) {
+      api = await startApp('api', {
+        EVENTSTORE_URL: eventStore.connectionString,
+        NATS_URL: nats.url,
+        NIMBUS_API_PORT: '0',
+        NIMBUS_API_DATA_DIR: join(stateDir, 'api'),
+        NIMBUS_API_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        NIMBUS_API_SERVICE_PASSWORD: SERVICE_PASSWORD,
+        NIMBUS_API_HEARTBEAT_TIMEOUT_MS: '5000',
+        ...(rig ? { NIMBUS_API_SEED_IMAGE: rig.bootImagePath, NIMBUS_API_SEED_IMAGE_FORMAT: 'qcow2' } : {}),
+      });
+      started.push(api);
+      apiUrl = `http://127.0.0.1:${api.port}`;
+      Object.assign(computeEnv, {
+        NIMBUS_COMPUTE_IMAGE_API_URL: `${apiUrl}/image`,
+        NIMBUS_COMPUTE_IDENTITY_URL: `${apiUrl}/v3`,
+        NIMBUS_COMPUTE_SERVICE_PASSWORD: SERVICE_PASSWORD,
+      });
+    }
     const scheduler = await startApp('scheduler', {
       EVENTSTORE_URL: eventStore.connectionString,
       NATS_URL: nats.url,
@@ -115,6 +144,8 @@ export async function startSystem(options: SystemOptions): Promise<NimbusSystem>
       nats,
       scheduler,
       compute,
+      api,
+      apiUrl,
       rig,
       rigDir,
       bootImageId,

@@ -11,6 +11,8 @@ import { ConfigError, describeConfig, loadConfig } from '#libs/config';
 
 import { startApi } from './api-app.js';
 import { API_OPTIONS, ApiConfig } from './config/api.config.js';
+import { BusComputeRpc } from './compute/bus-compute-rpc.js';
+import { NatsHostLiveness } from './compute/nats-host-liveness.js';
 import { UnwiredComputeRpc, UnwiredHostLiveness } from './compute/ports.js';
 
 /** EX_CONFIG from sysexits.h. */
@@ -44,18 +46,26 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  // The compute RPC and host liveness are wired to NATS by the bus module; until then these say so.
-  const api = await startApi({
-    config,
-    computeRpc: new UnwiredComputeRpc(),
-    hostLiveness: new UnwiredHostLiveness(),
-  }).catch((error: unknown) => fatal(`cannot start: ${(error as Error).message}`, 1));
+  // Without NATS the API still serves everything but consoles, and shows every host down.
+  const computeRpc = config.natsUrl ? await BusComputeRpc.connect(config.natsUrl) : new UnwiredComputeRpc();
+  const hostLiveness = config.natsUrl
+    ? await NatsHostLiveness.connect(config.natsUrl, config.heartbeatTimeoutMs)
+    : new UnwiredHostLiveness();
+  const api = await startApi({ config, computeRpc, hostLiveness }).catch((error: unknown) =>
+    fatal(`cannot start: ${(error as Error).message}`, 1),
+  );
   process.stdout.write(
     `${JSON.stringify({ msg: 'listening', host: config.host, port: api.port, url: api.url, pid: process.pid })}\n`,
   );
   const shutdown = (signal: string): void => {
     process.stdout.write(`${JSON.stringify({ msg: 'stopping', signal })}\n`);
-    void api.close().then(() => process.exit(0));
+    void api
+      .close()
+      .then(async () => {
+        if (computeRpc instanceof BusComputeRpc) await computeRpc.close();
+        if (hostLiveness instanceof NatsHostLiveness) await hostLiveness.close();
+      })
+      .then(() => process.exit(0));
   };
   process.once('SIGTERM', () => {
     shutdown('SIGTERM');

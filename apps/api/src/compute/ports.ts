@@ -5,12 +5,22 @@
  * compute/testing/.
  */
 
+/** Who asks: the request id (the correlation id of whatever the agent records) and the actor. */
+export interface RpcCaller {
+  readonly correlationId: string;
+  readonly actor: {
+    readonly userId: string;
+    readonly projectId: string | null;
+    readonly kind: 'user' | 'service';
+  };
+}
+
 /** Requests to the compute agent that owns `host`. Rejections are ComputeUnavailable or a domain error. */
 export interface ComputeRpc {
   /** The tail of the instance's serial console log; `length` lines, or all when null. */
-  consoleOutput(instanceId: string, host: string, length: number | null): Promise<string>;
+  consoleOutput(instanceId: string, host: string, length: number | null, caller: RpcCaller): Promise<string>;
   /** Authorises a console session and returns its access URL (which carries a secret token). */
-  authorizeConsole(instanceId: string, host: string, type: 'novnc'): Promise<string>;
+  authorizeConsole(instanceId: string, host: string, type: 'novnc', caller: RpcCaller): Promise<string>;
 }
 
 /** Whether a compute host's agent is alive now (heartbeats; never a stored fact). */

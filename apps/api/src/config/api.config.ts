@@ -115,6 +115,18 @@ export class ApiConfig {
   @Matches(/^(esdb|kurrentdb|esdb\+discover|kurrentdb\+discover):\/\//)
   eventStoreUrl = 'esdb://127.0.0.1:2113?tls=false';
 
+  /** Console commands to the compute agents and their heartbeats; unset, consoles answer 409 and hosts show down. */
+  @Expose({ name: 'NATS_URL' })
+  @IsOptional()
+  @Matches(/^(nats|tls):\/\//)
+  natsUrl?: string;
+
+  @Expose({ name: 'NIMBUS_API_HEARTBEAT_TIMEOUT_MS' })
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  heartbeatTimeoutMs = 10_000;
+
   @Expose({ name: 'NIMBUS_API_DATA_DIR' })
   @IsString()
   @IsNotEmpty()
@@ -281,6 +293,17 @@ export const API_OPTIONS: readonly OptionDoc[] = [
       'the URL clients use to reach the API (service catalog, links, Location); OS_AUTH_URL is <this>/v3',
     default: 'http://<host>:<bound port>',
     allowed: 'an http(s) URL without a trailing path beyond a prefix',
+  },
+  {
+    name: 'NATS_URL',
+    description:
+      'the NATS server: console commands to compute agents, their heartbeats (unset: consoles 409)',
+    default: 'unset',
+  },
+  {
+    name: 'NIMBUS_API_HEARTBEAT_TIMEOUT_MS',
+    description: 'a compute agent silent this long shows as down',
+    default: '10000',
   },
   {
     name: 'EVENTSTORE_URL',

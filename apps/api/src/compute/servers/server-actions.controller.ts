@@ -13,7 +13,7 @@ import { Policy, allows } from '../../common/auth/auth.guard.js';
 import { ApiError, badRequest, notFound, policyForbids } from '../../common/http/api-error.js';
 import { Ctx, type CallContext } from '../../common/http/context.decorator.js';
 import { validateBody } from '../../common/validation/validate.js';
-import { COMPUTE_RPC, ComputeUnavailable, type ComputeRpc } from '../ports.js';
+import { COMPUTE_RPC, ComputeUnavailable, type ComputeRpc, type RpcCaller } from '../ports.js';
 import type { ServerRecord } from './server-record.js';
 import { ACTION_SCHEMAS, type RemoteConsoleBody, remoteConsoleSchema } from './servers.schemas.js';
 import { ServersService } from './servers.service.js';
@@ -84,7 +84,9 @@ export class ServerActionsController {
         const output =
           length === 0
             ? ''
-            : await this.call(host, () => this.rpc.consoleOutput(record.instance.id, host, length));
+            : await this.call(host, () =>
+                this.rpc.consoleOutput(record.instance.id, host, length, callerOf(context)),
+              );
         reply.code(200);
         return { output: output.replace(CONTROL, '') };
       }
@@ -93,7 +95,9 @@ export class ServerActionsController {
         if (type !== 'novnc') throw badRequest(`Unavailable console type ${type}.`);
         const record = await this.servers.load(context, id);
         const host = this.readyHost(record);
-        const url = await this.call(host, () => this.rpc.authorizeConsole(record.instance.id, host, 'novnc'));
+        const url = await this.call(host, () =>
+          this.rpc.authorizeConsole(record.instance.id, host, 'novnc', callerOf(context)),
+        );
         reply.code(200);
         return { console: { type, url } };
       }
@@ -118,7 +122,9 @@ export class ServerActionsController {
       throw badRequest(`Unavailable console type ${request.type}.`);
     }
     const host = this.readyHost(record);
-    const url = await this.call(host, () => this.rpc.authorizeConsole(record.instance.id, host, 'novnc'));
+    const url = await this.call(host, () =>
+      this.rpc.authorizeConsole(record.instance.id, host, 'novnc', callerOf(context)),
+    );
     return { remote_console: { protocol: request.protocol, type: request.type, url } };
   }
 
@@ -141,4 +147,12 @@ export class ServerActionsController {
       throw error;
     }
   }
+}
+
+/** The request's id and principal, for what the compute agent records on the caller's behalf. */
+function callerOf(context: CallContext): RpcCaller {
+  return {
+    correlationId: context.requestId,
+    actor: { userId: context.principal.userId, projectId: context.principal.projectId, kind: 'user' },
+  };
 }

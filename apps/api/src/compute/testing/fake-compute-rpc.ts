@@ -3,7 +3,7 @@
  * records what it was asked, so tests can check that the API addressed the right host. Never wired in
  * main.ts.
  */
-import { ComputeUnavailable, type ComputeRpc, type HostLiveness } from '../ports.js';
+import { ComputeUnavailable, type ComputeRpc, type HostLiveness, type RpcCaller } from '../ports.js';
 
 export interface ConsoleCall {
   readonly kind: 'output' | 'console';
@@ -18,14 +18,19 @@ export class FakeComputeRpc implements ComputeRpc {
   readonly unreachable = new Set<string>();
   consoleLog = 'SeaBIOS (version 1.16.2)\nBooting from Hard Disk...\nNimbus boot sector: hello\n';
 
-  consoleOutput(instanceId: string, host: string, length: number | null): Promise<string> {
+  consoleOutput(
+    instanceId: string,
+    host: string,
+    length: number | null,
+    _caller?: RpcCaller,
+  ): Promise<string> {
     this.calls.push({ kind: 'output', instanceId, host, detail: length });
     if (this.unreachable.has(host)) return Promise.reject(new ComputeUnavailable(`no agent for ${host}`));
     const lines = this.consoleLog.split('\n');
     return Promise.resolve(length === null ? this.consoleLog : lines.slice(-length - 1).join('\n'));
   }
 
-  authorizeConsole(instanceId: string, host: string, type: 'novnc'): Promise<string> {
+  authorizeConsole(instanceId: string, host: string, type: 'novnc', _caller?: RpcCaller): Promise<string> {
     this.calls.push({ kind: 'console', instanceId, host, detail: type });
     if (this.unreachable.has(host)) return Promise.reject(new ComputeUnavailable(`no agent for ${host}`));
     return Promise.resolve(`http://127.0.0.1:6080/vnc_auto.html?path=%3Ftoken%3Dfake-${instanceId}`);

@@ -1,0 +1,160 @@
+/**
+ * The boot flow end to end through the REST API, with real NATS, the embedded event store, real
+ * sshd and real libvirt on a rig of 3 hosts: servers are created, become ACTIVE with their domains
+ * running on the hosts the scheduler chose, are stopped, started and rebooted, and deleted, after
+ * which no domain, no overlay and no claim is left. Replaying each stream gives what the API shows.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+
+import { streamFor } from '#libs/contracts';
+import { hostReducer } from '#libs/domain';
+
+import {
+  VirshDriver,
+  domainNameOf,
+  hostConfigsFromInventory,
+} from '../../apps/compute/src/hypervisor/index.js';
+import { MIN_MICROVERSION } from '../../apps/api/src/common/http/microversion.js';
+import { serverRecordReducer } from '../../apps/api/src/compute/servers/server-record.js';
+import { serverDetail } from '../../apps/api/src/compute/servers/server.view.js';
+import { OpenStackHttp } from '../support/openstack-http.js';
+import { eventually } from '../support/streams.js';
+import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../support/system.js';
+
+let system: NimbusSystem;
+let os: OpenStackHttp;
+let virsh: VirshDriver;
+let imageId: string;
+
+beforeAll(async () => {
+  system = await startSystem({ rigHosts: 3, api: true });
+  os = await OpenStackHttp.login(system.apiUrl!, {
+    user: 'admin',
+    password: ADMIN_PASSWORD,
+    project: 'admin',
+  });
+  virsh = new VirshDriver({ hosts: hostConfigsFromInventory(system.rig!) });
+  const images = await os.image<{ images: { id: string; name: string }[] }>(
+    'GET',
+    '/v2/images?name=nimbus-boot',
+  );
+  imageId = images.body.images[0]!.id;
+}, 180_000);
+
+afterAll(async () => {
+  await virsh.close();
+  await system.stop();
+}, 120_000);
+
+type Server = { id: string; status: string; 'OS-EXT-SRV-ATTR:host'?: string; fault?: { message: string } };
+
+async function serverOf(id: string): Promise<Server> {
+  return (await os.compute<{ server: Server }>('GET', `/servers/${id}`)).body.server;
+}
+
+function waitFor(id: string, status: string): Promise<Server> {
+  return eventually(async () => {
+    const server = await serverOf(id);
+    if (server.status === 'ERROR' && status !== 'ERROR')
+      throw new Error(`server ${id} failed: ${server.fault?.message}`);
+    return server.status === status ? server : undefined;
+  }, 90_000);
+}
+
+const servers: string[] = [];
+
+describe('servers on a rig of 3 hosts, through the REST API', () => {
+  it('boots three servers to ACTIVE, each with its domain running on its host', async () => {
+    for (let index = 0; index < 3; index += 1) {
+      const created = await os.compute<{ server: { id: string } }>('POST', '/servers', {
+        server: { name: `e2e-${index}`, imageRef: imageId, flavorRef: '0', networks: 'none' },
+      });
+      expect(created.status).toBe(202);
+      servers.push(created.body.server.id);
+    }
+    for (const id of servers) {
+      const server = await waitFor(id, 'ACTIVE');
+      const host = server['OS-EXT-SRV-ATTR:host']!;
+      const domains = await virsh.listDomains(host);
+      expect(domains).toContainEqual(
+        expect.objectContaining({ name: domainNameOf(id), powerState: 'running' }),
+      );
+    }
+    const hosts = new Set(
+      await Promise.all(servers.map(async (id) => (await serverOf(id))['OS-EXT-SRV-ATTR:host'])),
+    );
+    expect(hosts.size).toBe(3);
+  }, 180_000);
+
+  it('stops, starts and reboots a server, and the domain follows', async () => {
+    const [id] = servers;
+    const host = (await serverOf(id!))['OS-EXT-SRV-ATTR:host']!;
+
+    expect((await os.compute('POST', `/servers/${id}/action`, { 'os-stop': null })).status).toBe(202);
+    await waitFor(id!, 'SHUTOFF');
+    expect(await virsh.powerState(host, domainNameOf(id!))).toBe('shutoff');
+
+    expect((await os.compute('POST', `/servers/${id}/action`, { 'os-start': null })).status).toBe(202);
+    await waitFor(id!, 'ACTIVE');
+    expect(await virsh.powerState(host, domainNameOf(id!))).toBe('running');
+
+    expect((await os.compute('POST', `/servers/${id}/action`, { reboot: { type: 'HARD' } })).status).toBe(
+      202,
+    );
+    await waitFor(id!, 'ACTIVE');
+    const actions = await os.compute<{ instanceActions: { action: string }[] }>(
+      'GET',
+      `/servers/${id}/os-instance-actions`,
+    );
+    expect(actions.body.instanceActions.map((entry) => entry.action).sort()).toEqual([
+      'create',
+      'reboot',
+      'start',
+      'stop',
+    ]);
+  }, 180_000);
+
+  it('shows exactly what replaying each stream gives', async () => {
+    const plain = await OpenStackHttp.login(
+      system.apiUrl!,
+      { user: 'admin', password: ADMIN_PASSWORD, project: 'admin' },
+      '2.1',
+    );
+    for (const id of servers) {
+      const shown = (await plain.compute<{ server: Record<string, unknown> }>('GET', `/servers/${id}`)).body
+        .server;
+      const { state } = await system.store.fold(streamFor('instance', id), serverRecordReducer);
+      const replayed = serverDetail(
+        state,
+        {
+          baseUrl: system.apiUrl!,
+          microversion: MIN_MICROVERSION,
+          isAdmin: true,
+          zoneOf: () => 'nova',
+          hostStatus: () => 'UP',
+        },
+        { full: true, serverGroups: false, hostStatusLast: false },
+      );
+      expect(JSON.parse(JSON.stringify(replayed))).toEqual(shown);
+    }
+  }, 60_000);
+
+  it('deletes every server: no domain, no overlay and no claim is left', async () => {
+    for (const id of servers) expect((await os.compute('DELETE', `/servers/${id}`)).status).toBe(204);
+    for (const id of servers) {
+      await eventually(
+        async () => ((await os.compute('GET', `/servers/${id}`)).status === 404 ? true : undefined),
+        90_000,
+      );
+    }
+    for (const host of system.rig!.hosts) {
+      expect((await virsh.listDomains(host.name)).filter((domain) => domain.instanceId !== null)).toEqual([]);
+      const leftovers = existsSync(host.instancesDir) ? readdirSync(host.instancesDir) : [];
+      expect(leftovers).toEqual([]);
+      await eventually(async () => {
+        const { state } = await system.store.fold(streamFor('host', host.name), hostReducer);
+        return Object.keys(state.allocations).length === 0 ? true : undefined;
+      }, 30_000);
+    }
+  }, 180_000);
+});
