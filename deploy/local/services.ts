@@ -1,34 +1,120 @@
 /**
- * The parts of the one-machine install, in start order: how each is launched on loopback, how
- * its health is proven, and what it contributes to `.nimbus/env`. Later parts of the system add
- * themselves to SERVICES; `up` and `down` need no other change.
+ * The parts of the one-machine install, in start order: how each is launched on loopback, how its
+ * health is proven, and what it adds to `.nimbus/env`. Most parts are processes the Supervisor
+ * runs; the hypervisor rig is a part of its own (Unix users, their libvirt, the project's sshd).
+ * Later parts of the system add themselves to PARTS; `up` and `down` need no other change.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { EventStoreDBClient } from '@eventstore/db-client';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 
-import { preferredPort, freePort } from './ports.js';
-import type { RunRecord, ServiceLaunch } from './supervisor.js';
+import { createRig, readInventory, sshdRunning, stopRig } from '../rig/rig.js';
+import { freePort, preferredPort } from './ports.js';
+import { type RunRecord, type ServiceLaunch, Supervisor, sleep } from './supervisor.js';
 
-export interface ServiceContext {
-  readonly stateDir: string;
-  readonly projectRoot: string;
-  /** Environment from the services started before this one (EVENTSTORE_URL, NATS_URL, ...). */
-  readonly env: Readonly<Record<string, string>>;
+export interface UpOptions {
+  /** Hypervisor hosts the rig provides. */
+  readonly hosts: number;
 }
 
-export interface ServiceSpec {
+export interface PartContext {
+  readonly stateDir: string;
+  readonly projectRoot: string;
+  readonly options: UpOptions;
+  /** What the parts started before this one exported (EVENTSTORE_URL, NATS_URL, ...). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly secrets: Secrets;
+  readonly supervisor: Supervisor;
+}
+
+export interface PartStatus {
+  readonly state: 'started' | 'already running';
+  /** What to show the user: a pid, a URL, a count of hosts. */
+  readonly detail: string;
+  readonly exports: Readonly<Record<string, string>>;
+}
+
+export interface Part {
   readonly name: string;
-  launch(context: ServiceContext): Promise<ServiceLaunch>;
+  ensure(context: PartContext): Promise<PartStatus>;
+  stop(stateDir: string, supervisor: Supervisor): Promise<string>;
+}
+
+/** Passwords `up` makes once and keeps under `.nimbus/` (mode 0600), never printed. */
+export interface Secrets {
+  readonly adminPassword: string;
+  readonly servicePassword: string;
+}
+
+export function loadSecrets(stateDir: string): Secrets {
+  const file = join(stateDir, 'secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Secrets;
+  const secrets: Secrets = {
+    adminPassword: randomBytes(18).toString('base64url'),
+    servicePassword: randomBytes(18).toString('base64url'),
+  };
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  return secrets;
+}
+
+const HEALTH_TIMEOUT_MS = 90_000;
+
+interface ProcessSpec {
+  readonly name: string;
+  launch(context: PartContext): Promise<ServiceLaunch>;
   healthy(record: RunRecord): Promise<boolean>;
-  /** Variables for `.nimbus/env`, from the running record. */
   exports(record: RunRecord): Record<string, string>;
 }
 
 const detail = (record: RunRecord, key: string): string => String(record.details[key]);
+
+const node = (context: PartContext, app: string): string[] => [
+  process.execPath,
+  join(context.projectRoot, `dist/apps/${app}/src/main.js`),
+];
+
+/** A supervised process: left alone while healthy, restarted when not, started when absent. */
+function processPart(spec: ProcessSpec): Part {
+  return {
+    name: spec.name,
+    async ensure(context) {
+      const { supervisor } = context;
+      let record = await supervisor.running(spec.name);
+      let state: PartStatus['state'] = 'already running';
+      if (record && !(await spec.healthy(record))) {
+        await supervisor.stop(record);
+        record = null;
+      }
+      if (!record) {
+        record = supervisor.start(await spec.launch(context));
+        state = 'started';
+        const started = record;
+        const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+        while (!(await spec.healthy(started))) {
+          if (Date.now() > deadline || !(await supervisor.running(spec.name))) {
+            throw new Error(
+              `${spec.name} did not become healthy; last log lines (${started.log}):\n${supervisor.tail(started)}`,
+            );
+          }
+          await sleep(250);
+        }
+      }
+      const exports = spec.exports(record);
+      return { state, detail: `pid ${record.pid}  ${Object.values(exports).join(' ')}`.trim(), exports };
+    },
+    async stop(_stateDir, supervisor) {
+      const record =
+        (await supervisor.running(spec.name)) ?? supervisor.records().find((r) => r.name === spec.name);
+      return record ? supervisor.stop(record) : 'not running';
+    },
+  };
+}
 
 async function collectAll<T>(source: AsyncIterable<T>): Promise<T[]> {
   const items: T[] = [];
@@ -36,21 +122,23 @@ async function collectAll<T>(source: AsyncIterable<T>): Promise<T[]> {
   return items;
 }
 
-const eventStore: ServiceSpec = {
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+const eventStore = processPart({
   name: 'event-store',
-  async launch({ stateDir, projectRoot }) {
+  async launch(context) {
     const port = await preferredPort(2113);
-    const dataDir = join(stateDir, 'event-store');
+    const dataDir = join(context.stateDir, 'event-store');
     return {
       name: 'event-store',
-      argv: [
-        process.execPath,
-        join(projectRoot, 'dist/apps/event-store/src/main.js'),
-        '--data-dir',
-        dataDir,
-        '--port',
-        String(port),
-      ],
+      argv: [...node(context, 'event-store'), '--data-dir', dataDir, '--port', String(port)],
       details: { port, dataDir, url: `esdb://127.0.0.1:${port}?tls=false` },
     };
   },
@@ -67,9 +155,9 @@ const eventStore: ServiceSpec = {
     }
   },
   exports: (record) => ({ EVENTSTORE_URL: detail(record, 'url') }),
-};
+});
 
-const nats: ServiceSpec = {
+const nats = processPart({
   name: 'nats',
   async launch({ stateDir }) {
     const port = await preferredPort(4222);
@@ -109,6 +197,132 @@ const nats: ServiceSpec = {
     }
   },
   exports: (record) => ({ NATS_URL: detail(record, 'url') }),
+});
+
+const rigDir = (stateDir: string): string => join(stateDir, 'rig');
+
+/** The local hypervisor hosts: created (or grown) and started by up, stopped (not removed) by down. */
+const rig: Part = {
+  name: 'rig',
+  async ensure({ stateDir, options }) {
+    const before = await readInventory(rigDir(stateDir)).catch(() => null);
+    const wasRunning = before !== null && (await sshdRunning(rigDir(stateDir)));
+    const inventory = await createRig({
+      stateDir: rigDir(stateDir),
+      hosts: options.hosts,
+      namePrefix: 'local',
+    });
+    const unchanged = wasRunning && before.hosts.length === inventory.hosts.length;
+    return {
+      state: unchanged ? 'already running' : 'started',
+      detail: `${inventory.hosts.length} host(s) ${inventory.hosts.map((host) => host.name).join(', ')}; sshd on 127.0.0.1:${inventory.sshPort}`,
+      exports: {
+        NIMBUS_RIG_INVENTORY: join(rigDir(stateDir), 'inventory.json'),
+        NIMBUS_BOOT_IMAGE: inventory.bootImagePath,
+      },
+    };
+  },
+  async stop(stateDir) {
+    if (!existsSync(rigDir(stateDir))) return 'not running';
+    await stopRig(rigDir(stateDir));
+    return 'stopped (hosts and their guests kept, shut off)';
+  },
 };
 
-export const SERVICES: readonly ServiceSpec[] = [eventStore, nats];
+const api = processPart({
+  name: 'api',
+  async launch(context) {
+    const port = await preferredPort(8774);
+    const url = `http://127.0.0.1:${port}`;
+    return {
+      name: 'api',
+      argv: node(context, 'api'),
+      env: {
+        ...process.env,
+        EVENTSTORE_URL: context.env.EVENTSTORE_URL,
+        NATS_URL: context.env.NATS_URL,
+        NIMBUS_API_PORT: String(port),
+        NIMBUS_API_DATA_DIR: join(context.stateDir, 'api'),
+        NIMBUS_API_ADMIN_PASSWORD: context.secrets.adminPassword,
+        NIMBUS_API_SERVICE_PASSWORD: context.secrets.servicePassword,
+        NIMBUS_API_SEED_IMAGE: context.env.NIMBUS_BOOT_IMAGE,
+        NIMBUS_API_SEED_IMAGE_FORMAT: 'qcow2',
+      },
+      details: { port, url },
+    };
+  },
+  healthy: (record) => httpOk(`${detail(record, 'url')}/v3`),
+  exports: (record) => ({ API_URL: detail(record, 'url') }),
+});
+
+const scheduler = processPart({
+  name: 'scheduler',
+  async launch(context) {
+    const port = await freePort();
+    return {
+      name: 'scheduler',
+      argv: node(context, 'scheduler'),
+      env: {
+        ...process.env,
+        EVENTSTORE_URL: context.env.EVENTSTORE_URL,
+        NATS_URL: context.env.NATS_URL,
+        NIMBUS_SCHEDULER_HEALTH_PORT: String(port),
+      },
+      details: { healthPort: port },
+    };
+  },
+  healthy: (record) => httpOk(`http://127.0.0.1:${detail(record, 'healthPort')}/healthz`),
+  exports: () => ({}),
+});
+
+const compute = processPart({
+  name: 'compute',
+  async launch(context) {
+    const port = await freePort();
+    const apiUrl = context.env.API_URL ?? '';
+    // The rig's hosts share this one machine: each offers its share, not the whole machine.
+    const ramShareMb = Math.floor((totalmem() / 2 ** 20) * 0.5) / Math.max(1, context.options.hosts);
+    return {
+      name: 'compute',
+      argv: node(context, 'compute'),
+      env: {
+        ...process.env,
+        EVENTSTORE_URL: context.env.EVENTSTORE_URL,
+        NATS_URL: context.env.NATS_URL,
+        NIMBUS_COMPUTE_INVENTORY: context.env.NIMBUS_RIG_INVENTORY,
+        NIMBUS_COMPUTE_IMAGE_API_URL: `${apiUrl}/image`,
+        NIMBUS_COMPUTE_IDENTITY_URL: `${apiUrl}/v3`,
+        NIMBUS_COMPUTE_SERVICE_PASSWORD: context.secrets.servicePassword,
+        NIMBUS_COMPUTE_IMAGE_CACHE_DIR: join(context.stateDir, 'compute', 'images'),
+        NIMBUS_COMPUTE_MAX_VCPUS: String(cpus().length),
+        NIMBUS_COMPUTE_MAX_RAM_MB: String(Math.floor(ramShareMb)),
+        NIMBUS_COMPUTE_HEALTH_PORT: String(port),
+        ...(context.env.CONSOLE_URL ? { NIMBUS_CONSOLE_BASE_URL: context.env.CONSOLE_URL } : {}),
+      },
+      details: { healthPort: port },
+    };
+  },
+  healthy: (record) => httpOk(`http://127.0.0.1:${detail(record, 'healthPort')}/healthz`),
+  exports: () => ({}),
+});
+
+export const PARTS: readonly Part[] = [eventStore, nats, rig, api, scheduler, compute];
+
+/** The credentials file devstack users know: `source .nimbus/openrc; openstack server list`. */
+export function openrc(apiUrl: string, secrets: Secrets): string {
+  return [
+    '# Nimbus admin credentials for the openstack CLI; written by `npm run up`.',
+    `export OS_AUTH_URL='${apiUrl}/v3'`,
+    "export OS_USERNAME='admin'",
+    `export OS_PASSWORD='${secrets.adminPassword}'`,
+    "export OS_PROJECT_NAME='admin'",
+    "export OS_USER_DOMAIN_NAME='Default'",
+    "export OS_PROJECT_DOMAIN_NAME='Default'",
+    'export OS_IDENTITY_API_VERSION=3',
+    '# 2.37 lets `openstack server create` go without a network (--nic none), as this cloud has none.',
+    'export OS_COMPUTE_API_VERSION=2.37',
+    '',
+  ].join('\n');
+}
+
+export { Supervisor };

@@ -1,63 +1,53 @@
 /**
  * `npm run up`: brings the whole system up in the background on its embedded defaults, waits
- * until every part is healthy, writes `.nimbus/env`, says what is running and what to try next,
- * and exits 0. Run again, it leaves healthy parts alone and changes nothing. Debian packages and npm
- * dependencies are bootstrap.mjs's business, which `npm run up` runs first.
+ * until every part is healthy, writes `.nimbus/env` and `.nimbus/openrc`, says what is running and
+ * what to try next, and exits 0. Run again, it leaves healthy parts alone and changes nothing.
+ * Debian packages and npm dependencies are bootstrap.mjs's business, which `npm run up` runs first.
+ *
+ *   npm run up                  one hypervisor host
+ *   npm run up -- --hosts 3     three
  */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { SERVICES, type ServiceSpec } from './services.js';
-import { type RunRecord, Supervisor, sleep } from './supervisor.js';
-
-const HEALTH_TIMEOUT_MS = 60_000;
+import { PARTS, Supervisor, loadSecrets, openrc } from './services.js';
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-async function waitHealthy(spec: ServiceSpec, record: RunRecord, supervisor: Supervisor): Promise<void> {
-  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (await spec.healthy(record)) return;
-    if (!(await supervisor.running(spec.name))) break;
-    await sleep(200);
-  }
-  throw new Error(
-    `${spec.name} did not become healthy; last log lines (${record.log}):\n${supervisor.tail(record)}`,
-  );
+function parseHosts(value: string | undefined): number {
+  if (value === undefined) return 1;
+  const hosts = Number(value);
+  if (!Number.isInteger(hosts) || hosts < 1 || hosts > 16)
+    throw new Error(`--hosts must be a whole number from 1 to 16, got ${value}`);
+  return hosts;
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { 'state-dir': { type: 'string' } }, strict: true });
-  const projectRoot = process.cwd();
+  const { values } = parseArgs({
+    options: { 'state-dir': { type: 'string' }, hosts: { type: 'string' } },
+    strict: true,
+  });
+  const options = { hosts: parseHosts(values.hosts) };
   const stateDir = resolve(values['state-dir'] ?? '.nimbus');
   const supervisor = new Supervisor(stateDir);
+  const secrets = loadSecrets(stateDir);
 
   const env: Record<string, string> = {};
-  const rows: string[][] = [];
-  for (const spec of SERVICES) {
-    let record = await supervisor.running(spec.name);
-    let state = 'already running';
-    if (record && !(await spec.healthy(record))) {
-      log(`${spec.name} is running but unhealthy; restarting it`);
-      await supervisor.stop(record);
-      record = null;
-    }
-    if (!record) {
-      record = supervisor.start(await spec.launch({ stateDir, projectRoot, env }));
-      state = 'started';
-      await waitHealthy(spec, record, supervisor);
-    }
-    Object.assign(env, spec.exports(record));
-    rows.push([
-      spec.name,
-      state,
-      String(record.pid),
-      Object.values(spec.exports(record)).join(' '),
-      record.log,
-    ]);
+  const rows: [string, string, string][] = [];
+  for (const part of PARTS) {
+    const status = await part.ensure({
+      stateDir,
+      projectRoot: process.cwd(),
+      options,
+      env,
+      secrets,
+      supervisor,
+    });
+    Object.assign(env, status.exports);
+    rows.push([part.name, status.state, status.detail]);
   }
 
   const envFile = join(stateDir, 'env');
@@ -67,23 +57,25 @@ async function main(): Promise<void> {
       .map(([key, value]) => `export ${key}='${value}'\n`)
       .join(''),
   );
+  const openrcFile = join(stateDir, 'openrc');
+  writeFileSync(openrcFile, openrc(env.API_URL ?? '', secrets), { mode: 0o600 });
 
-  const widths = [0, 1, 2, 3].map((column) => Math.max(...rows.map((row) => row[column]?.length ?? 0)));
+  const widths = [0, 1].map((column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
   log('Nimbus is up:');
-  for (const row of rows) {
-    log(
-      `  ${row
-        .slice(0, 4)
-        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-        .join('  ')}`,
-    );
+  for (const [name, state, detail] of rows) {
+    log(`  ${name.padEnd(widths[0] ?? 0)}  ${state.padEnd(widths[1] ?? 0)}  ${detail}`);
   }
-  log(`\nEnvironment: ${envFile}`);
+  log('');
+  log(`API:          ${env.API_URL ?? ''}`);
+  log(`Environment:  ${envFile}`);
+  log(`Credentials:  ${openrcFile} (admin; the password is in ${join(stateDir, 'secrets.json')})`);
+  log('');
   log('Try next:');
-  log(`  source ${envFile}`);
-  log('  npm run ops -- history <stream>      # a stream as a table, e.g. one written by the tests');
-  log('  npm test                             # the test suites');
-  log('  npm run down                         # stop everything; data stays under .nimbus/');
+  log(`  source ${openrcFile}`);
+  log('  openstack server create --flavor m1.nano --image nimbus-boot --wait demo');
+  log('  openstack server list; openstack console log show demo; openstack console url show demo');
+  log("  npm run ops -- history instance-<server id>    # the server's events, who caused them and why");
+  log('  npm run down                                     # stop everything; data stays under .nimbus/');
 }
 
 main().catch((error: unknown) => {

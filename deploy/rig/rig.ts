@@ -331,3 +331,29 @@ export async function dropSshSessions(stateDir: string): Promise<number> {
   await terminate(sessions);
   return sessions.length;
 }
+
+/**
+ * Stops what the rig runs without removing anything: its sshd (and the sessions it serves) and
+ * every process of its host users, the qemu guests and libvirt session daemons among them. Domain
+ * definitions, disks and users stay, so the next start finds the guests shut off, as after a
+ * host reboot. What `npm run down` does to the rig; destroyRig is what removes it.
+ */
+export async function stopRig(stateDir: string): Promise<void> {
+  const realStateDir = await realpath(stateDir).catch(() => undefined);
+  if (realStateDir === undefined) return;
+  const paths = rigPaths(realStateDir);
+  await stopSshd(paths, { sessions: true });
+  const manifest = await readManifest(paths.manifest);
+  if (!manifest) return;
+  const getent = await findTool(TOOLS.getent);
+  for (const name of manifest.users) {
+    const user = await lookupUser(getent, name);
+    if (user) await terminateUser(user.uid);
+  }
+}
+
+/** Whether the rig in `stateDir` has its sshd running. */
+export async function sshdRunning(stateDir: string): Promise<boolean> {
+  const realStateDir = await realpath(stateDir).catch(() => undefined);
+  return realStateDir !== undefined && (await runningSshd(rigPaths(realStateDir))) !== undefined;
+}

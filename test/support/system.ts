@@ -5,7 +5,7 @@
  * tests and for benchmarks. `stop()` ends every process and destroys every domain and rig user.
  */
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,6 +13,7 @@ import { EventStoreDBClient } from '@eventstore/db-client';
 
 import { EventStore } from '#libs/event-store';
 
+import { tinyQcow2 } from '../../apps/compute/src/hypervisor/testing/images.js';
 import { type RigInventory, createRig, destroyRig } from '../../deploy/rig/rig.js';
 import { type EventStoreProcess, startEventStoreProcess } from './event-store-process.js';
 import { type ManagedProcess, listeningPort, startManagedProcess } from './managed-process.js';
@@ -27,6 +28,7 @@ export interface SystemOptions {
   readonly schedulerEnv?: Readonly<Record<string, string>>;
   /** Start the API too; the compute agent then fetches images from it. */
   readonly api?: boolean;
+  readonly apiEnv?: Readonly<Record<string, string>>;
 }
 
 export const ADMIN_PASSWORD = 'nimbus-e2e-admin';
@@ -103,10 +105,11 @@ export async function startSystem(options: SystemOptions): Promise<NimbusSystem>
       started.push({ stop: () => destroyRig(rigDir, { removeUsers: true }) });
       computeEnv.NIMBUS_COMPUTE_INVENTORY = join(rigDir, 'inventory.json');
     }
-    if (rig) {
-      mkdirSync(imageDir, { recursive: true });
-      copyFileSync(rig.bootImagePath, join(imageDir, `${bootImageId}.qcow2`));
-    }
+    // The image every test boots: the rig's boot image, or for the fake driver a qcow2 header it accepts.
+    mkdirSync(imageDir, { recursive: true });
+    const bootImage = join(imageDir, `${bootImageId}.qcow2`);
+    if (rig) copyFileSync(rig.bootImagePath, bootImage);
+    else writeFileSync(bootImage, tinyQcow2());
     let api: ManagedProcess | null = null;
     let apiUrl: string | null = null;
     if (options.api) {
@@ -118,7 +121,9 @@ export async function startSystem(options: SystemOptions): Promise<NimbusSystem>
         NIMBUS_API_ADMIN_PASSWORD: ADMIN_PASSWORD,
         NIMBUS_API_SERVICE_PASSWORD: SERVICE_PASSWORD,
         NIMBUS_API_HEARTBEAT_TIMEOUT_MS: '5000',
-        ...(rig ? { NIMBUS_API_SEED_IMAGE: rig.bootImagePath, NIMBUS_API_SEED_IMAGE_FORMAT: 'qcow2' } : {}),
+        NIMBUS_API_SEED_IMAGE: bootImage,
+        NIMBUS_API_SEED_IMAGE_FORMAT: 'qcow2',
+        ...options.apiEnv,
       });
       started.push(api);
       apiUrl = `http://127.0.0.1:${api.port}`;

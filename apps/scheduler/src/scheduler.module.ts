@@ -91,8 +91,9 @@ export class SchedulerModule {
             jetstream: JetStreamClient,
             view: ClusterView,
             reconciler: SchedulerReconciler,
-          ) => new SchedulerRuntime(config, client, jetstream, view, reconciler),
-          inject: [EventStoreDBClient, JETSTREAM, ClusterView, SchedulerReconciler],
+            scheduler: SchedulerService,
+          ) => new SchedulerRuntime(config, client, jetstream, view, reconciler, scheduler),
+          inject: [EventStoreDBClient, JETSTREAM, ClusterView, SchedulerReconciler, SchedulerService],
         },
       ],
     };

@@ -18,6 +18,7 @@ import type { ClusterView } from '#libs/cluster-view';
 
 import type { SchedulerConfig } from './config.js';
 import type { SchedulerReconciler } from './placement/reconciler.js';
+import type { SchedulerService } from './placement/scheduler.service.js';
 
 /** Compute agents beat every 2 s by default; a little more than one beat lets every live one be heard. */
 const HEARTBEAT_WARMUP_MS = 2_500;
@@ -34,6 +35,7 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
     private readonly jetstream: JetStreamClient,
     private readonly view: ClusterView,
     private readonly reconciler: SchedulerReconciler,
+    private readonly scheduler: SchedulerService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -58,7 +60,20 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
     await this.view.stop();
   }
 
-  status(): { ready: boolean; relay: { published: number; duplicates: number } | null } {
-    return { ready: this.ready, relay: this.relay?.stats() ?? null };
+  status(): {
+    ready: boolean;
+    relay: { published: number; duplicates: number } | null;
+    decisions: { count: number; p50Ms: number | null; p95Ms: number | null };
+  } {
+    const times = [...this.scheduler.decisionTimesMs].sort((a, b) => a - b);
+    const at = (p: number): number | null =>
+      times.length === 0
+        ? null
+        : Number((times[Math.min(times.length - 1, Math.ceil(p * times.length) - 1)] ?? 0).toFixed(3));
+    return {
+      ready: this.ready,
+      relay: this.relay?.stats() ?? null,
+      decisions: { count: times.length, p50Ms: at(0.5), p95Ms: at(0.95) },
+    };
   }
 }

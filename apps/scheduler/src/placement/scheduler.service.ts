@@ -148,6 +148,7 @@ export class SchedulerService {
     const spec = requestSpecOf(state, this.groupHosts(state));
     const selection = selectHosts(this.candidates(), spec, this.settings.policy);
     this.decisionTimesMs.push(performance.now() - started);
+    if (this.decisionTimesMs.length > 10_000) this.decisionTimesMs.splice(0, 5_000);
 
     if (selection.kind === 'no-valid-host' && held === null) {
       await this.store.append(
