@@ -1,10 +1,23 @@
 // Lint rules that keep the architecture honest: type-aware TypeScript checks, and import
-// boundaries (apps never import other apps; only the compute app reaches SSH and libvirt).
+// boundaries (apps never import other apps; only libs/host-ssh imports ssh2, and only the compute
+// agent and the console proxy use that library).
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
 const apps = ['api', 'scheduler', 'compute', 'console-proxy', 'event-store', 'ops'];
+
+const testFiles = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'];
+
+// Regexes on the import specifier, so a relative path into the library is caught as well as its alias.
+const ssh2Import = {
+  regex: '^ssh2(/.*)?$',
+  message: 'Only libs/host-ssh imports ssh2; use #libs/host-ssh.',
+};
+const hostSshImport = {
+  regex: '(^#libs/host-ssh(/.*)?$)|((^|/)libs/host-ssh(/|$))',
+  message: 'Only apps/compute (virsh, SFTP) and apps/console-proxy (VNC tunnels) reach hosts over SSH.',
+};
 
 const appBoundaries = apps.map((app) => ({
   target: `./apps/${app}`,
@@ -40,18 +53,19 @@ export default tseslint.config(
     },
   },
   {
-    // SSH and libvirt belong to the compute agent alone.
-    files: ['apps/**/*.ts', 'libs/**/*.ts'],
-    ignores: ['apps/compute/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { paths: [{ name: 'ssh2', message: 'Only apps/compute may drive hosts over SSH.' }] },
-      ],
-    },
+    // SSH to hosts: everything outside the two apps that need it (and their tests) stays off it.
+    files: ['**/*.ts'],
+    ignores: ['libs/host-ssh/**', 'apps/compute/**', 'apps/console-proxy/**', ...testFiles],
+    rules: { 'no-restricted-imports': ['error', { patterns: [ssh2Import, hostSshImport] }] },
   },
   {
-    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'],
+    // The compute agent, the console proxy and tests reach hosts through libs/host-ssh, never ssh2.
+    files: ['apps/compute/**/*.ts', 'apps/console-proxy/**/*.ts', ...testFiles],
+    ignores: ['libs/host-ssh/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [ssh2Import] }] },
+  },
+  {
+    files: testFiles,
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/unbound-method': 'off',
