@@ -107,10 +107,16 @@ export class ComputeRuntime implements OnApplicationBootstrap, BeforeApplication
     return due.length;
   }
 
+  /** Each sweep also re-reads each host's inventory; a change is reported, no change writes nothing. */
   async sync(): Promise<void> {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
+      for (const host of this.settings.hosts) {
+        const context = { correlationId: `req-${randomUUID()}`, causationId: null, actor: AGENT_ACTOR };
+        const { inventoryChanged } = await registerHost(this.store, this.driver, host, this.settings.policy, context);
+        if (inventoryChanged) this.logger.log(`host ${host.name}: inventory changed`);
+      }
       for (const { name } of this.settings.hosts) {
         const known = [...this.view.allInstances()]
           .filter(({ state }) => state.host === name)
