@@ -14,7 +14,13 @@ import type { ClusterView } from '#libs/cluster-view';
 import type { EventStore } from '#libs/event-store';
 
 import type { ComputeAgent } from './agent/compute-agent.js';
-import { type HostFacts, type HostPolicy, registerHost } from './agent/host-registry.js';
+import {
+  type HostFacts,
+  type HostPolicy,
+  inventoryOf,
+  registerHost,
+  sameInventory,
+} from './agent/host-registry.js';
 import type { PowerSync } from './agent/power-sync.js';
 import type { HypervisorDriver } from './hypervisor/index.js';
 
@@ -113,8 +119,17 @@ export class ComputeRuntime implements OnApplicationBootstrap, BeforeApplication
     this.sweeping = true;
     try {
       for (const host of this.settings.hosts) {
+        // Compared with the view first, so a sweep over many hosts reads no stream when nothing changed.
+        const measured = inventoryOf(await this.driver.inventory(host.name), this.settings.policy);
+        if (sameInventory(this.view.host(host.name)?.state.inventory ?? null, measured)) continue;
         const context = { correlationId: `req-${randomUUID()}`, causationId: null, actor: AGENT_ACTOR };
-        const { inventoryChanged } = await registerHost(this.store, this.driver, host, this.settings.policy, context);
+        const { inventoryChanged } = await registerHost(
+          this.store,
+          this.driver,
+          host,
+          this.settings.policy,
+          context,
+        );
         if (inventoryChanged) this.logger.log(`host ${host.name}: inventory changed`);
       }
       for (const { name } of this.settings.hosts) {

@@ -50,7 +50,7 @@ export function inventoryOf(measured: HostInventory, policy: HostPolicy): Invent
   };
 }
 
-const sameInventory = (a: Inventory | null, b: Inventory): boolean =>
+export const sameInventory = (a: Inventory | null, b: Inventory): boolean =>
   a !== null && (Object.keys(b) as (keyof Inventory)[]).every((key) => a[key] === b[key]);
 
 /** What a host is, as the agent's configuration (the host inventory file) says. */
