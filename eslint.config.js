@@ -7,7 +7,8 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
 
 const apps = ['api', 'scheduler', 'compute', 'console-proxy', 'event-store', 'ops'];
 
-const testFiles = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'];
+// Tests and benchmarks: code that drives the system from outside, with the looser rules below.
+const testFiles = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts', 'bench/**/*.ts'];
 
 // Regexes on the import specifier, so a relative path into the library is caught as well as its alias.
 const ssh2Import = {

@@ -1,7 +1,7 @@
 /**
  * The whole system as separate processes, the way it runs for real: the embedded event store,
  * nats-server, the scheduler, a compute agent serving a rig of real libvirt hosts over SSH (or, for
- * scale, the named fake driver), and later the API and console proxy. For end-to-end and fault
+ * scale, the named fake driver), and optionally the API and the console proxy. For end-to-end and fault
  * tests and for benchmarks. `stop()` ends every process and destroys every domain and rig user.
  */
 import { randomUUID } from 'node:crypto';
@@ -29,6 +29,9 @@ export interface SystemOptions {
   /** Start the API too; the compute agent then fetches images from it. */
   readonly api?: boolean;
   readonly apiEnv?: Readonly<Record<string, string>>;
+  /** Start the console proxy on the rig's inventory; compute then builds console URLs to it. */
+  readonly consoleProxy?: boolean;
+  readonly consoleProxyEnv?: Readonly<Record<string, string>>;
 }
 
 export const ADMIN_PASSWORD = 'nimbus-e2e-admin';
@@ -42,6 +45,9 @@ export interface NimbusSystem {
   readonly api: ManagedProcess | null;
   /** `http://127.0.0.1:<port>` when the API runs. */
   readonly apiUrl: string | null;
+  readonly consoleProxy: ManagedProcess | null;
+  /** `http://127.0.0.1:<port>` when the console proxy runs: its base URL and only allowed origin. */
+  readonly consoleProxyUrl: string | null;
   readonly rig: RigInventory | null;
   /** The rig's state folder (for dropSshSessions and friends). */
   readonly rigDir: string;
@@ -133,6 +139,24 @@ export async function startSystem(options: SystemOptions): Promise<NimbusSystem>
         NIMBUS_COMPUTE_SERVICE_PASSWORD: SERVICE_PASSWORD,
       });
     }
+    let consoleProxy: ManagedProcess | null = null;
+    let consoleProxyUrl: string | null = null;
+    if (options.consoleProxy) {
+      if (!rig) throw new Error('the console proxy tunnels to rig hosts: it needs a rig, not fake hosts');
+      consoleProxy = await startApp('console-proxy', {
+        EVENTSTORE_URL: eventStore.connectionString,
+        NIMBUS_CONSOLE_PORT: '0',
+        NIMBUS_CONSOLE_INVENTORY: join(rigDir, 'inventory.json'),
+        // Empty is unset: the base URL (and so the allowed origin) is the port it binds, whatever
+        // the caller's environment says.
+        NIMBUS_CONSOLE_BASE_URL: '',
+        NIMBUS_CONSOLE_ALLOWED_ORIGINS: '',
+        ...options.consoleProxyEnv,
+      });
+      started.push(consoleProxy);
+      consoleProxyUrl = `http://127.0.0.1:${consoleProxy.port}`;
+      computeEnv.NIMBUS_CONSOLE_BASE_URL = consoleProxyUrl;
+    }
     const scheduler = await startApp('scheduler', {
       EVENTSTORE_URL: eventStore.connectionString,
       NATS_URL: nats.url,
@@ -151,6 +175,8 @@ export async function startSystem(options: SystemOptions): Promise<NimbusSystem>
       compute,
       api,
       apiUrl,
+      consoleProxy,
+      consoleProxyUrl,
       rig,
       rigDir,
       bootImageId,

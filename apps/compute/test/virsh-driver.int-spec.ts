@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
+import { fingerprintOfKnownHostsLine } from '#libs/host-ssh';
+
 import { BOOT_BANNER, createRig, destroyRig, rigPaths, type RigInventory } from '../../../deploy/rig/rig.js';
 import { describeHypervisorDriverContract } from '../src/hypervisor/contract/driver-contract.js';
 import { domainSpec } from '../src/hypervisor/domain-spec.js';
@@ -20,7 +22,6 @@ import { HypervisorOperationFailed } from '../src/hypervisor/errors.js';
 import { renderDomainXml } from '../src/hypervisor/libvirt/domain-xml.js';
 import { HostKeyMismatch } from '../src/hypervisor/libvirt/errors.js';
 import { hostConfigsFromInventory, type LibvirtHostConfig } from '../src/hypervisor/libvirt/host-config.js';
-import { fingerprintOfKnownHostsLine } from '../src/hypervisor/libvirt/host-key.js';
 import { cachedImagePath, instancePaths } from '../src/hypervisor/libvirt/host-layout.js';
 import { VirshDriver, type VirshDriverOptions } from '../src/hypervisor/libvirt/virsh-driver.js';
 

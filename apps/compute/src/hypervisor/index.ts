@@ -27,5 +27,5 @@ export {
   type HostInventoryFile,
   type LibvirtHostConfig,
 } from './libvirt/host-config.js';
-export type { SessionStats, SshSessionOptions } from './libvirt/ssh-session.js';
+export type { SessionStats, SshSessionOptions } from '#libs/host-ssh';
 export { VirshDriver, type VirshDriverOptions } from './libvirt/virsh-driver.js';

@@ -1,17 +1,47 @@
 /**
- * A small JSON Schema (draft 4 subset) validator for request bodies and query strings, with the messages
- * Nova's validation gives ("Invalid input for field/attribute name. Value: 1. 1 is not of type 'string'"),
- * so clients and their users see what they would see against Nova.
- * Nova validates its API with JSON Schema per microversion; mirroring that form keeps each schema readable
- * beside the API reference, which class-validator DTOs would not. Must never coerce a value: what passes
- * is used exactly as sent.
+ * Request bodies and query strings checked against JSON Schema (the draft 4 subset Nova uses) by ajv,
+ * reporting the one error Nova's validation would report, in its words ("Invalid input for field/attribute
+ * name. Value: 1. 1 is not of type 'string'"), so clients and their users see what they would see against
+ * Nova. Nova validates its API with JSON Schema per microversion; mirroring that form keeps each schema
+ * readable beside the API reference, which class-validator DTOs would not.
+ * What is ours here is only what ajv does not do: Nova's formats, its numeric strings under `minimum` and
+ * `maximum`, the order in which the first error is found, and the wording. Must never coerce a value: what
+ * passes is used exactly as sent.
  */
+import { Ajv, type AnySchemaObject, type ErrorObject, type ValidateFunction } from 'ajv';
+
 import { pyRepr } from './python-repr.js';
 
 export type JsonType = 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | 'null';
 
-export type Format = 'uuid' | 'name' | 'base64' | 'date-time' | 'ipv4' | 'ipv6' | 'regex';
+const UUID = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Nova's `name` format: printable characters, no leading or trailing whitespace. */
+const NAME = /^(?![\s])[^\p{Cc}\p{Cs}]*(?<![\s])$/u;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
+/** Nova's formats (ajv ships none; ajv-formats' `uuid` would refuse Nova's hyphen-less ids). */
+const FORMATS = {
+  uuid: (value: string) => UUID.test(value),
+  name: (value: string) => NAME.test(value),
+  base64: (value: string) => BASE64.test(value),
+  'date-time': (value: string) => DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)),
+  ipv4: (value: string) => IPV4.test(value),
+  ipv6: (value: string) => /^[0-9a-fA-F:.]+$/.test(value) && value.includes(':'),
+  regex: (value: string) => {
+    try {
+      new RegExp(value, 'u');
+      return true;
+    } catch {
+      return false;
+    }
+  },
+} satisfies Record<string, (value: string) => boolean>;
+
+export type Format = keyof typeof FORMATS;
+
+/** The keywords Nimbus's schemas use; ajv's strict mode refuses any other at compile time. */
 export interface Schema {
   readonly type?: JsonType | readonly JsonType[];
   readonly properties?: Readonly<Record<string, Schema>>;
@@ -39,41 +69,53 @@ export interface Schema {
 }
 
 export interface SchemaError {
-  /** Property names and indexes from the root to the value that failed. */
-  readonly path: readonly (string | number)[];
+  /** Property names and indexes (as text) from the root to the value that failed. */
+  readonly path: readonly string[];
   readonly value: unknown;
   readonly message: string;
 }
 
-const UUID = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-/** Nova's `name` format: printable characters, no leading or trailing whitespace. */
-const NAME = /^(?![\s])[^\p{Cc}\p{Cs}]*(?<![\s])$/u;
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+const ajv = new Ajv({
+  // Nova reports one error: stop at the first, in the keyword order set below.
+  allErrors: false,
+  // Errors carry the failing value and its schema, which Nova's wording quotes.
+  verbose: true,
+  ownProperties: true,
+  // A keyword ajv does not know (a typo) or a format not defined below fails when the schema compiles.
+  strictSchema: true,
+  // Otherwise a schema means what JSON Schema says: a keyword constrains the values of its type whether or
+  // not the schema names that type, `required` may name properties `properties` does not describe, and a
+  // key both named in `properties` and matching a `patternProperties` pattern meets both schemas.
+  strictTypes: false,
+  strictRequired: false,
+  allowMatchingProperties: true,
+});
+for (const [name, validate] of Object.entries(FORMATS)) ajv.addFormat(name, validate);
 
-const patternCache = new Map<string, RegExp>();
-function regex(source: string): RegExp {
-  let compiled = patternCache.get(source);
-  if (!compiled) {
-    compiled = new RegExp(source, 'u');
-    patternCache.set(source, compiled);
-  }
-  return compiled;
+/**
+ * ajv checks a schema's keywords in groups (untyped ones such as enum and oneOf, then number, string,
+ * array and object ones, then "post" ones), each group in the order its keywords were added, and stops at
+ * the first failure. Re-adding a built-in keyword moves it to the end of its group (or into the post
+ * group), which makes the first failure the one Nimbus has always reported: type; enum; string length,
+ * pattern, format, then `minimum`/`maximum`; array length, uniqueness, then items; object size,
+ * properties, patternProperties, then required, then additionalProperties; oneOf, then anyOf, last.
+ * (ajv's own order checks required and additionalProperties before properties, and oneOf before all
+ * typed keywords.) The spec pins this order, so an ajv upgrade that changes it fails there.
+ */
+function moveToEnd(keyword: string, change: { readonly post?: true } = {}): void {
+  const definition = ajv.getKeyword(keyword);
+  if (typeof definition !== 'object') throw new Error(`ajv has no keyword ${keyword}`);
+  ajv.removeKeyword(keyword);
+  ajv.addKeyword({ ...definition, keyword, ...change });
 }
-
-function typeOf(value: unknown): JsonType {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
-  if (typeof value === 'string') return 'string';
-  if (typeof value === 'boolean') return 'boolean';
-  return 'object';
-}
-
-function matchesType(value: unknown, type: JsonType): boolean {
-  const actual = typeOf(value);
-  return actual === type || (type === 'number' && actual === 'integer');
-}
+moveToEnd('required');
+moveToEnd('additionalProperties');
+moveToEnd('oneOf', { post: true });
+moveToEnd('anyOf', { post: true });
+// ajv defers the type check of a schema with one type and keywords of that type (`{type: 'string', enum,
+// maxLength}`) into that type's group, after enum and the groups before it. Marking the four grouped types
+// as plain ones, as ajv marks integer, boolean and null, makes it check every `type` before any keyword.
+for (const type of ['number', 'string', 'array', 'object'] as const) ajv.RULES.types[type] = true;
 
 function numeric(value: unknown): number | null {
   if (typeof value === 'number') return value;
@@ -81,157 +123,151 @@ function numeric(value: unknown): number | null {
   return null;
 }
 
-function checkFormat(format: Format, value: string): boolean {
-  switch (format) {
-    case 'uuid':
-      return UUID.test(value);
-    case 'name':
-      return NAME.test(value);
-    case 'base64':
-      return BASE64.test(value);
-    case 'date-time':
-      return DATE_TIME.test(value) && !Number.isNaN(Date.parse(value));
-    case 'ipv4':
-      return /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(value);
-    case 'ipv6':
-      return /^[0-9a-fA-F:.]+$/.test(value) && value.includes(':');
-    case 'regex':
-      try {
-        new RegExp(value, 'u');
-        return true;
-      } catch {
-        return false;
-      }
+// Nova's `minimum` and `maximum` also bound strings that read as numbers ('0' for min_count), after the
+// string's own checks; other strings pass them.
+for (const [keyword, within] of [
+  ['minimum', (number: number, limit: number) => number >= limit],
+  ['maximum', (number: number, limit: number) => number <= limit],
+] as const) {
+  ajv.removeKeyword(keyword);
+  ajv.addKeyword({
+    keyword,
+    type: ['number', 'string'],
+    schemaType: 'number',
+    errors: false,
+    validate: (limit: number, value: unknown) => {
+      const number = numeric(value);
+      return number === null || within(number, limit);
+    },
+  });
+}
+
+// Items are unique by their JSON text, whatever their type, checked before `items`: ajv's own check runs
+// after `items` and skips items of another type than `items` names, so `[1, 1]` under string items would
+// be reported as "1 is not of type 'string'" instead of "[1, 1] has non-unique elements".
+ajv.removeKeyword('uniqueItems');
+ajv.addKeyword({
+  keyword: 'uniqueItems',
+  type: 'array',
+  schemaType: 'boolean',
+  before: 'additionalItems',
+  errors: false,
+  validate: (unique: boolean, items: readonly unknown[]) =>
+    !unique || new Set(items.map((item) => JSON.stringify(item))).size === items.length,
+});
+
+/**
+ * Compiled once per schema. Controllers build their schemas per request and microversion, so a schema
+ * object seen before is found by identity, and a new object with the same content by its JSON text: a
+ * fresh object per request neither recompiles nor grows ajv's own cache (which holds every schema object
+ * it compiles).
+ */
+const byObject = new WeakMap<Schema, ValidateFunction>();
+const byText = new Map<string, ValidateFunction>();
+
+function validator(schema: Schema): ValidateFunction {
+  let validate = byObject.get(schema);
+  if (validate) return validate;
+  const text = JSON.stringify(schema);
+  validate = byText.get(text);
+  if (!validate) {
+    validate = ajv.compile(schema as AnySchemaObject);
+    byText.set(text, validate);
+  }
+  byObject.set(schema, validate);
+  return validate;
+}
+
+const INVALID_NAME =
+  "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.";
+
+/** The keys `additionalProperties: false` refuses; ajv names only the first, Nova names them all. */
+function unexpectedKeys(schema: Schema, object: Readonly<Record<string, unknown>>): string[] {
+  const patterns = Object.keys(schema.patternProperties ?? {}).map((pattern) => new RegExp(pattern, 'u'));
+  return Object.keys(object).filter(
+    (key) => !Object.hasOwn(schema.properties ?? {}, key) && !patterns.some((pattern) => pattern.test(key)),
+  );
+}
+
+/** Python's jsonschema message (as Nova shows it) for one ajv error. */
+function message(error: ErrorObject): string {
+  const schema = error.parentSchema as Schema;
+  const value = pyRepr(error.data);
+  switch (error.keyword) {
+    case 'type': {
+      const types = typeof schema.type === 'string' ? [schema.type] : (schema.type ?? []);
+      return `${value} is not of type ${types.map((type) => pyRepr(type)).join(', ')}`;
+    }
+    case 'enum':
+      return `${value} is not one of ${pyRepr(schema.enum)}`;
+    case 'minLength':
+    case 'minItems':
+      return `${value} is too short`;
+    case 'maxLength':
+    case 'maxItems':
+      return `${value} is too long`;
+    case 'pattern':
+      return `${value} does not match ${pyRepr(schema.pattern)}`;
+    case 'format':
+      return schema.format === 'name' ? INVALID_NAME : `${value} is not a ${pyRepr(schema.format)}`;
+    case 'minimum':
+      return `${value} is less than the minimum of ${String(schema.minimum)}`;
+    case 'maximum':
+      return `${value} is greater than the maximum of ${String(schema.maximum)}`;
+    case 'uniqueItems':
+      return `${value} has non-unique elements`;
+    case 'minProperties':
+      return `${value} does not have enough properties`;
+    case 'maxProperties':
+      return `${value} has too many properties`;
+    case 'required':
+      return `${pyRepr((error.params as { missingProperty: string }).missingProperty)} is a required property`;
+    case 'additionalProperties': {
+      const extras = unexpectedKeys(schema, error.data as Record<string, unknown>);
+      const names = extras.map((key) => pyRepr(key)).join(', ');
+      return `Additional properties are not allowed (${names} ${extras.length === 1 ? 'was' : 'were'} unexpected)`;
+    }
+    case 'oneOf':
+      return (error.params as { passingSchemas: unknown }).passingSchemas === null
+        ? `${value} is not valid under any of the given schemas`
+        : `${value} is valid under each of the given schemas`;
+    case 'anyOf':
+      return `${value} is not valid under any of the given schemas`;
+    default:
+      // Unreachable: the `Schema` type admits only the keywords worded here.
+      throw new Error(`no Nova wording for the JSON Schema keyword ${error.keyword}`);
   }
 }
 
-function formatMessage(format: Format, value: string): string {
-  if (format === 'name') {
-    return "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.";
-  }
-  return `${pyRepr(value)} is not a ${pyRepr(format)}`;
+/** JSON Pointer (`/server/networks/0`) to its property names and indexes. */
+function pathOf(pointer: string): string[] {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'));
 }
 
 /** The first error in the value, in the order Python's jsonschema would report it, or null. */
-export function firstError(
-  schema: Schema,
-  value: unknown,
-  path: readonly (string | number)[] = [],
-): SchemaError | null {
-  const fail = (message: string): SchemaError => ({ path, value, message });
-
-  if (schema.type !== undefined) {
-    const types = typeof schema.type === 'string' ? [schema.type] : schema.type;
-    if (!types.some((type) => matchesType(value, type))) {
-      return fail(`${pyRepr(value)} is not of type ${types.map((type) => pyRepr(type)).join(', ')}`);
-    }
-  }
-  if (schema.enum && !schema.enum.some((allowed) => allowed === value)) {
-    return fail(`${pyRepr(value)} is not one of ${pyRepr(schema.enum)}`);
-  }
-  if (typeof value === 'string') {
-    // Python counts code points, not UTF-16 units: a surrogate pair is one character.
-    const length = value.length - (value.match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g)?.length ?? 0);
-    if (schema.minLength !== undefined && length < schema.minLength)
-      return fail(`${pyRepr(value)} is too short`);
-    if (schema.maxLength !== undefined && length > schema.maxLength)
-      return fail(`${pyRepr(value)} is too long`);
-    if (schema.pattern !== undefined && !regex(schema.pattern).test(value)) {
-      return fail(`${pyRepr(value)} does not match ${pyRepr(schema.pattern)}`);
-    }
-    if (schema.format !== undefined && !checkFormat(schema.format, value))
-      return fail(formatMessage(schema.format, value));
-  }
-  const number = schema.minimum !== undefined || schema.maximum !== undefined ? numeric(value) : null;
-  if (number !== null) {
-    if (schema.minimum !== undefined && number < schema.minimum) {
-      return fail(`${pyRepr(value)} is less than the minimum of ${schema.minimum}`);
-    }
-    if (schema.maximum !== undefined && number > schema.maximum) {
-      return fail(`${pyRepr(value)} is greater than the maximum of ${schema.maximum}`);
-    }
-  }
-  if (Array.isArray(value)) {
-    if (schema.minItems !== undefined && value.length < schema.minItems)
-      return fail(`${pyRepr(value)} is too short`);
-    if (schema.maxItems !== undefined && value.length > schema.maxItems)
-      return fail(`${pyRepr(value)} is too long`);
-    if (schema.uniqueItems && new Set(value.map((item) => JSON.stringify(item))).size !== value.length) {
-      return fail(`${pyRepr(value)} has non-unique elements`);
-    }
-    if (schema.items) {
-      for (const [index, item] of value.entries()) {
-        const error = firstError(schema.items, item, [...path, index]);
-        if (error) return error;
-      }
-    }
-  }
-  if (typeOf(value) === 'object') {
-    const object = value as Record<string, unknown>;
-    const keys = Object.keys(object);
-    if (schema.minProperties !== undefined && keys.length < schema.minProperties) {
-      return fail(`${pyRepr(value)} does not have enough properties`);
-    }
-    if (schema.maxProperties !== undefined && keys.length > schema.maxProperties) {
-      return fail(`${pyRepr(value)} has too many properties`);
-    }
-    for (const [name, property] of Object.entries(schema.properties ?? {})) {
-      if (!Object.hasOwn(object, name)) continue;
-      const error = firstError(property, object[name], [...path, name]);
-      if (error) return error;
-    }
-    for (const [pattern, property] of Object.entries(schema.patternProperties ?? {})) {
-      for (const key of keys) {
-        if (!regex(pattern).test(key)) continue;
-        const error = firstError(property, object[key], [...path, key]);
-        if (error) return error;
-      }
-    }
-    for (const name of schema.required ?? []) {
-      if (!Object.hasOwn(object, name)) return fail(`${pyRepr(name)} is a required property`);
-    }
-    const additional = schema.additionalProperties;
-    if (additional !== undefined && additional !== true) {
-      const extras = keys.filter(
-        (key) =>
-          !Object.hasOwn(schema.properties ?? {}, key) &&
-          !Object.keys(schema.patternProperties ?? {}).some((pattern) => regex(pattern).test(key)),
-      );
-      if (additional === false && extras.length > 0) {
-        const names = extras.map((key) => pyRepr(key)).join(', ');
-        return fail(
-          `Additional properties are not allowed (${names} ${extras.length === 1 ? 'was' : 'were'} unexpected)`,
-        );
-      }
-      if (typeof additional === 'object') {
-        for (const key of extras) {
-          const error = firstError(additional, object[key], [...path, key]);
-          if (error) return error;
-        }
-      }
-    }
-  }
-  if (schema.oneOf) {
-    const valid = schema.oneOf.filter((option) => firstError(option, value, path) === null).length;
-    if (valid === 0) return fail(`${pyRepr(value)} is not valid under any of the given schemas`);
-    if (valid > 1) return fail(`${pyRepr(value)} is valid under each of the given schemas`);
-  }
-  if (schema.anyOf && !schema.anyOf.some((option) => firstError(option, value, path) === null)) {
-    return fail(`${pyRepr(value)} is not valid under any of the given schemas`);
-  }
-  return null;
+export function firstError(schema: Schema, value: unknown): SchemaError | null {
+  const validate = validator(schema);
+  if (validate(value)) return null;
+  // ajv stops at the first failing keyword. A failing oneOf or anyOf keeps its branches' errors before its
+  // own, and nothing runs after it, so the error to report is always the last.
+  const error = validate.errors?.at(-1);
+  if (!error) throw new Error('ajv refused a value without saying why');
+  return { path: pathOf(error.instancePath), value: error.data, message: message(error) };
 }
 
 /** Nova's wording of a body validation error. */
 export function describeBodyError(error: SchemaError): string {
   const leaf = error.path.at(-1);
-  if (leaf === undefined || error.message.startsWith("An invalid 'name'")) return error.message;
-  return `Invalid input for field/attribute ${String(leaf)}. Value: ${pyRepr(error.value)}. ${error.message}`;
+  if (leaf === undefined || error.message === INVALID_NAME) return error.message;
+  return `Invalid input for field/attribute ${leaf}. Value: ${pyRepr(error.value)}. ${error.message}`;
 }
 
 /** Nova's wording of a query-string validation error. */
 export function describeQueryError(error: SchemaError): string {
   const first = error.path[0];
   if (first === undefined) return error.message;
-  return `Invalid input for query parameters ${String(first)}. Value: ${pyRepr(error.value)}. ${error.message}`;
+  return `Invalid input for query parameters ${first}. Value: ${pyRepr(error.value)}. ${error.message}`;
 }

@@ -1,5 +1,17 @@
-import { HostUnreachable, HypervisorOperationFailed } from '../errors.js';
-import { clip, CommandFailed, HostKeyMismatch, virshErrorKind } from './errors.js';
+import * as ssh from '#libs/host-ssh';
+
+import { HostUnreachable, HypervisorError, HypervisorOperationFailed, InvalidArgument } from '../errors.js';
+import {
+  AuthenticationFailed,
+  clip,
+  CommandFailed,
+  CommandTimedOut,
+  ConnectionLost,
+  HostKeyMismatch,
+  hypervisorErrorOf,
+  SessionClosed,
+  virshErrorKind,
+} from './errors.js';
 
 describe(virshErrorKind.name, () => {
   it.each([
@@ -39,5 +51,35 @@ describe('adapter errors', () => {
 
   it('clip leaves short text alone', () => {
     expect(clip('  fine \n')).toBe('fine');
+  });
+});
+
+describe(hypervisorErrorOf.name, () => {
+  it.each<[string, Error, new (...args: never[]) => HypervisorError, boolean]>([
+    [
+      'a pin mismatch',
+      new ssh.HostKeyMismatch('h1', 'u@127.0.0.1:22', 'SHA256:a', 'SHA256:b'),
+      HostKeyMismatch,
+      false,
+    ],
+    ['a refused key', new ssh.AuthenticationFailed('h1', 'refused'), AuthenticationFailed, false],
+    ['a closed session', new ssh.SessionClosed('h1'), SessionClosed, false],
+    ['a lost connection', new ssh.ConnectionLost('h1', 'lost'), ConnectionLost, true],
+    ['no connection in time', new ssh.HostUnreachable('h1', 'no connection'), HostUnreachable, true],
+    ['a command timeout', new ssh.CommandTimedOut('h1', 'virsh event', 100), CommandTimedOut, true],
+    ['a refused channel', new ssh.ChannelFailed('h1', 'refused a channel'), HypervisorOperationFailed, true],
+    ['an unsafe argument', new ssh.InvalidSshArgument('NUL'), InvalidArgument, false],
+  ])(
+    'maps %s to the port error the agent acted on before, with the same message',
+    (_what, error, type, retryable) => {
+      const mapped = hypervisorErrorOf(error);
+      expect(mapped).toBeInstanceOf(type);
+      expect(mapped).toMatchObject({ message: error.message, retryable });
+    },
+  );
+
+  it('passes anything else on as it is', () => {
+    const other = new Error('SFTP: permission denied');
+    expect(hypervisorErrorOf(other)).toBe(other);
   });
 });

@@ -1,10 +1,13 @@
 /**
  * Errors of the libvirt-over-SSH adapter: the SSH transport's (pin mismatch, authentication, a lost
  * connection), a command's (non-zero exit, timeout), and the reading of virsh's stderr into the kinds
- * the driver acts on. Each extends a port error (../errors.ts), so the agent needs to know only those.
+ * the driver acts on. Each extends a port error (../errors.ts), so the agent needs to know only those;
+ * hypervisorErrorOf turns an error of the host SSH library into its counterpart here.
  * Must never put key material in a message, and keeps quoted stderr short: it ends up in events.
  */
-import { HostUnreachable, HypervisorOperationFailed } from '../errors.js';
+import * as ssh from '#libs/host-ssh';
+
+import { HostUnreachable, InvalidArgument, HypervisorOperationFailed } from '../errors.js';
 
 const MAX_STDERR_IN_MESSAGE = 500;
 
@@ -26,7 +29,7 @@ export class HostKeyMismatch extends HostUnreachable {
   }
 }
 
-/** The host refused the agent's key; retrying with the same key cannot help. */
+/** The host refused the agent's key (or it cannot be read); retrying with the same key cannot help. */
 export class AuthenticationFailed extends HostUnreachable {
   override readonly name = 'AuthenticationFailed';
   override readonly retryable = false;
@@ -91,4 +94,26 @@ export function virshErrorKind(stderr: string): VirshErrorKind {
 export function clip(text: string): string {
   const line = text.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
   return line.length > MAX_STDERR_IN_MESSAGE ? `${line.slice(0, MAX_STDERR_IN_MESSAGE)}…` : line;
+}
+
+/**
+ * The HypervisorError for an error of the host SSH library, so the agent keeps seeing only port
+ * errors (with `retryable` as before); anything else (an SFTP status, a port error thrown inside an
+ * SFTP callback) is returned as it is.
+ */
+export function hypervisorErrorOf(error: unknown): unknown {
+  if (!(error instanceof ssh.SshError)) return error;
+  const cause = { cause: error };
+  if (error instanceof ssh.HostKeyMismatch)
+    return new HostKeyMismatch(error.host, error.endpoint, error.pinned, error.presented);
+  if (error instanceof ssh.AuthenticationFailed)
+    return new AuthenticationFailed(error.host, error.message, cause);
+  if (error instanceof ssh.SessionClosed) return new SessionClosed(error.host);
+  if (error instanceof ssh.ConnectionLost) return new ConnectionLost(error.host, error.message, cause);
+  if (error instanceof ssh.HostUnreachable) return new HostUnreachable(error.host, error.message, cause);
+  if (error instanceof ssh.CommandTimedOut)
+    return new CommandTimedOut(error.host, error.commandLine, error.timeoutMs);
+  if (error instanceof ssh.ChannelFailed)
+    return new HypervisorOperationFailed(error.host, error.message, cause);
+  return new InvalidArgument(error.message, cause);
 }

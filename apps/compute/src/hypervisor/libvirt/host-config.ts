@@ -8,10 +8,10 @@
 import path from 'node:path';
 
 import { PATTERNS } from '#libs/contracts';
+import { isFingerprint, isPort, isSshAddress, isSshUser } from '#libs/host-ssh';
 
 import { InvalidArgument } from '../errors.js';
 import type { VirtType } from './domain-xml.js';
-import { assertFingerprint } from './host-key.js';
 
 export interface LibvirtHostConfig {
   /** The Nimbus host name (one DNS label), as the scheduler and events name it. */
@@ -31,10 +31,6 @@ export interface LibvirtHostConfig {
 
 /** Accepted libvirt URIs: local QEMU drivers only (the connection to the host is SSH already). */
 const LIBVIRT_URI = /^qemu:\/\/\/(session|system)$/;
-/** POSIX portable user names. */
-const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
-/** What sshAddress may be: an IPv4 address or a DNS name. */
-const ADDRESS = /^([0-9]{1,3}(\.[0-9]{1,3}){3}|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)$/;
 
 /** Checks every host and that names are unique; throws one InvalidArgument listing every problem. */
 export function validateHostConfigs(hosts: readonly LibvirtHostConfig[]): readonly LibvirtHostConfig[] {
@@ -48,15 +44,10 @@ export function validateHostConfigs(hosts: readonly LibvirtHostConfig[]): readon
     check(typeof host.name === 'string' && PATTERNS.hostName.test(host.name), 'name must be one DNS label');
     check(!seen.has(host.name), 'name is used twice');
     seen.add(host.name);
-    check(
-      typeof host.sshAddress === 'string' && ADDRESS.test(host.sshAddress),
-      'sshAddress is not an address',
-    );
-    check(
-      Number.isInteger(host.sshPort) && host.sshPort > 0 && host.sshPort < 65536,
-      'sshPort is not a port',
-    );
-    check(typeof host.sshUser === 'string' && USER_NAME.test(host.sshUser), 'sshUser is not a user name');
+    // What an SSH endpoint may be is the host SSH library's to say; only the wording is ours.
+    check(isSshAddress(host.sshAddress), 'sshAddress is not an address');
+    check(isPort(host.sshPort), 'sshPort is not a port');
+    check(isSshUser(host.sshUser), 'sshUser is not a user name');
     check(isAbsolute(host.privateKeyPath), 'privateKeyPath must be an absolute path');
     check(isFingerprint(host.hostKeyFingerprint), 'hostKeyFingerprint must be SHA256:<base64>');
     check(
@@ -117,13 +108,4 @@ export function hostConfigsFromInventory(inventory: HostInventoryFile): readonly
 function isAbsolute(value: unknown): boolean {
   if (typeof value !== 'string' || !path.posix.isAbsolute(value)) return false;
   return path.posix.normalize(value) === value && (value === '/' || !value.endsWith('/'));
-}
-
-function isFingerprint(value: string): boolean {
-  try {
-    assertFingerprint(value);
-    return true;
-  } catch {
-    return false;
-  }
 }

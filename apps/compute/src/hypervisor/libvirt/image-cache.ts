@@ -22,7 +22,7 @@ import {
   unlinkIfExists,
   uploadFile,
 } from './remote-files.js';
-import type { SshSession } from './ssh-session.js';
+import type { HostSession } from './host-session.js';
 import { parseQemuImgInfo } from './virsh-output.js';
 
 /** Runs a command on the host and returns its stdout, throwing on a non-zero exit. */
@@ -32,7 +32,7 @@ export type RunOnHost = (argv: readonly string[], options?: { timeoutMs?: number
 const CACHED_IMAGE_MODE = 0o444;
 
 export async function ensureCachedImage(
-  session: SshSession,
+  session: HostSession,
   host: LibvirtHostConfig,
   image: ImageSource,
   runOnHost: RunOnHost,
@@ -91,7 +91,7 @@ export async function ensureCachedImage(
 }
 
 /** Partial files of this image left by an agent that died mid-upload. */
-async function removePartials(session: SshSession, host: LibvirtHostConfig, imageId: string): Promise<void> {
+async function removePartials(session: HostSession, host: LibvirtHostConfig, imageId: string): Promise<void> {
   const prefix = partialImagePrefix(imageId);
   await session.withSftp(`clean ${host.imageCacheDir}`, true, async (sftp) => {
     for (const name of await readRemoteDir(sftp, host.imageCacheDir)) {

@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import type { SFTPWrapper, Stats } from 'ssh2';
+import type { SFTPWrapper, SftpStats as Stats } from '#libs/host-ssh';
 
 import type { ImageChecksumAlgorithm } from '../hypervisor-driver.js';
 

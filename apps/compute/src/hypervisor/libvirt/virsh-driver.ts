@@ -11,6 +11,7 @@
 import type { Duplex } from 'node:stream';
 
 import { REBOOT_TYPES, type PowerState, type RebootType } from '#libs/contracts';
+import { SshSession, type ExecResult, type SessionStats, type SshSessionOptions } from '#libs/host-ssh';
 
 import { lastLines, MAX_CONSOLE_BYTES } from '../console-output.js';
 import { assertDomainName, instanceIdOf, validateDomainSpec, type DomainSpec } from '../domain-spec.js';
@@ -47,10 +48,10 @@ import { renderDomainXml } from './domain-xml.js';
 import { CommandFailed, virshErrorKind, type VirshErrorKind } from './errors.js';
 import { validateHostConfigs, type LibvirtHostConfig } from './host-config.js';
 import { cachedImagePath, instancePaths } from './host-layout.js';
+import { HostSession } from './host-session.js';
 import { ensureCachedImage } from './image-cache.js';
 import { powerStateFromVirsh } from './power-state.js';
 import { statIfExists, writeRemoteFile } from './remote-files.js';
-import { SshSession, type ExecResult, type SessionStats, type SshSessionOptions } from './ssh-session.js';
 import {
   eventsReceived,
   parseDiskFree,
@@ -77,7 +78,7 @@ const GIB_IN_KIB = 1024 * 1024;
 
 interface Host {
   readonly config: LibvirtHostConfig;
-  readonly session: SshSession;
+  readonly session: HostSession;
 }
 
 export class VirshDriver implements HypervisorDriver, VncTunnels {
@@ -101,16 +102,18 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
         config.name,
         {
           config,
-          session: new SshSession(
-            {
-              host: config.name,
-              address: config.sshAddress,
-              port: config.sshPort,
-              username: config.sshUser,
-              privateKeyPath: config.privateKeyPath,
-              hostKeyFingerprint: config.hostKeyFingerprint,
-            },
-            sessionOptions,
+          session: new HostSession(
+            new SshSession(
+              {
+                host: config.name,
+                address: config.sshAddress,
+                port: config.sshPort,
+                username: config.sshUser,
+                privateKeyPath: config.privateKeyPath,
+                hostKeyFingerprint: config.hostKeyFingerprint,
+              },
+              sessionOptions,
+            ),
           ),
         },
       ]),

@@ -1,12 +1,12 @@
 /**
- * The host key pin: the SHA256 fingerprint of the one host key the agent accepts for a host (the form
+ * The host key pin: the SHA256 fingerprint of the one host key accepted for a host (the form
  * `ssh-keygen -l` prints and the rig's inventory records), and the check ssh2's hostVerifier runs.
  * Must never accept a key because nothing was pinned: a missing or malformed pin is a configuration
  * error, not "trust on first use".
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-import { InvalidArgument } from '../errors.js';
+import { InvalidSshArgument } from './errors.js';
 
 /** `SHA256:` and 43 characters of unpadded base64 (a 32-byte digest). */
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
@@ -16,9 +16,13 @@ export function fingerprintOf(keyBlob: Buffer): string {
   return `SHA256:${createHash('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
 }
 
+export function isFingerprint(pin: unknown): pin is string {
+  return typeof pin === 'string' && FINGERPRINT.test(pin);
+}
+
 export function assertFingerprint(pin: string): string {
-  if (typeof pin !== 'string' || !FINGERPRINT.test(pin)) {
-    throw new InvalidArgument(
+  if (!isFingerprint(pin)) {
+    throw new InvalidSshArgument(
       'a host key pin must be a SHA256 fingerprint (SHA256: and 43 base64 characters)',
     );
   }
@@ -34,7 +38,7 @@ export function fingerprintOfKnownHostsLine(line: string): string {
   const blob = Buffer.from(base64 ?? '', 'base64');
   const nameLength = blob.length >= 4 ? blob.readUInt32BE(0) : 0;
   if (!type || !base64 || blob.subarray(4, 4 + nameLength).toString('latin1') !== type) {
-    throw new InvalidArgument('not a known_hosts line with a public key');
+    throw new InvalidSshArgument('not a known_hosts line with a public key');
   }
   return fingerprintOf(blob);
 }

@@ -3,9 +3,9 @@
  * the host user's login shell (`$SHELL -c`), so every argument is quoted for a POSIX shell (sh, dash,
  * bash, zsh) and the shell's only job is to split it back into exactly these words.
  * Must never let any character of an argument act as shell syntax, and never be bypassed: every command
- * the compute agent runs on a host is built by shellCommandLine. Host users need a POSIX login shell.
+ * run on a host through SshSession.exec is built by shellCommandLine. Host users need a POSIX login shell.
  */
-import { InvalidArgument } from '../errors.js';
+import { InvalidSshArgument } from './errors.js';
 
 /** Words made only of these need no quotes in any POSIX shell, wherever they stand. */
 const PLAIN_WORD = /^[A-Za-z0-9_@%+,./:-]+$/;
@@ -19,8 +19,8 @@ const EXECUTABLE = /^[A-Za-z0-9_./-]+$/;
  * A NUL cannot be passed in an argument at all (C strings end there), so it is refused, not dropped.
  */
 export function quoteShellArg(arg: string): string {
-  if (typeof arg !== 'string') throw new InvalidArgument('shell arguments must be strings');
-  if (arg.includes('\0')) throw new InvalidArgument('a shell argument cannot contain a NUL character');
+  if (typeof arg !== 'string') throw new InvalidSshArgument('shell arguments must be strings');
+  if (arg.includes('\0')) throw new InvalidSshArgument('a shell argument cannot contain a NUL character');
   if (PLAIN_WORD.test(arg)) return arg;
   return `'${arg.replaceAll("'", `'\\''`)}'`;
 }
@@ -29,7 +29,7 @@ export function quoteShellArg(arg: string): string {
 export function shellCommandLine(argv: readonly string[]): string {
   const [executable] = argv;
   if (executable === undefined || !EXECUTABLE.test(executable)) {
-    throw new InvalidArgument('a command must start with a plain executable name or path');
+    throw new InvalidSshArgument('a command must start with a plain executable name or path');
   }
   return argv.map(quoteShellArg).join(' ');
 }

@@ -1,7 +1,8 @@
 /**
  * How long the SSH session waits before its next connection attempt: exponential growth up to a cap,
- * with jitter so that many agents (or many hosts of one agent) that lost their connections together do
- * not all come back in the same instant. Pure, with the random source passed in, so it is testable.
+ * with jitter so that many processes (or many hosts of one process) that lost their connections
+ * together do not all come back in the same instant. Pure, with the random source passed in, so it
+ * is testable.
  * Must never return a negative delay or one above the cap.
  */
 

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 
-import { InvalidArgument } from '../errors.js';
+import { InvalidSshArgument } from './errors.js';
 import { assertFingerprint, fingerprintOf, fingerprintOfKnownHostsLine, matchesPin } from './host-key.js';
 
 /** An ed25519 public key as an SSH key blob: string "ssh-ed25519", string key (RFC 8709). */
@@ -27,9 +27,9 @@ describe('host key pinning', () => {
     const line = `[127.0.0.1]:2222 ssh-ed25519 ${blob.toString('base64')}`;
     expect(fingerprintOfKnownHostsLine(line)).toBe(fingerprintOf(blob));
     expect(() => fingerprintOfKnownHostsLine('[127.0.0.1]:2222 ssh-rsa ' + blob.toString('base64'))).toThrow(
-      InvalidArgument,
+      InvalidSshArgument,
     );
-    expect(() => fingerprintOfKnownHostsLine('host only')).toThrow(InvalidArgument);
+    expect(() => fingerprintOfKnownHostsLine('host only')).toThrow(InvalidSshArgument);
   });
 
   it('matches only the pinned fingerprint', () => {
@@ -43,7 +43,7 @@ describe('host key pinning', () => {
   it('refuses a pin that is not a SHA256 fingerprint, so nothing is ever trusted on first use', () => {
     expect(assertFingerprint(fingerprintOf(ed25519Blob()))).toMatch(/^SHA256:/);
     for (const bad of ['', 'SHA256:', 'MD5:aa:bb', 'SHA256:short', `SHA256:${'A'.repeat(44)}`]) {
-      expect(() => assertFingerprint(bad)).toThrow(InvalidArgument);
+      expect(() => assertFingerprint(bad)).toThrow(InvalidSshArgument);
     }
   });
 });

@@ -1,8 +1,9 @@
 /**
- * One long-lived SSH connection to one hypervisor host, shared by every command, SFTP transfer and
- * tunnel the agent opens to it: key authentication, the host key checked against its pin before
- * anything is sent, keep-alives, and reconnection with exponential backoff and jitter. Calls made while
- * it reconnects wait for the connection, up to a deadline.
+ * One long-lived SSH connection to one host, shared by every command, SFTP transfer and tunnel its
+ * owner opens to it (the compute agent's virsh and image copies, the console proxy's VNC tunnels):
+ * key authentication, the host key checked against its pin before anything is sent, keep-alives,
+ * and reconnection with exponential backoff and jitter. Calls made while it reconnects wait for the
+ * connection, up to a deadline.
  * Must never send a command to a host whose key does not match the pin, never build a command line
  * except through shellCommandLine, and never log or keep the private key beyond the handshake.
  */
@@ -11,30 +12,20 @@ import { readFile } from 'node:fs/promises';
 import ssh2 from 'ssh2';
 import type { Client, ClientChannel, ClientErrorExtensions, SFTPWrapper } from 'ssh2';
 
-import { HostUnreachable, HypervisorError, HypervisorOperationFailed } from '../errors.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import {
   AuthenticationFailed,
+  ChannelFailed,
   CommandTimedOut,
   ConnectionLost,
   HostKeyMismatch,
+  HostUnreachable,
   SessionClosed,
+  SshError,
 } from './errors.js';
 import { fingerprintOf, matchesPin } from './host-key.js';
 import { shellCommandLine } from './shell-quote.js';
-
-/** Where and how to reach a host. */
-export interface SshEndpoint {
-  /** The Nimbus host name, for messages. */
-  readonly host: string;
-  readonly address: string;
-  readonly port: number;
-  readonly username: string;
-  /** Read at each connection attempt, so a rotated key file is picked up; its content is never logged. */
-  readonly privateKeyPath: string;
-  /** The only host key accepted (`SHA256:...`). */
-  readonly hostKeyFingerprint: string;
-}
+import type { SshEndpoint } from './ssh-endpoint.js';
 
 export interface SshSessionOptions {
   /** SSH-level keep-alive period; a silent peer is declared dead after keepaliveCountMax misses. */
@@ -208,7 +199,7 @@ export class SshSession {
               reject(
                 connection.lost
                   ? new ConnectionLost(this.host, `lost the connection to ${this.host} opening a tunnel`)
-                  : new HypervisorOperationFailed(
+                  : new ChannelFailed(
                       this.host,
                       `${this.host} refused a tunnel to ${address}:${port}: ${error.message}`,
                     ),
@@ -322,7 +313,7 @@ export class SshSession {
         const delay = backoffDelay(this.failures, this.backoff, this.random);
         this.nextAttemptAt = Date.now() + delay;
         this.log(`ssh ${this.host}: connection attempt ${this.failures} failed: ${failure.message}`);
-        if (failure instanceof HypervisorError && !failure.retryable) throw failure;
+        if (failure instanceof SshError && !failure.retryable) throw failure;
       }
     }
   }
@@ -366,6 +357,9 @@ export class SshSession {
       };
       const onReady = () => {
         settle();
+        // ssh2 leaves Nagle on; a console tunnel's keystrokes and small screen updates would then
+        // wait for the peer's delayed ACK (tens of ms), as OpenSSH avoids for interactive sessions.
+        client.setNoDelay(true);
         const gone = new Promise<void>((resolveGone) => client.once('close', () => resolveGone()));
         const connection: Connection = { client, lost: false, inFlight: new Set(), sftp: undefined, gone };
         client.on('error', (error: Error) => this.log(`ssh ${this.host}: ${error.message}`));
@@ -394,10 +388,7 @@ export class SshSession {
     });
   }
 
-  private handshakeError(
-    error: Error & ClientErrorExtensions,
-    presented: string | undefined,
-  ): HypervisorError {
+  private handshakeError(error: Error & ClientErrorExtensions, presented: string | undefined): SshError {
     const pinned = this.endpoint.hostKeyFingerprint;
     if (presented !== undefined && !matchesPin(presented, pinned)) {
       return new HostKeyMismatch(this.host, this.describeEndpoint(), pinned, presented);
@@ -405,7 +396,7 @@ export class SshSession {
     if (error.level === 'client-authentication') {
       return new AuthenticationFailed(
         this.host,
-        `${this.describeEndpoint()} refused the agent's key for user ${this.endpoint.username}`,
+        `${this.describeEndpoint()} refused our key for user ${this.endpoint.username}`,
       );
     }
     return new HostUnreachable(this.host, `cannot connect to ${this.describeEndpoint()}: ${error.message}`, {
@@ -436,7 +427,7 @@ export class SshSession {
           reject(
             connection.lost
               ? new ConnectionLost(this.host, `lost the connection to ${this.host} opening SFTP`)
-              : new HypervisorOperationFailed(this.host, `${this.host} refused SFTP: ${error.message}`),
+              : new ChannelFailed(this.host, `${this.host} refused SFTP: ${error.message}`),
           );
           return;
         }
@@ -476,7 +467,7 @@ export class SshSession {
           abort(
             connection.lost
               ? new ConnectionLost(this.host, `lost the connection to ${this.host} before ${commandLine} ran`)
-              : new HypervisorOperationFailed(this.host, `${this.host} refused a channel: ${error.message}`),
+              : new ChannelFailed(this.host, `${this.host} refused a channel: ${error.message}`),
           );
           return;
         }
@@ -491,9 +482,7 @@ export class SshSession {
         const collect = (into: Buffer[]) => (chunk: Buffer) => {
           bytes += chunk.length;
           if (bytes > maxOutput) {
-            abort(
-              new HypervisorOperationFailed(this.host, `${commandLine} printed more than ${maxOutput} bytes`),
-            );
+            abort(new ChannelFailed(this.host, `${commandLine} printed more than ${maxOutput} bytes`));
           } else into.push(chunk);
         };
         let exit: { code: number | null; signal: string | null } | undefined;

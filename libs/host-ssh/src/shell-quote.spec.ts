@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 
-import { InvalidArgument } from '../errors.js';
+import { InvalidSshArgument } from './errors.js';
 import { quoteShellArg, shellCommandLine } from './shell-quote.js';
 
 const run = promisify(execFile);
@@ -96,7 +96,7 @@ describe(quoteShellArg.name, () => {
   });
 
   it('refuses a NUL, which no argument can carry', () => {
-    expect(() => quoteShellArg('a\0b')).toThrow(InvalidArgument);
+    expect(() => quoteShellArg('a\0b')).toThrow(InvalidSshArgument);
   });
 });
 
@@ -108,10 +108,10 @@ describe(shellCommandLine.name, () => {
   });
 
   it('refuses an empty command and an executable that is not a plain name or path', () => {
-    expect(() => shellCommandLine([])).toThrow(InvalidArgument);
-    expect(() => shellCommandLine(['X=1'])).toThrow(InvalidArgument);
-    expect(() => shellCommandLine(['rm -rf /'])).toThrow(InvalidArgument);
-    expect(() => shellCommandLine(['$(id)'])).toThrow(InvalidArgument);
+    expect(() => shellCommandLine([])).toThrow(InvalidSshArgument);
+    expect(() => shellCommandLine(['X=1'])).toThrow(InvalidSshArgument);
+    expect(() => shellCommandLine(['rm -rf /'])).toThrow(InvalidSshArgument);
+    expect(() => shellCommandLine(['$(id)'])).toThrow(InvalidSshArgument);
   });
 
   it.each(SHELLS)('round-trips every hostile argument through %s unchanged', async (shell) => {

@@ -1,0 +1,62 @@
+/**
+ * The response headers of everything the proxy serves over plain HTTP: a Content-Security-Policy
+ * that allows only this origin's own scripts, styles and WebSocket (no inline code, no eval, no
+ * framing), no referrer (the page's URL carries the token), no MIME sniffing, and caching that never
+ * keeps the page (its URL is a credential) while letting the noVNC modules be revalidated by ETag.
+ * Must never allow inline script, `eval`, or another origin for scripts or connections.
+ */
+import type { OutgoingHttpHeaders } from 'node:http';
+
+export type AssetKind = 'page' | 'script' | 'style' | 'json';
+
+export const CONTENT_TYPES: Readonly<Record<AssetKind, string>> = {
+  page: 'text/html; charset=utf-8',
+  script: 'text/javascript; charset=utf-8',
+  style: 'text/css; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+};
+
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  // noVNC draws the remote cursor as a data: URL.
+  "img-src 'self' data: blob:",
+  // The console WebSocket, to this very origin (CSP 3: 'self' covers ws: and wss: there).
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export interface HeaderOptions {
+  /** Users reach the proxy over HTTPS (its base URL), so browsers should never try plain HTTP. */
+  readonly https: boolean;
+}
+
+/** Headers every response carries, whatever it is. */
+export function securityHeaders(options: HeaderOptions): OutgoingHttpHeaders {
+  return {
+    'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+    'Referrer-Policy': 'no-referrer',
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    ...(options.https ? { 'Strict-Transport-Security': 'max-age=31536000' } : {}),
+  };
+}
+
+/** Headers of a served file: its type, length and caching on top of the security headers. */
+export function assetHeaders(
+  kind: AssetKind,
+  body: { readonly length: number; readonly etag: string },
+  options: HeaderOptions,
+): OutgoingHttpHeaders {
+  return {
+    ...securityHeaders(options),
+    'Content-Type': CONTENT_TYPES[kind],
+    'Content-Length': body.length,
+    ...(kind === 'page' ? { 'Cache-Control': 'no-store' } : { 'Cache-Control': 'no-cache', ETag: body.etag }),
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Runs the console proxy: reads its options, waits until it can see token revocations, listens,
+ * and prints one `{"msg":"listening",...}` line (the port users reach, the loopback health port);
+ * SIGTERM and SIGINT close every console (1001) and stop it.
+ * Must never print a token; its log lines name tokens by a prefix of their hash at most.
+ */
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+
+import { ConfigError, describeConfig, loadConfig } from '#libs/config';
+import { InvalidSshArgument } from '#libs/host-ssh';
+
+import { CONSOLE_PROXY_OPTIONS, ConsoleProxyConfig } from './config.js';
+import { startConsoleProxy } from './console-proxy.js';
+import { jsonLog } from './log.js';
+
+/** EX_CONFIG from sysexits.h: the configuration (or the inventory it names) is unusable. */
+const EXIT_CONFIG = 78;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { help: { type: 'boolean' } }, strict: true });
+  if (values.help) {
+    process.stdout.write(
+      `${describeConfig('nimbus console proxy; options (environment):', CONSOLE_PROXY_OPTIONS)}\n`,
+    );
+    return;
+  }
+  let config: ConsoleProxyConfig;
+  try {
+    config = loadConfig(ConsoleProxyConfig, process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`console-proxy: ${error.message}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+  const log = jsonLog();
+  let proxy: Awaited<ReturnType<typeof startConsoleProxy>>;
+  try {
+    proxy = await startConsoleProxy(config, log);
+  } catch (error) {
+    const unusable =
+      error instanceof InvalidSshArgument || error instanceof SyntaxError || isMissingFile(error);
+    if (!unusable) throw error;
+    process.stderr.write(`console-proxy: inventory ${config.inventory}: ${(error as Error).message}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+  process.stdout.write(
+    `${JSON.stringify({
+      msg: 'listening',
+      service: 'console-proxy',
+      port: proxy.port,
+      healthPort: proxy.healthPort,
+      baseUrl: proxy.baseUrl,
+      allowedOrigins: proxy.allowedOrigins,
+      pid: process.pid,
+    })}\n`,
+  );
+  const stop = (signal: string): void => {
+    log('stopping', { signal });
+    void proxy.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => {
+    stop('SIGTERM');
+  });
+  process.once('SIGINT', () => {
+    stop('SIGINT');
+  });
+}
+
+function isMissingFile(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR';
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`console-proxy: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

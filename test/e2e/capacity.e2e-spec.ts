@@ -1,0 +1,76 @@
+/**
+ * Capacity under concurrency, end to end: 20 boots at once, through the REST API, against two real
+ * hosts whose inventory holds exactly 10 of the flavor. Exactly 10 become ACTIVE, 10 end in ERROR
+ * with NoValidHost naming the filter that emptied the list, and no host is claimed beyond its
+ * capacity.
+ */
+import { streamFor } from '#libs/contracts';
+import { capacity, hostReducer, usedResources } from '#libs/domain';
+
+import { OpenStackHttp } from '../support/openstack-http.js';
+import { eventually } from '../support/streams.js';
+import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../support/system.js';
+
+let system: NimbusSystem;
+let os: OpenStackHttp;
+
+beforeAll(async () => {
+  // 2 hosts x 320 MiB at ratio 1: five 64 MiB servers each.
+  system = await startSystem({
+    rigHosts: 2,
+    api: true,
+    computeEnv: { NIMBUS_COMPUTE_MAX_RAM_MB: '320', NIMBUS_COMPUTE_RAM_ALLOCATION_RATIO: '1' },
+    // The default quota (10 instances) would stop the burst before the hosts do.
+    apiEnv: { NIMBUS_API_QUOTA_INSTANCES: '-1', NIMBUS_API_QUOTA_CORES: '-1' },
+  });
+  os = await OpenStackHttp.login(system.apiUrl!, {
+    user: 'admin',
+    password: ADMIN_PASSWORD,
+    project: 'admin',
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await system.stop();
+}, 120_000);
+
+it('places exactly 10 of 20 concurrent boots and fails the rest with NoValidHost', async () => {
+  const images = await os.image<{ images: { id: string }[] }>('GET', '/v2/images?name=nimbus-boot');
+  const imageId = images.body.images[0]!.id;
+  const created = await Promise.all(
+    Array.from({ length: 20 }, (_, index) =>
+      os.compute<{ server: { id: string } }>('POST', '/servers', {
+        server: { name: `cap-${index}`, imageRef: imageId, flavorRef: '0', networks: 'none' },
+      }),
+    ),
+  );
+  expect(created.map((reply) => reply.status)).toEqual(Array(20).fill(202));
+  const ids = created.map((reply) => reply.body.server.id);
+
+  const servers = await eventually(async () => {
+    const shown = await Promise.all(
+      ids.map(
+        async (id) =>
+          (
+            await os.compute<{ server: { status: string; fault?: { message: string } } }>(
+              'GET',
+              `/servers/${id}`,
+            )
+          ).body.server,
+      ),
+    );
+    return shown.every((server) => server.status === 'ACTIVE' || server.status === 'ERROR')
+      ? shown
+      : undefined;
+  }, 180_000);
+
+  expect(servers.filter((server) => server.status === 'ACTIVE')).toHaveLength(10);
+  const failed = servers.filter((server) => server.status === 'ERROR');
+  expect(failed).toHaveLength(10);
+  for (const server of failed)
+    expect(server.fault?.message).toMatch(/No valid host was found\. Filter RamFilter returned 0 hosts/);
+  for (const host of system.rig!.hosts) {
+    const { state } = await system.store.fold(streamFor('host', host.name), hostReducer);
+    expect(usedResources(state).ramMb).toBeLessThanOrEqual(capacity(state.inventory!).ramMb);
+  }
+}, 300_000);

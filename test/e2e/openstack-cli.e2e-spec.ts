@@ -1,0 +1,172 @@
+/**
+ * The real OpenStack clients against the whole system on a rig of real libvirt hosts: the
+ * `openstack` CLI and `nova`, configured only by OS_* variables as for any cloud. Each command's
+ * exit status and the fields it prints are asserted.
+ */
+import { OpenStackCli } from '../support/openstack-cli.js';
+import { eventually } from '../support/streams.js';
+import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../support/system.js';
+
+let system: NimbusSystem;
+let cli: OpenStackCli;
+
+beforeAll(async () => {
+  system = await startSystem({ rigHosts: 2, api: true });
+  cli = new OpenStackCli(system.apiUrl!, { user: 'admin', password: ADMIN_PASSWORD, project: 'admin' });
+}, 180_000);
+
+afterAll(async () => {
+  await system.stop();
+}, 120_000);
+
+type Row = Record<string, unknown>;
+const V = ['--os-compute-api-version', '2.37'];
+
+async function statusOf(name: string): Promise<string> {
+  return String((await cli.json<Row>('server', 'show', name))['status']);
+}
+
+describe('the openstack CLI and nova against Nimbus', () => {
+  it('issues a token scoped to the project', async () => {
+    const token = await cli.json<Row>('token', 'issue');
+    expect(Object.keys(token).sort()).toEqual(['expires', 'id', 'project_id', 'user_id']);
+    expect(Date.parse(String(token['expires']))).toBeGreaterThan(Date.now());
+  }, 60_000);
+
+  it('lists the flavors, including the tiny one for emulated guests', async () => {
+    const flavors = await cli.json<Row[]>('flavor', 'list');
+    expect(flavors).toContainEqual(expect.objectContaining({ ID: '0', Name: 'm1.nano', RAM: 64, VCPUs: 1 }));
+  }, 60_000);
+
+  it('creates an image from a file and lists it active', async () => {
+    const image = await cli.json<Row>(
+      'image',
+      'create',
+      '--file',
+      system.rig!.bootImagePath,
+      '--disk-format',
+      'qcow2',
+      '--container-format',
+      'bare',
+      'cli-boot',
+    );
+    expect(image).toMatchObject({ name: 'cli-boot', status: 'active', disk_format: 'qcow2' });
+    const images = await cli.json<Row[]>('image', 'list');
+    expect(images).toContainEqual({ ID: image['id'], Name: 'cli-boot', Status: 'active' });
+  }, 60_000);
+
+  it('creates a keypair', async () => {
+    const keypair = await cli.json<Row>('keypair', 'create', 'cli-key');
+    expect(keypair['name']).toBe('cli-key');
+    expect(String(keypair['fingerprint'])).toMatch(/^SHA256:|^([0-9a-f]{2}:){15}[0-9a-f]{2}$/);
+  }, 60_000);
+
+  it('creates a server with --wait and it is ACTIVE on a host', async () => {
+    const server = await cli.json<Row>(
+      'server',
+      'create',
+      ...V,
+      '--flavor',
+      'm1.nano',
+      '--image',
+      'cli-boot',
+      '--nic',
+      'none',
+      '--key-name',
+      'cli-key',
+      '--wait',
+      'cli-one',
+    );
+    expect(server).toMatchObject({ name: 'cli-one', status: 'ACTIVE', key_name: 'cli-key' });
+    expect(system.rig!.hosts.map((host) => host.name)).toContain(server['OS-EXT-SRV-ATTR:host']);
+  }, 180_000);
+
+  it('creates several servers at once with --wait', async () => {
+    const result = await cli.openstack(
+      'server',
+      'create',
+      ...V,
+      '--flavor',
+      'm1.nano',
+      '--image',
+      'cli-boot',
+      '--nic',
+      'none',
+      '--min',
+      '2',
+      '--max',
+      '2',
+      '--wait',
+      'cli-many',
+    );
+    expect(result.status).toBe(0);
+    const servers = await cli.json<Row[]>('server', 'list', '--name', '^cli-many');
+    expect(servers.map((server) => server['Status'])).toEqual(['ACTIVE', 'ACTIVE']);
+    expect(servers.map((server) => String(server['Name'])).sort()).toEqual(['cli-many-1', 'cli-many-2']);
+  }, 240_000);
+
+  it('lists and shows servers', async () => {
+    const servers = await cli.json<Row[]>('server', 'list');
+    expect(servers).toContainEqual(
+      expect.objectContaining({ Name: 'cli-one', Status: 'ACTIVE', Image: 'cli-boot', Flavor: 'm1.nano' }),
+    );
+    const shown = await cli.json<Row>('server', 'show', 'cli-one');
+    expect(shown).toMatchObject({
+      name: 'cli-one',
+      status: 'ACTIVE',
+      'OS-EXT-STS:vm_state': 'active',
+      'OS-EXT-STS:power_state': 'Running',
+    });
+  }, 60_000);
+
+  it('stops, starts and reboots a server', async () => {
+    expect((await cli.openstack('server', 'stop', 'cli-one')).status).toBe(0);
+    await eventually(async () => ((await statusOf('cli-one')) === 'SHUTOFF' ? true : undefined), 60_000);
+    expect((await cli.openstack('server', 'start', 'cli-one')).status).toBe(0);
+    await eventually(async () => ((await statusOf('cli-one')) === 'ACTIVE' ? true : undefined), 60_000);
+    expect((await cli.openstack('server', 'reboot', '--hard', '--wait', 'cli-one')).status).toBe(0);
+    expect(await statusOf('cli-one')).toBe('ACTIVE');
+  }, 180_000);
+
+  it('lists the server events', async () => {
+    const events = await cli.json<Row[]>('server', 'event', 'list', 'cli-one');
+    expect(events.map((event) => event['Action']).sort()).toEqual(['create', 'reboot', 'start', 'stop']);
+  }, 60_000);
+
+  it('shows the console log with the line the boot image prints', async () => {
+    const log = await eventually(async () => {
+      const result = await cli.openstack('console', 'log', 'show', 'cli-one');
+      return result.status === 0 && result.stdout.includes('Nimbus guest booted') ? result.stdout : undefined;
+    }, 60_000);
+    expect(log).toContain('Nimbus guest booted');
+  }, 90_000);
+
+  it('lists the hypervisors and the compute services, up', async () => {
+    const hypervisors = await cli.json<Row[]>('hypervisor', 'list');
+    expect(hypervisors.map((row) => row['Hypervisor Hostname']).sort()).toEqual(
+      system.rig!.hosts.map((host) => host.name).sort(),
+    );
+    expect(hypervisors.every((row) => row['State'] === 'up' && row['Hypervisor Type'] === 'QEMU')).toBe(true);
+    const services = await cli.json<Row[]>('compute', 'service', 'list');
+    expect(
+      services
+        .filter((row) => row['Binary'] === 'nova-compute')
+        .map((row) => [row['Host'], row['State'], row['Status']]),
+    ).toEqual(expect.arrayContaining(system.rig!.hosts.map((host) => [host.name, 'up', 'enabled'])));
+  }, 60_000);
+
+  it('answers nova too', async () => {
+    const list = await cli.nova('list');
+    expect(list.status).toBe(0);
+    expect(list.stdout).toMatch(/cli-one\s*\|\s*ACTIVE/);
+    const hypervisors = await cli.nova('hypervisor-list');
+    expect(hypervisors.status).toBe(0);
+    for (const host of system.rig!.hosts) expect(hypervisors.stdout).toContain(host.name);
+  }, 60_000);
+
+  it('deletes servers with --wait', async () => {
+    const result = await cli.openstack('server', 'delete', '--wait', 'cli-one', 'cli-many-1', 'cli-many-2');
+    expect(result.status).toBe(0);
+    expect(await cli.json<Row[]>('server', 'list')).toEqual([]);
+  }, 180_000);
+});
