@@ -306,7 +306,31 @@ const compute = processPart({
   exports: () => ({}),
 });
 
-export const PARTS: readonly Part[] = [eventStore, nats, rig, api, scheduler, compute];
+const consoleProxy = processPart({
+  name: 'console-proxy',
+  async launch(context) {
+    const port = await preferredPort(6080);
+    const healthPort = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    return {
+      name: 'console-proxy',
+      argv: node(context, 'console-proxy'),
+      env: {
+        ...process.env,
+        EVENTSTORE_URL: context.env.EVENTSTORE_URL,
+        NIMBUS_CONSOLE_PORT: String(port),
+        NIMBUS_CONSOLE_BASE_URL: url,
+        NIMBUS_CONSOLE_INVENTORY: context.env.NIMBUS_RIG_INVENTORY,
+        NIMBUS_CONSOLE_HEALTH_PORT: String(healthPort),
+      },
+      details: { healthPort, url },
+    };
+  },
+  healthy: (record) => httpOk(`http://127.0.0.1:${detail(record, 'healthPort')}/healthz`),
+  exports: (record) => ({ CONSOLE_URL: detail(record, 'url') }),
+});
+
+export const PARTS: readonly Part[] = [eventStore, nats, rig, api, scheduler, consoleProxy, compute];
 
 /** The credentials file devstack users know: `source .nimbus/openrc; openstack server list`. */
 export function openrc(apiUrl: string, secrets: Secrets): string {
