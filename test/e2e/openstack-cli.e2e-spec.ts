@@ -3,6 +3,10 @@
  * `openstack` CLI and `nova`, configured only by OS_* variables as for any cloud. Each command's
  * exit status and the fields it prints are asserted.
  */
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { OpenStackCli } from '../support/openstack-cli.js';
 import { eventually } from '../support/streams.js';
 import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../support/system.js';
@@ -50,13 +54,16 @@ describe('the openstack CLI and nova against Nimbus', () => {
       'bare',
       'cli-boot',
     );
-    expect(image).toMatchObject({ name: 'cli-boot', status: 'active', disk_format: 'qcow2' });
+    // The client prints the image as created; the upload that follows makes it active.
+    expect(image).toMatchObject({ name: 'cli-boot', disk_format: 'qcow2', container_format: 'bare' });
     const images = await cli.json<Row[]>('image', 'list');
     expect(images).toContainEqual({ ID: image['id'], Name: 'cli-boot', Status: 'active' });
   }, 60_000);
 
   it('creates a keypair', async () => {
-    const keypair = await cli.json<Row>('keypair', 'create', 'cli-key');
+    const keyFile = join(cli.env.HOME ?? tmpdir(), 'cli-key');
+    const keypair = await cli.json<Row>('keypair', 'create', '--private-key', keyFile, 'cli-key');
+    expect(readFileSync(keyFile, 'utf8')).toMatch(/BEGIN OPENSSH PRIVATE KEY/);
     expect(keypair['name']).toBe('cli-key');
     expect(String(keypair['fingerprint'])).toMatch(/^SHA256:|^([0-9a-f]{2}:){15}[0-9a-f]{2}$/);
   }, 60_000);
@@ -115,7 +122,7 @@ describe('the openstack CLI and nova against Nimbus', () => {
       name: 'cli-one',
       status: 'ACTIVE',
       'OS-EXT-STS:vm_state': 'active',
-      'OS-EXT-STS:power_state': 'Running',
+      'OS-EXT-STS:power_state': 1,
     });
   }, 60_000);
 
