@@ -6,14 +6,14 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { EventStoreDBClient } from '@eventstore/db-client';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 import { BusModule, NATS_CONNECTION } from '#libs/bus';
 import { ClusterView } from '#libs/cluster-view';
 import type { CpuArchitecture, HypervisorType } from '#libs/contracts';
-import { EventStore } from '#libs/event-store';
+import { EventStore, EventStoreModule } from '#libs/event-store';
 
 import { ComputeAgent } from './agent/compute-agent.js';
 import { GlanceImageResolver } from './agent/glance-image-resolver.js';
@@ -107,14 +107,6 @@ export function hostPolicyFrom(config: ComputeConfig): HostPolicy {
   };
 }
 
-class StoreClientCloser implements OnApplicationShutdown {
-  constructor(@Inject(EventStoreDBClient) private readonly client: EventStoreDBClient) {}
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.client.dispose();
-  }
-}
-
 @Module({})
 export class ComputeModule {
   static forRoot(
@@ -123,20 +115,13 @@ export class ComputeModule {
   ): DynamicModule {
     return {
       module: ComputeModule,
-      imports: [BusModule.forRoot({ url: config.natsUrl, name: 'compute' })],
+      imports: [
+        EventStoreModule.forRoot(config.eventStoreUrl),
+        BusModule.forRoot({ url: config.natsUrl, name: 'compute' }),
+      ],
       controllers: [InstanceEventsController, ConsoleCommandsController, HealthController],
       providers: [
         { provide: HYPERVISOR_DRIVER, useValue: driver },
-        {
-          provide: EventStoreDBClient,
-          useFactory: () => EventStoreDBClient.connectionString(config.eventStoreUrl),
-        },
-        StoreClientCloser,
-        {
-          provide: EventStore,
-          useFactory: (client: EventStoreDBClient) => new EventStore(client),
-          inject: [EventStoreDBClient],
-        },
         {
           provide: ClusterView,
           useFactory: (client: EventStoreDBClient) => new ClusterView(client, 'compute'),

@@ -75,8 +75,14 @@ export class ComputeRuntime implements OnApplicationBootstrap, BeforeApplication
     await this.driver.close();
   }
 
-  status(): { ready: boolean; hosts: string[] } {
-    return { ready: this.ready, hosts: this.settings.hosts.map((host) => host.name) };
+  status(): { ready: boolean; hosts: string[]; spawns: { count: number; p50Ms: number | null } } {
+    const times = [...this.agent.spawnTimesMs].sort((a, b) => a - b);
+    const p50 = times.length === 0 ? null : Number((times[Math.ceil(times.length / 2) - 1] ?? 0).toFixed(1));
+    return {
+      ready: this.ready,
+      hosts: this.settings.hosts.map((host) => host.name),
+      spawns: { count: times.length, p50Ms: p50 },
+    };
   }
 
   private every(ms: number, work: () => Promise<unknown>): void {

@@ -2,28 +2,24 @@
  * The compute agent's options, read once from the environment into a validated class; a bad value
  * stops start-up with the list of what is wrong. `--help` prints COMPUTE_OPTIONS.
  */
-import { Expose, Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, IsUrl, Max, Min } from 'class-validator';
+import { Expose, Type } from 'class-transformer';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Max, Min } from 'class-validator';
 
-import type { OptionDoc } from '#libs/config';
-
-const list = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string'
-    ? value
-        .split(',')
-        .map((item) => item.trim())
-        .filter(Boolean)
-    : value;
+import {
+  CommaList,
+  EVENTSTORE_URL_OPTION,
+  EventStoreUrl,
+  NATS_URL_OPTION,
+  NatsUrl,
+  type OptionDoc,
+  PortOption,
+} from '#libs/config';
 
 export class ComputeConfig {
-  @Expose({ name: 'EVENTSTORE_URL' })
-  @IsString()
-  @IsNotEmpty()
+  @EventStoreUrl()
   eventStoreUrl = 'esdb://127.0.0.1:2113?tls=false';
 
-  @Expose({ name: 'NATS_URL' })
-  @IsString()
-  @IsNotEmpty()
+  @NatsUrl()
   natsUrl = 'nats://127.0.0.1:4222';
 
   @Expose({ name: 'NIMBUS_COMPUTE_DRIVER' })
@@ -38,7 +34,7 @@ export class ComputeConfig {
 
   /** Serve only these hosts of the inventory; all of them when empty. */
   @Expose({ name: 'NIMBUS_COMPUTE_HOSTS' })
-  @Transform(list)
+  @CommaList()
   @IsString({ each: true })
   hosts: string[] = [];
 
@@ -166,17 +162,13 @@ export class ComputeConfig {
   @Max(86_400)
   consoleTokenTtlS = 600;
 
-  @Expose({ name: 'NIMBUS_COMPUTE_HEALTH_PORT' })
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(65_535)
+  @PortOption('NIMBUS_COMPUTE_HEALTH_PORT')
   healthPort = 0;
 }
 
 export const COMPUTE_OPTIONS: readonly OptionDoc[] = [
-  { name: 'EVENTSTORE_URL', description: 'the event store', default: 'esdb://127.0.0.1:2113?tls=false' },
-  { name: 'NATS_URL', description: 'the NATS server', default: 'nats://127.0.0.1:4222' },
+  EVENTSTORE_URL_OPTION,
+  NATS_URL_OPTION,
   {
     name: 'NIMBUS_COMPUTE_DRIVER',
     description: 'libvirt over SSH, or the in-memory fake used only for scale benchmarks',

@@ -5,44 +5,36 @@
  * once its hosts are registered and it is consuming.
  */
 import 'reflect-metadata';
-import { parseArgs } from 'node:util';
 
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 
 import { CommandServer, JetStreamTransport } from '#libs/bus';
-import { ConfigError, describeConfig, loadConfig } from '#libs/config';
+import { configFromCommandLine } from '#libs/config';
 
 import { ComputeModule, hypervisorFrom } from './compute.module.js';
 import { COMPUTE_OPTIONS, ComputeConfig } from './config.js';
 
-const EXIT_CONFIG = 78;
-
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { help: { type: 'boolean' } }, strict: true });
-  if (values.help) {
-    process.stdout.write(
-      `${describeConfig('nimbus compute agent; options (environment):', COMPUTE_OPTIONS)}\n`,
-    );
-    return;
-  }
-  let config: ComputeConfig;
-  try {
-    config = loadConfig(ComputeConfig, process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`compute: ${error.message}\n`);
-    process.exit(EXIT_CONFIG);
-  }
-  const hosts = hypervisorFrom(config).hosts.map((host) => host.name);
+  const config = configFromCommandLine('compute', ComputeConfig, COMPUTE_OPTIONS);
+  if (!config) return;
+  const hypervisor = hypervisorFrom(config);
+  const hosts = hypervisor.hosts.map((host) => host.name);
 
   const app = await NestFactory.create<NestFastifyApplication>(
-    ComputeModule.forRoot(config),
+    ComputeModule.forRoot(config, hypervisor),
     new FastifyAdapter(),
   );
   app.enableShutdownHooks();
   app.connectMicroservice(
-    { strategy: new JetStreamTransport({ url: config.natsUrl, service: 'compute' }) },
+    {
+      strategy: new JetStreamTransport({
+        url: config.natsUrl,
+        service: 'compute',
+        // Handlers serialise per instance and fold before acting, so different instances can go side by side.
+        consumer: { concurrency: 16 },
+      }),
+    },
     { inheritAppConfig: true },
   );
   app.connectMicroservice(

@@ -3,25 +3,15 @@
  * stops start-up with the list of what is wrong. `--help` prints CONSOLE_PROXY_OPTIONS.
  * Must never carry a secret: the private key is named by the inventory, never held here.
  */
-import { Expose, Transform, Type } from 'class-transformer';
+import { Expose, Type } from 'class-transformer';
 import { IsInt, IsIP, IsNotEmpty, IsOptional, IsString, IsUrl, Max, Min } from 'class-validator';
 
-import type { OptionDoc } from '#libs/config';
-
-const list = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string'
-    ? value
-        .split(',')
-        .map((item) => item.trim())
-        .filter(Boolean)
-    : value;
+import { CommaList, EVENTSTORE_URL_OPTION, EventStoreUrl, type OptionDoc, PortOption } from '#libs/config';
 
 const HTTP_URL = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 
 export class ConsoleProxyConfig {
-  @Expose({ name: 'EVENTSTORE_URL' })
-  @IsString()
-  @IsNotEmpty()
+  @EventStoreUrl()
   eventStoreUrl = 'esdb://127.0.0.1:2113?tls=false';
 
   /** The address the browser-facing listener binds. */
@@ -29,11 +19,7 @@ export class ConsoleProxyConfig {
   @IsIP()
   host = '127.0.0.1';
 
-  @Expose({ name: 'NIMBUS_CONSOLE_PORT' })
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(65_535)
+  @PortOption('NIMBUS_CONSOLE_PORT')
   port = 6080;
 
   /**
@@ -47,7 +33,7 @@ export class ConsoleProxyConfig {
 
   /** Pages whose WebSockets are accepted; the base URL's origin when empty. */
   @Expose({ name: 'NIMBUS_CONSOLE_ALLOWED_ORIGINS' })
-  @Transform(list)
+  @CommaList()
   @IsUrl(HTTP_URL, { each: true })
   allowedOrigins: string[] = [];
 
@@ -57,11 +43,7 @@ export class ConsoleProxyConfig {
   @IsNotEmpty({ message: 'NIMBUS_CONSOLE_INVENTORY (the host inventory file) is required' })
   inventory = '';
 
-  @Expose({ name: 'NIMBUS_CONSOLE_HEALTH_PORT' })
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(65_535)
+  @PortOption('NIMBUS_CONSOLE_HEALTH_PORT')
   healthPort = 0;
 
   @Expose({ name: 'NIMBUS_CONSOLE_MAX_CONNECTIONS' })
@@ -81,7 +63,7 @@ export class ConsoleProxyConfig {
 }
 
 export const CONSOLE_PROXY_OPTIONS: readonly OptionDoc[] = [
-  { name: 'EVENTSTORE_URL', description: 'the event store', default: 'esdb://127.0.0.1:2113?tls=false' },
+  EVENTSTORE_URL_OPTION,
   {
     name: 'NIMBUS_CONSOLE_HOST',
     description: 'address the browser-facing listener binds',

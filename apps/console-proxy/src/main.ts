@@ -5,34 +5,17 @@
  * Must never print a token; its log lines name tokens by a prefix of their hash at most.
  */
 import 'reflect-metadata';
-import { parseArgs } from 'node:util';
 
-import { ConfigError, describeConfig, loadConfig } from '#libs/config';
+import { EXIT_CONFIG, configFromCommandLine } from '#libs/config';
 import { InvalidSshArgument } from '#libs/host-ssh';
 
 import { CONSOLE_PROXY_OPTIONS, ConsoleProxyConfig } from './config.js';
 import { startConsoleProxy } from './console-proxy.js';
 import { jsonLog } from './log.js';
 
-/** EX_CONFIG from sysexits.h: the configuration (or the inventory it names) is unusable. */
-const EXIT_CONFIG = 78;
-
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { help: { type: 'boolean' } }, strict: true });
-  if (values.help) {
-    process.stdout.write(
-      `${describeConfig('nimbus console proxy; options (environment):', CONSOLE_PROXY_OPTIONS)}\n`,
-    );
-    return;
-  }
-  let config: ConsoleProxyConfig;
-  try {
-    config = loadConfig(ConsoleProxyConfig, process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`console-proxy: ${error.message}\n`);
-    process.exit(EXIT_CONFIG);
-  }
+  const config = configFromCommandLine('console-proxy', ConsoleProxyConfig, CONSOLE_PROXY_OPTIONS);
+  if (!config) return;
   const log = jsonLog();
   let proxy: Awaited<ReturnType<typeof startConsoleProxy>>;
   try {

@@ -1,7 +1,8 @@
 /**
  * A host as the scheduler sees it at decision time: its folded stream (inventory, allocations,
- * enabled), the revision it was folded at (claims are appended there), and whether its compute
- * agent's heartbeat is recent.
+ * enabled), the revision it was folded at (claims are appended there), whether its compute agent's
+ * heartbeat is recent, and what it has free, computed once per decision since every resource
+ * filter and weigher asks.
  */
 import { type HostState, type Resources, freeResources } from '#libs/domain';
 
@@ -10,6 +11,11 @@ export interface HostCandidate {
   readonly state: HostState;
   readonly revision: bigint | null;
   readonly alive: boolean;
+  readonly free: Resources;
 }
 
-export const free = (candidate: HostCandidate): Resources => freeResources(candidate.state);
+export function candidateOf(state: HostState, revision: bigint | null, alive: boolean): HostCandidate {
+  return { name: state.name, state, revision, alive, free: freeResources(state) };
+}
+
+export const free = (candidate: HostCandidate): Resources => candidate.free;

@@ -2,34 +2,30 @@
  * The scheduler's options, read once from the environment into a validated class; a bad value
  * stops start-up with the list of what is wrong. `--help` prints SCHEDULER_OPTIONS.
  */
-import { Expose, Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsNumber, IsString, Max, Min } from 'class-validator';
+import { Expose, Type } from 'class-transformer';
+import { IsIn, IsInt, IsNumber, Max, Min } from 'class-validator';
 
-import type { OptionDoc } from '#libs/config';
+import {
+  CommaList,
+  EVENTSTORE_URL_OPTION,
+  EventStoreUrl,
+  NATS_URL_OPTION,
+  NatsUrl,
+  type OptionDoc,
+  PortOption,
+} from '#libs/config';
 
 import { FILTER_NAMES } from './filters/index.js';
 
-const list = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string'
-    ? value
-        .split(',')
-        .map((item) => item.trim())
-        .filter(Boolean)
-    : value;
-
 export class SchedulerConfig {
-  @Expose({ name: 'EVENTSTORE_URL' })
-  @IsString()
-  @IsNotEmpty()
+  @EventStoreUrl()
   eventStoreUrl = 'esdb://127.0.0.1:2113?tls=false';
 
-  @Expose({ name: 'NATS_URL' })
-  @IsString()
-  @IsNotEmpty()
+  @NatsUrl()
   natsUrl = 'nats://127.0.0.1:4222';
 
   @Expose({ name: 'NIMBUS_SCHEDULER_FILTERS' })
-  @Transform(list)
+  @CommaList()
   @IsIn(FILTER_NAMES, { each: true })
   filters: string[] = [...FILTER_NAMES];
 
@@ -66,17 +62,13 @@ export class SchedulerConfig {
   @IsIn(['on', 'off'])
   relay: 'on' | 'off' = 'on';
 
-  @Expose({ name: 'NIMBUS_SCHEDULER_HEALTH_PORT' })
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(65_535)
+  @PortOption('NIMBUS_SCHEDULER_HEALTH_PORT')
   healthPort = 0;
 }
 
 export const SCHEDULER_OPTIONS: readonly OptionDoc[] = [
-  { name: 'EVENTSTORE_URL', description: 'the event store', default: 'esdb://127.0.0.1:2113?tls=false' },
-  { name: 'NATS_URL', description: 'the NATS server', default: 'nats://127.0.0.1:4222' },
+  EVENTSTORE_URL_OPTION,
+  NATS_URL_OPTION,
   {
     name: 'NIMBUS_SCHEDULER_FILTERS',
     description: 'enabled filters, comma-separated, in this order',

@@ -4,35 +4,19 @@
  * JetStream, and a loopback health endpoint. Prints one `listening` line when it is scheduling.
  */
 import 'reflect-metadata';
-import { parseArgs } from 'node:util';
 
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 
 import { JetStreamTransport } from '#libs/bus';
-import { ConfigError, describeConfig, loadConfig } from '#libs/config';
+import { configFromCommandLine } from '#libs/config';
 
 import { SCHEDULER_OPTIONS, SchedulerConfig } from './config.js';
 import { SchedulerModule } from './scheduler.module.js';
 
-const EXIT_CONFIG = 78;
-
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { help: { type: 'boolean' } }, strict: true });
-  if (values.help) {
-    process.stdout.write(
-      `${describeConfig('nimbus scheduler; options (environment):', SCHEDULER_OPTIONS)}\n`,
-    );
-    return;
-  }
-  let config: SchedulerConfig;
-  try {
-    config = loadConfig(SchedulerConfig, process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`scheduler: ${error.message}\n`);
-    process.exit(EXIT_CONFIG);
-  }
+  const config = configFromCommandLine('scheduler', SchedulerConfig, SCHEDULER_OPTIONS);
+  if (!config) return;
 
   const app = await NestFactory.create<NestFastifyApplication>(
     SchedulerModule.forRoot(config),
@@ -43,7 +27,14 @@ async function main(): Promise<void> {
   );
   app.enableShutdownHooks();
   app.connectMicroservice(
-    { strategy: new JetStreamTransport({ url: config.natsUrl, service: 'scheduler' }) },
+    {
+      strategy: new JetStreamTransport({
+        url: config.natsUrl,
+        service: 'scheduler',
+        // Handlers serialise per instance and fold before acting, so different instances can go side by side.
+        consumer: { concurrency: 16 },
+      }),
+    },
     { inheritAppConfig: true },
   );
   await app.init();

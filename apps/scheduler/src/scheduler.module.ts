@@ -3,13 +3,13 @@
  * heartbeats, the placement service and its reconciler, the bus handlers and the health endpoint.
  * Configuration comes in already validated (main.ts).
  */
-import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { EventStoreDBClient } from '@eventstore/db-client';
 import type { JetStreamClient } from '@nats-io/jetstream';
 
 import { BusModule, JETSTREAM } from '#libs/bus';
 import { ClusterView } from '#libs/cluster-view';
-import { EventStore } from '#libs/event-store';
+import { EventStore, EventStoreModule } from '#libs/event-store';
 
 import type { SchedulerConfig } from './config.js';
 import { InstanceEventsController } from './events/instance-events.controller.js';
@@ -28,33 +28,18 @@ export const SCHEDULER_CONFIG = Symbol('SchedulerConfig');
 /** The bus fast path normally acts within milliseconds; work older than this is the reconciler's. */
 const RECONCILE_GRACE_MS = 3_000;
 
-class StoreClientCloser implements OnApplicationShutdown {
-  constructor(@Inject(EventStoreDBClient) private readonly client: EventStoreDBClient) {}
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.client.dispose();
-  }
-}
-
 @Module({})
 export class SchedulerModule {
   static forRoot(config: SchedulerConfig): DynamicModule {
     return {
       module: SchedulerModule,
-      imports: [BusModule.forRoot({ url: config.natsUrl, name: 'scheduler' })],
+      imports: [
+        EventStoreModule.forRoot(config.eventStoreUrl),
+        BusModule.forRoot({ url: config.natsUrl, name: 'scheduler' }),
+      ],
       controllers: [InstanceEventsController, HealthController],
       providers: [
         { provide: SCHEDULER_CONFIG, useValue: config },
-        {
-          provide: EventStoreDBClient,
-          useFactory: () => EventStoreDBClient.connectionString(config.eventStoreUrl),
-        },
-        StoreClientCloser,
-        {
-          provide: EventStore,
-          useFactory: (client: EventStoreDBClient) => new EventStore(client),
-          inject: [EventStoreDBClient],
-        },
         {
           provide: ClusterView,
           useFactory: (client: EventStoreDBClient) => new ClusterView(client, 'scheduler'),

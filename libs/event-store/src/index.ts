@@ -12,3 +12,4 @@ export {
   type StoredEvent,
 } from './event-store.js';
 export { runSubscription, type RunningSubscription, type SubscriptionOptions } from './subscription.js';
+export { EventStoreModule } from './event-store.module.js';

@@ -45,6 +45,8 @@ export class ComputeAgent {
   private readonly logger = new Logger(ComputeAgent.name);
   private readonly inFlight = new Map<string, Promise<DriveOutcome>>();
   private readonly hosts: ReadonlySet<string>;
+  /** How long each build spent inside the driver (image into cache, overlay, define, start), in ms. */
+  readonly spawnTimesMs: number[] = [];
 
   constructor(
     private readonly store: EventStore,
@@ -173,6 +175,7 @@ export class ComputeAgent {
     if (!boot) return 'nothing-to-do';
     const stream = streamFor('instance', state.id);
     try {
+      const started = performance.now();
       await this.driver.ensureImage(host, await this.images.resolve(boot.image.id));
       const { domainName } = await this.driver.spawn(
         host,
@@ -184,6 +187,8 @@ export class ComputeAgent {
           rootDiskGb: boot.flavor.diskGb,
         }),
       );
+      this.spawnTimesMs.push(performance.now() - started);
+      if (this.spawnTimesMs.length > 10_000) this.spawnTimesMs.splice(0, 5_000);
       await this.store.append(
         stream,
         [build(DomainStarted, { instanceId: state.id, host, domainName, reason: 'boot' })],

@@ -24,7 +24,7 @@ import {
 } from '#libs/domain';
 import type { EventContext, EventStore } from '#libs/event-store';
 
-import type { HostCandidate } from '../candidate.js';
+import { type HostCandidate, candidateOf } from '../candidate.js';
 import type { HostLiveness } from '../liveness/host-liveness.js';
 import { requestSpecOf } from '../request-spec.js';
 import { type SchedulingPolicy, selectHosts } from '../select-hosts.js';
@@ -278,7 +278,7 @@ export class SchedulerService {
     const candidates: HostCandidate[] = [];
     for (const { state, revision } of this.view.allHosts()) {
       if (!state.registered) continue;
-      candidates.push({ name: state.name, state, revision, alive: this.liveness.isAlive(state.name) });
+      candidates.push(candidateOf(state, revision, this.liveness.isAlive(state.name)));
     }
     return candidates;
   }

@@ -6,7 +6,7 @@ import { type HostState, hostReducer } from '#libs/domain';
 // Spec-only helper: wraps events in envelopes as the store returns them.
 import { foldAll } from '../../../../libs/domain/src/testing/given.js';
 
-import type { HostCandidate } from '../candidate.js';
+import { type HostCandidate, candidateOf } from '../candidate.js';
 import type { RequestSpec } from '../request-spec.js';
 
 export interface HostShape {
@@ -61,12 +61,8 @@ export function hostState(shape: HostShape): HostState {
   return foldAll(hostReducer, events);
 }
 
-export const candidate = (shape: HostShape): HostCandidate => ({
-  name: shape.name,
-  state: hostState(shape),
-  revision: 1n,
-  alive: shape.alive ?? true,
-});
+export const candidate = (shape: HostShape): HostCandidate =>
+  candidateOf(hostState(shape), 1n, shape.alive ?? true);
 
 export const spec = (overrides: Partial<RequestSpec> = {}): RequestSpec => ({
   instanceId: randomUUID(),

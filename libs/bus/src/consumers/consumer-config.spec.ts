@@ -66,6 +66,12 @@ describe(resolveSettings.name, () => {
     });
   });
 
+  it('refuses more concurrent handlers than unacknowledged messages allowed', () => {
+    expect(() => resolveSettings({ concurrency: 65 })).toThrow(
+      'concurrency must be between 1 and maxAckPending',
+    );
+  });
+
   it('refuses settings that would make a consumer misbehave, listing each', () => {
     expect(() => resolveSettings({ ackWaitMs: 10, maxDeliver: 0, prefetch: 100, retryDelayMs: -1 })).toThrow(
       'invalid consumer settings: ackWaitMs must be at least 1000; maxDeliver must be -1 or >= 1; ' +

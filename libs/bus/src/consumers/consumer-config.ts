@@ -22,6 +22,11 @@ export interface ConsumerSettings {
   readonly maxDeliver?: number;
   /** Messages fetched ahead per replica (default 1: a long handler leaves none waiting past ack wait). */
   readonly prefetch?: number;
+  /**
+   * Messages handled at once per replica (default 1: in stream order). Above 1, handlers must be
+   * safe to run side by side, as handlers that serialise per aggregate and fold before acting are.
+   */
+  readonly concurrency?: number;
   /** The first redelivery delay after a handler error; it doubles per delivery (default 1000 ms). */
   readonly retryDelayMs?: number;
   /** The cap of that delay (default 60 s). */
@@ -35,6 +40,7 @@ export const DEFAULT_CONSUMER_SETTINGS: ResolvedConsumerSettings = {
   maxAckPending: 64,
   maxDeliver: -1,
   prefetch: 1,
+  concurrency: 1,
   retryDelayMs: 1_000,
   maxRetryDelayMs: 60_000,
 };
@@ -119,6 +125,9 @@ export function resolveSettings(
     ...(settings.prefetch >= 1 && settings.prefetch <= settings.maxAckPending
       ? []
       : ['prefetch must be between 1 and maxAckPending']),
+    ...(settings.concurrency >= 1 && settings.concurrency <= settings.maxAckPending
+      ? []
+      : ['concurrency must be between 1 and maxAckPending']),
     ...(settings.retryDelayMs >= 0 && settings.maxRetryDelayMs >= settings.retryDelayMs
       ? []
       : ['retryDelayMs must be >= 0 and not above maxRetryDelayMs']),

@@ -94,7 +94,8 @@ export class DurableConsumer {
         first = false;
         const consumer = await this.options.jetstream.consumers.get(EVENTS_STREAM, this.options.durableName);
         const messages = await consumer.consume({
-          max_messages: this.options.settings.prefetch,
+          // Enough on hand to keep every concurrent handler busy.
+          max_messages: Math.max(this.options.settings.prefetch, this.options.settings.concurrency),
           // A consumer or stream that vanished (a wiped JetStream) ends the iteration, so the loop
           // recreates them instead of pulling from nothing forever.
           abort_on_missing_resource: true,
@@ -105,9 +106,22 @@ export class DurableConsumer {
           return;
         }
         void this.report(messages);
-        for await (const message of messages) {
-          restarts = 0;
-          await this.options.process(message);
+        const running = new Set<Promise<void>>();
+        try {
+          for await (const message of messages) {
+            restarts = 0;
+            const work: Promise<void> = this.options
+              .process(message)
+              .catch((error: unknown) => {
+                // process() decides ack, nak or term itself; an error here is a bug worth a line.
+                this.logger.error(`processing failed: ${(error as Error).message}`);
+              })
+              .finally(() => running.delete(work));
+            running.add(work);
+            if (running.size >= this.options.settings.concurrency) await Promise.race(running);
+          }
+        } finally {
+          await Promise.all(running);
         }
         if (this.isStopped()) return;
         this.logger.warn('message iteration ended; recreating the consumer');
