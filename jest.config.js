@@ -1,26 +1,22 @@
 /**
- * Tests run as native ES modules (NestJS 12 ships ESM only), transpiled by SWC with
- * legacy decorators and emitted metadata so Nest's dependency injection works unchanged.
+ * Tests run as native ES modules (NestJS 12 ships ESM only), transpiled by ts-jest file by file
+ * (no type check here: `npm run lint` runs tsc) with legacy decorators and emitted metadata, so
+ * Nest's dependency injection works unchanged.
  * Tiers: `*.spec.ts` (pure, beside the code), `*.int-spec.ts` (real services), `*.e2e-spec.ts`.
  */
-const swc = [
-  '@swc/jest',
+const typescript = [
+  'ts-jest',
   {
-    jsc: {
-      target: 'es2023',
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-      keepClassNames: true,
-    },
-    module: { type: 'es6' },
-    sourceMaps: 'inline',
+    useESM: true,
+    transpilation: true,
+    tsconfig: { module: 'esnext', moduleResolution: 'bundler', isolatedModules: true, sourceMap: true },
   },
 ];
 
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  transform: { '^.+\\.ts$': swc },
+  transform: { '^.+\\.ts$': typescript },
   moduleNameMapper: {
     '^#libs/(.*)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
