@@ -38,7 +38,11 @@ beforeAll(async () => {
   store = new EventStore(client);
 });
 
+/** Every view a test started: stopped here even when the test failed before its own end. */
+const views: ClusterView[] = [];
+
 afterAll(async () => {
+  await Promise.all(views.map((view) => view.stop()));
   await client.dispose();
   await server.stop();
 });
@@ -81,6 +85,7 @@ async function startScheduler(
   alive: readonly string[],
 ): Promise<{ scheduler: SchedulerService; view: ClusterView }> {
   const view = new ClusterView(client, `test-${randomUUID()}`);
+  views.push(view);
   await view.start();
   const liveness = new HostLiveness(60_000);
   for (const host of alive) liveness.heard(host);
@@ -112,7 +117,7 @@ const host = (name: string) => store.fold(streamFor('host', name), hostReducer);
 describe('SchedulerService', () => {
   it('places a boot on the host with the most free RAM and records why', async () => {
     const names = await hosts(`place-${randomUUID().slice(0, 6)}`, 3, 4);
-    const { scheduler, view } = await startScheduler(names);
+    const { scheduler } = await startScheduler(names);
     const id = await boot();
 
     await expect(scheduler.drive(id)).resolves.toBe('selected');
@@ -121,12 +126,11 @@ describe('SchedulerService', () => {
     expect(names).toContain(state.host);
     expect(state.taskState).toBe('spawning');
     expect((await host(state.host!)).state.allocations[id]).toMatchObject({ attempt: 1, ramMb: 64 });
-    await view.stop();
   });
 
   it('fails a boot no host can take with NoValidHost naming the filter, and holds no claim', async () => {
     const names = await hosts(`full-${randomUUID().slice(0, 6)}`, 2, 1);
-    const { scheduler, view } = await startScheduler(names);
+    const { scheduler } = await startScheduler(names);
     const id = await boot({ flavor: { id: '9', name: 'big', vcpus: 1, ramMb: 4096, diskGb: 0 } });
 
     await expect(scheduler.drive(id)).resolves.toBe('failed');
@@ -134,7 +138,6 @@ describe('SchedulerService', () => {
     const { state } = await instance(id);
     expect(serverStatus(state)).toBe('ERROR');
     expect(state.fault?.message).toMatch(/^No valid host was found\. Filter RamFilter returned 0 hosts/);
-    await view.stop();
   });
 
   it('reschedules a failed build elsewhere and releases the failed host', async () => {
@@ -167,11 +170,10 @@ describe('SchedulerService', () => {
     await eventually(async () =>
       (await host(first.host!)).state.allocations[id] === undefined ? true : undefined,
     );
-    await view.stop();
   });
 
   it('finishes the delete of a server that never got a host', async () => {
-    const { scheduler, view } = await startScheduler([]);
+    const { scheduler } = await startScheduler([]);
     const id = await boot();
     await store.execute(
       streamFor('instance', id),
@@ -182,7 +184,20 @@ describe('SchedulerService', () => {
 
     await expect(scheduler.drive(id)).resolves.toBe('deleted');
     expect(serverStatus((await instance(id)).state)).toBe('DELETED');
-    await view.stop();
+  });
+
+  it('spreads concurrent boots over equal hosts: each decision weighs the claims still on their way', async () => {
+    const names = await hosts(`spread-${randomUUID().slice(0, 6)}`, 3, 4);
+    const { scheduler } = await startScheduler(names);
+    const ids = await Promise.all(Array.from({ length: 6 }, () => boot()));
+
+    await expect(Promise.all(ids.map((id) => scheduler.drive(id)))).resolves.toEqual(
+      ids.map(() => 'selected'),
+    );
+
+    for (const name of names) {
+      expect(Object.keys((await host(name)).state.allocations)).toHaveLength(2);
+    }
   });
 
   it('never overcommits: two schedulers, 20 concurrent boots, room for exactly 10', async () => {
@@ -203,7 +218,5 @@ describe('SchedulerService', () => {
       expect(usedResources(state).ramMb).toBeLessThanOrEqual(capacity(state.inventory!).ramMb);
       expect(Object.keys(state.allocations)).toHaveLength(5);
     }
-    await one.view.stop();
-    await two.view.stop();
   }, 60_000);
 });

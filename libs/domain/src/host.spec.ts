@@ -40,6 +40,14 @@ describe('host aggregate', () => {
     expect(decideClaim(full, randomUUID(), 1, small)).toMatchObject({ kind: 'no-capacity' });
   });
 
+  it('states the host a claim leads to, the same as folding its event', () => {
+    const state = foldAll(hostReducer, [registered, inventory]);
+    const decision = decideClaim(state, randomUUID(), 1, small);
+    if (decision.kind !== 'claim') throw new Error(`expected a claim, got ${decision.kind}`);
+    expect(decision.next).toEqual(foldAll(hostReducer, [registered, inventory, ...decision.events]));
+    expect(freeResources(decision.next)).toEqual({ vcpus: 7, ramMb: 448, diskGb: 19 });
+  });
+
   it('does not claim twice for the same build attempt', () => {
     const instanceId = randomUUID();
     const state = foldAll(hostReducer, [

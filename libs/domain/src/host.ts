@@ -77,13 +77,8 @@ export function evolveHost(state: HostState, event: DecodedEvent): HostState {
       const { host: _host, ...inventory } = hostEvent.data;
       return { ...state, inventory };
     }
-    case 'ResourcesClaimed': {
-      const { instanceId, attempt, vcpus, ramMb, diskGb } = hostEvent.data;
-      return {
-        ...state,
-        allocations: { ...state.allocations, [instanceId]: { attempt, vcpus, ramMb, diskGb } },
-      };
-    }
+    case 'ResourcesClaimed':
+      return withClaim(state, hostEvent.data);
     case 'ResourcesReleased': {
       const { [hostEvent.data.instanceId]: _released, ...rest } = state.allocations;
       return { ...state, allocations: rest };
@@ -132,8 +127,21 @@ export function freeResources(state: HostState): Resources {
 export const fits = (free: Resources, wanted: Resources): boolean =>
   wanted.vcpus <= free.vcpus && wanted.ramMb <= free.ramMb && wanted.diskGb <= free.diskGb;
 
+function withClaim(state: HostState, claimed: ResourcesClaimed): HostState {
+  const { instanceId, attempt, vcpus, ramMb, diskGb } = claimed;
+  return {
+    ...state,
+    allocations: { ...state.allocations, [instanceId]: { attempt, vcpus, ramMb, diskGb } },
+  };
+}
+
 export type ClaimDecision =
-  | { readonly kind: 'claim'; readonly events: readonly ResourcesClaimed[] }
+  | {
+      readonly kind: 'claim';
+      readonly events: readonly [ResourcesClaimed];
+      /** The host once the claim is appended: what its writer may know before the store says so. */
+      readonly next: HostState;
+    }
   | { readonly kind: 'already-held' }
   | { readonly kind: 'no-capacity'; readonly free: Resources };
 
@@ -151,10 +159,8 @@ export function decideClaim(
   if (held && held.attempt === attempt) return { kind: 'already-held' };
   const free = freeResources(held ? evolveWithout(state, instanceId) : state);
   if (!state.enabled || !state.inventory || !fits(free, wanted)) return { kind: 'no-capacity', free };
-  return {
-    kind: 'claim',
-    events: [build(ResourcesClaimed, { host: state.name, instanceId, attempt, ...wanted })],
-  };
+  const claimed = build(ResourcesClaimed, { host: state.name, instanceId, attempt, ...wanted });
+  return { kind: 'claim', events: [claimed], next: withClaim(state, claimed) };
 }
 
 function evolveWithout(state: HostState, instanceId: string): HostState {

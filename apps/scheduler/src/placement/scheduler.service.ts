@@ -26,8 +26,9 @@ import type { EventContext, EventStore } from '#libs/event-store';
 
 import { type HostCandidate, candidateOf } from '../candidate.js';
 import type { HostLiveness } from '../liveness/host-liveness.js';
-import { requestSpecOf } from '../request-spec.js';
-import { type SchedulingPolicy, selectHosts } from '../select-hosts.js';
+import { type RequestSpec, requestSpecOf } from '../request-spec.js';
+import { type SchedulingPolicy, type Selection, selectHosts } from '../select-hosts.js';
+import { ClaimsInFlight } from './claims-in-flight.js';
 
 export interface SchedulerSettings {
   readonly policy: SchedulingPolicy;
@@ -35,8 +36,13 @@ export interface SchedulerSettings {
   readonly maxAttempts: number;
 }
 
-/** How often one decision may lose a race for a host or the instance before it starts over. */
+/** How often one decision may lose a race for the instance, or for a host, before it starts over. */
 const RACE_ATTEMPTS = 5;
+/**
+ * How often one decision weighs again because the hosts it ranked changed under it. Each round
+ * lost is another decision's claim landing, so this bounds waiting behind a burst, not livelock.
+ */
+const CLAIM_ROUNDS = 20;
 
 const SCHEDULER_ACTOR = { userId: 'scheduler', projectId: null, kind: 'service' } as const;
 
@@ -48,6 +54,7 @@ export class SchedulerService {
   private readonly inFlight = new Map<string, Promise<DriveOutcome>>();
   /** Decision times, for the benchmark and the logs. */
   readonly decisionTimesMs: number[] = [];
+  private readonly claimsInFlight = new ClaimsInFlight();
 
   constructor(
     private readonly store: EventStore,
@@ -144,38 +151,33 @@ export class SchedulerService {
     await this.releaseClaims(state.id, (_host, claimed) => claimed === attempt, 'rescheduled', context);
     const held = this.claimedHost(state.id, attempt);
 
-    const started = performance.now();
     const spec = requestSpecOf(state, this.groupHosts(state));
-    const selection = selectHosts(this.candidates(), spec, this.settings.policy);
-    this.decisionTimesMs.push(performance.now() - started);
-    if (this.decisionTimesMs.length > 10_000) this.decisionTimesMs.splice(0, 5_000);
-
-    if (selection.kind === 'no-valid-host' && held === null) {
-      await this.store.append(
-        stream,
-        [
-          build(InstanceFailed, {
-            instanceId: state.id,
-            fault: { code: 500, message: `No valid host was found. ${selection.reason}`.slice(0, 255) },
-            trace: selection.trace,
-          }),
-        ],
-        revision,
-        context,
-      );
-      return 'failed';
-    }
-
-    const ranked = selection.kind === 'selected' ? selection.ranked : [];
+    let selection = this.select(spec);
     let chosen = held;
-    for (const host of held ? [] : ranked) {
-      if (await this.claim(host, state.id, attempt, spec.resources, context)) {
-        chosen = host;
-        break;
+    for (let round = 1; chosen === null; round += 1) {
+      if (selection.kind === 'no-valid-host') {
+        await this.store.append(
+          stream,
+          [
+            build(InstanceFailed, {
+              instanceId: state.id,
+              fault: { code: 500, message: `No valid host was found. ${selection.reason}`.slice(0, 255) },
+              trace: selection.trace,
+            }),
+          ],
+          revision,
+          context,
+        );
+        return 'failed';
       }
+      chosen = await this.claimFirst(selection.ranked, state.id, attempt, spec.resources, context);
+      if (chosen !== null) break;
+      // Every host this weighing ranked filled up or changed under it, so other claims landed:
+      // weigh again on the hosts as they are now, a bounded number of times.
+      if (round === CLAIM_ROUNDS) return 'retry';
+      selection = this.select(spec);
     }
-    // Every ranked host filled up under us: fold again and decide again on fresh hosts.
-    if (chosen === null) return 'retry';
+    const ranked = selection.kind === 'selected' ? selection.ranked : [];
     // If the instance changed while we decided (a delete, another scheduler), this append fails
     // with WrongExpectedVersion and the next pass decides again; a claim nobody selected is then
     // released there, because it belongs to no attempt in progress.
@@ -211,29 +213,66 @@ export class SchedulerService {
     return 'deleted';
   }
 
-  /** Claims on one host at the revision the view folded it at; on a lost race, folds it afresh. */
+  private select(spec: RequestSpec): Selection {
+    const started = performance.now();
+    const selection = selectHosts(this.candidates(), spec, this.settings.policy);
+    this.decisionTimesMs.push(performance.now() - started);
+    if (this.decisionTimesMs.length > 10_000) this.decisionTimesMs.splice(0, 5_000);
+    return selection;
+  }
+
+  /** The first ranked host a claim lands on; null when the weighing is out of date. */
+  private async claimFirst(
+    ranked: readonly string[],
+    instanceId: string,
+    attempt: number,
+    wanted: Resources,
+    context: EventContext,
+  ): Promise<string | null> {
+    for (const host of ranked) {
+      const claimed = await this.claim(host, instanceId, attempt, wanted, context);
+      if (claimed === 'claimed') return host;
+      // The host changed since the weighing: it may no longer be the best one.
+      if (claimed === 'changed') return null;
+    }
+    return null;
+  }
+
+  /**
+   * Claims on one host at the revision the view folded it at. The claim goes into the view as soon
+   * as it is appended, so the next decision here weighs the host with it even before the
+   * subscription delivers it (Nova's scheduler consumes from its host states the same way). When
+   * the host changed meanwhile (a concurrent decision took it), the host is folded afresh and the
+   * caller weighs again rather than piling onto the host that was best a moment ago.
+   */
   private async claim(
     host: string,
     instanceId: string,
     attempt: number,
     wanted: Resources,
     context: EventContext,
-  ): Promise<boolean> {
-    for (let race = 0; race < RACE_ATTEMPTS; race += 1) {
+  ): Promise<'claimed' | 'full' | 'changed'> {
+    return this.claimsInFlight.claim(host, instanceId, { attempt, ...wanted }, async () => {
       const folded = this.view.host(host);
-      if (!folded) return false;
+      if (!folded) return 'full';
       const decision = decideClaim(folded.state, instanceId, attempt, wanted);
-      if (decision.kind === 'already-held') return true;
-      if (decision.kind === 'no-capacity') return false;
+      if (decision.kind === 'already-held') return 'claimed';
+      if (decision.kind === 'no-capacity') return 'full';
       try {
-        await this.store.append(streamFor('host', host), decision.events, folded.revision, context);
-        return true;
+        const appended = await this.store.append(
+          streamFor('host', host),
+          decision.events,
+          folded.revision,
+          context,
+        );
+        this.view.refreshHost(host, { state: decision.next, revision: appended.nextRevision });
+        return 'claimed';
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError)) throw error;
         await this.refreshHost(host);
+        return 'changed';
       }
-    }
-    return false;
+    });
   }
 
   /** Releases what this instance holds on any host, except the claims `keep` says to keep. */
@@ -278,7 +317,8 @@ export class SchedulerService {
     const candidates: HostCandidate[] = [];
     for (const { state, revision } of this.view.allHosts()) {
       if (!state.registered) continue;
-      candidates.push(candidateOf(state, revision, this.liveness.isAlive(state.name)));
+      const weighed = this.claimsInFlight.overlay(state);
+      candidates.push(candidateOf(weighed, revision, this.liveness.isAlive(state.name)));
     }
     return candidates;
   }
