@@ -1,25 +1,9 @@
-import { HostRegistered, InventoryReported, build } from '#libs/contracts';
-import { freeResources, hostReducer } from '#libs/domain';
-// Spec-only helper: wraps events in envelopes as the store returns them.
-import { foldAll } from '../../../../libs/domain/src/testing/given.js';
+import { freeResources } from '#libs/domain';
 
+import { hostState } from '../testing/hosts.js';
 import { ClaimsInFlight } from './claims-in-flight.js';
 
-const host = foldAll(hostReducer, [
-  build(HostRegistered, { host: 'h1', availabilityZone: 'nova', hypervisorType: 'qemu', cpuArch: 'x86_64' }),
-  build(InventoryReported, {
-    host: 'h1',
-    vcpus: 4,
-    ramMb: 1024,
-    diskGb: 10,
-    vcpuAllocationRatio: 1,
-    ramAllocationRatio: 1,
-    diskAllocationRatio: 1,
-    reservedVcpus: 0,
-    reservedRamMb: 0,
-    reservedDiskGb: 0,
-  }),
-]);
+const host = hostState({ name: 'h1', vcpus: 4, ramMb: 1024, diskGb: 10 });
 const nano = { attempt: 1, vcpus: 1, ramMb: 64, diskGb: 1 };
 
 /** A promise and the functions that settle it, to hold an append open. */
