@@ -2,7 +2,8 @@
  * Capacity under concurrency, end to end: 20 boots at once, through the REST API, against two real
  * hosts whose inventory holds exactly 10 of the flavor. Exactly 10 become ACTIVE, 10 end in ERROR
  * with NoValidHost naming the filter that emptied the list, and no host is claimed beyond its
- * capacity.
+ * capacity. Then quota under concurrency: boots racing for a project's last slots may all pass the
+ * API's check, and the scheduler's recheck lets exactly as many run as the quota allows.
  */
 import { streamFor } from '#libs/contracts';
 import { capacity, hostReducer, usedResources } from '#libs/domain';
@@ -72,5 +73,57 @@ it('places exactly 10 of 20 concurrent boots and fails the rest with NoValidHost
   for (const host of system.rig!.hosts) {
     const { state } = await system.store.fold(streamFor('host', host.name), hostReducer);
     expect(usedResources(state).ramMb).toBeLessThanOrEqual(capacity(state.inventory!).ramMb);
+  }
+}, 300_000);
+
+it('lets exactly as many racing boots run as the quota has slots, and fails the rest with its fault', async () => {
+  type Listed = { servers: { id: string; tenant_id: string }[] };
+  const listed = await os.compute<Listed>('GET', '/servers/detail');
+  const projectId = listed.body.servers[0]!.tenant_id;
+  await Promise.all(listed.body.servers.map((server) => os.compute('DELETE', `/servers/${server.id}`)));
+  await eventually(async () => {
+    const { body } = await os.compute<Listed>('GET', '/servers');
+    return body.servers.length === 0 ? true : undefined;
+  }, 120_000);
+  const quota = await os.compute('PUT', `/os-quota-sets/${projectId}`, { quota_set: { instances: 2 } });
+  expect(quota.status).toBe(200);
+
+  const images = await os.image<{ images: { id: string }[] }>('GET', '/v2/images?name=nimbus-boot');
+  const imageId = images.body.images[0]!.id;
+  const created = await Promise.all(
+    Array.from({ length: 5 }, (_, index) =>
+      os.compute<{ server: { id: string } }>('POST', '/servers', {
+        server: { name: `quota-${index}`, imageRef: imageId, flavorRef: '0', networks: 'none' },
+      }),
+    ),
+  );
+  // A boot that saw the others already counted is refused at once, as Nova's API does.
+  for (const reply of created) expect([202, 403]).toContain(reply.status);
+  const ids = created.filter((reply) => reply.status === 202).map((reply) => reply.body.server.id);
+  expect(ids.length).toBeGreaterThan(2);
+
+  const servers = await eventually(async () => {
+    const shown = await Promise.all(
+      ids.map(
+        async (id) =>
+          (
+            await os.compute<{ server: { status: string; fault?: { code: number; message: string } } }>(
+              'GET',
+              `/servers/${id}`,
+            )
+          ).body.server,
+      ),
+    );
+    return shown.every((server) => server.status === 'ACTIVE' || server.status === 'ERROR')
+      ? shown
+      : undefined;
+  }, 180_000);
+
+  expect(servers.filter((server) => server.status === 'ACTIVE')).toHaveLength(2);
+  for (const server of servers.filter((one) => one.status === 'ERROR')) {
+    expect(server.fault).toMatchObject({ code: 403 });
+    expect(server.fault?.message).toMatch(
+      /^Quota exceeded for instances: Requested 1, but already used \d+ of 2 instances$/,
+    );
   }
 }, 300_000);

@@ -206,11 +206,6 @@ describe('policy matrix', () => {
       'os_compute_api:servers:index:get_all_tenants',
     ],
     [
-      'filter servers by host',
-      { method: 'GET', path: '/v2.1/servers?host=hv-m' },
-      'os_compute_api:servers:allow_all_filters',
-    ],
-    [
       'force a host',
       {
         method: 'POST',

@@ -200,6 +200,47 @@ describe('SchedulerService', () => {
     }
   });
 
+  it('rechecks quota in request order: of 8 boots racing for 3 free slots, exactly the first 3 get hosts', async () => {
+    const names = await hosts(`quota-${randomUUID().slice(0, 6)}`, 2, 10);
+    const one = await startScheduler(names);
+    const two = await startScheduler(names);
+    const projectId = randomUUID().replaceAll('-', '');
+    const quota = { instances: 4, cores: -1, ramMb: -1 };
+    // One server the project already has; all eight boots passed the API's check against it alone.
+    const existing = await boot({ projectId, quota });
+    await expect(one.scheduler.drive(existing)).resolves.toBe('selected');
+    const ids: string[] = [];
+    for (let index = 0; index < 8; index += 1) ids.push(await boot({ projectId, quota }));
+
+    await Promise.all(
+      [...ids].reverse().map((id, index) => (index % 2 === 0 ? one : two).scheduler.drive(id)),
+    );
+
+    const states = await Promise.all(ids.map(async (id) => (await instance(id)).state));
+    expect(states.map((state) => serverStatus(state))).toEqual([
+      ...Array<string>(3).fill('BUILD'),
+      ...Array<string>(5).fill('ERROR'),
+    ]);
+    // Refused servers count until deleted, as in Nova: each refusal sees the ones before it.
+    for (const [index, state] of states.slice(3).entries()) {
+      expect(state.fault).toMatchObject({
+        code: 403,
+        message: `Quota exceeded for instances: Requested 1, but already used ${4 + index} of 4 instances`,
+      });
+      for (const name of names) expect((await host(name)).state.allocations[state.id]).toBeUndefined();
+    }
+  }, 60_000);
+
+  it('does not recheck a boot the API admitted without limits', async () => {
+    const names = await hosts(`noquota-${randomUUID().slice(0, 6)}`, 1, 4);
+    const { scheduler } = await startScheduler(names);
+    const projectId = randomUUID().replaceAll('-', '');
+    await boot({ projectId, quota: { instances: 1, cores: -1, ramMb: -1 } });
+    const id = await boot({ projectId });
+
+    await expect(scheduler.drive(id)).resolves.toBe('selected');
+  });
+
   it('never overcommits: two schedulers, 20 concurrent boots, room for exactly 10', async () => {
     const names = await hosts(`race-${randomUUID().slice(0, 6)}`, 2, 5);
     const one = await startScheduler(names);

@@ -7,8 +7,14 @@
  */
 import type { EventStoreDBClient } from '@eventstore/db-client';
 
-import { parseStreamName } from '#libs/contracts';
-import { type HostState, type InstanceState, hostReducer, instanceReducer } from '#libs/domain';
+import { BootRequested, parseStreamName } from '#libs/contracts';
+import {
+  type HostState,
+  type InstanceState,
+  type InstanceUsage,
+  hostReducer,
+  instanceReducer,
+} from '#libs/domain';
 import {
   MemoryCheckpointStore,
   type RunningSubscription,
@@ -28,6 +34,9 @@ export class ClusterView {
   private readonly hosts = new Map<string, Folded<HostState>>();
   private readonly listeners = new Set<ViewListener>();
   private subscription: RunningSubscription | null = null;
+  /** Where each live instance's BootRequested stands in `$all`: the order quota rechecks count in. */
+  private readonly bootPositions = new Map<string, bigint>();
+  private readonly liveByProject = new Map<string, Set<string>>();
 
   constructor(
     private readonly client: EventStoreDBClient,
@@ -81,10 +90,9 @@ export class ClusterView {
     if (category === 'instance') {
       const current = this.instances.get(id);
       if (current && current.revision >= event.revision) return;
-      this.instances.set(id, {
-        state: instanceReducer.evolve(current?.state ?? instanceReducer.initial(), event),
-        revision: event.revision,
-      });
+      const state = instanceReducer.evolve(current?.state ?? instanceReducer.initial(), event);
+      this.instances.set(id, { state, revision: event.revision });
+      this.indexBoot(id, state, event);
     } else if (category === 'host') {
       const current = this.hosts.get(id);
       if (current && current.revision >= event.revision) return;
@@ -94,6 +102,62 @@ export class ClusterView {
       });
     }
     for (const listener of this.listeners) listener(event);
+  }
+
+  /**
+   * The `$all` commit position of the instance's BootRequested, once the subscription has folded it,
+   * and with it everything before it; waits at most `timeoutMs`. Undefined when it did not arrive in
+   * time or the instance is gone.
+   */
+  async whenBootFolded(instanceId: string, timeoutMs: number): Promise<bigint | undefined> {
+    const known = this.bootPositions.get(instanceId);
+    if (known !== undefined) return known;
+    return new Promise((resolve) => {
+      const done = (position: bigint | undefined): void => {
+        clearTimeout(timer);
+        unsubscribe();
+        resolve(position);
+      };
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      const unsubscribe = this.onEvent(() => {
+        const position = this.bootPositions.get(instanceId);
+        if (position !== undefined) done(position);
+      });
+    });
+  }
+
+  /**
+   * What the project's servers requested before `position` hold, counted as Nova counts usage: every
+   * server not deleted, those in ERROR too.
+   */
+  usageBefore(projectId: string, position: bigint): InstanceUsage {
+    let instances = 0;
+    let cores = 0;
+    let ramMb = 0;
+    for (const id of this.liveByProject.get(projectId) ?? []) {
+      const booted = this.bootPositions.get(id);
+      const state = this.instances.get(id)?.state;
+      if (booted === undefined || booted >= position || !state?.boot || state.vmState === 'deleted') continue;
+      instances += 1;
+      cores += state.boot.flavor.vcpus;
+      ramMb += state.boot.flavor.ramMb;
+    }
+    return { instances, cores, ramMb };
+  }
+
+  private indexBoot(id: string, state: InstanceState, event: StoredEvent): void {
+    const projectId = state.boot?.projectId;
+    if (projectId === undefined) return;
+    if (state.vmState === 'deleted') {
+      this.bootPositions.delete(id);
+      this.liveByProject.get(projectId)?.delete(id);
+      return;
+    }
+    if (!(event.data instanceof BootRequested) || event.position === undefined) return;
+    this.bootPositions.set(id, event.position.commit);
+    const live = this.liveByProject.get(projectId) ?? new Set<string>();
+    live.add(id);
+    this.liveByProject.set(projectId, live);
   }
 
   /** Replaces a host's folded state with a fresher one read straight from its stream. */

@@ -163,7 +163,8 @@ function upcast(definition: EventDefinition, data: EventData, stored: number): E
       ]);
     }
     try {
-      current = step(structuredClone(current));
+      // A JSON copy, not structuredClone: its objects are this realm's plain objects, as decoded data is.
+      current = step(JSON.parse(JSON.stringify(current)) as EventData);
     } catch (error) {
       throw violation(label, [{ path: '(root)', problems: ['the upcaster threw'] }], error);
     }

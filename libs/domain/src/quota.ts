@@ -73,6 +73,9 @@ export function decideSetQuota(
   return [build(QuotaLimitsSet, { projectId, ...changed })];
 }
 
+/** The limits a boot is checked against. */
+export type InstanceLimits = Pick<QuotaLimits, 'instances' | 'cores' | 'ramMb'>;
+
 export interface InstanceUsage {
   readonly instances: number;
   readonly cores: number;
@@ -93,7 +96,11 @@ const unlimited = (limit: number): boolean => limit < 0;
  * when only some do; otherwise QuotaExceeded with Nova's message
  * ("Quota exceeded for cores, instances: Requested 2, 2, but already used 19, 10 of 20, 10 cores, instances").
  */
-export function checkInstanceQuota(limits: QuotaLimits, usage: InstanceUsage, request: BootRequest): number {
+export function checkInstanceQuota(
+  limits: InstanceLimits,
+  usage: InstanceUsage,
+  request: BootRequest,
+): number {
   const { vcpus, ramMb, minCount, maxCount } = request;
   const wanted = { instances: maxCount, cores: maxCount * vcpus, ramMb: maxCount * ramMb };
   const resources = ['cores', 'instances', 'ramMb'] as const;

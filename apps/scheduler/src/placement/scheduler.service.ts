@@ -17,6 +17,8 @@ import type { ClusterView } from '#libs/cluster-view';
 import {
   type InstanceState,
   type Resources,
+  QuotaExceeded,
+  checkInstanceQuota,
   decideClaim,
   decideRelease,
   hostReducer,
@@ -44,7 +46,16 @@ const RACE_ATTEMPTS = 5;
  */
 const CLAIM_ROUNDS = 20;
 
+/** How long a quota recheck waits for the view to fold the boot it checks. */
+const BOOT_FOLD_TIMEOUT_MS = 5_000;
+
 const SCHEDULER_ACTOR = { userId: 'scheduler', projectId: null, kind: 'service' } as const;
+
+/** Nova's over-quota message when over; not-folded when the view has yet to fold the boot. */
+type QuotaRecheck =
+  | { readonly kind: 'within' }
+  | { readonly kind: 'over'; readonly message: string }
+  | { readonly kind: 'not-folded' };
 
 export type DriveOutcome = 'selected' | 'failed' | 'deleted' | 'nothing-to-do';
 
@@ -151,6 +162,21 @@ export class SchedulerService {
     await this.releaseClaims(state.id, (_host, claimed) => claimed === attempt, 'rescheduled', context);
     const held = this.claimedHost(state.id, attempt);
 
+    if (attempt === 1 && held === null) {
+      const quota = await this.recheckQuota(state);
+      if (quota.kind === 'not-folded') return 'retry';
+      if (quota.kind === 'over') {
+        const fault = { code: 403, message: quota.message.slice(0, 255) };
+        await this.store.append(
+          stream,
+          [build(InstanceFailed, { instanceId: state.id, fault })],
+          revision,
+          context,
+        );
+        return 'failed';
+      }
+    }
+
     const spec = requestSpecOf(state, this.groupHosts(state));
     let selection = this.select(spec);
     let chosen = held;
@@ -196,6 +222,32 @@ export class SchedulerService {
       context,
     );
     return 'selected';
+  }
+
+  /**
+   * Nova's quota recheck. The API checked the project's usage when it accepted the boot, but boots
+   * racing for the last slot each saw it free. Counted again in `$all` order, over the servers
+   * requested before this one only, exactly the boots that fit pass, whichever scheduler decides
+   * them and however often.
+   */
+  private async recheckQuota(state: InstanceState): Promise<QuotaRecheck> {
+    const quota = state.boot?.quota;
+    if (!state.boot || !quota) return { kind: 'within' };
+    const position = await this.view.whenBootFolded(state.id, BOOT_FOLD_TIMEOUT_MS);
+    if (position === undefined) return { kind: 'not-folded' };
+    const { vcpus, ramMb } = state.boot.flavor;
+    try {
+      checkInstanceQuota(quota, this.view.usageBefore(state.boot.projectId, position), {
+        vcpus,
+        ramMb,
+        minCount: 1,
+        maxCount: 1,
+      });
+      return { kind: 'within' };
+    } catch (error) {
+      if (error instanceof QuotaExceeded) return { kind: 'over', message: error.message };
+      throw error;
+    }
   }
 
   private async finishUnplacedDelete(

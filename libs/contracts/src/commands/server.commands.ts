@@ -19,7 +19,13 @@ import {
   PATTERNS,
 } from '../validation.js';
 import { REBOOT_TYPES, REQUESTED_NETWORKS, type RebootType, type RequestedNetworks } from '../vocabulary.js';
-import { FlavorSnapshot, ImageSnapshot, SERVER_METADATA_RULES, ServerGroupRef } from '../events/values.js';
+import {
+  FlavorSnapshot,
+  ImageSnapshot,
+  InstanceQuota,
+  SERVER_METADATA_RULES,
+  ServerGroupRef,
+} from '../events/values.js';
 
 /** `POST /servers`, after validation and the flavor and image lookups. */
 @Command({ name: 'BootServer', version: 1, target: 'api' })
@@ -65,6 +71,11 @@ export class BootServer {
 
   @IsOneOf(REQUESTED_NETWORKS)
   readonly requestedNetworks!: RequestedNetworks;
+
+  /** The project's instance limits the boot was admitted under. */
+  @Optional()
+  @NestedObject(() => InstanceQuota)
+  readonly quota?: InstanceQuota;
 }
 
 /** `POST /servers/{id}/action {"os-stop": null}` */

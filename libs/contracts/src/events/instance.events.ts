@@ -5,7 +5,7 @@
  * BootRequested are the server's owners, as Nova's `instance.project_id`/`user_id`, not the requester.
  * Upcasters for these types are registered in this file, right after their class.
  */
-import { DomainEvent, eventCatalog } from '../registry.js';
+import { DomainEvent, eventCatalog, registerUpcaster } from '../registry.js';
 import {
   IsBoundedInt,
   IsDisplayName,
@@ -43,13 +43,14 @@ import {
   Fault,
   FlavorSnapshot,
   ImageSnapshot,
+  InstanceQuota,
   SERVER_METADATA_RULES,
   SchedulingTrace,
   ServerGroupRef,
 } from './values.js';
 
 /** The user asked for a server (`POST /servers`); the API validated it and resolved flavor and image. */
-@DomainEvent({ type: 'BootRequested', version: 1, category: 'instance' })
+@DomainEvent({ type: 'BootRequested', version: 2, category: 'instance' })
 export class BootRequested {
   @IsInstanceId()
   readonly instanceId!: string;
@@ -94,7 +95,15 @@ export class BootRequested {
 
   @IsOneOf(REQUESTED_NETWORKS)
   readonly requestedNetworks!: RequestedNetworks;
+
+  /** The limits the API admitted this boot under; the scheduler rechecks them. Absent: no recheck. */
+  @Optional()
+  @NestedObject(() => InstanceQuota)
+  readonly quota?: InstanceQuota;
 }
+
+// v1 had no `quota`: those boots were admitted by the API's check alone.
+registerUpcaster('BootRequested', 1, (v1) => v1);
 
 /** The scheduler claimed resources on `host` (ResourcesClaimed on the host stream) for this attempt. */
 @DomainEvent({ type: 'HostSelected', version: 1, category: 'instance' })

@@ -40,6 +40,23 @@ export const SERVER_METADATA_RULES = {
   maxValueLength: 255,
 } as const;
 
+/**
+ * A project's instance limits as the API enforced them when it accepted a boot (-1: unlimited). The
+ * scheduler checks the boot against them once more, counting only the project's servers requested
+ * before it, so boots racing for the last slot cannot all get it.
+ */
+export class InstanceQuota {
+  @IsBoundedInt(-1)
+  readonly instances!: number;
+
+  @IsBoundedInt(-1)
+  readonly cores!: number;
+
+  /** MiB. */
+  @IsBoundedInt(-1)
+  readonly ramMb!: number;
+}
+
 /** The flavor's resources at boot time; claims and domain XML are sized from this, not from a lookup. */
 export class FlavorSnapshot {
   @IsPattern(PATTERNS.flavorId, 'a flavor id (letters, digits, ".", "_", "-", inner spaces)')

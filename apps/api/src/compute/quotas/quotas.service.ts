@@ -2,8 +2,8 @@
  * Quotas: each project's limits (configured defaults, overridden by an admin) and its usage, counted from
  * the server projection, so usage can never drift from what exists. The boot check itself is the
  * domain's `checkInstanceQuota`, with Nova's arithmetic and messages.
- * Two boots racing for the last slot may both pass, as in Nova without its recheck; the projection's lag
- * is bounded by the read-your-writes wait of the earlier boot.
+ * Two boots racing for the last slot may both pass this check; each carries the limits it passed under
+ * in its BootRequested, and the scheduler rechecks them in `$all` order, as Nova's conductor does.
  */
 import { Inject, Injectable } from '@nestjs/common';
 

@@ -223,6 +223,7 @@ export class ServersService {
         ...(keypair === null ? {} : { keyName: keypair.name }),
         ...(group === null ? {} : { serverGroup: { id: group.id, policy: group.policy } }),
         ...(targetHost === null ? {} : { forcedHost: targetHost }),
+        quota: { instances: limits.instances, cores: limits.cores, ramMb: limits.ramMb },
       });
       const { appended } = await this.store.execute(
         streamFor('instance', instanceId),
@@ -301,9 +302,8 @@ export class ServersService {
     if (allTenants && !isAdmin(principal)) {
       throw policyForbids(`os_compute_api:servers:${page.detail ? 'detail' : 'index'}:get_all_tenants`);
     }
-    const host = text('host') ?? text('node');
-    if (host !== undefined && !isAdmin(principal))
-      throw policyForbids('os_compute_api:servers:allow_all_filters');
+    // Nova drops the filters only admins may use from a member's query rather than refuse it.
+    const host = isAdmin(principal) ? (text('host') ?? text('node')) : undefined;
 
     let statuses: string[] | undefined;
     const statusValues = ([] as unknown[])
