@@ -5,6 +5,7 @@ import {
   EVENTS_STREAM_SUBJECTS,
   build,
   decodeEvent,
+  definitionOf,
   encodeEvent,
   streamFor,
   subjectFor,
@@ -94,7 +95,7 @@ describe(toEventMessage.name, () => {
     expect(body).toMatchObject({
       revision: '7',
       position: { commit: '9007199254740993', prepare: '9007199254740992' },
-      dataVersion: 1,
+      dataVersion: definitionOf('BootRequested').version,
     });
     expect(body.metadata).not.toHaveProperty('$correlationId');
   });
@@ -174,7 +175,7 @@ describe(fromEventMessage.name, () => {
 
   it('rejects a stored schema version above the version the data is at', () => {
     const { body } = toEventMessage(stored());
-    const broken = { ...body, metadata: { ...body.metadata, schemaVersion: 2 } };
+    const broken = { ...body, metadata: { ...body.metadata, schemaVersion: body.dataVersion + 1 } };
     expect(problemsOf(() => fromEventMessage(received(broken)))).toEqual([
       'metadata.schemaVersion must be an integer >= 1 and not above dataVersion',
     ]);
