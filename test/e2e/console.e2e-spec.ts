@@ -3,7 +3,7 @@
  * API for a noVNC URL (the API asks the compute agent over NATS, which authorises a token in the
  * store), headless Chromium (Playwright) opens that URL on the console proxy, and noVNC shows the
  * guest's screen, tunnelled over SSH from a rig host. Then every way a token can be wrong is tried
- * against the same proxy: expired, revoked by a stop, tampered with, reused after a delete, from a
+ * against the same proxy: expired, revoked by a stop or a reboot, tampered with, reused after a delete, from a
  * foreign Origin, or asked for by another project; each is refused, and the proxy keeps serving a
  * live console throughout. `openstack console log show` prints what the guest wrote to its serial
  * port. The screenshot is kept in test-artifacts/. Needs root (the rig) and Debian's chromium.
@@ -302,6 +302,25 @@ describe('console tokens', () => {
       remote_console: { protocol: 'vnc', type: 'novnc' },
     });
     expect(again.status).toBe(409);
+  }, 180_000);
+
+  it('closes an open console when the server is rebooted, and refuses its token after (401)', async () => {
+    const rebooted = await boot('console-rebooted');
+    await waitFor(rebooted, 'ACTIVE');
+    const token = await consoleToken(rebooted);
+    const ws = await openLive(token);
+    const closed = closeOf(ws);
+    const reboot = await os.compute('POST', `/servers/${rebooted}/action`, { reboot: { type: 'HARD' } });
+    expect(reboot.status).toBe(202);
+    expect(await closed).toEqual({ code: 1008, reason: 'token revoked' });
+    expect(await openConsole(system.consoleProxyUrl!, token)).toEqual({
+      kind: 'refused',
+      status: 401,
+      reason: 'token revoked',
+    });
+    // A console asked for after the reboot reaches the new VNC server (openLive checks its greeting).
+    await waitFor(rebooted, 'ACTIVE');
+    (await openLive(await consoleToken(rebooted))).close();
   }, 180_000);
 
   it('refuses a token reused after its server is deleted (401), closing the open console', async () => {

@@ -2,9 +2,10 @@
  * The compute agent and the scheduler driving instances through a real event store, with the
  * clearly named fake hypervisor standing in for libvirt (the libvirt adapter has its own suite on
  * the rig): boot to ACTIVE, stop, start, reboot, delete; a failed build; a redelivered trigger; a
- * delete that arrives while the build is under way; and the power sync's verdicts.
+ * delete that arrives while the build is under way; the power sync's verdicts; and consoles that
+ * end whenever the VNC server they point at does.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,8 @@ import { EventStoreDBClient } from '@eventstore/db-client';
 import { streamFor } from '#libs/contracts';
 import { ClusterView } from '#libs/cluster-view';
 import {
+  ConflictingState,
+  consoleReducer,
   decideBoot,
   decideDelete,
   decideReboot,
@@ -30,6 +33,7 @@ import { ComputeAgent } from '../../apps/compute/src/agent/compute-agent.js';
 import { registerHost } from '../../apps/compute/src/agent/host-registry.js';
 import { DirectoryImageResolver } from '../../apps/compute/src/agent/image-resolver.js';
 import { PowerSync } from '../../apps/compute/src/agent/power-sync.js';
+import { ConsoleService } from '../../apps/compute/src/commands/console.service.js';
 import { FakeHypervisorDriver, domainNameOf } from '../../apps/compute/src/hypervisor/index.js';
 import { tinyQcow2 } from '../../apps/compute/src/hypervisor/testing/images.js';
 import { FILTERS } from '../../apps/scheduler/src/filters/index.js';
@@ -271,5 +275,64 @@ describe('ComputeAgent with the scheduler', () => {
     expect(serverStatus(await instance(stopped))).toBe('SHUTOFF');
     expect(serverStatus(await instance(vanished))).toBe('ERROR');
     expect(await driver.powerState('sim-a', domainNameOf(orphan))).toBe('absent');
+  });
+
+  describe('consoles', () => {
+    const consoles = (): ConsoleService =>
+      new ConsoleService(store, driver, { proxyBaseUrl: 'http://127.0.0.1:6080', tokenTtlMs: 600_000 });
+
+    /** Authorises a console and returns the hash of the token in its URL. */
+    async function consoleOf(id: string): Promise<string> {
+      const { url } = await consoles().authorize(id, (await instance(id)).host!, user);
+      const token = decodeURIComponent(new URL(url).searchParams.get('path')!).replace('?token=', '');
+      return createHash('sha256').update(token).digest('hex');
+    }
+
+    /** Why the token was revoked; null while it is live. */
+    const revocation = async (tokenHash: string) =>
+      (await store.fold(streamFor('console', tokenHash), consoleReducer)).state.revokedReason;
+
+    it('revokes the consoles of a server when it reboots, soft or hard: its VNC port may change', async () => {
+      const id = await bootActive();
+      const beforeSoft = await consoleOf(id);
+      await request(id, (state) => decideReboot(state, id, 'SOFT'));
+      const beforeHard = await consoleOf(id);
+      await request(id, (state) => decideReboot(state, id, 'HARD'));
+
+      expect(serverStatus(await instance(id))).toBe('ACTIVE');
+      expect(await revocation(beforeSoft)).toBe('instance-rebooted');
+      expect(await revocation(beforeHard)).toBe('instance-rebooted');
+      expect(await revocation(await consoleOf(id))).toBeNull();
+    });
+
+    it('revokes the consoles of a server whose domain stopped or vanished behind our back', async () => {
+      const sync = new PowerSync(store, driver, agent);
+      const stopped = await bootActive();
+      const vanished = await bootActive();
+      const stoppedConsole = await consoleOf(stopped);
+      const vanishedConsole = await consoleOf(vanished);
+      const stoppedHost = (await instance(stopped)).host!;
+      const vanishedHost = (await instance(vanished)).host!;
+      await driver.powerOff(stoppedHost, domainNameOf(stopped), { timeoutMs: 0 });
+      await driver.destroy(vanishedHost, domainNameOf(vanished));
+
+      await sync.syncHost(stoppedHost, [stopped], `req-${randomUUID()}`);
+      await sync.syncHost(vanishedHost, [vanished], `req-${randomUUID()}`);
+
+      expect(await revocation(stoppedConsole)).toBe('power-state-changed');
+      expect(await revocation(vanishedConsole)).toBe('power-state-changed');
+    });
+
+    it('opens no console while the server is being rebooted', async () => {
+      const id = await bootActive();
+      await store.execute(
+        streamFor('instance', id),
+        instanceReducer,
+        (state) => decideReboot(state, id, 'HARD'),
+        user,
+      );
+
+      await expect(consoleOf(id)).rejects.toBeInstanceOf(ConflictingState);
+    });
   });
 });

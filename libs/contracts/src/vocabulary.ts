@@ -47,9 +47,15 @@ export type DomainStartReason = (typeof DOMAIN_START_REASONS)[number];
 export const RESOURCE_RELEASE_REASONS = ['failed', 'deleted', 'rescheduled'] as const;
 export type ResourceReleaseReason = (typeof RESOURCE_RELEASE_REASONS)[number];
 
+/**
+ * Why a console token ends. Every way a domain's VNC server goes away is one: its port may be handed
+ * to another domain afterwards, so a token must never outlive the server process it was issued for.
+ */
 export const CONSOLE_REVOKE_REASONS = [
   'instance-deleted',
   'instance-stopped',
+  'instance-rebooted',
+  'power-state-changed',
   'expired',
   'operator',
 ] as const;

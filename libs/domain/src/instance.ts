@@ -267,6 +267,7 @@ function applyInstanceEvent(state: InstanceState, event: InstanceEvent, at: stri
         powerState: 'running',
         taskState: state.taskState === 'deleting' ? 'deleting' : null,
         rebootType: null,
+        consoleTokens: [],
         actions: finishAction(state, 'reboot', at, 'Success'),
       };
     case 'DeleteRequested':
@@ -313,6 +314,7 @@ function applyPowerSync(state: InstanceState, to: PowerState, at: string): Insta
     return {
       ...base,
       vmState: 'error',
+      consoleTokens: [],
       fault: {
         code: 500,
         message: `The server's domain vanished from host ${state.host ?? 'unknown'}.`,

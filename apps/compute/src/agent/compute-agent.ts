@@ -13,8 +13,6 @@ import { Logger } from '@nestjs/common';
 import { WrongExpectedVersionError } from '@eventstore/db-client';
 
 import {
-  ConsoleRevoked,
-  type ConsoleRevokeReason,
   DomainDeleted,
   DomainRebooted,
   DomainStartFailed,
@@ -23,10 +21,11 @@ import {
   build,
   streamFor,
 } from '#libs/contracts';
-import { type ConsoleState, type InstanceState, consoleReducer, instanceReducer } from '#libs/domain';
+import { type InstanceState, instanceReducer } from '#libs/domain';
 import type { EventContext, EventStore } from '#libs/event-store';
 
 import { type HypervisorDriver, HypervisorError, domainNameOf, domainSpec } from '../hypervisor/index.js';
+import { revokeConsoles } from './console-revocation.js';
 import type { ImageResolver } from './image-resolver.js';
 
 export interface AgentSettings {
@@ -110,8 +109,7 @@ export class ComputeAgent {
       case 'spawning':
         return this.spawn(state, host, revision, context);
       case 'powering-off': {
-        // Consoles end first: revoking is idempotent, so a crash in between just revokes again.
-        await this.revokeConsoles(state, 'instance-stopped', context);
+        await revokeConsoles(this.store, state, 'instance-stopped', context);
         const { forced } = await this.driver.powerOff(host, name, {
           timeoutMs: this.settings.powerOffTimeoutMs,
         });
@@ -134,6 +132,8 @@ export class ComputeAgent {
         return 'done';
       case 'rebooting':
       case 'rebooting_hard': {
+        // A soft reboot may end as a hard one, which starts a new VNC server, maybe on another port.
+        await revokeConsoles(this.store, state, 'instance-rebooted', context);
         const { type } = await this.driver.reboot(
           host,
           name,
@@ -151,7 +151,7 @@ export class ComputeAgent {
         return 'done';
       }
       case 'deleting':
-        await this.revokeConsoles(state, 'instance-deleted', context);
+        await revokeConsoles(this.store, state, 'instance-deleted', context);
         await this.driver.destroy(host, name);
         await this.store.append(
           stream,
@@ -218,25 +218,6 @@ export class ComputeAgent {
         context,
       );
       return 'failed';
-    }
-  }
-
-  /** Stopping or deleting a server ends its consoles: each live token's stream gets ConsoleRevoked. */
-  private async revokeConsoles(
-    state: InstanceState,
-    reason: ConsoleRevokeReason,
-    context: EventContext,
-  ): Promise<void> {
-    for (const { tokenHash } of state.consoleTokens) {
-      await this.store.execute<ConsoleState>(
-        streamFor('console', tokenHash),
-        consoleReducer,
-        (console) =>
-          console.authorized && !console.revoked
-            ? [build(ConsoleRevoked, { tokenHash, instanceId: state.id, reason })]
-            : [],
-        context,
-      );
     }
   }
 }

@@ -36,9 +36,7 @@ export class ConsoleService {
 
   async authorize(instanceId: string, host: string, context: EventContext): Promise<ConsoleAccess> {
     const state = await this.placedOn(instanceId, host);
-    if (state.vmState !== 'active' || state.taskState === 'deleting') {
-      throw new ConflictingState(`Instance ${instanceId} is not running; its console cannot be opened.`);
-    }
+    mustBeRunningIdle(state, instanceId);
     let port: number;
     try {
       ({ port } = await this.driver.vncEndpoint(host, domainNameOf(instanceId)));
@@ -68,10 +66,16 @@ export class ConsoleService {
       'no_stream',
       context,
     );
+    // Recorded only while nothing is being done to the server: the agent revokes the tokens it
+    // folds before a stop or reboot, so one issued during that work must not slip past it. A
+    // refusal here leaves the ConsoleAuthorized above unusable: nobody ever got its token.
     await this.store.execute(
       streamFor('instance', instanceId),
       instanceReducer,
-      () => [build(ConsoleTokenIssued, { instanceId, tokenHash, consoleType: 'novnc', expiresAt })],
+      (current) => {
+        mustBeRunningIdle(current, instanceId);
+        return [build(ConsoleTokenIssued, { instanceId, tokenHash, consoleType: 'novnc', expiresAt })];
+      },
       context,
     );
     const path = encodeURIComponent(`?token=${token}`);
@@ -98,5 +102,13 @@ export class ConsoleService {
     if (!state.exists || state.vmState === 'deleted' || state.host !== host)
       throw new InstanceNotFound(instanceId);
     return state;
+  }
+}
+
+/** A console is opened on an ACTIVE server that nothing is being done to (no stop, reboot, delete). */
+function mustBeRunningIdle(state: InstanceState, instanceId: string): void {
+  if (state.vmState !== 'active' || state.taskState !== null) {
+    const now = state.taskState === null ? `vm_state ${state.vmState}` : `task_state ${state.taskState}`;
+    throw new ConflictingState(`Instance ${instanceId} is in ${now}; its console cannot be opened now.`);
   }
 }

@@ -3,7 +3,7 @@
  * token with a single point read (no projection lag) by hashing what the browser presented.
  * Must never hold the token itself, nor anything from which it could be derived: only its SHA-256.
  */
-import { DomainEvent, eventCatalog } from '../registry.js';
+import { DomainEvent, eventCatalog, registerUpcaster } from '../registry.js';
 import {
   IsBoundedInt,
   IsHostName,
@@ -48,7 +48,7 @@ export class ConsoleAuthorized {
   readonly expiresAt!: string;
 }
 
-@DomainEvent({ type: 'ConsoleRevoked', version: 1, category: 'console' })
+@DomainEvent({ type: 'ConsoleRevoked', version: 2, category: 'console' })
 export class ConsoleRevoked {
   @IsSha256Hex()
   readonly tokenHash!: string;
@@ -59,5 +59,8 @@ export class ConsoleRevoked {
   @IsOneOf(CONSOLE_REVOKE_REASONS)
   readonly reason!: ConsoleRevokeReason;
 }
+
+// v2 added the reboot and power-state reasons; every v1 reason is still one.
+registerUpcaster('ConsoleRevoked', 1, (v1) => v1);
 
 export const CONSOLE_EVENTS = eventCatalog('console', { ConsoleAuthorized, ConsoleRevoked });
