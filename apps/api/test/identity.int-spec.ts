@@ -215,4 +215,57 @@ describe('identity (Keystone v3 token subset)', () => {
       (validated.body as { token: { roles: { name: string }[] } }).token.roles.map((role) => role.name),
     ).toEqual(['service']);
   });
+
+  it('shows projects as Keystone does: any to an admin, by name or id, and only its own to a member', async () => {
+    const admin = await harness.adminToken();
+    const carol = await harness.member('identity-projects-c', 'identity-carol');
+    const dave = await harness.member('identity-projects-d', 'identity-dave');
+
+    const byName = await harness.request('GET', '/v3/projects?name=identity-projects-c', { token: admin });
+    expect(byName.status).toBe(200);
+    expect(byName.body).toEqual({
+      projects: [
+        {
+          id: carol.projectId,
+          name: 'identity-projects-c',
+          domain_id: 'default',
+          description: '',
+          enabled: true,
+          parent_id: 'default',
+          is_domain: false,
+          tags: [],
+          options: {},
+          links: { self: `${harness.url}/v3/projects/${carol.projectId}` },
+        },
+      ],
+      links: { self: `${harness.url}/v3/projects`, previous: null, next: null },
+    });
+    const none = await harness.request('GET', '/v3/projects?name=no-such-project', { token: admin });
+    expect(none.body).toMatchObject({ projects: [] });
+    const shown = await harness.request('GET', `/v3/projects/${carol.projectId}`, { token: admin });
+    expect(shown.body).toMatchObject({ project: { id: carol.projectId, name: 'identity-projects-c' } });
+    const missing = await harness.request('GET', '/v3/projects/0123456789abcdef0123456789abcdef', {
+      token: admin,
+    });
+    expect(missing.body).toEqual({
+      error: {
+        code: 404,
+        message: 'Could not find project: 0123456789abcdef0123456789abcdef.',
+        title: 'Not Found',
+      },
+    });
+
+    const own = await harness.request('GET', `/v3/projects/${carol.projectId}`, { token: carol.token });
+    expect(own.status).toBe(200);
+    const foreign = await harness.request('GET', `/v3/projects/${dave.projectId}`, { token: carol.token });
+    expect(foreign.body).toEqual({
+      error: {
+        code: 403,
+        message: 'You are not authorized to perform the requested action: identity:get_project.',
+        title: 'Forbidden',
+      },
+    });
+    const list = await harness.request('GET', '/v3/projects', { token: carol.token });
+    expect(list.status).toBe(403);
+  });
 });

@@ -1,21 +1,36 @@
 /**
- * `/v3`: Keystone version discovery and the token API (issue, validate, check, revoke). Thin: the body is
- * validated here and everything else is the IdentityService's.
+ * `/v3`: Keystone version discovery, the token API (issue, validate, check, revoke) and reading
+ * projects, which clients look up by name or id before project-scoped calls (`openstack quota set
+ * <project>`). Thin: the body is validated here and everything else is the IdentityService's.
  */
-import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Post, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 
 import type { ApiConfig } from '../config/api.config.js';
 import { Policy, Public } from '../common/auth/auth.guard.js';
-import { ApiError } from '../common/http/api-error.js';
+import { canSeeProject } from '../common/auth/principal.js';
+import { ApiError, policyForbids } from '../common/http/api-error.js';
 import { Ctx, type CallContext } from '../common/http/context.decorator.js';
 import { PublicUrl } from '../common/http/public-url.js';
 import { API_CONFIG } from '../common/store/tokens.js';
 import { validateBody } from '../common/validation/validate.js';
 import { AUTH_REQUEST, type AuthRequest } from './auth-request.schema.js';
 import { serviceCatalog } from './catalog.js';
+import { IdentityDirectory } from './identity-directory.js';
 import { IdentityService } from './identity.service.js';
-import { identityVersion, tokenView } from './identity.views.js';
+import { identityVersion, projectView, tokenView } from './identity.views.js';
 
 const subjectOf = (header: string | undefined): string => {
   if (!header) throw new ApiError(400, 'The X-Subject-Token header is required.');
@@ -26,6 +41,7 @@ const subjectOf = (header: string | undefined): string => {
 export class IdentityController {
   constructor(
     private readonly identity: IdentityService,
+    private readonly directory: IdentityDirectory,
     private readonly publicUrl: PublicUrl,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
@@ -75,6 +91,35 @@ export class IdentityController {
   ): Promise<void> {
     const principal = this.identity.validateSubject(subjectOf(subject));
     await this.identity.revoke(context.principal, principal, context.requestId);
+  }
+
+  /** Keystone's list, admins only; filtered by `name` and `domain_id`, other filters ignored. */
+  @Get('projects')
+  @Policy('identity:list_projects', 'admin')
+  listProjects(@Query() query: Record<string, unknown>): Record<string, unknown> {
+    const baseUrl = this.publicUrl.get();
+    const wanted = (name: string): string | undefined =>
+      typeof query[name] === 'string' ? query[name] : undefined;
+    const [name, domainId] = [wanted('name'), wanted('domain_id')];
+    const projects = this.directory
+      .allProjects()
+      .filter((project) => name === undefined || project.name === name)
+      .filter((project) => domainId === undefined || project.domainId === domainId)
+      .sort((left, right) => left.name.localeCompare(right.name) || left.id.localeCompare(right.id));
+    return {
+      projects: projects.map((project) => projectView(project, baseUrl)),
+      links: { self: `${baseUrl}/v3/projects`, previous: null, next: null },
+    };
+  }
+
+  /** An admin reads any project, anyone else the project their token is scoped to (else 403). */
+  @Get('projects/:id')
+  @Policy('identity:get_project', 'reader')
+  showProject(@Ctx() context: CallContext, @Param('id') id: string): Record<string, unknown> {
+    if (!canSeeProject(context.principal, id)) throw policyForbids('identity:get_project');
+    const project = this.directory.project(id);
+    if (!project) throw new ApiError(404, `Could not find project: ${id}.`);
+    return { project: projectView(project, this.publicUrl.get()) };
   }
 
   private catalog() {

@@ -24,7 +24,7 @@ import {
 import { EventStore, type EventContext } from '#libs/event-store';
 
 import type { ApiConfig } from '../config/api.config.js';
-import { ApiError, unauthorized } from '../common/http/api-error.js';
+import { ApiError, policyForbids, unauthorized } from '../common/http/api-error.js';
 import { eventContextOf } from '../common/http/request-state.js';
 import type { Principal } from '../common/auth/principal.js';
 import type { TokenValidator } from '../common/auth/auth.guard.js';
@@ -298,5 +298,5 @@ export class IdentityService implements TokenValidator {
 function mayActOnToken(caller: Principal, subject: Principal, rule: string): void {
   const allowed =
     caller.userId === subject.userId || caller.roles.includes('admin') || caller.roles.includes('service');
-  if (!allowed) throw new ApiError(403, `You are not authorized to perform the requested action: ${rule}.`);
+  if (!allowed) throw policyForbids(rule);
 }

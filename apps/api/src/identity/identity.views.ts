@@ -1,7 +1,9 @@
 /**
- * Keystone's response bodies for the token subset: version discovery and the token document (user,
- * project, roles, audit ids, times, catalog), field for field as Keystone writes them.
+ * Keystone's response bodies for the token subset: version discovery, the token document (user,
+ * project, roles, audit ids, times, catalog) and projects, field for field as Keystone writes them.
  */
+import type { ProjectState } from '#libs/domain';
+
 import type { Principal } from '../common/auth/principal.js';
 import { keystoneTime } from '../common/http/timestamps.js';
 import type { CatalogEntry } from './catalog.js';
@@ -36,5 +38,21 @@ export function tokenView(
       roles: principal.roles.map((role) => ({ id: roleIdFor(role), name: role })),
       ...(catalog === null ? {} : { catalog }),
     },
+  };
+}
+
+/** A project as `GET /v3/projects/{id}` shows it: every project is a top-level one of its domain. */
+export function projectView(project: ProjectState, baseUrl: string): Record<string, unknown> {
+  return {
+    id: project.id,
+    name: project.name,
+    domain_id: project.domainId,
+    description: project.description ?? '',
+    enabled: true,
+    parent_id: project.domainId,
+    is_domain: false,
+    tags: [],
+    options: {},
+    links: { self: `${baseUrl}/v3/projects/${project.id}` },
   };
 }

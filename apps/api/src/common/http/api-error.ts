@@ -19,9 +19,14 @@ export const notFound = (message: string): ApiError => new ApiError(404, message
 export const conflict = (message: string): ApiError => new ApiError(409, message);
 export const forbidden = (message: string): ApiError => new ApiError(403, message);
 
-/** Nova's message for a policy refusal, naming the rule as Nova's policy file does. */
+/** The policy refusal in the wording of the service that owns the rule: Keystone's or Nova's. */
 export const policyForbids = (rule: string): ApiError =>
-  new ApiError(403, `Policy doesn't allow ${rule} to be performed.`);
+  new ApiError(
+    403,
+    rule.startsWith('identity:')
+      ? `You are not authorized to perform the requested action: ${rule}.`
+      : `Policy doesn't allow ${rule} to be performed.`,
+  );
 
 /** The message keystonemiddleware answers a missing or bad token with. */
 export const unauthorized = (message = 'The request you have made requires authentication.'): ApiError =>
