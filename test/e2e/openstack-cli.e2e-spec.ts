@@ -176,4 +176,29 @@ describe('the openstack CLI and nova against Nimbus', () => {
     expect(result.status).toBe(0);
     expect(await cli.json<Row[]>('server', 'list')).toEqual([]);
   }, 180_000);
+
+  it("sets and shows a project's quota by the project's name, and a boot over it is refused", async () => {
+    expect((await cli.openstack('quota', 'set', '--instances', '0', 'admin')).status).toBe(0);
+    expect(await cli.json<Row>('quota', 'show', 'admin')).toMatchObject({
+      project_name: 'admin',
+      instances: 0,
+    });
+    const refused = await cli.openstack(
+      ...V,
+      'server',
+      'create',
+      '--flavor',
+      'm1.nano',
+      '--image',
+      'nimbus-boot',
+      '--nic',
+      'none',
+      'over-quota',
+    );
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(
+      'Quota exceeded for instances: Requested 1, but already used 0 of 0 instances (HTTP 403)',
+    );
+    expect((await cli.openstack('quota', 'set', '--instances', '10', 'admin')).status).toBe(0);
+  }, 60_000);
 });
