@@ -118,6 +118,25 @@ async function openLive(token: string) {
   return attempt.ws;
 }
 
+/**
+ * Boots a server, opens its console, does `act` to the server, and expects the open console closed
+ * and its token refused from then on, both as revoked. Returns the server's id.
+ */
+async function consoleEndedBy(name: string, act: (id: string) => Promise<void>): Promise<string> {
+  const id = await boot(name);
+  await waitFor(id, 'ACTIVE');
+  const token = await consoleToken(id);
+  const closed = closeOf(await openLive(token));
+  await act(id);
+  expect(await closed).toEqual({ code: 1008, reason: 'token revoked' });
+  expect(await openConsole(system.consoleProxyUrl!, token)).toEqual({
+    kind: 'refused',
+    status: 401,
+    reason: 'token revoked',
+  });
+  return id;
+}
+
 beforeAll(async () => {
   system = await startSystem({ rigHosts: 1, api: true, consoleProxy: true });
   cliHome = mkdtempSync(join(tmpdir(), 'nimbus-console-cli-'));
@@ -285,17 +304,8 @@ describe('console tokens', () => {
   }, 60_000);
 
   it('closes an open console when the server is stopped, and refuses its token after (401)', async () => {
-    const stopped = await boot('console-stopped');
-    await waitFor(stopped, 'ACTIVE');
-    const token = await consoleToken(stopped);
-    const ws = await openLive(token);
-    const closed = closeOf(ws);
-    expect((await os.compute('POST', `/servers/${stopped}/action`, { 'os-stop': null })).status).toBe(202);
-    expect(await closed).toEqual({ code: 1008, reason: 'token revoked' });
-    expect(await openConsole(system.consoleProxyUrl!, token)).toEqual({
-      kind: 'refused',
-      status: 401,
-      reason: 'token revoked',
+    const stopped = await consoleEndedBy('console-stopped', async (id) => {
+      expect((await os.compute('POST', `/servers/${id}/action`, { 'os-stop': null })).status).toBe(202);
     });
     await waitFor(stopped, 'SHUTOFF');
     const again = await os.compute('POST', `/servers/${stopped}/remote-consoles`, {
@@ -305,18 +315,9 @@ describe('console tokens', () => {
   }, 180_000);
 
   it('closes an open console when the server is rebooted, and refuses its token after (401)', async () => {
-    const rebooted = await boot('console-rebooted');
-    await waitFor(rebooted, 'ACTIVE');
-    const token = await consoleToken(rebooted);
-    const ws = await openLive(token);
-    const closed = closeOf(ws);
-    const reboot = await os.compute('POST', `/servers/${rebooted}/action`, { reboot: { type: 'HARD' } });
-    expect(reboot.status).toBe(202);
-    expect(await closed).toEqual({ code: 1008, reason: 'token revoked' });
-    expect(await openConsole(system.consoleProxyUrl!, token)).toEqual({
-      kind: 'refused',
-      status: 401,
-      reason: 'token revoked',
+    const rebooted = await consoleEndedBy('console-rebooted', async (id) => {
+      const reboot = await os.compute('POST', `/servers/${id}/action`, { reboot: { type: 'HARD' } });
+      expect(reboot.status).toBe(202);
     });
     // A console asked for after the reboot reaches the new VNC server (openLive checks its greeting).
     await waitFor(rebooted, 'ACTIVE');
@@ -324,17 +325,8 @@ describe('console tokens', () => {
   }, 180_000);
 
   it('refuses a token reused after its server is deleted (401), closing the open console', async () => {
-    const doomed = await boot('console-deleted');
-    await waitFor(doomed, 'ACTIVE');
-    const token = await consoleToken(doomed);
-    const ws = await openLive(token);
-    const closed = closeOf(ws);
-    expect((await os.compute('DELETE', `/servers/${doomed}`)).status).toBe(204);
-    expect(await closed).toEqual({ code: 1008, reason: 'token revoked' });
-    expect(await openConsole(system.consoleProxyUrl!, token)).toEqual({
-      kind: 'refused',
-      status: 401,
-      reason: 'token revoked',
+    await consoleEndedBy('console-deleted', async (id) => {
+      expect((await os.compute('DELETE', `/servers/${id}`)).status).toBe(204);
     });
   }, 180_000);
 
