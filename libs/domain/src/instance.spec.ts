@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 
 import {
   BootServer,
+  ConsoleTokenIssued,
   DeleteRequested,
+  DomainRebooted,
   DomainDeleted,
   DomainStartFailed,
   DomainStarted,
@@ -13,6 +15,7 @@ import {
   RebootRequested,
   ServerUpdated,
   StopRequested,
+  type PowerState,
   build,
 } from '#libs/contracts';
 
@@ -26,6 +29,7 @@ import {
   decideUpdate,
   initialInstance,
   instanceReducer,
+  isDomainDown,
   serverStatus,
 } from './instance.js';
 import { foldAll } from './testing/given.js';
@@ -207,6 +211,38 @@ describe('instance aggregate', () => {
     ]);
     expect(serverStatus(gone)).toBe('ERROR');
     expect(gone.fault?.message).toContain('vanished from host h1');
+  });
+
+  it('forgets its console tokens when its domain goes down, and keeps them while it is only paused', () => {
+    const issued = build(ConsoleTokenIssued, {
+      instanceId: id,
+      tokenHash: 'a'.repeat(64),
+      consoleType: 'novnc',
+      expiresAt: '2030-01-01T00:00:00.000Z',
+    });
+    const syncedTo = (to: PowerState) =>
+      foldAll(instanceReducer, [
+        ...active(),
+        issued,
+        build(PowerStateChanged, { instanceId: id, host: 'h1', from: 'running', to, source: 'sync' }),
+      ]).consoleTokens;
+    for (const to of ['shutoff', 'shutdown', 'crashed', 'nostate'] as const) {
+      expect([to, isDomainDown(to), syncedTo(to)]).toEqual([to, true, []]);
+    }
+    for (const to of ['paused', 'suspended'] as const) {
+      expect([to, isDomainDown(to), syncedTo(to)]).toEqual([
+        to,
+        false,
+        [{ tokenHash: 'a'.repeat(64), expiresAt: '2030-01-01T00:00:00.000Z' }],
+      ]);
+    }
+    const rebooted = foldAll(instanceReducer, [
+      ...active(),
+      issued,
+      build(RebootRequested, { instanceId: id, type: 'HARD' }),
+      build(DomainRebooted, { instanceId: id, host: 'h1', type: 'HARD' }),
+    ]);
+    expect(rebooted.consoleTokens).toEqual([]);
   });
 
   it('folds the same events to the same state every time', () => {

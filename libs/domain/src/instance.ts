@@ -322,9 +322,16 @@ function applyPowerSync(state: InstanceState, to: PowerState, at: string): Insta
       },
     };
   }
-  if (to === 'shutoff' || to === 'shutdown' || to === 'crashed')
-    return { ...base, vmState: 'stopped', consoleTokens: [] };
+  if (isDomainDown(to)) return { ...base, vmState: 'stopped', consoleTokens: [] };
   return base;
+}
+
+/**
+ * Whether a domain in this power state has lost (or is losing) its QEMU process, and with it its VNC
+ * server: its console tokens must end. A paused or suspended domain keeps both.
+ */
+export function isDomainDown(state: PowerState): boolean {
+  return state === 'nostate' || state === 'shutoff' || state === 'shutdown' || state === 'crashed';
 }
 
 const describe = (state: InstanceState): string =>

@@ -3,7 +3,8 @@
  * each host runs with what the store says it should, records the difference as events, and
  * removes domains the store does not know.
  *  - A server the store thinks is running whose domain stopped, crashed or vanished gets
- *    PowerStateChanged (the fold then shows SHUTOFF or ERROR), and its consoles are revoked.
+ *    PowerStateChanged (the fold then shows SHUTOFF or ERROR); the consoles of a domain that is
+ *    down are revoked first.
  *  - A server the store thinks is stopped whose domain runs is powered off: the store wins.
  *  - A Nimbus domain whose instance is deleted, unknown, or placed on another host is destroyed.
  * Domains Nimbus did not create are never touched. Every verdict is checked against the
@@ -12,7 +13,7 @@
 import { Logger } from '@nestjs/common';
 
 import { PowerStateChanged, build, streamFor } from '#libs/contracts';
-import { instanceReducer } from '#libs/domain';
+import { instanceReducer, isDomainDown } from '#libs/domain';
 import type { EventContext, EventStore } from '#libs/event-store';
 
 import { type DomainSummary, type HypervisorDriver, domainNameOf } from '../hypervisor/index.js';
@@ -78,7 +79,7 @@ export class PowerSync {
     if (state.taskState !== null || revision === null) return;
     const actual = domain?.powerState ?? 'nostate';
     if (state.vmState === 'active' && actual !== state.powerState && actual !== 'running') {
-      await revokeConsoles(this.store, state, 'power-state-changed', context);
+      if (isDomainDown(actual)) await revokeConsoles(this.store, state, 'power-state-changed', context);
       await this.store.append(
         streamFor('instance', instanceId),
         [
