@@ -20,6 +20,8 @@ import { type RunRecord, type ServiceLaunch, Supervisor, sleep } from './supervi
 export interface UpOptions {
   /** Hypervisor hosts the rig provides. */
   readonly hosts: number;
+  /** Names the rig's host users (`nimbus-<prefix>-h1`, ...): one prefix per system on the machine. */
+  readonly rigPrefix: string;
 }
 
 export interface PartContext {
@@ -199,7 +201,8 @@ const nats = processPart({
   exports: (record) => ({ NATS_URL: detail(record, 'url') }),
 });
 
-const rigDir = (stateDir: string): string => join(stateDir, 'rig');
+/** Where `up` keeps the rig: its inventory, keys, sshd and the hosts' disks. */
+export const rigDir = (stateDir: string): string => join(stateDir, 'rig');
 
 /** The local hypervisor hosts: created (or grown) and started by up, stopped (not removed) by down. */
 const rig: Part = {
@@ -210,7 +213,7 @@ const rig: Part = {
     const inventory = await createRig({
       stateDir: rigDir(stateDir),
       hosts: options.hosts,
-      namePrefix: 'local',
+      namePrefix: options.rigPrefix,
     });
     const unchanged = wasRunning && before.hosts.length === inventory.hosts.length;
     return {

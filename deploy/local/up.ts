@@ -6,11 +6,13 @@
  *
  *   npm run up                  one hypervisor host
  *   npm run up -- --hosts 3     three
+ *   --state-dir <dir> --rig-prefix <name>   a second system beside the default one
  */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { validateNamePrefix } from '../rig/naming.js';
 import { PARTS, Supervisor, loadSecrets, openrc } from './services.js';
 
 function log(line: string): void {
@@ -27,10 +29,14 @@ function parseHosts(value: string | undefined): number {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { 'state-dir': { type: 'string' }, hosts: { type: 'string' } },
+    options: {
+      'state-dir': { type: 'string' },
+      hosts: { type: 'string' },
+      'rig-prefix': { type: 'string', default: 'local' },
+    },
     strict: true,
   });
-  const options = { hosts: parseHosts(values.hosts) };
+  const options = { hosts: parseHosts(values.hosts), rigPrefix: validateNamePrefix(values['rig-prefix']) };
   const stateDir = resolve(values['state-dir'] ?? '.nimbus');
   const supervisor = new Supervisor(stateDir);
   const secrets = loadSecrets(stateDir);
@@ -76,6 +82,7 @@ async function main(): Promise<void> {
   log('  openstack server list; openstack console log show demo; openstack console url show demo');
   log("  npm run ops -- history instance-<server id>    # the server's events, who caused them and why");
   log('  npm run down                                     # stop everything; data stays under .nimbus/');
+  log('  npm run down -- --purge                          # stop, then delete the data and the host users');
 }
 
 main().catch((error: unknown) => {
