@@ -20,6 +20,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  cli.close();
   await system.stop();
 }, 120_000);
 

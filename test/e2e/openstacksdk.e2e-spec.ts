@@ -20,7 +20,9 @@ afterAll(async () => {
 it('boots, reads back and deletes a server through openstacksdk', async () => {
   const sdk = new OpenStackCli(system.apiUrl!, { user: 'admin', password: ADMIN_PASSWORD, project: 'admin' });
   sdk.env.OS_COMPUTE_API_VERSION = '2.37';
-  const result = await sdk.python(join(process.cwd(), 'test/e2e/python/sdk_flow.py'), 'nimbus-boot');
+  const result = await sdk
+    .python(join(process.cwd(), 'test/e2e/python/sdk_flow.py'), 'nimbus-boot')
+    .finally(() => sdk.close());
   expect(result.stderr).not.toMatch(/Traceback/);
   expect(result.status).toBe(0);
   const summary = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;

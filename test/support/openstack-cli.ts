@@ -4,7 +4,7 @@
  * environment a user would set for any OpenStack cloud.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -33,6 +33,11 @@ export class OpenStackCli {
       OS_PROJECT_DOMAIN_NAME: 'Default',
       OS_REGION_NAME: 'RegionOne',
     };
+  }
+
+  /** Removes the clients' home folder (their caches); the suite calls it when it is done. */
+  close(): void {
+    if (this.env.HOME) rmSync(this.env.HOME, { recursive: true, force: true });
   }
 
   /** `openstack <args> -f json`, parsed; throws with the output when the command fails. */

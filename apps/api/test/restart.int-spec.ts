@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
@@ -29,6 +29,7 @@ describe('restarting the API', () => {
 
   afterAll(async () => {
     await harness.stop();
+    rmSync(seed, { force: true });
   });
 
   it('seeds the configured image as a public, active image of the admin project', async () => {
