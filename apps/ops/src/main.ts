@@ -51,6 +51,8 @@ async function history(client: EventStoreDBClient, stream: string, asJson: boole
   const table = new Table({
     head: ['rev', 'time', 'type', 'actor', 'correlation', 'causation', 'data'],
     wordWrap: true,
+    // Colours only on a terminal: piped into a file, grep or a pager, the table stays plain text.
+    ...(process.stdout.isTTY ? {} : { style: { head: [], border: [] } }),
   });
   for (const entry of entries) {
     if (!entry.ok) {

@@ -65,6 +65,8 @@ describe('ops CLI', () => {
     expect(result.stdout).toContain('user:u-ops@p-ops');
     expect(result.stdout).toContain('service:scheduler');
     expect(result.stdout).toContain(context.correlationId);
+    // Not a terminal here: plain text that grep and files take as it is.
+    expect(result.stdout).not.toContain('\u001b[');
   });
 
   it('prints the state the stream folds to at a revision', () => {
