@@ -1,13 +1,13 @@
 import { parseCommand, summarize, UsageError } from './cli.js';
 import type { RigInventory } from './inventory.js';
 
-const cwd = '/work';
+const cwd = '/srv/nimbus';
 
 describe(parseCommand.name, () => {
   it('parses up with a state folder resolved against the working directory', () => {
     expect(parseCommand(['up', '--state', '.nimbus/rig', '--hosts', '2'], cwd)).toEqual({
       command: 'up',
-      stateDir: '/work/.nimbus/rig',
+      stateDir: '/srv/nimbus/.nimbus/rig',
       hosts: 2,
       sshPort: 0,
     });
