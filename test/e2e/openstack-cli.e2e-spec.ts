@@ -26,6 +26,8 @@ afterAll(async () => {
 
 type Row = Record<string, unknown>;
 const V = ['--os-compute-api-version', '2.37'];
+/** `server create` of the tiny flavor with no network; the image, options and name follow. */
+const CREATE_NANO = ['server', 'create', ...V, '--flavor', 'm1.nano', '--nic', 'none'];
 
 async function statusOf(name: string): Promise<string> {
   return String((await cli.json<Row>('server', 'show', name))['status']);
@@ -71,15 +73,9 @@ describe('the openstack CLI and nova against Nimbus', () => {
 
   it('creates a server with --wait and it is ACTIVE on a host', async () => {
     const server = await cli.json<Row>(
-      'server',
-      'create',
-      ...V,
-      '--flavor',
-      'm1.nano',
+      ...CREATE_NANO,
       '--image',
       'cli-boot',
-      '--nic',
-      'none',
       '--key-name',
       'cli-key',
       '--wait',
@@ -91,15 +87,9 @@ describe('the openstack CLI and nova against Nimbus', () => {
 
   it('creates several servers at once with --wait', async () => {
     const result = await cli.openstack(
-      'server',
-      'create',
-      ...V,
-      '--flavor',
-      'm1.nano',
+      ...CREATE_NANO,
       '--image',
       'cli-boot',
-      '--nic',
-      'none',
       '--min',
       '2',
       '--max',
@@ -184,18 +174,7 @@ describe('the openstack CLI and nova against Nimbus', () => {
       project_name: 'admin',
       instances: 0,
     });
-    const refused = await cli.openstack(
-      ...V,
-      'server',
-      'create',
-      '--flavor',
-      'm1.nano',
-      '--image',
-      'nimbus-boot',
-      '--nic',
-      'none',
-      'over-quota',
-    );
+    const refused = await cli.openstack(...CREATE_NANO, '--image', 'nimbus-boot', 'over-quota');
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain(
       'Quota exceeded for instances: Requested 1, but already used 0 of 0 instances (HTTP 403)',

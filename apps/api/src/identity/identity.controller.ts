@@ -24,6 +24,7 @@ import { canSeeProject } from '../common/auth/principal.js';
 import { ApiError, policyForbids } from '../common/http/api-error.js';
 import { Ctx, type CallContext } from '../common/http/context.decorator.js';
 import { PublicUrl } from '../common/http/public-url.js';
+import { queryText } from '../compute/paging.js';
 import { API_CONFIG } from '../common/store/tokens.js';
 import { validateBody } from '../common/validation/validate.js';
 import { AUTH_REQUEST, type AuthRequest } from './auth-request.schema.js';
@@ -98,9 +99,7 @@ export class IdentityController {
   @Policy('identity:list_projects', 'admin')
   listProjects(@Query() query: Record<string, unknown>): Record<string, unknown> {
     const baseUrl = this.publicUrl.get();
-    const wanted = (name: string): string | undefined =>
-      typeof query[name] === 'string' ? query[name] : undefined;
-    const [name, domainId] = [wanted('name'), wanted('domain_id')];
+    const [name, domainId] = [queryText(query, 'name'), queryText(query, 'domain_id')];
     const projects = this.directory
       .allProjects()
       .filter((project) => name === undefined || project.name === name)

@@ -35,7 +35,9 @@ describe(virshErrorKind.name, () => {
 
 describe('adapter errors', () => {
   it('name both fingerprints when the host key does not match, and are not retryable', () => {
-    const error = new HostKeyMismatch('h1', '127.0.0.1:2222', 'SHA256:pinned', 'SHA256:presented');
+    const error = hypervisorErrorOf(
+      new ssh.HostKeyMismatch('h1', '127.0.0.1:2222', 'SHA256:pinned', 'SHA256:presented'),
+    ) as HostKeyMismatch;
     expect(error).toBeInstanceOf(HostUnreachable);
     expect(error.retryable).toBe(false);
     expect(error.message).toContain('SHA256:pinned');

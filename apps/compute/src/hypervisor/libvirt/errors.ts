@@ -17,15 +17,12 @@ export class HostKeyMismatch extends HostUnreachable {
   override readonly retryable = false;
   constructor(
     host: string,
-    endpoint: string,
     readonly pinned: string,
     readonly presented: string,
+    message: string,
+    options?: ErrorOptions,
   ) {
-    super(
-      host,
-      `refusing SSH to ${host} (${endpoint}): it presented host key ${presented}, ` +
-        `but ${pinned} is pinned for it`,
-    );
+    super(host, message, options);
   }
 }
 
@@ -44,9 +41,6 @@ export class ConnectionLost extends HostUnreachable {
 export class SessionClosed extends HostUnreachable {
   override readonly name = 'SessionClosed';
   override readonly retryable = false;
-  constructor(host: string) {
-    super(host, `the SSH session to ${host} is closed`);
-  }
 }
 
 /** A command ran and exited non-zero (or was killed by a signal). */
@@ -105,10 +99,10 @@ export function hypervisorErrorOf(error: unknown): unknown {
   if (!(error instanceof ssh.SshError)) return error;
   const cause = { cause: error };
   if (error instanceof ssh.HostKeyMismatch)
-    return new HostKeyMismatch(error.host, error.endpoint, error.pinned, error.presented);
+    return new HostKeyMismatch(error.host, error.pinned, error.presented, error.message, cause);
   if (error instanceof ssh.AuthenticationFailed)
     return new AuthenticationFailed(error.host, error.message, cause);
-  if (error instanceof ssh.SessionClosed) return new SessionClosed(error.host);
+  if (error instanceof ssh.SessionClosed) return new SessionClosed(error.host, error.message, cause);
   if (error instanceof ssh.ConnectionLost) return new ConnectionLost(error.host, error.message, cause);
   if (error instanceof ssh.HostUnreachable) return new HostUnreachable(error.host, error.message, cause);
   if (error instanceof ssh.CommandTimedOut)
