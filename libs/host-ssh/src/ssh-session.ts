@@ -12,6 +12,8 @@ import { readFile } from 'node:fs/promises';
 import ssh2 from 'ssh2';
 import type { Client, ClientChannel, ClientErrorExtensions, SFTPWrapper } from 'ssh2';
 
+import { Semaphore } from '#libs/concurrency';
+
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import {
   AuthenticationFailed,
@@ -590,25 +592,4 @@ function endClient(client: Client): Promise<void> {
     });
     client.end();
   });
-}
-
-/** A counting semaphore: at most `limit` holders, the rest wait in order. */
-class Semaphore {
-  private held = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly limit: number) {}
-
-  async acquire(): Promise<() => void> {
-    if (this.held >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.held += 1;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.held -= 1;
-    };
-  }
 }

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
+import { SingleFlight } from '#libs/concurrency';
+
 import type { ImageChecksumAlgorithm, ImageSource } from '../hypervisor/index.js';
 import { type ImageResolver, ImageUnavailable } from './image-resolver.js';
 
@@ -38,19 +40,13 @@ const IMAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$
 
 export class GlanceImageResolver implements ImageResolver {
   private token: { value: string; expiresAt: number } | null = null;
-  private readonly downloads = new Map<string, Promise<ImageSource>>();
+  private readonly downloads = new SingleFlight<ImageSource>();
 
   constructor(private readonly settings: GlanceSettings) {}
 
-  resolve(imageId: string): Promise<ImageSource> {
-    if (!IMAGE_ID.test(imageId))
-      return Promise.reject(new ImageUnavailable(`invalid image id ${JSON.stringify(imageId)}`));
-    let download = this.downloads.get(imageId);
-    if (!download) {
-      download = this.fetch(imageId).finally(() => this.downloads.delete(imageId));
-      this.downloads.set(imageId, download);
-    }
-    return download;
+  async resolve(imageId: string): Promise<ImageSource> {
+    if (!IMAGE_ID.test(imageId)) throw new ImageUnavailable(`invalid image id ${JSON.stringify(imageId)}`);
+    return (await this.downloads.run(imageId, () => this.fetch(imageId))).value;
   }
 
   private async fetch(imageId: string): Promise<ImageSource> {

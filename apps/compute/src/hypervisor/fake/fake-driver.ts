@@ -48,8 +48,7 @@ import {
   verifySize,
   verifyStandaloneQcow2,
 } from '../image-source.js';
-import { KeyedMutex } from '../keyed-mutex.js';
-import { SingleFlight } from '../single-flight.js';
+import { KeyedMutex, SingleFlight } from '#libs/concurrency';
 
 export type FakeOperation =
   | 'ensureImage'

@@ -42,8 +42,7 @@ import {
   type VncTunnels,
 } from '../hypervisor-driver.js';
 import { validateImageSource } from '../image-source.js';
-import { KeyedMutex } from '../keyed-mutex.js';
-import { SingleFlight } from '../single-flight.js';
+import { KeyedMutex, SingleFlight } from '#libs/concurrency';
 import { renderDomainXml } from './domain-xml.js';
 import { CommandFailed, virshErrorKind, type VirshErrorKind } from './errors.js';
 import { validateHostConfigs, type LibvirtHostConfig } from './host-config.js';
