@@ -187,6 +187,28 @@ describe('instance aggregate', () => {
     expect(() => decideDelete(initialInstance(), id)).toThrow(InstanceNotFound);
   });
 
+  it('keeps a delete under way whatever result of earlier work lands before the domain is deleted', () => {
+    const asked = build(DeleteRequested, { instanceId: id });
+    const results = [
+      selected,
+      started,
+      build(DomainStartFailed, { instanceId: id, host: 'h1', attempt: 1, reason: 'boom', retryable: true }),
+      build(InstanceFailed, { instanceId: id, fault: { code: 500, message: 'No valid host was found. ' } }),
+      build(DomainStopped, { instanceId: id, host: 'h1', forced: false }),
+      build(DomainRebooted, { instanceId: id, host: 'h1', type: 'SOFT' }),
+    ];
+    for (const result of results) {
+      const state = foldAll(instanceReducer, [booted!, asked, result]);
+      expect([result.constructor.name, state.taskState]).toEqual([result.constructor.name, 'deleting']);
+    }
+    const deleted = foldAll(instanceReducer, [
+      ...active(),
+      asked,
+      build(DomainDeleted, { instanceId: id, host: 'h1' }),
+    ]);
+    expect([deleted.taskState, serverStatus(deleted)]).toEqual([null, 'DELETED']);
+  });
+
   it('turns an active server whose domain stopped behind its back into SHUTOFF, and a vanished one into ERROR', () => {
     const shut = foldAll(instanceReducer, [
       ...active(),

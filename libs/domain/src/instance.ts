@@ -171,12 +171,28 @@ function finishAction(
   );
 }
 
+/**
+ * Results of work begun before a delete was asked for (a build that finished or failed, a stop, a
+ * reboot): each records what happened, but the delete stays under way until DomainDeleted ends it.
+ */
+const RESULTS_A_DELETE_OUTLASTS: ReadonlySet<InstanceEvent['type']> = new Set([
+  'HostSelected',
+  'DomainStartFailed',
+  'DomainStarted',
+  'InstanceFailed',
+  'DomainStopped',
+  'DomainRebooted',
+] as const);
+
 /** `evolve`: the state after one more event. Unknown-to-this-stream events leave it unchanged. */
 export function evolveInstance(state: InstanceState, event: DecodedEvent): InstanceState {
   if (!isKnownEvent(event)) return state;
+  const known = event as InstanceEvent;
   const at = event.metadata.occurredAt;
-  const next = applyInstanceEvent(state, event as InstanceEvent, at);
-  return next === state ? state : { ...next, updatedAt: at };
+  const applied = applyInstanceEvent(state, known, at);
+  if (applied === state) return state;
+  const stillDeleting = state.taskState === 'deleting' && RESULTS_A_DELETE_OUTLASTS.has(known.type);
+  return { ...applied, ...(stillDeleting ? { taskState: 'deleting' as const } : {}), updatedAt: at };
 }
 
 function applyInstanceEvent(state: InstanceState, event: InstanceEvent, at: string): InstanceState {
@@ -199,21 +215,21 @@ function applyInstanceEvent(state: InstanceState, event: InstanceEvent, at: stri
         host: event.data.host,
         attempt: event.data.attempt,
         alternates: event.data.alternates,
-        taskState: state.taskState === 'deleting' ? 'deleting' : 'spawning',
+        taskState: 'spawning',
       };
     case 'DomainStartFailed':
       return {
         ...state,
         host: null,
         failedHosts: [...state.failedHosts, event.data.host],
-        taskState: state.taskState === 'deleting' ? 'deleting' : 'scheduling',
+        taskState: 'scheduling',
       };
     case 'DomainStarted':
       if (event.data.reason === 'boot') {
         return {
           ...state,
           vmState: 'active',
-          taskState: state.taskState === 'deleting' ? 'deleting' : null,
+          taskState: null,
           powerState: 'running',
           host: event.data.host,
           launchedAt: at,
@@ -223,7 +239,7 @@ function applyInstanceEvent(state: InstanceState, event: InstanceEvent, at: stri
       return {
         ...state,
         vmState: 'active',
-        taskState: state.taskState === 'deleting' ? 'deleting' : null,
+        taskState: null,
         powerState: 'running',
         actions: finishAction(state, 'start', at, 'Success'),
       };
@@ -231,7 +247,7 @@ function applyInstanceEvent(state: InstanceState, event: InstanceEvent, at: stri
       return {
         ...state,
         vmState: 'error',
-        taskState: state.taskState === 'deleting' ? 'deleting' : null,
+        taskState: null,
         fault: {
           code: event.data.fault.code,
           message: event.data.fault.message,
@@ -247,7 +263,7 @@ function applyInstanceEvent(state: InstanceState, event: InstanceEvent, at: stri
         ...state,
         vmState: 'stopped',
         powerState: 'shutoff',
-        taskState: state.taskState === 'deleting' ? 'deleting' : null,
+        taskState: null,
         consoleTokens: [],
         actions: finishAction(state, 'stop', at, 'Success'),
       };
@@ -265,7 +281,7 @@ function applyInstanceEvent(state: InstanceState, event: InstanceEvent, at: stri
         ...state,
         vmState: 'active',
         powerState: 'running',
-        taskState: state.taskState === 'deleting' ? 'deleting' : null,
+        taskState: null,
         rebootType: null,
         consoleTokens: [],
         actions: finishAction(state, 'reboot', at, 'Success'),

@@ -1,0 +1,122 @@
+import {
+  DeleteRequested,
+  DomainDeleted,
+  DomainRebooted,
+  DomainStartFailed,
+  DomainStarted,
+  DomainStopped,
+  RebootRequested,
+  StartRequested,
+  StopRequested,
+  build,
+} from '#libs/contracts';
+
+import { computeWorkDue, decideComputeResult } from './compute-work.js';
+import { ConflictingState } from './errors.js';
+import { given, serverStory } from './testing/instances.js';
+
+describe('compute work', () => {
+  const server = serverStory();
+  const { id } = server;
+  const stopped = [
+    ...server.running,
+    build(StopRequested, { instanceId: id }),
+    build(DomainStopped, { instanceId: id, host: 'h1', forced: false }),
+  ];
+
+  it('has no work for a server waiting for a host, at rest, or unknown', () => {
+    expect(computeWorkDue(given(...server.requested))).toBeNull();
+    expect(computeWorkDue(given(...server.running))).toBeNull();
+    expect(computeWorkDue(given(...stopped))).toBeNull();
+    expect(computeWorkDue(given())).toBeNull();
+  });
+
+  it('spawns a placed server on its host with what its boot asked for', () => {
+    const work = computeWorkDue(given(...server.placed));
+    expect(work).toMatchObject({ kind: 'spawn', host: 'h1', boot: { instanceId: id, name: 'web-1' } });
+  });
+
+  it('revokes consoles before each task that ends the VNC server, and names why', () => {
+    const stopping = given(...server.running, build(StopRequested, { instanceId: id }));
+    expect(computeWorkDue(stopping)).toEqual({ kind: 'power-off', host: 'h1', revoke: 'instance-stopped' });
+    const rebooting = given(...server.running, build(RebootRequested, { instanceId: id, type: 'SOFT' }));
+    expect(computeWorkDue(rebooting)).toEqual({
+      kind: 'reboot',
+      host: 'h1',
+      type: 'SOFT',
+      revoke: 'instance-rebooted',
+    });
+    const deleting = given(...server.running, build(DeleteRequested, { instanceId: id }));
+    expect(computeWorkDue(deleting)).toEqual({ kind: 'destroy', host: 'h1', revoke: 'instance-deleted' });
+  });
+
+  it('powers on a stopped server asked to start, and hard-reboots when asked to', () => {
+    expect(computeWorkDue(given(...stopped, build(StartRequested, { instanceId: id })))).toEqual({
+      kind: 'power-on',
+      host: 'h1',
+    });
+    const hard = given(...server.running, build(RebootRequested, { instanceId: id, type: 'HARD' }));
+    expect(computeWorkDue(hard)).toMatchObject({ kind: 'reboot', type: 'HARD' });
+  });
+
+  it('records a spawned domain as the boot having started', () => {
+    expect(
+      decideComputeResult(given(...server.placed), { kind: 'spawned', domainName: `nimbus-${id}` }),
+    ).toEqual([
+      build(DomainStarted, { instanceId: id, host: 'h1', domainName: `nimbus-${id}`, reason: 'boot' }),
+    ]);
+  });
+
+  it('records a failed build for its attempt, with the reason cut to size and never empty', () => {
+    const placed = given(...server.placed);
+    expect(
+      decideComputeResult(placed, { kind: 'spawn-failed', reason: 'x'.repeat(2000), retryable: false }),
+    ).toEqual([
+      build(DomainStartFailed, {
+        instanceId: id,
+        host: 'h1',
+        attempt: 1,
+        reason: 'x'.repeat(1000),
+        retryable: false,
+      }),
+    ]);
+    expect(decideComputeResult(placed, { kind: 'spawn-failed', reason: '', retryable: true })).toEqual([
+      build(DomainStartFailed, {
+        instanceId: id,
+        host: 'h1',
+        attempt: 1,
+        reason: 'unknown error',
+        retryable: true,
+      }),
+    ]);
+  });
+
+  it('records a stop, a start, a reboot and a delete as the host did them', () => {
+    const stopping = given(...server.running, build(StopRequested, { instanceId: id }));
+    expect(decideComputeResult(stopping, { kind: 'powered-off', forced: true })).toEqual([
+      build(DomainStopped, { instanceId: id, host: 'h1', forced: true }),
+    ]);
+    const starting = given(...stopped, build(StartRequested, { instanceId: id }));
+    expect(decideComputeResult(starting, { kind: 'powered-on', domainName: `nimbus-${id}` })).toEqual([
+      build(DomainStarted, { instanceId: id, host: 'h1', domainName: `nimbus-${id}`, reason: 'start' }),
+    ]);
+    const rebooting = given(...server.running, build(RebootRequested, { instanceId: id, type: 'SOFT' }));
+    expect(decideComputeResult(rebooting, { kind: 'rebooted', type: 'HARD' })).toEqual([
+      build(DomainRebooted, { instanceId: id, host: 'h1', type: 'HARD' }),
+    ]);
+    const deleting = given(...server.placed, build(DeleteRequested, { instanceId: id }));
+    expect(decideComputeResult(deleting, { kind: 'destroyed' })).toEqual([
+      build(DomainDeleted, { instanceId: id, host: 'h1' }),
+    ]);
+  });
+
+  it('refuses a result that answers no work due, such as a boot finishing after a delete', () => {
+    const deleting = given(...server.placed, build(DeleteRequested, { instanceId: id }));
+    expect(() => decideComputeResult(deleting, { kind: 'spawned', domainName: `nimbus-${id}` })).toThrow(
+      ConflictingState,
+    );
+    expect(() => decideComputeResult(given(...server.running), { kind: 'destroyed' })).toThrow(
+      "A 'destroyed' result does not answer the work due",
+    );
+  });
+});

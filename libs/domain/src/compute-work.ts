@@ -1,0 +1,127 @@
+/**
+ * The compute agent's decisions about one instance placed on a host it serves: which work is due in
+ * the instance's current task state, and what the result of that work means for the stream (the
+ * events to append). The agent does the work on the hypervisor in between; this module never does:
+ * no driver, no store, no clock.
+ */
+import {
+  type BootRequested,
+  type ConsoleRevokeReason,
+  DomainDeleted,
+  DomainRebooted,
+  DomainStartFailed,
+  DomainStarted,
+  DomainStopped,
+  type RebootType,
+  build,
+} from '#libs/contracts';
+
+import { ConflictingState } from './errors.js';
+import type { InstanceState } from './instance.js';
+
+/**
+ * Work on the instance's host. Work that ends the domain's VNC server names the reason its console
+ * tokens are revoked first, since the port may belong to another domain afterwards.
+ */
+export type ComputeWork =
+  | { readonly kind: 'spawn'; readonly host: string; readonly boot: BootRequested }
+  | { readonly kind: 'power-off'; readonly host: string; readonly revoke: ConsoleRevokeReason }
+  | { readonly kind: 'power-on'; readonly host: string }
+  | {
+      readonly kind: 'reboot';
+      readonly host: string;
+      readonly type: RebootType;
+      readonly revoke: ConsoleRevokeReason;
+    }
+  | { readonly kind: 'destroy'; readonly host: string; readonly revoke: ConsoleRevokeReason };
+
+/** What the work came to on the host. */
+export type ComputeResult =
+  | { readonly kind: 'spawned'; readonly domainName: string }
+  | { readonly kind: 'spawn-failed'; readonly reason: string; readonly retryable: boolean }
+  | { readonly kind: 'powered-off'; readonly forced: boolean }
+  | { readonly kind: 'powered-on'; readonly domainName: string }
+  | { readonly kind: 'rebooted'; readonly type: RebootType }
+  | { readonly kind: 'destroyed' };
+
+/** The longest failure reason kept: DomainStartFailed allows 1024 characters. */
+const MAX_REASON = 1000;
+
+/**
+ * The work due for an instance, or null when there is none: nothing at rest, nothing before a host
+ * is chosen, and scheduling is the scheduler's. A soft reboot may end hard on the host, which starts
+ * a new VNC server too, so every reboot revokes.
+ */
+export function computeWorkDue(state: InstanceState): ComputeWork | null {
+  const host = state.host;
+  if (!state.exists || host === null) return null;
+  switch (state.taskState) {
+    case 'spawning':
+      return state.boot ? { kind: 'spawn', host, boot: state.boot } : null;
+    case 'powering-off':
+      return { kind: 'power-off', host, revoke: 'instance-stopped' };
+    case 'powering-on':
+      return { kind: 'power-on', host };
+    case 'rebooting':
+    case 'rebooting_hard':
+      return {
+        kind: 'reboot',
+        host,
+        type: state.taskState === 'rebooting_hard' ? 'HARD' : 'SOFT',
+        revoke: 'instance-rebooted',
+      };
+    case 'deleting':
+      return { kind: 'destroy', host, revoke: 'instance-deleted' };
+    default:
+      return null;
+  }
+}
+
+const ANSWERS: Readonly<Record<ComputeResult['kind'], ComputeWork['kind']>> = {
+  spawned: 'spawn',
+  'spawn-failed': 'spawn',
+  'powered-off': 'power-off',
+  'powered-on': 'power-on',
+  rebooted: 'reboot',
+  destroyed: 'destroy',
+};
+
+/**
+ * What a result means for the instance it was due for. A result that answers no work due in this
+ * state (the stream moved on, or the caller mixed results up) is refused, never recorded.
+ */
+export function decideComputeResult(
+  state: InstanceState,
+  result: ComputeResult,
+): (DomainStarted | DomainStartFailed | DomainStopped | DomainRebooted | DomainDeleted)[] {
+  const work = computeWorkDue(state);
+  if (work === null || ANSWERS[result.kind] !== work.kind) {
+    throw new ConflictingState(
+      `A '${result.kind}' result does not answer the work due for instance ${state.id} (${work?.kind ?? 'none'})`,
+    );
+  }
+  const { host } = work;
+  const instanceId = state.id;
+  switch (result.kind) {
+    case 'spawned':
+      return [build(DomainStarted, { instanceId, host, domainName: result.domainName, reason: 'boot' })];
+    case 'spawn-failed':
+      return [
+        build(DomainStartFailed, {
+          instanceId,
+          host,
+          attempt: state.attempt,
+          reason: result.reason.slice(0, MAX_REASON) || 'unknown error',
+          retryable: result.retryable,
+        }),
+      ];
+    case 'powered-off':
+      return [build(DomainStopped, { instanceId, host, forced: result.forced })];
+    case 'powered-on':
+      return [build(DomainStarted, { instanceId, host, domainName: result.domainName, reason: 'start' })];
+    case 'rebooted':
+      return [build(DomainRebooted, { instanceId, host, type: result.type })];
+    case 'destroyed':
+      return [build(DomainDeleted, { instanceId, host })];
+  }
+}
