@@ -11,16 +11,11 @@ import type { NatsConnection } from '@nats-io/transport-node';
 
 import { heartbeatSubject } from '#libs/contracts';
 import type { ClusterView } from '#libs/cluster-view';
+import { sameInventory } from '#libs/domain';
 import type { EventStore } from '#libs/event-store';
 
 import type { ComputeAgent } from './agent/compute-agent.js';
-import {
-  type HostFacts,
-  type HostPolicy,
-  inventoryOf,
-  registerHost,
-  sameInventory,
-} from './agent/host-registry.js';
+import { type HostFacts, type HostPolicy, inventoryOf, registerHost } from './agent/host-registry.js';
 import type { PowerSync } from './agent/power-sync.js';
 import type { HypervisorDriver } from './hypervisor/index.js';
 

@@ -13,3 +13,10 @@ export {
 } from './event-store.js';
 export { runSubscription, type RunningSubscription, type SubscriptionOptions } from './subscription.js';
 export { EventStoreModule } from './event-store.module.js';
+export {
+  DRIVE_AGAIN,
+  StreamDriver,
+  type DriveStep,
+  type DriveTurn,
+  type StreamDriverOptions,
+} from './stream-driver.js';

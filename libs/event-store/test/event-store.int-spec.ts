@@ -1,22 +1,26 @@
 /**
  * The event-store layer against the embedded server: typed appends with expected revisions,
  * validated reads, folds up to a revision, decide-and-append that survives a concurrent writer,
- * and `$all` subscriptions that resume from their checkpoint and stop loudly on a bad event.
+ * `$all` subscriptions that resume from their checkpoint and stop loudly on a bad event, and drives
+ * of one stream by two processes that race for it.
  */
 import { randomUUID } from 'node:crypto';
 
 import { EventStoreDBClient, jsonEvent } from '@eventstore/db-client';
 
 import { HostSelected, build, streamFor } from '#libs/contracts';
-import { decideBoot, decideStop, instanceReducer, serverStatus } from '#libs/domain';
+import { type InstanceState, decideBoot, decideStop, instanceReducer, serverStatus } from '#libs/domain';
 
 import {
   ConcurrencyConflict,
   EventStore,
   MemoryCheckpointStore,
   StreamCheckpointStore,
+  DRIVE_AGAIN,
+  type DriveTurn,
   StoredEventInvalid,
   type StoredEvent,
+  StreamDriver,
   runSubscription,
 } from '../src/index.js';
 import { type EventStoreProcess, startEventStoreProcess } from '../../../test/support/event-store-process.js';
@@ -144,6 +148,62 @@ describe('EventStore', () => {
 
   it('reads a missing stream as empty', async () => {
     expect(await collect(store.read(streamFor('instance', randomUUID())))).toEqual([]);
+  });
+});
+
+describe('StreamDriver', () => {
+  const actor = { userId: 'scheduler', projectId: null, kind: 'service' } as const;
+
+  it('folds and decides again when another process appended first, naming the newest event as cause', async () => {
+    const { stream, instanceId } = await bootedInstance();
+    // Two drivers stand for two processes: their locks do not see each other, only the revisions do.
+    const one = new StreamDriver(store, instanceReducer, { actor, idle: 'idle', name: 'one' });
+    const two = new StreamDriver(store, instanceReducer, { actor, idle: 'idle', name: 'two' });
+    let releaseTwo!: () => void;
+    const twoDecided = new Promise<void>((resolve) => (releaseTwo = resolve));
+    const decisions: string[] = [];
+    const place = (host: string, hold: Promise<void> | null) => {
+      return async ({ state, revision, context }: DriveTurn<InstanceState>) => {
+        decisions.push(`${host} saw ${state.taskState}`);
+        if (state.taskState !== 'scheduling') return 'placed already';
+        await hold;
+        const selected = build(HostSelected, { instanceId, attempt: 1, host, alternates: [], trace });
+        await store.append(stream, [selected], revision, context);
+        return `placed on ${host}`;
+      };
+    };
+    const second = two.drive(stream, place('h2', twoDecided));
+    await eventually(() => expect(decisions).toEqual(['h2 saw scheduling']));
+    await expect(one.drive(stream, place('h1', null))).resolves.toBe('placed on h1');
+    releaseTwo();
+    await expect(second).resolves.toBe('placed already');
+    expect(decisions).toEqual(['h2 saw scheduling', 'h1 saw scheduling', 'h2 saw spawning']);
+
+    const events = await collect(store.read(stream));
+    expect(events.map((event) => event.type)).toEqual(['BootRequested', 'HostSelected']);
+    expect(events[1]?.metadata).toMatchObject({
+      causationId: events[0]?.metadata.eventId,
+      correlationId: events[0]?.metadata.correlationId,
+      actor,
+    });
+  });
+
+  it('gives a stream that keeps changing up as idle after its bounded attempts', async () => {
+    const { stream } = await bootedInstance();
+    const driver = new StreamDriver(store, instanceReducer, {
+      actor,
+      idle: 'idle',
+      name: 'test',
+      attempts: 2,
+    });
+    let steps = 0;
+    await expect(
+      driver.drive(stream, () => {
+        steps += 1;
+        return Promise.resolve(DRIVE_AGAIN);
+      }),
+    ).resolves.toBe('idle');
+    expect(steps).toBe(2);
   });
 });
 

@@ -2,17 +2,11 @@
  * Makes each host this agent serves known to the cluster: HostRegistered once, and
  * InventoryReported whenever what the host offers (as the operator's configuration shapes it)
  * differs from what its stream last said. Written at the revision it was decided on, like
- * everything else, so an agent restarted twice registers a host once.
+ * everything else, so an agent restarted twice registers a host once. What to append is the
+ * domain's decision (host-registration.ts); this measures the host and appends.
  */
-import {
-  type CpuArchitecture,
-  HostRegistered,
-  type HypervisorType,
-  InventoryReported,
-  build,
-  streamFor,
-} from '#libs/contracts';
-import { type HostState, type Inventory, hostReducer } from '#libs/domain';
+import { type CpuArchitecture, type HypervisorType, streamFor } from '#libs/contracts';
+import { type HostState, type Inventory, decideRegistration, hostReducer } from '#libs/domain';
 import type { EventContext, EventStore } from '#libs/event-store';
 
 import type { HostInventory, HypervisorDriver } from '../hypervisor/index.js';
@@ -50,9 +44,6 @@ export function inventoryOf(measured: HostInventory, policy: HostPolicy): Invent
   };
 }
 
-export const sameInventory = (a: Inventory | null, b: Inventory): boolean =>
-  a !== null && (Object.keys(b) as (keyof Inventory)[]).every((key) => a[key] === b[key]);
-
 /** What a host is, as the agent's configuration (the host inventory file) says. */
 export interface HostFacts {
   readonly name: string;
@@ -69,31 +60,20 @@ export async function registerHost(
 ): Promise<{ registered: boolean; inventoryChanged: boolean }> {
   const host = facts.name;
   const inventory = inventoryOf(await driver.inventory(host), policy);
+  const registration = {
+    host,
+    availabilityZone: policy.availabilityZone,
+    hypervisorType: facts.hypervisorType,
+    cpuArch: facts.cpuArch,
+  };
   let outcome = { registered: false, inventoryChanged: false };
   await store.execute<HostState>(
     streamFor('host', host),
     hostReducer,
     (state) => {
-      const events: object[] = [];
-      const registration = {
-        host,
-        availabilityZone: policy.availabilityZone,
-        hypervisorType: facts.hypervisorType,
-        cpuArch: facts.cpuArch,
-      };
-      const changed =
-        !state.registered ||
-        state.availabilityZone !== registration.availabilityZone ||
-        state.hypervisorType !== registration.hypervisorType ||
-        state.cpuArch !== registration.cpuArch;
-      if (changed) events.push(build(HostRegistered, registration));
-      if (!sameInventory(state.inventory, inventory))
-        events.push(build(InventoryReported, { host, ...inventory }));
-      outcome = {
-        registered: !state.registered,
-        inventoryChanged: !sameInventory(state.inventory, inventory),
-      };
-      return events;
+      const decision = decideRegistration(state, registration, inventory);
+      outcome = { registered: decision.firstRegistration, inventoryChanged: decision.inventoryChanged };
+      return decision.events;
     },
     context,
   );

@@ -8,12 +8,13 @@
  *  - A server the store thinks is stopped whose domain runs is powered off: the store wins.
  *  - A Nimbus domain whose instance is deleted, unknown, or placed on another host is destroyed.
  * Domains Nimbus did not create are never touched. Every verdict is checked against the
- * instance's stream itself, not a possibly lagging view, before anything is changed.
+ * instance's stream itself, not a possibly lagging view, before anything is changed. The verdicts
+ * are the domain's (power-sync.ts); this shell lists domains, folds, and carries them out.
  */
 import { Logger } from '@nestjs/common';
 
-import { PowerStateChanged, build, streamFor } from '#libs/contracts';
-import { instanceReducer, isDomainDown } from '#libs/domain';
+import { streamFor } from '#libs/contracts';
+import { decidePowerSync, instanceReducer } from '#libs/domain';
 import type { EventContext, EventStore } from '#libs/event-store';
 
 import { type DomainSummary, type HypervisorDriver, domainNameOf } from '../hypervisor/index.js';
@@ -65,39 +66,28 @@ export class PowerSync {
     context: EventContext,
     report: { changed: string[]; stopped: string[]; destroyed: string[] },
   ): Promise<void> {
-    const { state, revision } = await this.store.fold(streamFor('instance', instanceId), instanceReducer);
-    const placedHere = state.exists && state.host === host && state.vmState !== 'deleted';
-    if (!placedHere) {
-      // Only a domain the store has no use for here is removed; a build in progress is placed here.
-      if (domain) {
+    const stream = streamFor('instance', instanceId);
+    const { state, revision } = await this.store.fold(stream, instanceReducer);
+    const verdict = decidePowerSync(state, host, domain?.powerState ?? null);
+    switch (verdict.kind) {
+      case 'in-step':
+        return;
+      case 'destroy-domain':
         await this.driver.destroy(host, domainNameOf(instanceId));
         report.destroyed.push(instanceId);
         this.logger.warn(`destroyed domain of ${instanceId} on ${host}: the store does not place it here`);
-      }
-      return;
-    }
-    if (state.taskState !== null || revision === null) return;
-    const actual = domain?.powerState ?? 'nostate';
-    if (state.vmState === 'active' && actual !== state.powerState && actual !== 'running') {
-      if (isDomainDown(actual)) await revokeConsoles(this.store, state, 'power-state-changed', context);
-      await this.store.append(
-        streamFor('instance', instanceId),
-        [
-          build(PowerStateChanged, {
-            instanceId,
-            host,
-            from: state.powerState,
-            to: actual,
-            source: 'sync',
-          }),
-        ],
-        revision,
-        context,
-      );
-      report.changed.push(instanceId);
-    } else if (state.vmState === 'stopped' && actual === 'running') {
-      await this.driver.powerOff(host, domainNameOf(instanceId), { timeoutMs: 0 });
-      report.stopped.push(instanceId);
+        return;
+      case 'record':
+        // Given only for an instance placed here, whose stream therefore exists.
+        if (revision === null) return;
+        if (verdict.revokeConsoles) await revokeConsoles(this.store, state, 'power-state-changed', context);
+        await this.store.append(stream, verdict.events, revision, context);
+        report.changed.push(instanceId);
+        return;
+      case 'power-off':
+        await this.driver.powerOff(host, domainNameOf(instanceId), { timeoutMs: 0 });
+        report.stopped.push(instanceId);
+        return;
     }
   }
 }

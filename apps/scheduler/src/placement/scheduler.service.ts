@@ -7,24 +7,38 @@
  * A decision is made on the cluster view, then made safe by the store: the claim is appended to
  * `host-<name>` at the revision the host was folded at (two schedulers cannot both take the last
  * slot), and HostSelected to the instance at the revision it was folded at (one decision per
- * attempt). A lost race means fold again and decide again, a bounded number of times.
+ * attempt). A lost race means fold again and decide again, a bounded number of times: the event
+ * store's StreamDriver runs that loop. What is due, which claims go, the quota recheck and what a
+ * placement appends are the domain's decisions (scheduling.ts); this shell weighs, claims, appends.
  */
-import { Logger } from '@nestjs/common';
 import { WrongExpectedVersionError } from '@eventstore/db-client';
 
-import { DomainDeleted, HostSelected, InstanceFailed, build, streamFor } from '#libs/contracts';
+import { streamFor } from '#libs/contracts';
 import type { ClusterView } from '#libs/cluster-view';
 import {
+  type HeldClaim,
   type InstanceState,
+  type PlacementOutcome,
+  type ReleaseRule,
   type Resources,
-  QuotaExceeded,
-  checkInstanceQuota,
+  type SchedulingWork,
   decideClaim,
+  decidePlacement,
+  decideQuotaRecheck,
   decideRelease,
   hostReducer,
   instanceReducer,
+  mustRelease,
+  schedulingWorkDue,
+  serverGroupHosts,
 } from '#libs/domain';
-import type { EventContext, EventStore } from '#libs/event-store';
+import {
+  DRIVE_AGAIN,
+  type DriveTurn,
+  type EventContext,
+  type EventStore,
+  StreamDriver,
+} from '#libs/event-store';
 
 import { type HostCandidate, candidateOf } from '../candidate.js';
 import type { HostLiveness } from '../liveness/host-liveness.js';
@@ -51,18 +65,11 @@ const BOOT_FOLD_TIMEOUT_MS = 5_000;
 
 const SCHEDULER_ACTOR = { userId: 'scheduler', projectId: null, kind: 'service' } as const;
 
-/** Nova's over-quota message when over; not-folded when the view has yet to fold the boot. */
-type QuotaRecheck =
-  | { readonly kind: 'within' }
-  | { readonly kind: 'over'; readonly message: string }
-  | { readonly kind: 'not-folded' };
-
 export type DriveOutcome = 'selected' | 'failed' | 'deleted' | 'nothing-to-do';
 
 export class SchedulerService {
-  private readonly logger = new Logger(SchedulerService.name);
   /** One decision per instance at a time in this process; other processes are fenced by revisions. */
-  private readonly inFlight = new Map<string, Promise<DriveOutcome>>();
+  private readonly driver: StreamDriver<InstanceState, DriveOutcome>;
   /** Decision times, for the benchmark and the logs. */
   readonly decisionTimesMs: number[] = [];
   private readonly claimsInFlight = new ClaimsInFlight();
@@ -72,7 +79,14 @@ export class SchedulerService {
     private readonly view: ClusterView,
     private readonly liveness: HostLiveness,
     private readonly settings: SchedulerSettings,
-  ) {}
+  ) {
+    this.driver = new StreamDriver(store, instanceReducer, {
+      actor: SCHEDULER_ACTOR,
+      idle: 'nothing-to-do',
+      attempts: RACE_ATTEMPTS,
+      name: SchedulerService.name,
+    });
+  }
 
   /**
    * What this appends names as its cause the newest event of the instance's stream at decision
@@ -80,189 +94,79 @@ export class SchedulerService {
    * audit can follow a request from the API to the host and back.
    */
   drive(instanceId: string): Promise<DriveOutcome> {
-    const running = this.inFlight.get(instanceId);
-    if (running) return running.then(() => this.drive(instanceId));
-    const work = this.driveOnce(instanceId).finally(() => this.inFlight.delete(instanceId));
-    this.inFlight.set(instanceId, work);
-    return work;
+    return this.driver.drive(streamFor('instance', instanceId), (turn) => this.decide(turn));
   }
 
-  private async driveOnce(instanceId: string): Promise<DriveOutcome> {
-    for (let race = 0; race < RACE_ATTEMPTS; race += 1) {
-      const stream = streamFor('instance', instanceId);
-      const { state, revision, last } = await this.store.fold(stream, instanceReducer);
-      if (!state.exists || revision === null || last === null) return 'nothing-to-do';
-      const context: EventContext = {
-        correlationId: last.metadata.correlationId,
-        causationId: last.metadata.eventId,
-        actor: SCHEDULER_ACTOR,
-      };
-      this.view.refreshInstance(instanceId, { state, revision });
-      try {
-        if (state.taskState === 'deleting' && state.host === null) {
-          return await this.finishUnplacedDelete(state, revision, context);
-        }
-        if (state.vmState === 'error' || state.vmState === 'deleted') {
-          await this.releaseClaims(
-            state.id,
-            () => false,
-            state.vmState === 'deleted' ? 'deleted' : 'failed',
-            context,
-          );
-          return 'nothing-to-do';
-        }
-        if (state.taskState !== 'scheduling') {
-          // Placed: whatever this instance holds anywhere but its host was a lost race or an
-          // earlier attempt.
-          const host = state.host;
-          await this.releaseClaims(state.id, (holder) => holder === host, 'rescheduled', context);
-          return 'nothing-to-do';
-        }
-        const outcome = await this.schedule(state, revision, context);
-        if (outcome !== 'retry') return outcome;
-      } catch (error) {
-        if (error instanceof WrongExpectedVersionError) continue;
-        throw error;
-      }
-    }
-    this.logger.warn(
-      `instance ${instanceId}: lost ${RACE_ATTEMPTS} races in a row; the reconciler will try again`,
-    );
-    return 'nothing-to-do';
-  }
-
-  /** 'retry' when the world changed under the decision: fold again and decide again. */
-  private async schedule(
-    state: InstanceState,
-    revision: bigint,
-    context: EventContext,
-  ): Promise<DriveOutcome | 'retry'> {
-    const attempt = state.attempt + 1;
+  /** DRIVE_AGAIN when the world changed under the decision: fold again and decide again. */
+  private async decide(turn: DriveTurn<InstanceState>): Promise<DriveOutcome | typeof DRIVE_AGAIN> {
+    const { state, revision, context } = turn;
+    if (!state.exists) return 'nothing-to-do';
+    this.view.refreshInstance(state.id, { state, revision });
+    const work = schedulingWorkDue(state, this.holdings(state.id), this.settings.maxAttempts);
+    await this.releaseClaims(state.id, work.release, context);
     const stream = streamFor('instance', state.id);
-    if (attempt > this.settings.maxAttempts) {
-      await this.releaseClaims(state.id, () => false, 'failed', context);
-      await this.store.append(
-        stream,
-        [
-          build(InstanceFailed, {
-            instanceId: state.id,
-            fault: {
-              code: 500,
-              message: `Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance ${state.id}.`,
-            },
-          }),
-        ],
-        revision,
-        context,
-      );
-      return 'failed';
+    switch (work.kind) {
+      case 'release':
+        return 'nothing-to-do';
+      case 'finish-delete':
+        await this.store.append(stream, work.events, revision, context);
+        return 'deleted';
+      case 'give-up':
+        await this.store.append(stream, work.events, revision, context);
+        return 'failed';
+      case 'schedule':
+        return this.schedule(turn, work);
     }
+  }
 
-    // A claim this attempt already made (before a crash) is reused; older ones are released.
-    await this.releaseClaims(state.id, (_host, claimed) => claimed === attempt, 'rescheduled', context);
-    const held = this.claimedHost(state.id, attempt);
-
-    if (attempt === 1 && held === null) {
-      const quota = await this.recheckQuota(state);
-      if (quota.kind === 'not-folded') return 'retry';
-      if (quota.kind === 'over') {
-        const fault = { code: 403, message: quota.message.slice(0, 255) };
-        await this.store.append(
-          stream,
-          [build(InstanceFailed, { instanceId: state.id, fault })],
-          revision,
-          context,
-        );
+  private async schedule(
+    { state, revision, context }: DriveTurn<InstanceState>,
+    work: Extract<SchedulingWork, { kind: 'schedule' }>,
+  ): Promise<DriveOutcome | typeof DRIVE_AGAIN> {
+    const stream = streamFor('instance', state.id);
+    const boot = state.boot;
+    if (work.recheckQuota && boot) {
+      const position = await this.view.whenBootFolded(state.id, BOOT_FOLD_TIMEOUT_MS);
+      if (position === undefined) return DRIVE_AGAIN;
+      const refused = decideQuotaRecheck(state, this.view.usageBefore(boot.projectId, position));
+      if (refused.length > 0) {
+        await this.store.append(stream, refused, revision, context);
         return 'failed';
       }
     }
+    const outcome = await this.place(state, work.attempt, work.held, context);
+    if (outcome === null) return DRIVE_AGAIN;
+    // If the instance changed while we decided (a delete, another scheduler), this append fails
+    // with WrongExpectedVersion and the next pass decides again; a claim nobody selected is then
+    // released there, because it belongs to no attempt in progress.
+    await this.store.append(stream, decidePlacement(state, work.attempt, outcome), revision, context);
+    return outcome.kind === 'claimed' ? 'selected' : 'failed';
+  }
 
-    const spec = requestSpecOf(state, this.groupHosts(state));
+  /**
+   * Weighs the hosts and claims the best one that still has room, or reuses the claim the attempt
+   * holds; null when every weighing lost to other claims for CLAIM_ROUNDS rounds.
+   */
+  private async place(
+    state: InstanceState,
+    attempt: number,
+    held: string | null,
+    context: EventContext,
+  ): Promise<PlacementOutcome | null> {
+    const spec = requestSpecOf(state, serverGroupHosts(state, this.instanceStates()));
     let selection = this.select(spec);
     let chosen = held;
     for (let round = 1; chosen === null; round += 1) {
-      if (selection.kind === 'no-valid-host') {
-        await this.store.append(
-          stream,
-          [
-            build(InstanceFailed, {
-              instanceId: state.id,
-              fault: { code: 500, message: `No valid host was found. ${selection.reason}`.slice(0, 255) },
-              trace: selection.trace,
-            }),
-          ],
-          revision,
-          context,
-        );
-        return 'failed';
-      }
+      if (selection.kind === 'no-valid-host') return selection;
       chosen = await this.claimFirst(selection.ranked, state.id, attempt, spec.resources, context);
       if (chosen !== null) break;
       // Every host this weighing ranked filled up or changed under it, so other claims landed:
       // weigh again on the hosts as they are now, a bounded number of times.
-      if (round === CLAIM_ROUNDS) return 'retry';
+      if (round === CLAIM_ROUNDS) return null;
       selection = this.select(spec);
     }
     const ranked = selection.kind === 'selected' ? selection.ranked : [];
-    // If the instance changed while we decided (a delete, another scheduler), this append fails
-    // with WrongExpectedVersion and the next pass decides again; a claim nobody selected is then
-    // released there, because it belongs to no attempt in progress.
-    await this.store.append(
-      stream,
-      [
-        build(HostSelected, {
-          instanceId: state.id,
-          attempt,
-          host: chosen,
-          alternates: ranked.filter((host) => host !== chosen),
-          trace: selection.trace,
-        }),
-      ],
-      revision,
-      context,
-    );
-    return 'selected';
-  }
-
-  /**
-   * Nova's quota recheck. The API checked the project's usage when it accepted the boot, but boots
-   * racing for the last slot each saw it free. Counted again in `$all` order, over the servers
-   * requested before this one only, exactly the boots that fit pass, whichever scheduler decides
-   * them and however often.
-   */
-  private async recheckQuota(state: InstanceState): Promise<QuotaRecheck> {
-    const quota = state.boot?.quota;
-    if (!state.boot || !quota) return { kind: 'within' };
-    const position = await this.view.whenBootFolded(state.id, BOOT_FOLD_TIMEOUT_MS);
-    if (position === undefined) return { kind: 'not-folded' };
-    const { vcpus, ramMb } = state.boot.flavor;
-    try {
-      checkInstanceQuota(quota, this.view.usageBefore(state.boot.projectId, position), {
-        vcpus,
-        ramMb,
-        minCount: 1,
-        maxCount: 1,
-      });
-      return { kind: 'within' };
-    } catch (error) {
-      if (error instanceof QuotaExceeded) return { kind: 'over', message: error.message };
-      throw error;
-    }
-  }
-
-  private async finishUnplacedDelete(
-    state: InstanceState,
-    revision: bigint,
-    context: EventContext,
-  ): Promise<DriveOutcome> {
-    await this.releaseClaims(state.id, () => false, 'deleted', context);
-    await this.store.append(
-      streamFor('instance', state.id),
-      [build(DomainDeleted, { instanceId: state.id, host: null })],
-      revision,
-      context,
-    );
-    return 'deleted';
+    return { kind: 'claimed', host: chosen, ranked, trace: selection.trace };
   }
 
   private select(spec: RequestSpec): Selection {
@@ -327,20 +231,15 @@ export class SchedulerService {
     });
   }
 
-  /** Releases what this instance holds on any host, except the claims `keep` says to keep. */
-  private async releaseClaims(
-    instanceId: string,
-    keep: (host: string, attempt: number) => boolean,
-    reason: 'failed' | 'deleted' | 'rescheduled',
-    context: EventContext,
-  ): Promise<void> {
+  /** Releases what this instance holds on any host, except the claims the rule keeps. */
+  private async releaseClaims(instanceId: string, rule: ReleaseRule, context: EventContext): Promise<void> {
     for (const { state } of [...this.view.allHosts()]) {
       const allocation = state.allocations[instanceId];
-      if (!allocation || keep(state.name, allocation.attempt)) continue;
+      if (!allocation || !mustRelease(rule, { host: state.name, attempt: allocation.attempt })) continue;
       for (let race = 0; race < RACE_ATTEMPTS; race += 1) {
         const folded = this.view.host(state.name);
         if (!folded) break;
-        const events = decideRelease(folded.state, instanceId, reason);
+        const events = decideRelease(folded.state, instanceId, rule.reason);
         if (events.length === 0) break;
         try {
           await this.store.append(streamFor('host', state.name), events, folded.revision, context);
@@ -353,11 +252,14 @@ export class SchedulerService {
     }
   }
 
-  private claimedHost(instanceId: string, attempt: number): string | null {
+  /** The claims this instance holds, by host and attempt, as the view has them. */
+  private holdings(instanceId: string): HeldClaim[] {
+    const held: HeldClaim[] = [];
     for (const { state } of this.view.allHosts()) {
-      if (state.allocations[instanceId]?.attempt === attempt) return state.name;
+      const allocation = state.allocations[instanceId];
+      if (allocation) held.push({ host: state.name, attempt: allocation.attempt });
     }
-    return null;
+    return held;
   }
 
   private async refreshHost(host: string): Promise<void> {
@@ -375,16 +277,7 @@ export class SchedulerService {
     return candidates;
   }
 
-  /** Where the other live members of the instance's server group are, or are being built. */
-  private groupHosts(state: InstanceState): string[] {
-    const group = state.boot?.serverGroup;
-    if (!group) return [];
-    const hosts = new Set<string>();
-    for (const { state: other } of this.view.allInstances()) {
-      if (other.id === state.id || other.boot?.serverGroup?.id !== group.id) continue;
-      if (other.vmState === 'deleted' || other.vmState === 'error' || other.host === null) continue;
-      hosts.add(other.host);
-    }
-    return [...hosts];
+  private *instanceStates(): Iterable<InstanceState> {
+    for (const { state } of this.view.allInstances()) yield state;
   }
 }
