@@ -34,7 +34,11 @@ export interface ReleaseRule {
 
 export type SchedulingWork =
   /** A delete of a server that never got a host: nothing runs anywhere, so it ends here. */
-  | { readonly kind: 'finish-delete'; readonly release: ReleaseRule; readonly events: readonly [DomainDeleted] }
+  | {
+      readonly kind: 'finish-delete';
+      readonly release: ReleaseRule;
+      readonly events: readonly [DomainDeleted];
+    }
   /** No scheduling is due; only claims the instance no longer needs are released. */
   | { readonly kind: 'release'; readonly release: ReleaseRule }
   /** Every attempt was used: the instance goes to ERROR and gives back what it held. */
