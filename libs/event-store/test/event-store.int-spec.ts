@@ -173,7 +173,8 @@ describe('StreamDriver', () => {
       };
     };
     const second = two.drive(stream, place('h2', twoDecided));
-    await eventually(() => expect(decisions).toEqual(['h2 saw scheduling']));
+    await eventually(() => (decisions.length > 0 ? decisions : undefined));
+    expect(decisions).toEqual(['h2 saw scheduling']);
     await expect(one.drive(stream, place('h1', null))).resolves.toBe('placed on h1');
     releaseTwo();
     await expect(second).resolves.toBe('placed already');
