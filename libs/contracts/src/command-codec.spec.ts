@@ -6,7 +6,6 @@ import {
   ConsoleOutput,
   ContractViolation,
   GetConsoleOutput,
-  RebootServer,
   build,
   decodeCommand,
   decodeEvent,
@@ -25,9 +24,13 @@ describe(encodeCommand.name, () => {
   });
 
   it('refuses an invalid command before it is sent, naming the property', () => {
-    const command = build(RebootServer, { instanceId: INSTANCE, type: 'GENTLE' as 'SOFT' });
+    const command = build(AuthorizeConsole, {
+      instanceId: INSTANCE,
+      host: 'hv-01',
+      consoleType: 'rdp' as 'novnc',
+    });
     expect(() => encodeCommand(command)).toThrow(
-      /RebootServer v1 violates its contract \(encode\):\n {2}- type:/,
+      /AuthorizeConsole v1 violates its contract \(encode\):\n {2}- consoleType:/,
     );
   });
 
@@ -87,6 +90,6 @@ describe('replies', () => {
   });
 
   it('refuses a class no command declares as its reply', () => {
-    expect(() => decodeReply(RebootServer, {})).toThrow(/is not the declared reply of any command/);
+    expect(() => decodeReply(BootServer, {})).toThrow(/is not the declared reply of any command/);
   });
 });

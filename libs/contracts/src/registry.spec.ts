@@ -144,11 +144,7 @@ describe(Command.name, () => {
     expect(commandDefinitions().map(({ name, target }) => `${target}:${name}`)).toEqual([
       'compute:AuthorizeConsole',
       'api:BootServer',
-      'api:DeleteServer',
       'compute:GetConsoleOutput',
-      'api:RebootServer',
-      'api:StartServer',
-      'api:StopServer',
     ]);
   });
 

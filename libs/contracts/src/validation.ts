@@ -213,6 +213,21 @@ export function IsDisplayName(max = 255): PropertyDecorator {
   return IsPattern(PATTERNS.displayName, 'printable with no leading or trailing whitespace', max);
 }
 
+/** A Nova availability zone name, as hosts are registered in and boots ask for. */
+export function IsAvailabilityZone(): PropertyDecorator {
+  return IsPattern(PATTERNS.availabilityZone, 'an availability zone name (letters, digits, "_", ".", "-")');
+}
+
+/** A keypair name as Nova accepts it since microversion 2.92. */
+export function IsKeyName(): PropertyDecorator {
+  return IsPattern(PATTERNS.keyName, 'a keypair name (letters, digits, space, "@", ".", "_", "-")');
+}
+
+/** A flavor id as Nova accepts it: no leading or trailing space. */
+export function IsFlavorId(): PropertyDecorator {
+  return IsPattern(PATTERNS.flavorId, 'a flavor id (letters, digits, ".", "_", "-", inner spaces)');
+}
+
 /** An ISO 8601 instant in UTC (`2025-01-31T12:00:00.000Z`): a real calendar date, ending in `Z`. */
 export function IsTimestamp(): PropertyDecorator {
   return compose(

@@ -15,7 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { SingleFlight } from '#libs/concurrency';
 
 import type { ImageChecksumAlgorithm, ImageSource } from '../hypervisor/index.js';
-import { type ImageResolver, ImageUnavailable } from './image-resolver.js';
+import { type ImageResolver, ImageUnavailable, checkImageId } from './image-resolver.js';
 
 export interface GlanceSettings {
   /** The image service's base URL, the part before `/v2/images`. */
@@ -36,8 +36,6 @@ interface ImageRecord {
   readonly disk_format?: string | null;
 }
 
-const IMAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 export class GlanceImageResolver implements ImageResolver {
   private token: { value: string; expiresAt: number } | null = null;
   private readonly downloads = new SingleFlight<ImageSource>();
@@ -45,7 +43,7 @@ export class GlanceImageResolver implements ImageResolver {
   constructor(private readonly settings: GlanceSettings) {}
 
   async resolve(imageId: string): Promise<ImageSource> {
-    if (!IMAGE_ID.test(imageId)) throw new ImageUnavailable(`invalid image id ${JSON.stringify(imageId)}`);
+    checkImageId(imageId);
     return (await this.downloads.run(imageId, () => this.fetch(imageId))).value;
   }
 

@@ -7,6 +7,8 @@
 import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { PATTERNS } from '#libs/contracts';
+
 import type { ImageSource } from '../hypervisor/index.js';
 
 export interface ImageResolver {
@@ -17,14 +19,17 @@ export class ImageUnavailable extends Error {
   override readonly name = 'ImageUnavailable';
 }
 
-const IMAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Refuses an image id that is not a lowercase UUID, before it becomes a file name or a URL path. */
+export function checkImageId(imageId: string): void {
+  if (!PATTERNS.uuid.test(imageId)) throw new ImageUnavailable(`invalid image id ${JSON.stringify(imageId)}`);
+}
 
 /** Images as files named after their id in one folder. */
 export class DirectoryImageResolver implements ImageResolver {
   constructor(private readonly directory: string) {}
 
   async resolve(imageId: string): Promise<ImageSource> {
-    if (!IMAGE_ID.test(imageId)) throw new ImageUnavailable(`invalid image id ${JSON.stringify(imageId)}`);
+    checkImageId(imageId);
     const sourcePath = join(this.directory, `${imageId}.qcow2`);
     try {
       await access(sourcePath, constants.R_OK);

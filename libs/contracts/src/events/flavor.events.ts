@@ -9,17 +9,16 @@ import {
   IsDisplayName,
   IsFiniteNumber,
   IsFlag,
+  IsFlavorId,
   IsGib,
   IsMib,
-  IsPattern,
   IsText,
   Nullable,
-  PATTERNS,
 } from '../validation.js';
 
 @DomainEvent({ type: 'FlavorCreated', version: 1, category: 'flavor' })
 export class FlavorCreated {
-  @IsPattern(PATTERNS.flavorId, 'a flavor id (letters, digits, ".", "_", "-", inner spaces)')
+  @IsFlavorId()
   readonly flavorId!: string;
 
   @IsDisplayName()
@@ -55,7 +54,7 @@ export class FlavorCreated {
 
 @DomainEvent({ type: 'FlavorDeleted', version: 1, category: 'flavor' })
 export class FlavorDeleted {
-  @IsPattern(PATTERNS.flavorId, 'a flavor id (letters, digits, ".", "_", "-", inner spaces)')
+  @IsFlavorId()
   readonly flavorId!: string;
 }
 

@@ -7,16 +7,15 @@
 import { DomainEvent, eventCatalog } from '../registry.js';
 import {
   IsAllocationRatio,
+  IsAvailabilityZone,
   IsBoundedInt,
   IsGib,
   IsHostName,
   IsInstanceId,
   IsMib,
   IsOneOf,
-  IsPattern,
   IsText,
   Optional,
-  PATTERNS,
 } from '../validation.js';
 import {
   CPU_ARCHITECTURES,
@@ -33,7 +32,7 @@ export class HostRegistered {
   @IsHostName()
   readonly host!: string;
 
-  @IsPattern(PATTERNS.availabilityZone, 'an availability zone name (letters, digits, "_", ".", "-")')
+  @IsAvailabilityZone()
   readonly availabilityZone!: string;
 
   @IsOneOf(HYPERVISOR_TYPES)

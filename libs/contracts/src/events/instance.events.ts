@@ -13,11 +13,9 @@ import {
   IsHostName,
   IsHostNameList,
   IsInstanceId,
-  IsKeystoneId,
   IsOneOf,
   IsPattern,
   IsSha256Hex,
-  IsStringMap,
   IsText,
   IsTimestamp,
   NestedObject,
@@ -31,76 +29,18 @@ import {
   POWER_STATES,
   POWER_STATE_SOURCES,
   REBOOT_TYPES,
-  REQUESTED_NETWORKS,
   type ConsoleType,
   type DomainStartReason,
   type PowerState,
   type PowerStateSource,
   type RebootType,
-  type RequestedNetworks,
 } from '../vocabulary.js';
-import {
-  Fault,
-  FlavorSnapshot,
-  ImageSnapshot,
-  InstanceQuota,
-  SERVER_METADATA_RULES,
-  SchedulingTrace,
-  ServerGroupRef,
-} from './values.js';
+import { BootFields } from './boot-fields.js';
+import { Fault, SchedulingTrace } from './values.js';
 
 /** The user asked for a server (`POST /servers`); the API validated it and resolved flavor and image. */
 @DomainEvent({ type: 'BootRequested', version: 2, category: 'instance' })
-export class BootRequested {
-  @IsInstanceId()
-  readonly instanceId!: string;
-
-  /** The owning project (not the requester: that is the envelope's actor). */
-  @IsKeystoneId()
-  readonly projectId!: string;
-
-  /** The owning user, as Nova's `instance.user_id`. */
-  @IsKeystoneId()
-  readonly userId!: string;
-
-  @IsDisplayName()
-  readonly name!: string;
-
-  @NestedObject(() => FlavorSnapshot)
-  readonly flavor!: FlavorSnapshot;
-
-  @NestedObject(() => ImageSnapshot)
-  readonly image!: ImageSnapshot;
-
-  /** Absent: the scheduler may use any zone. */
-  @Optional()
-  @IsPattern(PATTERNS.availabilityZone, 'an availability zone name (letters, digits, "_", ".", "-")')
-  readonly availabilityZone?: string;
-
-  @IsStringMap(SERVER_METADATA_RULES)
-  readonly metadata!: Readonly<Record<string, string>>;
-
-  @Optional()
-  @IsPattern(PATTERNS.keyName, 'a keypair name (letters, digits, space, "@", ".", "_", "-")')
-  readonly keyName?: string;
-
-  @Optional()
-  @NestedObject(() => ServerGroupRef)
-  readonly serverGroup?: ServerGroupRef;
-
-  /** An admin's `zone:host` request: the scheduler skips filtering but still claims resources. */
-  @Optional()
-  @IsHostName()
-  readonly forcedHost?: string;
-
-  @IsOneOf(REQUESTED_NETWORKS)
-  readonly requestedNetworks!: RequestedNetworks;
-
-  /** The limits the API admitted this boot under; the scheduler rechecks them. Absent: no recheck. */
-  @Optional()
-  @NestedObject(() => InstanceQuota)
-  readonly quota?: InstanceQuota;
-}
+export class BootRequested extends BootFields {}
 
 // v1 had no `quota`: those boots were admitted by the API's check alone.
 registerUpcaster('BootRequested', 1, (v1) => v1);

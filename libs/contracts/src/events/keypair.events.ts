@@ -4,7 +4,7 @@
  * Must never hold a private key: a generated one is returned once, to the requester, and forgotten.
  */
 import { DomainEvent, eventCatalog } from '../registry.js';
-import { IsKeystoneId, IsOneOf, IsPattern, PATTERNS } from '../validation.js';
+import { IsKeyName, IsKeystoneId, IsOneOf, IsPattern } from '../validation.js';
 
 export const KEYPAIR_TYPES = ['ssh', 'x509'] as const;
 export type KeypairType = (typeof KEYPAIR_TYPES)[number];
@@ -15,7 +15,7 @@ export class KeypairCreated {
   @IsKeystoneId()
   readonly userId!: string;
 
-  @IsPattern(PATTERNS.keyName, 'a keypair name (letters, digits, space, "@", ".", "_", "-")')
+  @IsKeyName()
   readonly name!: string;
 
   @IsOneOf(KEYPAIR_TYPES)
@@ -35,7 +35,7 @@ export class KeypairDeleted {
   @IsKeystoneId()
   readonly userId!: string;
 
-  @IsPattern(PATTERNS.keyName, 'a keypair name (letters, digits, space, "@", ".", "_", "-")')
+  @IsKeyName()
   readonly name!: string;
 }
 

@@ -9,6 +9,7 @@ import {
   IsBoundedInt,
   IsDisplayName,
   IsFiniteNumber,
+  IsFlavorId,
   IsGib,
   IsHostName,
   IsHostNameList,
@@ -59,7 +60,7 @@ export class InstanceQuota {
 
 /** The flavor's resources at boot time; claims and domain XML are sized from this, not from a lookup. */
 export class FlavorSnapshot {
-  @IsPattern(PATTERNS.flavorId, 'a flavor id (letters, digits, ".", "_", "-", inner spaces)')
+  @IsFlavorId()
   readonly id!: string;
 
   @IsDisplayName()
