@@ -18,11 +18,7 @@ import { given, serverStory } from './testing/instances.js';
 describe('compute work', () => {
   const server = serverStory();
   const { id } = server;
-  const stopped = [
-    ...server.running,
-    build(StopRequested, { instanceId: id }),
-    build(DomainStopped, { instanceId: id, host: 'h1', forced: false }),
-  ];
+  const stopped = server.stopped;
 
   it('has no work for a server waiting for a host, at rest, or unknown', () => {
     expect(computeWorkDue(given(...server.requested))).toBeNull();

@@ -3,26 +3,7 @@ import { HostRegistered, InventoryReported, build } from '#libs/contracts';
 import { hostReducer } from './host.js';
 import { decideRegistration } from './host-registration.js';
 import { foldAll } from './testing/given.js';
-
-const registration = {
-  host: 'h1',
-  availabilityZone: 'nova',
-  hypervisorType: 'qemu',
-  cpuArch: 'x86_64',
-} as const;
-const inventory = {
-  vcpus: 2,
-  ramMb: 1024,
-  diskGb: 20,
-  vcpuAllocationRatio: 4,
-  ramAllocationRatio: 1,
-  diskAllocationRatio: 1,
-  reservedVcpus: 0,
-  reservedRamMb: 512,
-  reservedDiskGb: 0,
-};
-const registered = build(HostRegistered, registration);
-const reported = build(InventoryReported, { host: 'h1', ...inventory });
+import { inventory, registered, registration, reported } from './testing/hosts.js';
 
 describe('host registration', () => {
   it('registers a new host and reports its inventory', () => {

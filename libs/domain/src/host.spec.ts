@@ -1,28 +1,12 @@
 import { randomUUID } from 'node:crypto';
 
-import { HostDisabled, HostRegistered, InventoryReported, ResourcesClaimed, build } from '#libs/contracts';
+import { HostDisabled, ResourcesClaimed, build } from '#libs/contracts';
 
 import { capacity, decideClaim, decideRelease, freeResources, hostReducer } from './host.js';
 import { foldAll } from './testing/given.js';
+import { registered, reported } from './testing/hosts.js';
 
-const registered = build(HostRegistered, {
-  host: 'h1',
-  availabilityZone: 'nova',
-  hypervisorType: 'qemu',
-  cpuArch: 'x86_64',
-});
-const inventory = build(InventoryReported, {
-  host: 'h1',
-  vcpus: 2,
-  ramMb: 1024,
-  diskGb: 20,
-  vcpuAllocationRatio: 4,
-  ramAllocationRatio: 1,
-  diskAllocationRatio: 1,
-  reservedVcpus: 0,
-  reservedRamMb: 512,
-  reservedDiskGb: 0,
-});
+const inventory = reported;
 const small = { vcpus: 1, ramMb: 64, diskGb: 1 };
 
 describe('host aggregate', () => {

@@ -1,11 +1,4 @@
-import {
-  DeleteRequested,
-  DomainDeleted,
-  DomainStopped,
-  PowerStateChanged,
-  StopRequested,
-  build,
-} from '#libs/contracts';
+import { DeleteRequested, DomainDeleted, PowerStateChanged, StopRequested, build } from '#libs/contracts';
 
 import { decidePowerSync } from './power-sync.js';
 import { given, serverStory } from './testing/instances.js';
@@ -13,11 +6,7 @@ import { given, serverStory } from './testing/instances.js';
 describe('power sync', () => {
   const server = serverStory();
   const { id } = server;
-  const stopped = [
-    ...server.running,
-    build(StopRequested, { instanceId: id }),
-    build(DomainStopped, { instanceId: id, host: 'h1', forced: false }),
-  ];
+  const stopped = server.stopped;
 
   it('leaves a running server whose domain runs alone', () => {
     expect(decidePowerSync(given(...server.running), 'h1', 'running')).toEqual({ kind: 'in-step' });

@@ -4,14 +4,25 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import { BootRequested, DomainStarted, HostSelected, type Plain, build } from '#libs/contracts';
+import {
+  BootRequested,
+  DomainStarted,
+  DomainStopped,
+  HostSelected,
+  type Plain,
+  StopRequested,
+  build,
+} from '#libs/contracts';
 
 import { type InstanceState, instanceReducer } from '../instance.js';
 import { foldAll } from './given.js';
 
 export const trace = { hostsIn: 1, filters: [], weighed: [{ host: 'h1', weight: 1 }] };
 
-/** A server's story: `requested` alone is BUILD, `placed` is spawning on h1, `running` is ACTIVE there. */
+/**
+ * A server's story: `requested` alone is BUILD, `placed` is spawning on h1, `running` is ACTIVE
+ * there, `stopped` is SHUTOFF there.
+ */
 export function serverStory(overrides: Partial<Plain<BootRequested>> = {}) {
   const id = randomUUID();
   const requested = build(BootRequested, {
@@ -37,6 +48,13 @@ export function serverStory(overrides: Partial<Plain<BootRequested>> = {}) {
     requested: [requested] as object[],
     placed: [requested, selected] as object[],
     running: [requested, selected, started] as object[],
+    stopped: [
+      requested,
+      selected,
+      started,
+      build(StopRequested, { instanceId: id }),
+      build(DomainStopped, { instanceId: id, host: 'h1', forced: false }),
+    ] as object[],
   };
 }
 
