@@ -11,10 +11,10 @@ import type { NatsConnection } from '@nats-io/transport-node';
 
 import { heartbeatSubject } from '#libs/contracts';
 import type { ClusterView } from '#libs/cluster-view';
-import { sameInventory } from '#libs/domain';
+import { computeWorkDue, sameInventory } from '#libs/domain';
 import type { EventStore } from '#libs/event-store';
 
-import type { ComputeAgent } from './agent/compute-agent.js';
+import { COMPUTE_ACTOR, type ComputeAgent } from './agent/compute-agent.js';
 import { type HostFacts, type HostPolicy, inventoryOf, registerHost } from './agent/host-registry.js';
 import type { PowerSync } from './agent/power-sync.js';
 import type { HypervisorDriver } from './hypervisor/index.js';
@@ -29,7 +29,6 @@ export interface RuntimeSettings {
 
 /** Work younger than this is left to the bus's fast path. */
 const RECONCILE_GRACE_MS = 3_000;
-const AGENT_ACTOR = { userId: 'compute', projectId: null, kind: 'service' } as const;
 
 export class ComputeRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('ComputeAgent');
@@ -49,7 +48,7 @@ export class ComputeRuntime implements OnApplicationBootstrap, BeforeApplication
 
   async onApplicationBootstrap(): Promise<void> {
     for (const host of this.settings.hosts) {
-      const context = { correlationId: `req-${randomUUID()}`, causationId: null, actor: AGENT_ACTOR };
+      const context = { correlationId: `req-${randomUUID()}`, causationId: null, actor: COMPUTE_ACTOR };
       const result = await registerHost(this.store, this.driver, host, this.settings.policy, context);
       if (result.registered || result.inventoryChanged) this.logger.log(`host ${host.name} registered`);
     }
@@ -105,8 +104,7 @@ export class ComputeRuntime implements OnApplicationBootstrap, BeforeApplication
       .filter(
         (state) =>
           this.agent.serves(state.host) &&
-          state.taskState !== null &&
-          state.taskState !== 'scheduling' &&
+          computeWorkDue(state) !== null &&
           !this.agent.isDriving(state.id) &&
           Date.parse(state.updatedAt ?? '') <= cutoff,
       );
@@ -123,7 +121,7 @@ export class ComputeRuntime implements OnApplicationBootstrap, BeforeApplication
         // Compared with the view first, so a sweep over many hosts reads no stream when nothing changed.
         const measured = inventoryOf(await this.driver.inventory(host.name), this.settings.policy);
         if (sameInventory(this.view.host(host.name)?.state.inventory ?? null, measured)) continue;
-        const context = { correlationId: `req-${randomUUID()}`, causationId: null, actor: AGENT_ACTOR };
+        const context = { correlationId: `req-${randomUUID()}`, causationId: null, actor: COMPUTE_ACTOR };
         const { inventoryChanged } = await registerHost(
           this.store,
           this.driver,

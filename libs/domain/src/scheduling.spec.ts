@@ -8,8 +8,10 @@ import {
 } from '#libs/contracts';
 
 import {
+  awaitsScheduler,
   decidePlacement,
   decideQuotaRecheck,
+  isStrayClaim,
   mustRelease,
   schedulingWorkDue,
   serverGroupHosts,
@@ -153,5 +155,25 @@ describe('scheduling', () => {
     ]);
     expect(hosts).toEqual(['h1']);
     expect(serverGroupHosts(given(...stranger.requested), [given(...other.running)])).toEqual([]);
+  });
+  it('awaits the scheduler while a build waits for a host or a never-placed server is being deleted', () => {
+    expect(awaitsScheduler(given(...server.requested))).toBe(true);
+    expect(awaitsScheduler(given(...server.placed, failedOn('h1', 1)))).toBe(true);
+    expect(awaitsScheduler(given(...server.requested, build(DeleteRequested, { instanceId: id })))).toBe(
+      true,
+    );
+    expect(awaitsScheduler(given(...server.placed))).toBe(false);
+    expect(awaitsScheduler(given(...server.placed, build(DeleteRequested, { instanceId: id })))).toBe(false);
+  });
+
+  it('calls a claim stray when its holder is unknown, failed, deleted or placed on another host', () => {
+    const fault = { code: 500, message: 'No valid host was found. ' };
+    expect(isStrayClaim(undefined, 'h1')).toBe(true);
+    expect(
+      isStrayClaim(given(...server.requested, build(InstanceFailed, { instanceId: id, fault })), 'h1'),
+    ).toBe(true);
+    expect(isStrayClaim(given(...server.running), 'h2')).toBe(true);
+    expect(isStrayClaim(given(...server.running), 'h1')).toBe(false);
+    expect(isStrayClaim(given(...server.requested), 'h1')).toBe(false);
   });
 });

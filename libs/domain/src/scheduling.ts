@@ -54,6 +54,27 @@ export type SchedulingWork =
       readonly recheckQuota: boolean;
     };
 
+/**
+ * Whether an instance waits for the scheduler: a build for a host, or the delete of a server that
+ * never got one. The reconciler drives those the bus has not.
+ */
+export function awaitsScheduler(state: InstanceState): boolean {
+  return (
+    (state.taskState === 'scheduling' && state.vmState === 'building') ||
+    (state.taskState === 'deleting' && state.host === null)
+  );
+}
+
+/** Whether a claim on `host` is one its holder no longer needs: unknown, failed, deleted, or placed elsewhere. */
+export function isStrayClaim(holder: InstanceState | undefined, host: string): boolean {
+  return (
+    !holder ||
+    holder.vmState === 'error' ||
+    holder.vmState === 'deleted' ||
+    (holder.host !== null && holder.host !== host)
+  );
+}
+
 const releaseAll = (reason: ResourceReleaseReason): ReleaseRule => ({
   reason,
   keepHost: null,

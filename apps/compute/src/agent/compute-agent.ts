@@ -38,7 +38,8 @@ export interface AgentSettings {
 
 export type DriveOutcome = 'done' | 'failed' | 'nothing-to-do' | 'not-mine';
 
-const AGENT_ACTOR = { userId: 'compute', projectId: null, kind: 'service' } as const;
+/** Who the agent's events say did it: the compute service, whatever part of it appends. */
+export const COMPUTE_ACTOR = { userId: 'compute', projectId: null, kind: 'service' } as const;
 
 export class ComputeAgent {
   private readonly logger = new Logger(ComputeAgent.name);
@@ -55,7 +56,7 @@ export class ComputeAgent {
   ) {
     this.hosts = new Set(settings.hosts);
     this.driver = new StreamDriver(store, instanceReducer, {
-      actor: AGENT_ACTOR,
+      actor: COMPUTE_ACTOR,
       idle: 'nothing-to-do',
       name: ComputeAgent.name,
     });

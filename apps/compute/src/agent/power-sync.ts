@@ -18,7 +18,7 @@ import { decidePowerSync, instanceReducer } from '#libs/domain';
 import type { EventContext, EventStore } from '#libs/event-store';
 
 import { type DomainSummary, type HypervisorDriver, domainNameOf } from '../hypervisor/index.js';
-import type { ComputeAgent } from './compute-agent.js';
+import { COMPUTE_ACTOR, type ComputeAgent } from './compute-agent.js';
 import { revokeConsoles } from './console-revocation.js';
 
 export interface SyncReport {
@@ -27,8 +27,6 @@ export interface SyncReport {
   readonly stopped: readonly string[];
   readonly destroyed: readonly string[];
 }
-
-const SYNC_ACTOR = { userId: 'compute', projectId: null, kind: 'service' } as const;
 
 export class PowerSync {
   private readonly logger = new Logger(PowerSync.name);
@@ -40,7 +38,7 @@ export class PowerSync {
   ) {}
 
   async syncHost(host: string, knownOnHost: readonly string[], correlationId: string): Promise<SyncReport> {
-    const context: EventContext = { correlationId, causationId: null, actor: SYNC_ACTOR };
+    const context: EventContext = { correlationId, causationId: null, actor: COMPUTE_ACTOR };
     const domains = await this.driver.listDomains(host);
     const byInstance = new Map<string, DomainSummary>();
     for (const domain of domains) if (domain.instanceId) byInstance.set(domain.instanceId, domain);

@@ -3,11 +3,12 @@
  * should happen with what has happened and drives the difference, so a BootRequested or a
  * DomainStartFailed the bus lost (a crash, a wiped JetStream) only delays work. It looks for
  * builds waiting for a host, deletes of servers that never got one, and claims held by instances
- * that no longer need them.
+ * that no longer need them (the domain's `awaitsScheduler` and `isStrayClaim` say which).
  */
 import { Logger } from '@nestjs/common';
 
 import type { ClusterView } from '#libs/cluster-view';
+import { awaitsScheduler, isStrayClaim } from '#libs/domain';
 
 import type { SchedulerService } from './scheduler.service.js';
 
@@ -41,20 +42,13 @@ export class SchedulerReconciler {
     const due = new Set<string>();
     const cutoff = this.now() - this.graceMs;
     for (const { state } of this.view.allInstances()) {
-      const waiting =
-        (state.taskState === 'scheduling' && state.vmState === 'building') ||
-        (state.taskState === 'deleting' && state.host === null);
-      if (waiting && Date.parse(state.updatedAt ?? '') <= cutoff) due.add(state.id);
+      if (awaitsScheduler(state) && Date.parse(state.updatedAt ?? '') <= cutoff) due.add(state.id);
     }
     for (const { state: host } of this.view.allHosts()) {
       for (const instanceId of Object.keys(host.allocations)) {
         const holder = this.view.instance(instanceId)?.state;
-        const stray =
-          !holder ||
-          holder.vmState === 'error' ||
-          holder.vmState === 'deleted' ||
-          (holder.host !== null && holder.host !== host.name);
-        if (stray && (!holder || Date.parse(holder.updatedAt ?? '') <= cutoff)) due.add(instanceId);
+        if (isStrayClaim(holder, host.name) && (!holder || Date.parse(holder.updatedAt ?? '') <= cutoff))
+          due.add(instanceId);
       }
     }
     return [...due];
