@@ -1,6 +1,10 @@
 // Lint rules that keep the architecture honest: type-aware TypeScript checks, and import
-// boundaries (apps never import other apps; only libs/host-ssh imports ssh2, and only the compute
-// agent and the console proxy use that library).
+// boundaries: apps never import other apps; the libs form layers (contracts at the bottom, the pure
+// domain on contracts alone, the store and bus clients never on the domain); nothing reaches into
+// another lib's files past its entry point; only libs/host-ssh imports ssh2, and only the compute
+// agent and the console proxy use that library.
+import { readdirSync } from 'node:fs';
+
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
@@ -19,6 +23,49 @@ const hostSshImport = {
   regex: '(^#libs/host-ssh(/.*)?$)|((^|/)libs/host-ssh(/|$))',
   message: 'Only apps/compute (virsh, SFTP) and apps/console-proxy (VNC tunnels) reach hosts over SSH.',
 };
+
+// Every lib, read from the tree so a new one is covered at once, and for some the libs of ours they
+// may import (a lib not listed in libLayers may import any lib).
+const libs = readdirSync(new URL('./libs', import.meta.url), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name);
+const libLayers = [
+  { lib: 'contracts', may: [], why: 'libs/contracts is the bottom layer: it imports nothing of ours.' },
+  { lib: 'concurrency', may: [], why: 'libs/concurrency is plain promises: it imports nothing of ours.' },
+  { lib: 'domain', may: ['contracts'], why: 'libs/domain is pure: of ours it imports only libs/contracts.' },
+  {
+    lib: 'bus',
+    may: libs.filter((other) => other !== 'domain' && other !== 'bus'),
+    why: 'The bus carries events; it never imports the domain.',
+  },
+  {
+    lib: 'event-store',
+    may: libs.filter((other) => other !== 'domain' && other !== 'event-store'),
+    why: 'The store client folds with reducers it is given; it never imports the domain.',
+  },
+];
+// The layers bind a lib's own code; its int tests (libs/<name>/test) may exercise it with others.
+const layerZones = libLayers.map(({ lib, may, why }) => ({
+  target: `./libs/${lib}/src`,
+  from: './libs',
+  except: [`./${lib}`, ...may.map((other) => `./${other}`)],
+  message: why,
+}));
+
+// A lib is reached through its entry point (#libs/<name>, and #libs/domain/testing for specs), never
+// by a path into its files: resolved paths are checked, so relative paths are caught as well.
+const entryPointZones = libs.map((lib) => ({
+  target: [
+    './apps',
+    './test',
+    './bench',
+    './deploy',
+    ...libs.filter((other) => other !== lib).map((other) => `./libs/${other}`),
+  ],
+  from: `./libs/${lib}/src`,
+  except: ['./index.ts', './testing/index.ts'],
+  message: `Import #libs/${lib}, not a file inside it.`,
+}));
 
 const appBoundaries = apps.map((app) => ({
   target: `./apps/${app}`,
@@ -41,6 +88,8 @@ export default tseslint.config(
           zones: [
             ...appBoundaries,
             { target: './libs', from: './apps', message: 'Libraries never import apps.' },
+            ...layerZones,
+            ...entryPointZones,
           ],
         },
       ],
@@ -64,6 +113,26 @@ export default tseslint.config(
     files: ['apps/compute/**/*.ts', 'apps/console-proxy/**/*.ts', ...testFiles],
     ignores: ['libs/host-ssh/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [ssh2Import] }] },
+  },
+  {
+    // The domain is pure: no Nest, no store or bus client, no Node I/O. Specs and their helpers may
+    // use Node (random ids), but still only the contracts of ours (the zones above).
+    files: ['libs/domain/src/**/*.ts'],
+    ignores: ['libs/domain/src/testing/**', ...testFiles],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!#libs/contracts$|\\.{1,2}/)',
+              message:
+                'libs/domain imports only #libs/contracts and its own files: no Nest, no I/O, no clients.',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     files: testFiles,

@@ -18,6 +18,7 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': typescript },
   moduleNameMapper: {
+    '^#libs/domain/testing$': '<rootDir>/libs/domain/src/testing/index.ts',
     '^#libs/(.*)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

@@ -1,124 +1,61 @@
 /**
- * The operators' CLI: a stream's history as a readable table, and the state its aggregate folds to
- * at any revision or point in time.
+ * The operators' CLI: read, explain, compare, check, move and follow the store.
  *
- *   npm run ops -- history <stream> [--json]
- *   npm run ops -- state <stream> [--revision N | --at <ISO time>]
+ *   npm run ops -- <command> [arguments] [options]      (npm run ops -- --help lists them)
  *
- * The store is EVENTSTORE_URL, else the one `npm run up` wrote to .nimbus/env.
+ * A server can be named by its id wherever a stream is asked for. The store is --url, else
+ * EVENTSTORE_URL, else the one `npm run up` wrote to .nimbus/env. Exit status: 0 done, 1 the store
+ * says no (a stream missing, an invariant broken), 2 bad input (nothing was done).
+ * Must never write to the store except through `import`, which checks everything first.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-import Table from 'cli-table3';
 import { EventStoreDBClient } from '@eventstore/db-client';
 
-import { reducerForStream } from '#libs/domain';
+import { UsageError, storeUrl } from './cli.js';
+import type { Command, Options } from './commands/command.js';
+import { diff } from './commands/diff.js';
+import { exportStreams } from './commands/export.js';
+import { history } from './commands/history.js';
+import { importStreams } from './commands/import.js';
+import { state } from './commands/state.js';
+import { tail } from './commands/tail.js';
+import { verify } from './commands/verify.js';
+import { why } from './commands/why.js';
 
-import { readHistory, summarize } from './history.js';
+const COMMANDS: Readonly<Record<string, Command>> = {
+  history,
+  state,
+  why,
+  diff,
+  verify,
+  tail,
+  export: exportStreams,
+  import: importStreams,
+};
 
-const USAGE = `usage:
-  ops history <stream> [--json]              every event of a stream, oldest first
-  ops state <stream> [--revision N | --at T] the state the stream folds to (T: ISO 8601 time)
-options:
-  --url <esdb://...>  the event store (default: EVENTSTORE_URL, then .nimbus/env)`;
+const USAGE = [
+  'usage: ops <command> [arguments] [options]',
+  'commands:',
+  ...Object.values(COMMANDS).map((command) => `  ${command.usage.padEnd(56)} ${command.summary}`),
+  'options:',
+  '  --url <esdb://...>  the event store (default: EVENTSTORE_URL, then .nimbus/env)',
+  '  --json              machine-readable output',
+].join('\n');
 
-class UsageError extends Error {}
-
-function storeUrl(flag: string | undefined): string {
-  if (flag) return flag;
-  if (process.env.EVENTSTORE_URL) return process.env.EVENTSTORE_URL;
-  if (existsSync('.nimbus/env')) {
-    const match = /EVENTSTORE_URL='([^']+)'/.exec(readFileSync('.nimbus/env', 'utf8'));
-    if (match?.[1]) return match[1];
-  }
-  throw new UsageError('no event store: set EVENTSTORE_URL, pass --url, or run `npm run up` first');
-}
-
-const json = (value: unknown): string =>
-  JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'bigint' ? inner.toString() : inner), 2);
-
-async function history(client: EventStoreDBClient, stream: string, asJson: boolean): Promise<number> {
-  const entries = await readHistory(client, stream);
-  if (entries === null) {
-    process.stderr.write(`ops: stream ${stream} not found\n`);
-    return 1;
-  }
-  if (asJson) {
-    process.stdout.write(`${json(entries.map((entry) => (entry.ok ? entry.event : entry)))}\n`);
-    return entries.every((entry) => entry.ok) ? 0 : 1;
-  }
-  const table = new Table({
-    head: ['rev', 'time', 'type', 'actor', 'correlation', 'causation', 'data'],
-    wordWrap: true,
-    // Colours only on a terminal: piped into a file, grep or a pager, the table stays plain text.
-    ...(process.stdout.isTTY ? {} : { style: { head: [], border: [] } }),
-  });
-  for (const entry of entries) {
-    if (!entry.ok) {
-      table.push([entry.revision.toString(), '', entry.type, '', '', '', `INVALID: ${entry.problem}`]);
-      continue;
-    }
-    const { event } = entry;
-    const { actor } = event.metadata;
-    table.push([
-      event.revision.toString(),
-      event.metadata.occurredAt,
-      event.type,
-      `${actor.kind}:${actor.userId}${actor.projectId ? `@${actor.projectId}` : ''}`,
-      event.metadata.correlationId,
-      event.metadata.causationId ?? '-',
-      summarize(event.data),
-    ]);
-  }
-  process.stdout.write(`${stream}: ${entries.length} events\n${table.toString()}\n`);
-  return entries.every((entry) => entry.ok) ? 0 : 1;
-}
-
-async function state(
-  client: EventStoreDBClient,
-  stream: string,
-  revision?: string,
-  at?: string,
-): Promise<number> {
-  const reducer = reducerForStream(stream);
-  if (!reducer)
-    throw new UsageError(`no aggregate folds ${stream} (instance-, host- and console- streams do)`);
-  if (revision !== undefined && !/^\d+$/.test(revision))
-    throw new UsageError(`--revision must be a number, got ${revision}`);
-  const time = at === undefined ? undefined : new Date(at);
-  if (time && Number.isNaN(time.getTime()))
-    throw new UsageError(`--at must be an ISO 8601 time, got ${at ?? ''}`);
-  const entries = await readHistory(client, stream);
-  if (entries === null) {
-    process.stderr.write(`ops: stream ${stream} not found\n`);
-    return 1;
-  }
-  let folded = reducer.initial();
-  let last: bigint | null = null;
-  for (const entry of entries) {
-    if (!entry.ok)
-      throw new Error(`cannot fold past an invalid event at ${stream}@${entry.revision}: ${entry.problem}`);
-    if (revision !== undefined && entry.event.revision > BigInt(revision)) break;
-    if (time && new Date(entry.event.metadata.occurredAt) > time) break;
-    folded = reducer.evolve(folded, entry.event);
-    last = entry.event.revision;
-  }
-  process.stdout.write(
-    `${stream} at revision ${last === null ? 'none' : last.toString()}:\n${json(folded)}\n`,
-  );
-  return 0;
-}
-
-async function main(): Promise<number> {
-  let parsed: ReturnType<typeof parseArgs>;
+function parse(argv: string[]) {
   try {
-    parsed = parseArgs({
+    return parseArgs({
+      args: argv,
       allowPositionals: true,
       options: {
         json: { type: 'boolean' },
         revision: { type: 'string' },
         at: { type: 'string' },
+        prefix: { type: 'string', multiple: true },
+        type: { type: 'string', multiple: true },
+        out: { type: 'string' },
+        limit: { type: 'string' },
         url: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -126,30 +63,41 @@ async function main(): Promise<number> {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const { values, positionals } = parsed;
-  const [command, stream, ...extra] = positionals;
-  if (values.help || !command) {
+}
+
+function optionsOf(values: ReturnType<typeof parse>['values']): Options {
+  const { limit } = values;
+  if (limit !== undefined && !/^\d+$/.test(limit))
+    throw new UsageError(`--limit must be a whole number, got ${limit}`);
+  return {
+    json: values.json === true,
+    ...(values.revision === undefined ? {} : { revision: values.revision }),
+    ...(values.at === undefined ? {} : { at: values.at }),
+    prefix: values.prefix ?? [],
+    type: values.type ?? [],
+    ...(values.out === undefined ? {} : { out: values.out }),
+    ...(limit === undefined ? {} : { limit: Number(limit) }),
+  };
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parse(process.argv.slice(2));
+  const [name, ...args] = positionals;
+  if (values.help || !name) {
     process.stdout.write(`${USAGE}\n`);
-    return command || values.help ? 0 : 2;
+    return name || values.help ? 0 : 2;
   }
-  if (!stream || extra.length > 0) throw new UsageError(`${command} takes exactly one stream name`);
-  if (values.revision !== undefined && values.at !== undefined)
-    throw new UsageError('give --revision or --at, not both');
-  const client = EventStoreDBClient.connectionString(storeUrl(values.url as string | undefined));
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) throw new UsageError(`unknown command ${name}`);
+  const [least, most] = command.arity;
+  if (args.length < least || args.length > most)
+    throw new UsageError(
+      `${name} takes ${least === most ? least : `${least} to ${most}`} argument(s): ops ${command.usage}`,
+    );
+  const options = optionsOf(values);
+  const client = EventStoreDBClient.connectionString(storeUrl(values.url));
   try {
-    switch (command) {
-      case 'history':
-        return await history(client, stream, values.json === true);
-      case 'state':
-        return await state(
-          client,
-          stream,
-          values.revision as string | undefined,
-          values.at as string | undefined,
-        );
-      default:
-        throw new UsageError(`unknown command ${command}`);
-    }
+    return await command.run(client, args, options);
   } finally {
     await client.dispose();
   }

@@ -96,6 +96,10 @@ describe('ops CLI', () => {
     });
     expect(ops('state', 'not-a-stream')).toMatchObject({
       status: 2,
+      stderr: expect.stringContaining('is neither a server id'),
+    });
+    expect(ops('state', 'project-p-ops')).toMatchObject({
+      status: 2,
       stderr: expect.stringContaining('no aggregate folds'),
     });
   });

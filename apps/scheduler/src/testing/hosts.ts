@@ -3,8 +3,7 @@ import { randomUUID } from 'node:crypto';
 
 import { HostDisabled, HostRegistered, InventoryReported, ResourcesClaimed, build } from '#libs/contracts';
 import { type HostState, hostReducer } from '#libs/domain';
-// Spec-only helper: wraps events in envelopes as the store returns them.
-import { foldAll } from '../../../../libs/domain/src/testing/given.js';
+import { foldAll } from '#libs/domain/testing';
 
 import { type HostCandidate, candidateOf } from '../candidate.js';
 import type { RequestSpec } from '../request-spec.js';

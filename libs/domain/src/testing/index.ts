@@ -1,0 +1,5 @@
+/**
+ * Helpers for specs of the pure aggregates and of code built on them (`#libs/domain/testing`). Never
+ * imported by production code.
+ */
+export { envelope, foldAll } from './given.js';
