@@ -5,23 +5,18 @@
  * revision the previous one left, so decisions in one process never race each other for a host;
  * other schedulers are still fenced by the expected revision.
  */
+import { KeyedMutex } from '#libs/concurrency';
 import type { Allocation, HostState } from '#libs/domain';
 
-interface HostQueue {
-  /** Settles when the last claim queued on the host has been appended or refused. */
-  tail: Promise<void>;
-  /** instance id → what it is claiming. */
-  readonly claims: Map<string, Allocation>;
-}
-
-const ignore = (): void => undefined;
-
 export class ClaimsInFlight {
-  private readonly hosts = new Map<string, HostQueue>();
+  /** host → instance id → what it is claiming there. */
+  private readonly hosts = new Map<string, Map<string, Allocation>>();
+  /** One append per host at a time, in the order the claims came. */
+  private readonly appends = new KeyedMutex();
 
   /** The host as weighing should see it: its folded allocations plus the claims on their way. */
   overlay(state: HostState): HostState {
-    const claims = this.hosts.get(state.name)?.claims;
+    const claims = this.hosts.get(state.name);
     if (!claims || claims.size === 0) return state;
     return { ...state, allocations: { ...Object.fromEntries(claims), ...state.allocations } };
   }
@@ -37,26 +32,21 @@ export class ClaimsInFlight {
     allocation: Allocation,
     append: () => Promise<T>,
   ): Promise<T> {
-    let queue = this.hosts.get(host);
-    if (!queue) {
-      queue = { tail: Promise.resolve(), claims: new Map() };
-      this.hosts.set(host, queue);
-    }
-    queue.claims.set(instanceId, allocation);
-    const result = queue.tail.then(append);
-    queue.tail = result.then(ignore, ignore);
+    const claims = this.hosts.get(host) ?? new Map<string, Allocation>();
+    this.hosts.set(host, claims);
+    claims.set(instanceId, allocation);
     try {
-      return await result;
+      return await this.appends.run(host, append);
     } finally {
-      queue.claims.delete(instanceId);
-      if (queue.claims.size === 0 && this.hosts.get(host) === queue) this.hosts.delete(host);
+      claims.delete(instanceId);
+      if (claims.size === 0 && this.hosts.get(host) === claims) this.hosts.delete(host);
     }
   }
 
   /** How many claims are on their way (for tests and status). */
   get size(): number {
     let count = 0;
-    for (const queue of this.hosts.values()) count += queue.claims.size;
+    for (const claims of this.hosts.values()) count += claims.size;
     return count;
   }
 }
