@@ -21,6 +21,12 @@ import type { Schema } from '../../common/validation/schema.js';
 import { validateBody } from '../../common/validation/validate.js';
 import { queryText } from '../paging.js';
 import { HostRegistry, type KnownHost } from './host-registry.js';
+import {
+  CPU_INFO_OBJECT,
+  HYPERVISOR_FIELDS_REMOVED,
+  SERVICE_FORCED_DOWN,
+  SERVICE_UUIDS,
+} from '../microversions.js';
 
 const SERVICE_BINARY = 'nova-compute';
 
@@ -31,7 +37,7 @@ function hypervisorView(
   version: Microversion,
 ): Record<string, unknown> {
   const { state } = host;
-  const uuidIds = version.atLeast('2.53');
+  const uuidIds = version.atLeast(SERVICE_UUIDS);
   const view: Record<string, unknown> = {
     id: uuidIds ? host.uuid : host.number,
     hypervisor_hostname: state.name,
@@ -47,7 +53,7 @@ function hypervisorView(
     host: state.name,
     disabled_reason: state.disabledReason,
   };
-  if (!version.atLeast('2.88')) {
+  if (!version.atLeast(HYPERVISOR_FIELDS_REMOVED)) {
     const inventory = state.inventory;
     const used = usedResources(state);
     const free = freeResources(state);
@@ -69,7 +75,7 @@ function hypervisorView(
       features: [],
       topology: {},
     };
-    view['cpu_info'] = version.atLeast('2.28') ? cpuInfo : JSON.stringify(cpuInfo);
+    view['cpu_info'] = version.atLeast(CPU_INFO_OBJECT) ? cpuInfo : JSON.stringify(cpuInfo);
   } else {
     view['uptime'] = null;
   }
@@ -182,7 +188,7 @@ export class HostsController {
   private serviceView(host: KnownHost, version: Microversion): Record<string, unknown> {
     const { state } = host;
     return {
-      id: version.atLeast('2.53') ? host.uuid : host.number,
+      id: version.atLeast(SERVICE_UUIDS) ? host.uuid : host.number,
       binary: SERVICE_BINARY,
       disabled_reason: state.disabledReason,
       host: state.name,
@@ -190,7 +196,7 @@ export class HostsController {
       status: state.enabled ? 'enabled' : 'disabled',
       updated_at: naiveMicros(host.updatedAt),
       zone: state.availabilityZone,
-      ...(version.atLeast('2.11') ? { forced_down: false } : {}),
+      ...(version.atLeast(SERVICE_FORCED_DOWN) ? { forced_down: false } : {}),
     };
   }
 
@@ -206,7 +212,7 @@ export class HostsController {
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     const version = context.microversion;
-    if (version.atLeast('2.53')) {
+    if (version.atLeast(SERVICE_UUIDS)) {
       const request = validateBody<{
         status?: 'enabled' | 'disabled';
         disabled_reason?: string;

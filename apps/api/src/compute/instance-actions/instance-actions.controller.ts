@@ -17,6 +17,14 @@ import { pageOf, queryText } from '../paging.js';
 import { hostIdOf } from '../servers/server.view.js';
 import type { ServerRecord } from '../servers/server-record.js';
 import { ServersService } from '../servers/servers.service.js';
+import {
+  ACTION_CHANGES_BEFORE,
+  ACTION_EVENTS_FOR_ALL,
+  ACTION_EVENT_DETAILS,
+  ACTION_EVENT_HOST,
+  ACTION_PAGING,
+  DELETED_SERVER_ACTIONS,
+} from '../microversions.js';
 
 /** The compute manager step Nova records as the event of each action. */
 const EVENT_NAMES: Readonly<Record<InstanceAction['action'], string>> = {
@@ -35,7 +43,9 @@ export class InstanceActionsController {
   ) {}
 
   private async record(context: CallContext, id: string): Promise<ServerRecord> {
-    return this.servers.load(context, id, { allowDeleted: context.microversion.atLeast('2.21') });
+    return this.servers.load(context, id, {
+      allowDeleted: context.microversion.atLeast(DELETED_SERVER_ACTIONS),
+    });
   }
 
   private summary(
@@ -51,7 +61,7 @@ export class InstanceActionsController {
       project_id: action.projectId,
       start_time: naiveMicros(action.startTime),
       message: action.result === 'Error' ? 'Error' : null,
-      ...(context.microversion.atLeast('2.58')
+      ...(context.microversion.atLeast(ACTION_PAGING)
         ? { updated_at: naiveMicros(action.finishTime ?? action.startTime) }
         : {}),
     };
@@ -66,13 +76,15 @@ export class InstanceActionsController {
   ): Promise<Record<string, unknown>> {
     const record = await this.record(context, id);
     let actions = [...record.instance.actions].reverse();
-    const paged = context.microversion.atLeast('2.58');
+    const paged = context.microversion.atLeast(ACTION_PAGING);
     let limit = Number.MAX_SAFE_INTEGER;
     if (paged) {
       const page = pageOf(query, 1000);
       limit = page.limit;
       const since = queryText(query, 'changes-since');
-      const before = context.microversion.atLeast('2.66') ? queryText(query, 'changes-before') : undefined;
+      const before = context.microversion.atLeast(ACTION_CHANGES_BEFORE)
+        ? queryText(query, 'changes-before')
+        : undefined;
       const at = (text: string, name: string): number => {
         const parsed = Date.parse(text);
         if (Number.isNaN(parsed))
@@ -125,7 +137,7 @@ export class InstanceActionsController {
     const admin = isAdmin(context.principal);
     const version = context.microversion;
     const host = record.instance.host ?? record.instance.boot?.forcedHost ?? null;
-    const showEvents = admin || version.atLeast('2.51');
+    const showEvents = admin || version.atLeast(ACTION_EVENTS_FOR_ALL);
     const events =
       action.finishTime === null
         ? []
@@ -136,13 +148,13 @@ export class InstanceActionsController {
               finish_time: naiveMicros(action.finishTime),
               result: action.result,
               ...(admin ? { traceback: null } : {}),
-              ...(version.atLeast('2.62')
+              ...(version.atLeast(ACTION_EVENT_HOST)
                 ? {
                     ...(admin ? { host } : {}),
                     hostId: hostIdOf(record.instance.boot?.projectId ?? '', host),
                   }
                 : {}),
-              ...(version.atLeast('2.84') ? { details: null } : {}),
+              ...(version.atLeast(ACTION_EVENT_DETAILS) ? { details: null } : {}),
             },
           ];
     return {

@@ -21,6 +21,7 @@ import { nextLink } from '../links.js';
 import { pageOf, queryText } from '../paging.js';
 import { type CreateKeypairBody, createKeypairSchema } from './keypair.schemas.js';
 import { KeypairsService } from './keypairs.service.js';
+import { KEYPAIRS_OF_OTHER_USERS, KEYPAIR_PAGING, KEYPAIR_TYPE } from '../microversions.js';
 
 /** Nova shows a database id; this one is stable for the (user, name) pair. */
 const numericId = (userId: string, name: string): number =>
@@ -36,7 +37,8 @@ export class KeypairsController {
 
   /** The user whose key pairs are meant: the caller's own, or (2.10+, admins) the `user_id` given. */
   private userOf(context: CallContext, requested: string | undefined, rule: string): string {
-    if (requested === undefined || !context.microversion.atLeast('2.10')) return context.principal.userId;
+    if (requested === undefined || !context.microversion.atLeast(KEYPAIRS_OF_OTHER_USERS))
+      return context.principal.userId;
     if (requested !== context.principal.userId && !isAdmin(context.principal)) throw policyForbids(rule);
     return requested;
   }
@@ -60,7 +62,7 @@ export class KeypairsController {
       },
       eventContextOf(context.principal, context.requestId),
     );
-    const typed = context.microversion.atLeast('2.2');
+    const typed = context.microversion.atLeast(KEYPAIR_TYPE);
     reply.code(typed ? 201 : 200);
     return {
       keypair: {
@@ -82,7 +84,7 @@ export class KeypairsController {
   ): Promise<Record<string, unknown>> {
     const userId = this.userOf(context, queryText(query, 'user_id'), 'os_compute_api:os-keypairs:index');
     let keypairs = await this.keypairs.list(userId);
-    const paged = context.microversion.atLeast('2.35');
+    const paged = context.microversion.atLeast(KEYPAIR_PAGING);
     let limit = Number.MAX_SAFE_INTEGER;
     if (paged) {
       const page = pageOf(query, this.config.maxLimit);
@@ -94,7 +96,7 @@ export class KeypairsController {
       }
       keypairs = keypairs.slice(0, limit);
     }
-    const typed = context.microversion.atLeast('2.2');
+    const typed = context.microversion.atLeast(KEYPAIR_TYPE);
     const last = keypairs.at(-1);
     return {
       keypairs: keypairs.map((keypair) => ({
@@ -131,7 +133,7 @@ export class KeypairsController {
         deleted_at: null,
         id: numericId(userId, keypair.name),
         updated_at: null,
-        ...(context.microversion.atLeast('2.2') ? { type: keypair.type } : {}),
+        ...(context.microversion.atLeast(KEYPAIR_TYPE) ? { type: keypair.type } : {}),
       },
     };
   }
@@ -146,6 +148,6 @@ export class KeypairsController {
   ): Promise<void> {
     const userId = this.userOf(context, queryText(query, 'user_id'), 'os_compute_api:os-keypairs:delete');
     await this.keypairs.delete(userId, name, eventContextOf(context.principal, context.requestId));
-    reply.code(context.microversion.atLeast('2.2') ? 204 : 202);
+    reply.code(context.microversion.atLeast(KEYPAIR_TYPE) ? 204 : 202);
   }
 }

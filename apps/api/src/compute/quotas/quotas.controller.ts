@@ -18,6 +18,7 @@ import { validateBody } from '../../common/validation/validate.js';
 import { queryText } from '../paging.js';
 import { ServerGroupDirectory } from '../server-groups/server-groups.service.js';
 import { QuotasService } from './quotas.service.js';
+import { IMAGE_META_LIMIT_REMOVED, PERSONALITY_REMOVED, PROXY_APIS_REMOVED } from '../microversions.js';
 
 /** Nova's quota names and the limits Nimbus keeps for them. */
 const QUOTA_NAMES: Readonly<Record<string, keyof QuotaLimits>> = {
@@ -43,13 +44,13 @@ const LEGACY_QUOTAS = {
 
 function legacyFor(version: Microversion): Record<string, number> {
   const legacy: Record<string, number> = {};
-  if (!version.atLeast('2.36')) {
+  if (!version.atLeast(PROXY_APIS_REMOVED)) {
     legacy['fixed_ips'] = LEGACY_QUOTAS.fixed_ips;
     legacy['floating_ips'] = LEGACY_QUOTAS.floating_ips;
     legacy['security_group_rules'] = LEGACY_QUOTAS.security_group_rules;
     legacy['security_groups'] = LEGACY_QUOTAS.security_groups;
   }
-  if (!version.atLeast('2.57')) {
+  if (!version.atLeast(PERSONALITY_REMOVED)) {
     legacy['injected_file_content_bytes'] = LEGACY_QUOTAS.injected_file_content_bytes;
     legacy['injected_file_path_bytes'] = LEGACY_QUOTAS.injected_file_path_bytes;
     legacy['injected_files'] = LEGACY_QUOTAS.injected_files;
@@ -106,11 +107,11 @@ export class QuotasController {
     const groupsUsed = this.groups.all().filter((group) => group.projectId === projectId).length;
     const absolute: Record<string, number> = {
       maxServerMeta: limits.metadataItems,
-      ...(version.atLeast('2.57') ? {} : { maxPersonality: 5, maxPersonalitySize: 10_240 }),
+      ...(version.atLeast(PERSONALITY_REMOVED) ? {} : { maxPersonality: 5, maxPersonalitySize: 10_240 }),
       totalServerGroupsUsed: groupsUsed,
-      ...(version.atLeast('2.39') ? {} : { maxImageMeta: limits.metadataItems }),
+      ...(version.atLeast(IMAGE_META_LIMIT_REMOVED) ? {} : { maxImageMeta: limits.metadataItems }),
       maxTotalKeypairs: limits.keyPairs,
-      ...(version.atLeast('2.36')
+      ...(version.atLeast(PROXY_APIS_REMOVED)
         ? {}
         : {
             maxSecurityGroupRules: 20,

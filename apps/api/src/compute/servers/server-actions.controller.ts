@@ -12,11 +12,13 @@ import { decideReboot, decideStart, decideStop } from '#libs/domain';
 import { Policy, allows } from '../../common/auth/auth.guard.js';
 import { ApiError, badRequest, notFound, policyForbids } from '../../common/http/api-error.js';
 import { Ctx, type CallContext } from '../../common/http/context.decorator.js';
+import { Microversions } from '../../common/http/microversion-range.js';
 import { validateBody } from '../../common/validation/validate.js';
 import { COMPUTE_RPC, ComputeUnavailable, type ComputeRpc, type RpcCaller } from '../ports.js';
 import type { ServerRecord } from './server-record.js';
 import { ACTION_SCHEMAS, type RemoteConsoleBody, remoteConsoleSchema } from './servers.schemas.js';
 import { ServersService } from './servers.service.js';
+import { REMOTE_CONSOLES } from '../microversions.js';
 
 const ACTION_RULES: Readonly<Record<string, string>> = {
   'os-start': 'os_compute_api:servers:start',
@@ -50,7 +52,7 @@ export class ServerActionsController {
     if (name === undefined) {
       throw badRequest(`There is no such action: ${Object.keys(body)[0]?.slice(0, 64) ?? ''}`);
     }
-    if (name === 'os-getVNCConsole' && context.microversion.atLeast('2.6'))
+    if (name === 'os-getVNCConsole' && context.microversion.atLeast(REMOTE_CONSOLES))
       throw notFound('The resource could not be found.');
     const schema = ACTION_SCHEMAS[name];
     if (!schema) throw badRequest(`There is no such action: ${name}`);
@@ -107,12 +109,12 @@ export class ServerActionsController {
   @Post('remote-consoles')
   @HttpCode(200)
   @Policy('os_compute_api:os-remote-consoles', 'member')
+  @Microversions({ from: REMOTE_CONSOLES })
   async remoteConsole(
     @Ctx() context: CallContext,
     @Param('id') id: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
-    if (!context.microversion.atLeast('2.6')) throw notFound('The resource could not be found.');
     const { remote_console: request } = validateBody<RemoteConsoleBody>(
       remoteConsoleSchema(context.microversion),
       body,

@@ -33,6 +33,7 @@ import {
   updateServerSchema,
 } from './servers.schemas.js';
 import { ServersService } from './servers.service.js';
+import { FULL_UPDATE_RESPONSE } from '../microversions.js';
 
 @Controller('v2.1/servers')
 export class ServersController {
@@ -126,7 +127,7 @@ export class ServersController {
     const record = await this.servers.update(context, id, request);
     return {
       server: serverDetail(record, this.servers.viewContext(context), {
-        full: context.microversion.atLeast('2.75'),
+        full: context.microversion.atLeast(FULL_UPDATE_RESPONSE),
         serverGroups: true,
         hostStatusLast: false,
       }),

@@ -48,6 +48,7 @@ import { MarkerNotFound, type ServerQuery, ServerProjection } from './projection
 import { type ServerRecord, serverRecordReducer } from './server-record.js';
 import type { CreateServerBody, UpdateServerBody } from './servers.schemas.js';
 import { type ViewContext, reservationIdOf } from './server.view.js';
+import { SERVER_DESCRIPTION, STATUS_FILTER_VALIDATED } from '../microversions.js';
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const PASSWORD_ALPHABET = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -197,7 +198,9 @@ export class ServersService {
     }
 
     // Before 2.19 Nova stores the name as the description.
-    const description = microversion.atLeast('2.19') ? (request.description ?? null) : request.name;
+    const description = microversion.atLeast(SERVER_DESCRIPTION)
+      ? (request.description ?? null)
+      : request.name;
     const eventContext = eventContextOf(principal, context.requestId);
     const ids: string[] = [];
     let last: Position | undefined;
@@ -312,7 +315,7 @@ export class ServersService {
     if (statusValues.length > 0) {
       const upper = statusValues.map((value) => value.toUpperCase());
       if (upper.some((value) => !KNOWN_STATUSES.has(value))) {
-        if (microversion.atLeast('2.38')) throw badRequest('Invalid status value');
+        if (microversion.atLeast(STATUS_FILTER_VALIDATED)) throw badRequest('Invalid status value');
         return { servers: [], limit };
       }
       if (upper.includes('DELETED') && !isAdmin(principal)) {
