@@ -11,6 +11,7 @@ import { FlavorsController } from './flavors/flavors.controller.js';
 import { FlavorsService } from './flavors/flavors.service.js';
 import { HostRegistry } from './hosts/host-registry.js';
 import { HostsController } from './hosts/hosts.controller.js';
+import { HostsService } from './hosts/hosts.service.js';
 import { ImageProxyController } from './image-proxy.controller.js';
 import { InstanceActionsController } from './instance-actions/instance-actions.controller.js';
 import { KeypairsController } from './keypairs/keypairs.controller.js';
@@ -51,6 +52,7 @@ import { VersionsController } from './versions.controller.js';
     ServerGroupDirectory,
     ServerGroupsService,
     HostRegistry,
+    HostsService,
   ],
   exports: [ServerProjection, FlavorsService],
 })

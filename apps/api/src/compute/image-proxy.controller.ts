@@ -15,7 +15,7 @@ import { PublicUrl } from '../common/http/public-url.js';
 import { isoSeconds } from '../common/http/timestamps.js';
 import { ImagesService } from '../image/images.service.js';
 import { resourceLinks } from './links.js';
-import { queryText } from './paging.js';
+import { queryText } from '../common/validation/query.js';
 import { PROXY_APIS_REMOVED } from './microversions.js';
 
 const STATUS: Readonly<Record<ImageState['status'], string>> = {

@@ -24,7 +24,7 @@ import { canSeeProject } from '../common/auth/principal.js';
 import { ApiError, policyForbids } from '../common/http/api-error.js';
 import { Ctx, type CallContext } from '../common/http/context.decorator.js';
 import { PublicUrl } from '../common/http/public-url.js';
-import { queryText } from '../compute/paging.js';
+import { queryText } from '../common/validation/query.js';
 import { API_CONFIG } from '../common/store/tokens.js';
 import { validateBody } from '../common/validation/validate.js';
 import { AUTH_REQUEST, type AuthRequest } from './auth-request.schema.js';

@@ -13,7 +13,7 @@ import { eventContextOf } from '../../common/http/request-state.js';
 import { NAME } from '../../common/validation/parameter-types.js';
 import type { Schema } from '../../common/validation/schema.js';
 import { validateBody } from '../../common/validation/validate.js';
-import { queryText } from '../paging.js';
+import { queryText } from '../../common/validation/query.js';
 import { type GroupWithMembers, ServerGroupsService } from './server-groups.service.js';
 import { GROUP_POLICY, SERVER_GROUP_OWNERS, SOFT_GROUP_POLICIES } from '../microversions.js';
 

@@ -23,8 +23,9 @@ import { Ctx, type CallContext } from '../../common/http/context.decorator.js';
 import { PublicUrl } from '../../common/http/public-url.js';
 import { API_CONFIG } from '../../common/store/tokens.js';
 import { validateBody } from '../../common/validation/validate.js';
-import { nextLink } from '../links.js';
+import { pageLinks } from '../links.js';
 import { pageOf } from '../paging.js';
+import type { ServerRecord } from './server-record.js';
 import { serverBasic, serverDetail } from './server.view.js';
 import {
   type CreateServerBody,
@@ -34,6 +35,8 @@ import {
 } from './servers.schemas.js';
 import { ServersService } from './servers.service.js';
 import { FULL_UPDATE_RESPONSE } from '../microversions.js';
+
+const idOf = (record: ServerRecord): string => record.instance.id;
 
 @Controller('v2.1/servers')
 export class ServersController {
@@ -76,12 +79,9 @@ export class ServersController {
     const page = pageOf(query, this.config.maxLimit);
     const { servers, limit } = this.servers.list(context, query, { ...page, detail: false });
     const base = this.publicUrl.get();
-    const last = servers.at(-1);
     return {
       servers: servers.map((record) => serverBasic(base, record)),
-      ...(last && limit > 0 && servers.length === limit
-        ? { servers_links: nextLink(base, 'servers', query, last.instance.id) }
-        : {}),
+      ...pageLinks('servers_links', { base, collection: 'servers', query }, servers, limit, idOf),
     };
   }
 
@@ -92,14 +92,11 @@ export class ServersController {
     const { servers, limit } = this.servers.list(context, query, { ...page, detail: true });
     const view = this.servers.viewContext(context);
     const base = this.publicUrl.get();
-    const last = servers.at(-1);
     return {
       servers: servers.map((record) =>
         serverDetail(record, view, { full: true, serverGroups: false, hostStatusLast: true }),
       ),
-      ...(last && limit > 0 && servers.length === limit
-        ? { servers_links: nextLink(base, 'servers/detail', query, last.instance.id) }
-        : {}),
+      ...pageLinks('servers_links', { base, collection: 'servers/detail', query }, servers, limit, idOf),
     };
   }
 
