@@ -19,11 +19,15 @@ import { KeypairsService } from './keypairs/keypairs.service.js';
 import { QuotaOverrides } from './quotas/quota-overrides.js';
 import { QuotasController } from './quotas/quotas.controller.js';
 import { QuotasService } from './quotas/quotas.service.js';
-import { ServerGroupDirectory, ServerGroupsService } from './server-groups/server-groups.service.js';
+import { ServerGroupDirectory } from './server-groups/server-group-directory.js';
+import { ServerGroupsService } from './server-groups/server-groups.service.js';
 import { ServerGroupsController } from './server-groups/server-groups.controller.js';
 import { ServerProjection } from './servers/projection/server-projection.js';
 import { ServerActionsController } from './servers/server-actions.controller.js';
 import { ServersController } from './servers/servers.controller.js';
+import { ServerAdmission } from './servers/server-admission.js';
+import { ServerConsoles } from './servers/server-consoles.service.js';
+import { ServerReads } from './servers/server-reads.js';
 import { ServersService } from './servers/servers.service.js';
 import { VersionsController } from './versions.controller.js';
 
@@ -43,7 +47,10 @@ import { VersionsController } from './versions.controller.js';
   ],
   providers: [
     ServerProjection,
+    ServerReads,
+    ServerAdmission,
     ServersService,
+    ServerConsoles,
     FlavorCatalog,
     FlavorsService,
     KeypairsService,

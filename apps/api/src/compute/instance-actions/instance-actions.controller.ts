@@ -18,7 +18,7 @@ import { pageLinks } from '../links.js';
 import { queryTime } from '../../common/validation/query.js';
 import { hostIdOf } from '../servers/server.view.js';
 import type { ServerRecord } from '../servers/server-record.js';
-import { ServersService } from '../servers/servers.service.js';
+import { ServerReads } from '../servers/server-reads.js';
 import {
   ACTION_CHANGES_BEFORE,
   ACTION_EVENTS_FOR_ALL,
@@ -43,7 +43,7 @@ const EVENT_NAMES: Readonly<Record<InstanceAction['action'], string>> = {
 @Controller('v2.1/servers/:id/os-instance-actions')
 export class InstanceActionsController {
   constructor(
-    private readonly servers: ServersService,
+    private readonly servers: ServerReads,
     private readonly publicUrl: PublicUrl,
   ) {}
 

@@ -20,7 +20,7 @@ import { EventStore, type EventContext } from '#libs/event-store';
 import type { ApiConfig } from '../../config/api.config.js';
 import { ReadModelHub } from '../../common/store/read-model-hub.js';
 import { API_CONFIG } from '../../common/store/tokens.js';
-import { ServerGroupDirectory } from '../server-groups/server-groups.service.js';
+import { ServerGroupDirectory } from '../server-groups/server-group-directory.js';
 import { ServerProjection } from '../servers/projection/server-projection.js';
 import { QuotaOverrides } from './quota-overrides.js';
 import type { ProjectUsage } from './quotas.views.js';

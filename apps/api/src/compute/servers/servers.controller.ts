@@ -1,6 +1,6 @@
 /**
  * `/v2.1/servers`: create, list (basic and detail), show, update and delete. Thin: the body is checked
- * against the microversion's schema, ServersService decides, the view builder renders.
+ * against the microversion's schema, ServersService writes, ServerReads reads, the view builder renders.
  */
 import {
   Body,
@@ -33,6 +33,7 @@ import {
   createServerSchema,
   updateServerSchema,
 } from './servers.schemas.js';
+import { ServerReads } from './server-reads.js';
 import { ServersService } from './servers.service.js';
 import { FULL_UPDATE_RESPONSE } from '../microversions.js';
 
@@ -42,6 +43,7 @@ const idOf = (record: ServerRecord): string => record.instance.id;
 export class ServersController {
   constructor(
     private readonly servers: ServersService,
+    private readonly reads: ServerReads,
     private readonly publicUrl: PublicUrl,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
@@ -77,7 +79,7 @@ export class ServersController {
   @Policy('os_compute_api:servers:index', 'reader')
   list(@Ctx() context: CallContext, @Query() query: Record<string, unknown>): Record<string, unknown> {
     const page = pageOf(query, this.config.maxLimit);
-    const { servers, limit } = this.servers.list(context, query, { ...page, detail: false });
+    const { servers, limit } = this.reads.list(context, query, { ...page, detail: false });
     const base = this.publicUrl.get();
     return {
       servers: servers.map((record) => serverBasic(base, record)),
@@ -89,8 +91,8 @@ export class ServersController {
   @Policy('os_compute_api:servers:detail', 'reader')
   detail(@Ctx() context: CallContext, @Query() query: Record<string, unknown>): Record<string, unknown> {
     const page = pageOf(query, this.config.maxLimit);
-    const { servers, limit } = this.servers.list(context, query, { ...page, detail: true });
-    const view = this.servers.viewContext(context);
+    const { servers, limit } = this.reads.list(context, query, { ...page, detail: true });
+    const view = this.reads.viewContext(context);
     const base = this.publicUrl.get();
     return {
       servers: servers.map((record) =>
@@ -103,9 +105,9 @@ export class ServersController {
   @Get(':id')
   @Policy('os_compute_api:servers:show', 'reader')
   async show(@Ctx() context: CallContext, @Param('id') id: string): Promise<Record<string, unknown>> {
-    const record = await this.servers.load(context, id);
+    const record = await this.reads.load(context, id);
     return {
-      server: serverDetail(record, this.servers.viewContext(context), {
+      server: serverDetail(record, this.reads.viewContext(context), {
         full: true,
         serverGroups: true,
         hostStatusLast: false,
@@ -123,7 +125,7 @@ export class ServersController {
     const request = validateBody<UpdateServerBody>(updateServerSchema(context.microversion), body);
     const record = await this.servers.update(context, id, request);
     return {
-      server: serverDetail(record, this.servers.viewContext(context), {
+      server: serverDetail(record, this.reads.viewContext(context), {
         full: context.microversion.atLeast(FULL_UPDATE_RESPONSE),
         serverGroups: true,
         hostStatusLast: false,
