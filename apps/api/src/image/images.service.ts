@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
-import { IMAGE_PROPERTY_RULES, type ImageVisibility, streamFor } from '#libs/contracts';
+import { IMAGE_PROPERTY_RULES, type ImageVisibility, PATTERNS, streamFor } from '#libs/contracts';
 import {
   type ImageState,
   ImageNotFound,
@@ -48,8 +48,6 @@ export interface ImageQuery {
   readonly id?: string;
   readonly properties: Readonly<Record<string, string>>;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 @Injectable()
 export class ImagesService {
@@ -105,7 +103,7 @@ export class ImagesService {
   }
 
   show(principal: Principal, imageId: string): ImageState {
-    const image = UUID.test(imageId) ? this.catalog.get(imageId) : undefined;
+    const image = PATTERNS.uuid.test(imageId) ? this.catalog.get(imageId) : undefined;
     if (!image || !this.canSee(principal, image)) throw new ImageNotFound(imageId);
     return image;
   }
@@ -252,7 +250,7 @@ export class ImagesService {
 
   /** The image a boot asks for: visible to the principal and active (Nova's 400s otherwise). */
   resolveForBoot(principal: Principal, imageId: string): ImageState {
-    const image = UUID.test(imageId) ? this.catalog.get(imageId) : undefined;
+    const image = PATTERNS.uuid.test(imageId) ? this.catalog.get(imageId) : undefined;
     if (!image || !this.canSee(principal, image)) throw badRequest('Can not find requested image');
     if (image.status !== 'active') throw badRequest(`Image ${imageId} is not active.`);
     return image;
