@@ -43,7 +43,7 @@ export class Microversion {
 export const MIN_MICROVERSION = new Microversion(2, 1);
 /**
  * The newest compute microversion whose changes this API honours for every call it implements
- * (see docs/architecture.md for the list); Nova Zed's maximum is 2.93.
+ * (docs/api-microversions.md lists them); Nova Zed's maximum is 2.93.
  */
 export const MAX_MICROVERSION = new Microversion(2, 93);
 
