@@ -24,6 +24,7 @@ import {
 import { EventStore, type EventContext } from '#libs/event-store';
 
 import type { ApiConfig } from '../config/api.config.js';
+import { projectUnderPolicy } from '../common/auth/owner.js';
 import { canWrite, isAdmin, isService, type Principal } from '../common/auth/principal.js';
 import { ApiError, badRequest, forbidden } from '../common/http/api-error.js';
 import { ReadModelHub } from '../common/store/read-model-hub.js';
@@ -127,10 +128,9 @@ export class ImagesService {
     if (visibility === 'public' && !isAdmin(principal)) {
       throw forbidden('You are not authorized to complete publicize_image action.');
     }
-    const owner = body.owner ?? principal.projectId;
-    if (owner !== principal.projectId && !isAdmin(principal)) {
-      throw forbidden("You are not permitted to create images owned by 'another project'.");
-    }
+    const owner = projectUnderPolicy(principal, body.owner ?? undefined, () =>
+      forbidden("You are not permitted to create images owned by 'another project'."),
+    );
     const imageId = (body.id ?? randomUUID()).toLowerCase();
     if (this.catalog.get(imageId))
       throw new ApiError(409, `Image with identifier ${imageId} already exists!`);

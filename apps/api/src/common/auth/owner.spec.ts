@@ -34,6 +34,19 @@ describe(projectUnderPolicy.name, () => {
   });
 });
 
+describe('an owner refused in the words of its API', () => {
+  it("throws the API's own refusal instead of the policy message", () => {
+    const refusal = new ApiError(403, "You are not permitted to create images owned by 'another project'.");
+    expect(() => projectUnderPolicy(principal(['member', 'reader']), 'p-2', () => refusal)).toThrow(refusal);
+  });
+
+  it("answers identity rules in Keystone's words", () => {
+    expect(() => projectUnderPolicy(principal(['reader']), 'p-2', 'identity:get_project')).toThrow(
+      new ApiError(403, 'You are not authorized to perform the requested action: identity:get_project.'),
+    );
+  });
+});
+
 describe(userUnderPolicy.name, () => {
   it('resolves users the same way', () => {
     expect(userUnderPolicy(principal(['reader']), 'u-1', 'rule')).toBe('u-1');

@@ -1,19 +1,22 @@
 /**
  * Whose things a call is about, under policy, decided once: the caller's own (its project, or its user)
- * unless it names another owner, which only admins may (Nova's 403 naming the `<...>:other_project` or
- * per-call rule otherwise). Naming oneself is the same as naming no one.
+ * unless it names another owner, which only admins may (a 403 otherwise: the policy message naming the
+ * rule, or the API's own refusal where it words one, as Glance does). Naming oneself is naming no one.
  */
-import { policyForbids } from '../http/api-error.js';
+import { type ApiError, policyForbids } from '../http/api-error.js';
+
+/** A policy rule (refused with its policy message) or the refusal itself. */
+export type Refusal = string | (() => ApiError);
 import { isAdmin, type Principal } from './principal.js';
 
 export function ownerUnderPolicy(
   principal: Principal,
   own: string,
   requested: string | undefined,
-  rule: string,
+  refusal: Refusal,
 ): string {
   if (requested === undefined || requested === own) return own;
-  if (!isAdmin(principal)) throw policyForbids(rule);
+  if (!isAdmin(principal)) throw typeof refusal === 'string' ? policyForbids(refusal) : refusal();
   return requested;
 }
 
@@ -21,8 +24,8 @@ export function ownerUnderPolicy(
 export const projectUnderPolicy = (
   principal: Principal,
   requested: string | undefined,
-  rule: string,
-): string => ownerUnderPolicy(principal, principal.projectId, requested, rule);
+  refusal: Refusal,
+): string => ownerUnderPolicy(principal, principal.projectId, requested, refusal);
 
 /** The user a call is about: the caller, or (admins) the one it names. */
 export const userUnderPolicy = (principal: Principal, requested: string | undefined, rule: string): string =>
