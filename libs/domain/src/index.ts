@@ -3,6 +3,7 @@ export * from './console.js';
 export * from './errors.js';
 export * from './flavor.js';
 export * from './host.js';
+export * from './host-admin.js';
 export * from './host-registration.js';
 export * from './identity.js';
 export * from './image.js';

@@ -34,6 +34,7 @@ export class BusComputeRpc implements ComputeRpc {
     const reply = await this.send(
       () => sendCommand(this.client, command, { reply: ConsoleOutput, caller, host, timeoutMs: TIMEOUT_MS }),
       instanceId,
+      host,
     );
     return reply.output;
   }
@@ -48,6 +49,7 @@ export class BusComputeRpc implements ComputeRpc {
     const reply = await this.send(
       () => sendCommand(this.client, command, { reply: ConsoleAccess, caller, host, timeoutMs: TIMEOUT_MS }),
       instanceId,
+      host,
     );
     return reply.url;
   }
@@ -56,16 +58,16 @@ export class BusComputeRpc implements ComputeRpc {
     await this.client.close();
   }
 
-  private async send<T>(request: () => Promise<T>, instanceId: string): Promise<T> {
+  private async send<T>(request: () => Promise<T>, instanceId: string, host: string): Promise<T> {
     try {
       return await request();
     } catch (error) {
       if (error instanceof NoResponders || error instanceof CommandTimeout)
-        throw new ComputeUnavailable(error.message);
+        throw new ComputeUnavailable(host, error.message);
       if (error instanceof CommandFailed) {
         if (error.code === 'NotFound') throw new InstanceNotFound(instanceId);
         if (error.code === 'Conflict') throw new ConflictingState(error.remoteMessage);
-        throw new ComputeUnavailable(`the compute agent failed: ${error.code}`);
+        throw new ComputeUnavailable(host, `the compute agent failed: ${error.code}`);
       }
       throw error;
     }

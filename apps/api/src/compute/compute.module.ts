@@ -11,6 +11,7 @@ import { FlavorsController } from './flavors/flavors.controller.js';
 import { FlavorsService } from './flavors/flavors.service.js';
 import { HostRegistry } from './hosts/host-registry.js';
 import { HostsController } from './hosts/hosts.controller.js';
+import { HostsService } from './hosts/hosts.service.js';
 import { ImageProxyController } from './image-proxy.controller.js';
 import { InstanceActionsController } from './instance-actions/instance-actions.controller.js';
 import { KeypairsController } from './keypairs/keypairs.controller.js';
@@ -18,11 +19,15 @@ import { KeypairsService } from './keypairs/keypairs.service.js';
 import { QuotaOverrides } from './quotas/quota-overrides.js';
 import { QuotasController } from './quotas/quotas.controller.js';
 import { QuotasService } from './quotas/quotas.service.js';
-import { ServerGroupDirectory, ServerGroupsService } from './server-groups/server-groups.service.js';
+import { ServerGroupDirectory } from './server-groups/server-group-directory.js';
+import { ServerGroupsService } from './server-groups/server-groups.service.js';
 import { ServerGroupsController } from './server-groups/server-groups.controller.js';
 import { ServerProjection } from './servers/projection/server-projection.js';
 import { ServerActionsController } from './servers/server-actions.controller.js';
 import { ServersController } from './servers/servers.controller.js';
+import { ServerAdmission } from './servers/server-admission.js';
+import { ServerConsoles } from './servers/server-consoles.service.js';
+import { ServerReads } from './servers/server-reads.js';
 import { ServersService } from './servers/servers.service.js';
 import { VersionsController } from './versions.controller.js';
 
@@ -42,7 +47,10 @@ import { VersionsController } from './versions.controller.js';
   ],
   providers: [
     ServerProjection,
+    ServerReads,
+    ServerAdmission,
     ServersService,
+    ServerConsoles,
     FlavorCatalog,
     FlavorsService,
     KeypairsService,
@@ -51,6 +59,7 @@ import { VersionsController } from './versions.controller.js';
     ServerGroupDirectory,
     ServerGroupsService,
     HostRegistry,
+    HostsService,
   ],
   exports: [ServerProjection, FlavorsService],
 })

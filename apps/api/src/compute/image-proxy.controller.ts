@@ -9,12 +9,14 @@ import type { ImageState } from '#libs/domain';
 
 import { Policy } from '../common/auth/auth.guard.js';
 import { notFound } from '../common/http/api-error.js';
+import { Microversions } from '../common/http/microversion-range.js';
 import { Ctx, type CallContext } from '../common/http/context.decorator.js';
 import { PublicUrl } from '../common/http/public-url.js';
 import { isoSeconds } from '../common/http/timestamps.js';
 import { ImagesService } from '../image/images.service.js';
 import { resourceLinks } from './links.js';
-import { queryText } from './paging.js';
+import { queryText } from '../common/validation/query.js';
+import { PROXY_APIS_REMOVED } from './microversions.js';
 
 const STATUS: Readonly<Record<ImageState['status'], string>> = {
   queued: 'SAVING',
@@ -24,6 +26,7 @@ const STATUS: Readonly<Record<ImageState['status'], string>> = {
 };
 
 @Controller('v2.1/images')
+@Microversions({ until: PROXY_APIS_REMOVED })
 export class ImageProxyController {
   constructor(
     private readonly images: ImagesService,
@@ -51,7 +54,6 @@ export class ImageProxyController {
   }
 
   private visible(context: CallContext, query: Record<string, unknown>): ImageState[] {
-    if (context.microversion.atLeast('2.36')) throw notFound('The resource could not be found.');
     const name = queryText(query, 'name');
     return this.images
       .list(context.principal, { limit: 1000, properties: {}, ...(name === undefined ? {} : { name }) })
@@ -73,7 +75,6 @@ export class ImageProxyController {
   @Get(':id')
   @Policy('os_compute_api:image-metadata', 'reader')
   show(@Ctx() context: CallContext, @Param('id') id: string): Record<string, unknown> {
-    if (context.microversion.atLeast('2.36')) throw notFound('The resource could not be found.');
     try {
       return { image: this.detailed(this.images.show(context.principal, id)) };
     } catch {

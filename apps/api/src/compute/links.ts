@@ -41,3 +41,23 @@ export function nextLink(
   if (!placed) params.append('marker', marker);
   return [{ rel: 'next', href: `${base}/v2.1/${collection}?${params.toString()}` }];
 }
+
+/**
+ * The links entry of a page (`servers_links`, `flavors_links`, ...): the next link when the page is full
+ * (`limit` items, a limit of 0 never), keyed by the last item, and nothing otherwise.
+ */
+export function pageLinks<T>(
+  key: string,
+  page: {
+    readonly base: string;
+    readonly collection: string;
+    readonly query: Readonly<Record<string, unknown>>;
+  },
+  items: readonly T[],
+  limit: number,
+  keyOf: (item: T) => string,
+): Record<string, Link[]> {
+  const last = items.at(-1);
+  if (last === undefined || limit <= 0 || items.length !== limit) return {};
+  return { [key]: nextLink(page.base, page.collection, page.query, keyOf(last)) };
+}

@@ -4,6 +4,7 @@
  * depends only on these; the wiring to libs/bus is another module's, and tests use the named fakes in
  * compute/testing/.
  */
+import { DomainError } from '#libs/domain';
 
 /** Who asks: the request id (the correlation id of whatever the agent records) and the actor. */
 export interface RpcCaller {
@@ -31,19 +32,30 @@ export interface HostLiveness {
 export const COMPUTE_RPC = Symbol('ComputeRpc');
 export const HOST_LIVENESS = Symbol('HostLiveness');
 
-/** The agent did not answer (no responders, timeout); the API answers 409 as Nova does for an unready instance. */
-export class ComputeUnavailable extends Error {
+/**
+ * The agent did not answer (no responders, timeout, a failure of its own): a conflict, answered 409 as
+ * Nova answers for an unready instance by the exception filter. The message is the client's; `detail`
+ * (what the bus said) is for logs only.
+ */
+export class ComputeUnavailable extends DomainError {
   override readonly name = 'ComputeUnavailable';
+  readonly code = 'Conflict' as const;
+  constructor(
+    readonly host: string,
+    readonly detail: string,
+  ) {
+    super(`The compute service on host ${host} did not answer; try again later.`);
+  }
 }
 
 /** Until the bus is wired: every call fails as if the agent were unreachable. */
 export class UnwiredComputeRpc implements ComputeRpc {
-  consoleOutput(): Promise<string> {
-    return Promise.reject(new ComputeUnavailable('the compute RPC is not wired to the bus'));
+  consoleOutput(_instanceId: string, host: string): Promise<string> {
+    return Promise.reject(new ComputeUnavailable(host, 'the compute RPC is not wired to the bus'));
   }
 
-  authorizeConsole(): Promise<string> {
-    return Promise.reject(new ComputeUnavailable('the compute RPC is not wired to the bus'));
+  authorizeConsole(_instanceId: string, host: string): Promise<string> {
+    return Promise.reject(new ComputeUnavailable(host, 'the compute RPC is not wired to the bus'));
   }
 }
 

@@ -20,11 +20,11 @@ import type { FastifyReply } from 'fastify';
 
 import type { ApiConfig } from '../config/api.config.js';
 import { Policy, Public } from '../common/auth/auth.guard.js';
-import { canSeeProject } from '../common/auth/principal.js';
-import { ApiError, policyForbids } from '../common/http/api-error.js';
+import { projectUnderPolicy } from '../common/auth/owner.js';
+import { ApiError } from '../common/http/api-error.js';
 import { Ctx, type CallContext } from '../common/http/context.decorator.js';
 import { PublicUrl } from '../common/http/public-url.js';
-import { queryText } from '../compute/paging.js';
+import { queryText } from '../common/validation/query.js';
 import { API_CONFIG } from '../common/store/tokens.js';
 import { validateBody } from '../common/validation/validate.js';
 import { AUTH_REQUEST, type AuthRequest } from './auth-request.schema.js';
@@ -115,7 +115,7 @@ export class IdentityController {
   @Get('projects/:id')
   @Policy('identity:get_project', 'reader')
   showProject(@Ctx() context: CallContext, @Param('id') id: string): Record<string, unknown> {
-    if (!canSeeProject(context.principal, id)) throw policyForbids('identity:get_project');
+    projectUnderPolicy(context.principal, id, 'identity:get_project');
     const project = this.directory.project(id);
     if (!project) throw new ApiError(404, `Could not find project: ${id}.`);
     return { project: projectView(project, this.publicUrl.get()) };

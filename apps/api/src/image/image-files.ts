@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-const IMAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+import { PATTERNS } from '#libs/contracts';
 
 export interface StoredImageData {
   readonly size: number;
@@ -32,7 +32,7 @@ export class ImageFiles {
   }
 
   private pathOf(imageId: string): string {
-    if (!IMAGE_ID.test(imageId)) throw new Error('not an image id');
+    if (!PATTERNS.uuid.test(imageId)) throw new Error('not an image id');
     return join(this.directory, imageId);
   }
 

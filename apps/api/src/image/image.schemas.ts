@@ -26,6 +26,8 @@ export const READ_ONLY_ATTRIBUTES = [
 export const CREATE_IMAGE: Schema = {
   type: 'object',
   properties: {
+    // Glance's own pattern, any case (the id is stored lowercase, as PATTERNS.uuid has it): its text is
+    // quoted in the 400 for a bad id, so it stays Glance's rather than derived.
     id: {
       type: 'string',
       pattern: '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$',

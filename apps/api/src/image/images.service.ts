@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
-import { IMAGE_PROPERTY_RULES, type ImageVisibility, streamFor } from '#libs/contracts';
+import { IMAGE_PROPERTY_RULES, type ImageVisibility, PATTERNS, streamFor } from '#libs/contracts';
 import {
   type ImageState,
   ImageNotFound,
@@ -24,6 +24,7 @@ import {
 import { EventStore, type EventContext } from '#libs/event-store';
 
 import type { ApiConfig } from '../config/api.config.js';
+import { projectUnderPolicy } from '../common/auth/owner.js';
 import { canWrite, isAdmin, isService, type Principal } from '../common/auth/principal.js';
 import { ApiError, badRequest, forbidden } from '../common/http/api-error.js';
 import { ReadModelHub } from '../common/store/read-model-hub.js';
@@ -48,8 +49,6 @@ export interface ImageQuery {
   readonly id?: string;
   readonly properties: Readonly<Record<string, string>>;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 @Injectable()
 export class ImagesService {
@@ -105,7 +104,7 @@ export class ImagesService {
   }
 
   show(principal: Principal, imageId: string): ImageState {
-    const image = UUID.test(imageId) ? this.catalog.get(imageId) : undefined;
+    const image = PATTERNS.uuid.test(imageId) ? this.catalog.get(imageId) : undefined;
     if (!image || !this.canSee(principal, image)) throw new ImageNotFound(imageId);
     return image;
   }
@@ -129,10 +128,9 @@ export class ImagesService {
     if (visibility === 'public' && !isAdmin(principal)) {
       throw forbidden('You are not authorized to complete publicize_image action.');
     }
-    const owner = body.owner ?? principal.projectId;
-    if (owner !== principal.projectId && !isAdmin(principal)) {
-      throw forbidden("You are not permitted to create images owned by 'another project'.");
-    }
+    const owner = projectUnderPolicy(principal, body.owner ?? undefined, () =>
+      forbidden("You are not permitted to create images owned by 'another project'."),
+    );
     const imageId = (body.id ?? randomUUID()).toLowerCase();
     if (this.catalog.get(imageId))
       throw new ApiError(409, `Image with identifier ${imageId} already exists!`);
@@ -252,7 +250,7 @@ export class ImagesService {
 
   /** The image a boot asks for: visible to the principal and active (Nova's 400s otherwise). */
   resolveForBoot(principal: Principal, imageId: string): ImageState {
-    const image = UUID.test(imageId) ? this.catalog.get(imageId) : undefined;
+    const image = PATTERNS.uuid.test(imageId) ? this.catalog.get(imageId) : undefined;
     if (!image || !this.canSee(principal, image)) throw badRequest('Can not find requested image');
     if (image.status !== 'active') throw badRequest(`Image ${imageId} is not active.`);
     return image;

@@ -5,6 +5,7 @@ import { ContractViolation } from '#libs/contracts';
 import { ConflictingState, InstanceNotFound, QuotaExceeded } from '#libs/domain';
 import { ConcurrencyConflict } from '#libs/event-store';
 
+import { ComputeUnavailable } from '../../compute/ports.js';
 import { ApiError } from './api-error.js';
 import { errorBody } from './error-body.js';
 import { toFailure } from './exception.filter.js';
@@ -23,6 +24,13 @@ describe(toFailure.name, () => {
     expect(failure(new ConflictingState('busy'))).toEqual({ status: 409, message: 'busy' });
     expect(failure(new QuotaExceeded('Quota exceeded, too many key pairs.'))).toMatchObject({ status: 403 });
     expect(failure(new ConcurrencyConflict('instance-x', 5))).toMatchObject({ status: 409 });
+  });
+
+  it('answers an unreachable compute agent with a 409 naming the host, never what the bus said', () => {
+    expect(failure(new ComputeUnavailable('h1', 'NATS: no responders on cmd.h1'))).toEqual({
+      status: 409,
+      message: 'The compute service on host h1 did not answer; try again later.',
+    });
   });
 
   it("maps Fastify's body errors to Nova's 400, 413 and 415", () => {

@@ -47,7 +47,8 @@ describe(negotiateMicroversion.name, () => {
 
 describe(Microversion.name, () => {
   it('compares numerically, not as text', () => {
-    expect(Microversion.parse('2.10')!.atLeast('2.9')).toBe(true);
-    expect(Microversion.parse('2.9')!.atLeast('2.10')).toBe(false);
+    const at = (version: `${number}.${number}`) => ({ version, changed: 'a change' });
+    expect(Microversion.parse('2.10')!.atLeast(at('2.9'))).toBe(true);
+    expect(Microversion.parse('2.9')!.atLeast(at('2.10'))).toBe(false);
   });
 });

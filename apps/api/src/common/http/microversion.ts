@@ -6,6 +6,12 @@
  */
 import { ApiError } from './api-error.js';
 
+/** One change a microversion brought: the version and, in a sentence, what it changed. */
+export interface VersionChange {
+  readonly version: `${number}.${number}`;
+  readonly changed: string;
+}
+
 export class Microversion {
   constructor(
     readonly major: number,
@@ -18,10 +24,10 @@ export class Microversion {
     return new Microversion(Number(match[1]), Number(match[2]));
   }
 
-  /** Whether this version is at least `version` ('2.19'); the argument is a literal of this codebase. */
-  atLeast(version: `${number}.${number}`): boolean {
-    const other = Microversion.parse(version);
-    if (!other) throw new Error(`not a microversion: ${version}`);
+  /** Whether this version has the change (one of the named changes of compute/microversions.ts). */
+  atLeast(change: VersionChange): boolean {
+    const other = Microversion.parse(change.version);
+    if (!other) throw new Error(`not a microversion: ${change.version}`);
     return this.compare(other) >= 0;
   }
 
@@ -37,7 +43,7 @@ export class Microversion {
 export const MIN_MICROVERSION = new Microversion(2, 1);
 /**
  * The newest compute microversion whose changes this API honours for every call it implements
- * (see docs/architecture.md for the list); Nova Zed's maximum is 2.93.
+ * (docs/api-microversions.md lists them); Nova Zed's maximum is 2.93.
  */
 export const MAX_MICROVERSION = new Microversion(2, 93);
 

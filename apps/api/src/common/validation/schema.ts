@@ -14,6 +14,7 @@ import { pyRepr } from './python-repr.js';
 
 export type JsonType = 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | 'null';
 
+/** Nova's `uuid` format: any case, hyphens optional; not PATTERNS.uuid, which is the one spelling ids are stored in. */
 const UUID = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 /** Nova's `name` format: printable characters, no leading or trailing whitespace. */

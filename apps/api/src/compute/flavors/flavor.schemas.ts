@@ -1,6 +1,7 @@
 /** `POST /flavors` (admin), with Nova's limits; `description` from 2.55. */
 import type { Microversion } from '../../common/http/microversion.js';
 import type { Schema } from '../../common/validation/schema.js';
+import { FLAVOR_DESCRIPTION } from '../microversions.js';
 
 const MAX_INT = 2_147_483_647;
 
@@ -35,7 +36,7 @@ export function createFlavorSchema(version: Microversion): Schema {
             maximum: 3.40282e38,
           },
           'os-flavor-access:is_public': { type: 'boolean' },
-          ...(version.atLeast('2.55')
+          ...(version.atLeast(FLAVOR_DESCRIPTION)
             ? { description: { type: ['string', 'null'], minLength: 0, maxLength: 65_535 } }
             : {}),
         },

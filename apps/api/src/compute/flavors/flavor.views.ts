@@ -6,6 +6,7 @@ import type { FlavorCreated, Plain } from '#libs/contracts';
 
 import type { Microversion } from '../../common/http/microversion.js';
 import { resourceLinks } from '../links.js';
+import { FLAVOR_DESCRIPTION, FLAVOR_EXTRA_SPECS, FULL_UPDATE_RESPONSE } from '../microversions.js';
 
 export function flavorBasic(
   base: string,
@@ -16,7 +17,7 @@ export function flavorBasic(
     id: flavor.flavorId,
     name: flavor.name,
     links: resourceLinks(base, 'flavors', flavor.flavorId),
-    ...(version.atLeast('2.55') ? { description: flavor.description } : {}),
+    ...(version.atLeast(FLAVOR_DESCRIPTION) ? { description: flavor.description } : {}),
   };
 }
 
@@ -25,7 +26,11 @@ export function flavorFull(
   flavor: Plain<FlavorCreated>,
   version: Microversion,
 ): Record<string, unknown> {
-  const swap = version.atLeast('2.75') ? flavor.swapMb : flavor.swapMb === 0 ? '' : flavor.swapMb;
+  const swap = version.atLeast(FULL_UPDATE_RESPONSE)
+    ? flavor.swapMb
+    : flavor.swapMb === 0
+      ? ''
+      : flavor.swapMb;
   return {
     id: flavor.flavorId,
     name: flavor.name,
@@ -38,7 +43,7 @@ export function flavorFull(
     'os-flavor-access:is_public': flavor.isPublic,
     rxtx_factor: flavor.rxtxFactor,
     links: resourceLinks(base, 'flavors', flavor.flavorId),
-    ...(version.atLeast('2.55') ? { description: flavor.description } : {}),
-    ...(version.atLeast('2.61') ? { extra_specs: {} } : {}),
+    ...(version.atLeast(FLAVOR_DESCRIPTION) ? { description: flavor.description } : {}),
+    ...(version.atLeast(FLAVOR_EXTRA_SPECS) ? { extra_specs: {} } : {}),
   };
 }

@@ -10,11 +10,14 @@ import { PublicUrl } from '../../common/http/public-url.js';
 import { eventContextOf } from '../../common/http/request-state.js';
 import { API_CONFIG } from '../../common/store/tokens.js';
 import { validateBody } from '../../common/validation/validate.js';
-import { nextLink } from '../links.js';
-import { pageOf, queryText } from '../paging.js';
+import { pageLinks } from '../links.js';
+import { pageOf } from '../paging.js';
+import { queryText } from '../../common/validation/query.js';
 import { type CreateFlavorBody, createFlavorSchema } from './flavor.schemas.js';
 import { flavorBasic, flavorFull } from './flavor.views.js';
 import { type FlavorFilter, FlavorsService } from './flavors.service.js';
+
+const flavorIdOf = (flavor: { readonly flavorId: string }): string => flavor.flavorId;
 
 function integerFilter(query: Record<string, unknown>, name: string): number | undefined {
   const text = queryText(query, name);
@@ -59,12 +62,15 @@ export class FlavorsController {
     const filter = this.filterOf(query, isAdmin(context.principal));
     const flavors = this.flavors.list(filter);
     const base = this.publicUrl.get();
-    const last = flavors.at(-1);
     return {
       flavors: flavors.map((flavor) => flavorBasic(base, flavor, context.microversion)),
-      ...(last && flavors.length === filter.limit
-        ? { flavors_links: nextLink(base, 'flavors', query, last.flavorId) }
-        : {}),
+      ...pageLinks(
+        'flavors_links',
+        { base, collection: 'flavors', query },
+        flavors,
+        filter.limit,
+        flavorIdOf,
+      ),
     };
   }
 
@@ -74,12 +80,15 @@ export class FlavorsController {
     const filter = this.filterOf(query, isAdmin(context.principal));
     const flavors = this.flavors.list(filter);
     const base = this.publicUrl.get();
-    const last = flavors.at(-1);
     return {
       flavors: flavors.map((flavor) => flavorFull(base, flavor, context.microversion)),
-      ...(last && flavors.length === filter.limit
-        ? { flavors_links: nextLink(base, 'flavors/detail', query, last.flavorId) }
-        : {}),
+      ...pageLinks(
+        'flavors_links',
+        { base, collection: 'flavors/detail', query },
+        flavors,
+        filter.limit,
+        flavorIdOf,
+      ),
     };
   }
 

@@ -16,6 +16,7 @@ import { ReadModelHub } from '../../common/store/read-model-hub.js';
 import { API_CONFIG } from '../../common/store/tokens.js';
 import { FlavorCatalog } from './flavor-catalog.js';
 import type { CreateFlavorBody } from './flavor.schemas.js';
+import { pageAfter } from '../paging.js';
 
 export interface FlavorFilter {
   /** true or false: public or private flavors only; null: both (an admin's `is_public=None`). */
@@ -49,12 +50,12 @@ export class FlavorsService {
       flavors = flavors.filter((flavor) => flavor.ramMb >= (filter.minRam ?? 0));
     if (filter.minDisk !== undefined)
       flavors = flavors.filter((flavor) => flavor.diskGb >= (filter.minDisk ?? 0));
-    if (filter.marker !== null) {
-      const index = flavors.findIndex((flavor) => flavor.flavorId === filter.marker);
-      if (index < 0) throw badRequest(`marker [${filter.marker}] not found`);
-      flavors = flavors.slice(index + 1);
-    }
-    return flavors.slice(0, filter.limit);
+    return pageAfter(
+      flavors,
+      filter,
+      (flavor) => flavor.flavorId,
+      (marker) => `marker [${marker}] not found`,
+    );
   }
 
   /** The flavor a boot names by id or link; Nova's 400 when it does not exist. */

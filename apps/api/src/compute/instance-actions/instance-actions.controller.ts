@@ -9,14 +9,27 @@ import type { InstanceAction } from '#libs/domain';
 
 import { Policy } from '../../common/auth/auth.guard.js';
 import { isAdmin } from '../../common/auth/principal.js';
-import { badRequest, notFound } from '../../common/http/api-error.js';
+import { notFound } from '../../common/http/api-error.js';
 import { Ctx, type CallContext } from '../../common/http/context.decorator.js';
 import { PublicUrl } from '../../common/http/public-url.js';
 import { naiveMicros } from '../../common/http/timestamps.js';
-import { pageOf, queryText } from '../paging.js';
+import { pageAfter, pageOf } from '../paging.js';
+import { pageLinks } from '../links.js';
+import { queryTime } from '../../common/validation/query.js';
 import { hostIdOf } from '../servers/server.view.js';
 import type { ServerRecord } from '../servers/server-record.js';
-import { ServersService } from '../servers/servers.service.js';
+import { ServerReads } from '../servers/server-reads.js';
+import {
+  ACTION_CHANGES_BEFORE,
+  ACTION_EVENTS_FOR_ALL,
+  ACTION_EVENT_DETAILS,
+  ACTION_EVENT_HOST,
+  ACTION_PAGING,
+  DELETED_SERVER_ACTIONS,
+} from '../microversions.js';
+
+/** How much of a bad time filter the 400 quotes. */
+const QUOTED = 40;
 
 /** The compute manager step Nova records as the event of each action. */
 const EVENT_NAMES: Readonly<Record<InstanceAction['action'], string>> = {
@@ -30,12 +43,14 @@ const EVENT_NAMES: Readonly<Record<InstanceAction['action'], string>> = {
 @Controller('v2.1/servers/:id/os-instance-actions')
 export class InstanceActionsController {
   constructor(
-    private readonly servers: ServersService,
+    private readonly servers: ServerReads,
     private readonly publicUrl: PublicUrl,
   ) {}
 
   private async record(context: CallContext, id: string): Promise<ServerRecord> {
-    return this.servers.load(context, id, { allowDeleted: context.microversion.atLeast('2.21') });
+    return this.servers.load(context, id, {
+      allowDeleted: context.microversion.atLeast(DELETED_SERVER_ACTIONS),
+    });
   }
 
   private summary(
@@ -51,7 +66,7 @@ export class InstanceActionsController {
       project_id: action.projectId,
       start_time: naiveMicros(action.startTime),
       message: action.result === 'Error' ? 'Error' : null,
-      ...(context.microversion.atLeast('2.58')
+      ...(context.microversion.atLeast(ACTION_PAGING)
         ? { updated_at: naiveMicros(action.finishTime ?? action.startTime) }
         : {}),
     };
@@ -65,47 +80,40 @@ export class InstanceActionsController {
     @Query() query: Record<string, unknown>,
   ): Promise<Record<string, unknown>> {
     const record = await this.record(context, id);
-    let actions = [...record.instance.actions].reverse();
-    const paged = context.microversion.atLeast('2.58');
-    let limit = Number.MAX_SAFE_INTEGER;
-    if (paged) {
-      const page = pageOf(query, 1000);
-      limit = page.limit;
-      const since = queryText(query, 'changes-since');
-      const before = context.microversion.atLeast('2.66') ? queryText(query, 'changes-before') : undefined;
-      const at = (text: string, name: string): number => {
-        const parsed = Date.parse(text);
-        if (Number.isNaN(parsed))
-          throw badRequest(
-            `Invalid input for query parameters ${name}. Value: ${text.slice(0, 40)}. '${text.slice(0, 40)}' is not a 'date-time'`,
-          );
-        return parsed;
-      };
-      const updated = (action: InstanceAction): number => Date.parse(action.finishTime ?? action.startTime);
-      if (since !== undefined)
-        actions = actions.filter((action) => updated(action) >= at(since, 'changes-since'));
-      if (before !== undefined)
-        actions = actions.filter((action) => updated(action) <= at(before, 'changes-before'));
-      if (page.marker !== null) {
-        const index = actions.findIndex((action) => action.requestId === page.marker);
-        if (index < 0) throw badRequest(`Marker ${page.marker} could not be found.`);
-        actions = actions.slice(index + 1);
-      }
-      actions = actions.slice(0, limit);
+    const all = [...record.instance.actions].reverse();
+    if (!context.microversion.atLeast(ACTION_PAGING)) {
+      return { instanceActions: all.map((action) => this.summary(record, action, context)) };
     }
-    const last = actions.at(-1);
+    const page = pageOf(query, 1000);
+    const since = queryTime(query, 'changes-since', QUOTED);
+    const before = context.microversion.atLeast(ACTION_CHANGES_BEFORE)
+      ? queryTime(query, 'changes-before', QUOTED)
+      : undefined;
+    const updated = (action: InstanceAction): number => Date.parse(action.finishTime ?? action.startTime);
+    const actions = pageAfter(
+      all.filter(
+        (action) =>
+          (since === undefined || updated(action) >= since) &&
+          (before === undefined || updated(action) <= before),
+      ),
+      page,
+      (action) => action.requestId,
+      (marker) => `Marker ${marker} could not be found.`,
+    );
+    // The next link repeats only the limit, not the request's filters, as it always has.
     return {
       instanceActions: actions.map((action) => this.summary(record, action, context)),
-      ...(paged && last && actions.length === limit
-        ? {
-            links: [
-              {
-                rel: 'next',
-                href: `${this.publicUrl.get()}/v2.1/servers/${record.instance.id}/os-instance-actions?limit=${limit}&marker=${encodeURIComponent(last.requestId)}`,
-              },
-            ],
-          }
-        : {}),
+      ...pageLinks(
+        'links',
+        {
+          base: this.publicUrl.get(),
+          collection: `servers/${record.instance.id}/os-instance-actions`,
+          query: { limit: String(page.limit) },
+        },
+        actions,
+        page.limit,
+        (action) => action.requestId,
+      ),
     };
   }
 
@@ -125,7 +133,7 @@ export class InstanceActionsController {
     const admin = isAdmin(context.principal);
     const version = context.microversion;
     const host = record.instance.host ?? record.instance.boot?.forcedHost ?? null;
-    const showEvents = admin || version.atLeast('2.51');
+    const showEvents = admin || version.atLeast(ACTION_EVENTS_FOR_ALL);
     const events =
       action.finishTime === null
         ? []
@@ -136,13 +144,13 @@ export class InstanceActionsController {
               finish_time: naiveMicros(action.finishTime),
               result: action.result,
               ...(admin ? { traceback: null } : {}),
-              ...(version.atLeast('2.62')
+              ...(version.atLeast(ACTION_EVENT_HOST)
                 ? {
                     ...(admin ? { host } : {}),
                     hostId: hostIdOf(record.instance.boot?.projectId ?? '', host),
                   }
                 : {}),
-              ...(version.atLeast('2.84') ? { details: null } : {}),
+              ...(version.atLeast(ACTION_EVENT_DETAILS) ? { details: null } : {}),
             },
           ];
     return {

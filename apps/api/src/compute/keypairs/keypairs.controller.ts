@@ -9,18 +9,19 @@ import { createHash } from 'node:crypto';
 
 import type { ApiConfig } from '../../config/api.config.js';
 import { Policy } from '../../common/auth/auth.guard.js';
-import { isAdmin } from '../../common/auth/principal.js';
-import { badRequest, policyForbids } from '../../common/http/api-error.js';
+import { userUnderPolicy } from '../../common/auth/owner.js';
 import { Ctx, type CallContext } from '../../common/http/context.decorator.js';
 import { PublicUrl } from '../../common/http/public-url.js';
 import { eventContextOf } from '../../common/http/request-state.js';
 import { naiveMicros } from '../../common/http/timestamps.js';
 import { API_CONFIG } from '../../common/store/tokens.js';
 import { validateBody } from '../../common/validation/validate.js';
-import { nextLink } from '../links.js';
-import { pageOf, queryText } from '../paging.js';
+import { pageLinks } from '../links.js';
+import { pageAfter, pageOf } from '../paging.js';
+import { queryText } from '../../common/validation/query.js';
 import { type CreateKeypairBody, createKeypairSchema } from './keypair.schemas.js';
 import { KeypairsService } from './keypairs.service.js';
+import { KEYPAIRS_OF_OTHER_USERS, KEYPAIR_PAGING, KEYPAIR_TYPE } from '../microversions.js';
 
 /** Nova shows a database id; this one is stable for the (user, name) pair. */
 const numericId = (userId: string, name: string): number =>
@@ -36,9 +37,8 @@ export class KeypairsController {
 
   /** The user whose key pairs are meant: the caller's own, or (2.10+, admins) the `user_id` given. */
   private userOf(context: CallContext, requested: string | undefined, rule: string): string {
-    if (requested === undefined || !context.microversion.atLeast('2.10')) return context.principal.userId;
-    if (requested !== context.principal.userId && !isAdmin(context.principal)) throw policyForbids(rule);
-    return requested;
+    const named = context.microversion.atLeast(KEYPAIRS_OF_OTHER_USERS) ? requested : undefined;
+    return userUnderPolicy(context.principal, named, rule);
   }
 
   @Post()
@@ -60,7 +60,7 @@ export class KeypairsController {
       },
       eventContextOf(context.principal, context.requestId),
     );
-    const typed = context.microversion.atLeast('2.2');
+    const typed = context.microversion.atLeast(KEYPAIR_TYPE);
     reply.code(typed ? 201 : 200);
     return {
       keypair: {
@@ -81,21 +81,17 @@ export class KeypairsController {
     @Query() query: Record<string, unknown>,
   ): Promise<Record<string, unknown>> {
     const userId = this.userOf(context, queryText(query, 'user_id'), 'os_compute_api:os-keypairs:index');
-    let keypairs = await this.keypairs.list(userId);
-    const paged = context.microversion.atLeast('2.35');
-    let limit = Number.MAX_SAFE_INTEGER;
-    if (paged) {
-      const page = pageOf(query, this.config.maxLimit);
-      limit = page.limit;
-      if (page.marker !== null) {
-        const index = keypairs.findIndex((keypair) => keypair.name === page.marker);
-        if (index < 0) throw badRequest(`Marker ${page.marker} could not be found.`);
-        keypairs = keypairs.slice(index + 1);
-      }
-      keypairs = keypairs.slice(0, limit);
-    }
-    const typed = context.microversion.atLeast('2.2');
-    const last = keypairs.at(-1);
+    const all = await this.keypairs.list(userId);
+    const page = context.microversion.atLeast(KEYPAIR_PAGING) ? pageOf(query, this.config.maxLimit) : null;
+    const keypairs = page
+      ? pageAfter(
+          all,
+          page,
+          (keypair) => keypair.name,
+          (marker) => `Marker ${marker} could not be found.`,
+        )
+      : all;
+    const typed = context.microversion.atLeast(KEYPAIR_TYPE);
     return {
       keypairs: keypairs.map((keypair) => ({
         keypair: {
@@ -105,8 +101,14 @@ export class KeypairsController {
           ...(typed ? { type: keypair.type } : {}),
         },
       })),
-      ...(paged && last && keypairs.length === limit
-        ? { keypairs_links: nextLink(this.publicUrl.get(), 'os-keypairs', query, last.name) }
+      ...(page
+        ? pageLinks(
+            'keypairs_links',
+            { base: this.publicUrl.get(), collection: 'os-keypairs', query },
+            keypairs,
+            page.limit,
+            (keypair) => keypair.name,
+          )
         : {}),
     };
   }
@@ -131,7 +133,7 @@ export class KeypairsController {
         deleted_at: null,
         id: numericId(userId, keypair.name),
         updated_at: null,
-        ...(context.microversion.atLeast('2.2') ? { type: keypair.type } : {}),
+        ...(context.microversion.atLeast(KEYPAIR_TYPE) ? { type: keypair.type } : {}),
       },
     };
   }
@@ -146,6 +148,6 @@ export class KeypairsController {
   ): Promise<void> {
     const userId = this.userOf(context, queryText(query, 'user_id'), 'os_compute_api:os-keypairs:delete');
     await this.keypairs.delete(userId, name, eventContextOf(context.principal, context.requestId));
-    reply.code(context.microversion.atLeast('2.2') ? 204 : 202);
+    reply.code(context.microversion.atLeast(KEYPAIR_TYPE) ? 204 : 202);
   }
 }

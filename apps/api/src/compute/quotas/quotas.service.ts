@@ -20,8 +20,10 @@ import { EventStore, type EventContext } from '#libs/event-store';
 import type { ApiConfig } from '../../config/api.config.js';
 import { ReadModelHub } from '../../common/store/read-model-hub.js';
 import { API_CONFIG } from '../../common/store/tokens.js';
+import { ServerGroupDirectory } from '../server-groups/server-group-directory.js';
 import { ServerProjection } from '../servers/projection/server-projection.js';
 import { QuotaOverrides } from './quota-overrides.js';
+import type { ProjectUsage } from './quotas.views.js';
 
 @Injectable()
 export class QuotasService {
@@ -31,6 +33,7 @@ export class QuotasService {
     private readonly servers: ServerProjection,
     private readonly store: EventStore,
     private readonly hub: ReadModelHub,
+    private readonly groups: ServerGroupDirectory,
   ) {}
 
   defaults(): QuotaLimits {
@@ -52,6 +55,12 @@ export class QuotasService {
 
   instanceUsage(projectId: string): InstanceUsage {
     return this.servers.usage(projectId);
+  }
+
+  /** Instances, cores and RAM in use, and the project's server groups: what limits and quota details show. */
+  projectUsage(projectId: string): ProjectUsage {
+    const serverGroups = this.groups.all().filter((group) => group.projectId === projectId).length;
+    return { ...this.instanceUsage(projectId), serverGroups };
   }
 
   async setLimits(

@@ -13,16 +13,17 @@ import { eventContextOf } from '../../common/http/request-state.js';
 import { NAME } from '../../common/validation/parameter-types.js';
 import type { Schema } from '../../common/validation/schema.js';
 import { validateBody } from '../../common/validation/validate.js';
-import { queryText } from '../paging.js';
+import { queryText } from '../../common/validation/query.js';
 import { type GroupWithMembers, ServerGroupsService } from './server-groups.service.js';
+import { GROUP_POLICY, SERVER_GROUP_OWNERS, SOFT_GROUP_POLICIES } from '../microversions.js';
 
 const POLICIES = (version: Microversion): string[] =>
-  version.atLeast('2.15')
+  version.atLeast(SOFT_GROUP_POLICIES)
     ? ['anti-affinity', 'affinity', 'soft-anti-affinity', 'soft-affinity']
     : ['anti-affinity', 'affinity'];
 
 function createSchema(version: Microversion): Schema {
-  const properties: Record<string, Schema> = version.atLeast('2.64')
+  const properties: Record<string, Schema> = version.atLeast(GROUP_POLICY)
     ? {
         name: NAME,
         policy: { type: 'string', enum: POLICIES(version) },
@@ -55,7 +56,7 @@ function createSchema(version: Microversion): Schema {
       server_group: {
         type: 'object',
         properties,
-        required: version.atLeast('2.64') ? ['name', 'policy'] : ['name', 'policies'],
+        required: version.atLeast(GROUP_POLICY) ? ['name', 'policy'] : ['name', 'policies'],
         additionalProperties: false,
       },
     },
@@ -77,11 +78,11 @@ function view(group: GroupWithMembers, version: Microversion): Record<string, un
   return {
     id: group.id,
     name: group.name,
-    ...(version.atLeast('2.64')
+    ...(version.atLeast(GROUP_POLICY)
       ? { policy: group.policy, rules: {} }
       : { policies: [group.policy], metadata: {} }),
     members: group.members,
-    ...(version.atLeast('2.13') ? { project_id: group.projectId, user_id: group.userId } : {}),
+    ...(version.atLeast(SERVER_GROUP_OWNERS) ? { project_id: group.projectId, user_id: group.userId } : {}),
   };
 }
 

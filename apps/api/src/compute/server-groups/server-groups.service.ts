@@ -14,44 +14,16 @@ import {
   ServerGroupNotFound,
   decideCreateServerGroup,
   decideDeleteServerGroup,
-  evolveServerGroup,
-  initialServerGroup,
   serverGroupReducer,
 } from '#libs/domain';
-import { EventStore, type EventContext, type StoredEvent } from '#libs/event-store';
+import { EventStore, type EventContext } from '#libs/event-store';
 
 import { canSeeProject, type Principal } from '../../common/auth/principal.js';
 import { badRequest } from '../../common/http/api-error.js';
-import { ReadModelHub, type ReadModel } from '../../common/store/read-model-hub.js';
+import { ReadModelHub } from '../../common/store/read-model-hub.js';
 import { QuotasService } from '../quotas/quotas.service.js';
+import { ServerGroupDirectory } from './server-group-directory.js';
 import { ServerProjection } from '../servers/projection/server-projection.js';
-
-/** The server group read model, folded in memory from `servergroup-` streams. */
-@Injectable()
-export class ServerGroupDirectory implements ReadModel {
-  readonly streamPrefixes = ['servergroup-'];
-  private readonly groups = new Map<string, ServerGroupState>();
-
-  constructor(hub: ReadModelHub) {
-    hub.register(this);
-  }
-
-  apply(event: StoredEvent): void {
-    const id = event.stream.slice('servergroup-'.length);
-    this.groups.set(id, evolveServerGroup(this.groups.get(id) ?? initialServerGroup(), event));
-  }
-
-  get(id: string): ServerGroupState | undefined {
-    const group = this.groups.get(id);
-    return group?.exists && !group.deleted ? group : undefined;
-  }
-
-  all(): ServerGroupState[] {
-    return [...this.groups.values()]
-      .filter((group) => group.exists && !group.deleted)
-      .sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? '') || a.id.localeCompare(b.id));
-  }
-}
 
 export interface GroupWithMembers extends ServerGroupState {
   readonly members: readonly string[];

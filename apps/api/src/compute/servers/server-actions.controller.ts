@@ -1,20 +1,22 @@
 /**
  * `POST /v2.1/servers/{id}/action` (os-start, os-stop, reboot, os-getConsoleOutput, os-getVNCConsole up to
  * 2.5) and `POST /v2.1/servers/{id}/remote-consoles` (2.6+). Lifecycle actions append their request event
- * and answer 202; console calls ask the compute agent that owns the server's host through ComputeRpc.
- * Policy per action is checked here, since one route carries them all.
+ * and answer 202; console calls go through ServerConsoles to the compute agent that owns the server's host.
+ * Policy per action is checked here, since one route carries them all. Errors are the exception filter's
+ * to answer; nothing here maps them.
  */
-import { Body, Controller, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 
 import { decideReboot, decideStart, decideStop } from '#libs/domain';
 
 import { Policy, allows } from '../../common/auth/auth.guard.js';
-import { ApiError, badRequest, notFound, policyForbids } from '../../common/http/api-error.js';
+import { badRequest, notFound, policyForbids } from '../../common/http/api-error.js';
 import { Ctx, type CallContext } from '../../common/http/context.decorator.js';
+import { Microversions } from '../../common/http/microversion-range.js';
 import { validateBody } from '../../common/validation/validate.js';
-import { COMPUTE_RPC, ComputeUnavailable, type ComputeRpc, type RpcCaller } from '../ports.js';
-import type { ServerRecord } from './server-record.js';
+import { REMOTE_CONSOLES } from '../microversions.js';
+import { ServerConsoles } from './server-consoles.service.js';
 import { ACTION_SCHEMAS, type RemoteConsoleBody, remoteConsoleSchema } from './servers.schemas.js';
 import { ServersService } from './servers.service.js';
 
@@ -26,14 +28,11 @@ const ACTION_RULES: Readonly<Record<string, string>> = {
   'os-getVNCConsole': 'os_compute_api:os-remote-consoles',
 };
 
-/** Control characters Nova strips from console output: all but tab and newline. */
-const CONTROL = /[\x00-\x08\x0B-\x1F]/g;
-
 @Controller('v2.1/servers/:id')
 export class ServerActionsController {
   constructor(
     private readonly servers: ServersService,
-    @Inject(COMPUTE_RPC) private readonly rpc: ComputeRpc,
+    private readonly consoles: ServerConsoles,
   ) {}
 
   @Post('action')
@@ -50,7 +49,8 @@ export class ServerActionsController {
     if (name === undefined) {
       throw badRequest(`There is no such action: ${Object.keys(body)[0]?.slice(0, 64) ?? ''}`);
     }
-    if (name === 'os-getVNCConsole' && context.microversion.atLeast('2.6'))
+    // One route carries every action, so the action replaced by remote-consoles is ranged here.
+    if (name === 'os-getVNCConsole' && context.microversion.atLeast(REMOTE_CONSOLES))
       throw notFound('The resource could not be found.');
     const schema = ACTION_SCHEMAS[name];
     if (!schema) throw badRequest(`There is no such action: ${name}`);
@@ -77,27 +77,16 @@ export class ServerActionsController {
         return undefined;
       }
       case 'os-getConsoleOutput': {
-        const record = await this.servers.load(context, id);
         const raw = (request['os-getConsoleOutput'] as { length?: number | string | null }).length;
         const length = raw === undefined || raw === null || Number(raw) === -1 ? null : Number(raw);
-        const host = this.readyHost(record);
-        const output =
-          length === 0
-            ? ''
-            : await this.call(host, () =>
-                this.rpc.consoleOutput(record.instance.id, host, length, callerOf(context)),
-              );
+        const output = await this.consoles.output(context, id, length);
         reply.code(200);
-        return { output: output.replace(CONTROL, '') };
+        return { output };
       }
       default: {
         const type = (request['os-getVNCConsole'] as { type: string }).type;
         if (type !== 'novnc') throw badRequest(`Unavailable console type ${type}.`);
-        const record = await this.servers.load(context, id);
-        const host = this.readyHost(record);
-        const url = await this.call(host, () =>
-          this.rpc.authorizeConsole(record.instance.id, host, 'novnc', callerOf(context)),
-        );
+        const url = await this.consoles.novnc(context, id);
         reply.code(200);
         return { console: { type, url } };
       }
@@ -107,52 +96,17 @@ export class ServerActionsController {
   @Post('remote-consoles')
   @HttpCode(200)
   @Policy('os_compute_api:os-remote-consoles', 'member')
+  @Microversions({ from: REMOTE_CONSOLES })
   async remoteConsole(
     @Ctx() context: CallContext,
     @Param('id') id: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
-    if (!context.microversion.atLeast('2.6')) throw notFound('The resource could not be found.');
     const { remote_console: request } = validateBody<RemoteConsoleBody>(
       remoteConsoleSchema(context.microversion),
       body,
     );
-    const record = await this.servers.load(context, id);
-    if (request.protocol !== 'vnc' || request.type !== 'novnc') {
-      throw badRequest(`Unavailable console type ${request.type}.`);
-    }
-    const host = this.readyHost(record);
-    const url = await this.call(host, () =>
-      this.rpc.authorizeConsole(record.instance.id, host, 'novnc', callerOf(context)),
-    );
+    const url = await this.consoles.remote(context, id, request);
     return { remote_console: { protocol: request.protocol, type: request.type, url } };
   }
-
-  /** Consoles need the domain running on a host (Nova's InstanceNotReady, 409, otherwise). */
-  private readyHost(record: ServerRecord): string {
-    const { instance } = record;
-    if (instance.host === null || instance.vmState !== 'active') {
-      throw new ApiError(409, `Instance ${instance.id} is not ready`);
-    }
-    return instance.host;
-  }
-
-  private async call<T>(host: string, request: () => Promise<T>): Promise<T> {
-    try {
-      return await request();
-    } catch (error) {
-      if (error instanceof ComputeUnavailable) {
-        throw new ApiError(409, `The compute service on host ${host} did not answer; try again later.`);
-      }
-      throw error;
-    }
-  }
-}
-
-/** The request's id and principal, for what the compute agent records on the caller's behalf. */
-function callerOf(context: CallContext): RpcCaller {
-  return {
-    correlationId: context.requestId,
-    actor: { userId: context.principal.userId, projectId: context.principal.projectId, kind: 'user' },
-  };
 }

@@ -14,6 +14,18 @@ import { isoSeconds, naiveMicros } from '../../common/http/timestamps.js';
 import type { HostStatus } from '../hosts/host-registry.js';
 import { bookmarkLink, resourceLinks } from '../links.js';
 import type { ServerRecord } from './server-record.js';
+import {
+  EXTENDED_SERVER_ATTRIBUTES,
+  FLAVOR_IN_SERVER,
+  LOCKED_REASON,
+  SERVER_DESCRIPTION,
+  SERVER_GROUPS_IN_SERVER,
+  SERVER_HOSTNAME,
+  SERVER_HOST_STATUS,
+  SERVER_LOCKED,
+  SERVER_TAGS,
+  TRUSTED_CERTIFICATES,
+} from '../microversions.js';
 
 export interface ViewContext {
   readonly baseUrl: string;
@@ -87,7 +99,7 @@ export function serverDetail(
     metadata: boot.metadata,
     hostId: hostIdOf(boot.projectId, instance.host),
     image: { id: boot.image.id, links: bookmarkLink(view.baseUrl, 'images', boot.image.id) },
-    flavor: version.atLeast('2.47')
+    flavor: version.atLeast(FLAVOR_IN_SERVER)
       ? {
           vcpus: boot.flavor.vcpus,
           ram: boot.flavor.ramMb,
@@ -131,7 +143,7 @@ export function serverDetail(
       server['OS-EXT-SRV-ATTR:host'] = instance.host;
       server['OS-EXT-SRV-ATTR:instance_name'] = record.domainName ?? '';
       server['OS-EXT-SRV-ATTR:hypervisor_hostname'] = instance.host;
-      if (version.atLeast('2.3')) {
+      if (version.atLeast(EXTENDED_SERVER_ATTRIBUTES)) {
         const createdBy = instance.actions.find((action) => action.action === 'create');
         server['OS-EXT-SRV-ATTR:reservation_id'] = reservationIdOf(createdBy?.requestId ?? instance.id);
         server['OS-EXT-SRV-ATTR:launch_index'] = 0;
@@ -146,20 +158,20 @@ export function serverDetail(
     server['OS-EXT-STS:vm_state'] = instance.vmState;
     server['OS-EXT-STS:power_state'] = POWER_STATE_CODES[instance.powerState];
     server['os-extended-volumes:volumes_attached'] = [];
-    if (version.atLeast('2.16') && view.isAdmin && !options.hostStatusLast) {
+    if (version.atLeast(SERVER_HOST_STATUS) && view.isAdmin && !options.hostStatusLast) {
       server['host_status'] = view.hostStatus(instance.host);
     }
   }
-  if (version.atLeast('2.9')) server['locked'] = false;
-  if (version.atLeast('2.73')) server['locked_reason'] = null;
-  if (version.atLeast('2.19')) server['description'] = instance.description;
-  if (version.atLeast('2.26')) server['tags'] = [];
-  if (version.atLeast('2.63')) server['trusted_image_certificates'] = null;
-  if (version.atLeast('2.90') && !view.isAdmin)
+  if (version.atLeast(SERVER_LOCKED)) server['locked'] = false;
+  if (version.atLeast(LOCKED_REASON)) server['locked_reason'] = null;
+  if (version.atLeast(SERVER_DESCRIPTION)) server['description'] = instance.description;
+  if (version.atLeast(SERVER_TAGS)) server['tags'] = [];
+  if (version.atLeast(TRUSTED_CERTIFICATES)) server['trusted_image_certificates'] = null;
+  if (version.atLeast(SERVER_HOSTNAME) && !view.isAdmin)
     server['OS-EXT-SRV-ATTR:hostname'] = sanitizeHostname(boot.name);
-  if (options.serverGroups && version.atLeast('2.71'))
+  if (options.serverGroups && version.atLeast(SERVER_GROUPS_IN_SERVER))
     server['server_groups'] = boot.serverGroup ? [boot.serverGroup.id] : [];
-  if (options.full && options.hostStatusLast && version.atLeast('2.16') && view.isAdmin) {
+  if (options.full && options.hostStatusLast && version.atLeast(SERVER_HOST_STATUS) && view.isAdmin) {
     server['host_status'] = view.hostStatus(instance.host);
   }
   return server;

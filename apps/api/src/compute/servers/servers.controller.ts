@@ -1,6 +1,6 @@
 /**
  * `/v2.1/servers`: create, list (basic and detail), show, update and delete. Thin: the body is checked
- * against the microversion's schema, ServersService decides, the view builder renders.
+ * against the microversion's schema, ServersService writes, ServerReads reads, the view builder renders.
  */
 import {
   Body,
@@ -23,8 +23,9 @@ import { Ctx, type CallContext } from '../../common/http/context.decorator.js';
 import { PublicUrl } from '../../common/http/public-url.js';
 import { API_CONFIG } from '../../common/store/tokens.js';
 import { validateBody } from '../../common/validation/validate.js';
-import { nextLink } from '../links.js';
+import { pageLinks } from '../links.js';
 import { pageOf } from '../paging.js';
+import type { ServerRecord } from './server-record.js';
 import { serverBasic, serverDetail } from './server.view.js';
 import {
   type CreateServerBody,
@@ -32,12 +33,17 @@ import {
   createServerSchema,
   updateServerSchema,
 } from './servers.schemas.js';
+import { ServerReads } from './server-reads.js';
 import { ServersService } from './servers.service.js';
+import { FULL_UPDATE_RESPONSE } from '../microversions.js';
+
+const idOf = (record: ServerRecord): string => record.instance.id;
 
 @Controller('v2.1/servers')
 export class ServersController {
   constructor(
     private readonly servers: ServersService,
+    private readonly reads: ServerReads,
     private readonly publicUrl: PublicUrl,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
@@ -73,14 +79,11 @@ export class ServersController {
   @Policy('os_compute_api:servers:index', 'reader')
   list(@Ctx() context: CallContext, @Query() query: Record<string, unknown>): Record<string, unknown> {
     const page = pageOf(query, this.config.maxLimit);
-    const { servers, limit } = this.servers.list(context, query, { ...page, detail: false });
+    const { servers, limit } = this.reads.list(context, query, { ...page, detail: false });
     const base = this.publicUrl.get();
-    const last = servers.at(-1);
     return {
       servers: servers.map((record) => serverBasic(base, record)),
-      ...(last && limit > 0 && servers.length === limit
-        ? { servers_links: nextLink(base, 'servers', query, last.instance.id) }
-        : {}),
+      ...pageLinks('servers_links', { base, collection: 'servers', query }, servers, limit, idOf),
     };
   }
 
@@ -88,26 +91,23 @@ export class ServersController {
   @Policy('os_compute_api:servers:detail', 'reader')
   detail(@Ctx() context: CallContext, @Query() query: Record<string, unknown>): Record<string, unknown> {
     const page = pageOf(query, this.config.maxLimit);
-    const { servers, limit } = this.servers.list(context, query, { ...page, detail: true });
-    const view = this.servers.viewContext(context);
+    const { servers, limit } = this.reads.list(context, query, { ...page, detail: true });
+    const view = this.reads.viewContext(context);
     const base = this.publicUrl.get();
-    const last = servers.at(-1);
     return {
       servers: servers.map((record) =>
         serverDetail(record, view, { full: true, serverGroups: false, hostStatusLast: true }),
       ),
-      ...(last && limit > 0 && servers.length === limit
-        ? { servers_links: nextLink(base, 'servers/detail', query, last.instance.id) }
-        : {}),
+      ...pageLinks('servers_links', { base, collection: 'servers/detail', query }, servers, limit, idOf),
     };
   }
 
   @Get(':id')
   @Policy('os_compute_api:servers:show', 'reader')
   async show(@Ctx() context: CallContext, @Param('id') id: string): Promise<Record<string, unknown>> {
-    const record = await this.servers.load(context, id);
+    const record = await this.reads.load(context, id);
     return {
-      server: serverDetail(record, this.servers.viewContext(context), {
+      server: serverDetail(record, this.reads.viewContext(context), {
         full: true,
         serverGroups: true,
         hostStatusLast: false,
@@ -125,8 +125,8 @@ export class ServersController {
     const request = validateBody<UpdateServerBody>(updateServerSchema(context.microversion), body);
     const record = await this.servers.update(context, id, request);
     return {
-      server: serverDetail(record, this.servers.viewContext(context), {
-        full: context.microversion.atLeast('2.75'),
+      server: serverDetail(record, this.reads.viewContext(context), {
+        full: context.microversion.atLeast(FULL_UPDATE_RESPONSE),
         serverGroups: true,
         hostStatusLast: false,
       }),

@@ -16,6 +16,18 @@ import {
   UUID,
 } from '../../common/validation/parameter-types.js';
 import type { Schema } from '../../common/validation/schema.js';
+import {
+  NETWORKS_REQUIRED,
+  NETWORK_DEVICE_TAGS,
+  NETWORK_DEVICE_TAGS_RESTORED,
+  PERSONALITY_REMOVED,
+  REQUESTED_HOST,
+  SERVER_DESCRIPTION,
+  SERVER_HOSTNAME,
+  SERVER_TAGS_ON_CREATE,
+  TRUSTED_CERTIFICATES,
+  WEBMKS_CONSOLES,
+} from '../microversions.js';
 
 const HINTS: Schema = {
   type: 'object',
@@ -42,11 +54,13 @@ const NETWORK_ENTRY = (version: Microversion): Schema => ({
   properties: {
     fixed_ip: { type: 'string', format: 'ipv4' },
     port: { oneOf: [{ type: 'string', format: 'uuid' }, { type: 'null' }] },
-    uuid: version.atLeast('2.37') ? { type: 'string', format: 'uuid' } : { type: 'string' },
-    ...(version.atLeast('2.32') && !version.atLeast('2.37')
+    uuid: version.atLeast(NETWORKS_REQUIRED) ? { type: 'string', format: 'uuid' } : { type: 'string' },
+    ...(version.atLeast(NETWORK_DEVICE_TAGS) && !version.atLeast(NETWORKS_REQUIRED)
       ? { tag: { type: 'string', maxLength: 60, pattern: '^[^,/]*$' } }
       : {}),
-    ...(version.atLeast('2.42') ? { tag: { type: 'string', maxLength: 60, pattern: '^[^,/]*$' } } : {}),
+    ...(version.atLeast(NETWORK_DEVICE_TAGS_RESTORED)
+      ? { tag: { type: 'string', maxLength: 60, pattern: '^[^,/]*$' } }
+      : {}),
   },
   additionalProperties: false,
 });
@@ -54,7 +68,7 @@ const NETWORK_ENTRY = (version: Microversion): Schema => ({
 const BLOCK_DEVICE: Schema = { type: 'object' };
 
 export function createServerSchema(version: Microversion): Schema {
-  const networks: Schema = version.atLeast('2.37')
+  const networks: Schema = version.atLeast(NETWORKS_REQUIRED)
     ? {
         oneOf: [
           { type: 'array', items: NETWORK_ENTRY(version) },
@@ -86,7 +100,7 @@ export function createServerSchema(version: Microversion): Schema {
     },
     user_data: { type: 'string', format: 'base64', maxLength: 65_535 },
   };
-  if (!version.atLeast('2.57')) {
+  if (!version.atLeast(PERSONALITY_REMOVED)) {
     properties['personality'] = {
       type: 'array',
       items: {
@@ -96,15 +110,15 @@ export function createServerSchema(version: Microversion): Schema {
       },
     };
   }
-  if (version.atLeast('2.19')) properties['description'] = DESCRIPTION;
-  if (version.atLeast('2.52')) {
+  if (version.atLeast(SERVER_DESCRIPTION)) properties['description'] = DESCRIPTION;
+  if (version.atLeast(SERVER_TAGS_ON_CREATE)) {
     properties['tags'] = {
       type: 'array',
       items: { type: 'string', minLength: 1, maxLength: 60, pattern: '^[^,/]*$' },
       maxItems: 50,
     };
   }
-  if (version.atLeast('2.63')) {
+  if (version.atLeast(TRUSTED_CERTIFICATES)) {
     properties['trusted_image_certificates'] = {
       type: ['array', 'null'],
       minItems: 1,
@@ -113,7 +127,7 @@ export function createServerSchema(version: Microversion): Schema {
       items: { type: 'string', minLength: 1 },
     };
   }
-  if (version.atLeast('2.74')) {
+  if (version.atLeast(REQUESTED_HOST)) {
     properties['host'] = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' };
     properties['hypervisor_hostname'] = {
       type: 'string',
@@ -122,7 +136,7 @@ export function createServerSchema(version: Microversion): Schema {
       pattern: '^[a-zA-Z0-9-._]*$',
     };
   }
-  if (version.atLeast('2.90')) {
+  if (version.atLeast(SERVER_HOSTNAME)) {
     properties['hostname'] = {
       type: 'string',
       minLength: 2,
@@ -136,7 +150,9 @@ export function createServerSchema(version: Microversion): Schema {
       server: {
         type: 'object',
         properties,
-        required: version.atLeast('2.37') ? ['name', 'flavorRef', 'networks'] : ['name', 'flavorRef'],
+        required: version.atLeast(NETWORKS_REQUIRED)
+          ? ['name', 'flavorRef', 'networks']
+          : ['name', 'flavorRef'],
         additionalProperties: false,
       },
       'os:scheduler_hints': HINTS,
@@ -187,8 +203,8 @@ export function updateServerSchema(version: Microversion): Schema {
           'OS-DCF:diskConfig': { type: 'string', enum: ['AUTO', 'MANUAL'] },
           accessIPv4: { type: 'string', format: 'ipv4' },
           accessIPv6: { type: 'string', format: 'ipv6' },
-          ...(version.atLeast('2.19') ? { description: DESCRIPTION } : {}),
-          ...(version.atLeast('2.90')
+          ...(version.atLeast(SERVER_DESCRIPTION) ? { description: DESCRIPTION } : {}),
+          ...(version.atLeast(SERVER_HOSTNAME)
             ? {
                 hostname: {
                   type: 'string',
@@ -270,10 +286,10 @@ export const ACTION_SCHEMAS: Readonly<Record<string, Schema>> = {
 };
 
 export function remoteConsoleSchema(version: Microversion): Schema {
-  const protocols = version.atLeast('2.8')
+  const protocols = version.atLeast(WEBMKS_CONSOLES)
     ? ['vnc', 'spice', 'rdp', 'serial', 'mks']
     : ['vnc', 'spice', 'rdp', 'serial'];
-  const types = version.atLeast('2.8')
+  const types = version.atLeast(WEBMKS_CONSOLES)
     ? ['novnc', 'xvpvnc', 'rdp-html5', 'spice-html5', 'serial', 'webmks']
     : ['novnc', 'xvpvnc', 'rdp-html5', 'spice-html5', 'serial'];
   return {

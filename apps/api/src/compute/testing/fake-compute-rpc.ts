@@ -25,14 +25,16 @@ export class FakeComputeRpc implements ComputeRpc {
     _caller?: RpcCaller,
   ): Promise<string> {
     this.calls.push({ kind: 'output', instanceId, host, detail: length });
-    if (this.unreachable.has(host)) return Promise.reject(new ComputeUnavailable(`no agent for ${host}`));
+    if (this.unreachable.has(host))
+      return Promise.reject(new ComputeUnavailable(host, `no agent for ${host}`));
     const lines = this.consoleLog.split('\n');
     return Promise.resolve(length === null ? this.consoleLog : lines.slice(-length - 1).join('\n'));
   }
 
   authorizeConsole(instanceId: string, host: string, type: 'novnc', _caller?: RpcCaller): Promise<string> {
     this.calls.push({ kind: 'console', instanceId, host, detail: type });
-    if (this.unreachable.has(host)) return Promise.reject(new ComputeUnavailable(`no agent for ${host}`));
+    if (this.unreachable.has(host))
+      return Promise.reject(new ComputeUnavailable(host, `no agent for ${host}`));
     return Promise.resolve(`http://127.0.0.1:6080/vnc_auto.html?path=%3Ftoken%3Dfake-${instanceId}`);
   }
 }

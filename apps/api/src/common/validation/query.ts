@@ -1,0 +1,41 @@
+/**
+ * Reading query strings the way Nova reads them: a parameter given several times counts by its first
+ * value, and a time filter (`changes-since`, `changes-before`) is parsed once, here, with Nova's 400 for
+ * a value that is not a date-time. Must never coerce anything but what it is asked to read.
+ */
+import { badRequest } from '../http/api-error.js';
+
+/** The parameter's text (its first value when repeated), or undefined when absent or not text. */
+export function queryText(query: Readonly<Record<string, unknown>>, name: string): string | undefined {
+  const value = query[name];
+  if (Array.isArray(value)) return typeof value[0] === 'string' ? value[0] : undefined;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Every text value of a parameter that may be repeated (`status=ACTIVE&status=SHUTOFF`). */
+export function queryTexts(query: Readonly<Record<string, unknown>>, name: string): string[] {
+  return ([] as unknown[])
+    .concat(query[name] ?? [])
+    .filter((value): value is string => typeof value === 'string');
+}
+
+/**
+ * A time filter as milliseconds since the epoch, or undefined when absent. `quoted` bounds how much of a
+ * bad value the error repeats (the instance-action filters quote at most 40 characters, as they always have).
+ */
+export function queryTime(
+  query: Readonly<Record<string, unknown>>,
+  name: string,
+  quoted = Number.POSITIVE_INFINITY,
+): number | undefined {
+  const text = queryText(query, name);
+  if (text === undefined) return undefined;
+  const parsed = Date.parse(text);
+  if (Number.isNaN(parsed)) {
+    const shown = text.slice(0, quoted);
+    throw badRequest(
+      `Invalid input for query parameters ${name}. Value: ${shown}. '${shown}' is not a 'date-time'`,
+    );
+  }
+  return parsed;
+}

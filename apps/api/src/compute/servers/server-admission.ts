@@ -1,0 +1,183 @@
+/**
+ * Whether a boot request may proceed, and as what: what the schema cannot check (counts, block devices,
+ * networks, zone and forced host), the flavor, image, key pair and group it names, and the project's
+ * quotas (Nova's arithmetic in the domain's `checkInstanceQuota`). The result is everything the writes
+ * need to decide one BootServer per server. Never appends: a refused request leaves no trace.
+ */
+import { Injectable } from '@nestjs/common';
+
+import {
+  BootServer,
+  CPU_ARCHITECTURES,
+  type CpuArchitecture,
+  HYPERVISOR_TYPES,
+  type HypervisorType,
+  type RequestedNetworks,
+  build,
+} from '#libs/contracts';
+import { QuotaExceeded, checkInstanceQuota } from '#libs/domain';
+
+import { isAdmin } from '../../common/auth/principal.js';
+import { badRequest, forbidden, policyForbids } from '../../common/http/api-error.js';
+import type { CallContext } from '../../common/http/context.decorator.js';
+import { ImagesService } from '../../image/images.service.js';
+import { FlavorsService } from '../flavors/flavors.service.js';
+import { HostRegistry } from '../hosts/host-registry.js';
+import { KeypairsService } from '../keypairs/keypairs.service.js';
+import { SERVER_DESCRIPTION } from '../microversions.js';
+import { QuotasService } from '../quotas/quotas.service.js';
+import { ServerGroupsService } from '../server-groups/server-groups.service.js';
+import { ServerProjection } from './projection/server-projection.js';
+import type { CreateServerBody } from './servers.schemas.js';
+
+/** An admitted boot: how many servers, and the command for each. */
+export interface Admission {
+  readonly count: number;
+  /** Null when the server gets no description (from 2.19, when none is given). */
+  readonly description: string | null;
+  bootCommand(instanceId: string, index: number): BootServer;
+}
+
+/** `zone`, `zone:host`, `zone:host:node` or `:host`, as Nova parses `availability_zone`. */
+function parseAvailabilityZone(value: string | undefined): { zone: string | null; host: string | null } {
+  if (value === undefined || value === '') return { zone: null, host: null };
+  if (!value.includes(':')) return { zone: value, host: null };
+  const [zone, host, node, ...rest] = value.split(':');
+  if (rest.length > 0 || (host === '' && node === undefined)) {
+    throw badRequest(`Unable to parse availability_zone '${value}'`);
+  }
+  return { zone: zone === '' ? null : (zone ?? null), host: host === '' ? null : (host ?? null) };
+}
+
+function networksOf(networks: CreateServerBody['server']['networks']): RequestedNetworks {
+  if (networks === undefined || networks === 'auto') return 'auto';
+  if (networks === 'none') return 'none';
+  if (networks.length === 0) return 'none';
+  const [first] = networks;
+  if (first?.port) throw badRequest(`Port ${first.port} could not be found.`);
+  if (first?.uuid !== undefined) throw badRequest(`Network ${first.uuid} could not be found.`);
+  throw badRequest('Bad networks format: network uuid is not in proper format');
+}
+
+/** The image properties the scheduler matches, when they hold values the contracts know. */
+function imagePropertiesOf(properties: Readonly<Record<string, string>>): {
+  architecture?: CpuArchitecture;
+  hypervisorType?: HypervisorType;
+} {
+  const architecture = CPU_ARCHITECTURES.find((value) => value === properties['architecture']);
+  const hypervisorType = HYPERVISOR_TYPES.find(
+    (value) => value === (properties['hypervisor_type'] ?? properties['img_hv_type']),
+  );
+  return {
+    ...(architecture === undefined ? {} : { architecture }),
+    ...(hypervisorType === undefined ? {} : { hypervisorType }),
+  };
+}
+
+@Injectable()
+export class ServerAdmission {
+  constructor(
+    private readonly projection: ServerProjection,
+    private readonly hosts: HostRegistry,
+    private readonly flavors: FlavorsService,
+    private readonly images: ImagesService,
+    private readonly keypairs: KeypairsService,
+    private readonly groups: ServerGroupsService,
+    private readonly quotas: QuotasService,
+  ) {}
+
+  async admit(context: CallContext, body: CreateServerBody): Promise<Admission> {
+    const { principal, microversion } = context;
+    const request = body.server;
+    const minCount = Number(request.min_count ?? 1);
+    const maxCount = Number(request.max_count ?? minCount);
+    if (minCount > maxCount) throw badRequest('min_count must be <= max_count');
+    if (request.block_device_mapping?.length || request.block_device_mapping_v2?.length) {
+      throw badRequest('Block device mappings are not supported: Nimbus boots servers from images only.');
+    }
+    const requestedNetworks = networksOf(request.networks);
+
+    const { zone, host: forcedHost } = parseAvailabilityZone(request.availability_zone);
+    if (forcedHost !== null || request.host !== undefined || request.hypervisor_hostname !== undefined) {
+      if (!isAdmin(principal)) {
+        throw policyForbids(
+          forcedHost !== null
+            ? 'os_compute_api:servers:create:forced_host'
+            : 'compute:servers:create:requested_destination',
+        );
+      }
+    }
+    const targetHost = forcedHost ?? request.host ?? request.hypervisor_hostname ?? null;
+    if (targetHost !== null && !this.hosts.get(targetHost))
+      throw badRequest(`Compute host ${targetHost} could not be found.`);
+    if (zone !== null && forcedHost === null && !this.hosts.availableZones().has(zone)) {
+      throw badRequest('The requested availability zone is not available');
+    }
+
+    if (request.imageRef === undefined || request.imageRef === '')
+      throw badRequest('Missing imageRef attribute');
+    const imageId = (request.imageRef.split('/').filter(Boolean).at(-1) ?? '').toLowerCase();
+    const image = this.images.resolveForBoot(principal, imageId);
+    const flavor = this.flavors.resolveForBoot(String(request.flavorRef), isAdmin(principal));
+    if (image.minRam > flavor.ramMb) throw badRequest("Flavor's memory is too small for requested image.");
+    if (flavor.diskGb > 0 && image.minDisk > flavor.diskGb) {
+      throw badRequest("Flavor's disk is too small for requested image.");
+    }
+    const keypair =
+      request.key_name === undefined
+        ? null
+        : await this.keypairs.resolveForBoot(principal.userId, request.key_name);
+
+    const hints = body['os:scheduler_hints'] ?? body['OS-SCH-HNT:scheduler_hints'] ?? {};
+    const group =
+      hints.group === undefined ? null : this.groups.resolveForBoot(principal, hints.group.toLowerCase());
+
+    const metadata = request.metadata ?? {};
+    const limits = this.quotas.limitsFor(principal.projectId);
+    if (limits.metadataItems >= 0 && Object.keys(metadata).length > limits.metadataItems) {
+      throw forbidden(
+        `Quota exceeded for metadata_items: Requested ${Object.keys(metadata).length}, but already used 0 of ${limits.metadataItems} metadata_items`,
+      );
+    }
+    const count = checkInstanceQuota(limits, this.quotas.instanceUsage(principal.projectId), {
+      vcpus: flavor.vcpus,
+      ramMb: flavor.ramMb,
+      minCount,
+      maxCount,
+    });
+    if (group) {
+      const members = this.projection.membersOf(group.id).length;
+      if (limits.serverGroupMembers >= 0 && members + count > limits.serverGroupMembers) {
+        throw new QuotaExceeded('Quota exceeded, too many servers in group');
+      }
+    }
+
+    return {
+      count,
+      // Before 2.19 Nova stores the name as the description.
+      description: microversion.atLeast(SERVER_DESCRIPTION) ? (request.description ?? null) : request.name,
+      bootCommand: (instanceId, index) =>
+        build(BootServer, {
+          instanceId,
+          projectId: principal.projectId,
+          userId: principal.userId,
+          name: count > 1 ? `${request.name}-${index + 1}` : request.name,
+          flavor: {
+            id: flavor.flavorId,
+            name: flavor.name,
+            vcpus: flavor.vcpus,
+            ramMb: flavor.ramMb,
+            diskGb: flavor.diskGb,
+          },
+          image: { id: image.id, name: image.name, properties: imagePropertiesOf(image.properties) },
+          metadata,
+          requestedNetworks,
+          ...(zone === null ? {} : { availabilityZone: zone }),
+          ...(keypair === null ? {} : { keyName: keypair.name }),
+          ...(group === null ? {} : { serverGroup: { id: group.id, policy: group.policy } }),
+          ...(targetHost === null ? {} : { forcedHost: targetHost }),
+          quota: { instances: limits.instances, cores: limits.cores, ramMb: limits.ramMb },
+        }),
+    };
+  }
+}
