@@ -7,7 +7,7 @@ import { EXIT_CONFIG, configFromCommandLine } from '#libs/config';
 
 import { EventStoreConfig } from './config.js';
 import { startEmbeddedEventStore } from './server.js';
-import { DataFolderError } from './storage/event-log.js';
+import { DataFolderError } from './storage/database.js';
 
 function fatal(message: string, code: number): never {
   process.stderr.write(`event-store: ${message}\n`);
