@@ -5,18 +5,13 @@
  * open, as the event store does, so tests and `npm run up` can wait for it.
  * Must never print a token or password; the configuration is never logged.
  */
-import { parseArgs } from 'node:util';
-
-import { ConfigError, describeConfig, loadConfig } from '#libs/config';
+import { configFromCommandLine } from '#libs/config';
 
 import { startApi } from './api-app.js';
-import { API_OPTIONS, ApiConfig } from './config/api.config.js';
+import { ApiConfig } from './config/api.config.js';
 import { BusComputeRpc } from './compute/bus-compute-rpc.js';
 import { NatsHostLiveness } from './compute/nats-host-liveness.js';
 import { UnwiredComputeRpc, UnwiredHostLiveness } from './compute/ports.js';
-
-/** EX_CONFIG from sysexits.h. */
-const EXIT_CONFIG = 78;
 
 function fatal(message: string, code: number): never {
   process.stderr.write(`api: ${message}\n`);
@@ -24,27 +19,10 @@ function fatal(message: string, code: number): never {
 }
 
 async function main(): Promise<void> {
-  let flags: { values: Record<string, string | boolean | undefined> };
-  try {
-    flags = parseArgs({ options: { help: { type: 'boolean' }, port: { type: 'string' } }, strict: true });
-  } catch (error) {
-    fatal(`${(error as Error).message}\n${describeConfig('options:', API_OPTIONS)}`, 2);
-  }
-  if (flags.values.help) {
-    process.stdout.write(
-      `${describeConfig('nimbus API (identity, compute, image); environment:', API_OPTIONS)}\n`,
-    );
-    return;
-  }
-  const source: Record<string, string | undefined> = { ...process.env };
-  if (typeof flags.values.port === 'string') source.NIMBUS_API_PORT = flags.values.port;
-  let config: ApiConfig;
-  try {
-    config = loadConfig(ApiConfig, source);
-  } catch (error) {
-    if (error instanceof ConfigError) fatal(error.message, EXIT_CONFIG);
-    throw error;
-  }
+  const config = configFromCommandLine('api', ApiConfig, {
+    title: 'nimbus API (identity, compute, image); environment:',
+  });
+  if (!config) return;
 
   // Without NATS the API still serves everything but consoles, and shows every host down.
   const computeRpc = config.natsUrl ? await BusComputeRpc.connect(config.natsUrl) : new UnwiredComputeRpc();

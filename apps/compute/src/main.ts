@@ -13,10 +13,10 @@ import { CommandServer, JetStreamTransport } from '#libs/bus';
 import { configFromCommandLine } from '#libs/config';
 
 import { ComputeModule, hypervisorFrom } from './compute.module.js';
-import { COMPUTE_OPTIONS, ComputeConfig } from './config.js';
+import { ComputeConfig } from './config.js';
 
 async function main(): Promise<void> {
-  const config = configFromCommandLine('compute', ComputeConfig, COMPUTE_OPTIONS);
+  const config = configFromCommandLine('compute', ComputeConfig);
   if (!config) return;
   const hypervisor = hypervisorFrom(config);
   const hosts = hypervisor.hosts.map((host) => host.name);

@@ -13,14 +13,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
-import { fingerprintOfKnownHostsLine } from '#libs/host-ssh';
+import { fingerprintOfKnownHostsLine, HostKeyMismatch } from '#libs/host-ssh';
 
 import { BOOT_BANNER, createRig, destroyRig, rigPaths, type RigInventory } from '../../../deploy/rig/rig.js';
 import { describeHypervisorDriverContract } from '../src/hypervisor/contract/driver-contract.js';
 import { domainSpec } from '../src/hypervisor/domain-spec.js';
-import { HypervisorOperationFailed } from '../src/hypervisor/errors.js';
+import { HostUnreachable, HypervisorOperationFailed } from '../src/hypervisor/errors.js';
 import { renderDomainXml } from '../src/hypervisor/libvirt/domain-xml.js';
-import { HostKeyMismatch } from '../src/hypervisor/libvirt/errors.js';
 import { hostConfigsFromInventory, type LibvirtHostConfig } from '../src/hypervisor/libvirt/host-config.js';
 import { cachedImagePath, instancePaths } from '../src/hypervisor/libvirt/host-layout.js';
 import { VirshDriver, type VirshDriverOptions } from '../src/hypervisor/libvirt/virsh-driver.js';
@@ -167,7 +166,8 @@ describe('VirshDriver on a real host', () => {
     const driver = newDriver({ hosts: hosts.map((host) => ({ ...host, hostKeyFingerprint: wrongPin })) });
     try {
       const attempt = driver.powerState(hosts[0]!.name, `nimbus-${randomUUID()}`);
-      await expect(attempt).rejects.toBeInstanceOf(HostKeyMismatch);
+      await expect(attempt).rejects.toBeInstanceOf(HostUnreachable);
+      await expect(attempt).rejects.toMatchObject({ cause: expect.any(HostKeyMismatch) });
       await expect(attempt).rejects.toThrow(
         `it presented host key ${rig.hostKeyFingerprint}, but ${wrongPin} is pinned for it`,
       );

@@ -1,8 +1,22 @@
-import { ConfigError, loadConfig } from '#libs/config';
+import { readFileSync } from 'node:fs';
+
+import { ConfigError, loadConfig, optionsOf, optionsTableDrift } from '#libs/config';
 
 import { ConsoleProxyConfig } from './config.js';
 
+const CONFIGURATION_DOC = new URL('../../../docs/configuration.md', import.meta.url);
+
 describe(ConsoleProxyConfig.name, () => {
+  it('is documented in docs/configuration.md exactly as it is declared', () => {
+    expect(
+      optionsTableDrift(
+        readFileSync(CONFIGURATION_DOC, 'utf8'),
+        'console-proxy',
+        optionsOf(ConsoleProxyConfig),
+      ),
+    ).toBeNull();
+  });
+
   it('has loopback defaults and needs only the inventory', () => {
     expect(loadConfig(ConsoleProxyConfig, { NIMBUS_CONSOLE_INVENTORY: '/rig/inventory.json' })).toMatchObject(
       {

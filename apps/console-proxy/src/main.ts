@@ -9,12 +9,12 @@ import 'reflect-metadata';
 import { EXIT_CONFIG, configFromCommandLine } from '#libs/config';
 import { InvalidSshArgument } from '#libs/host-ssh';
 
-import { CONSOLE_PROXY_OPTIONS, ConsoleProxyConfig } from './config.js';
+import { ConsoleProxyConfig } from './config.js';
 import { startConsoleProxy } from './console-proxy.js';
 import { jsonLog } from './log.js';
 
 async function main(): Promise<void> {
-  const config = configFromCommandLine('console-proxy', ConsoleProxyConfig, CONSOLE_PROXY_OPTIONS);
+  const config = configFromCommandLine('console-proxy', ConsoleProxyConfig);
   if (!config) return;
   const log = jsonLog();
   let proxy: Awaited<ReturnType<typeof startConsoleProxy>>;

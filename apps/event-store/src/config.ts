@@ -1,58 +1,38 @@
 /**
  * The embedded event store's options, read once from the environment (and command-line flags,
- * which win). Every option is documented here; `--help` prints this table.
+ * which win). Each option is declared once with its variable, flag, documentation and default;
+ * `--help` and docs/configuration.md derive from the declarations.
  */
-import { Expose, Type } from 'class-transformer';
-import { IsIP, IsInt, IsNotEmpty, IsString, Max, Min } from 'class-validator';
+import { IsIP, IsNotEmpty, IsString } from 'class-validator';
 
-import type { OptionDoc } from '#libs/config';
+import { IntOption, Option, PortOption } from '#libs/config';
 
 export class EventStoreConfig {
-  @Expose({ name: 'NIMBUS_EVENTSTORE_DATA_DIR' })
-  @IsString()
-  @IsNotEmpty()
+  @Option(
+    { env: 'NIMBUS_EVENTSTORE_DATA_DIR', flag: 'data-dir', doc: 'folder holding the database' },
+    IsString(),
+    IsNotEmpty(),
+  )
   dataDir = '.nimbus/event-store';
 
-  @Expose({ name: 'NIMBUS_EVENTSTORE_HOST' })
-  @IsIP()
+  @Option(
+    {
+      env: 'NIMBUS_EVENTSTORE_HOST',
+      flag: 'host',
+      doc: 'address to listen on',
+      allowed: 'an IPv4 or IPv6 address',
+    },
+    IsIP(),
+  )
   host = '127.0.0.1';
 
-  @Expose({ name: 'NIMBUS_EVENTSTORE_PORT' })
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(65_535)
+  @PortOption({ env: 'NIMBUS_EVENTSTORE_PORT', flag: 'port', doc: 'gRPC port; 0 picks a free one' })
   port = 2113;
 
-  @Expose({ name: 'NIMBUS_EVENTSTORE_MAX_APPEND_SIZE' })
-  @Type(() => Number)
-  @IsInt()
-  @Min(1024)
+  @IntOption({
+    env: 'NIMBUS_EVENTSTORE_MAX_APPEND_SIZE',
+    doc: 'largest total payload of one append, in bytes',
+    min: 1024,
+  })
   maxAppendSize = 1_048_576;
 }
-
-export const EVENT_STORE_OPTIONS: readonly OptionDoc[] = [
-  {
-    name: 'NIMBUS_EVENTSTORE_DATA_DIR (--data-dir)',
-    description: 'folder holding the database',
-    default: '.nimbus/event-store',
-  },
-  {
-    name: 'NIMBUS_EVENTSTORE_HOST (--host)',
-    description: 'address to listen on',
-    default: '127.0.0.1',
-    allowed: 'an IPv4 or IPv6 address',
-  },
-  {
-    name: 'NIMBUS_EVENTSTORE_PORT (--port)',
-    description: 'gRPC port; 0 picks a free one',
-    default: '2113',
-    allowed: '0-65535',
-  },
-  {
-    name: 'NIMBUS_EVENTSTORE_MAX_APPEND_SIZE',
-    description: 'largest total payload of one append, in bytes',
-    default: '1048576',
-    allowed: '>= 1024',
-  },
-];

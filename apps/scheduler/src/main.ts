@@ -11,11 +11,11 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { JetStreamTransport } from '#libs/bus';
 import { configFromCommandLine } from '#libs/config';
 
-import { SCHEDULER_OPTIONS, SchedulerConfig } from './config.js';
+import { SchedulerConfig } from './config.js';
 import { SchedulerModule } from './scheduler.module.js';
 
 async function main(): Promise<void> {
-  const config = configFromCommandLine('scheduler', SchedulerConfig, SCHEDULER_OPTIONS);
+  const config = configFromCommandLine('scheduler', SchedulerConfig);
   if (!config) return;
 
   const app = await NestFactory.create<NestFastifyApplication>(

@@ -1,11 +1,30 @@
-export { EXIT_CONFIG, configFromCommandLine } from './command-line.js';
+export { EXIT_CONFIG, configFromCommandLine, type CommandLine } from './command-line.js';
 export { ConfigError, loadConfig } from './load-config.js';
-export { describeConfig, type OptionDoc } from './describe-config.js';
 export {
+  describeConfig,
+  documentedOptions,
+  optionRows,
+  optionsTable,
+  optionsTableDrift,
+  type OptionRow,
+} from './describe-config.js';
+export { Option, optionsOf, type OptionDoc, type OptionSpec } from './option.js';
+export {
+  BooleanOption,
+  BusClientOptions,
+  ChoiceOption,
   CommaList,
-  EVENTSTORE_URL_OPTION,
+  DEFAULT_EVENTSTORE_URL,
+  DEFAULT_NATS_URL,
+  EVENTSTORE_URL_PATTERN,
   EventStoreUrl,
-  NATS_URL_OPTION,
+  HealthPortOption,
+  HttpUrlListOption,
+  HttpUrlOption,
+  IntOption,
+  NATS_URL_PATTERN,
   NatsUrl,
+  NumberOption,
   PortOption,
+  StoreClientOptions,
 } from './options.js';

@@ -1,47 +1,113 @@
 /**
- * The options several processes share, declared once: the event store and NATS URLs, TCP ports,
- * comma-separated lists. Each is a composite decorator for a config class, with its documentation
- * beside it.
+ * The kinds of option every app uses, each one `@Option` with its rules, so a URL or a port means the
+ * same thing in every process: integers and numbers with their range, ports, choices, comma-separated
+ * lists, booleans, http(s) URLs; and the options several processes share, declared once: the event
+ * store URL and the NATS URL (the base classes at the end carry them with their defaults).
+ * Must never accept in one app what another refuses: apps use these rules, not their own.
  */
-import { Expose, Transform, Type } from 'class-transformer';
-import { IsInt, IsNotEmpty, IsString, Max, Min } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsUrl, Matches, Max, Min } from 'class-validator';
 
-import type { OptionDoc } from './describe-config.js';
+import { Option, type OptionSpec } from './option.js';
 
-const compose =
-  (...decorators: PropertyDecorator[]): PropertyDecorator =>
-  (target, property) => {
-    for (const decorator of decorators) decorator(target, property);
-  };
+/**
+ * What `@eventstore/db-client` parses: `esdb://` or `esdb+discover://` and at least one host. A
+ * `kurrentdb://` string is refused by that client, so it is refused here, at start, rather than at
+ * the first connection.
+ */
+export const EVENTSTORE_URL_PATTERN = /^esdb(\+discover)?:\/\/[^\s/?]+/;
 
-/** `EVENTSTORE_URL`: an esdb:// connection string for the official client. */
-export const EventStoreUrl = (): PropertyDecorator =>
-  compose(Expose({ name: 'EVENTSTORE_URL' }), IsString(), IsNotEmpty());
+/** A NATS server: `nats://` or `tls://` and the rest of the URL (the client reads host and port). */
+export const NATS_URL_PATTERN = /^(nats|tls):\/\/\S+$/;
 
-export const EVENTSTORE_URL_OPTION: OptionDoc = {
-  name: 'EVENTSTORE_URL',
-  description: 'the event store (EventStoreDB/KurrentDB, or the embedded server)',
-  default: 'esdb://127.0.0.1:2113?tls=false',
-};
+/** http(s) URLs: a scheme is required (a URL without one would build broken links). */
+const HTTP_URL = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 
-/** `NATS_URL`: the NATS server with JetStream. */
-export const NatsUrl = (): PropertyDecorator =>
-  compose(Expose({ name: 'NATS_URL' }), IsString(), IsNotEmpty());
+interface RangeSpec extends OptionSpec {
+  readonly min?: number;
+  readonly max?: number;
+}
 
-export const NATS_URL_OPTION: OptionDoc = {
-  name: 'NATS_URL',
-  description: 'the NATS server (JetStream on)',
-  default: 'nats://127.0.0.1:4222',
-};
+function range({ min, max }: RangeSpec): string | undefined {
+  if (min !== undefined && max !== undefined) return `${min}-${max}`;
+  if (min !== undefined) return `>= ${min}`;
+  return max === undefined ? undefined : `<= ${max}`;
+}
 
-/** A TCP port from the environment variable `name`; 0 means "pick a free one". */
-export const PortOption = (name: string): PropertyDecorator =>
-  compose(
-    Expose({ name }),
+function bounds({ min, max }: RangeSpec): PropertyDecorator[] {
+  return [...(min === undefined ? [] : [Min(min)]), ...(max === undefined ? [] : [Max(max)])];
+}
+
+function specOnly({ min: _min, max: _max, ...spec }: RangeSpec): OptionSpec {
+  return spec;
+}
+
+/** A whole number, optionally bounded. */
+export const IntOption = (spec: RangeSpec): PropertyDecorator =>
+  Option(
+    { allowed: range(spec), ...specOnly(spec) },
     Type(() => Number),
     IsInt(),
-    Min(0),
-    Max(65_535),
+    ...bounds(spec),
+  );
+
+/** A number (fractions allowed), optionally bounded. */
+export const NumberOption = (spec: RangeSpec): PropertyDecorator =>
+  Option(
+    { allowed: range(spec), ...specOnly(spec) },
+    Type(() => Number),
+    IsNumber(),
+    ...bounds(spec),
+  );
+
+/** A TCP port; 0 means "pick a free one". */
+export const PortOption = (spec: OptionSpec): PropertyDecorator =>
+  IntOption({ ...spec, min: 0, max: 65_535 });
+
+/** A loopback health port (`GET /healthz`). */
+export const HealthPortOption = (
+  env: string,
+  doc = 'loopback port of GET /healthz; 0 picks one',
+): PropertyDecorator => PortOption({ env, doc });
+
+/** One of a fixed set of values. */
+export const ChoiceOption = (spec: OptionSpec, values: readonly string[]): PropertyDecorator =>
+  Option({ allowed: values.join(', '), ...spec }, IsIn(values));
+
+/** `true`/`false` (also `1`/`0`, `yes`/`no`). */
+export const BooleanOption = (spec: OptionSpec): PropertyDecorator =>
+  Option({ allowed: 'true, false', ...spec }, Transform(toBoolean), IsBoolean());
+
+/** An http(s) URL with its scheme. */
+export const HttpUrlOption = (spec: OptionSpec): PropertyDecorator =>
+  Option({ allowed: 'an http(s) URL', ...spec }, IsUrl(HTTP_URL));
+
+/** A comma-separated list of http(s) URLs. */
+export const HttpUrlListOption = (spec: OptionSpec): PropertyDecorator =>
+  Option(spec, CommaList(), IsUrl(HTTP_URL, { each: true }));
+
+/** `EVENTSTORE_URL`: the event store every process but the store itself talks to. */
+export const EventStoreUrl = (spec: Partial<OptionSpec> = {}): PropertyDecorator =>
+  Option(
+    {
+      env: 'EVENTSTORE_URL',
+      doc: 'the event store (EventStoreDB/KurrentDB, or the embedded server)',
+      allowed: 'an esdb:// or esdb+discover:// connection string',
+      ...spec,
+    },
+    Matches(EVENTSTORE_URL_PATTERN, { message: '$property must be an esdb:// or esdb+discover:// URL' }),
+  );
+
+/** `NATS_URL`: the NATS server with JetStream. */
+export const NatsUrl = (spec: Partial<OptionSpec> = {}): PropertyDecorator =>
+  Option(
+    {
+      env: 'NATS_URL',
+      doc: 'the NATS server (JetStream on)',
+      allowed: 'a nats:// or tls:// URL',
+      ...spec,
+    },
+    Matches(NATS_URL_PATTERN, { message: '$property must be a nats:// or tls:// URL' }),
   );
 
 /** A comma-separated list: `a, b,c` becomes `['a', 'b', 'c']`. */
@@ -54,3 +120,26 @@ export const CommaList = (): PropertyDecorator =>
           .filter(Boolean)
       : value,
   );
+
+function toBoolean({ value }: { value: unknown }): unknown {
+  if (typeof value !== 'string') return value;
+  const lower = value.toLowerCase();
+  if (['1', 'true', 'yes'].includes(lower)) return true;
+  if (['0', 'false', 'no'].includes(lower)) return false;
+  return value;
+}
+
+export const DEFAULT_EVENTSTORE_URL = 'esdb://127.0.0.1:2113?tls=false';
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+
+/** The options of a process that reads and writes the event store. */
+export class StoreClientOptions {
+  @EventStoreUrl()
+  eventStoreUrl = DEFAULT_EVENTSTORE_URL;
+}
+
+/** The options of a process that also consumes and publishes on NATS. */
+export class BusClientOptions extends StoreClientOptions {
+  @NatsUrl()
+  natsUrl = DEFAULT_NATS_URL;
+}

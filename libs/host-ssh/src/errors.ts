@@ -2,8 +2,9 @@
  * The errors of the host SSH layer, in the terms a caller acts on: the host could not be reached
  * (and whether trying again may help), the connection went away under a call, the host refused a
  * channel, a command outlived its deadline, or an argument could never be sent safely.
- * Each caller maps these to its own errors (the compute agent to HypervisorError classes, the
- * console proxy to HTTP statuses); nothing here knows about hypervisors or consoles.
+ * The one hierarchy of SSH errors in Nimbus: callers never copy it. The compute agent wraps these as
+ * the `cause` of its HypervisorErrors, the console proxy maps them to HTTP statuses; nothing here
+ * knows about hypervisors or consoles.
  * Must never put key material in a message.
  */
 

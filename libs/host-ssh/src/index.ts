@@ -37,12 +37,7 @@ export {
   type SshEndpoint,
   type SshInventory,
 } from './ssh-endpoint.js';
-export {
-  SshSession,
-  type ExecOptions,
-  type ExecResult,
-  type SessionStats,
-  type SshSessionOptions,
-} from './ssh-session.js';
+export type { ExecOptions, ExecResult } from './ssh-channels.js';
+export { SshSession, type SessionStats, type SshSessionOptions } from './ssh-session.js';
 /** ssh2's own types for what the session hands out, so callers never import ssh2 themselves. */
 export type { ClientChannel as SshChannel, SFTPWrapper, Stats as SftpStats } from 'ssh2';

@@ -1,32 +1,27 @@
 /**
  * One long-lived SSH connection to one host, shared by every command, SFTP transfer and tunnel its
  * owner opens to it (the compute agent's virsh and image copies, the console proxy's VNC tunnels):
- * key authentication, the host key checked against its pin before anything is sent, keep-alives,
- * and reconnection with exponential backoff and jitter. Calls made while it reconnects wait for the
- * connection, up to a deadline.
+ * when to connect and reconnect (exponential backoff and jitter), how long a call waits for a
+ * connection, which work runs again after a loss, and how many commands run at once. Opening a
+ * connection is ssh-connection.ts; the channels on it are ssh-channels.ts.
  * Must never send a command to a host whose key does not match the pin, never build a command line
  * except through shellCommandLine, and never log or keep the private key beyond the handshake.
  */
-import { readFile } from 'node:fs/promises';
-
-import ssh2 from 'ssh2';
-import type { Client, ClientChannel, ClientErrorExtensions, SFTPWrapper } from 'ssh2';
+import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 
 import { Semaphore } from '#libs/concurrency';
 
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
-import {
-  AuthenticationFailed,
-  ChannelFailed,
-  CommandTimedOut,
-  ConnectionLost,
-  HostKeyMismatch,
-  HostUnreachable,
-  SessionClosed,
-  SshError,
-} from './errors.js';
-import { fingerprintOf, matchesPin } from './host-key.js';
+import { ConnectionLost, HostUnreachable, SessionClosed, SshError } from './errors.js';
 import { shellCommandLine } from './shell-quote.js';
+import { openTunnel, runCommand, sftpOf, type ExecOptions, type ExecResult } from './ssh-channels.js';
+import {
+  describeEndpoint,
+  dropConnection,
+  endClient,
+  openConnection,
+  type Connection,
+} from './ssh-connection.js';
 import type { SshEndpoint } from './ssh-endpoint.js';
 
 export interface SshSessionOptions {
@@ -48,29 +43,6 @@ export interface SshSessionOptions {
   readonly log?: (line: string) => void;
 }
 
-export interface ExecOptions {
-  /** From the moment the command's channel is requested. */
-  readonly timeoutMs: number;
-  /** Written to the command's stdin, which is then closed (it is closed at once without this). */
-  readonly stdin?: string | Buffer;
-  /**
-   * Run the command again on a new connection when the connection is lost while it runs. Only for
-   * commands that are safe to repeat: the first run may or may not have taken effect.
-   */
-  readonly idempotent: boolean;
-  /** Output beyond this is an error (the command is stopped), so a runaway command cannot fill memory. */
-  readonly maxOutputBytes?: number;
-}
-
-export interface ExecResult {
-  readonly commandLine: string;
-  /** null when the command was killed by a signal. */
-  readonly exitCode: number | null;
-  readonly signal: string | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 export interface SessionStats {
   readonly connected: boolean;
   /** Successful connections so far: 1 after the first, +1 per reconnection. */
@@ -84,7 +56,6 @@ const DEFAULTS = {
   handshakeTimeoutMs: 10_000,
   connectWaitMs: 20_000,
   maxConcurrentCommands: 8,
-  maxOutputBytes: 4 * 1024 * 1024,
 };
 
 /** Attempts per call when the connection keeps dropping under it. */
@@ -92,18 +63,6 @@ const MAX_ATTEMPTS = 3;
 
 /** How long a retry waits for the client to notice a loss that a channel reported first. */
 const DROP_NOTICE_MS = 1_000;
-
-/** One established connection; a reconnection makes a new one. */
-interface Connection {
-  readonly client: Client;
-  /** Set once the connection is gone; work that failed on a lost connection may be retried. */
-  lost: boolean;
-  /** Rejects each piece of work in flight on this connection when it is lost. */
-  readonly inFlight: Set<(error: Error) => void>;
-  /** Settles when the client has closed. */
-  readonly gone: Promise<void>;
-  sftp: Promise<SFTPWrapper> | undefined;
-}
 
 export class SshSession {
   private readonly options: Required<Omit<SshSessionOptions, 'log' | 'random' | 'backoff'>>;
@@ -161,7 +120,7 @@ export class SshSession {
     const release = await this.commandSlots.acquire();
     try {
       return await this.withConnection(commandLine, options.idempotent, (connection) =>
-        this.run(connection, commandLine, options),
+        runCommand(connection, this.host, commandLine, options),
       );
     } finally {
       release();
@@ -174,7 +133,7 @@ export class SshSession {
    */
   async withSftp<T>(what: string, idempotent: boolean, work: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
     return this.withConnection(what, idempotent, async (connection) => {
-      const sftp = await this.sftpOf(connection);
+      const sftp = await sftpOf(connection, this.host);
       try {
         return await work(sftp);
       } catch (error) {
@@ -191,24 +150,8 @@ export class SshSession {
 
   /** A TCP stream to `address:port` as seen from the host (an SSH direct-tcpip channel). */
   async forwardOut(address: string, port: number): Promise<ClientChannel> {
-    return this.withConnection(
-      `a tunnel to ${address}:${port}`,
-      true,
-      (connection) =>
-        new Promise<ClientChannel>((resolve, reject) => {
-          connection.client.forwardOut('127.0.0.1', 0, address, port, (error, channel) => {
-            if (error) {
-              reject(
-                connection.lost
-                  ? new ConnectionLost(this.host, `lost the connection to ${this.host} opening a tunnel`)
-                  : new ChannelFailed(
-                      this.host,
-                      `${this.host} refused a tunnel to ${address}:${port}: ${error.message}`,
-                    ),
-              );
-            } else resolve(channel);
-          });
-        }),
+    return this.withConnection(`a tunnel to ${address}:${port}`, true, (connection) =>
+      openTunnel(connection, this.host, address, port),
     );
   }
 
@@ -221,7 +164,7 @@ export class SshSession {
     const connection = this.connection;
     this.connection = undefined;
     if (connection) {
-      this.dropConnection(connection, new SessionClosed(this.host));
+      dropConnection(connection, new SessionClosed(this.host));
       await endClient(connection.client);
     }
     await this.connecting?.catch(() => undefined);
@@ -320,210 +263,25 @@ export class SshSession {
     }
   }
 
-  private async connectOnce(): Promise<Connection> {
-    let privateKey: Buffer;
-    try {
-      privateKey = await readFile(this.endpoint.privateKeyPath);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? 'error';
-      throw new AuthenticationFailed(
-        this.host,
-        `cannot read the SSH private key file ${this.endpoint.privateKeyPath} (${code})`,
-      );
-    }
-    if (this.isClosed()) throw new SessionClosed(this.host); // closed while the key was read
-    return new Promise<Connection>((resolve, reject) => {
-      const client = new ssh2.Client();
-      this.handshaking = client;
-      let presented: string | undefined;
-      const settle = () => {
-        client.off('ready', onReady);
-        client.off('error', onError);
-        client.off('close', onClose);
-        if (this.handshaking === client) this.handshaking = undefined;
-      };
-      const onError = (error: Error & ClientErrorExtensions) => {
-        settle();
-        client.on('error', () => undefined); // a late socket error must not crash the process
-        client.destroy();
-        reject(this.handshakeError(error, presented));
-      };
-      const onClose = () => {
-        settle();
-        reject(
-          new ConnectionLost(
-            this.host,
-            `${this.describeEndpoint()} closed the connection during the handshake`,
-          ),
-        );
-      };
-      const onReady = () => {
-        settle();
-        // ssh2 leaves Nagle on; a console tunnel's keystrokes and small screen updates would then
-        // wait for the peer's delayed ACK (tens of ms), as OpenSSH avoids for interactive sessions.
-        client.setNoDelay(true);
-        const gone = new Promise<void>((resolveGone) => client.once('close', () => resolveGone()));
-        const connection: Connection = { client, lost: false, inFlight: new Set(), sftp: undefined, gone };
-        client.on('error', (error: Error) => this.log(`ssh ${this.host}: ${error.message}`));
-        client.once('close', () => this.onDisconnect(connection));
-        resolve(connection);
-      };
-      client.once('ready', onReady);
-      client.once('error', onError);
-      client.once('close', onClose);
-      client.connect({
-        host: this.endpoint.address,
-        port: this.endpoint.port,
-        username: this.endpoint.username,
-        privateKey,
-        // Runs during key exchange, before authentication: a mismatching host never sees our key's use.
-        hostVerifier: (keyBlob: Buffer): boolean => {
-          presented = fingerprintOf(keyBlob);
-          return matchesPin(presented, this.endpoint.hostKeyFingerprint);
-        },
-        keepaliveInterval: this.options.keepaliveIntervalMs,
-        keepaliveCountMax: this.options.keepaliveCountMax,
-        readyTimeout: this.options.handshakeTimeoutMs,
-        // Only our key: never an agent or keyboard-interactive prompt.
-        authHandler: ['publickey'],
-      });
-    });
-  }
-
-  private handshakeError(error: Error & ClientErrorExtensions, presented: string | undefined): SshError {
-    const pinned = this.endpoint.hostKeyFingerprint;
-    if (presented !== undefined && !matchesPin(presented, pinned)) {
-      return new HostKeyMismatch(this.host, this.describeEndpoint(), pinned, presented);
-    }
-    if (error.level === 'client-authentication') {
-      return new AuthenticationFailed(
-        this.host,
-        `${this.describeEndpoint()} refused our key for user ${this.endpoint.username}`,
-      );
-    }
-    return new HostUnreachable(this.host, `cannot connect to ${this.describeEndpoint()}: ${error.message}`, {
-      cause: error,
+  private connectOnce(): Promise<Connection> {
+    return openConnection(this.endpoint, this.options, {
+      handshaking: (client, settled) => {
+        if (!settled) this.handshaking = client;
+        else if (this.handshaking === client) this.handshaking = undefined;
+      },
+      isClosed: () => this.isClosed(),
+      disconnected: (connection) => this.onDisconnect(connection),
+      log: this.log,
     });
   }
 
   private onDisconnect(connection: Connection): void {
     if (connection.lost) return;
-    this.dropConnection(connection, new ConnectionLost(this.host, `lost the SSH connection to ${this.host}`));
+    dropConnection(connection, new ConnectionLost(this.host, `lost the SSH connection to ${this.host}`));
     if (this.connection === connection) this.connection = undefined;
     if (this.closed) return;
     this.log(`ssh ${this.host}: connection lost; reconnecting`);
     void this.ensureConnecting();
-  }
-
-  private dropConnection(connection: Connection, error: Error): void {
-    connection.lost = true;
-    for (const abort of [...connection.inFlight]) abort(error);
-    connection.inFlight.clear();
-  }
-
-  private async sftpOf(connection: Connection): Promise<SFTPWrapper> {
-    connection.sftp ??= new Promise<SFTPWrapper>((resolve, reject) => {
-      connection.client.sftp((error, sftp) => {
-        if (error) {
-          connection.sftp = undefined;
-          reject(
-            connection.lost
-              ? new ConnectionLost(this.host, `lost the connection to ${this.host} opening SFTP`)
-              : new ChannelFailed(this.host, `${this.host} refused SFTP: ${error.message}`),
-          );
-          return;
-        }
-        sftp.once('close', () => {
-          connection.sftp = undefined;
-        });
-        resolve(sftp);
-      });
-    });
-    return connection.sftp;
-  }
-
-  private run(connection: Connection, commandLine: string, options: ExecOptions): Promise<ExecResult> {
-    const maxOutput = options.maxOutputBytes ?? DEFAULTS.maxOutputBytes;
-    return new Promise<ExecResult>((resolve, reject) => {
-      let settled = false;
-      let channel: ClientChannel | undefined;
-      const finish = (outcome: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        connection.inFlight.delete(abort);
-        outcome();
-      };
-      const abort = (error: Error) => {
-        finish(() => reject(error));
-        stopChannel(channel);
-      };
-      connection.inFlight.add(abort);
-      const timer = setTimeout(
-        () => abort(new CommandTimedOut(this.host, commandLine, options.timeoutMs)),
-        options.timeoutMs,
-      );
-
-      const onChannel = (error: Error | undefined, stream: ClientChannel) => {
-        if (error) {
-          abort(
-            connection.lost
-              ? new ConnectionLost(this.host, `lost the connection to ${this.host} before ${commandLine} ran`)
-              : new ChannelFailed(this.host, `${this.host} refused a channel: ${error.message}`),
-          );
-          return;
-        }
-        channel = stream;
-        if (settled) {
-          stopChannel(stream);
-          return;
-        }
-        const stdout: Buffer[] = [];
-        const stderr: Buffer[] = [];
-        let bytes = 0;
-        const collect = (into: Buffer[]) => (chunk: Buffer) => {
-          bytes += chunk.length;
-          if (bytes > maxOutput) {
-            abort(new ChannelFailed(this.host, `${commandLine} printed more than ${maxOutput} bytes`));
-          } else into.push(chunk);
-        };
-        let exit: { code: number | null; signal: string | null } | undefined;
-        stream.on('data', collect(stdout));
-        stream.stderr.on('data', collect(stderr));
-        stream.on('exit', (code: number | null, signal?: string) => {
-          exit = { code: code ?? null, signal: signal ?? null };
-        });
-        stream.once('close', () => {
-          if (exit === undefined) {
-            // No exit status: sshd went away (or the connection did) while the command ran.
-            abort(
-              new ConnectionLost(this.host, `the connection to ${this.host} ended while ${commandLine} ran`),
-            );
-            return;
-          }
-          const status = exit;
-          finish(() =>
-            resolve({
-              commandLine,
-              exitCode: status.code,
-              signal: status.signal,
-              stdout: Buffer.concat(stdout).toString('utf8'),
-              stderr: Buffer.concat(stderr).toString('utf8'),
-            }),
-          );
-        });
-        stream.end(options.stdin);
-      };
-
-      try {
-        connection.client.exec(commandLine, onChannel);
-      } catch (error) {
-        // ssh2 throws at once when the socket is already gone.
-        abort(
-          new ConnectionLost(this.host, `no connection to ${this.host} for ${commandLine}`, { cause: error }),
-        );
-      }
-    });
   }
 
   /** Waits between attempts; close() cuts the wait short. */
@@ -545,7 +303,7 @@ export class SshSession {
   }
 
   private describeEndpoint(): string {
-    return `${this.endpoint.username}@${this.endpoint.address}:${this.endpoint.port}`;
+    return describeEndpoint(this.endpoint);
   }
 }
 
@@ -566,30 +324,4 @@ async function settledWithin(promise: Promise<unknown>, ms: number): Promise<voi
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Stops a command channel: a KILL signal where sshd honours it, then the channel closed. */
-function stopChannel(channel: ClientChannel | undefined): void {
-  if (!channel) return;
-  try {
-    channel.signal('KILL');
-  } catch {
-    // The channel may already be closing; closing it below is what matters.
-  }
-  channel.close();
-}
-
-/** Ends a client gracefully, destroying it if it has not closed within a second. */
-function endClient(client: Client): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      client.destroy();
-      resolve();
-    }, 1_000);
-    client.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    client.end();
-  });
 }

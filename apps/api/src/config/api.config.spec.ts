@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
+
 import { describe, expect, it } from '@jest/globals';
 
-import { ConfigError, loadConfig } from '#libs/config';
+import { ConfigError, loadConfig, optionsOf, optionsTableDrift } from '#libs/config';
 
-import { API_OPTIONS, ApiConfig } from './api.config.js';
+import { ApiConfig } from './api.config.js';
+
+const CONFIGURATION_DOC = new URL('../../../../docs/configuration.md', import.meta.url);
 
 describe(ApiConfig.name, () => {
   it('has a documented default for every option', () => {
@@ -18,7 +22,23 @@ describe(ApiConfig.name, () => {
       ['1', 'm1.tiny', 512, 1],
       ['2', 'm1.small', 2048, 20],
     ]);
-    expect(API_OPTIONS.map((option) => option.name)).toContain('NIMBUS_API_TOKEN_SECRET');
+  });
+
+  it('is documented in docs/configuration.md exactly as it is declared', () => {
+    expect(
+      optionsTableDrift(readFileSync(CONFIGURATION_DOC, 'utf8'), 'api', optionsOf(ApiConfig)),
+    ).toBeNull();
+  });
+
+  // The API once took kurrentdb:// too, which the official client refuses when it connects: the shared
+  // rule of every app now refuses it at start, with the configuration error.
+  it('refuses an event store URL the client cannot parse, as every app does', () => {
+    expect(() => loadConfig(ApiConfig, { EVENTSTORE_URL: 'kurrentdb://127.0.0.1:2113' })).toThrow(
+      /eventStoreUrl/,
+    );
+    expect(loadConfig(ApiConfig, { EVENTSTORE_URL: 'esdb+discover://cluster:2113' }).eventStoreUrl).toBe(
+      'esdb+discover://cluster:2113',
+    );
   });
 
   it('reads flavors as JSON and refuses bad values with every problem listed', () => {

@@ -1,7 +1,8 @@
 /**
  * The errors every HypervisorDriver throws, whatever drives the hosts: the compute agent catches these
  * classes (never an adapter's own) and maps them to events, e.g. `retryable` becomes
- * DomainStartFailed.retryable. Adapters subclass them to add detail (libvirt/errors.ts).
+ * DomainStartFailed.retryable. Adapters subclass them only for failures of their own (a virsh command's
+ * exit status); a failure of their transport is wrapped as the `cause`, never copied into a parallel class.
  * Must never carry secrets: messages name hosts, domains, paths and commands, never key material.
  */
 
@@ -42,17 +43,30 @@ export class UnknownHost extends HypervisorError {
   }
 }
 
-/** The host could not be reached (or was lost) before the operation's deadline. */
+/**
+ * How an adapter wraps the failure of its transport: the transport's error as `cause` (the libvirt
+ * adapter's are the host SSH library's), and whether another attempt may help when it is not the
+ * class's default.
+ */
+export interface WrappedErrorOptions extends ErrorOptions {
+  readonly retryable?: boolean;
+}
+
+/**
+ * The host could not be reached (or was lost) before the operation's deadline. The libvirt adapter's
+ * cause says how (a pin mismatch, a refused key, a lost connection: the host SSH library's errors).
+ */
 export class HostUnreachable extends HypervisorError {
   override readonly name: string = 'HostUnreachable';
   readonly code = 'HostUnreachable';
-  readonly retryable: boolean = true;
+  readonly retryable: boolean;
   constructor(
     readonly host: string,
     message: string,
-    options?: ErrorOptions,
+    options?: WrappedErrorOptions,
   ) {
     super(message, options);
+    this.retryable = options?.retryable ?? true;
   }
 }
 
@@ -119,12 +133,13 @@ export class ImageVerificationFailed extends HypervisorError {
 export class HypervisorOperationFailed extends HypervisorError {
   override readonly name: string = 'HypervisorOperationFailed';
   readonly code = 'HypervisorOperationFailed';
-  readonly retryable: boolean = true;
+  readonly retryable: boolean;
   constructor(
     readonly host: string,
     message: string,
-    options?: ErrorOptions,
+    options?: WrappedErrorOptions,
   ) {
     super(message, options);
+    this.retryable = options?.retryable ?? true;
   }
 }

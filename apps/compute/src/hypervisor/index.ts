@@ -13,14 +13,7 @@ export {
   type FakeHypervisorOptions,
   type FakeOperation,
 } from './fake/fake-driver.js';
-export {
-  AuthenticationFailed,
-  CommandFailed,
-  CommandTimedOut,
-  ConnectionLost,
-  HostKeyMismatch,
-  SessionClosed,
-} from './libvirt/errors.js';
+export { CommandFailed } from './libvirt/errors.js';
 export {
   hostConfigsFromInventory,
   validateHostConfigs,

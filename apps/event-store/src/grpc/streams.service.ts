@@ -1,7 +1,8 @@
 /**
- * `event_store.client.streams.Streams`: Append, BatchAppend, Read (reads and catch-up
- * subscriptions), Delete and Tombstone, answering exactly as EventStoreDB does so the official
- * client takes its normal code paths. Storage rules live in EventLog; this file translates.
+ * `event_store.client.streams.Streams`: Append, Read (reads and catch-up subscriptions), Delete and
+ * Tombstone, and the routing of BatchAppend (batch-append.ts), answering exactly as EventStoreDB does
+ * so the official client takes its normal code paths. Storage rules live in EventLog; this file
+ * translates. Must never answer a write before it is durable.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -16,6 +17,7 @@ import type {
   ProposedEvent,
   RecordedEvent,
 } from '../storage/records.js';
+import { serveBatchAppend } from './batch-append.js';
 import * as errors from './errors.js';
 import { FilterError, filterFrom } from './filters.js';
 import {
@@ -27,55 +29,18 @@ import {
   type TombstoneReq,
   empty,
   expectedFromAppend,
-  expectedFromBatch,
   expectedFromDelete,
   expectedFromTombstone,
-  codePb,
-  googleEmpty,
-  rpcStatus,
-  sharedPb,
-  sharedWrongExpectedVersion,
-  streamIdentifier,
   streamNameOf,
   streamsPb,
-  uuidOf,
 } from './protocol.js';
+import { appendSize, isProblem, type ProposalProblem, problemError, toProposedEvent } from './proposals.js';
 import { type ReadCall, type ReadPlan, ReadSession } from './read-session.js';
 
 export interface StreamsServiceOptions {
   /** Largest total of event data and metadata one append may carry (EventStoreDB's default: 1 MiB). */
   readonly maxAppendSize: number;
 }
-
-type ProposedMessage = streamsPb.AppendReq.ProposedMessage | streamsPb.BatchAppendReq.ProposedMessage;
-
-/** Why a proposed event cannot be stored, in the client's error vocabulary. */
-type ProposalProblem =
-  { kind: 'missing-metadata'; properties: string[] } | { kind: 'invalid'; message: string };
-
-function toProposedEvent(message: ProposedMessage): ProposedEvent | ProposalProblem {
-  const id = uuidOf(message.getId());
-  if (!id) return { kind: 'invalid', message: 'every event needs a valid UUID id' };
-  const metadata = message.getMetadataMap();
-  const type = metadata.get('type');
-  const contentType = metadata.get('content-type');
-  const missing = [!type ? 'type' : null, !contentType ? 'content-type' : null].filter(
-    (value): value is string => value !== null,
-  );
-  if (missing.length > 0 || !type || !contentType) return { kind: 'missing-metadata', properties: missing };
-  return {
-    id,
-    type,
-    contentType,
-    data: message.getData_asU8(),
-    metadata: message.getCustomMetadata_asU8(),
-  };
-}
-
-const isProblem = (value: ProposedEvent | ProposalProblem): value is ProposalProblem => 'kind' in value;
-
-const appendSize = (events: readonly ProposedEvent[]): number =>
-  events.reduce((total, event) => total + event.data.length + event.metadata.length, 0);
 
 export class StreamsService {
   private readonly sessions = new Set<ReadSession>();
@@ -107,7 +72,11 @@ export class StreamsService {
       this.append(call, callback);
     },
     batchAppend: (call: grpc.ServerDuplexStream<BatchAppendReq, BatchAppendResp>) => {
-      this.batchAppend(call);
+      serveBatchAppend(call, {
+        log: this.log,
+        writes: this.writes,
+        maxAppendSize: this.options.maxAppendSize,
+      });
     },
     delete: (
       call: grpc.ServerUnaryCall<DeleteReq, streamsPb.DeleteResp>,
@@ -243,172 +212,6 @@ export class StreamsService {
     });
   }
 
-  private batchAppend(call: grpc.ServerDuplexStream<BatchAppendReq, BatchAppendResp>): void {
-    interface Batch {
-      stream: string | null;
-      expected: ExpectedRevision;
-      deadline: number | null;
-      events: ProposedEvent[];
-      problem: ProposalProblem | null;
-    }
-    const batches = new Map<string, Batch>();
-    let inFlight = 0;
-    let ended = false;
-    const endIfIdle = (): void => {
-      if (ended && inFlight === 0) call.end();
-    };
-
-    call.on('data', (request: BatchAppendReq) => {
-      const correlationId = uuidOf(request.getCorrelationId());
-      if (!correlationId) {
-        call.emit('error', errors.invalidArgument('batch append without a correlation id'));
-        return;
-      }
-      let batch = batches.get(correlationId);
-      if (!batch) {
-        batch = { stream: null, expected: { kind: 'any' }, deadline: null, events: [], problem: null };
-        batches.set(correlationId, batch);
-      }
-      const options = request.getOptions();
-      if (options) {
-        batch.stream = streamNameOf(options.getStreamIdentifier());
-        batch.expected = expectedFromBatch(options);
-        const deadline = options.getDeadline();
-        batch.deadline = deadline ? deadline.toDate().getTime() : null;
-      }
-      for (const message of request.getProposedMessagesList()) {
-        if (batch.problem) break;
-        const proposed = toProposedEvent(message);
-        if (isProblem(proposed)) batch.problem = proposed;
-        else batch.events.push(proposed);
-      }
-      if (!request.getIsFinal()) return;
-      batches.delete(correlationId);
-      inFlight += 1;
-      void this.completeBatch(correlationId, batch)
-        .then((response) => {
-          if (!call.destroyed && !call.writableEnded) call.write(response);
-        })
-        .finally(() => {
-          inFlight -= 1;
-          endIfIdle();
-        });
-    });
-    call.on('end', () => {
-      ended = true;
-      endIfIdle();
-    });
-    call.on('error', () => {
-      /* the client went away; completed batches were already durable */
-    });
-  }
-
-  private async completeBatch(
-    correlationId: string,
-    batch: {
-      stream: string | null;
-      expected: ExpectedRevision;
-      deadline: number | null;
-      events: ProposedEvent[];
-      problem: ProposalProblem | null;
-    },
-  ): Promise<BatchAppendResp> {
-    const stream = batch.stream ?? '';
-    const response = new streamsPb.BatchAppendResp();
-    response.setCorrelationId(uuidFrom(correlationId));
-    response.setStreamIdentifier(streamIdentifier(stream));
-    const fail = (
-      code: codePb.Code,
-      message: string,
-      detail: { serializeBinary(): Uint8Array },
-      typeName: string,
-    ) => {
-      response.setError(rpcStatus(code, message, detail, typeName));
-      return response;
-    };
-
-    if (!batch.stream) {
-      return fail(
-        codePb.Code.INVALID_ARGUMENT,
-        'batch without options',
-        new sharedPb.Unknown(),
-        'event_store.client.Unknown',
-      );
-    }
-    if (batch.problem) {
-      const message =
-        batch.problem.kind === 'invalid'
-          ? batch.problem.message
-          : `missing ${batch.problem.properties.join(', ')}`;
-      const detail = new sharedPb.BadRequest();
-      detail.setMessage(message);
-      return fail(codePb.Code.INVALID_ARGUMENT, message, detail, 'event_store.client.BadRequest');
-    }
-    if (appendSize(batch.events) > this.options.maxAppendSize) {
-      const detail = new sharedPb.MaximumAppendSizeExceeded();
-      detail.setMaxappendsize(this.options.maxAppendSize);
-      return fail(
-        codePb.Code.INVALID_ARGUMENT,
-        `Maximum Append Size of ${this.options.maxAppendSize} Exceeded.`,
-        detail,
-        'event_store.client.MaximumAppendSizeExceeded',
-      );
-    }
-    if (batch.deadline !== null && Date.now() > batch.deadline) {
-      return fail(
-        codePb.Code.DEADLINE_EXCEEDED,
-        'Deadline exceeded',
-        new sharedPb.Timeout(),
-        'event_store.client.Timeout',
-      );
-    }
-
-    let outcome: AppendOutcome;
-    try {
-      outcome = await this.writes.submit(() => this.log.append(stream, batch.expected, batch.events));
-    } catch (error) {
-      return fail(
-        codePb.Code.UNAVAILABLE,
-        `append failed: ${String(error)}`,
-        new sharedPb.Unknown(),
-        'event_store.client.Unknown',
-      );
-    }
-    switch (outcome.kind) {
-      case 'stream_deleted': {
-        const detail = new sharedPb.StreamDeleted();
-        detail.setStreamIdentifier(streamIdentifier(stream));
-        return fail(
-          codePb.Code.FAILED_PRECONDITION,
-          `Event stream '${stream}' is deleted.`,
-          detail,
-          'event_store.client.StreamDeleted',
-        );
-      }
-      case 'wrong_expected_version':
-        return fail(
-          codePb.Code.FAILED_PRECONDITION,
-          'Append failed due to WrongExpectedVersion.',
-          sharedWrongExpectedVersion(outcome.expected, outcome.current),
-          'event_store.client.WrongExpectedVersion',
-        );
-      case 'success': {
-        const success = new streamsPb.BatchAppendResp.Success();
-        if (outcome.revision === null) success.setNoStream(googleEmpty());
-        else success.setCurrentRevision(outcome.revision.toString());
-        if (outcome.position === null) success.setNoPosition(googleEmpty());
-        else {
-          const position = new sharedPb.AllStreamPosition();
-          position.setCommitPosition(outcome.position.toString());
-          position.setPreparePosition(outcome.position.toString());
-          success.setPosition(position);
-        }
-        response.setSuccess(success);
-        return response;
-      }
-    }
-  }
-
   /** Delete and Tombstone share everything but the storage call and the response class. */
   private async remove(
     stream: string | undefined,
@@ -465,18 +268,6 @@ function tombstoneResponse(at: bigint | null): streamsPb.TombstoneResp {
     response.setPosition(position);
   }
   return response;
-}
-
-function uuidFrom(id: string): sharedPb.UUID {
-  const uuid = new sharedPb.UUID();
-  uuid.setString(id);
-  return uuid;
-}
-
-function problemError(problem: ProposalProblem): errors.RpcError {
-  return problem.kind === 'missing-metadata'
-    ? errors.requiredMetadataMissing(problem.properties)
-    : errors.invalidArgument(problem.message);
 }
 
 function appendResponse(outcome: Exclude<AppendOutcome, { kind: 'stream_deleted' }>): AppendResp {

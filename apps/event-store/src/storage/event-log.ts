@@ -1,6 +1,6 @@
 /**
- * The durable log behind the embedded event store: one SQLite database in WAL mode with
- * `synchronous=FULL`, so a transaction that returned is on disk and survives `kill -9`.
+ * The durable log behind the embedded event store, in the database database.ts opens (WAL,
+ * `synchronous=FULL`: a transaction that returned is on disk and survives `kill -9`).
  *
  * Appends are grouped: the caller runs many appends inside one `commit()` (one fsync), which is
  * what lets sixteen concurrent writers go faster than one. Expected-revision checks, idempotent
@@ -8,9 +8,9 @@
  *
  * This module never talks gRPC and never decides how errors look on the wire.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+
+import { type DataFolder, openDataFolder } from './database.js';
 
 import {
   type AppendOutcome,
@@ -31,16 +31,6 @@ import {
   ticksFromMs,
 } from './records.js';
 import { parseStreamLimits, withTruncateBefore } from './stream-metadata.js';
-
-/** Bumped when the table layout changes; an old data folder is refused, never silently migrated. */
-const FORMAT_VERSION = '2';
-const DATABASE_FILE = 'events.sqlite';
-const PID_FILE = 'event-store.pid';
-
-/** A data folder the store cannot use: corrupt, from another format, or held by another process. */
-export class DataFolderError extends Error {
-  override readonly name = 'DataFolderError';
-}
 
 interface StreamState {
   /** Highest revision written, -1 when the stream has never had an event. Tombstone excluded. */
@@ -96,7 +86,7 @@ export class EventLog {
   private readonly listeners = new Set<CommitListener>();
   private pending: RecordedEvent[] = [];
   private lastPosition: bigint;
-  private readonly pidFile: string;
+  private readonly folder: DataFolder;
 
   private readonly statements: {
     insert: Database.Statement;
@@ -114,9 +104,8 @@ export class EventLog {
 
   constructor(options: EventLogOptions) {
     this.clock = options.clock ?? Date.now;
-    mkdirSync(options.dataDir, { recursive: true });
-    this.pidFile = join(options.dataDir, PID_FILE);
-    this.db = openDatabase(join(options.dataDir, DATABASE_FILE), this.pidFile);
+    this.folder = openDataFolder(options.dataDir);
+    this.db = this.folder.db;
     const prepare = (sql: string): Database.Statement => this.db.prepare(sql);
     const rows = (sql: string): Database.Statement => this.db.prepare(sql).raw(true);
     const columns = 'pos, stream, revision, id, type, content_type, created_ms, data, metadata';
@@ -283,8 +272,7 @@ export class EventLog {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
-    rmSync(this.pidFile, { force: true });
+    this.folder.close();
   }
 
   private insert(stream: string, revision: bigint, event: ProposedEvent): RecordedEvent {
@@ -426,73 +414,4 @@ function matches(expected: ExpectedRevision, current: CurrentRevision): boolean 
     case 'exact':
       return current === expected.revision;
   }
-}
-
-function openDatabase(file: string, pidFile: string): Database.Database {
-  let db: Database.Database;
-  try {
-    db = new Database(file, { timeout: 0 });
-    // EXCLUSIVE locking keeps the file locked for as long as this process lives, so a second
-    // server on the same folder fails at once instead of interleaving writes.
-    db.pragma('locking_mode = EXCLUSIVE');
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.exec('BEGIN EXCLUSIVE; COMMIT;');
-  } catch (error) {
-    throw explainOpenFailure(error, file, pidFile);
-  }
-  try {
-    const check = db.pragma('quick_check', { simple: true });
-    if (check !== 'ok')
-      throw new DataFolderError(`${file} is corrupt (${String(check)}); restore it from a backup`);
-    migrate(db, file);
-  } catch (error) {
-    db.close();
-    throw explainOpenFailure(error, file, pidFile);
-  }
-  writeFileSync(pidFile, `${process.pid}\n`);
-  return db;
-}
-
-function migrate(db: Database.Database, file: string): void {
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS format (version TEXT NOT NULL);
-    CREATE TABLE IF NOT EXISTS events (
-      pos          INTEGER PRIMARY KEY,
-      stream       TEXT    NOT NULL,
-      revision     INTEGER NOT NULL,
-      id           TEXT    NOT NULL,
-      type         TEXT    NOT NULL,
-      content_type TEXT    NOT NULL,
-      created_ms   INTEGER NOT NULL,
-      data         BLOB    NOT NULL,
-      metadata     BLOB    NOT NULL
-    );
-    CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (stream, revision);
-    CREATE INDEX IF NOT EXISTS events_by_id ON events (stream, id);
-  `);
-  const row = db.prepare('SELECT version FROM format').get() as { version: string } | undefined;
-  if (!row) {
-    db.prepare('INSERT INTO format (version) VALUES (?)').run(FORMAT_VERSION);
-  } else if (row.version !== FORMAT_VERSION) {
-    throw new DataFolderError(
-      `${file} has storage format ${row.version}, this server reads format ${FORMAT_VERSION}`,
-    );
-  }
-}
-
-function explainOpenFailure(error: unknown, file: string, pidFile: string): Error {
-  if (error instanceof DataFolderError) return error;
-  const code = (error as { code?: string }).code ?? '';
-  const message = error instanceof Error ? error.message : String(error);
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
-    const holder = existsSync(pidFile) ? ` (pid ${readFileSync(pidFile, 'utf8').trim()})` : '';
-    return new DataFolderError(`${file} is in use by another event store process${holder}`);
-  }
-  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-    return new DataFolderError(
-      `${file} is not a readable event store database (${message}); restore it from a backup`,
-    );
-  }
-  return new DataFolderError(`cannot open ${file}: ${message}`);
 }

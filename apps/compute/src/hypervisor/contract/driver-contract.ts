@@ -4,46 +4,23 @@
  * compute agent relies on; a behaviour one driver has and the other lacks is a bug in one of them.
  * Must never special-case a driver: anything driver-specific comes in through the fixture.
  * The tests build on each other (one domain is spawned, stopped, started, rebooted and destroyed), so
- * they run in order and share their state, as a real instance's life does.
+ * they run in order and share their state (context.ts), as a real instance's life does. The image
+ * tests are image-contract.ts; a domain's life, the refusals, inventory and host isolation are here.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { domainNameOf, domainSpec, type DomainSpec } from '../domain-spec.js';
-import {
-  DomainNotFound,
-  DomainNotRunning,
-  ImageNotCached,
-  ImageVerificationFailed,
-  InvalidArgument,
-  UnknownHost,
-} from '../errors.js';
-import type { HypervisorDriver, ImageSource, VncTunnels } from '../hypervisor-driver.js';
+import { domainNameOf, type DomainSpec } from '../domain-spec.js';
+import { DomainNotFound, DomainNotRunning, InvalidArgument, UnknownHost } from '../errors.js';
+import { ContractContext, type DriverContractFixture } from './context.js';
+import { describeImageContract } from './image-contract.js';
 
-export interface DriverContractFixture {
-  readonly driver: HypervisorDriver & VncTunnels;
-  /** The hosts to use; with a second one, isolation between hosts is checked too. */
-  readonly hosts: readonly [string, ...string[]];
-  /** A bootable standalone qcow2 on this machine; its guest prints `bootBanner` on the serial console. */
-  readonly bootImagePath: string;
-  readonly bootBanner: string;
-  /** Whether the guest acts on ACPI shutdown and reboot requests (the project's boot image does not). */
-  readonly guestHonoursAcpi: boolean;
-  /** Graceful power-off and SOFT reboot timeouts: short, so an ignoring guest does not slow the suite. */
-  readonly gracefulTimeoutMs: number;
-  /** How long a guest may take to print its banner after a start. */
-  readonly bootTimeoutMs: number;
-  /** Something that changes whenever the cached file is written again (an inode and mtime, a copy count). */
-  cachedImageIdentity(host: string, imageId: string): Promise<string | undefined>;
-  /** The files left in the instance's folder on the host. */
-  instanceFiles(host: string, instanceId: string): Promise<readonly string[]>;
-  teardown(): Promise<void>;
-}
+export type { DriverContractFixture } from './context.js';
 
 export interface ContractOptions {
   /** Per test; real hosts need more than the fake. */
@@ -59,149 +36,35 @@ export function describeHypervisorDriverContract(
   const timeout = options.testTimeoutMs ?? 30_000;
 
   describe(`${name} honours the HypervisorDriver contract`, () => {
-    let fixture: DriverContractFixture;
+    const ctx = new ContractContext();
     let ready = false;
-    let driver: HypervisorDriver & VncTunnels;
-    let host: string;
-    let scratch: string;
-    let image: ImageSource;
     let spec: DomainSpec;
-    const spawned: { host: string; name: string }[] = [];
-
-    const eventually = async <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => {
-      const deadline = Date.now() + fixture.bootTimeoutMs;
-      for (;;) {
-        const value = await probe();
-        if (value !== undefined) return value;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    };
-    const banners = async (domainName: string) =>
-      (await driver.consoleOutput(host, domainName)).split(fixture.bootBanner).length - 1;
-    const newSpec = (imageId: string) =>
-      domainSpec({ instanceId: randomUUID(), vcpus: 1, memoryMib: 64, imageId, rootDiskGb: 1 });
 
     beforeAll(async () => {
-      fixture = await factory();
+      const fixture = await factory();
       ready = true;
-      driver = fixture.driver;
-      host = fixture.hosts[0];
-      scratch = await mkdtemp(path.join(tmpdir(), 'nimbus-driver-contract-'));
-      image = { id: randomUUID(), sourcePath: fixture.bootImagePath };
+      ctx.fixture = fixture;
+      ctx.driver = fixture.driver;
+      ctx.host = fixture.hosts[0];
+      ctx.scratch = await mkdtemp(path.join(tmpdir(), 'nimbus-driver-contract-'));
+      ctx.image = { id: randomUUID(), sourcePath: fixture.bootImagePath };
     }, 60_000);
 
     afterAll(async () => {
       if (!ready) return; // the factory failed: there is nothing to tear down
-      for (const domain of spawned) await driver.destroy(domain.host, domain.name).catch(() => undefined);
-      await fixture.teardown();
-      await rm(scratch, { recursive: true, force: true });
+      for (const domain of ctx.spawned)
+        await ctx.driver.destroy(domain.host, domain.name).catch(() => undefined);
+      await ctx.fixture.teardown();
+      await rm(ctx.scratch, { recursive: true, force: true });
     }, 60_000);
 
-    describe('images', () => {
-      it(
-        'copies an image into a host cache once, and reuses it afterwards',
-        async () => {
-          const size = (await readFile(image.sourcePath)).length;
-          expect(await driver.ensureImage(host, image)).toEqual({
-            imageId: image.id,
-            sizeBytes: size,
-            uploaded: true,
-          });
-          const identity = await fixture.cachedImageIdentity(host, image.id);
-          expect(identity).toBeDefined();
-
-          expect(await driver.ensureImage(host, { ...image, sizeBytes: size })).toEqual({
-            imageId: image.id,
-            sizeBytes: size,
-            uploaded: false,
-          });
-          expect(await fixture.cachedImageIdentity(host, image.id)).toBe(identity);
-        },
-        timeout,
-      );
-
-      it(
-        'lets concurrent calls for one image share a single copy',
-        async () => {
-          const other = { id: randomUUID(), sourcePath: image.sourcePath };
-          const results = await Promise.all([
-            driver.ensureImage(host, other),
-            driver.ensureImage(host, other),
-          ]);
-          expect(results.map((result) => result.uploaded).sort()).toEqual([false, true]);
-          expect(await fixture.cachedImageIdentity(host, other.id)).toBeDefined();
-        },
-        timeout,
-      );
-
-      it(
-        'verifies a declared size and checksum, and caches nothing that fails',
-        async () => {
-          const bytes = await readFile(image.sourcePath);
-          const sha256 = createHash('sha256').update(bytes).digest('hex');
-          const wrongSize = { id: randomUUID(), sourcePath: image.sourcePath, sizeBytes: bytes.length + 1 };
-          await expect(driver.ensureImage(host, wrongSize)).rejects.toBeInstanceOf(ImageVerificationFailed);
-          const wrongSum = {
-            id: randomUUID(),
-            sourcePath: image.sourcePath,
-            checksum: {
-              algorithm: 'sha256' as const,
-              hex: sha256.replace(/^./, (c) => (c === '0' ? '1' : '0')),
-            },
-          };
-          await expect(driver.ensureImage(host, wrongSum)).rejects.toBeInstanceOf(ImageVerificationFailed);
-          for (const refused of [wrongSize, wrongSum]) {
-            expect(await fixture.cachedImageIdentity(host, refused.id)).toBeUndefined();
-          }
-
-          const declared = {
-            id: randomUUID(),
-            sourcePath: image.sourcePath,
-            sizeBytes: bytes.length,
-            checksum: { algorithm: 'sha512' as const, hex: createHash('sha512').update(bytes).digest('hex') },
-          };
-          expect((await driver.ensureImage(host, declared)).uploaded).toBe(true);
-        },
-        timeout,
-      );
-
-      it(
-        'refuses anything but a standalone qcow2: raw bytes, or a qcow2 with a backing file of its own',
-        async () => {
-          const raw = path.join(scratch, 'raw.img');
-          await writeFile(raw, Buffer.alloc(4096, 0xeb));
-          // The boot image with a backing file name written into its header: qemu would open /etc/passwd.
-          const evil = Buffer.from(await readFile(image.sourcePath));
-          const backing = Buffer.from('/etc/passwd');
-          backing.copy(evil, 1024);
-          evil.writeBigUInt64BE(1024n, 8);
-          evil.writeUInt32BE(backing.length, 16);
-          const evilPath = path.join(scratch, 'evil.qcow2');
-          await writeFile(evilPath, evil);
-
-          for (const sourcePath of [raw, evilPath]) {
-            const refused = { id: randomUUID(), sourcePath };
-            await expect(driver.ensureImage(host, refused)).rejects.toBeInstanceOf(ImageVerificationFailed);
-            expect(await fixture.cachedImageIdentity(host, refused.id)).toBeUndefined();
-          }
-        },
-        timeout,
-      );
-
-      it(
-        'refuses to spawn a domain whose image is not in the cache',
-        async () => {
-          await expect(driver.spawn(host, newSpec(randomUUID()))).rejects.toBeInstanceOf(ImageNotCached);
-        },
-        timeout,
-      );
-    });
+    describeImageContract(ctx, timeout);
 
     describe('a domain through its life', () => {
       it(
         'spawns a domain that runs and is listed with its instance id',
         async () => {
+          const { driver, host, image, fixture, spawned, newSpec } = ctx;
           spec = newSpec(image.id);
           spawned.push({ host, name: spec.name });
           expect(await driver.spawn(host, spec)).toEqual({ domainName: spec.name, created: true });
@@ -220,6 +83,7 @@ export function describeHypervisorDriverContract(
       it(
         "shows the guest's boot banner in its console output, and only the last lines when asked",
         async () => {
+          const { driver, host, fixture, eventually, banners } = ctx;
           await eventually('the boot banner', async () =>
             (await banners(spec.name)) > 0 ? true : undefined,
           );
@@ -233,6 +97,7 @@ export function describeHypervisorDriverContract(
       it(
         'serves the VNC console on the host loopback, greeting with RFB 003.008',
         async () => {
+          const { driver, host } = ctx;
           const endpoint = await driver.vncEndpoint(host, spec.name);
           expect(endpoint.address).toBe('127.0.0.1');
           expect(endpoint.port).toBeGreaterThanOrEqual(5900);
@@ -244,6 +109,7 @@ export function describeHypervisorDriverContract(
       it(
         'treats a second spawn of the same domain as done, defining nothing twice',
         async () => {
+          const { driver, host } = ctx;
           expect(await driver.spawn(host, spec)).toEqual({ domainName: spec.name, created: false });
           const listed = (await driver.listDomains(host)).filter((domain) => domain.name === spec.name);
           expect(listed).toHaveLength(1);
@@ -255,6 +121,7 @@ export function describeHypervisorDriverContract(
       it(
         'lets concurrent spawns of one domain create it once (a duplicated HostSelected)',
         async () => {
+          const { driver, host, image, spawned, newSpec } = ctx;
           const twin = newSpec(image.id);
           spawned.push({ host, name: twin.name });
           const results = await Promise.all([driver.spawn(host, twin), driver.spawn(host, twin)]);
@@ -271,6 +138,7 @@ export function describeHypervisorDriverContract(
       it(
         'powers off gracefully when the guest cooperates and by force after the timeout when not',
         async () => {
+          const { driver, host, fixture } = ctx;
           const started = Date.now();
           const result = await driver.powerOff(host, spec.name, { timeoutMs: fixture.gracefulTimeoutMs });
           expect(result).toEqual({ forced: !fixture.guestHonoursAcpi });
@@ -287,6 +155,7 @@ export function describeHypervisorDriverContract(
       it(
         'powers on a stopped domain, and powering on a running one changes nothing',
         async () => {
+          const { driver, host, eventually, banners } = ctx;
           const before = await banners(spec.name);
           await driver.powerOn(host, spec.name);
           expect(await driver.powerState(host, spec.name)).toBe('running');
@@ -302,6 +171,7 @@ export function describeHypervisorDriverContract(
       it(
         'starts a stopped domain again when its spawn is redone (an agent restarted mid-boot)',
         async () => {
+          const { driver, host } = ctx;
           await driver.powerOff(host, spec.name, { timeoutMs: 0 });
           expect(await driver.spawn(host, spec)).toEqual({ domainName: spec.name, created: false });
           expect(await driver.powerState(host, spec.name)).toBe('running');
@@ -312,6 +182,7 @@ export function describeHypervisorDriverContract(
       it(
         'reboots HARD, and SOFT falls back to HARD when the guest ignores the request',
         async () => {
+          const { driver, host, fixture, eventually, banners } = ctx;
           let before = await banners(spec.name);
           expect(await driver.reboot(host, spec.name, 'HARD')).toEqual({ type: 'HARD' });
           expect(await driver.powerState(host, spec.name)).toBe('running');
@@ -335,6 +206,7 @@ export function describeHypervisorDriverContract(
       it(
         'destroys a domain with its disk and logs; destroying it again is still success',
         async () => {
+          const { driver, host, fixture } = ctx;
           expect(await driver.destroy(host, spec.name)).toEqual({ existed: true });
           expect(await driver.powerState(host, spec.name)).toBe('absent');
           expect((await driver.listDomains(host)).map((domain) => domain.name)).not.toContain(spec.name);
@@ -349,6 +221,7 @@ export function describeHypervisorDriverContract(
       it(
         'answers absent for an unknown domain and DomainNotFound to operations on it',
         async () => {
+          const { driver, host } = ctx;
           const missing = domainNameOf(randomUUID());
           expect(await driver.powerState(host, missing)).toBe('absent');
           await expect(driver.powerOff(host, missing, { timeoutMs: 0 })).rejects.toBeInstanceOf(
@@ -365,6 +238,7 @@ export function describeHypervisorDriverContract(
       it(
         'refuses names that are not Nimbus domain names before anything reaches the host',
         async () => {
+          const { driver, host, image, newSpec } = ctx;
           const hostile = [
             "nimbus-x'; rm -rf / #",
             '$(reboot)',
@@ -393,6 +267,7 @@ export function describeHypervisorDriverContract(
       it(
         'refuses hosts it does not serve',
         async () => {
+          const { driver } = ctx;
           await expect(driver.listDomains('no-such-host')).rejects.toBeInstanceOf(UnknownHost);
           await expect(driver.inventory("h1'; id")).rejects.toBeInstanceOf(UnknownHost);
         },
@@ -403,6 +278,7 @@ export function describeHypervisorDriverContract(
     it(
       'reports an inventory a scheduler can use',
       async () => {
+        const { driver, host } = ctx;
         const inventory = await driver.inventory(host);
         expect(Number.isInteger(inventory.vcpus) && inventory.vcpus >= 1).toBe(true);
         expect(Number.isInteger(inventory.memoryMib) && inventory.memoryMib >= 64).toBe(true);
@@ -415,6 +291,7 @@ export function describeHypervisorDriverContract(
     it(
       'keeps hosts apart: each has its own image cache and its own domains',
       async () => {
+        const { driver, host, image, fixture, spawned, newSpec } = ctx;
         const other = fixture.hosts[1];
         if (other === undefined) return; // a one-host fixture has nothing to keep apart
         expect((await driver.ensureImage(other, image)).uploaded).toBe(true);

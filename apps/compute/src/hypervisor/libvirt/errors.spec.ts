@@ -1,17 +1,7 @@
 import * as ssh from '#libs/host-ssh';
 
 import { HostUnreachable, HypervisorError, HypervisorOperationFailed, InvalidArgument } from '../errors.js';
-import {
-  AuthenticationFailed,
-  clip,
-  CommandFailed,
-  CommandTimedOut,
-  ConnectionLost,
-  HostKeyMismatch,
-  hypervisorErrorOf,
-  SessionClosed,
-  virshErrorKind,
-} from './errors.js';
+import { clip, CommandFailed, hypervisorErrorOf, virshErrorKind } from './errors.js';
 
 describe(virshErrorKind.name, () => {
   it.each([
@@ -35,10 +25,10 @@ describe(virshErrorKind.name, () => {
 
 describe('adapter errors', () => {
   it('name both fingerprints when the host key does not match, and are not retryable', () => {
-    const error = hypervisorErrorOf(
-      new ssh.HostKeyMismatch('h1', '127.0.0.1:2222', 'SHA256:pinned', 'SHA256:presented'),
-    ) as HostKeyMismatch;
+    const mismatch = new ssh.HostKeyMismatch('h1', '127.0.0.1:2222', 'SHA256:pinned', 'SHA256:presented');
+    const error = hypervisorErrorOf(mismatch) as HostUnreachable;
     expect(error).toBeInstanceOf(HostUnreachable);
+    expect(error.cause).toBe(mismatch);
     expect(error.retryable).toBe(false);
     expect(error.message).toContain('SHA256:pinned');
     expect(error.message).toContain('SHA256:presented');
@@ -57,26 +47,27 @@ describe('adapter errors', () => {
 });
 
 describe(hypervisorErrorOf.name, () => {
-  it.each<[string, Error, new (...args: never[]) => HypervisorError, boolean]>([
+  it.each<[string, ssh.SshError, new (...args: never[]) => HypervisorError, boolean]>([
     [
       'a pin mismatch',
       new ssh.HostKeyMismatch('h1', 'u@127.0.0.1:22', 'SHA256:a', 'SHA256:b'),
-      HostKeyMismatch,
+      HostUnreachable,
       false,
     ],
-    ['a refused key', new ssh.AuthenticationFailed('h1', 'refused'), AuthenticationFailed, false],
-    ['a closed session', new ssh.SessionClosed('h1'), SessionClosed, false],
-    ['a lost connection', new ssh.ConnectionLost('h1', 'lost'), ConnectionLost, true],
+    ['a refused key', new ssh.AuthenticationFailed('h1', 'refused'), HostUnreachable, false],
+    ['a closed session', new ssh.SessionClosed('h1'), HostUnreachable, false],
+    ['a lost connection', new ssh.ConnectionLost('h1', 'lost'), HostUnreachable, true],
     ['no connection in time', new ssh.HostUnreachable('h1', 'no connection'), HostUnreachable, true],
-    ['a command timeout', new ssh.CommandTimedOut('h1', 'virsh event', 100), CommandTimedOut, true],
+    ['a command timeout', new ssh.CommandTimedOut('h1', 'virsh event', 100), HypervisorOperationFailed, true],
     ['a refused channel', new ssh.ChannelFailed('h1', 'refused a channel'), HypervisorOperationFailed, true],
     ['an unsafe argument', new ssh.InvalidSshArgument('NUL'), InvalidArgument, false],
   ])(
-    'maps %s to the port error the agent acted on before, with the same message',
+    'wraps %s as the cause of the port error the agent acts on, with its message and retryability',
     (_what, error, type, retryable) => {
       const mapped = hypervisorErrorOf(error);
       expect(mapped).toBeInstanceOf(type);
-      expect(mapped).toMatchObject({ message: error.message, retryable });
+      expect(mapped).toMatchObject({ message: error.message, retryable, cause: error });
+      if ('host' in error) expect(mapped).toHaveProperty('host', error.host);
     },
   );
 

@@ -1,47 +1,16 @@
 /**
- * Errors of the libvirt-over-SSH adapter: the SSH transport's (pin mismatch, authentication, a lost
- * connection), a command's (non-zero exit, timeout), and the reading of virsh's stderr into the kinds
- * the driver acts on. Each extends a port error (../errors.ts), so the agent needs to know only those;
- * hypervisorErrorOf turns an error of the host SSH library into its counterpart here.
- * Must never put key material in a message, and keeps quoted stderr short: it ends up in events.
+ * Errors of the libvirt-over-SSH adapter: a virsh command that exited non-zero, the reading of virsh's
+ * stderr into the kinds the driver acts on, and the wrapping of the SSH transport's errors (pin
+ * mismatch, authentication, a lost connection, a command deadline) as the `cause` of a port error
+ * (../errors.ts), so the agent needs to know only those and the SSH errors are declared once, in
+ * libs/host-ssh. Must never put key material in a message, and keeps quoted stderr short: it ends up
+ * in events.
  */
 import * as ssh from '#libs/host-ssh';
 
 import { HostUnreachable, InvalidArgument, HypervisorOperationFailed } from '../errors.js';
 
 const MAX_STDERR_IN_MESSAGE = 500;
-
-/** The host presented a key other than the pinned one: possibly an impostor, so never retried. */
-export class HostKeyMismatch extends HostUnreachable {
-  override readonly name = 'HostKeyMismatch';
-  override readonly retryable = false;
-  constructor(
-    host: string,
-    readonly pinned: string,
-    readonly presented: string,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(host, message, options);
-  }
-}
-
-/** The host refused the agent's key (or it cannot be read); retrying with the same key cannot help. */
-export class AuthenticationFailed extends HostUnreachable {
-  override readonly name = 'AuthenticationFailed';
-  override readonly retryable = false;
-}
-
-/** The connection went away while a command or channel was using it. */
-export class ConnectionLost extends HostUnreachable {
-  override readonly name = 'ConnectionLost';
-}
-
-/** The session was closed by its owner; nothing more will run on it. */
-export class SessionClosed extends HostUnreachable {
-  override readonly name = 'SessionClosed';
-  override readonly retryable = false;
-}
 
 /** A command ran and exited non-zero (or was killed by a signal). */
 export class CommandFailed extends HypervisorOperationFailed {
@@ -55,17 +24,6 @@ export class CommandFailed extends HypervisorOperationFailed {
   ) {
     const status = signal === null ? `exited ${exitCode}` : `was killed by ${signal}`;
     super(host, `on ${host}: ${commandLine} ${status}: ${clip(stderr) || '(no stderr)'}`);
-  }
-}
-
-export class CommandTimedOut extends HypervisorOperationFailed {
-  override readonly name = 'CommandTimedOut';
-  constructor(
-    host: string,
-    readonly commandLine: string,
-    readonly timeoutMs: number,
-  ) {
-    super(host, `on ${host}: ${commandLine} did not finish within ${timeoutMs} ms`);
   }
 }
 
@@ -91,23 +49,17 @@ export function clip(text: string): string {
 }
 
 /**
- * The HypervisorError for an error of the host SSH library, so the agent keeps seeing only port
- * errors (with `retryable` as before); anything else (an SFTP status, a port error thrown inside an
+ * The port error for an error of the host SSH library, which stays its `cause` (`HostKeyMismatch`,
+ * `CommandTimedOut`, ...: one hierarchy, in libs/host-ssh) with its message and `retryable`: the host
+ * not reachable is HostUnreachable, a failed channel or command deadline HypervisorOperationFailed,
+ * an unsafe argument InvalidArgument. Anything else (an SFTP status, a port error thrown inside an
  * SFTP callback) is returned as it is.
  */
 export function hypervisorErrorOf(error: unknown): unknown {
   if (!(error instanceof ssh.SshError)) return error;
-  const cause = { cause: error };
-  if (error instanceof ssh.HostKeyMismatch)
-    return new HostKeyMismatch(error.host, error.pinned, error.presented, error.message, cause);
-  if (error instanceof ssh.AuthenticationFailed)
-    return new AuthenticationFailed(error.host, error.message, cause);
-  if (error instanceof ssh.SessionClosed) return new SessionClosed(error.host, error.message, cause);
-  if (error instanceof ssh.ConnectionLost) return new ConnectionLost(error.host, error.message, cause);
-  if (error instanceof ssh.HostUnreachable) return new HostUnreachable(error.host, error.message, cause);
-  if (error instanceof ssh.CommandTimedOut)
-    return new CommandTimedOut(error.host, error.commandLine, error.timeoutMs);
+  const wrapped = { cause: error, retryable: error.retryable };
+  if (error instanceof ssh.HostUnreachable) return new HostUnreachable(error.host, error.message, wrapped);
   if (error instanceof ssh.ChannelFailed)
-    return new HypervisorOperationFailed(error.host, error.message, cause);
-  return new InvalidArgument(error.message, cause);
+    return new HypervisorOperationFailed(error.host, error.message, wrapped);
+  return new InvalidArgument(error.message, { cause: error });
 }

@@ -3,7 +3,9 @@
  * over one long-lived SSH session per host: Nimbus's counterpart of Nova's LibvirtDriver, speaking
  * virsh instead of the libvirt API so a host needs nothing but sshd and the libvirt client tools.
  * Every operation is written to be repeated safely (a command cut off by a lost connection is run again
- * after reconnecting, and a restarted agent redoes half-done work).
+ * after reconnecting, and a restarted agent redoes half-done work). This file holds the operations,
+ * their checks and one change at a time per domain; the commands on one host and what their failures
+ * mean are virsh-host.ts.
  * Must never run a command except as an argument vector through the session (quoted there), never act
  * on a domain whose name is not `nimbus-<uuid>`, and never touch files outside a host's configured
  * image cache and instances folders.
@@ -11,7 +13,7 @@
 import type { Duplex } from 'node:stream';
 
 import { REBOOT_TYPES, type PowerState, type RebootType } from '#libs/contracts';
-import { SshSession, type ExecResult, type SessionStats, type SshSessionOptions } from '#libs/host-ssh';
+import { SshSession, type SessionStats, type SshSessionOptions } from '#libs/host-ssh';
 
 import { lastLines, MAX_CONSOLE_BYTES } from '../console-output.js';
 import { assertDomainName, instanceIdOf, validateDomainSpec, type DomainSpec } from '../domain-spec.js';
@@ -44,22 +46,19 @@ import {
 import { validateImageSource } from '../image-source.js';
 import { KeyedMutex, SingleFlight } from '#libs/concurrency';
 import { renderDomainXml } from './domain-xml.js';
-import { CommandFailed, virshErrorKind, type VirshErrorKind } from './errors.js';
 import { validateHostConfigs, type LibvirtHostConfig } from './host-config.js';
 import { cachedImagePath, instancePaths } from './host-layout.js';
 import { HostSession } from './host-session.js';
 import { ensureCachedImage } from './image-cache.js';
-import { powerStateFromVirsh } from './power-state.js';
 import { statIfExists, writeRemoteFile } from './remote-files.js';
 import {
-  eventsReceived,
   parseDiskFree,
   parseDomainList,
   parseDomainStates,
   parseNodeInfo,
-  parseQemuImgInfo,
   parseVncDisplay,
 } from './virsh-output.js';
+import { failureKind, VirshHost } from './virsh-host.js';
 
 export interface VirshDriverOptions {
   readonly hosts: readonly LibvirtHostConfig[];
@@ -75,33 +74,28 @@ export interface VirshDriverOptions {
 
 const GIB_IN_KIB = 1024 * 1024;
 
-interface Host {
-  readonly config: LibvirtHostConfig;
-  readonly session: HostSession;
-}
-
 export class VirshDriver implements HypervisorDriver, VncTunnels {
-  private readonly hosts: ReadonlyMap<string, Host>;
+  private readonly hosts: ReadonlyMap<string, VirshHost>;
   private readonly imageCopies = new SingleFlight<CachedImage>();
   /** One change at a time per domain; reads (state, listing, console) need no turn. */
   private readonly domainLocks = new KeyedMutex();
-  private readonly commandTimeoutMs: number;
-  private readonly pollIntervalMs: number;
   private readonly softRebootTimeoutMs: number;
   private readonly log: (line: string) => void;
 
   constructor(options: VirshDriverOptions) {
-    this.commandTimeoutMs = options.commandTimeoutMs ?? 60_000;
-    this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    const commands = {
+      commandTimeoutMs: options.commandTimeoutMs ?? 60_000,
+      pollIntervalMs: options.pollIntervalMs ?? 250,
+    };
     this.softRebootTimeoutMs = options.softRebootTimeoutMs ?? 120_000;
     this.log = options.log ?? (() => undefined);
     const sessionOptions = { log: this.log, ...options.session };
     this.hosts = new Map(
       validateHostConfigs(options.hosts).map((config) => [
         config.name,
-        {
+        new VirshHost(
           config,
-          session: new HostSession(
+          new HostSession(
             new SshSession(
               {
                 host: config.name,
@@ -114,7 +108,8 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
               sessionOptions,
             ),
           ),
-        },
+          commands,
+        ),
       ]),
     );
   }
@@ -127,7 +122,7 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
         target.session,
         target.config,
         image,
-        (argv, opts) => this.runOk(target, argv, opts),
+        (argv, opts) => target.runOk(argv, opts),
         this.log,
       ),
     );
@@ -140,9 +135,9 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
     return this.exclusive(target, spec.name, () => this.spawnDomain(target, spec));
   }
 
-  private async spawnDomain(target: Host, spec: DomainSpec): Promise<SpawnResult> {
+  private async spawnDomain(target: VirshHost, spec: DomainSpec): Promise<SpawnResult> {
     const host = target.config.name;
-    const existing = await this.domainUuid(target, spec.name);
+    const existing = await target.domainUuid(spec.name);
     if (existing !== undefined) {
       if (existing !== spec.instanceId) {
         throw new DomainConflict(`${host} already has a domain ${spec.name} with uuid ${existing}`);
@@ -156,13 +151,13 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
     const baseStat = await target.session.withSftp(`stat ${base}`, true, (sftp) => statIfExists(sftp, base));
     if (!baseStat) throw new ImageNotCached(host, spec.imageId);
     const paths = instancePaths(target.config, spec.instanceId);
-    const sizeArgs = spec.rootDiskGb > 0 ? [`${await this.rootDiskSize(target, base, spec)}G`] : [];
+    const sizeArgs = spec.rootDiskGb > 0 ? [`${await target.rootDiskSize(base, spec)}G`] : [];
 
     try {
-      await this.runOk(target, ['mkdir', '-p', '--', paths.dir]);
+      await target.runOk(['mkdir', '-p', '--', paths.dir]);
       // No domain uses this folder (none is defined), so a disk left by an interrupted spawn is redone.
-      await this.runOk(target, ['rm', '-f', '--', paths.disk]);
-      await this.runOk(target, [
+      await target.runOk(['rm', '-f', '--', paths.disk]);
+      await target.runOk([
         'qemu-img',
         'create',
         '-q',
@@ -185,8 +180,8 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
         writeRemoteFile(sftp, paths.domainXml, xml, 0o644),
       );
       // Defining the same XML again (a retry after a lost connection) only redefines it.
-      await this.virshOk(target, ['define', paths.domainXml], spec.name);
-      await this.start(target, spec.name);
+      await target.virshOk(['define', paths.domainXml], spec.name);
+      await target.start(spec.name);
     } catch (error) {
       // A spawn either leaves a running domain or nothing: the agent reports the failure and the
       // scheduler may pick another host, so a half-built domain here would be an orphan.
@@ -209,22 +204,26 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
     );
   }
 
-  private async powerOffDomain(target: Host, domainName: string, timeoutMs: number): Promise<PowerOffResult> {
-    const state = await this.existingState(target, domainName);
+  private async powerOffDomain(
+    target: VirshHost,
+    domainName: string,
+    timeoutMs: number,
+  ): Promise<PowerOffResult> {
+    const state = await target.existingState(domainName);
     if (isPoweredOff(state)) return { forced: false };
     if (timeoutMs > 0 && state !== 'paused') {
-      const asked = await this.virsh(target, ['shutdown', '--mode', 'acpi', domainName]);
-      const kind = this.failureKind(asked);
+      const asked = await target.virsh(['shutdown', '--mode', 'acpi', domainName]);
+      const kind = failureKind(asked);
       if (kind === 'not-running') return { forced: false };
       // Any other refusal (no ACPI, say) leaves destroying as the only way, as in Nova.
-      if (kind === undefined && (await this.waitUntilOff(target, domainName, timeoutMs))) {
+      if (kind === undefined && (await target.waitUntilOff(domainName, timeoutMs))) {
         return { forced: false };
       }
     }
-    const destroyed = await this.virsh(target, ['destroy', domainName]);
-    const kind = this.failureKind(destroyed);
+    const destroyed = await target.virsh(['destroy', domainName]);
+    const kind = failureKind(destroyed);
     if (kind === 'not-running') return { forced: false }; // it went down on its own just now
-    if (kind !== undefined) throw this.commandError(target, destroyed);
+    if (kind !== undefined) throw target.commandError(destroyed);
     return { forced: true };
   }
 
@@ -234,11 +233,11 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
     await this.exclusive(target, domainName, () => this.powerOnDomain(target, domainName));
   }
 
-  private async powerOnDomain(target: Host, domainName: string): Promise<void> {
-    const state = await this.existingState(target, domainName);
+  private async powerOnDomain(target: VirshHost, domainName: string): Promise<void> {
+    const state = await target.existingState(domainName);
     if (state === 'running' || state === 'shutdown') return;
-    if (state === 'paused') await this.virshOk(target, ['resume', domainName], domainName);
-    else await this.start(target, domainName);
+    if (state === 'paused') await target.virshOk(['resume', domainName], domainName);
+    else await target.start(domainName);
   }
 
   async reboot(
@@ -257,21 +256,21 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
   }
 
   private async rebootDomain(
-    target: Host,
+    target: VirshHost,
     domainName: string,
     type: RebootType,
     softTimeoutMs: number,
   ): Promise<RebootResult> {
-    const state = await this.existingState(target, domainName);
+    const state = await target.existingState(domainName);
     // A guest that is not running cannot act on a request: Nova reboots it HARD too.
     if (type === 'SOFT' && state === 'running') {
-      if (await this.softReboot(target, domainName, softTimeoutMs)) {
+      if (await target.softReboot(domainName, softTimeoutMs)) {
         return { type: 'SOFT' };
       }
       this.log(`${target.config.name}: ${domainName} did not reboot on request; rebooting it HARD`);
     }
-    if (!isPoweredOff(state)) await this.destroyIfRunning(target, domainName);
-    await this.start(target, domainName);
+    if (!isPoweredOff(state)) await target.destroyIfRunning(domainName);
+    await target.start(domainName);
     return { type: 'HARD' };
   }
 
@@ -281,38 +280,42 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
     return this.exclusive(target, domainName, () => this.destroyDomain(target, domainName, instanceId));
   }
 
-  private async destroyDomain(target: Host, domainName: string, instanceId: string): Promise<DestroyResult> {
-    const state = await this.powerStateOf(target, domainName);
+  private async destroyDomain(
+    target: VirshHost,
+    domainName: string,
+    instanceId: string,
+  ): Promise<DestroyResult> {
+    const state = await target.powerState(domainName);
     if (state !== 'absent') {
-      if (!isPoweredOff(state)) await this.destroyIfRunning(target, domainName);
-      const undefinedResult = await this.virsh(target, [
+      if (!isPoweredOff(state)) await target.destroyIfRunning(domainName);
+      const undefinedResult = await target.virsh([
         'undefine',
         '--managed-save',
         '--snapshots-metadata',
         '--nvram',
         domainName,
       ]);
-      const kind = this.failureKind(undefinedResult);
-      if (kind !== undefined && kind !== 'domain-not-found') throw this.commandError(target, undefinedResult);
+      const kind = failureKind(undefinedResult);
+      if (kind !== undefined && kind !== 'domain-not-found') throw target.commandError(undefinedResult);
     }
     // Also when the domain was absent: a spawn interrupted before `define` leaves a folder behind.
-    await this.runOk(target, ['rm', '-rf', '--', instancePaths(target.config, instanceId).dir]);
+    await target.runOk(['rm', '-rf', '--', instancePaths(target.config, instanceId).dir]);
     return { existed: state !== 'absent' };
   }
 
   async powerState(host: string, domainName: string): Promise<DomainPowerState> {
     const target = this.host(host);
     assertDomainName(domainName);
-    return this.powerStateOf(target, domainName);
+    return target.powerState(domainName);
   }
 
   async listDomains(host: string): Promise<readonly DomainSummary[]> {
     const target = this.host(host);
-    const listed = parseDomainList(await this.virshOk(target, ['list', '--all', '--uuid', '--name']));
+    const listed = parseDomainList(await target.virshOk(['list', '--all', '--uuid', '--name']));
     const states =
       listed.length === 0
         ? new Map<string, PowerState>()
-        : parseDomainStates(await this.virshOk(target, ['domstats', '--state']));
+        : parseDomainStates(await target.virshOk(['domstats', '--state']));
     // A domain defined or undefined between the two commands is missing from one of them; it is left
     // out now and seen by the next listing.
     return listed.flatMap(({ uuid, name }) => {
@@ -326,11 +329,11 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
   async vncEndpoint(host: string, domainName: string): Promise<VncEndpoint> {
     const target = this.host(host);
     assertDomainName(domainName);
-    const result = await this.virsh(target, ['domdisplay', '--type', 'vnc', domainName]);
-    const kind = this.failureKind(result);
+    const result = await target.virsh(['domdisplay', '--type', 'vnc', domainName]);
+    const kind = failureKind(result);
     if (kind === 'domain-not-found') throw new DomainNotFound(target.config.name, domainName);
     if (kind === 'not-running') throw new DomainNotRunning(target.config.name, domainName);
-    if (kind !== undefined) throw this.commandError(target, result);
+    if (kind !== undefined) throw target.commandError(result);
     if (result.stdout.trim() === '') throw new DomainNotRunning(target.config.name, domainName);
     return parseVncDisplay(result.stdout);
   }
@@ -342,24 +345,22 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
     if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) {
       throw new InvalidArgument('console output length must be a non-negative integer');
     }
-    if ((await this.domainUuid(target, domainName)) === undefined) {
+    if ((await target.domainUuid(domainName)) === undefined) {
       throw new DomainNotFound(target.config.name, domainName);
     }
     const log = instancePaths(target.config, instanceId).consoleLog;
-    const tail = await this.run(target, ['tail', '-c', String(MAX_CONSOLE_BYTES), '--', log]);
+    const tail = await target.run(['tail', '-c', String(MAX_CONSOLE_BYTES), '--', log]);
     if (tail.exitCode !== 0) {
       if (/No such file/.test(tail.stderr)) return ''; // defined, never started: nothing printed yet
-      throw this.commandError(target, tail);
+      throw target.commandError(tail);
     }
     return lastLines(tail.stdout, Buffer.byteLength(tail.stdout) >= MAX_CONSOLE_BYTES, length);
   }
 
   async inventory(host: string): Promise<HostInventory> {
     const target = this.host(host);
-    const node = parseNodeInfo(await this.virshOk(target, ['nodeinfo']));
-    const disk = parseDiskFree(
-      await this.runOk(target, ['df', '-P', '-k', '--', target.config.instancesDir]),
-    );
+    const node = parseNodeInfo(await target.virshOk(['nodeinfo']));
+    const disk = parseDiskFree(await target.runOk(['df', '-P', '-k', '--', target.config.instancesDir]));
     return {
       vcpus: node.vcpus,
       memoryMib: Math.floor(node.memoryKib / 1024),
@@ -395,156 +396,13 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
     return this.host(host).session.stats();
   }
 
-  private exclusive<T>(target: Host, domainName: string, task: () => Promise<T>): Promise<T> {
+  private exclusive<T>(target: VirshHost, domainName: string, task: () => Promise<T>): Promise<T> {
     return this.domainLocks.run(`${target.config.name}/${domainName}`, task);
   }
 
-  private host(name: string): Host {
+  private host(name: string): VirshHost {
     const host = typeof name === 'string' ? this.hosts.get(name) : undefined;
     if (!host) throw new UnknownHost(name);
     return host;
-  }
-
-  private async existingState(target: Host, domainName: string): Promise<PowerState> {
-    const state = await this.powerStateOf(target, domainName);
-    if (state === 'absent') throw new DomainNotFound(target.config.name, domainName);
-    return state;
-  }
-
-  private async powerStateOf(target: Host, domainName: string): Promise<DomainPowerState> {
-    const result = await this.virsh(target, ['domstate', domainName]);
-    const kind = this.failureKind(result);
-    if (kind === 'domain-not-found') return 'absent';
-    if (kind !== undefined) throw this.commandError(target, result);
-    return powerStateFromVirsh(result.stdout);
-  }
-
-  /** The uuid of the domain with this name, or undefined when there is none. */
-  private async domainUuid(target: Host, domainName: string): Promise<string | undefined> {
-    const result = await this.virsh(target, ['domuuid', domainName]);
-    const kind = this.failureKind(result);
-    if (kind === 'domain-not-found') return undefined;
-    if (kind !== undefined) throw this.commandError(target, result);
-    return result.stdout.trim().toLowerCase();
-  }
-
-  private async start(target: Host, domainName: string): Promise<void> {
-    const result = await this.virsh(target, ['start', domainName]);
-    const kind = this.failureKind(result);
-    if (kind === undefined || kind === 'already-running') return;
-    if (kind === 'domain-not-found') throw new DomainNotFound(target.config.name, domainName);
-    throw this.commandError(target, result);
-  }
-
-  private async destroyIfRunning(target: Host, domainName: string): Promise<void> {
-    const result = await this.virsh(target, ['destroy', domainName]);
-    const kind = this.failureKind(result);
-    if (kind === undefined || kind === 'not-running') return;
-    if (kind === 'domain-not-found') throw new DomainNotFound(target.config.name, domainName);
-    throw this.commandError(target, result);
-  }
-
-  /**
-   * Asks the guest to reboot (ACPI) and waits for libvirt's reboot event. The listener starts just after
-   * the request, not before: virsh has no way to say when a listener is ready, and a guest takes far
-   * longer than one command's round trip to act on the request. Missing an instant reboot only costs an
-   * unneeded HARD reboot, never a wrong SOFT.
-   */
-  private async softReboot(target: Host, domainName: string, timeoutMs: number): Promise<boolean> {
-    const asked = await this.virsh(target, ['reboot', '--mode', 'acpi', domainName]);
-    if (asked.exitCode !== 0) return false;
-    const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
-    const waited = await this.virsh(
-      target,
-      ['event', '--domain', domainName, '--event', 'reboot', '--timeout', String(seconds)],
-      {
-        timeoutMs: seconds * 1000 + this.commandTimeoutMs,
-      },
-    );
-    return waited.exitCode === 0 && eventsReceived(waited.stdout) > 0;
-  }
-
-  /** Polls until the domain is off; true if it got there within the timeout. */
-  private async waitUntilOff(target: Host, domainName: string, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const state = await this.powerStateOf(target, domainName);
-      if (state === 'absent') throw new DomainNotFound(target.config.name, domainName);
-      if (isPoweredOff(state)) return true;
-      const left = deadline - Date.now();
-      if (left <= 0) return false;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(this.pollIntervalMs, left)));
-    }
-  }
-
-  private async rootDiskSize(target: Host, base: string, spec: DomainSpec): Promise<number> {
-    const info = parseQemuImgInfo(
-      await this.runOk(target, ['qemu-img', 'info', '--output=json', '-U', '-f', 'qcow2', base]),
-    );
-    if (spec.rootDiskGb * 1024 ** 3 < info.virtualSizeBytes) {
-      throw new InvalidArgument(
-        `rootDiskGb ${spec.rootDiskGb} is smaller than image ${spec.imageId} (${info.virtualSizeBytes} bytes)`,
-      );
-    }
-    return spec.rootDiskGb;
-  }
-
-  /**
-   * virsh with the host's URI. Every command the driver runs is safe to repeat (define redefines, start
-   * and destroy report "already", undefine reports "not found"), so all are retried after a lost
-   * connection; LC_ALL=C keeps the messages the error kinds are read from in English.
-   */
-  private virsh(
-    target: Host,
-    args: readonly string[],
-    options: { timeoutMs?: number } = {},
-  ): Promise<ExecResult> {
-    return this.run(target, ['virsh', '--quiet', '-c', target.config.libvirtUri, ...args], options);
-  }
-
-  private run(
-    target: Host,
-    argv: readonly string[],
-    options: { timeoutMs?: number } = {},
-  ): Promise<ExecResult> {
-    return target.session.exec(['env', 'LC_ALL=C', ...argv], {
-      timeoutMs: options.timeoutMs ?? this.commandTimeoutMs,
-      idempotent: true,
-    });
-  }
-
-  private async runOk(
-    target: Host,
-    argv: readonly string[],
-    options: { timeoutMs?: number } = {},
-  ): Promise<string> {
-    const result = await this.run(target, argv, options);
-    if (result.exitCode !== 0) throw this.commandError(target, result);
-    return result.stdout;
-  }
-
-  /** stdout of a virsh command that must succeed; "no such domain" becomes DomainNotFound. */
-  private async virshOk(target: Host, args: readonly string[], domainName?: string): Promise<string> {
-    const result = await this.virsh(target, args);
-    const kind = this.failureKind(result);
-    if (kind === undefined) return result.stdout;
-    if (kind === 'domain-not-found' && domainName !== undefined)
-      throw new DomainNotFound(target.config.name, domainName);
-    throw this.commandError(target, result);
-  }
-
-  /** undefined when the command succeeded, else what its stderr says went wrong. */
-  private failureKind(result: ExecResult): VirshErrorKind | undefined {
-    return result.exitCode === 0 ? undefined : virshErrorKind(result.stderr);
-  }
-
-  private commandError(target: Host, result: ExecResult): CommandFailed {
-    return new CommandFailed(
-      target.config.name,
-      result.commandLine,
-      result.exitCode,
-      result.signal,
-      result.stderr,
-    );
   }
 }
