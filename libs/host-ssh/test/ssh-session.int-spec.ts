@@ -14,9 +14,9 @@ import {
   HostUnreachable,
   InvalidSshArgument,
   SessionClosed,
-} from './errors.js';
-import { fingerprintOf } from './host-key.js';
-import { SshSession, type SshSessionOptions } from './ssh-session.js';
+} from '../src/errors.js';
+import { fingerprintOf } from '../src/host-key.js';
+import { SshSession, type SshSessionOptions } from '../src/ssh-session.js';
 
 /**
  * An in-process SSH server standing in for a host: it accepts any client key and answers each exec

@@ -5,7 +5,7 @@ import { Duplex } from 'node:stream';
 
 import { WebSocket, WebSocketServer } from 'ws';
 
-import { type BridgeEnd, type BridgeOptions, CLOSE, ConsoleBridge } from './bridge.js';
+import { type BridgeEnd, type BridgeOptions, CLOSE, ConsoleBridge } from '../src/tunnel/bridge.js';
 
 /**
  * The bridge between a real WebSocket pair on loopback (ws on both ends) and an in-memory stream
