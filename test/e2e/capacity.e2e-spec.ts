@@ -9,7 +9,7 @@ import { streamFor } from '#libs/contracts';
 import { capacity, hostReducer, usedResources } from '#libs/domain';
 
 import { OpenStackHttp } from '../support/openstack-http.js';
-import { eventually } from '../support/streams.js';
+import { eventually } from '../support/eventually.js';
 import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../support/system.js';
 
 let system: NimbusSystem;
@@ -52,14 +52,18 @@ async function bootAll(prefix: string, count: number) {
 
 /** The servers as shown once every one of them is ACTIVE or ERROR. */
 function settled(ids: readonly string[]): Promise<Shown[]> {
-  return eventually(async () => {
-    const shown = await Promise.all(
-      ids.map(async (id) => (await os.compute<{ server: Shown }>('GET', `/servers/${id}`)).body.server),
-    );
-    return shown.every((server) => server.status === 'ACTIVE' || server.status === 'ERROR')
-      ? shown
-      : undefined;
-  }, 180_000);
+  return eventually(
+    `all ${ids.length} servers ACTIVE or ERROR`,
+    async () => {
+      const shown = await Promise.all(
+        ids.map(async (id) => (await os.compute<{ server: Shown }>('GET', `/servers/${id}`)).body.server),
+      );
+      return shown.every((server) => server.status === 'ACTIVE' || server.status === 'ERROR')
+        ? shown
+        : undefined;
+    },
+    180_000,
+  );
 }
 
 it('places exactly 10 of 20 concurrent boots and fails the rest with NoValidHost', async () => {
@@ -83,10 +87,14 @@ it('lets exactly as many racing boots run as the quota has slots, and fails the 
   const listed = await os.compute<Listed>('GET', '/servers/detail');
   const projectId = listed.body.servers[0]!.tenant_id;
   await Promise.all(listed.body.servers.map((server) => os.compute('DELETE', `/servers/${server.id}`)));
-  await eventually(async () => {
-    const { body } = await os.compute<Listed>('GET', '/servers');
-    return body.servers.length === 0 ? true : undefined;
-  }, 120_000);
+  await eventually(
+    'every server of the first burst deleted',
+    async () => {
+      const { body } = await os.compute<Listed>('GET', '/servers');
+      return body.servers.length === 0 ? true : undefined;
+    },
+    120_000,
+  );
   const quota = await os.compute('PUT', `/os-quota-sets/${projectId}`, { quota_set: { instances: 2 } });
   expect(quota.status).toBe(200);
 

@@ -14,7 +14,8 @@ import { type InstanceState, decideBoot, hostReducer, instanceReducer, serverSta
 import { dropSshSessions } from '../../deploy/rig/rig.js';
 import { VirshDriver, hostConfigsFromInventory } from '../../apps/compute/src/hypervisor/index.js';
 import { bootCommand, userContext } from '../support/instances.js';
-import { collect, eventually } from '../support/streams.js';
+import { eventually, sleep } from '../support/eventually.js';
+import { collect } from '../support/streams.js';
 import { type NimbusSystem, startSystem } from '../support/system.js';
 
 let system: NimbusSystem;
@@ -29,8 +30,6 @@ afterAll(async () => {
   await virsh.close();
   await system.stop();
 }, 120_000);
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Every instance booted in this file: the hosts carry all of them, not just the latest burst's. */
 const everyInstance: string[] = [];
@@ -55,12 +54,16 @@ async function burst(count: number): Promise<string[]> {
 }
 
 async function settled(ids: readonly string[]): Promise<InstanceState[]> {
-  return eventually(async () => {
-    const states = await Promise.all(
-      ids.map(async (id) => (await system.store.fold(streamFor('instance', id), instanceReducer)).state),
-    );
-    return states.every((state) => ['ACTIVE', 'ERROR'].includes(serverStatus(state))) ? states : undefined;
-  }, 240_000);
+  return eventually(
+    `all ${ids.length} instances ACTIVE or ERROR`,
+    async () => {
+      const states = await Promise.all(
+        ids.map(async (id) => (await system.store.fold(streamFor('instance', id), instanceReducer)).state),
+      );
+      return states.every((state) => ['ACTIVE', 'ERROR'].includes(serverStatus(state))) ? states : undefined;
+    },
+    240_000,
+  );
 }
 
 /** The invariants that must hold once everything has settled. */
@@ -76,31 +79,39 @@ async function expectConsistent(ids: readonly string[]): Promise<void> {
     states.filter((state) => serverStatus(state) === 'ACTIVE').map((state) => [state.id, state.host]),
   );
   // Wait for the power sync to have removed anything a crash left behind, then check every host.
-  await eventually(async () => {
-    for (const host of system.rig!.hosts) {
-      const domains = (await virsh.listDomains(host.name)).filter((domain) => domain.instanceId !== null);
-      for (const domain of domains) if (active.get(domain.instanceId!) !== host.name) return undefined;
-      const running = domains
-        .filter((domain) => domain.powerState === 'running')
-        .map((domain) => domain.instanceId);
-      const expected = [...active].filter(([, placed]) => placed === host.name).map(([id]) => id);
-      if (running.length !== expected.length) return undefined;
-    }
-    return true;
-  }, 60_000);
+  await eventually(
+    'the running domains of each host to be its ACTIVE instances',
+    async () => {
+      for (const host of system.rig!.hosts) {
+        const domains = (await virsh.listDomains(host.name)).filter((domain) => domain.instanceId !== null);
+        for (const domain of domains) if (active.get(domain.instanceId!) !== host.name) return undefined;
+        const running = domains
+          .filter((domain) => domain.powerState === 'running')
+          .map((domain) => domain.instanceId);
+        const expected = [...active].filter(([, placed]) => placed === host.name).map(([id]) => id);
+        if (running.length !== expected.length) return undefined;
+      }
+      return true;
+    },
+    60_000,
+  );
   // No claim leaks: a host holds claims for exactly the ACTIVE instances placed on it.
-  await eventually(async () => {
-    for (const host of system.rig!.hosts) {
-      const { state } = await system.store.fold(streamFor('host', host.name), hostReducer);
-      const claimed = Object.keys(state.allocations).sort();
-      const expected = [...active]
-        .filter(([, placed]) => placed === host.name)
-        .map(([id]) => id)
-        .sort();
-      if (JSON.stringify(claimed) !== JSON.stringify(expected)) return undefined;
-    }
-    return true;
-  }, 30_000);
+  await eventually(
+    'the claims of each host to be its ACTIVE instances',
+    async () => {
+      for (const host of system.rig!.hosts) {
+        const { state } = await system.store.fold(streamFor('host', host.name), hostReducer);
+        const claimed = Object.keys(state.allocations).sort();
+        const expected = [...active]
+          .filter(([, placed]) => placed === host.name)
+          .map(([id]) => id)
+          .sort();
+        if (JSON.stringify(claimed) !== JSON.stringify(expected)) return undefined;
+      }
+      return true;
+    },
+    30_000,
+  );
   expect(states.filter((state) => serverStatus(state) === 'ACTIVE').length).toBeGreaterThan(0);
 }
 

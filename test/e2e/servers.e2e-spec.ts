@@ -18,7 +18,7 @@ import { MIN_MICROVERSION } from '../../apps/api/src/common/http/microversion.js
 import { serverRecordReducer } from '../../apps/api/src/compute/servers/server-record.js';
 import { serverDetail } from '../../apps/api/src/compute/servers/server.view.js';
 import { OpenStackHttp } from '../support/openstack-http.js';
-import { eventually } from '../support/streams.js';
+import { eventually } from '../support/eventually.js';
 import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../support/system.js';
 
 let system: NimbusSystem;
@@ -53,12 +53,16 @@ async function serverOf(id: string): Promise<Server> {
 }
 
 function waitFor(id: string, status: string): Promise<Server> {
-  return eventually(async () => {
-    const server = await serverOf(id);
-    if (server.status === 'ERROR' && status !== 'ERROR')
-      throw new Error(`server ${id} failed: ${server.fault?.message}`);
-    return server.status === status ? server : undefined;
-  }, 90_000);
+  return eventually(
+    `server ${id} ${status}`,
+    async () => {
+      const server = await serverOf(id);
+      if (server.status === 'ERROR' && status !== 'ERROR')
+        throw new Error(`server ${id} failed: ${server.fault?.message}`);
+      return server.status === status ? server : undefined;
+    },
+    90_000,
+  );
 }
 
 const servers: string[] = [];
@@ -143,6 +147,7 @@ describe('servers on a rig of 3 hosts, through the REST API', () => {
     for (const id of servers) expect((await os.compute('DELETE', `/servers/${id}`)).status).toBe(204);
     for (const id of servers) {
       await eventually(
+        `server ${id} gone`,
         async () => ((await os.compute('GET', `/servers/${id}`)).status === 404 ? true : undefined),
         90_000,
       );
@@ -151,10 +156,14 @@ describe('servers on a rig of 3 hosts, through the REST API', () => {
       expect((await virsh.listDomains(host.name)).filter((domain) => domain.instanceId !== null)).toEqual([]);
       const leftovers = existsSync(host.instancesDir) ? readdirSync(host.instancesDir) : [];
       expect(leftovers).toEqual([]);
-      await eventually(async () => {
-        const { state } = await system.store.fold(streamFor('host', host.name), hostReducer);
-        return Object.keys(state.allocations).length === 0 ? true : undefined;
-      }, 30_000);
+      await eventually(
+        `no claim left on ${host.name}`,
+        async () => {
+          const { state } = await system.store.fold(streamFor('host', host.name), hostReducer);
+          return Object.keys(state.allocations).length === 0 ? true : undefined;
+        },
+        30_000,
+      );
     }
   }, 180_000);
 });

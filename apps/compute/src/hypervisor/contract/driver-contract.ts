@@ -14,6 +14,8 @@ import type { Duplex } from 'node:stream';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
+import { eventually } from '../../../../../test/support/eventually.js';
+
 import { domainNameOf, domainSpec, type DomainSpec } from '../domain-spec.js';
 import {
   DomainNotFound,
@@ -68,15 +70,8 @@ export function describeHypervisorDriverContract(
     let spec: DomainSpec;
     const spawned: { host: string; name: string }[] = [];
 
-    const eventually = async <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => {
-      const deadline = Date.now() + fixture.bootTimeoutMs;
-      for (;;) {
-        const value = await probe();
-        if (value !== undefined) return value;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    };
+    /** How long a guest may take to boot, as the fixture says. */
+    const booting = () => ({ timeoutMs: fixture.bootTimeoutMs, intervalMs: 100 });
     const banners = async (domainName: string) =>
       (await driver.consoleOutput(host, domainName)).split(fixture.bootBanner).length - 1;
     const newSpec = (imageId: string) =>
@@ -220,8 +215,10 @@ export function describeHypervisorDriverContract(
       it(
         "shows the guest's boot banner in its console output, and only the last lines when asked",
         async () => {
-          await eventually('the boot banner', async () =>
-            (await banners(spec.name)) > 0 ? true : undefined,
+          await eventually(
+            'the boot banner',
+            async () => ((await banners(spec.name)) > 0 ? true : undefined),
+            booting(),
           );
           const last = await driver.consoleOutput(host, spec.name, { length: 1 });
           expect(last.trimEnd()).toBe(fixture.bootBanner);
@@ -292,8 +289,10 @@ export function describeHypervisorDriverContract(
           expect(await driver.powerState(host, spec.name)).toBe('running');
           await driver.powerOn(host, spec.name);
           expect(await driver.powerState(host, spec.name)).toBe('running');
-          await eventually('a new boot banner', async () =>
-            (await banners(spec.name)) > before ? true : undefined,
+          await eventually(
+            'a new boot banner',
+            async () => ((await banners(spec.name)) > before ? true : undefined),
+            booting(),
           );
         },
         timeout,
@@ -315,8 +314,10 @@ export function describeHypervisorDriverContract(
           let before = await banners(spec.name);
           expect(await driver.reboot(host, spec.name, 'HARD')).toEqual({ type: 'HARD' });
           expect(await driver.powerState(host, spec.name)).toBe('running');
-          await eventually('a boot after the HARD reboot', async () =>
-            (await banners(spec.name)) > before ? true : undefined,
+          await eventually(
+            'a boot after the HARD reboot',
+            async () => ((await banners(spec.name)) > before ? true : undefined),
+            booting(),
           );
 
           before = await banners(spec.name);
@@ -325,8 +326,10 @@ export function describeHypervisorDriverContract(
           });
           expect(soft).toEqual({ type: fixture.guestHonoursAcpi ? 'SOFT' : 'HARD' });
           expect(await driver.powerState(host, spec.name)).toBe('running');
-          await eventually('a boot after the SOFT reboot', async () =>
-            (await banners(spec.name)) > before ? true : undefined,
+          await eventually(
+            'a boot after the SOFT reboot',
+            async () => ((await banners(spec.name)) > before ? true : undefined),
+            booting(),
           );
         },
         timeout,
