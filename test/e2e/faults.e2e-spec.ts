@@ -21,6 +21,7 @@ import { VirshDriver, hostConfigsFromInventory } from '../../apps/compute/src/hy
 import { eventually } from '../support/eventually.js';
 import { InstanceEvents } from '../support/instance-events.js';
 import { OpenStackHttp } from '../support/openstack-http.js';
+import { bootServers, settledServers } from '../support/servers.js';
 import { collect } from '../support/streams.js';
 import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../support/system.js';
 
@@ -28,7 +29,6 @@ let system: NimbusSystem;
 let os: OpenStackHttp;
 let virsh: VirshDriver;
 let events: InstanceEvents;
-let imageId: string;
 
 beforeAll(async () => {
   system = await startSystem({
@@ -44,8 +44,6 @@ beforeAll(async () => {
   });
   virsh = new VirshDriver({ hosts: hostConfigsFromInventory(system.rig!) });
   events = await InstanceEvents.watch(system.client);
-  const images = await os.image<{ images: { id: string }[] }>('GET', '/v2/images?name=nimbus-boot');
-  imageId = images.body.images[0]!.id;
 }, 180_000);
 
 afterAll(async () => {
@@ -54,25 +52,12 @@ afterAll(async () => {
   await system.stop();
 }, 120_000);
 
-type Shown = {
-  id: string;
-  status: string;
-  'OS-EXT-SRV-ATTR:host'?: string | null;
-  fault?: { message: string };
-};
-
 /** Every server booted in this file: each test checks all of them, not just its own burst's. */
 const everyServer: string[] = [];
 
 /** Posts `count` boots of m1.nano at once through the compute API; every one must be accepted. */
 async function burst(name: string, count: number): Promise<string[]> {
-  const replies = await Promise.all(
-    Array.from({ length: count }, (_, index) =>
-      os.compute<{ server: { id: string } }>('POST', '/servers', {
-        server: { name: `${name}-${index}`, imageRef: imageId, flavorRef: '0', networks: 'none' },
-      }),
-    ),
-  );
+  const replies = await bootServers(os, name, count);
   expect(replies.map((reply) => reply.status)).toEqual(Array(count).fill(202));
   const ids = replies.map((reply) => reply.body.server.id);
   everyServer.push(...ids);
@@ -97,22 +82,6 @@ async function expectInFlight(fault: string, ids: readonly string[]): Promise<vo
     );
 }
 
-/** The servers as the API shows them, once every one of them is ACTIVE or ERROR. */
-function settled(ids: readonly string[]): Promise<Shown[]> {
-  return eventually(
-    `all ${ids.length} servers ACTIVE or ERROR`,
-    async () => {
-      const shown = await Promise.all(
-        ids.map(async (id) => (await os.compute<{ server: Shown }>('GET', `/servers/${id}`)).body.server),
-      );
-      return shown.every((server) => server.status === 'ACTIVE' || server.status === 'ERROR')
-        ? shown
-        : undefined;
-    },
-    { timeoutMs: 240_000, intervalMs: 1_000 },
-  );
-}
-
 /**
  * Polls `observe` until it gives `expected`; if it never does, fails with the difference between
  * the last observation and `expected`, which says what stayed wrong.
@@ -133,7 +102,7 @@ async function settlesTo(what: string, observe: () => Promise<string[]>, expecte
 
 /** Every server ACTIVE, started once, one running domain each on its host, one claim each there. */
 async function expectAllActiveAndNothingDoubled(): Promise<void> {
-  const servers = await settled(everyServer);
+  const servers = await settledServers(os, everyServer, 240_000);
   expect(
     servers.filter((server) => server.status === 'ERROR').map((server) => server.fault?.message),
   ).toEqual([]);

@@ -6,8 +6,8 @@
  */
 import { streamFor } from '#libs/contracts';
 
-import { eventually } from '../support/eventually.js';
 import { OpenStackHttp } from '../support/openstack-http.js';
+import { bootServers, settledServers } from '../support/servers.js';
 import { collect } from '../support/streams.js';
 import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../support/system.js';
 
@@ -27,33 +27,14 @@ afterAll(async () => {
   await system.stop();
 }, 60_000);
 
-type Shown = { id: string; status: string; 'OS-EXT-SRV-ATTR:host'?: string; fault?: { message: string } };
-
 const SERVERS = 3;
 
 it('boots servers posted to the REST API to ACTIVE through the scheduler and the compute agent', async () => {
-  const images = await os.image<{ images: { id: string }[] }>('GET', '/v2/images?name=nimbus-boot');
-  const imageRef = images.body.images[0]!.id;
-  const replies = await Promise.all(
-    Array.from({ length: SERVERS }, (_, index) =>
-      os.compute<{ server: { id: string } }>('POST', '/servers', {
-        server: { name: `smoke-${index}`, imageRef, flavorRef: '0', networks: 'none' },
-      }),
-    ),
-  );
+  const replies = await bootServers(os, 'smoke', SERVERS);
   expect(replies.map((reply) => reply.status)).toEqual(Array(SERVERS).fill(202));
   const ids = replies.map((reply) => reply.body.server.id);
 
-  const servers = await eventually(
-    `all ${SERVERS} servers ACTIVE or ERROR`,
-    async () => {
-      const shown = await Promise.all(
-        ids.map(async (id) => (await os.compute<{ server: Shown }>('GET', `/servers/${id}`)).body.server),
-      );
-      return shown.every((server) => ['ACTIVE', 'ERROR'].includes(server.status)) ? shown : undefined;
-    },
-    { timeoutMs: 90_000, intervalMs: 500 },
-  );
+  const servers = await settledServers(os, ids, 90_000);
   const failed = servers.filter((server) => server.status === 'ERROR');
   if (failed.length > 0) console.log(system.compute.output(), system.scheduler.output());
   expect(failed.map((server) => server.fault?.message)).toEqual([]);
