@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { BootRequested, DomainStarted, HostSelected, build, streamFor } from '#libs/contracts';
 
 import { OpenStackHttp } from '../test/support/openstack-http.js';
-import { eventually } from '../test/support/streams.js';
+import { eventually } from '../test/support/eventually.js';
 import { ADMIN_PASSWORD, startApp } from '../test/support/system.js';
 import { startEventStoreProcess } from '../test/support/event-store-process.js';
 import { EventStoreDBClient } from '@eventstore/db-client';
@@ -126,10 +126,17 @@ async function main(): Promise<void> {
     await Promise.all(pending);
     const seededMs = performance.now() - seeding;
     const catchingUp = performance.now();
-    await eventually(async () => {
-      const page = await admin.compute<{ servers: unknown[] }>('GET', `/servers?name=^bench-${SERVERS - 1}$`);
-      return page.body.servers.length === 1 ? true : undefined;
-    }, 120_000);
+    await eventually(
+      'the API to list the last seeded server',
+      async () => {
+        const page = await admin.compute<{ servers: unknown[] }>(
+          'GET',
+          `/servers?name=^bench-${SERVERS - 1}$`,
+        );
+        return page.body.servers.length === 1 ? true : undefined;
+      },
+      120_000,
+    );
     const catchUpMs = performance.now() - catchingUp;
 
     const tokenBody = JSON.stringify({

@@ -16,7 +16,8 @@ import { randomUUID } from 'node:crypto';
 import { streamFor } from '#libs/contracts';
 
 import { OpenStackHttp } from '../test/support/openstack-http.js';
-import { collect, eventually } from '../test/support/streams.js';
+import { eventually } from '../test/support/eventually.js';
+import { collect } from '../test/support/streams.js';
 import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../test/support/system.js';
 import { median, percentile, report, round } from './support.js';
 
@@ -53,25 +54,29 @@ async function burst(system: NimbusSystem, count: number): Promise<BurstResult> 
       return { id: reply.body.server.id, at };
     }),
   );
-  const finished = await eventually(async () => {
-    const outcomes = await Promise.all(
-      sent.map(async ({ id, at }) => {
-        const events = await collect(system.store.read(streamFor('instance', id)));
-        const started = events.find((event) => event.type === 'DomainStarted');
-        const selected = events.find((event) => event.type === 'HostSelected');
-        if (started && selected) {
-          return {
-            ok: true,
-            ms: Date.parse(started.metadata.occurredAt) - at,
-            selectedMs: Date.parse(selected.metadata.occurredAt) - at,
-          };
-        }
-        const failed = events.some((event) => event.type === 'InstanceFailed');
-        return failed ? { ok: false, ms: 0, selectedMs: 0 } : undefined;
-      }),
-    );
-    return outcomes.every((outcome) => outcome !== undefined) ? outcomes : undefined;
-  }, 300_000);
+  const finished = await eventually(
+    `all ${sent.length} boots started or failed`,
+    async () => {
+      const outcomes = await Promise.all(
+        sent.map(async ({ id, at }) => {
+          const events = await collect(system.store.read(streamFor('instance', id)));
+          const started = events.find((event) => event.type === 'DomainStarted');
+          const selected = events.find((event) => event.type === 'HostSelected');
+          if (started && selected) {
+            return {
+              ok: true,
+              ms: Date.parse(started.metadata.occurredAt) - at,
+              selectedMs: Date.parse(selected.metadata.occurredAt) - at,
+            };
+          }
+          const failed = events.some((event) => event.type === 'InstanceFailed');
+          return failed ? { ok: false, ms: 0, selectedMs: 0 } : undefined;
+        }),
+      );
+      return outcomes.every((outcome) => outcome !== undefined) ? outcomes : undefined;
+    },
+    300_000,
+  );
   // The last ACTIVE, on the wall clock, relative to the first POST.
   const lastActive = Math.max(
     ...finished.map((outcome, index) =>

@@ -40,6 +40,7 @@ import { EventStore } from '#libs/event-store';
 
 import { createRig, destroyRig, rigPaths, type RigInventory } from '../deploy/rig/rig.js';
 import { startEventStoreProcess } from '../test/support/event-store-process.js';
+import { sleep } from '../test/support/eventually.js';
 import { type ManagedProcess, listeningPort, startManagedProcess } from '../test/support/managed-process.js';
 import { startApp } from '../test/support/system.js';
 import { median, round } from './support.js';
@@ -102,7 +103,6 @@ function cpuMsOf(roots: readonly number[]): number {
 }
 
 const cleanups: (() => Promise<void>)[] = [];
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The VNC server's stand-in: echoes every byte, Nagle off. */
 async function startEcho(): Promise<{ port: number; stop(): Promise<void> }> {

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { END, EventStoreDBClient, START, jsonEvent } from '@eventstore/db-client';
 
 import { startEventStoreProcess } from '../test/support/event-store-process.js';
+import { sleep } from '../test/support/eventually.js';
 import { median, percentile, report, round } from './support.js';
 
 const ROUNDS = 3;
@@ -77,7 +78,7 @@ async function liveLag(client: EventStoreDBClient, writer: EventStoreDBClient): 
     sentAt.set(next.id, performance.now());
     await writer.appendToStream(stream, next);
     // A steady trickle rather than a flood: lag is about delivery, not queueing.
-    if (index % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+    if (index % 10 === 0) await sleep(2);
   }
   await done;
   await subscription.unsubscribe();

@@ -9,6 +9,7 @@ import { mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import { eventually } from '../../test/support/eventually.js';
 import { listProcesses } from './processes.js';
 import {
   BOOT_BANNER,
@@ -97,20 +98,6 @@ async function onHost(host: RigHost, argv: readonly string[], input?: Buffer | s
 
 function virsh(host: RigHost, ...args: string[]): Promise<string> {
   return onHost(host, ['virsh', '-c', host.libvirtUri, ...args]);
-}
-
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 function instanceDir(host: RigHost): string {
@@ -277,10 +264,14 @@ describe('the hypervisor rig', () => {
   it("finds the guest's banner in the serial log on each host", async () => {
     for (const host of rig.hosts) {
       const log = `${instanceDir(host)}/console.log`;
-      const seen = await eventually(`'${BOOT_BANNER}' in ${host.name}:${log}`, async () => {
-        const text = await onHost(host, ['cat', log]);
-        return text.includes(BOOT_BANNER) ? text : undefined;
-      });
+      const seen = await eventually(
+        `'${BOOT_BANNER}' in ${host.name}:${log}`,
+        async () => {
+          const text = await onHost(host, ['cat', log]);
+          return text.includes(BOOT_BANNER) ? text : undefined;
+        },
+        { timeoutMs: 15_000, intervalMs: 200 },
+      );
       expect(seen).toContain(`${BOOT_BANNER}\r\n`);
     }
   }, 30_000);

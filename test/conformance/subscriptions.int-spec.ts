@@ -15,7 +15,8 @@ import {
 } from '@eventstore/db-client';
 
 import { type ConformanceTarget, conformanceTarget } from '../support/conformance-target.js';
-import { eventually, numbered } from '../support/streams.js';
+import { eventually, sleep } from '../support/eventually.js';
+import { numbered } from '../support/streams.js';
 
 let target: ConformanceTarget;
 
@@ -65,9 +66,9 @@ describe('subscribeToStream', () => {
     await target.client.appendToStream(stream, numbered(3));
 
     const watched = watch(target.client.subscribeToStream(stream, { fromRevision: START }));
-    await eventually(() => watched.caughtUpAfter() ?? undefined);
+    await eventually('the caught-up signal', () => watched.caughtUpAfter() ?? undefined);
     await target.client.appendToStream(stream, numbered(2, 3));
-    await eventually(() => (watched.events.length === 5 ? true : undefined));
+    await eventually('5 events delivered', () => (watched.events.length === 5 ? true : undefined));
     await watched.stop();
 
     expect(watched.caughtUpAfter()).toBe(3);
@@ -79,7 +80,7 @@ describe('subscribeToStream', () => {
     await target.client.appendToStream(stream, numbered(5));
 
     const watched = watch(target.client.subscribeToStream(stream, { fromRevision: 2n }));
-    await eventually(() => (watched.events.length === 2 ? true : undefined));
+    await eventually('2 events delivered', () => (watched.events.length === 2 ? true : undefined));
     await watched.stop();
 
     expect(revisions(watched.events)).toEqual([3n, 4n]);
@@ -90,9 +91,9 @@ describe('subscribeToStream', () => {
     await target.client.appendToStream(stream, numbered(3));
 
     const watched = watch(target.client.subscribeToStream(stream, { fromRevision: END }));
-    await eventually(() => (watched.caughtUpAfter() === null ? undefined : true));
+    await eventually('the caught-up signal', () => (watched.caughtUpAfter() === null ? undefined : true));
     await target.client.appendToStream(stream, numbered(1, 3));
-    await eventually(() => (watched.events.length === 1 ? true : undefined));
+    await eventually('1 event delivered', () => (watched.events.length === 1 ? true : undefined));
     await watched.stop();
 
     expect(revisions(watched.events)).toEqual([3n]);
@@ -101,10 +102,10 @@ describe('subscribeToStream', () => {
   it('waits for a stream that does not exist yet', async () => {
     const stream = target.stream('sub-later');
     const watched = watch(target.client.subscribeToStream(stream));
-    await eventually(() => (watched.caughtUpAfter() === null ? undefined : true));
+    await eventually('the caught-up signal', () => (watched.caughtUpAfter() === null ? undefined : true));
 
     await target.client.appendToStream(stream, numbered(2));
-    await eventually(() => (watched.events.length === 2 ? true : undefined));
+    await eventually('2 events delivered', () => (watched.events.length === 2 ? true : undefined));
     await watched.stop();
 
     expect(revisions(watched.events)).toEqual([0n, 1n]);
@@ -114,11 +115,14 @@ describe('subscribeToStream', () => {
     const stream = target.stream('sub-tomb');
     await target.client.appendToStream(stream, numbered(1));
     const watched = watch(target.client.subscribeToStream(stream));
-    await eventually(() => (watched.events.length === 1 ? true : undefined));
+    await eventually('1 event delivered', () => (watched.events.length === 1 ? true : undefined));
 
     await target.client.tombstoneStream(stream);
 
-    const error = await eventually(() => watched.error() ?? undefined);
+    const error = await eventually(
+      'the subscription to report its error',
+      () => watched.error() ?? undefined,
+    );
     expect(error).toBeInstanceOf(StreamDeletedError);
   });
 
@@ -130,8 +134,12 @@ describe('subscribeToStream', () => {
     const watched = watch(target.client.subscribeToStream(stream, { fromRevision: START }));
     for (let batch = 10; batch < 20; batch += 1)
       await target.client.appendToStream(stream, numbered(50, batch * 50));
-    await eventually(() => (watched.events.length >= 1000 ? true : undefined), 20_000);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually(
+      'at least 1000 events delivered',
+      () => (watched.events.length >= 1000 ? true : undefined),
+      20_000,
+    );
+    await sleep(100);
     await watched.stop();
 
     expect(revisions(watched.events)).toEqual(Array.from({ length: 1000 }, (_, index) => BigInt(index)));
@@ -147,10 +155,10 @@ describe('subscribeToAll', () => {
     const watched = watch(
       target.client.subscribeToAll({ fromPosition: END, filter: streamNameFilter({ prefixes: [prefix] }) }),
     );
-    await eventually(() => (watched.caughtUpAfter() === null ? undefined : true));
+    await eventually('the caught-up signal', () => (watched.caughtUpAfter() === null ? undefined : true));
     await target.client.appendToStream(other, numbered(2));
     await target.client.appendToStream(wanted, numbered(3));
-    await eventually(() => (watched.events.length === 3 ? true : undefined));
+    await eventually('3 events delivered', () => (watched.events.length === 3 ? true : undefined));
     await watched.stop();
 
     expect(watched.events.map((resolved) => resolved.event?.streamId)).toEqual([wanted, wanted, wanted]);
@@ -164,11 +172,11 @@ describe('subscribeToAll', () => {
     const watched = watch(
       target.client.subscribeToAll({ fromPosition: END, filter: eventTypeFilter({ regex: `^${type}$` }) }),
     );
-    await eventually(() => (watched.caughtUpAfter() === null ? undefined : true));
+    await eventually('the caught-up signal', () => (watched.caughtUpAfter() === null ? undefined : true));
 
     await target.client.appendToStream(stream, [...numbered(2), ...numbered(1, 2, type), ...numbered(1, 3)]);
-    await eventually(() => (watched.events.length === 1 ? true : undefined));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually('1 event delivered', () => (watched.events.length === 1 ? true : undefined));
+    await sleep(100);
     await watched.stop();
 
     expect(watched.events.map((resolved) => resolved.event?.type)).toEqual([type]);
@@ -189,10 +197,10 @@ describe('subscribeToAll', () => {
         }),
       }),
     );
-    await eventually(() => (watched.caughtUpAfter() === null ? undefined : true));
+    await eventually('the caught-up signal', () => (watched.caughtUpAfter() === null ? undefined : true));
 
     const result = await target.client.appendToStream(target.stream('noise'), numbered(5));
-    const reached = await eventually(() =>
+    const reached = await eventually('a checkpoint at or past the appended noise', () =>
       checkpoints.find((checkpoint) => checkpoint.commit >= result.position!.commit),
     );
     await watched.stop();
@@ -213,8 +221,8 @@ describe('subscribeToAll', () => {
         filter: streamNameFilter({ prefixes: [stream] }),
       }),
     );
-    await eventually(() => (watched.events.length === 1 ? true : undefined));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually('1 event delivered', () => (watched.events.length === 1 ? true : undefined));
+    await sleep(100);
     await watched.stop();
 
     expect(watched.events.map((resolved) => resolved.event?.data)).toEqual([{ n: 2 }]);

@@ -9,7 +9,8 @@ import { streamFor } from '#libs/contracts';
 import { capacity, hostReducer, usedResources } from '#libs/domain';
 
 import { OpenStackHttp } from '../support/openstack-http.js';
-import { eventually } from '../support/streams.js';
+import { bootServers, settledServers } from '../support/servers.js';
+import { eventually } from '../support/eventually.js';
 import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../support/system.js';
 
 let system: NimbusSystem;
@@ -35,37 +36,14 @@ afterAll(async () => {
   await system.stop();
 }, 120_000);
 
-type Shown = { status: string; fault?: { code: number; message: string } };
-
-/** Posts `count` boots of the tiny flavor at once; the replies in order. */
-async function bootAll(prefix: string, count: number) {
-  const images = await os.image<{ images: { id: string }[] }>('GET', '/v2/images?name=nimbus-boot');
-  const imageId = images.body.images[0]!.id;
-  return Promise.all(
-    Array.from({ length: count }, (_, index) =>
-      os.compute<{ server: { id: string } }>('POST', '/servers', {
-        server: { name: `${prefix}-${index}`, imageRef: imageId, flavorRef: '0', networks: 'none' },
-      }),
-    ),
-  );
-}
-
-/** The servers as shown once every one of them is ACTIVE or ERROR. */
-function settled(ids: readonly string[]): Promise<Shown[]> {
-  return eventually(async () => {
-    const shown = await Promise.all(
-      ids.map(async (id) => (await os.compute<{ server: Shown }>('GET', `/servers/${id}`)).body.server),
-    );
-    return shown.every((server) => server.status === 'ACTIVE' || server.status === 'ERROR')
-      ? shown
-      : undefined;
-  }, 180_000);
-}
-
 it('places exactly 10 of 20 concurrent boots and fails the rest with NoValidHost', async () => {
-  const created = await bootAll('cap', 20);
+  const created = await bootServers(os, 'cap', 20);
   expect(created.map((reply) => reply.status)).toEqual(Array(20).fill(202));
-  const servers = await settled(created.map((reply) => reply.body.server.id));
+  const servers = await settledServers(
+    os,
+    created.map((reply) => reply.body.server.id),
+    180_000,
+  );
 
   expect(servers.filter((server) => server.status === 'ACTIVE')).toHaveLength(10);
   const failed = servers.filter((server) => server.status === 'ERROR');
@@ -83,19 +61,23 @@ it('lets exactly as many racing boots run as the quota has slots, and fails the 
   const listed = await os.compute<Listed>('GET', '/servers/detail');
   const projectId = listed.body.servers[0]!.tenant_id;
   await Promise.all(listed.body.servers.map((server) => os.compute('DELETE', `/servers/${server.id}`)));
-  await eventually(async () => {
-    const { body } = await os.compute<Listed>('GET', '/servers');
-    return body.servers.length === 0 ? true : undefined;
-  }, 120_000);
+  await eventually(
+    'every server of the first burst deleted',
+    async () => {
+      const { body } = await os.compute<Listed>('GET', '/servers');
+      return body.servers.length === 0 ? true : undefined;
+    },
+    120_000,
+  );
   const quota = await os.compute('PUT', `/os-quota-sets/${projectId}`, { quota_set: { instances: 2 } });
   expect(quota.status).toBe(200);
 
-  const created = await bootAll('quota', 5);
+  const created = await bootServers(os, 'quota', 5);
   // A boot that saw the others already counted is refused at once, as Nova's API does.
   for (const reply of created) expect([202, 403]).toContain(reply.status);
   const ids = created.filter((reply) => reply.status === 202).map((reply) => reply.body.server.id);
   expect(ids.length).toBeGreaterThan(2);
-  const servers = await settled(ids);
+  const servers = await settledServers(os, ids, 180_000);
 
   expect(servers.filter((server) => server.status === 'ACTIVE')).toHaveLength(2);
   for (const server of servers.filter((one) => one.status === 'ERROR')) {

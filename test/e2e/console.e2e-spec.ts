@@ -32,7 +32,7 @@ import { DEFAULT_DOMAIN, projectIdFor, userIdFor } from '../../apps/api/src/iden
 import { hashPassword } from '../../apps/api/src/identity/passwords.js';
 import { RFB_BANNER, closeOf, openConsole } from '../../apps/console-proxy/test/console-socket.js';
 import { OpenStackHttp } from '../support/openstack-http.js';
-import { eventually } from '../support/streams.js';
+import { eventually } from '../support/eventually.js';
 import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../support/system.js';
 
 const run = promisify(execFile);
@@ -82,14 +82,19 @@ async function boot(name: string): Promise<string> {
 }
 
 function waitFor(id: string, status: string): Promise<true> {
-  return eventually(async () => {
-    const { body } = await os.compute<{ server: { status: string; fault?: { message: string } } }>(
-      'GET',
-      `/servers/${id}`,
-    );
-    if (body.server.status === 'ERROR') throw new Error(`server ${id} failed: ${body.server.fault?.message}`);
-    return body.server.status === status ? true : undefined;
-  }, 120_000);
+  return eventually(
+    `server ${id} ${status}`,
+    async () => {
+      const { body } = await os.compute<{ server: { status: string; fault?: { message: string } } }>(
+        'GET',
+        `/servers/${id}`,
+      );
+      if (body.server.status === 'ERROR')
+        throw new Error(`server ${id} failed: ${body.server.fault?.message}`);
+      return body.server.status === status ? true : undefined;
+    },
+    120_000,
+  );
 }
 
 /** A console URL from the API (microversion 2.6's remote-consoles), and the token inside it. */
@@ -172,10 +177,14 @@ describe('a server console in a browser', () => {
   });
 
   it('prints the line the boot image writes to the serial port with `openstack console log show`', async () => {
-    const log = await eventually(async () => {
-      const output = await openstack('console', 'log', 'show', live);
-      return output.includes('Nimbus guest booted') ? output : undefined;
-    }, 60_000);
+    const log = await eventually(
+      'the boot banner in the console log',
+      async () => {
+        const output = await openstack('console', 'log', 'show', live);
+        return output.includes('Nimbus guest booted') ? output : undefined;
+      },
+      60_000,
+    );
     expect(log).toContain('Nimbus guest booted');
   }, 90_000);
 
@@ -220,8 +229,10 @@ describe('a server console in a browser', () => {
     expect(await status.textContent()).toMatch(/^Connected \(unencrypted\) to: \S/);
 
     // The guest's text screen: most pixels are the background, the banner's are not.
-    const lit = await eventually(async () => {
-      const count = await page.evaluate<number>(`(() => {
+    const lit = await eventually(
+      'the banner drawn on the noVNC canvas',
+      async () => {
+        const count = await page.evaluate<number>(`(() => {
         const canvas = document.querySelector('#screen canvas');
         if (!canvas || canvas.width === 0) return 0;
         const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
@@ -233,8 +244,10 @@ describe('a server console in a browser', () => {
         const background = Math.max(...counts.values());
         return data.length / 4 - background;
       })()`);
-      return count > 200 ? count : undefined;
-    }, 30_000);
+        return count > 200 ? count : undefined;
+      },
+      30_000,
+    );
     expect(lit).toBeGreaterThan(200);
 
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -373,6 +386,7 @@ describe('console tokens', () => {
       context,
     );
     const stranger = await eventually(
+      'a token for the new console-stranger user',
       () =>
         OpenStackHttp.login(
           system.apiUrl!,

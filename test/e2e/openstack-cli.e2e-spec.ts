@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { OpenStackCli } from '../support/openstack-cli.js';
-import { eventually } from '../support/streams.js';
+import { eventually } from '../support/eventually.js';
 import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../support/system.js';
 
 let system: NimbusSystem;
@@ -119,9 +119,17 @@ describe('the openstack CLI and nova against Nimbus', () => {
 
   it('stops, starts and reboots a server', async () => {
     expect((await cli.openstack('server', 'stop', 'cli-one')).status).toBe(0);
-    await eventually(async () => ((await statusOf('cli-one')) === 'SHUTOFF' ? true : undefined), 60_000);
+    await eventually(
+      'cli-one SHUTOFF',
+      async () => ((await statusOf('cli-one')) === 'SHUTOFF' ? true : undefined),
+      60_000,
+    );
     expect((await cli.openstack('server', 'start', 'cli-one')).status).toBe(0);
-    await eventually(async () => ((await statusOf('cli-one')) === 'ACTIVE' ? true : undefined), 60_000);
+    await eventually(
+      'cli-one ACTIVE',
+      async () => ((await statusOf('cli-one')) === 'ACTIVE' ? true : undefined),
+      60_000,
+    );
     expect((await cli.openstack('server', 'reboot', '--hard', '--wait', 'cli-one')).status).toBe(0);
     expect(await statusOf('cli-one')).toBe('ACTIVE');
   }, 180_000);
@@ -132,10 +140,16 @@ describe('the openstack CLI and nova against Nimbus', () => {
   }, 60_000);
 
   it('shows the console log with the line the boot image prints', async () => {
-    const log = await eventually(async () => {
-      const result = await cli.openstack('console', 'log', 'show', 'cli-one');
-      return result.status === 0 && result.stdout.includes('Nimbus guest booted') ? result.stdout : undefined;
-    }, 60_000);
+    const log = await eventually(
+      'the boot banner in the console log',
+      async () => {
+        const result = await cli.openstack('console', 'log', 'show', 'cli-one');
+        return result.status === 0 && result.stdout.includes('Nimbus guest booted')
+          ? result.stdout
+          : undefined;
+      },
+      60_000,
+    );
     expect(log).toContain('Nimbus guest booted');
   }, 90_000);
 

@@ -1,4 +1,4 @@
-/** Small helpers for tests that read streams and wait for things to happen. */
+/** Small helpers for tests that read streams and write numbered events (waiting is in eventually.ts). */
 import { randomUUID } from 'node:crypto';
 
 import { type JSONEventType, jsonEvent } from '@eventstore/db-client';
@@ -21,18 +21,4 @@ export function numbered(count: number, first = 0, type = 'Numbered') {
       metadata: { source: 'conformance' },
     }),
   );
-}
-
-/** Polls `probe` until it returns a value or the deadline passes. */
-export async function eventually<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }

@@ -3,15 +3,8 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { type Harness, type Member, startHarness } from './support/api-harness.js';
-import {
-  deleted,
-  eventually,
-  failed,
-  makeActive,
-  registerHost,
-  startedAgain,
-  stopped,
-} from './support/simulate.js';
+import { eventually } from '../../../test/support/eventually.js';
+import { deleted, failed, makeActive, registerHost, startedAgain, stopped } from './support/simulate.js';
 
 type Json = Record<string, unknown>;
 const server = (body: unknown): Json => (body as { server: Json }).server;
@@ -591,11 +584,11 @@ describe('servers', () => {
   it('renders a listed server exactly as its show, the projection and the stream folding alike', async () => {
     const id = await boot(alice.token, 'steady-1');
     await makeActive(harness, id, 'hv-1');
-    await eventually(async () => {
+    await eventually('the listing to show steady-1 ACTIVE', async () => {
       const listed = await harness.request('GET', '/v2.1/servers/detail?name=^steady-1$', {
         token: alice.token,
       });
-      return (listed.body as { servers: Json[] }).servers[0]?.['status'] === 'ACTIVE';
+      return (listed.body as { servers: Json[] }).servers[0]?.['status'] === 'ACTIVE' ? true : undefined;
     });
     const listed = await harness.request('GET', '/v2.1/servers/detail?name=^steady-1$', {
       token: alice.token,

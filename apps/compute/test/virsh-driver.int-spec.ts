@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 
 import { fingerprintOfKnownHostsLine, HostKeyMismatch } from '#libs/host-ssh';
 
+import { sleep } from '../../../test/support/eventually.js';
 import { BOOT_BANNER, createRig, destroyRig, rigPaths, type RigInventory } from '../../../deploy/rig/rig.js';
 import { describeHypervisorDriverContract } from '../src/hypervisor/contract/driver-contract.js';
 import { domainSpec } from '../src/hypervisor/domain-spec.js';
@@ -198,7 +199,7 @@ describe('VirshDriver on a real host', () => {
       // The guest ignores ACPI, so a SOFT reboot sits in `virsh event` for the whole timeout: a command
       // certainly in flight when its sshd is killed.
       const reboot = driver.reboot(host, spec.name, 'SOFT', { softTimeoutMs: 3_000 });
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await sleep(1_000);
       killAll(sessions);
 
       expect(await reboot).toEqual({ type: 'HARD' });
@@ -220,7 +221,7 @@ describe('VirshDriver on a real host', () => {
       killAll([pid, ...(await descendantsOf(pid))]);
 
       const waiting = driver.listDomains(host);
-      await new Promise((resolve) => setTimeout(resolve, 1_500)); // several refused attempts, backing off
+      await sleep(1_500); // several refused attempts, backing off
       expect(driver.sessionStats(host).connected).toBe(false);
       await createRig({ stateDir, hosts: 2, sshPort: 0, namePrefix: NAME_PREFIX }); // restarts sshd, same port
 
@@ -273,7 +274,7 @@ describe('VirshDriver on a real host', () => {
     await driver.close();
     const deadline = Date.now() + 5_000;
     while ((await descendantsOf(await sshdPid())).length > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
     expect(await descendantsOf(await sshdPid())).toEqual([]);
   });

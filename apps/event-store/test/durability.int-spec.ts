@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { ANY, EventStoreDBClient, jsonEvent } from '@eventstore/db-client';
 
 import { type EventStoreProcess, startEventStoreProcess } from '../../../test/support/event-store-process.js';
+import { sleep } from '../../../test/support/eventually.js';
 import { collect } from '../../../test/support/streams.js';
 
 const WRITERS = 4;
@@ -22,8 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.stop();
 });
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Writer {
   readonly stream: string;

@@ -15,7 +15,7 @@ import {
 } from '@eventstore/db-client';
 
 import { type EventStoreProcess, startEventStoreProcess } from '../../../test/support/event-store-process.js';
-import { eventually } from '../../../test/support/streams.js';
+import { eventually } from '../../../test/support/eventually.js';
 
 let server: EventStoreProcess;
 
@@ -55,15 +55,19 @@ describe('a subscription across a server restart', () => {
 
     await client.appendToStream(stream, events(0, 5));
     subscribe();
-    await eventually(() => (received.length === 5 ? true : undefined));
+    await eventually('the 5 events before the restart', () => (received.length === 5 ? true : undefined));
 
     await server.kill9();
     await server.restart();
     const writer = EventStoreDBClient.connectionString(server.connectionString);
     await writer.appendToStream(stream, events(5, 5));
-    await eventually(() => (received.length >= 10 ? true : undefined), 20_000);
+    await eventually(
+      '10 events, across the restart',
+      () => (received.length >= 10 ? true : undefined),
+      20_000,
+    );
     await writer.appendToStream(stream, events(10, 2));
-    await eventually(() => (received.length >= 12 ? true : undefined));
+    await eventually('12 events, after the restart', () => (received.length >= 12 ? true : undefined));
 
     expect(dropped).toBeGreaterThanOrEqual(1);
     expect(received).toEqual(Array.from({ length: 12 }, (_, index) => index));

@@ -26,7 +26,7 @@ import { SchedulerService } from '../src/placement/scheduler.service.js';
 import { WEIGHERS } from '../src/weighers/index.js';
 import { type EventStoreProcess, startEventStoreProcess } from '../../../test/support/event-store-process.js';
 import { bootCommand, userContext } from '../../../test/support/instances.js';
-import { eventually } from '../../../test/support/streams.js';
+import { eventually } from '../../../test/support/eventually.js';
 
 let server: EventStoreProcess;
 let client: EventStoreDBClient;
@@ -161,13 +161,15 @@ describe('SchedulerService', () => {
       (await instance(id)).revision!,
       service,
     );
-    await eventually(() => (view.instance(id)?.state.failedHosts.length === 1 ? true : undefined));
+    await eventually('the view to record the failed host', () =>
+      view.instance(id)?.state.failedHosts.length === 1 ? true : undefined,
+    );
     await scheduler.drive(id);
 
     const second = (await instance(id)).state;
     expect(second.attempt).toBe(2);
     expect(second.host).not.toBe(first.host);
-    await eventually(async () =>
+    await eventually('the claim on the failed host to be released', async () =>
       (await host(first.host!)).state.allocations[id] === undefined ? true : undefined,
     );
   });

@@ -44,7 +44,8 @@ import {
   sendCommand,
 } from '../src/index.js';
 import { type NatsProcess, startNatsProcess } from '../../../test/support/nats-process.js';
-import { CapturingLogger, sleep } from './fixtures.js';
+import { sleep } from '../../../test/support/eventually.js';
+import { CapturingLogger } from './fixtures.js';
 
 /** A domain error as libs/domain would declare it: a PascalCase code, a message meant for the caller. */
 class InstanceNotFound extends Error {

@@ -28,7 +28,7 @@ import {
 } from '../src/index.js';
 import { type EventStoreProcess, startEventStoreProcess } from '../../../test/support/event-store-process.js';
 import { type NatsProcess, startNatsProcess } from '../../../test/support/nats-process.js';
-import { eventually } from '../../../test/support/streams.js';
+import { eventually } from '../../../test/support/eventually.js';
 import {
   bootRequested,
   disposeEventStoreClient,
@@ -120,7 +120,9 @@ describe(EventRelay.name, () => {
 
     const running = relay();
     await running.start();
-    await eventually(() => (running.stats().published === appended.length ? true : undefined));
+    await eventually('the relay to publish every appended event', () =>
+      running.stats().published === appended.length ? true : undefined,
+    );
 
     const messages = await messagesFrom();
     expect(messages.map((message) => message.id)).toEqual(appended);
@@ -147,7 +149,9 @@ describe(EventRelay.name, () => {
     const name = `relay-${randomUUID().slice(0, 8)}`;
     const before = relay({ name });
     await before.start();
-    await eventually(() => (before.stats().duplicates === appended.length ? true : undefined));
+    await eventually('the relay to see every event again as a duplicate', () =>
+      before.stats().duplicates === appended.length ? true : undefined,
+    );
     await before.stop();
 
     const instanceId = randomUUID();
@@ -163,7 +167,9 @@ describe(EventRelay.name, () => {
 
     const after = relay({ name });
     await after.start();
-    await eventually(() => (after.stats().published === 1 ? true : undefined));
+    await eventually('the relay to publish the one new event', () =>
+      after.stats().published === 1 ? true : undefined,
+    );
     expect(after.stats()).toEqual({ published: 1, duplicates: 0 });
     await after.stop();
   }, 20_000);
@@ -174,7 +180,9 @@ describe(EventRelay.name, () => {
 
     const replaying = relay({ checkpoints: new MemoryCheckpointStore() });
     await replaying.start();
-    await eventually(() => (replaying.stats().duplicates === appended.length ? true : undefined));
+    await eventually('the replaying relay to count every event as a duplicate', () =>
+      replaying.stats().duplicates === appended.length ? true : undefined,
+    );
 
     expect(replaying.stats()).toEqual({ published: 0, duplicates: appended.length });
     expect(await streamMessageCount()).toBe(count);
@@ -191,7 +199,9 @@ describe(EventRelay.name, () => {
     });
     relays.push(hostsOnly);
     await hostsOnly.start();
-    await eventually(() => (hostsOnly.stats().duplicates === 1 ? true : undefined));
+    await eventually('the hosts-only relay to count one duplicate', () =>
+      hostsOnly.stats().duplicates === 1 ? true : undefined,
+    );
     await hostsOnly.stop();
     // The one HostRegistered of the first test, and none of the instance events.
     expect(hostsOnly.stats()).toEqual({ published: 0, duplicates: 1 });
@@ -218,10 +228,14 @@ describe(EventRelay.name, () => {
     }
     await nats.restart();
 
-    const arrived = await eventually(async () => {
-      const ids = (await messagesFrom().catch(() => [])).map((message) => message.id);
-      return during.every((id) => ids.includes(id)) ? ids : undefined;
-    }, 15_000);
+    const arrived = await eventually(
+      'every event appended while nats-server was down in NIMBUS_EVENTS',
+      async () => {
+        const ids = (await messagesFrom().catch(() => [])).map((message) => message.id);
+        return during.every((id) => ids.includes(id)) ? ids : undefined;
+      },
+      15_000,
+    );
     expect(arrived.filter((id) => during.includes(id))).toEqual(during);
     await running.stop();
   }, 25_000);
@@ -243,10 +257,14 @@ describe(EventRelay.name, () => {
       )
     ).eventIds;
 
-    const arrived = await eventually(async () => {
-      const ids = (await messagesFrom().catch(() => [])).map((message) => message.id);
-      return ids.includes(eventId!) ? ids : undefined;
-    }, 15_000);
+    const arrived = await eventually(
+      'the new event in the recreated NIMBUS_EVENTS',
+      async () => {
+        const ids = (await messagesFrom().catch(() => [])).map((message) => message.id);
+        return ids.includes(eventId!) ? ids : undefined;
+      },
+      15_000,
+    );
     // This relay started from the beginning of `$all`, so the history before it is in the new stream too.
     expect(arrived.at(-1)).toBe(eventId);
     expect(new Set(arrived).size).toBe(arrived.length);

@@ -60,9 +60,6 @@ export function hostRegistered(host: string): HostRegistered {
   return build(HostRegistered, { host, availabilityZone: 'az-1', hypervisorType: 'qemu', cpuArch: 'x86_64' });
 }
 
-/** Resolves after `ms` milliseconds. */
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Disposes an event-store client, waiting at most `ms`. With @eventstore/db-client 6.2.1 against the
  * embedded server, dispose() can wait forever on a stream it cancelled when a subscription was stopped

@@ -17,8 +17,8 @@ import { BootRequested } from '#libs/contracts';
 
 import { type BusEvent, JetStreamTransport, OnEvent } from '../src/index.js';
 import { type NatsProcess, startNatsProcess } from '../../../test/support/nats-process.js';
-import { eventually } from '../../../test/support/streams.js';
-import { CapturingLogger, bootRequested, publishStored, sleep, storedEvent } from './fixtures.js';
+import { eventually, sleep } from '../../../test/support/eventually.js';
+import { CapturingLogger, bootRequested, publishStored, storedEvent } from './fixtures.js';
 
 const handled: BusEvent<BootRequested>[] = [];
 
@@ -59,6 +59,7 @@ afterAll(async () => {
 /** Publishes, retrying while the restarted server's JetStream is still coming up. */
 async function publishWhenReady(stored: ReturnType<typeof storedEvent>): Promise<void> {
   await eventually(
+    'a publish the restarted JetStream accepts',
     () =>
       publishStored(js, stored).then(
         () => true,
@@ -72,7 +73,9 @@ describe('JetStreamTransport across a nats-server kill -9', () => {
   it('resumes consuming after the server is killed and restarted on the same store', async () => {
     const before = storedEvent(bootRequested(randomUUID()));
     await publishStored(js, before);
-    await eventually(() => handled.find((event) => event.messageId === before.metadata.eventId));
+    await eventually('the event published before the kill to be handled', () =>
+      handled.find((event) => event.messageId === before.metadata.eventId),
+    );
     // Let the server write the ack out before it is killed (2.9 cannot fsync each write).
     await sleep(300);
 
@@ -82,6 +85,7 @@ describe('JetStreamTransport across a nats-server kill -9', () => {
     const after = storedEvent(bootRequested(randomUUID()));
     await publishWhenReady(after);
     const resumed = await eventually(
+      'the event published after the restart to be handled',
       () => handled.find((event) => event.messageId === after.metadata.eventId),
       15_000,
     );
@@ -96,7 +100,11 @@ describe('JetStreamTransport across a nats-server kill -9', () => {
     // Publishing fails until the transport has recreated NIMBUS_EVENTS; then the event goes through.
     const after = storedEvent(bootRequested(randomUUID()));
     await publishWhenReady(after);
-    await eventually(() => handled.find((event) => event.messageId === after.metadata.eventId), 15_000);
+    await eventually(
+      'the event published into the recreated stream to be handled',
+      () => handled.find((event) => event.messageId === after.metadata.eventId),
+      15_000,
+    );
     const creations = logger.lines.filter((line) => /^created on nimbus\.evt\./.test(line.message));
     expect(creations).toHaveLength(2);
   }, 30_000);

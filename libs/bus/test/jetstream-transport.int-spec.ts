@@ -23,7 +23,7 @@ import {
   toEventMessage,
 } from '../src/index.js';
 import { type NatsProcess, startNatsProcess } from '../../../test/support/nats-process.js';
-import { eventually } from '../../../test/support/streams.js';
+import { eventually } from '../../../test/support/eventually.js';
 import {
   CapturingLogger,
   bootRequested,
@@ -116,7 +116,9 @@ describe(JetStreamTransport.name, () => {
     await publishStored(js, stored);
     await publishStored(js, host);
 
-    const event = await eventually(() => seen.boots.find((boot) => boot.data.instanceId === instanceId));
+    const event = await eventually('the BootRequested to be handled', () =>
+      seen.boots.find((boot) => boot.data.instanceId === instanceId),
+    );
     expect(event.data).toBeInstanceOf(BootRequested);
     expect(event.data).toEqual(bootRequested(instanceId));
     expect(event).toMatchObject({
@@ -132,10 +134,12 @@ describe(JetStreamTransport.name, () => {
     expect(event.metadata).toEqual(stored.metadata);
     expect(event.streamSequence).toBeGreaterThan(0);
 
-    const hostEvent = await eventually(() => seen.hosts.find((seenHost) => seenHost.data.host === 'hv-07'));
+    const hostEvent = await eventually('the HostRegistered of hv-07 to be handled', () =>
+      seen.hosts.find((seenHost) => seenHost.data.host === 'hv-07'),
+    );
     expect(hostEvent.data).toBeInstanceOf(HostRegistered);
-    await eventually(() => settled(subjectFor(BootRequested)));
-    await eventually(() => settled(subjectFor(HostRegistered)));
+    await eventually('every BootRequested acknowledged', () => settled(subjectFor(BootRequested)));
+    await eventually('every HostRegistered acknowledged', () => settled(subjectFor(HostRegistered)));
   }, 15_000);
 
   it('redelivers a message whose handler threw, and acks it once the handler succeeds', async () => {
@@ -143,12 +147,12 @@ describe(JetStreamTransport.name, () => {
     seen.failFirst.add(instanceId);
     await publishStored(js, storedEvent(bootRequested(instanceId)));
 
-    const deliveries = await eventually(() => {
+    const deliveries = await eventually('a second delivery of the message whose handler threw', () => {
       const mine = seen.boots.filter((boot) => boot.data.instanceId === instanceId);
       return mine.length >= 2 ? mine : undefined;
     });
     expect(deliveries.map((delivery) => delivery.deliveryCount)).toEqual([1, 2]);
-    await eventually(() => settled(subjectFor(BootRequested)));
+    await eventually('every BootRequested acknowledged', () => settled(subjectFor(BootRequested)));
     // Settled and not delivered a third time: the second delivery was acknowledged.
     expect(seen.boots.filter((boot) => boot.data.instanceId === instanceId)).toHaveLength(2);
     expect(logger.said('warn', /handler failed on delivery 1 of BootRequested/)).toBe(true);
@@ -171,7 +175,7 @@ describe(JetStreamTransport.name, () => {
     });
     await js.publish(subjectFor(BootRequested), 'not json at all', { msgID: randomUUID() });
 
-    await eventually(() => settled(subjectFor(BootRequested)));
+    await eventually('every BootRequested acknowledged', () => settled(subjectFor(BootRequested)));
     expect(seen.boots.length).toBe(before);
     expect(
       logger.said(
@@ -185,6 +189,8 @@ describe(JetStreamTransport.name, () => {
     // The consumer goes on: the next valid event is handled.
     const next = storedEvent(bootRequested());
     await publishStored(js, next);
-    await eventually(() => seen.boots.find((boot) => boot.messageId === next.metadata.eventId));
+    await eventually('the next BootRequested to be handled', () =>
+      seen.boots.find((boot) => boot.messageId === next.metadata.eventId),
+    );
   }, 15_000);
 });

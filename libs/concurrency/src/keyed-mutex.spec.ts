@@ -1,6 +1,7 @@
+import { sleep } from '../../../test/support/eventually.js';
 import { KeyedMutex } from './keyed-mutex.js';
 
-const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+const tick = () => sleep(5);
 
 describe(KeyedMutex.name, () => {
   it('runs tasks of one key one at a time, in call order', async () => {

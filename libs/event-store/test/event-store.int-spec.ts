@@ -25,7 +25,8 @@ import {
 } from '../src/index.js';
 import { type EventStoreProcess, startEventStoreProcess } from '../../../test/support/event-store-process.js';
 import { bootCommand, userContext } from '../../../test/support/instances.js';
-import { collect, eventually } from '../../../test/support/streams.js';
+import { eventually, sleep } from '../../../test/support/eventually.js';
+import { collect } from '../../../test/support/streams.js';
 
 let server: EventStoreProcess;
 let client: EventStoreDBClient;
@@ -241,7 +242,7 @@ describe('runSubscription', () => {
       checkpointEvery: 1,
       handle: async (event) => void seen.push(event),
     });
-    await eventually(() => (seen.length === 2 ? true : undefined));
+    await eventually('both events to reach the subscriber', () => (seen.length === 2 ? true : undefined));
     await second.stop();
 
     expect(seen.map((event) => event.type)).toEqual(['BootRequested', 'HostSelected']);
@@ -255,7 +256,7 @@ describe('runSubscription', () => {
       streamPrefixes: [stream],
       checkpoints: new MemoryCheckpointStore(),
       handle: async () => {
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await sleep(200);
         handled += 1;
       },
     });
@@ -303,7 +304,7 @@ describe('runSubscription', () => {
         handled.push(event.type);
       },
     });
-    await eventually(() => (handled.length === 1 ? true : undefined));
+    await eventually('the one event to be handled', () => (handled.length === 1 ? true : undefined));
     await running.stop();
     expect(handled).toEqual(['BootRequested']);
   });
@@ -324,7 +325,7 @@ describe('runSubscription', () => {
         failure = error;
       },
     });
-    const error = await eventually(() => failure ?? undefined);
+    const error = await eventually('the subscription to report its failure', () => failure ?? undefined);
     await running.stop();
     expect(error).toBeInstanceOf(StoredEventInvalid);
     expect(error.message).toContain(`${stream}@0`);

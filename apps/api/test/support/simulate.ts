@@ -91,12 +91,3 @@ export async function deleted(harness: Harness, instanceId: string, host: string
     build(DomainDeleted, { instanceId, host }),
   ]);
 }
-
-/** Polls until `probe` holds, for views fed by the projection's subscription. */
-export async function eventually(probe: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}

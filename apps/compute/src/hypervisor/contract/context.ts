@@ -7,6 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 
+import { eventually } from '../../../../../test/support/eventually.js';
+
 import { domainSpec, type DomainSpec } from '../domain-spec.js';
 import type { HypervisorDriver, ImageSource, VncTunnels } from '../hypervisor-driver.js';
 
@@ -40,15 +42,8 @@ export class ContractContext {
   readonly spawned: { host: string; name: string }[] = [];
 
   /** Probes until it answers, up to the fixture's boot timeout. */
-  readonly eventually = async <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => {
-    const deadline = Date.now() + this.fixture.bootTimeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  };
+  readonly eventually = <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> =>
+    eventually(what, probe, { timeoutMs: this.fixture.bootTimeoutMs, intervalMs: 100 });
 
   /** How many times the guest has printed its boot banner. */
   readonly banners = async (domainName: string): Promise<number> =>

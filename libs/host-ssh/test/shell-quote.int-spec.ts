@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 
-import { InvalidSshArgument } from './errors.js';
-import { quoteShellArg, shellCommandLine } from './shell-quote.js';
+import { InvalidSshArgument } from '../src/errors.js';
+import { quoteShellArg, shellCommandLine } from '../src/shell-quote.js';
 
 const run = promisify(execFile);
 

@@ -5,7 +5,8 @@ import { Duplex } from 'node:stream';
 
 import { WebSocket, WebSocketServer } from 'ws';
 
-import { type BridgeEnd, type BridgeOptions, CLOSE, ConsoleBridge } from './bridge.js';
+import { eventually, sleep } from '../../../test/support/eventually.js';
+import { type BridgeEnd, type BridgeOptions, CLOSE, ConsoleBridge } from '../src/tunnel/bridge.js';
 
 /**
  * The bridge between a real WebSocket pair on loopback (ws on both ends) and an in-memory stream
@@ -68,14 +69,6 @@ const closeOf = (client: WebSocket): Promise<{ code: number; reason: string }> =
     client.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
   });
 
-const until = async (condition: () => boolean, timeoutMs = 5_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-};
-
 describe(ConsoleBridge.name, () => {
   it('carries binary messages to the stream and the stream back as binary messages', async () => {
     const { client, bridge } = await connect(echo());
@@ -87,7 +80,9 @@ describe(ConsoleBridge.name, () => {
     const sent = randomBytes(200_000);
     for (let offset = 0; offset < sent.length; offset += 10_000)
       client.send(sent.subarray(offset, offset + 10_000));
-    await until(() => Buffer.concat(received).length === sent.length);
+    await eventually('every byte sent by the browser on the stream', () =>
+      Buffer.concat(received).length === sent.length ? true : undefined,
+    );
     expect(Buffer.concat(received).equals(sent)).toBe(true);
     client.close();
     const end: BridgeEnd = await bridge.ended;
@@ -115,7 +110,7 @@ describe(ConsoleBridge.name, () => {
     });
     const { client } = await connect(host, { highWaterMark: 256 * 1024 });
     client.pause(); // a browser that has stopped reading
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     // What the browser has not read sits in the bridge's queue and the loopback socket buffers;
     // without backpressure the whole 64 MiB would have been read from the stream by now.
     expect(supplied).toBeLessThan(16 * 1024 * 1024);
@@ -151,12 +146,14 @@ describe(ConsoleBridge.name, () => {
     const sent = randomBytes(16 * 1024 * 1024);
     for (let offset = 0; offset < sent.length; offset += 32 * 1024)
       client.send(sent.subarray(offset, offset + 32 * 1024));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     expect(release).not.toBeNull();
     // The stream was handed one write and its buffer filled; the rest waits in the sockets.
     expect(host.writableLength).toBeLessThan(4 * 1024 * 1024);
     release!();
-    await until(() => Buffer.concat(written).length === sent.length);
+    await eventually('every byte on the stream once its write is let go', () =>
+      Buffer.concat(written).length === sent.length ? true : undefined,
+    );
     expect(Buffer.concat(written).equals(sent)).toBe(true);
   }, 20_000);
 
@@ -177,7 +174,11 @@ describe(ConsoleBridge.name, () => {
     const { client } = await connect(host);
     const message = randomBytes(64 * 1024);
     for (let sent = 0; sent < 8 * 1024 * 1024; sent += message.length) client.send(message);
-    await until(() => written === 8 * 1024 * 1024, 10_000);
+    await eventually(
+      'all 8 MiB written to the stream',
+      () => (written === 8 * 1024 * 1024 ? true : undefined),
+      10_000,
+    );
   }, 20_000);
 
   it('closes a browser that sends text (1003): RFB is binary', async () => {

@@ -14,9 +14,10 @@ import {
   HostUnreachable,
   InvalidSshArgument,
   SessionClosed,
-} from './errors.js';
-import { fingerprintOf } from './host-key.js';
-import { SshSession, type SshSessionOptions } from './ssh-session.js';
+} from '../src/errors.js';
+import { eventually, sleep } from '../../../test/support/eventually.js';
+import { fingerprintOf } from '../src/host-key.js';
+import { SshSession, type SshSessionOptions } from '../src/ssh-session.js';
 
 /**
  * An in-process SSH server standing in for a host: it accepts any client key and answers each exec
@@ -208,7 +209,7 @@ describe(SshSession.name, () => {
       expect(attempts).toBeLessThanOrEqual(8);
       await ssh.close();
       const after = attempts;
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await sleep(250);
       expect(attempts).toBe(after); // close() ended the reconnection loop
     } finally {
       await new Promise<void>((resolve) => refuser.close(() => resolve()));
@@ -271,10 +272,11 @@ describe(SshSession.name, () => {
       tunnel.on('data', (chunk: Buffer) => received.push(chunk));
       tunnel.write('ping');
       const expected = 'to 127.0.0.1:7\nping';
-      const deadline = Date.now() + 2_000;
-      while (Buffer.concat(received).toString() !== expected && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await eventually(
+        'the echo through the tunnel',
+        () => (Buffer.concat(received).toString() === expected ? true : undefined),
+        { timeoutMs: 2_000, intervalMs: 10 },
+      ).catch(() => undefined); // the assertion below says what arrived instead
       expect(Buffer.concat(received).toString()).toBe(expected);
       tunnel.destroy();
       expect(sshd.connections).toBe(1);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { generateEd25519, parsePublicKey } from './ssh-keys.js';
+import { generateEd25519, parsePublicKey } from '../src/compute/keypairs/ssh-keys.js';
 
 describe('ssh keys', () => {
   it('generates an ed25519 pair whose private key OpenSSH reads back to the same public key', () => {

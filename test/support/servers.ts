@@ -1,0 +1,54 @@
+/**
+ * Booting servers through the compute API and waiting for them to settle, as the end-to-end
+ * suites do it: bursts of the tiny flavor from the seeded boot image, then the servers as the API
+ * shows them once none is in BUILD any more. Reads only what the API answers.
+ */
+import { eventually } from './eventually.js';
+import type { OpenStackHttp, Reply } from './openstack-http.js';
+
+/** The fields of a shown server these suites look at (the admin sees the host). */
+export interface ShownServer {
+  readonly id: string;
+  readonly status: string;
+  readonly 'OS-EXT-SRV-ATTR:host'?: string | null;
+  readonly fault?: { readonly code: number; readonly message: string };
+}
+
+/** Posts `count` boots of m1.nano from the seeded `nimbus-boot` image at once; the replies in order. */
+export async function bootServers(
+  os: OpenStackHttp,
+  prefix: string,
+  count: number,
+): Promise<Reply<{ server: { id: string } }>[]> {
+  const images = await os.image<{ images: { id: string }[] }>('GET', '/v2/images?name=nimbus-boot');
+  const imageRef = images.body.images[0]!.id;
+  return Promise.all(
+    Array.from({ length: count }, (_, index) =>
+      os.compute<{ server: { id: string } }>('POST', '/servers', {
+        server: { name: `${prefix}-${index}`, imageRef, flavorRef: '0', networks: 'none' },
+      }),
+    ),
+  );
+}
+
+/** The servers as the API shows them, once every one of them is ACTIVE or ERROR. */
+export function settledServers(
+  os: OpenStackHttp,
+  ids: readonly string[],
+  timeoutMs: number,
+): Promise<ShownServer[]> {
+  return eventually(
+    `all ${ids.length} servers ACTIVE or ERROR`,
+    async () => {
+      const shown = await Promise.all(
+        ids.map(
+          async (id) => (await os.compute<{ server: ShownServer }>('GET', `/servers/${id}`)).body.server,
+        ),
+      );
+      return shown.every((server) => server.status === 'ACTIVE' || server.status === 'ERROR')
+        ? shown
+        : undefined;
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
+}
