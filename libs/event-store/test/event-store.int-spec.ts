@@ -174,7 +174,7 @@ describe('StreamDriver', () => {
       };
     };
     const second = two.drive(stream, place('h2', twoDecided));
-    await eventually(() => (decisions.length > 0 ? decisions : undefined));
+    await eventually('the second driver to decide', () => (decisions.length > 0 ? decisions : undefined));
     expect(decisions).toEqual(['h2 saw scheduling']);
     await expect(one.drive(stream, place('h1', null))).resolves.toBe('placed on h1');
     releaseTwo();
