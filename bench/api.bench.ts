@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 
 import { BootRequested, DomainStarted, HostSelected, build, streamFor } from '#libs/contracts';
 
-import { OpenStackHttp } from '../test/support/openstack-http.js';
+import { OpenStackHttp } from '../deploy/clients/openstack-http.js';
 import { eventually } from '../test/support/eventually.js';
 import { ADMIN_PASSWORD, startApp } from '../test/support/system.js';
 import { startEventStoreProcess } from '../test/support/event-store-process.js';

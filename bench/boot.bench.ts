@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 
 import { streamFor } from '#libs/contracts';
 
-import { OpenStackHttp } from '../test/support/openstack-http.js';
+import { OpenStackHttp } from '../deploy/clients/openstack-http.js';
 import { eventually } from '../test/support/eventually.js';
 import { collect } from '../test/support/streams.js';
 import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../test/support/system.js';

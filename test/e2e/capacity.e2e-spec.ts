@@ -8,7 +8,7 @@
 import { streamFor } from '#libs/contracts';
 import { capacity, hostReducer, usedResources } from '#libs/domain';
 
-import { OpenStackHttp } from '../support/openstack-http.js';
+import { OpenStackHttp } from '../../deploy/clients/openstack-http.js';
 import { bootServers, settledServers } from '../support/servers.js';
 import { eventually } from '../support/eventually.js';
 import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../support/system.js';

@@ -31,7 +31,7 @@ import type { EventContext } from '#libs/event-store';
 import { DEFAULT_DOMAIN, projectIdFor, userIdFor } from '../../apps/api/src/identity/identity-ids.js';
 import { hashPassword } from '../../apps/api/src/identity/passwords.js';
 import { RFB_BANNER, closeOf, openConsole } from '../../apps/console-proxy/test/console-socket.js';
-import { OpenStackHttp } from '../support/openstack-http.js';
+import { OpenStackHttp } from '../../deploy/clients/openstack-http.js';
 import { eventually } from '../support/eventually.js';
 import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../support/system.js';
 

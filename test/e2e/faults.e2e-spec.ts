@@ -20,7 +20,7 @@ import { dropSshSessions } from '../../deploy/rig/rig.js';
 import { VirshDriver, hostConfigsFromInventory } from '../../apps/compute/src/hypervisor/index.js';
 import { eventually } from '../support/eventually.js';
 import { InstanceEvents } from '../support/instance-events.js';
-import { OpenStackHttp } from '../support/openstack-http.js';
+import { OpenStackHttp } from '../../deploy/clients/openstack-http.js';
 import { bootServers, settledServers } from '../support/servers.js';
 import { collect } from '../support/streams.js';
 import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../support/system.js';

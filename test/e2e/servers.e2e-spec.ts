@@ -18,7 +18,7 @@ import {
   hostConfigsFromInventory,
 } from '../../apps/compute/src/hypervisor/index.js';
 import { eventually } from '../support/eventually.js';
-import { OpenStackHttp } from '../support/openstack-http.js';
+import { OpenStackHttp } from '../../deploy/clients/openstack-http.js';
 import { collect } from '../support/streams.js';
 import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../support/system.js';
 

@@ -6,7 +6,7 @@
  */
 import { streamFor } from '#libs/contracts';
 
-import { OpenStackHttp } from '../support/openstack-http.js';
+import { OpenStackHttp } from '../../deploy/clients/openstack-http.js';
 import { bootServers, settledServers } from '../support/servers.js';
 import { collect } from '../support/streams.js';
 import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../support/system.js';

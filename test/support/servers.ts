@@ -4,7 +4,7 @@
  * shows them once none is in BUILD any more. Reads only what the API answers.
  */
 import { eventually } from './eventually.js';
-import type { OpenStackHttp, Reply } from './openstack-http.js';
+import type { OpenStackHttp, Reply } from '../../deploy/clients/openstack-http.js';
 
 /** The fields of a shown server these suites look at (the admin sees the host). */
 export interface ShownServer {

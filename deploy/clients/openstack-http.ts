@@ -1,8 +1,8 @@
 /**
- * A minimal OpenStack REST client for end-to-end tests: a Keystone v3 password token, then JSON
- * requests to the compute and image APIs with the token and a compute microversion. The real
- * clients (the `openstack` CLI, openstacksdk) have their own suites; this one keeps assertions
- * close to the wire.
+ * A minimal OpenStack REST client for what drives a running system from outside (the end-to-end
+ * suites, the benchmarks, the chaos run): a Keystone v3 password token, then JSON requests to the
+ * compute and image APIs with the token and a compute microversion. The real clients (the
+ * `openstack` CLI, openstacksdk) have their own suites; this one keeps every reply close to the wire.
  */
 export interface Reply<T = Record<string, unknown>> {
   readonly status: number;
@@ -14,15 +14,24 @@ export class OpenStackHttp {
   private constructor(
     readonly apiUrl: string,
     readonly token: string,
+    /** The project the token is scoped to. */
+    readonly projectId: string,
     private readonly microversion: string,
+    private readonly timeoutMs: number | undefined,
   ) {}
 
+  /**
+   * A project-scoped token. With `timeoutMs`, a request with no reply by then fails with a
+   * TimeoutError instead of waiting for as long as the server takes.
+   */
   static async login(
     apiUrl: string,
     credentials: { user: string; password: string; project: string },
     microversion = '2.37',
+    timeoutMs?: number,
   ): Promise<OpenStackHttp> {
     const response = await fetch(`${apiUrl}/v3/auth/tokens`, {
+      ...(timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(timeoutMs) }),
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({
@@ -38,9 +47,10 @@ export class OpenStackHttp {
       }),
     });
     const token = response.headers.get('x-subject-token');
-    if (response.status !== 201 || !token)
-      throw new Error(`login failed: ${response.status} ${await response.text()}`);
-    return new OpenStackHttp(apiUrl, token, microversion);
+    const text = await response.text();
+    if (response.status !== 201 || !token) throw new Error(`login failed: ${response.status} ${text}`);
+    const { token: scoped } = JSON.parse(text) as { token: { project?: { id: string } } };
+    return new OpenStackHttp(apiUrl, token, scoped.project?.id ?? '', microversion, timeoutMs);
   }
 
   compute<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<Reply<T>> {
@@ -62,6 +72,7 @@ export class OpenStackHttp {
       method,
       headers,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(this.timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(this.timeoutMs) }),
     });
     const text = await response.text();
     return { status: response.status, body: (text ? JSON.parse(text) : {}) as T, headers: response.headers };
