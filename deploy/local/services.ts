@@ -44,6 +44,8 @@ export interface PartStatus {
 export interface Part {
   readonly name: string;
   ensure(context: PartContext): Promise<PartStatus>;
+  /** Whether what `ensure` started is running and passes its health check. */
+  healthy(stateDir: string, supervisor: Supervisor): Promise<boolean>;
   stop(stateDir: string, supervisor: Supervisor): Promise<string>;
 }
 
@@ -109,6 +111,10 @@ function processPart(spec: ProcessSpec): Part {
       }
       const exports = spec.exports(record);
       return { state, detail: `pid ${record.pid}  ${Object.values(exports).join(' ')}`.trim(), exports };
+    },
+    async healthy(_stateDir, supervisor) {
+      const record = await supervisor.running(spec.name);
+      return record !== null && (await spec.healthy(record));
     },
     async stop(_stateDir, supervisor) {
       const record =
@@ -225,6 +231,7 @@ const rig: Part = {
       },
     };
   },
+  healthy: (stateDir) => sshdRunning(rigDir(stateDir)),
   async stop(stateDir) {
     if (!existsSync(rigDir(stateDir))) return 'not running';
     await stopRig(rigDir(stateDir));
