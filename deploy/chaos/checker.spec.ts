@@ -129,6 +129,7 @@ class Server {
       seq: 0,
       round: 1,
       atMs: 0,
+      repliedAtMs: 0,
       kind,
       method,
       path,

@@ -32,6 +32,8 @@ export interface OperationRecord {
   readonly round: number;
   /** When it was issued, in ms from the start of the run. */
   readonly atMs: number;
+  /** When its reply came (or the wait for one ended), in ms from the start of the run. */
+  readonly repliedAtMs: number | null;
   readonly kind: OperationKind;
   readonly method: string;
   readonly path: string;

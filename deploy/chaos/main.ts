@@ -5,7 +5,7 @@
  * system to settle, checks the invariants, takes everything down again (also on error or Ctrl-C)
  * and prints the report; the last line is one JSON object of the run's figures.
  * Exit status: 0 no violations, 1 violations, 2 bad input, 3 the run could not be made,
- * 130 interrupted.
+ * 130 interrupted (SIGINT or SIGTERM: the round under way is finished, nothing is checked).
  */
 import { OpenStackHttp } from '../clients/openstack-http.js';
 import { sleep } from '../local/supervisor.js';
@@ -99,8 +99,10 @@ async function main(): Promise<number> {
       );
     }
     await injector.healAll();
-    say(`chaos: faults healed; waiting up to ${options.settleSeconds}s for the system to settle`);
-    verdict = await settle(system, os, workload, options.settleSeconds * 1_000);
+    if (!interrupted) {
+      say(`chaos: faults healed; waiting up to ${options.settleSeconds}s for the system to settle`);
+      verdict = await settle(system, os, workload, options.settleSeconds * 1_000);
+    }
   } catch (error) {
     failure = error instanceof Error ? error : new Error(String(error));
   } finally {
@@ -124,6 +126,7 @@ async function main(): Promise<number> {
     operations: workload?.history ?? [],
     violations: verdict.violations,
     settledAfterMs: verdict.settledAfterMs,
+    interrupted,
     durationMs: clock(),
   });
   say('');

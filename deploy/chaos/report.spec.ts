@@ -6,6 +6,7 @@ const boot: OperationRecord = {
   seq: 1,
   round: 1,
   atMs: 250,
+  repliedAtMs: 400,
   kind: 'boot',
   method: 'POST',
   path: '/servers',
@@ -41,6 +42,7 @@ const outcome: RunOutcome = {
   operations: [boot],
   violations: [],
   settledAfterMs: 4_000,
+  interrupted: false,
   durationMs: 20_000,
 };
 
@@ -53,6 +55,18 @@ describe(formatReport.name, () => {
       operations: 1,
       faults: 2,
       violations: 0,
+    });
+  });
+
+  it('says an interrupted run checked nothing, and counts only the rounds it played', () => {
+    const lines = formatReport({ ...outcome, faults: outcome.faults.slice(0, 1), interrupted: true });
+    expect(lines).toContain('Interrupted after 1 of 2 rounds: nothing was checked.');
+    expect(JSON.parse(lines.at(-1) ?? '')).toEqual({
+      seed: 5,
+      rounds: 1,
+      operations: 1,
+      faults: 1,
+      violations: null,
     });
   });
 

@@ -14,6 +14,8 @@ export interface RunOutcome {
   readonly violations: readonly Violation[];
   /** How long after the last heal the checker was satisfied, or null when it never was. */
   readonly settledAfterMs: number | null;
+  /** Stopped by a signal before its last round: nothing was checked. */
+  readonly interrupted: boolean;
   readonly durationMs: number;
 }
 
@@ -22,7 +24,8 @@ export interface Summary {
   readonly rounds: number;
   readonly operations: number;
   readonly faults: number;
-  readonly violations: number;
+  /** null when the run was interrupted and nothing was checked. */
+  readonly violations: number | null;
 }
 
 const seconds = (ms: number): string => `${(ms / 1_000).toFixed(1)}s`;
@@ -30,10 +33,11 @@ const seconds = (ms: number): string => `${(ms / 1_000).toFixed(1)}s`;
 export function summary(outcome: RunOutcome): Summary {
   return {
     seed: outcome.options.seed,
-    rounds: outcome.options.rounds,
+    // The rounds played: fewer than asked for when the run was interrupted.
+    rounds: new Set(outcome.faults.map((fault) => fault.round)).size,
     operations: outcome.operations.length,
     faults: outcome.faults.length,
-    violations: outcome.violations.length,
+    violations: outcome.interrupted ? null : outcome.violations.length,
   };
 }
 
@@ -57,12 +61,13 @@ export function formatReport(outcome: RunOutcome): string[] {
     );
   }
 
-  lines.push('', 'Operations (#, round, issued, request, status, server):');
+  lines.push('', 'Operations (#, round, issued, took, request, status, server):');
   for (const operation of outcome.operations) {
     const status =
       operation.status === 0 ? `no reply (${operation.error ?? 'unknown'})` : String(operation.status);
     lines.push(
       `  ${String(operation.seq).padStart(4)}  ${String(operation.round).padStart(3)}  ${seconds(operation.atMs).padStart(7)}  ` +
+        `${(operation.repliedAtMs === null ? '-' : seconds(operation.repliedAtMs - operation.atMs)).padStart(6)}  ` +
         `${operation.kind.padEnd(7)}  ${`${operation.method} ${shortPath(operation.path)}`.padEnd(34)}  ${status.padEnd(4)}  ` +
         (operation.serverId ?? operation.serverName ?? ''),
     );
@@ -80,7 +85,11 @@ export function formatReport(outcome: RunOutcome): string[] {
   );
 
   lines.push('');
-  if (outcome.settledAfterMs !== null) {
+  if (outcome.interrupted) {
+    lines.push(
+      `Interrupted after ${summary(outcome).rounds} of ${options.rounds} rounds: nothing was checked.`,
+    );
+  } else if (outcome.settledAfterMs !== null) {
     lines.push(
       `Settled ${seconds(outcome.settledAfterMs)} after the last fault healed: every invariant holds.`,
     );

@@ -99,6 +99,7 @@ export class Workload {
       seq,
       round,
       atMs,
+      repliedAtMs: null,
       kind: planned.kind,
       method,
       path,
@@ -122,7 +123,7 @@ export class Workload {
       outcome = { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
     }
     const record = this.history[index - 1];
-    if (record) this.history[index - 1] = { ...record, ...outcome };
+    if (record) this.history[index - 1] = { ...record, ...outcome, repliedAtMs: this.clock() };
   }
 }
 
