@@ -224,6 +224,7 @@ describe(everyRequestReachedAFinalState.name, () => {
       stream: `instance-${server.id}`,
       type: 'StopRequested',
       revision: 3,
+      detail: '',
     });
   });
 
@@ -349,7 +350,12 @@ describe(nothingOutlivesItsServer.name, () => {
     expect(violations.map((violation) => violation.message)).toEqual([
       `host h1 holds a claim for server ${server.id}, but the server is deleted`,
     ]);
-    expect(violations[0]?.events[0]).toEqual({ stream: 'host-h1', type: 'ResourcesClaimed', revision: 0 });
+    expect(violations[0]?.events[0]).toEqual({
+      stream: 'host-h1',
+      type: 'ResourcesClaimed',
+      revision: 0,
+      detail: 'host h1, attempt 1',
+    });
   });
 
   const authorised = (instanceId: string, tokenHash: string, revoked = false) =>

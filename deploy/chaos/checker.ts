@@ -81,6 +81,8 @@ export interface EventRef {
   readonly stream: string;
   readonly type: string;
   readonly revision: number;
+  /** What of its data explains it: host, attempt, reason, fault. */
+  readonly detail: string;
 }
 
 export interface Violation {
@@ -102,7 +104,27 @@ const ref = (event: FactEvent): EventRef => ({
   stream: event.stream,
   type: event.type,
   revision: event.revision,
+  detail: detailOf(event.data),
 });
+
+/** The fields of an event that say where and why, whatever its type. */
+function detailOf(data: object): string {
+  const { host, attempt, reason, to, fault } = data as {
+    host?: unknown;
+    attempt?: unknown;
+    reason?: unknown;
+    to?: unknown;
+    fault?: { message?: unknown };
+  };
+  const parts = [
+    typeof host === 'string' ? `host ${host}` : null,
+    typeof attempt === 'number' ? `attempt ${attempt}` : null,
+    typeof to === 'string' ? `to ${to}` : null,
+    typeof reason === 'string' ? `reason: ${reason}` : null,
+    typeof fault?.message === 'string' ? `fault: ${fault.message}` : null,
+  ];
+  return parts.filter((part) => part !== null).join(', ');
+}
 
 const newest = (events: readonly FactEvent[] | undefined): EventRef[] =>
   (events ?? []).slice(-EVENTS_SHOWN).map(ref);

@@ -84,13 +84,13 @@ describe(formatReport.name, () => {
         {
           invariant: 'boot-active',
           message: 'server x ended ERROR',
-          events: [{ stream: 'instance-x', type: 'InstanceFailed', revision: 3 }],
+          events: [{ stream: 'instance-x', type: 'InstanceFailed', revision: 3, detail: 'fault: boom' }],
         },
       ],
     });
     const text = lines.join('\n');
     expect(text).toContain('[boot-active] server x ended ERROR');
-    expect(text).toContain('instance-x@3 InstanceFailed');
+    expect(text).toContain('instance-x@3 InstanceFailed (fault: boom)');
     expect(text).toContain('npm run chaos -- --seed 5 --rounds 2 --hosts 3');
     expect(JSON.parse(lines.at(-1) ?? '')).toMatchObject({ violations: 1 });
   });
