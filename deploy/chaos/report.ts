@@ -99,8 +99,10 @@ export function formatReport(outcome: RunOutcome): string[] {
     );
     for (const violation of outcome.violations) {
       lines.push(`  [${violation.invariant}] ${violation.message}`);
-      for (const event of violation.events)
-        lines.push(`      ${event.stream}@${event.revision} ${event.type}`);
+      for (const event of violation.events) {
+        const detail = event.detail === '' ? '' : ` (${event.detail})`;
+        lines.push(`      ${event.stream}@${event.revision} ${event.type}${detail}`);
+      }
     }
     lines.push(`Seed ${options.seed} reproduces this schedule: ${reproduce(options)}`);
   }
