@@ -37,7 +37,7 @@ import { ConsoleService } from '../../apps/compute/src/commands/console.service.
 import { FakeHypervisorDriver, domainNameOf } from '../../apps/compute/src/hypervisor/index.js';
 import { tinyQcow2 } from '../../apps/compute/src/hypervisor/testing/images.js';
 import { FILTERS } from '../../apps/scheduler/src/filters/index.js';
-import { HostLiveness } from '../../apps/scheduler/src/liveness/host-liveness.js';
+import { HostLiveness } from '#libs/bus';
 import { SchedulerService } from '../../apps/scheduler/src/placement/scheduler.service.js';
 import { WEIGHERS } from '../../apps/scheduler/src/weighers/index.js';
 import { type EventStoreProcess, startEventStoreProcess } from '../support/event-store-process.js';

@@ -10,7 +10,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { EventStoreDBClient } from '@eventstore/db-client';
 import type { NatsConnection } from '@nats-io/transport-node';
 
-import { BusModule, NATS_CONNECTION } from '#libs/bus';
+import { BusModule, HeartbeatBoard, NATS_CONNECTION } from '#libs/bus';
 import { ClusterView } from '#libs/cluster-view';
 import type { CpuArchitecture, HypervisorType } from '#libs/contracts';
 import { EventStore, EventStoreModule } from '#libs/event-store';
@@ -172,7 +172,7 @@ export class ComputeModule {
               view,
               agent,
               powerSync,
-              nats,
+              new HeartbeatBoard(nats),
             ),
           inject: [EventStore, ClusterView, ComputeAgent, PowerSync, NATS_CONNECTION],
         },
