@@ -166,6 +166,7 @@ export class ComputeModule {
                 heartbeatIntervalMs: config.heartbeatIntervalMs,
                 syncIntervalMs: config.syncIntervalMs,
                 reconcileIntervalMs: config.reconcileIntervalMs,
+                shutdownGraceMs: config.shutdownGraceMs,
               },
               store,
               driver,

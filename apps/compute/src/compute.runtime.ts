@@ -24,6 +24,8 @@ export interface RuntimeSettings {
   readonly heartbeatIntervalMs: number;
   readonly syncIntervalMs: number;
   readonly reconcileIntervalMs: number;
+  /** How long a shutdown waits for the work under way. */
+  readonly shutdownGraceMs: number;
 }
 
 /** Work younger than this is left to the bus's fast path. */
@@ -60,8 +62,14 @@ export class ComputeRuntime implements OnApplicationBootstrap, BeforeApplication
     this.ready = true;
   }
 
+  /**
+   * Graceful shutdown: no new work (timers stopped, the agent refuses drives, so the bus redelivers
+   * them), the work under way finishes within the grace period, then the hypervisor connections close.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
+    const cutOff = await this.agent.stop(this.settings.shutdownGraceMs);
+    if (cutOff > 0) this.logger.warn(`${cutOff} drive(s) cut off by shutdown; the next agent does them`);
     await this.view.stop();
     await this.driver.close();
   }
