@@ -83,18 +83,21 @@ describe('restarts during bursts of boots', () => {
 
     // Only the scheduler comes back: with no agent beating, it must place every boot on the
     // host its agent was last heard from a moment ago, and fail none.
-    await system.scheduler.restart();
-    await eventually(
-      'every boot of the burst placed by the restarted scheduler',
-      async () => {
-        const types = await Promise.all(ids.map((id) => settled.eventTypes(id)));
-        if (types.some((seen) => seen.includes('InstanceFailed')))
-          throw new Error('the restarted scheduler failed a boot instead of placing it');
-        return types.every((seen) => seen.includes('HostSelected')) || undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 250 },
-    );
-    await system.compute.restart();
+    try {
+      await system.scheduler.restart();
+      await eventually(
+        'every boot of the burst placed by the restarted scheduler',
+        async () => {
+          const types = await Promise.all(ids.map((id) => settled.eventTypes(id)));
+          if (types.some((seen) => seen.includes('InstanceFailed')))
+            throw new Error('the restarted scheduler failed a boot instead of placing it');
+          return types.every((seen) => seen.includes('HostSelected')) || undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 250 },
+      );
+    } finally {
+      await system.compute.restart();
+    }
 
     await settled.expectAllActiveAndNothingDoubled(everyServer);
     await expectNoBuildFailed(ids);
