@@ -323,6 +323,29 @@ describe('ComputeAgent with the scheduler', () => {
     expect(await driver.powerState('sim-a', domainNameOf(orphan))).toBe('absent');
   });
 
+  it('does not take a build that ended during the sweep for a vanished domain', async () => {
+    const command = bootCommand({ image: { id: imageId, name: 'boot', properties: {} } });
+    const id = command.instanceId;
+    await store.execute(
+      streamFor('instance', id),
+      instanceReducer,
+      (state) => decideBoot(state, command),
+      user,
+    );
+    await scheduler.drive(id);
+    const host = (await instance(id)).host!;
+    // The host is listed before the build, which then ends before the sweep folds the stream.
+    const listedEarly: FakeHypervisorDriver = Object.create(driver) as FakeHypervisorDriver;
+    listedEarly.listDomains = async (listed) => {
+      const domains = await driver.listDomains(listed);
+      if (listed === host) await agent.drive(id);
+      return domains;
+    };
+    const report = await new PowerSync(store, listedEarly, agent).syncHost(host, [id], `req-${randomUUID()}`);
+    expect(report.changed).toEqual([]);
+    expect(serverStatus(await instance(id))).toBe('ACTIVE');
+  });
+
   describe('consoles', () => {
     const consoles = (): ConsoleService =>
       new ConsoleService(store, driver, { proxyBaseUrl: 'http://127.0.0.1:6080', tokenTtlMs: 600_000 });
