@@ -1,7 +1,8 @@
 /**
  * The compute agent and the scheduler driving instances through a real event store, with the
  * clearly named fake hypervisor standing in for libvirt (the libvirt adapter has its own suite on
- * the rig): boot to ACTIVE, stop, start, reboot, delete; a failed build; a redelivered trigger; a
+ * the rig): boot to ACTIVE, stop, start, reboot, delete; a failed build; a build cut off by the
+ * agent's own shutdown; a redelivered trigger; a
  * delete that arrives while the build is under way; the power sync's verdicts; and consoles that
  * end whenever the VNC server they point at does.
  */
@@ -29,19 +30,24 @@ import {
 } from '#libs/domain';
 import { EventStore } from '#libs/event-store';
 
-import { ComputeAgent } from '../../apps/compute/src/agent/compute-agent.js';
+import { AgentStopping, ComputeAgent } from '../../apps/compute/src/agent/compute-agent.js';
 import { registerHost } from '../../apps/compute/src/agent/host-registry.js';
 import { DirectoryImageResolver } from '../../apps/compute/src/agent/image-resolver.js';
 import { PowerSync } from '../../apps/compute/src/agent/power-sync.js';
 import { ConsoleService } from '../../apps/compute/src/commands/console.service.js';
-import { FakeHypervisorDriver, domainNameOf } from '../../apps/compute/src/hypervisor/index.js';
+import {
+  FakeHypervisorDriver,
+  HostUnreachable,
+  domainNameOf,
+} from '../../apps/compute/src/hypervisor/index.js';
 import { tinyQcow2 } from '../../apps/compute/src/hypervisor/testing/images.js';
 import { FILTERS } from '../../apps/scheduler/src/filters/index.js';
-import { HostLiveness } from '../../apps/scheduler/src/liveness/host-liveness.js';
+import { HostLiveness } from '#libs/bus';
 import { SchedulerService } from '../../apps/scheduler/src/placement/scheduler.service.js';
 import { WEIGHERS } from '../../apps/scheduler/src/weighers/index.js';
 import { type EventStoreProcess, startEventStoreProcess } from '../support/event-store-process.js';
 import { bootCommand, userContext } from '../support/instances.js';
+import { eventually } from '../support/eventually.js';
 import { collect } from '../support/streams.js';
 
 const HOSTS = ['sim-a', 'sim-b'];
@@ -233,6 +239,46 @@ describe('ComputeAgent with the scheduler', () => {
     expect(final.fault?.message).toContain('Exceeded maximum number of retries');
   });
 
+  it('leaves a build cut off by its own shutdown due for the next agent, and records no failure', async () => {
+    // A host whose spawn hangs until the test cuts it, as closing the SSH sessions does on shutdown.
+    let cut: ((error: Error) => void) | undefined;
+    const hanging = new FakeHypervisorDriver({
+      hosts: HOSTS,
+      latencyMs: { spawn: 1 },
+      sleep: () =>
+        new Promise((_resolve, reject) => {
+          cut = reject;
+        }),
+    });
+    const leaving = new ComputeAgent(store, hanging, new DirectoryImageResolver(imagesDir), {
+      hosts: HOSTS,
+      powerOffTimeoutMs: 50,
+    });
+    const command = bootCommand({ image: { id: imageId, name: 'boot', properties: {} } });
+    const id = command.instanceId;
+    await store.execute(
+      streamFor('instance', id),
+      instanceReducer,
+      (state) => decideBoot(state, command),
+      user,
+    );
+    await scheduler.drive(id);
+    const building = leaving.drive(id);
+    const cutOff = await eventually('the build under way on the host', () => cut);
+
+    await expect(leaving.stop(10)).resolves.toBe(1);
+    await expect(leaving.drive(id)).rejects.toThrow(AgentStopping);
+    cutOff(new HostUnreachable((await instance(id)).host ?? '', 'the connection was closed'));
+    await expect(building).resolves.toBe('interrupted');
+    const types = (await collect(store.read(streamFor('instance', id)))).map((event) => event.type);
+    expect(types).not.toContain('DomainStartFailed');
+    expect((await instance(id)).failedHosts).toEqual([]);
+
+    await expect(agent.drive(id)).resolves.toBe('done');
+    expect(serverStatus(await instance(id))).toBe('ACTIVE');
+    await hanging.close();
+  });
+
   it('destroys a domain booted for a server deleted meanwhile', async () => {
     const command = bootCommand({ image: { id: imageId, name: 'boot', properties: {} } });
     const id = command.instanceId;
@@ -275,6 +321,29 @@ describe('ComputeAgent with the scheduler', () => {
     expect(serverStatus(await instance(stopped))).toBe('SHUTOFF');
     expect(serverStatus(await instance(vanished))).toBe('ERROR');
     expect(await driver.powerState('sim-a', domainNameOf(orphan))).toBe('absent');
+  });
+
+  it('does not take a build that ended during the sweep for a vanished domain', async () => {
+    const command = bootCommand({ image: { id: imageId, name: 'boot', properties: {} } });
+    const id = command.instanceId;
+    await store.execute(
+      streamFor('instance', id),
+      instanceReducer,
+      (state) => decideBoot(state, command),
+      user,
+    );
+    await scheduler.drive(id);
+    const host = (await instance(id)).host!;
+    // The host is listed before the build, which then ends before the sweep folds the stream.
+    const listedEarly: FakeHypervisorDriver = Object.create(driver) as FakeHypervisorDriver;
+    listedEarly.listDomains = async (listed) => {
+      const domains = await driver.listDomains(listed);
+      if (listed === host) await agent.drive(id);
+      return domains;
+    };
+    const report = await new PowerSync(store, listedEarly, agent).syncHost(host, [id], `req-${randomUUID()}`);
+    expect(report.changed).toEqual([]);
+    expect(serverStatus(await instance(id))).toBe('ACTIVE');
   });
 
   describe('consoles', () => {

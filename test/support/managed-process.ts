@@ -11,7 +11,8 @@ export interface LaunchSpec {
   readonly name: string;
   /** The command line for a given port (0 on the first start: pick a free one). */
   argv(port: number): readonly string[];
-  readonly env?: NodeJS.ProcessEnv;
+  /** The environment, or the environment for a given port (0 on the first start), as argv. */
+  readonly env?: NodeJS.ProcessEnv | ((port: number) => NodeJS.ProcessEnv);
   /** Which stream announces readiness. */
   readonly readyOn?: 'stdout' | 'stderr';
   /** Returns the bound port once a line says the process is ready. */
@@ -27,8 +28,11 @@ export interface ManagedProcess {
   output(): string;
   /** SIGKILL, no goodbye: whatever was not durable is gone. */
   kill9(): Promise<void>;
+  /** SIGTERM, as an operator's `down` does: the process shuts down gracefully; what it keeps stays. */
+  terminate(): Promise<void>;
   /** Starts it again on the same port. */
   restart(): Promise<void>;
+  /** Terminates it for good (wrappers also remove what it kept). */
   stop(): Promise<void>;
 }
 
@@ -48,7 +52,10 @@ async function launch(
 ): Promise<{ child: ChildProcess; port: number }> {
   const [command, ...args] = spec.argv(port);
   if (!command) throw new Error(`${spec.name}: empty command line`);
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: spec.env ?? process.env });
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: (typeof spec.env === 'function' ? spec.env(port) : spec.env) ?? process.env,
+  });
   const state: Record<string, unknown> = {};
   const keep = (line: string): void => {
     log.push(line);
@@ -91,6 +98,16 @@ export async function startManagedProcess(spec: LaunchSpec, port = 0): Promise<M
   const log: string[] = [];
   let current = await launch(spec, port, log);
   const boundPort = current.port;
+  const terminate = async (): Promise<void> => {
+    const { child } = current;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+    }, 10_000);
+    await waitForExit(child);
+    clearTimeout(timer);
+  };
   return {
     name: spec.name,
     port: boundPort,
@@ -106,16 +123,8 @@ export async function startManagedProcess(spec: LaunchSpec, port = 0): Promise<M
       await waitForExit(current.child);
       current = await launch(spec, boundPort, log);
     },
-    async stop() {
-      const { child } = current;
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-      }, 10_000);
-      await waitForExit(child);
-      clearTimeout(timer);
-    },
+    terminate,
+    stop: terminate,
   };
 }
 

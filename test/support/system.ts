@@ -60,15 +60,24 @@ export interface NimbusSystem {
 
 const app = (name: string): string => join(process.cwd(), `dist/apps/${name}/src/main.js`);
 
+/**
+ * Starts one of the apps. `portVariable` names the option of the port it serves on: it is 0 on the
+ * first start and the port it took on a restart, so clients find it where it was.
+ */
 export function startApp(
   name: string,
   env: Readonly<Record<string, string>>,
   startTimeoutMs = 60_000,
+  portVariable?: string,
 ): Promise<ManagedProcess> {
   return startManagedProcess({
     name,
     argv: () => [process.execPath, app(name)],
-    env: { ...process.env, ...env },
+    env: (port) => ({
+      ...process.env,
+      ...env,
+      ...(portVariable && port !== 0 ? { [portVariable]: String(port) } : {}),
+    }),
     ready: listeningPort,
     startTimeoutMs,
   });
@@ -119,18 +128,23 @@ export async function startSystem(options: SystemOptions): Promise<NimbusSystem>
     let api: ManagedProcess | null = null;
     let apiUrl: string | null = null;
     if (options.api) {
-      api = await startApp('api', {
-        EVENTSTORE_URL: eventStore.connectionString,
-        NATS_URL: nats.url,
-        NIMBUS_API_PORT: '0',
-        NIMBUS_API_DATA_DIR: join(stateDir, 'api'),
-        NIMBUS_API_ADMIN_PASSWORD: ADMIN_PASSWORD,
-        NIMBUS_API_SERVICE_PASSWORD: SERVICE_PASSWORD,
-        NIMBUS_API_HEARTBEAT_TIMEOUT_MS: '5000',
-        NIMBUS_API_SEED_IMAGE: bootImage,
-        NIMBUS_API_SEED_IMAGE_FORMAT: 'qcow2',
-        ...options.apiEnv,
-      });
+      api = await startApp(
+        'api',
+        {
+          EVENTSTORE_URL: eventStore.connectionString,
+          NATS_URL: nats.url,
+          NIMBUS_API_PORT: '0',
+          NIMBUS_API_DATA_DIR: join(stateDir, 'api'),
+          NIMBUS_API_ADMIN_PASSWORD: ADMIN_PASSWORD,
+          NIMBUS_API_SERVICE_PASSWORD: SERVICE_PASSWORD,
+          NIMBUS_API_HEARTBEAT_TIMEOUT_MS: '5000',
+          NIMBUS_API_SEED_IMAGE: bootImage,
+          NIMBUS_API_SEED_IMAGE_FORMAT: 'qcow2',
+          ...options.apiEnv,
+        },
+        60_000,
+        'NIMBUS_API_PORT',
+      );
       started.push(api);
       apiUrl = `http://127.0.0.1:${api.port}`;
       Object.assign(computeEnv, {
@@ -143,16 +157,21 @@ export async function startSystem(options: SystemOptions): Promise<NimbusSystem>
     let consoleProxyUrl: string | null = null;
     if (options.consoleProxy) {
       if (!rig) throw new Error('the console proxy tunnels to rig hosts: it needs a rig, not fake hosts');
-      consoleProxy = await startApp('console-proxy', {
-        EVENTSTORE_URL: eventStore.connectionString,
-        NIMBUS_CONSOLE_PORT: '0',
-        NIMBUS_CONSOLE_INVENTORY: join(rigDir, 'inventory.json'),
-        // Empty is unset: the base URL (and so the allowed origin) is the port it binds, whatever
-        // the caller's environment says.
-        NIMBUS_CONSOLE_BASE_URL: '',
-        NIMBUS_CONSOLE_ALLOWED_ORIGINS: '',
-        ...options.consoleProxyEnv,
-      });
+      consoleProxy = await startApp(
+        'console-proxy',
+        {
+          EVENTSTORE_URL: eventStore.connectionString,
+          NIMBUS_CONSOLE_PORT: '0',
+          NIMBUS_CONSOLE_INVENTORY: join(rigDir, 'inventory.json'),
+          // Empty is unset: the base URL (and so the allowed origin) is the port it binds, whatever
+          // the caller's environment says.
+          NIMBUS_CONSOLE_BASE_URL: '',
+          NIMBUS_CONSOLE_ALLOWED_ORIGINS: '',
+          ...options.consoleProxyEnv,
+        },
+        60_000,
+        'NIMBUS_CONSOLE_PORT',
+      );
       started.push(consoleProxy);
       consoleProxyUrl = `http://127.0.0.1:${consoleProxy.port}`;
       computeEnv.NIMBUS_CONSOLE_BASE_URL = consoleProxyUrl;

@@ -10,7 +10,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { EventStoreDBClient } from '@eventstore/db-client';
 import type { NatsConnection } from '@nats-io/transport-node';
 
-import { BusModule, NATS_CONNECTION } from '#libs/bus';
+import { BusModule, HeartbeatBoard, NATS_CONNECTION } from '#libs/bus';
 import { ClusterView } from '#libs/cluster-view';
 import type { CpuArchitecture, HypervisorType } from '#libs/contracts';
 import { EventStore, EventStoreModule } from '#libs/event-store';
@@ -166,13 +166,14 @@ export class ComputeModule {
                 heartbeatIntervalMs: config.heartbeatIntervalMs,
                 syncIntervalMs: config.syncIntervalMs,
                 reconcileIntervalMs: config.reconcileIntervalMs,
+                shutdownGraceMs: config.shutdownGraceMs,
               },
               store,
               driver,
               view,
               agent,
               powerSync,
-              nats,
+              new HeartbeatBoard(nats),
             ),
           inject: [EventStore, ClusterView, ComputeAgent, PowerSync, NATS_CONNECTION],
         },

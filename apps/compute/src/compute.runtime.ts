@@ -7,9 +7,8 @@
 import { randomUUID } from 'node:crypto';
 
 import { type BeforeApplicationShutdown, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import type { NatsConnection } from '@nats-io/transport-node';
 
-import { heartbeatSubject } from '#libs/contracts';
+import type { HeartbeatBoard } from '#libs/bus';
 import type { ClusterView } from '#libs/cluster-view';
 import { computeWorkDue, sameInventory } from '#libs/domain';
 import type { EventStore } from '#libs/event-store';
@@ -25,6 +24,8 @@ export interface RuntimeSettings {
   readonly heartbeatIntervalMs: number;
   readonly syncIntervalMs: number;
   readonly reconcileIntervalMs: number;
+  /** How long a shutdown waits for the work under way. */
+  readonly shutdownGraceMs: number;
 }
 
 /** Work younger than this is left to the bus's fast path. */
@@ -35,6 +36,7 @@ export class ComputeRuntime implements OnApplicationBootstrap, BeforeApplication
   private readonly timers: NodeJS.Timeout[] = [];
   private ready = false;
   private sweeping = false;
+  private beating = false;
 
   constructor(
     private readonly settings: RuntimeSettings,
@@ -43,7 +45,7 @@ export class ComputeRuntime implements OnApplicationBootstrap, BeforeApplication
     private readonly view: ClusterView,
     private readonly agent: ComputeAgent,
     private readonly powerSync: PowerSync,
-    private readonly nats: NatsConnection,
+    private readonly heartbeats: HeartbeatBoard,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -52,19 +54,22 @@ export class ComputeRuntime implements OnApplicationBootstrap, BeforeApplication
       const result = await registerHost(this.store, this.driver, host, this.settings.policy, context);
       if (result.registered || result.inventoryChanged) this.logger.log(`host ${host.name} registered`);
     }
-    this.beat();
+    await this.beat();
     await this.view.start();
-    this.every(this.settings.heartbeatIntervalMs, () => {
-      this.beat();
-      return Promise.resolve();
-    });
+    this.every(this.settings.heartbeatIntervalMs, () => this.beat());
     this.every(this.settings.reconcileIntervalMs, () => this.reconcile());
     this.every(this.settings.syncIntervalMs, () => this.sync());
     this.ready = true;
   }
 
+  /**
+   * Graceful shutdown: no new work (timers stopped, the agent refuses drives, so the bus redelivers
+   * them), the work under way finishes within the grace period, then the hypervisor connections close.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
+    const cutOff = await this.agent.stop(this.settings.shutdownGraceMs);
+    if (cutOff > 0) this.logger.warn(`${cutOff} drive(s) cut off by shutdown; the next agent does them`);
     await this.view.stop();
     await this.driver.close();
   }
@@ -89,10 +94,14 @@ export class ComputeRuntime implements OnApplicationBootstrap, BeforeApplication
     this.timers.push(timer);
   }
 
-  private beat(): void {
-    const at = new Date().toISOString();
-    for (const host of this.settings.hosts) {
-      this.nats.publish(heartbeatSubject(host.name), JSON.stringify({ host: host.name, at }));
+  /** One beat per host, unless the last is still being kept (a slow JetStream must not pile them up). */
+  private async beat(): Promise<void> {
+    if (this.beating) return;
+    this.beating = true;
+    try {
+      await this.heartbeats.beat(this.settings.hosts.map((host) => host.name));
+    } finally {
+      this.beating = false;
     }
   }
 

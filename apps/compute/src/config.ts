@@ -167,6 +167,14 @@ export class ComputeConfig extends BusClientOptions {
   })
   reconcileIntervalMs = 2_000;
 
+  @IntOption({
+    env: 'NIMBUS_COMPUTE_SHUTDOWN_GRACE_MS',
+    doc: 'how long a shutdown lets work under way finish; what is cut off is left for the next agent',
+    min: 0,
+    max: 600_000,
+  })
+  shutdownGraceMs = 8_000;
+
   @HttpUrlOption({ env: 'NIMBUS_CONSOLE_BASE_URL', doc: 'the console proxy as users reach it' })
   consoleBaseUrl = 'http://127.0.0.1:6080';
 

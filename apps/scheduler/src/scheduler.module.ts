@@ -6,8 +6,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { EventStoreDBClient } from '@eventstore/db-client';
 import type { JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 
-import { BusModule, JETSTREAM } from '#libs/bus';
+import { BusModule, HeartbeatBoard, HostLiveness, JETSTREAM, NATS_CONNECTION } from '#libs/bus';
 import { ClusterView } from '#libs/cluster-view';
 import { EventStore, EventStoreModule } from '#libs/event-store';
 
@@ -15,8 +16,6 @@ import type { SchedulerConfig } from './config.js';
 import { InstanceEventsController } from './events/instance-events.controller.js';
 import { FILTERS } from './filters/index.js';
 import { HealthController } from './health/health.controller.js';
-import { HeartbeatListener } from './liveness/heartbeat-listener.js';
-import { HostLiveness } from './liveness/host-liveness.js';
 import { SchedulerReconciler } from './placement/reconciler.js';
 import { SchedulerService } from './placement/scheduler.service.js';
 import { SchedulerRuntime } from './scheduler.runtime.js';
@@ -45,8 +44,17 @@ export class SchedulerModule {
           useFactory: (client: EventStoreDBClient) => new ClusterView(client, 'scheduler'),
           inject: [EventStoreDBClient],
         },
-        { provide: HostLiveness, useFactory: () => new HostLiveness(config.heartbeatTimeoutMs) },
-        HeartbeatListener,
+        {
+          // Ready only once every host's last kept beat is known: a scheduler that has just started
+          // judges a host by its agent's last beat, never by its own short silence.
+          provide: HostLiveness,
+          useFactory: async (nats: NatsConnection) => {
+            const liveness = new HostLiveness(config.heartbeatTimeoutMs);
+            await new HeartbeatBoard(nats).follow(liveness);
+            return liveness;
+          },
+          inject: [NATS_CONNECTION],
+        },
         {
           provide: SchedulerService,
           useFactory: (store: EventStore, view: ClusterView, liveness: HostLiveness) =>

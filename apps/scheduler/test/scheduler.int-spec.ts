@@ -21,7 +21,7 @@ import {
 import { EventStore } from '#libs/event-store';
 
 import { FILTERS } from '../src/filters/index.js';
-import { HostLiveness } from '../src/liveness/host-liveness.js';
+import { HostLiveness } from '#libs/bus';
 import { SchedulerService } from '../src/placement/scheduler.service.js';
 import { WEIGHERS } from '../src/weighers/index.js';
 import { type EventStoreProcess, startEventStoreProcess } from '../../../test/support/event-store-process.js';

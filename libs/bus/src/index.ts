@@ -1,7 +1,7 @@
 /**
  * The public API of libs/bus (imported as `#libs/bus`): the NATS connection and NIMBUS_EVENTS set-up, the
  * relay from the event store to JetStream, durable JetStream consumers as a Nest transport, and typed
- * request/reply over Nest's NATS transport.
+ * request/reply over Nest's NATS transport, and compute agents' heartbeats kept in a key-value bucket.
  * Must never be the only reason something happens: events on the bus are edge triggers, and a reconciler
  * elsewhere re-drives from the store whatever the bus lost.
  */
@@ -97,3 +97,6 @@ export {
   isRpcErrorPayload,
   toRpcErrorPayload,
 } from './rpc/rpc-errors.js';
+
+export { HeartbeatBoard } from './liveness/heartbeat-board.js';
+export { HostLiveness } from './liveness/host-liveness.js';

@@ -16,11 +16,11 @@ export const EVENT_SUBJECT_PREFIX = `${SUBJECT_ROOT}.evt`;
 export const COMMAND_SUBJECT_PREFIX = `${SUBJECT_ROOT}.cmd`;
 
 /**
- * `nimbus.hb.compute.<host>`: compute agents' liveness signals. Ephemeral, core NATS only, never
- * stored: whether an agent is alive now is not a fact worth keeping.
+ * The NATS key-value bucket of compute agents' heartbeats: one key per host (its name), holding only
+ * its last beat. Not a fact for the event store (whether an agent is alive now is no part of any
+ * instance's history), but kept by JetStream so a restarted reader knows each host's last beat.
  */
-export const HEARTBEAT_SUBJECT_PREFIX = `${SUBJECT_ROOT}.hb.compute`;
-export const HEARTBEAT_SUBJECTS = `${HEARTBEAT_SUBJECT_PREFIX}.*`;
+export const HEARTBEAT_BUCKET = 'nimbus_heartbeats';
 
 /** The JetStream stream the relay publishes every stored event into. */
 export const EVENTS_STREAM = 'NIMBUS_EVENTS';
@@ -100,11 +100,12 @@ function targetPrefix(contract: string, target: CommandTarget, host: string | un
   return `${COMMAND_SUBJECT_PREFIX}.compute.${host}`;
 }
 
-export function heartbeatSubject(host: string): string {
+/** A host's key in HEARTBEAT_BUCKET: its name, which must be one lowercase DNS label. */
+export function heartbeatKey(host: string): string {
   if (!PATTERNS.hostName.test(host)) {
     throw new ContractViolation('heartbeat', null, [
       { path: 'host', problems: ['must be one lowercase DNS label'] },
     ]);
   }
-  return `${HEARTBEAT_SUBJECT_PREFIX}.${host}`;
+  return host;
 }

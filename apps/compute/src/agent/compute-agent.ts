@@ -10,6 +10,11 @@
  * The result is appended at the revision the work was decided on. If the instance changed in the
  * meantime (a delete while booting), the append loses, the stream is folded again and the new
  * wish is honoured: a domain booted for a server being deleted is destroyed, not left running.
+ *
+ * Work cut off by the agent's own shutdown is never recorded as the host's failure: `stop()` takes
+ * no more work, lets what is under way finish within a grace period, and whatever fails after that
+ * (its SSH sessions closing under it) is left as the store says it is, due, for the next agent that
+ * serves the host to do again.
  */
 import { Logger } from '@nestjs/common';
 import { WrongExpectedVersionError } from '@eventstore/db-client';
@@ -36,7 +41,15 @@ export interface AgentSettings {
   readonly powerOffTimeoutMs: number;
 }
 
-export type DriveOutcome = 'done' | 'failed' | 'nothing-to-do' | 'not-mine';
+export type DriveOutcome = 'done' | 'failed' | 'nothing-to-do' | 'not-mine' | 'interrupted';
+
+/** A drive asked of an agent that is shutting down: the bus redelivers it, to this agent or another. */
+export class AgentStopping extends Error {
+  override readonly name = 'AgentStopping';
+  constructor(instanceId: string) {
+    super(`the compute agent is shutting down; ${instanceId} is left for the next one`);
+  }
+}
 
 /** Who the agent's events say did it: the compute service, whatever part of it appends. */
 export const COMPUTE_ACTOR = { userId: 'compute', projectId: null, kind: 'service' } as const;
@@ -45,6 +58,8 @@ export class ComputeAgent {
   private readonly logger = new Logger(ComputeAgent.name);
   private readonly driver: StreamDriver<InstanceState, DriveOutcome>;
   private readonly hosts: ReadonlySet<string>;
+  private readonly underWay = new Set<Promise<DriveOutcome>>();
+  private stopping = false;
   /** How long each build spent inside the driver (image into cache, overlay, define, start), in ms. */
   readonly spawnTimesMs: number[] = [];
 
@@ -68,7 +83,31 @@ export class ComputeAgent {
 
   /** One drive per instance at a time in this agent; a second trigger waits and re-checks. */
   drive(instanceId: string): Promise<DriveOutcome> {
-    return this.driver.drive(streamFor('instance', instanceId), (turn) => this.act(turn));
+    if (this.stopping) return Promise.reject(new AgentStopping(instanceId));
+    const drive = this.driver.drive(streamFor('instance', instanceId), (turn) => this.act(turn));
+    this.underWay.add(drive);
+    const done = (): void => {
+      this.underWay.delete(drive);
+    };
+    drive.then(done, done);
+    return drive;
+  }
+
+  /**
+   * Takes no more work and waits up to `graceMs` for the drives under way; resolves with how many
+   * are still running then. Those may fail once the hypervisor connections close: not recorded.
+   */
+  async stop(graceMs: number): Promise<number> {
+    this.stopping = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.underWay]),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    return this.underWay.size;
   }
 
   isDriving(instanceId: string): boolean {
@@ -77,6 +116,7 @@ export class ComputeAgent {
 
   private async act(turn: DriveTurn<InstanceState>): Promise<DriveOutcome> {
     const { state } = turn;
+    if (this.stopping) return 'interrupted';
     if (!state.exists) return 'nothing-to-do';
     if (!this.serves(state.host)) return 'not-mine';
     const work = computeWorkDue(state);
@@ -148,6 +188,10 @@ export class ComputeAgent {
       return 'done';
     } catch (error) {
       if (error instanceof WrongExpectedVersionError) throw error;
+      if (this.stopping) {
+        this.logger.log(`build of ${instanceId} on ${host} cut off by shutdown; left for the next agent`);
+        return 'interrupted';
+      }
       const retryable = error instanceof HypervisorError ? error.retryable : true;
       const reason = (error instanceof Error ? error.message : String(error)).slice(0, 1000);
       this.logger.warn(`build of ${instanceId} on ${host} failed: ${reason}`);

@@ -75,13 +75,20 @@ export class PowerSync {
         report.destroyed.push(instanceId);
         this.logger.warn(`destroyed domain of ${instanceId} on ${host}: the store does not place it here`);
         return;
-      case 'record':
+      case 'record': {
         // Given only for an instance placed here, whose stream therefore exists.
         if (revision === null) return;
-        if (verdict.revokeConsoles) await revokeConsoles(this.store, state, 'power-state-changed', context);
-        await this.store.append(stream, verdict.events, revision, context);
+        // The listing predates the fold: a build or start that ended in between is not yet in it.
+        // Only what the host shows now, after the fold, may be recorded as a change behind our back;
+        // the append at the folded revision then refuses it if the stream moved on meanwhile.
+        const now = await this.driver.powerState(host, domainNameOf(instanceId));
+        const confirmed = decidePowerSync(state, host, now === 'absent' ? null : now);
+        if (confirmed.kind !== 'record') return;
+        if (confirmed.revokeConsoles) await revokeConsoles(this.store, state, 'power-state-changed', context);
+        await this.store.append(stream, confirmed.events, revision, context);
         report.changed.push(instanceId);
         return;
+      }
       case 'power-off':
         await this.driver.powerOff(host, domainNameOf(instanceId), { timeoutMs: 0 });
         report.stopped.push(instanceId);

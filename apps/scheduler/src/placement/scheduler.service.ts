@@ -39,9 +39,9 @@ import {
   type EventStore,
   StreamDriver,
 } from '#libs/event-store';
+import type { HostLiveness } from '#libs/bus';
 
 import { type HostCandidate, candidateOf } from '../candidate.js';
-import type { HostLiveness } from '../liveness/host-liveness.js';
 import { type RequestSpec, requestSpecOf } from '../request-spec.js';
 import { type SchedulingPolicy, type Selection, selectHosts } from '../select-hosts.js';
 import { ClaimsInFlight } from './claims-in-flight.js';
@@ -272,7 +272,7 @@ export class SchedulerService {
     for (const { state, revision } of this.view.allHosts()) {
       if (!state.registered) continue;
       const weighed = this.claimsInFlight.overlay(state);
-      candidates.push(candidateOf(weighed, revision, this.liveness.isAlive(state.name)));
+      candidates.push(candidateOf(weighed, revision, this.liveness.isUp(state.name)));
     }
     return candidates;
   }
