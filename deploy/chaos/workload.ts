@@ -17,6 +17,8 @@ export class Workload {
   readonly history: OperationRecord[] = [];
   /** Servers booted and not deleted, in the order they were booted. */
   private readonly live: string[] = [];
+  /** Those of them whose last accepted power request was a stop. */
+  private readonly stopped = new Set<string>();
   /** Planned operations that found no server to act on. */
   skipped = 0;
 
@@ -47,16 +49,25 @@ export class Workload {
       });
       return;
     }
-    const serverId = this.live[Math.floor(planned.pick * this.live.length)];
+    // A start goes to a stopped server and the rest to running ones where there are any, so that
+    // fewer requests are refused for the state their server is in.
+    const wanted = this.live.filter((id) => this.stopped.has(id) === (planned.kind === 'start'));
+    const candidates = planned.kind === 'delete' || wanted.length === 0 ? this.live : wanted;
+    const serverId = candidates[Math.floor(planned.pick * candidates.length)];
     if (serverId === undefined) {
       this.skipped += 1;
       return;
     }
     const action = (body: unknown) =>
-      this.send(round, planned, 'POST', `/servers/${serverId}/action`, body, serverId, null);
+      this.send(round, planned, 'POST', `/servers/${serverId}/action`, body, serverId, null, (reply) => {
+        if (reply.status === 202 && planned.kind === 'stop') this.stopped.add(serverId);
+        if (reply.status === 202 && planned.kind !== 'stop') this.stopped.delete(serverId);
+        return serverId;
+      });
     switch (planned.kind) {
       case 'delete':
         this.live.splice(this.live.indexOf(serverId), 1);
+        this.stopped.delete(serverId);
         await this.send(round, planned, 'DELETE', `/servers/${serverId}`, undefined, serverId, null);
         return;
       case 'stop':
