@@ -97,8 +97,9 @@ export type InvariantName =
 
 export type Invariant = (facts: Facts) => Violation[];
 
-/** How many of a stream's newest events a violation shows. */
-const EVENTS_SHOWN = 12;
+/** How many of a stream's events a violation shows: its first few and its newest. */
+const FIRST_SHOWN = 4;
+const NEWEST_SHOWN = 8;
 
 const ref = (event: FactEvent): EventRef => ({
   stream: event.stream,
@@ -126,8 +127,12 @@ function detailOf(data: object): string {
   return parts.filter((part) => part !== null).join(', ');
 }
 
-const newest = (events: readonly FactEvent[] | undefined): EventRef[] =>
-  (events ?? []).slice(-EVENTS_SHOWN).map(ref);
+/** A stream's events, or of a long one its first few (the requests) and its newest (the outcome). */
+function newest(events: readonly FactEvent[] | undefined): EventRef[] {
+  const all = events ?? [];
+  if (all.length <= FIRST_SHOWN + NEWEST_SHOWN) return all.map(ref);
+  return [...all.slice(0, FIRST_SHOWN), ...all.slice(-NEWEST_SHOWN)].map(ref);
+}
 
 function fold<S>(
   reducer: { initial(): S; evolve(state: S, event: DecodedEvent): S },
