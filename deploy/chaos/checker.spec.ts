@@ -228,6 +228,18 @@ describe(everyRequestReachedAFinalState.name, () => {
     });
   });
 
+  it('shows of a long stream its first four events and its newest eight', () => {
+    const server = new Server().booted();
+    server.then(build(DeleteRequested, { instanceId: server.id }));
+    for (let i = 0; i < 16; i += 1) server.then(build(DeleteRequested, { instanceId: server.id }));
+
+    const [violation] = everyRequestReachedAFinalState(world([server], { apiList: [], apiShow: new Map() }));
+
+    expect(violation?.events.map((event) => event.revision)).toEqual([
+      0, 1, 2, 3, 12, 13, 14, 15, 16, 17, 18, 19,
+    ]);
+  });
+
   it('accepts servers at rest, deleted ones included', () => {
     expect(
       everyRequestReachedAFinalState(world([new Server().booted(), new Server().booted().deleted()])),
