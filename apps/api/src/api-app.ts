@@ -52,6 +52,22 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
   };
   installRequestHooks(fastify, { imagePrefix: config.imagePrefix, accessLog: config.accessLog, authUrl });
   fastify.removeContentTypeParser('text/plain');
+  // Nova reads an empty body as no body whatever its Content-Type says (scripts and SDKs send
+  // `DELETE` with `Content-Type: application/json` and nothing else); anything else is parsed by
+  // Fastify's own JSON parser, which refuses `__proto__` and `constructor.prototype`.
+  const json = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: config.maxBodyBytes },
+    (request, body, done) => {
+      if (body === '') {
+        done(null, undefined);
+        return;
+      }
+      void json(request, String(body), done);
+    },
+  );
   // Image data streams straight to disk: the parser hands the handler the request stream itself.
   fastify.addContentTypeParser('application/octet-stream', (_request, payload, done) => {
     done(null, payload);

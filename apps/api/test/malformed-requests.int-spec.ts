@@ -185,6 +185,69 @@ describe('malformed requests', () => {
     return ids['server']!;
   };
 
+  describe('requests Nova accepts, shaped as scripts and SDKs send them', () => {
+    async function bootOne(name: string): Promise<string> {
+      const reply = await harness.request('POST', '/v2.1/servers', {
+        token: admin,
+        microversion: '2.37',
+        body: { server: { name, imageRef: ids['image'], flavorRef: '0', networks: 'none' } },
+      });
+      expect(reply.status).toBe(202);
+      return String((reply.body as { server: Json }).server['id']);
+    }
+
+    it('deletes a server asked with a JSON Content-Type and no body', async () => {
+      const id = await bootOne('json-delete');
+      const reply = await harness.request('DELETE', `/v2.1/servers/${id}`, {
+        token: admin,
+        raw: '',
+        headers: { 'Content-Type': 'application/json' },
+      });
+      expect(reply.status).toBe(204);
+    });
+
+    it('lists with a JSON Content-Type and no body, and with a trailing slash', async () => {
+      const typed = await harness.request('GET', '/v2.1/servers', {
+        token: admin,
+        headers: { 'Content-Type': 'application/json' },
+      });
+      const slashed = await harness.request('GET', '/v2.1/servers/', { token: admin });
+      expect([typed.status, slashed.status]).toEqual([200, 200]);
+    });
+
+    it('takes a body whose Content-Type names its charset', async () => {
+      const reply = await harness.request('POST', '/v2.1/os-keypairs', {
+        token: admin,
+        microversion: '2.10',
+        raw: JSON.stringify({ keypair: { name: 'charset-key', type: 'ssh' } }),
+        headers: { 'Content-Type': 'application/json; charset=UTF-8' },
+      });
+      // Created: 201 from 2.2 on.
+      expect(reply.status).toBe(201);
+    });
+
+    it('answers JSON to the Accept headers clients send', async () => {
+      const accepts = ['application/json', '*/*', 'application/json;q=0.9, */*;q=0.1'];
+      const replies = await Promise.all(
+        accepts.map((accept) =>
+          harness.request('GET', '/v2.1/flavors', { token: admin, headers: { Accept: accept } }),
+        ),
+      );
+      expect(replies.map((reply) => [reply.status, Array.isArray((reply.body as Json)['flavors'])])).toEqual(
+        accepts.map(() => [200, true]),
+      );
+    });
+
+    it('still refuses an action with an empty body', async () => {
+      const reply = await harness.request('POST', `/v2.1/servers/${ids['server']}/action`, {
+        token: admin,
+        raw: '',
+        headers: { 'Content-Type': 'application/json' },
+      });
+      expect(reply.status).toBe(400);
+    });
+  });
+
   it(`answers ${ROUNDS} generated bad requests with 4xx OpenStack errors and appends nothing (seed ${SEED})`, async () => {
     const gen = new BadInput(rng(SEED));
     const before = await harness.headPosition();

@@ -4,7 +4,8 @@
  *   npm run ops -- <command> [arguments] [options]      (npm run ops -- --help lists them)
  *
  * A server can be named by its id wherever a stream is asked for. The store is --url, else
- * EVENTSTORE_URL, else the one `npm run up` wrote to .nimbus/env. Exit status: 0 done, 1 the store
+ * EVENTSTORE_URL, else the one `npm run up` wrote to .nimbus/env; `rebuild` asks the API instead,
+ * with the OS_* credentials (or .nimbus/openrc). Exit status: 0 done, 1 the store
  * says no (a stream missing, an invariant broken), 2 bad input (nothing was done).
  * Must never write to the store except through `import`, which checks everything first.
  */
@@ -18,6 +19,7 @@ import { diff } from './commands/diff.js';
 import { exportStreams } from './commands/export.js';
 import { history } from './commands/history.js';
 import { importStreams } from './commands/import.js';
+import { rebuild } from './commands/rebuild.js';
 import { state } from './commands/state.js';
 import { tail } from './commands/tail.js';
 import { verify } from './commands/verify.js';
@@ -32,6 +34,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   tail,
   export: exportStreams,
   import: importStreams,
+  rebuild,
 };
 
 const USAGE = [

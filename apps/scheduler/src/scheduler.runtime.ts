@@ -1,8 +1,9 @@
 /**
  * Starts and stops the scheduler's long-running parts in order: the cluster view (folded from the
- * store), a short wait for the compute agents' heartbeats, the reconciler, and the relay when this
- * process hosts it. Consumers of the bus start after this has finished (main.ts), so no decision is
- * made on an empty view or with every host looking dead.
+ * store), the reconciler, and the relay when this process hosts it. Consumers of the bus start after
+ * this has finished (main.ts), so no decision is made on an empty view; liveness is known before
+ * that too, from the heartbeats NATS kept (scheduler.module.ts), so no host looks dead for want of
+ * a beat this process has not yet had time to hear.
  */
 import {
   type BeforeApplicationShutdown,
@@ -19,9 +20,6 @@ import type { ClusterView } from '#libs/cluster-view';
 import type { SchedulerConfig } from './config.js';
 import type { SchedulerReconciler } from './placement/reconciler.js';
 import type { SchedulerService } from './placement/scheduler.service.js';
-
-/** Compute agents beat every 2 s by default; a little more than one beat lets every live one be heard. */
-const HEARTBEAT_WARMUP_MS = 2_500;
 
 @Injectable()
 export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -48,7 +46,6 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
       });
       void this.relay.start();
     }
-    await new Promise((resolve) => setTimeout(resolve, HEARTBEAT_WARMUP_MS));
     this.reconciler.start(this.config.reconcileIntervalMs);
     this.ready = true;
     this.logger.log('cluster view folded; scheduling');

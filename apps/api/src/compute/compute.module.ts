@@ -23,6 +23,7 @@ import { ServerGroupDirectory } from './server-groups/server-group-directory.js'
 import { ServerGroupsService } from './server-groups/server-groups.service.js';
 import { ServerGroupsController } from './server-groups/server-groups.controller.js';
 import { ServerProjection } from './servers/projection/server-projection.js';
+import { ReadModelController } from './servers/read-model.controller.js';
 import { ServerActionsController } from './servers/server-actions.controller.js';
 import { ServersController } from './servers/servers.controller.js';
 import { ServerAdmission } from './servers/server-admission.js';
@@ -44,6 +45,7 @@ import { VersionsController } from './versions.controller.js';
     QuotasController,
     HostsController,
     ImageProxyController,
+    ReadModelController,
   ],
   providers: [
     ServerProjection,

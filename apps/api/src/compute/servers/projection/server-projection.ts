@@ -1,211 +1,69 @@
 /**
- * The server list read model: one SQLite row per instance (indexed columns for the filters Nova offers,
- * and the folded ServerRecord as JSON for rendering), fed by a `$all` subscription to `instance-` streams.
- * Each event's row change and the subscription checkpoint commit in one transaction, so after a crash the
- * projection resumes exactly where its rows are: never a lost or doubled event. It is a cache of the
- * store: deleting the file rebuilds it from the start, and a schema change does so by itself.
+ * The server list read model as the API serves it: a ServerTable fed by a `$all` subscription to
+ * `instance-` streams from the table's own checkpoint, and the waiters behind read-your-writes. It
+ * is a cache of the store. An operator rebuilds it from zero while the API keeps answering
+ * (`npm run ops -- rebuild servers`): a second table is built in a new file beside the live one from
+ * the start of the store; once it has caught up with the live table it takes its place and the old
+ * file is removed. `servers.current` names the live file, so a restart opens the one that was live.
+ * Deleting the files while the API is stopped rebuilds at the next start; a schema change does so by itself.
  * Must never be the source of truth for a decision; decisions fold the stream.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import Database from 'better-sqlite3';
 import type { EventStoreDBClient, Position } from '@eventstore/db-client';
 
-import { type InstanceUsage, serverStatus } from '#libs/domain';
-import {
-  type CheckpointStore,
-  type RunningSubscription,
-  type StoredEvent,
-  runSubscription,
-} from '#libs/event-store';
+import type { InstanceUsage } from '#libs/domain';
+import { type RunningSubscription, runSubscription } from '#libs/event-store';
 
 import type { ApiConfig } from '../../../config/api.config.js';
+import { conflict } from '../../../common/http/api-error.js';
 import { PositionWaiters } from '../../../common/store/position-waiters.js';
 import { API_CONFIG, EVENT_STORE_CLIENT } from '../../../common/store/tokens.js';
-import { type ServerRecord, evolveServerRecord, initialServerRecord } from '../server-record.js';
+import type { ServerRecord } from '../server-record.js';
+import { type ServerQuery, ServerTable } from './server-table.js';
 
-/** Bump when the table layout or the stored record changes: the projection then rebuilds from the start. */
-const SCHEMA_VERSION = 1;
+export { MarkerNotFound, type ServerQuery } from './server-table.js';
+
 const SUBSCRIPTION = 'api-servers';
+const DEFAULT_FILE = 'servers.sqlite';
+const CURRENT = 'servers.current';
 
-export interface ServerQuery {
-  /** null: every project (an admin's all_tenants). */
-  readonly projectId: string | null;
-  readonly name?: string;
-  readonly statuses?: readonly string[];
-  readonly host?: string;
-  readonly changesSince?: string;
-  readonly imageId?: string;
-  readonly flavorId?: string;
-  /** true: deleted only; false: live only; null: both (changes-since). */
-  readonly deleted: boolean | null;
-  readonly limit: number;
-  readonly marker: string | null;
-}
-
-export class MarkerNotFound extends Error {
-  override readonly name = 'MarkerNotFound';
-}
-
-interface Row {
-  readonly id: string;
-  readonly project_id: string;
-  readonly created_at: string;
+/** Where a rebuild is: events folded so far into the new table, and how fast. */
+export interface RebuildProgress {
+  readonly events: number;
+  readonly servers: number;
+  readonly elapsedMs: number;
+  readonly eventsPerSec: number;
+  readonly done: boolean;
 }
 
 @Injectable()
-export class ServerProjection implements CheckpointStore, OnModuleDestroy {
+export class ServerProjection implements OnModuleDestroy {
   private readonly logger = new Logger(ServerProjection.name);
-  private readonly db: Database.Database;
   private readonly waiters = new PositionWaiters();
+  private table: ServerTable;
   private subscription: RunningSubscription | null = null;
-  private readonly regexCache = new Map<string, RegExp | null>();
-  private readonly statements;
-  private readonly applyEvent: (event: StoredEvent) => void;
+  private rebuilding = false;
 
   constructor(
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     @Inject(EVENT_STORE_CLIENT) private readonly client: EventStoreDBClient,
   ) {
     mkdirSync(config.dataDir, { recursive: true });
-    this.db = new Database(join(config.dataDir, 'servers.sqlite'));
-    // WAL without fsync per commit: the projection is rebuildable, and its rows and checkpoint still
-    // commit atomically, so a crash loses at most a suffix that is then replayed.
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.migrate();
-    this.db.function('regexp', { deterministic: true }, (pattern: unknown, value: unknown) =>
-      typeof pattern === 'string' && typeof value === 'string' && this.regex(pattern)?.test(value) ? 1 : 0,
-    );
-    this.statements = {
-      record: this.db.prepare<[string], string>('SELECT record FROM servers WHERE id = ?').pluck(),
-      upsert: this.db.prepare(
-        `INSERT INTO servers (id, project_id, user_id, name, status, host, image_id, flavor_id, server_group,
-           vcpus, ram_mb, created_at, updated_at, deleted, record)
-         VALUES (@id, @projectId, @userId, @name, @status, @host, @imageId, @flavorId, @serverGroup,
-           @vcpus, @ramMb, @createdAt, @updatedAt, @deleted, @record)
-         ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status, host = excluded.host,
-           updated_at = excluded.updated_at, deleted = excluded.deleted, record = excluded.record`,
-      ),
-      checkpoint: this.db.prepare(
-        `INSERT INTO checkpoints (name, commit_position, prepare_position) VALUES (?, ?, ?)
-         ON CONFLICT (name) DO UPDATE SET commit_position = excluded.commit_position,
-           prepare_position = excluded.prepare_position`,
-      ),
-      loadCheckpoint: this.db.prepare<[string], { commit_position: string; prepare_position: string }>(
-        'SELECT commit_position, prepare_position FROM checkpoints WHERE name = ?',
-      ),
-      markerRow: this.db.prepare<[string], Row>(
-        'SELECT id, project_id, created_at FROM servers WHERE id = ?',
-      ),
-      usage: this.db.prepare<[string], { instances: number; cores: number | null; ram: number | null }>(
-        'SELECT COUNT(*) AS instances, SUM(vcpus) AS cores, SUM(ram_mb) AS ram FROM servers WHERE project_id = ? AND deleted = 0',
-      ),
-      members: this.db
-        .prepare<[string], string>(
-          'SELECT id FROM servers WHERE server_group = ? AND deleted = 0 ORDER BY created_at, id',
-        )
-        .pluck(),
-    };
-    this.applyEvent = this.db.transaction((event: StoredEvent) => {
-      const id = event.stream.slice('instance-'.length);
-      const stored = this.statements.record.get(id);
-      const record = stored === undefined ? initialServerRecord() : (JSON.parse(stored) as ServerRecord);
-      const next = evolveServerRecord(record, event);
-      const { instance } = next;
-      if (instance.exists && instance.boot) {
-        this.statements.upsert.run({
-          id,
-          projectId: instance.boot.projectId,
-          userId: instance.boot.userId,
-          name: instance.name,
-          status: serverStatus(instance),
-          host: instance.host,
-          imageId: instance.boot.image.id,
-          flavorId: instance.boot.flavor.id,
-          serverGroup: instance.boot.serverGroup?.id ?? null,
-          vcpus: instance.boot.flavor.vcpus,
-          ramMb: instance.boot.flavor.ramMb,
-          createdAt: instance.createdAt ?? event.metadata.occurredAt,
-          updatedAt: instance.updatedAt ?? event.metadata.occurredAt,
-          deleted: instance.vmState === 'deleted' ? 1 : 0,
-          record: JSON.stringify(next),
-        });
-      }
-      if (event.position) this.writeCheckpoint(event.position);
-    });
+    const current = join(config.dataDir, CURRENT);
+    const file = existsSync(current) ? readFileSync(current, 'utf8').trim() : DEFAULT_FILE;
+    // A rebuild cut short by a stop left its new table behind: nobody will finish it.
+    for (const entry of readdirSync(config.dataDir))
+      if (/^servers-[0-9a-z]+\.sqlite(-wal|-shm)?$/.test(entry) && !entry.startsWith(file))
+        rmSync(join(config.dataDir, entry), { force: true });
+    this.table = this.open(file);
   }
 
-  private migrate(): void {
-    this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-    const version = this.db.prepare<[], string>("SELECT value FROM meta WHERE key = 'schema'").pluck().get();
-    if (version === String(SCHEMA_VERSION)) return;
-    if (version !== undefined)
-      this.logger.warn(`projection schema ${version} is outdated: rebuilding from the store`);
-    this.db.exec(`
-      DROP TABLE IF EXISTS servers;
-      DROP TABLE IF EXISTS checkpoints;
-      CREATE TABLE servers (
-        id TEXT PRIMARY KEY,
-        project_id TEXT NOT NULL,
-        user_id TEXT NOT NULL,
-        name TEXT NOT NULL,
-        status TEXT NOT NULL,
-        host TEXT,
-        image_id TEXT NOT NULL,
-        flavor_id TEXT NOT NULL,
-        server_group TEXT,
-        vcpus INTEGER NOT NULL,
-        ram_mb INTEGER NOT NULL,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        deleted INTEGER NOT NULL,
-        record TEXT NOT NULL
-      );
-      CREATE INDEX servers_by_project ON servers (project_id, deleted, created_at DESC, id DESC);
-      CREATE INDEX servers_by_time ON servers (deleted, created_at DESC, id DESC);
-      CREATE INDEX servers_by_update ON servers (updated_at);
-      CREATE INDEX servers_by_group ON servers (server_group) WHERE server_group IS NOT NULL;
-      CREATE TABLE checkpoints (name TEXT PRIMARY KEY, commit_position TEXT NOT NULL, prepare_position TEXT NOT NULL);
-    `);
-    this.db
-      .prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)")
-      .run(String(SCHEMA_VERSION));
-  }
-
-  private regex(pattern: string): RegExp | null {
-    if (!this.regexCache.has(pattern)) {
-      let compiled: RegExp | null;
-      try {
-        compiled = new RegExp(pattern, 'u');
-      } catch {
-        compiled = null;
-      }
-      if (this.regexCache.size > 256) this.regexCache.clear();
-      this.regexCache.set(pattern, compiled);
-    }
-    return this.regexCache.get(pattern) ?? null;
-  }
-
-  /** Starts following the store from the stored checkpoint; resolves once caught up. */
+  /** Starts following the store from the live table's checkpoint; resolves once caught up. */
   async start(): Promise<void> {
-    this.subscription = runSubscription(this.client, {
-      name: SUBSCRIPTION,
-      streamPrefixes: ['instance-'],
-      checkpoints: this,
-      checkpointEvery: 1000,
-      handle: (event) => {
-        this.applyEvent(event);
-        if (event.position) this.waiters.reached(event.position);
-        return Promise.resolve();
-      },
-      onFailed: (error) => {
-        this.logger.error(`server projection stopped: ${error.message}`);
-        this.waiters.fail(error);
-      },
-    });
+    this.subscription = this.follow(this.table);
     await this.subscription.caughtUp;
   }
 
@@ -213,88 +71,129 @@ export class ServerProjection implements CheckpointStore, OnModuleDestroy {
     if (position) await this.waiters.waitFor(position, this.config.readYourWritesMs);
   }
 
-  // CheckpointStore: the checkpoint lives in this database, beside the rows it describes.
-  load(subscription: string): Promise<Position | null> {
-    const row = this.statements.loadCheckpoint.get(subscription);
-    return Promise.resolve(
-      row ? { commit: BigInt(row.commit_position), prepare: BigInt(row.prepare_position) } : null,
-    );
-  }
-
-  save(subscription: string, position: Position): Promise<void> {
-    if (subscription === SUBSCRIPTION) this.writeCheckpoint(position);
-    return Promise.resolve();
-  }
-
-  private writeCheckpoint(position: Position): void {
-    this.statements.checkpoint.run(SUBSCRIPTION, position.commit.toString(), position.prepare.toString());
-  }
-
-  /** Servers matching the query, newest first (Nova's default sort: created_at desc, id desc). */
   list(query: ServerQuery): ServerRecord[] {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (query.projectId !== null) {
-      where.push('project_id = ?');
-      params.push(query.projectId);
-    }
-    if (query.deleted !== null) {
-      where.push('deleted = ?');
-      params.push(query.deleted ? 1 : 0);
-    }
-    if (query.statuses && query.statuses.length > 0) {
-      where.push(`status IN (${query.statuses.map(() => '?').join(', ')})`);
-      params.push(...query.statuses);
-    }
-    if (query.host !== undefined) {
-      where.push('host = ?');
-      params.push(query.host);
-    }
-    if (query.changesSince !== undefined) {
-      where.push('updated_at >= ?');
-      params.push(query.changesSince);
-    }
-    if (query.imageId !== undefined) {
-      where.push('image_id = ?');
-      params.push(query.imageId);
-    }
-    if (query.flavorId !== undefined) {
-      where.push('flavor_id = ?');
-      params.push(query.flavorId);
-    }
-    if (query.name !== undefined) {
-      where.push('regexp(?, name)');
-      params.push(query.name);
-    }
-    if (query.marker !== null) {
-      const marker = this.statements.markerRow.get(query.marker);
-      if (!marker || (query.projectId !== null && marker.project_id !== query.projectId)) {
-        throw new MarkerNotFound(`marker [${query.marker}] not found`);
-      }
-      where.push('(created_at < ? OR (created_at = ? AND id < ?))');
-      params.push(marker.created_at, marker.created_at, marker.id);
-    }
-    const sql = `SELECT record FROM servers ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY created_at DESC, id DESC LIMIT ?`;
-    params.push(query.limit);
-    const rows = this.db
-      .prepare<unknown[], string>(sql)
-      .pluck()
-      .all(...params);
-    return rows.map((row) => JSON.parse(row) as ServerRecord);
+    return this.table.list(query);
   }
 
   usage(projectId: string): InstanceUsage {
-    const row = this.statements.usage.get(projectId);
-    return { instances: row?.instances ?? 0, cores: row?.cores ?? 0, ramMb: row?.ram ?? 0 };
+    return this.table.usage(projectId);
   }
 
   membersOf(serverGroupId: string): string[] {
-    return this.statements.members.all(serverGroupId);
+    return this.table.membersOf(serverGroupId);
+  }
+
+  /**
+   * Rebuilds the table from the start of the store while the live one keeps serving, reporting
+   * progress about once a second (and at the end); one rebuild at a time.
+   */
+  async rebuild(report: (progress: RebuildProgress) => void): Promise<RebuildProgress> {
+    if (this.rebuilding) throw conflict('A rebuild of this read model is under way.');
+    this.rebuilding = true;
+    const file = `servers-${Date.now().toString(36)}.sqlite`;
+    const next = this.open(file, { fresh: true });
+    const started = performance.now();
+    let events = 0;
+    let shownAt = started;
+    const progress = (done: boolean): RebuildProgress => {
+      const elapsedMs = performance.now() - started;
+      return {
+        events,
+        servers: next.count(),
+        elapsedMs: Math.round(elapsedMs),
+        eventsPerSec: elapsedMs > 0 ? Math.round((events * 1000) / elapsedMs) : events,
+        done,
+      };
+    };
+    let building: RunningSubscription | null = null;
+    try {
+      building = this.follow(next, () => {
+        events += 1;
+        const now = performance.now();
+        if (now - shownAt >= 1000) {
+          shownAt = now;
+          report(progress(false));
+        }
+      });
+      await building.caughtUp;
+      await this.caughtUpWithLive(next);
+      // The swap: from here on the new table serves and wakes the waiters; the old one stops.
+      const old = this.table;
+      const oldSubscription = this.subscription;
+      this.table = next;
+      this.subscription = building;
+      building = null;
+      this.writeCurrent(file);
+      await oldSubscription?.stop();
+      this.remove(old);
+      const finished = progress(true);
+      report(finished);
+      this.logger.log(`server read model rebuilt: ${finished.events} events, ${finished.eventsPerSec}/s`);
+      return finished;
+    } catch (error) {
+      await building?.stop();
+      if (this.table !== next) this.remove(next);
+      throw error;
+    } finally {
+      this.rebuilding = false;
+    }
+  }
+
+  isRebuilding(): boolean {
+    return this.rebuilding;
   }
 
   async onModuleDestroy(): Promise<void> {
     await this.subscription?.stop();
-    this.db.close();
+    this.table.close();
+  }
+
+  private open(file: string, options: { fresh?: boolean } = {}): ServerTable {
+    const path = join(this.config.dataDir, file);
+    if (options.fresh) for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+    return new ServerTable(path, SUBSCRIPTION, (message) => {
+      this.logger.warn(message);
+    });
+  }
+
+  private follow(table: ServerTable, onEvent?: () => void): RunningSubscription {
+    return runSubscription(this.client, {
+      name: SUBSCRIPTION,
+      streamPrefixes: ['instance-'],
+      checkpoints: table,
+      checkpointEvery: 1000,
+      handle: (event) => {
+        table.apply(event);
+        onEvent?.();
+        if (event.position && table === this.table) this.waiters.reached(event.position);
+        return Promise.resolve();
+      },
+      onFailed: (error) => {
+        if (table !== this.table) return;
+        this.logger.error(`server projection stopped: ${error.message}`);
+        this.waiters.fail(error);
+      },
+    });
+  }
+
+  /** Waits until `next` has applied everything the live table has, so no reader sees a step back. */
+  private async caughtUpWithLive(next: ServerTable): Promise<void> {
+    for (;;) {
+      const live = this.table.position?.commit ?? -1n;
+      if ((next.position?.commit ?? -1n) >= live) return;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  private writeCurrent(file: string): void {
+    const current = join(this.config.dataDir, CURRENT);
+    writeFileSync(`${current}.tmp`, `${file}\n`);
+    renameSync(`${current}.tmp`, current);
+  }
+
+  private remove(table: ServerTable): void {
+    table.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${table.file}${suffix}`, { force: true });
+    this.logger.log(`removed ${basename(table.file)}`);
   }
 }

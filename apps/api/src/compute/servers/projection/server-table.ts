@@ -1,0 +1,271 @@
+/**
+ * One copy of the server list read model: a SQLite database with one row per instance (indexed
+ * columns for the filters Nova offers, and the folded ServerRecord as JSON for rendering) and the
+ * `$all` checkpoint of the events it holds. Each event's row change and the checkpoint commit in one
+ * transaction, so the file resumes exactly where its rows are: never a lost or doubled event.
+ * ServerProjection keeps one live and, while an operator rebuilds, builds a second one beside it.
+ */
+import Database from 'better-sqlite3';
+import type { Position } from '@eventstore/db-client';
+
+import { serverStatus, type InstanceUsage } from '#libs/domain';
+import type { CheckpointStore, StoredEvent } from '#libs/event-store';
+
+import { type ServerRecord, evolveServerRecord, initialServerRecord } from '../server-record.js';
+
+/** Bump when the table layout or the stored record changes: the projection then rebuilds from the start. */
+const SCHEMA_VERSION = 1;
+
+export interface ServerQuery {
+  /** null: every project (an admin's all_tenants). */
+  readonly projectId: string | null;
+  readonly name?: string;
+  readonly statuses?: readonly string[];
+  readonly host?: string;
+  readonly changesSince?: string;
+  readonly imageId?: string;
+  readonly flavorId?: string;
+  /** true: deleted only; false: live only; null: both (changes-since). */
+  readonly deleted: boolean | null;
+  readonly limit: number;
+  readonly marker: string | null;
+}
+
+export class MarkerNotFound extends Error {
+  override readonly name = 'MarkerNotFound';
+}
+
+interface Row {
+  readonly id: string;
+  readonly project_id: string;
+  readonly created_at: string;
+}
+
+export class ServerTable implements CheckpointStore {
+  private readonly db: Database.Database;
+  private readonly regexCache = new Map<string, RegExp | null>();
+  private readonly statements;
+  /** Applies one instance event and moves the checkpoint, in one transaction. */
+  readonly apply: (event: StoredEvent) => void;
+  /** The position of the last event applied, or of the checkpoint it opened at. */
+  position: Position | null = null;
+
+  constructor(
+    readonly file: string,
+    private readonly subscription: string,
+    private readonly warn: (message: string) => void,
+  ) {
+    this.db = new Database(file);
+    // WAL without fsync per commit: the projection is rebuildable, and its rows and checkpoint still
+    // commit atomically, so a crash loses at most a suffix that is then replayed.
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.migrate();
+    this.db.function('regexp', { deterministic: true }, (pattern: unknown, value: unknown) =>
+      typeof pattern === 'string' && typeof value === 'string' && this.regex(pattern)?.test(value) ? 1 : 0,
+    );
+    this.statements = {
+      record: this.db.prepare<[string], string>('SELECT record FROM servers WHERE id = ?').pluck(),
+      upsert: this.db.prepare(
+        `INSERT INTO servers (id, project_id, user_id, name, status, host, image_id, flavor_id, server_group,
+           vcpus, ram_mb, created_at, updated_at, deleted, record)
+         VALUES (@id, @projectId, @userId, @name, @status, @host, @imageId, @flavorId, @serverGroup,
+           @vcpus, @ramMb, @createdAt, @updatedAt, @deleted, @record)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status, host = excluded.host,
+           updated_at = excluded.updated_at, deleted = excluded.deleted, record = excluded.record`,
+      ),
+      checkpoint: this.db.prepare(
+        `INSERT INTO checkpoints (name, commit_position, prepare_position) VALUES (?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET commit_position = excluded.commit_position,
+           prepare_position = excluded.prepare_position`,
+      ),
+      loadCheckpoint: this.db.prepare<[string], { commit_position: string; prepare_position: string }>(
+        'SELECT commit_position, prepare_position FROM checkpoints WHERE name = ?',
+      ),
+      markerRow: this.db.prepare<[string], Row>(
+        'SELECT id, project_id, created_at FROM servers WHERE id = ?',
+      ),
+      usage: this.db.prepare<[string], { instances: number; cores: number | null; ram: number | null }>(
+        'SELECT COUNT(*) AS instances, SUM(vcpus) AS cores, SUM(ram_mb) AS ram FROM servers WHERE project_id = ? AND deleted = 0',
+      ),
+      members: this.db
+        .prepare<[string], string>(
+          'SELECT id FROM servers WHERE server_group = ? AND deleted = 0 ORDER BY created_at, id',
+        )
+        .pluck(),
+    };
+    this.apply = this.db.transaction((event: StoredEvent) => {
+      const id = event.stream.slice('instance-'.length);
+      const stored = this.statements.record.get(id);
+      const record = stored === undefined ? initialServerRecord() : (JSON.parse(stored) as ServerRecord);
+      const next = evolveServerRecord(record, event);
+      const { instance } = next;
+      if (instance.exists && instance.boot) {
+        this.statements.upsert.run({
+          id,
+          projectId: instance.boot.projectId,
+          userId: instance.boot.userId,
+          name: instance.name,
+          status: serverStatus(instance),
+          host: instance.host,
+          imageId: instance.boot.image.id,
+          flavorId: instance.boot.flavor.id,
+          serverGroup: instance.boot.serverGroup?.id ?? null,
+          vcpus: instance.boot.flavor.vcpus,
+          ramMb: instance.boot.flavor.ramMb,
+          createdAt: instance.createdAt ?? event.metadata.occurredAt,
+          updatedAt: instance.updatedAt ?? event.metadata.occurredAt,
+          deleted: instance.vmState === 'deleted' ? 1 : 0,
+          record: JSON.stringify(next),
+        });
+      }
+      if (event.position) {
+        this.writeCheckpoint(event.position);
+        this.position = event.position;
+      }
+    });
+    const row = this.statements.loadCheckpoint.get(subscription);
+    if (row) this.position = { commit: BigInt(row.commit_position), prepare: BigInt(row.prepare_position) };
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    const version = this.db.prepare<[], string>("SELECT value FROM meta WHERE key = 'schema'").pluck().get();
+    if (version === String(SCHEMA_VERSION)) return;
+    if (version !== undefined)
+      this.warn(`projection schema ${version} is outdated: rebuilding from the store`);
+    this.db.exec(`
+      DROP TABLE IF EXISTS servers;
+      DROP TABLE IF EXISTS checkpoints;
+      CREATE TABLE servers (
+        id TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        host TEXT,
+        image_id TEXT NOT NULL,
+        flavor_id TEXT NOT NULL,
+        server_group TEXT,
+        vcpus INTEGER NOT NULL,
+        ram_mb INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        deleted INTEGER NOT NULL,
+        record TEXT NOT NULL
+      );
+      CREATE INDEX servers_by_project ON servers (project_id, deleted, created_at DESC, id DESC);
+      CREATE INDEX servers_by_time ON servers (deleted, created_at DESC, id DESC);
+      CREATE INDEX servers_by_update ON servers (updated_at);
+      CREATE INDEX servers_by_group ON servers (server_group) WHERE server_group IS NOT NULL;
+      CREATE TABLE checkpoints (name TEXT PRIMARY KEY, commit_position TEXT NOT NULL, prepare_position TEXT NOT NULL);
+    `);
+    this.db
+      .prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)")
+      .run(String(SCHEMA_VERSION));
+  }
+
+  private regex(pattern: string): RegExp | null {
+    if (!this.regexCache.has(pattern)) {
+      let compiled: RegExp | null;
+      try {
+        compiled = new RegExp(pattern, 'u');
+      } catch {
+        compiled = null;
+      }
+      if (this.regexCache.size > 256) this.regexCache.clear();
+      this.regexCache.set(pattern, compiled);
+    }
+    return this.regexCache.get(pattern) ?? null;
+  }
+
+  // CheckpointStore: the checkpoint lives in this database, beside the rows it describes.
+  load(subscription: string): Promise<Position | null> {
+    return Promise.resolve(subscription === this.subscription ? this.position : null);
+  }
+
+  save(subscription: string, position: Position): Promise<void> {
+    if (subscription === this.subscription) this.writeCheckpoint(position);
+    return Promise.resolve();
+  }
+
+  private writeCheckpoint(position: Position): void {
+    this.statements.checkpoint.run(
+      this.subscription,
+      position.commit.toString(),
+      position.prepare.toString(),
+    );
+  }
+
+  /** Servers matching the query, newest first (Nova's default sort: created_at desc, id desc). */
+  list(query: ServerQuery): ServerRecord[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.projectId !== null) {
+      where.push('project_id = ?');
+      params.push(query.projectId);
+    }
+    if (query.deleted !== null) {
+      where.push('deleted = ?');
+      params.push(query.deleted ? 1 : 0);
+    }
+    if (query.statuses && query.statuses.length > 0) {
+      where.push(`status IN (${query.statuses.map(() => '?').join(', ')})`);
+      params.push(...query.statuses);
+    }
+    if (query.host !== undefined) {
+      where.push('host = ?');
+      params.push(query.host);
+    }
+    if (query.changesSince !== undefined) {
+      where.push('updated_at >= ?');
+      params.push(query.changesSince);
+    }
+    if (query.imageId !== undefined) {
+      where.push('image_id = ?');
+      params.push(query.imageId);
+    }
+    if (query.flavorId !== undefined) {
+      where.push('flavor_id = ?');
+      params.push(query.flavorId);
+    }
+    if (query.name !== undefined) {
+      where.push('regexp(?, name)');
+      params.push(query.name);
+    }
+    if (query.marker !== null) {
+      const marker = this.statements.markerRow.get(query.marker);
+      if (!marker || (query.projectId !== null && marker.project_id !== query.projectId)) {
+        throw new MarkerNotFound(`marker [${query.marker}] not found`);
+      }
+      where.push('(created_at < ? OR (created_at = ? AND id < ?))');
+      params.push(marker.created_at, marker.created_at, marker.id);
+    }
+    const sql = `SELECT record FROM servers ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY created_at DESC, id DESC LIMIT ?`;
+    params.push(query.limit);
+    const rows = this.db
+      .prepare<unknown[], string>(sql)
+      .pluck()
+      .all(...params);
+    return rows.map((row) => JSON.parse(row) as ServerRecord);
+  }
+
+  usage(projectId: string): InstanceUsage {
+    const row = this.statements.usage.get(projectId);
+    return { instances: row?.instances ?? 0, cores: row?.cores ?? 0, ramMb: row?.ram ?? 0 };
+  }
+
+  membersOf(serverGroupId: string): string[] {
+    return this.statements.members.all(serverGroupId);
+  }
+
+  /** How many servers (deleted ones included) the table holds. */
+  count(): number {
+    return this.db.prepare<[], number>('SELECT COUNT(*) FROM servers').pluck().get() ?? 0;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
