@@ -32,7 +32,11 @@ import { EventStore } from '#libs/event-store';
 
 import { AgentStopping, ComputeAgent } from '../../apps/compute/src/agent/compute-agent.js';
 import { registerHost } from '../../apps/compute/src/agent/host-registry.js';
-import { DirectoryImageResolver } from '../../apps/compute/src/agent/image-resolver.js';
+import {
+  DirectoryImageResolver,
+  type ImageResolver,
+  ImageServiceUnreachable,
+} from '../../apps/compute/src/agent/image-resolver.js';
 import { PowerSync } from '../../apps/compute/src/agent/power-sync.js';
 import { ConsoleService } from '../../apps/compute/src/commands/console.service.js';
 import {
@@ -47,7 +51,7 @@ import { SchedulerService } from '../../apps/scheduler/src/placement/scheduler.s
 import { WEIGHERS } from '../../apps/scheduler/src/weighers/index.js';
 import { type EventStoreProcess, startEventStoreProcess } from '../support/event-store-process.js';
 import { bootCommand, userContext } from '../support/instances.js';
-import { eventually } from '../support/eventually.js';
+import { eventually, sleep } from '../support/eventually.js';
 import { collect } from '../support/streams.js';
 
 const HOSTS = ['sim-a', 'sim-b'];
@@ -277,6 +281,48 @@ describe('ComputeAgent with the scheduler', () => {
     await expect(agent.drive(id)).resolves.toBe('done');
     expect(serverStatus(await instance(id))).toBe('ACTIVE');
     await hanging.close();
+  });
+
+  it('waits for an image service that cannot be reached instead of failing the build on the host', async () => {
+    const files = new DirectoryImageResolver(imagesDir);
+    let reachable = false;
+    const images: ImageResolver = {
+      resolve: (id) =>
+        reachable ? files.resolve(id) : Promise.reject(new ImageServiceUnreachable('fetch failed')),
+    };
+    const patient = new ComputeAgent(store, driver, images, { hosts: HOSTS, powerOffTimeoutMs: 50 });
+    const impatient = new ComputeAgent(store, driver, images, {
+      hosts: HOSTS,
+      powerOffTimeoutMs: 50,
+      imageServiceWaitMs: 0,
+    });
+    const boot = async (): Promise<string> => {
+      const command = bootCommand({ image: { id: imageId, name: 'boot', properties: {} } });
+      await store.execute(
+        streamFor('instance', command.instanceId),
+        instanceReducer,
+        (state) => decideBoot(state, command),
+        user,
+      );
+      await scheduler.drive(command.instanceId);
+      return command.instanceId;
+    };
+    const waiting = await boot();
+    const givenUp = await boot();
+    await sleep(5);
+
+    await expect(patient.drive(waiting)).resolves.toBe('interrupted');
+    expect((await instance(waiting)).failedHosts).toEqual([]);
+    // Past the wait, the build fails, and not as a fault of the host worth another try elsewhere.
+    await expect(impatient.drive(givenUp)).resolves.toBe('failed');
+    const failures = (await collect(store.read(streamFor('instance', givenUp)))).filter(
+      (event) => event.type === 'DomainStartFailed',
+    );
+    expect(failures.map((event) => (event.data as { retryable: boolean }).retryable)).toEqual([false]);
+
+    reachable = true;
+    await expect(patient.drive(waiting)).resolves.toBe('done');
+    expect(serverStatus(await instance(waiting))).toBe('ACTIVE');
   });
 
   it('destroys a domain booted for a server deleted meanwhile', async () => {

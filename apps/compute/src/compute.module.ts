@@ -133,6 +133,7 @@ export class ComputeModule {
             new ComputeAgent(store, driver, imageResolverFrom(config), {
               hosts: hosts.map((host) => host.name),
               powerOffTimeoutMs: config.powerOffTimeoutMs,
+              imageServiceWaitMs: config.imageServiceWaitMs,
             }),
           inject: [EventStore],
         },

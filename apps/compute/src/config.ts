@@ -175,6 +175,14 @@ export class ComputeConfig extends BusClientOptions {
   })
   shutdownGraceMs = 8_000;
 
+  @IntOption({
+    env: 'NIMBUS_COMPUTE_IMAGE_SERVICE_WAIT_MS',
+    doc: 'how long a build waits for an unreachable image service before it fails',
+    min: 0,
+    max: 3_600_000,
+  })
+  imageServiceWaitMs = 300_000;
+
   @HttpUrlOption({ env: 'NIMBUS_CONSOLE_BASE_URL', doc: 'the console proxy as users reach it' })
   consoleBaseUrl = 'http://127.0.0.1:6080';
 

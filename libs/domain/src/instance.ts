@@ -75,6 +75,8 @@ export interface InstanceState {
   readonly alternates: readonly string[];
   /** Hosts a build already failed on, so a reschedule does not pick them again. */
   readonly failedHosts: readonly string[];
+  /** Why the last build failed where another host cannot help (DomainStartFailed.retryable false). */
+  readonly buildAborted?: string | null;
   readonly fault: InstanceFault | null;
   readonly createdAt: string | null;
   readonly updatedAt: string | null;
@@ -222,6 +224,7 @@ function applyInstanceEvent(state: InstanceState, event: InstanceEvent, at: stri
         ...state,
         host: null,
         failedHosts: [...state.failedHosts, event.data.host],
+        buildAborted: event.data.retryable ? null : event.data.reason,
         taskState: 'scheduling',
       };
     case 'DomainStarted':

@@ -71,6 +71,26 @@ describe('scheduling', () => {
     );
   });
 
+  it('gives up at once, without a reschedule, after a build failure no other host can help', () => {
+    const aborted = given(
+      ...server.placed,
+      build(DomainStartFailed, {
+        instanceId: id,
+        host: 'h1',
+        attempt: 1,
+        reason: 'image gone',
+        retryable: false,
+      }),
+    );
+    const work = schedulingWorkDue(aborted, [], 3);
+    expect(work).toMatchObject({ kind: 'give-up', release: { reason: 'failed', keepHost: null } });
+    if (work.kind !== 'give-up') throw new Error(work.kind);
+    expect(work.events[0].fault).toEqual({
+      code: 500,
+      message: `Build of instance ${id} aborted: image gone`,
+    });
+  });
+
   it('finishes the delete of a server that never got a host', () => {
     const deleting = given(...server.requested, build(DeleteRequested, { instanceId: id }));
     expect(schedulingWorkDue(deleting, [{ host: 'h1', attempt: 1 }], 3)).toEqual({

@@ -105,6 +105,15 @@ export function schedulingWorkDue(
     // Placed: whatever it holds anywhere but its host was a lost race or an earlier attempt.
     return { kind: 'release', release: { reason: 'rescheduled', keepHost: state.host, keepAttempt: null } };
   }
+  if (state.buildAborted) {
+    // Nova's BuildAbortException: no other host can help, so no reschedule.
+    const message = `Build of instance ${state.id} aborted: ${state.buildAborted}`.slice(
+      0,
+      MAX_FAULT_MESSAGE,
+    );
+    const events = [build(InstanceFailed, { instanceId: state.id, fault: { code: 500, message } })] as const;
+    return { kind: 'give-up', release: releaseAll('failed'), events };
+  }
   const attempt = state.attempt + 1;
   if (attempt > maxAttempts) {
     const fault = {

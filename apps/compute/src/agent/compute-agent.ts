@@ -32,13 +32,18 @@ import { type DriveTurn, type EventStore, StreamDriver } from '#libs/event-store
 
 import { type HypervisorDriver, HypervisorError, domainNameOf, domainSpec } from '../hypervisor/index.js';
 import { revokeConsoles } from './console-revocation.js';
-import type { ImageResolver } from './image-resolver.js';
+import { type ImageResolver, ImageServiceUnreachable } from './image-resolver.js';
 
 export interface AgentSettings {
   /** Hosts this agent serves. */
   readonly hosts: readonly string[];
   /** How long a guest gets to shut down before it is destroyed (DomainStopped.forced). */
   readonly powerOffTimeoutMs: number;
+  /**
+   * How long a build waits for an image service that cannot be reached before it fails (not
+   * retryable: another host would wait for the same service); 5 minutes when absent.
+   */
+  readonly imageServiceWaitMs?: number;
 }
 
 export type DriveOutcome = 'done' | 'failed' | 'nothing-to-do' | 'not-mine' | 'interrupted';
@@ -192,7 +197,15 @@ export class ComputeAgent {
         this.logger.log(`build of ${instanceId} on ${host} cut off by shutdown; left for the next agent`);
         return 'interrupted';
       }
-      const retryable = error instanceof HypervisorError ? error.retryable : true;
+      const waitedMs = Date.now() - Date.parse(turn.state.updatedAt ?? '');
+      const waitMs = this.settings.imageServiceWaitMs ?? 300_000;
+      if (error instanceof ImageServiceUnreachable && !(waitedMs > waitMs)) {
+        // Neither the image's fault nor the host's: the reconciler tries again while the work is due.
+        this.logger.warn(`build of ${instanceId} waits for the image service: ${error.message}`);
+        return 'interrupted';
+      }
+      const retryable =
+        error instanceof HypervisorError ? error.retryable : !(error instanceof ImageServiceUnreachable);
       const reason = (error instanceof Error ? error.message : String(error)).slice(0, 1000);
       this.logger.warn(`build of ${instanceId} on ${host} failed: ${reason}`);
       // Nothing of a failed build may stay behind on the host.

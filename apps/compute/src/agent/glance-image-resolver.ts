@@ -15,7 +15,12 @@ import { pipeline } from 'node:stream/promises';
 import { SingleFlight } from '#libs/concurrency';
 
 import type { ImageChecksumAlgorithm, ImageSource } from '../hypervisor/index.js';
-import { type ImageResolver, ImageUnavailable, checkImageId } from './image-resolver.js';
+import {
+  type ImageResolver,
+  ImageServiceUnreachable,
+  ImageUnavailable,
+  checkImageId,
+} from './image-resolver.js';
 
 export interface GlanceSettings {
   /** The image service's base URL, the part before `/v2/images`. */
@@ -74,7 +79,15 @@ export class GlanceImageResolver implements ImageResolver {
     const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
     body.on('data', (chunk: Buffer) => hash.update(chunk));
     try {
-      await pipeline(body, createWriteStream(partial, { mode: 0o644 }));
+      await pipeline(body, createWriteStream(partial, { mode: 0o644 })).catch((error: unknown) => {
+        // The service went away mid-download: the copy is simply done again once it is back.
+        throw new ImageServiceUnreachable(
+          `the download of image ${imageId} broke off: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
+      });
       const size = (await stat(partial)).size;
       if (record.size !== null && size !== record.size)
         throw new ImageUnavailable(`image ${imageId}: got ${size} bytes, expected ${record.size}`);
@@ -92,7 +105,7 @@ export class GlanceImageResolver implements ImageResolver {
   }
 
   private async request(path: string, retried = false): Promise<Response> {
-    const response = await fetch(`${this.settings.imageApiUrl}${path}`, {
+    const response = await reach(`${this.settings.imageApiUrl}${path}`, {
       headers: { 'X-Auth-Token': await this.serviceToken() },
     });
     if (response.status === 401 && !retried) {
@@ -107,7 +120,7 @@ export class GlanceImageResolver implements ImageResolver {
   private async serviceToken(): Promise<string> {
     if (this.token && this.token.expiresAt - Date.now() > 60_000) return this.token.value;
     const { user, password, project } = this.settings;
-    const response = await fetch(`${this.settings.identityUrl}/auth/tokens`, {
+    const response = await reach(`${this.settings.identityUrl}/auth/tokens`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({
@@ -127,4 +140,21 @@ export class GlanceImageResolver implements ImageResolver {
     this.token = { value, expiresAt: Date.parse(body.token?.expires_at ?? '') || Date.now() + 300_000 };
     return value;
   }
+}
+
+/** `fetch`, with a refused connection or a 5xx answer (the service down or its store) told apart. */
+async function reach(url: string, init: RequestInit): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(url, init);
+  } catch (error) {
+    throw new ImageServiceUnreachable(`the image service cannot be reached: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (response.status >= 500) {
+    await response.body?.cancel();
+    throw new ImageServiceUnreachable(`the image service answered ${response.status}`);
+  }
+  return response;
 }

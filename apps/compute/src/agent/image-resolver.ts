@@ -19,6 +19,14 @@ export class ImageUnavailable extends Error {
   override readonly name = 'ImageUnavailable';
 }
 
+/**
+ * The image service could not be asked (refused, down, answering 5xx): no fault of the image nor of
+ * the host the build was placed on, so the agent waits for the service rather than fail the build.
+ */
+export class ImageServiceUnreachable extends Error {
+  override readonly name = 'ImageServiceUnreachable';
+}
+
 /** Refuses an image id that is not a lowercase UUID, before it becomes a file name or a URL path. */
 export function checkImageId(imageId: string): void {
   if (!PATTERNS.uuid.test(imageId)) throw new ImageUnavailable(`invalid image id ${JSON.stringify(imageId)}`);
@@ -46,13 +54,16 @@ export class ChainedImageResolver implements ImageResolver {
 
   async resolve(imageId: string): Promise<ImageSource> {
     let last: unknown = new ImageUnavailable(`image ${imageId} is not available to this compute agent`);
+    let unreachable: unknown = null;
     for (const resolver of this.resolvers) {
       try {
         return await resolver.resolve(imageId);
       } catch (error) {
         last = error;
+        if (error instanceof ImageServiceUnreachable) unreachable = error;
       }
     }
-    throw last;
+    // Not found here because a service could not be asked is a reason to wait, not to fail.
+    throw unreachable ?? last;
   }
 }
