@@ -30,6 +30,7 @@ export class FaultInjector {
   /** `inet nimbus_chaos_<pid>`: one table per run, so two runs never delete each other's rules. */
   readonly table = `nimbus_chaos_${process.pid}`;
   private readonly paused = new Set<number>();
+  private terminated: number | null = null;
   private tableExists = false;
 
   private constructor(
@@ -98,6 +99,12 @@ export class FaultInjector {
         for (const each of [pid, ...sessions]) signal(each, 'SIGKILL');
         return `SIGKILL pid ${pid}${sessions.length > 0 ? ` and ${sessions.length} session(s)` : ''}`;
       }
+      case 'terminate': {
+        const pid = await this.pidOf(fault.target);
+        this.terminated = pid;
+        signal(pid, 'SIGTERM');
+        return `SIGTERM pid ${pid}`;
+      }
       case 'pause': {
         const pid = await this.pidOf(fault.target);
         this.paused.add(pid);
@@ -115,6 +122,12 @@ export class FaultInjector {
   private async heal(fault: Fault): Promise<void> {
     switch (fault.kind) {
       case 'kill':
+        await this.system.restart(fault.target);
+        return;
+      case 'terminate':
+        // A graceful shutdown takes its time (the compute agent lets work finish): wait for the exit.
+        if (this.terminated !== null) await exited(this.terminated, TERMINATE_WAIT_MS);
+        this.terminated = null;
         await this.system.restart(fault.target);
         return;
       case 'pause':
@@ -144,6 +157,23 @@ export class FaultInjector {
     const pid = await this.system.pid(target);
     if (pid === undefined) throw new Error(`${target} is not running`);
     return pid;
+  }
+}
+
+/** How long a part asked to stop with SIGTERM may take before it is killed. */
+const TERMINATE_WAIT_MS = 15_000;
+
+/** Resolves once `pid` has exited, killing it after `waitMs`. */
+async function exited(pid: number, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    if (Date.now() > deadline) signal(pid, 'SIGKILL');
+    await sleep(100);
   }
 }
 

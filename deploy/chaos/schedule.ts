@@ -33,8 +33,12 @@ export const PARTITIONABLE: ReadonlySet<Target> = new Set([
   'sshd',
 ]);
 
-/** kill: SIGKILL, down for the duration, then started again; pause: SIGSTOP then SIGCONT; partition: TCP to its port dropped. */
-export type FaultKind = 'kill' | 'pause' | 'partition';
+/**
+ * kill: SIGKILL, down for the duration, then started again; terminate: SIGTERM (a graceful shutdown,
+ * as `npm run down` asks), down for the duration once it has exited, then started again; pause:
+ * SIGSTOP then SIGCONT; partition: TCP to its port dropped.
+ */
+export type FaultKind = 'kill' | 'terminate' | 'pause' | 'partition';
 
 export interface Fault {
   readonly kind: FaultKind;
@@ -73,12 +77,17 @@ export interface ScheduleOptions {
 /** Bounds on a round, in milliseconds: a round lasts a few seconds. */
 export const LIMITS = {
   faultStartMs: [0, 500],
-  faultMs: { kill: [500, 2_000], pause: [1_000, 3_000], partition: [1_000, 3_000] },
+  faultMs: { kill: [500, 2_000], terminate: [500, 2_000], pause: [1_000, 3_000], partition: [1_000, 3_000] },
   operationsPerRound: [2, 4],
   operationWindowMs: [0, 3_000],
 } as const;
 
-const FAULT_WEIGHTS: Readonly<Record<FaultKind, number>> = { kill: 45, pause: 30, partition: 25 };
+const FAULT_WEIGHTS: Readonly<Record<FaultKind, number>> = {
+  kill: 35,
+  terminate: 15,
+  pause: 25,
+  partition: 25,
+};
 const OPERATION_WEIGHTS: Readonly<Record<OperationKind, number>> = {
   boot: 30,
   delete: 15,
