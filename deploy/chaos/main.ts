@@ -74,6 +74,8 @@ async function main(): Promise<number> {
     settledAfterMs: null,
   };
   let failure: Error | null = null;
+  /** A takedown that went wrong does not void the verdict, but the run still says so. */
+  const takedown: { error: Error | null } = { error: null };
   try {
     const os = await OpenStackHttp.login(
       system.apiUrl,
@@ -112,7 +114,7 @@ async function main(): Promise<number> {
     say('chaos: taking the system down');
     await system.down().catch((error: unknown) => {
       process.stderr.write(`chaos: ${(error as Error).message}\n`);
-      failure ??= error as Error;
+      takedown.error = error as Error;
     });
   }
   if (failure !== null) {
@@ -131,6 +133,12 @@ async function main(): Promise<number> {
   });
   say('');
   for (const line of report) say(line);
+  if (takedown.error !== null) {
+    process.stderr.write(
+      `chaos: the verdict above stands, but the takedown failed: ${takedown.error.message}\n`,
+    );
+    return 3;
+  }
   if (interrupted) return 130;
   return verdict.violations.length === 0 ? 0 : 1;
 }

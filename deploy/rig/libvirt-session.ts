@@ -76,7 +76,12 @@ export async function destroyAllDomains(virshPath: string, user: HostUser): Prom
   const domains = await listDomains(virshPath, user);
   for (const uuid of domains) {
     const state = (await virsh(virshPath, user, ['domstate', uuid])).trim();
-    if (state !== 'shut off') await virsh(virshPath, user, ['destroy', uuid]);
+    // The guest may halt on its own between the two calls: then there is nothing left to destroy.
+    if (state !== 'shut off')
+      await virsh(virshPath, user, ['destroy', uuid]).catch((error: unknown) => {
+        if (!/domain is not running/.test((error as Error).message)) throw error;
+        return '';
+      });
     await virsh(virshPath, user, ['undefine', uuid, '--managed-save', '--snapshots-metadata', '--nvram']);
   }
   return domains;
