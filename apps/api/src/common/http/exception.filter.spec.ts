@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Logger, NotFoundException } from '@nestjs/common';
+import { DeadlineExceededError, UnavailableError } from '@eventstore/db-client';
 
 import { ContractViolation } from '#libs/contracts';
 import { ConflictingState, InstanceNotFound, QuotaExceeded } from '#libs/domain';
@@ -31,6 +32,19 @@ describe(toFailure.name, () => {
       status: 409,
       message: 'The compute service on host h1 did not answer; try again later.',
     });
+  });
+
+  it('answers 503 with Retry-After, not 500, while the event store cannot be reached', () => {
+    for (const error of [
+      new UnavailableError(undefined, 'down'),
+      new DeadlineExceededError(undefined, 'late'),
+    ]) {
+      expect(failure(error)).toEqual({
+        status: 503,
+        message: 'The service is temporarily unavailable; try again later.',
+        headers: { 'Retry-After': '1' },
+      });
+    }
   });
 
   it("maps Fastify's body errors to Nova's 400, 413 and 415", () => {

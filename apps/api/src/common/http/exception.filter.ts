@@ -7,6 +7,13 @@
  */
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  CancelledError,
+  DeadlineExceededError,
+  NotLeaderError,
+  TimeoutError,
+  UnavailableError,
+} from '@eventstore/db-client';
 
 import { ContractViolation } from '#libs/contracts';
 import { DomainError, type DomainErrorCode } from '#libs/domain';
@@ -72,6 +79,15 @@ export function toFailure(exception: unknown, logger: Logger, requestId: string)
     return { status: 400, message: 'Invalid input for the request.' };
   }
   if (exception instanceof SyntaxError) return { status: 400, message: 'Malformed request body' };
+  if (storeUnreachable(exception)) {
+    // Nothing was accepted: the client may try again, as it would after a 503 from Nova's API.
+    logger.warn(`${requestId}: the event store did not answer: ${(exception as Error).message}`);
+    return {
+      status: 503,
+      message: 'The service is temporarily unavailable; try again later.',
+      headers: { 'Retry-After': '1' },
+    };
+  }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const cause = exception.cause as FastifyLikeError | undefined;
@@ -93,6 +109,13 @@ export function toFailure(exception: unknown, logger: Logger, requestId: string)
     status: 500,
     message: `Unexpected API Error. Please report it with the request id ${requestId}.`,
   };
+}
+
+/** The store could not be reached or did not answer in time: a failure of the moment, not of the request. */
+function storeUnreachable(exception: unknown): boolean {
+  return [UnavailableError, DeadlineExceededError, CancelledError, TimeoutError, NotLeaderError].some(
+    (type) => exception instanceof type,
+  );
 }
 
 /** Sends an OpenStack error body in the shape of the request's API. */
