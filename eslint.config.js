@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
-const apps = ['api', 'scheduler', 'compute', 'console-proxy', 'event-store', 'ops'];
+const apps = ['api', 'scheduler', 'compute', 'console-proxy', 'event-store', 'ops', 'audit'];
 
 // Tests and benchmarks: code that drives the system from outside, with the looser rules below.
 const testFiles = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts', 'bench/**/*.ts'];

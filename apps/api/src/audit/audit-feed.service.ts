@@ -21,6 +21,7 @@ import {
   type FeedPosition,
   type FeedStart,
   auditEventJson,
+  comparePositions,
   formatPosition,
   parseFeedStart,
   toCloudEvent,
@@ -125,7 +126,7 @@ export class AuditFeed {
         if (!recorded || !isDomainEvent(recorded)) continue;
         const position: FeedPosition = recorded.position;
         // A read from a position includes the event there; a subscription starts after it.
-        if (start.kind === 'after' && comparePosition(position, start.position) <= 0) continue;
+        if (start.kind === 'after' && comparePositions(position, start.position) <= 0) continue;
         const event = decodeStored(recorded);
         const project = await this.owners.projectOf(event);
         if (request.project !== null && project !== request.project) continue;
@@ -138,10 +139,13 @@ export class AuditFeed {
         previous = position;
       }
     } catch (error) {
-      if (!out.ended())
+      // Cut rather than ended: a subscriber must not take a failure for the end of the store.
+      if (!out.ended()) {
+        out.abort();
         this.logger.warn(
           `audit feed ended after ${previous ? formatPosition(previous) : 'the beginning'}: ${(error as Error).message}`,
         );
+      }
     } finally {
       out.end();
       await close();
@@ -154,9 +158,4 @@ function isDomainEvent(recorded: Recorded): boolean {
     !recorded.type.startsWith('$') &&
     DOMAIN_STREAM_PREFIXES.some((prefix) => recorded.streamId.startsWith(prefix))
   );
-}
-
-function comparePosition(a: FeedPosition, b: FeedPosition): number {
-  if (a.commit !== b.commit) return a.commit < b.commit ? -1 : 1;
-  return a.prepare === b.prepare ? 0 : a.prepare < b.prepare ? -1 : 1;
 }

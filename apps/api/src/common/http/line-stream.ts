@@ -25,7 +25,13 @@ export interface LineStream {
   ended(): boolean;
   /** Resolves when the stream ends, for whatever reason. */
   readonly done: Promise<void>;
+  /** Ends the response: the client sees the end of the body. */
   end(): void;
+  /**
+   * Cuts the connection without ending the body, so the client sees a broken transfer rather than an
+   * end: for failures, which a clean end would disguise as "nothing more".
+   */
+  abort(): void;
 }
 
 export function openLineStream(reply: FastifyReply, options: LineStreamOptions): LineStream {
@@ -81,5 +87,10 @@ export function openLineStream(reply: FastifyReply, options: LineStreamOptions):
     ended: () => finished,
     done,
     end: finish,
+    abort() {
+      if (finished) return;
+      raw.destroy();
+      finish();
+    },
   };
 }
