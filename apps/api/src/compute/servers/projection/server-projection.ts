@@ -284,6 +284,34 @@ export class ServerProjection implements CheckpointStore, OnModuleDestroy {
     return rows.map((row) => JSON.parse(row) as ServerRecord);
   }
 
+  /**
+   * Every live server of a project (null: of every project) with the `$all` position the rows are folded
+   * up to, read in one transaction: a watch lists these and then follows the store from that position.
+   */
+  snapshot(projectId: string | null): { records: ServerRecord[]; position: Position | null } {
+    return this.db.transaction(() => {
+      const rows =
+        projectId === null
+          ? this.db
+              .prepare<[], string>('SELECT record FROM servers WHERE deleted = 0 ORDER BY created_at, id')
+              .pluck()
+              .all()
+          : this.db
+              .prepare<[string], string>(
+                'SELECT record FROM servers WHERE project_id = ? AND deleted = 0 ORDER BY created_at, id',
+              )
+              .pluck()
+              .all(projectId);
+      const checkpoint = this.statements.loadCheckpoint.get(SUBSCRIPTION);
+      return {
+        records: rows.map((row) => JSON.parse(row) as ServerRecord),
+        position: checkpoint
+          ? { commit: BigInt(checkpoint.commit_position), prepare: BigInt(checkpoint.prepare_position) }
+          : null,
+      };
+    })();
+  }
+
   usage(projectId: string): InstanceUsage {
     const row = this.statements.usage.get(projectId);
     return { instances: row?.instances ?? 0, cores: row?.cores ?? 0, ramMb: row?.ram ?? 0 };
