@@ -202,4 +202,29 @@ describe('npm run audit: the reference subscriber and its tamper-evident log', (
     expect(JSON.parse(lines[0]!)).toHaveProperty('hash');
     expect(run.err).toContain('record(s) written');
   });
+
+  it('waits for a server to become ACTIVE by watching, and says when it ends elsewhere', async () => {
+    const created = await harness.request('POST', '/v2.1/servers', {
+      token: alice.token,
+      microversion: '2.37',
+      body: { server: { name: 'log-wait', imageRef: imageId, flavorRef: '0', networks: 'none' } },
+    });
+    const id = String((created.body as { server: Json }).server['id']);
+    const waiting = audit(['wait', id, '--status', 'ACTIVE', '--timeout', '20', '--json']);
+    await makeActive(harness, id, 'hv-1');
+    const waited = await waiting;
+    expect(waited.code).toBe(0);
+    expect(JSON.parse(waited.out)).toMatchObject({ server: id, status: 'ACTIVE', reached: true });
+    expect(waited.err).toContain('ACTIVE');
+
+    const unknown = await audit(['wait', '00000000-0000-4000-8000-000000000000', '--timeout', '20']);
+    expect(unknown).toMatchObject({ code: 1, out: expect.stringContaining('no server') });
+    const shutoff = await audit(['wait', id, '--status', 'SHUTOFF', '--timeout', '1']);
+    expect(shutoff).toMatchObject({
+      code: 1,
+      out: expect.stringContaining('did not become SHUTOFF within 1 s'),
+    });
+    expect((await audit(['wait', 'not-a-server'])).code).toBe(2);
+    expect((await audit(['wait', id, '--status', 'SLEEPY'])).code).toBe(2);
+  }, 30_000);
 });

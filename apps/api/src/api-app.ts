@@ -32,6 +32,9 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
   const { config } = options;
   const adapter = new FastifyAdapter({
     bodyLimit: config.maxBodyBytes,
+    // Closing cuts every connection, the audit feeds and watches included, which would otherwise hold
+    // the close open as long as their clients stay; their clients resume from their last position.
+    forceCloseConnections: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
   });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(options), adapter, {

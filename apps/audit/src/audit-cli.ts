@@ -8,6 +8,7 @@ import { BrokenLog } from './audit-log.js';
 import { LoginFailed } from './keystone.js';
 import { subscribe } from './commands/subscribe.js';
 import { verify } from './commands/verify.js';
+import { waitFor } from './commands/wait.js';
 
 export const USAGE = [
   'usage: audit <command> [arguments] [options]',
@@ -15,11 +16,13 @@ export const USAGE = [
   '  tail                 follow the audit feed live, one CloudEvent a line, until stopped',
   '  export               the audit feed up to the end of what is stored',
   "  verify <file>        check an audit log's hash chain; names the first bad record",
+  '  wait <server>        wait for a server to reach --status (ACTIVE by default) by watching, not polling',
   'options:',
   '  --out <file>         append to this log (resuming after its last record) instead of standard output',
   '  --since <from>       beginning (default), a feed position, or an RFC 3339 time',
   "  --project <id>       one project's events (admins; default: the token's project)",
   "  --all-projects       every project's events (admins)",
+  '  --status <status>    wait: the status to wait for; --timeout <s>: how long (600)',
   '  --json               machine-readable summary',
   'credentials: OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME (and the domains), else .nimbus/openrc',
 ].join('\n');
@@ -45,6 +48,12 @@ export async function runAudit(argv: readonly string[], io: AuditIo): Promise<nu
         if (file === undefined || args.length !== 1)
           throw new UsageError('verify takes 1 argument: the log file');
         return await verify(file, options, io);
+      }
+      case 'wait': {
+        const [server] = args;
+        if (server === undefined || args.length !== 1)
+          throw new UsageError('wait takes 1 argument: the server id');
+        return await waitFor(server, options, io);
       }
       default:
         throw new UsageError(`unknown command ${name}`);

@@ -28,6 +28,9 @@ export interface AuditOptions {
   readonly since?: string;
   readonly projectId?: string;
   readonly allProjects: boolean;
+  /** `wait`: the status to wait for, and for how long (seconds). */
+  readonly status?: string;
+  readonly timeout?: string;
 }
 
 export function parseCommandLine(argv: readonly string[]): {
@@ -46,6 +49,8 @@ export function parseCommandLine(argv: readonly string[]): {
         since: { type: 'string' },
         project: { type: 'string' },
         'all-projects': { type: 'boolean' },
+        status: { type: 'string' },
+        timeout: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -62,6 +67,8 @@ export function parseCommandLine(argv: readonly string[]): {
       ...(values.out === undefined ? {} : { out: values.out }),
       ...(values.since === undefined ? {} : { since: values.since }),
       ...(values.project === undefined ? {} : { projectId: values.project }),
+      ...(values.status === undefined ? {} : { status: values.status }),
+      ...(values.timeout === undefined ? {} : { timeout: values.timeout }),
     },
   };
 }

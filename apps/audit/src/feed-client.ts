@@ -49,7 +49,7 @@ export async function readFeed(
     const text = await response.text().catch(() => '');
     throw new FeedRefused(
       response.status,
-      `the audit feed answered HTTP ${response.status}: ${messageOf(text)}`,
+      `${new URL(url).pathname} answered HTTP ${response.status}: ${messageOf(text)}`,
     );
   }
   if (!response.body) return { kind: 'complete' };

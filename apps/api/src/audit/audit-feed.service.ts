@@ -109,7 +109,9 @@ export class AuditFeed {
           filter: streamNameFilter({ prefixes: [...DOMAIN_STREAM_PREFIXES] }),
         })
       : this.client.readAll({ fromPosition: from, direction: FORWARDS });
-    const close = async (): Promise<void> => {
+    let closing: Promise<void> | null = null;
+    const close = (): Promise<void> => (closing ??= closeSource());
+    const closeSource = async (): Promise<void> => {
       if ('unsubscribe' in source) {
         await source.unsubscribe().catch(() => undefined);
         // The client swallows the cancellation it caused, so the stream would never end by itself.
