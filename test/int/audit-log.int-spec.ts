@@ -1,4 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -227,4 +229,71 @@ describe('npm run audit: the reference subscriber and its tamper-evident log', (
     expect((await audit(['wait', 'not-a-server'])).code).toBe(2);
     expect((await audit(['wait', id, '--status', 'SLEEPY'])).code).toBe(2);
   }, 30_000);
+
+  it('says so when the feed repeats an event or skips past one, drops the repeat and exits with 1', async () => {
+    // A feed that misbehaves on purpose: the API never does, so a stand-in answers for it.
+    const lines = [
+      { specversion: '1.0', id: 'e1', source: '/nimbus/instance', type: 't', position: '5' },
+      {
+        specversion: '1.0',
+        id: 'e2',
+        source: '/nimbus/instance',
+        type: 't',
+        position: '9',
+        previousposition: '5',
+      },
+      {
+        specversion: '1.0',
+        id: 'e2',
+        source: '/nimbus/instance',
+        type: 't',
+        position: '9',
+        previousposition: '5',
+      },
+      {
+        specversion: '1.0',
+        id: 'e4',
+        source: '/nimbus/instance',
+        type: 't',
+        position: '20',
+        previousposition: '12',
+      },
+    ];
+    const fake = createServer((request, response) => {
+      if (request.method === 'POST') {
+        response.writeHead(201, { 'X-Subject-Token': 'fake-token', 'Content-Type': 'application/json' });
+        response.end(
+          JSON.stringify({ token: { expires_at: new Date(Date.now() + 3_600_000).toISOString() } }),
+        );
+        return;
+      }
+      response.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+      response.end(lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+    });
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    const { port } = fake.address() as AddressInfo;
+    try {
+      const file = join(dir, 'misbehaving.jsonl');
+      const run = await audit(['export', '--out', file, '--json'], {
+        env: {
+          OS_AUTH_URL: `http://127.0.0.1:${port}/v3`,
+          OS_USERNAME: 'u',
+          OS_PASSWORD: 'p',
+          OS_PROJECT_NAME: 'x',
+        },
+      });
+      expect(run.code).toBe(1);
+      expect(run.err).toContain('duplicate at position 9 dropped');
+      expect(run.err).toContain('GAP before position 20: the log holds up to 9');
+      expect(JSON.parse(run.out)).toMatchObject({
+        records: 3,
+        duplicates: 1,
+        gaps: [{ after: '9', at: '20' }],
+      });
+      expect(records(file).map((record) => record['id'])).toEqual(['e1', 'e2', 'e4']);
+      expect((await audit(['verify', file])).code).toBe(0);
+    } finally {
+      await new Promise((resolve) => fake.close(resolve));
+    }
+  });
 });
