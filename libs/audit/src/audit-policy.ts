@@ -93,7 +93,7 @@ export const AUDIT_VISIBILITY: Readonly<Record<EventType, EventVisibility>> = {
 
 export function visibilityOf(type: string): EventVisibility {
   const visibility = Object.hasOwn(AUDIT_VISIBILITY, type) ? AUDIT_VISIBILITY[type as EventType] : undefined;
-  // Fails closed: an event type without a decision is shown to admins only, with nothing but its ids.
+  // Fails closed: an event type without a decision is shown to admins only, without its payload.
   return visibility ?? { owner: NONE, secret: ['*'], operator: [] };
 }
 

@@ -5,7 +5,14 @@
  * `export` stops at the end of what is stored; `tail` follows live events, reconnecting after its last
  * record when the connection drops or the token expires, until it is stopped.
  */
-import { GapDetector, type FeedPosition, formatPosition, parseFeedStart, parsePosition } from '#libs/audit';
+import {
+  GENESIS_HASH,
+  GapDetector,
+  type FeedPosition,
+  formatPosition,
+  parseFeedStart,
+  parsePosition,
+} from '#libs/audit';
 
 import { AuditLogWriter, type LogTail, readLogTail } from '../audit-log.js';
 import { type AuditIo, type AuditOptions, UsageError, credentialsFrom } from '../cli.js';
@@ -39,7 +46,7 @@ export async function subscribe(
   const credentials = credentialsFrom(io);
   const tail: LogTail = options.out
     ? readLogTail(options.out)
-    : { records: 0, lastHash: '0'.repeat(64), lastPosition: null };
+    : { records: 0, lastHash: GENESIS_HASH, lastPosition: null };
   if (tail.records > 0 && options.since !== undefined)
     throw new UsageError(
       `${options.out ?? ''} already holds ${tail.records} records: it resumes after the last one, so leave out --since`,
