@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
-const apps = ['api', 'scheduler', 'compute', 'console-proxy', 'event-store', 'ops'];
+const apps = ['api', 'scheduler', 'compute', 'console-proxy', 'event-store', 'ops', 'audit'];
 
 // Tests and benchmarks: code that drives the system from outside, with the looser rules below.
 const testFiles = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts', 'bench/**/*.ts'];
@@ -33,6 +33,7 @@ const libLayers = [
   { lib: 'contracts', may: [], why: 'libs/contracts is the bottom layer: it imports nothing of ours.' },
   { lib: 'concurrency', may: [], why: 'libs/concurrency is plain promises: it imports nothing of ours.' },
   { lib: 'domain', may: ['contracts'], why: 'libs/domain is pure: of ours it imports only libs/contracts.' },
+  { lib: 'audit', may: ['contracts'], why: 'libs/audit is pure: of ours it imports only libs/contracts.' },
   {
     lib: 'bus',
     may: libs.filter((other) => other !== 'domain' && other !== 'bus'),

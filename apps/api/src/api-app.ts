@@ -9,6 +9,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 
 import { ApiModule } from './app.module.js';
 import { installRequestHooks } from './common/http/request-hooks.js';
+import { abortLineStreams } from './common/http/line-stream.js';
 import { OpenStackExceptionFilter } from './common/http/exception.filter.js';
 import { PublicUrl } from './common/http/public-url.js';
 import type { CoreOptions } from './common/store/core.module.js';
@@ -28,10 +29,16 @@ export interface StartOptions extends CoreOptions {
 /** Glance's JSON-patch media type, for `PATCH /v2/images/{id}` bodies. */
 const JSON_PATCH = 'application/openstack-images-v2.1-json-patch';
 
+/** How long a shutdown lets requests under way finish before it cuts their connections. */
+const CLOSE_GRACE_MS = 3_000;
+
 export async function startApi(options: StartOptions): Promise<RunningApi> {
   const { config } = options;
   const adapter = new FastifyAdapter({
     bodyLimit: config.maxBodyBytes,
+    // Closing ends idle keep-alive connections at once and lets requests under way finish; the audit
+    // feeds and watches, which never finish, are cut first (abortLineStreams) and their clients resume.
+    forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
   });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(options), adapter, {
@@ -99,6 +106,18 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     app,
     url: publicUrl.get(),
     port,
-    close: () => app.close(),
+    close: async () => {
+      abortLineStreams();
+      // Requests under way get a moment to finish; whatever still holds a connection then is cut.
+      const server = app.getHttpServer();
+      const cut = setTimeout(() => {
+        server.closeAllConnections();
+      }, CLOSE_GRACE_MS);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(cut);
+      }
+    },
   };
 }

@@ -5,6 +5,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD, RouterModule } from '@nestjs/core';
 
+import { AuditModule } from './audit/audit.module.js';
 import { AuthGuard } from './common/auth/auth.guard.js';
 import { CoreModule, type CoreOptions } from './common/store/core.module.js';
 import { ComputeModule } from './compute/compute.module.js';
@@ -22,6 +23,7 @@ export class ApiModule {
         IdentityModule,
         ImageModule,
         ComputeModule,
+        AuditModule,
         // The image API shares the port under its own prefix, as Glance does behind a devstack proxy.
         RouterModule.register([{ path: options.config.imagePrefix, module: ImageModule }]),
       ],

@@ -11,7 +11,12 @@ export {
   type Reducer,
   type StoredEvent,
 } from './event-store.js';
-export { runSubscription, type RunningSubscription, type SubscriptionOptions } from './subscription.js';
+export {
+  DOMAIN_STREAM_PREFIXES,
+  runSubscription,
+  type RunningSubscription,
+  type SubscriptionOptions,
+} from './subscription.js';
 export { EventStoreModule } from './event-store.module.js';
 export {
   DRIVE_AGAIN,

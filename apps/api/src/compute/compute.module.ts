@@ -31,11 +31,14 @@ import { ServerConsoles } from './servers/server-consoles.service.js';
 import { ServerReads } from './servers/server-reads.js';
 import { ServersService } from './servers/servers.service.js';
 import { VersionsController } from './versions.controller.js';
+import { ServersWatch } from './servers/watch/servers-watch.service.js';
+import { ServersWatchController } from './servers/watch/servers-watch.controller.js';
 
 @Module({
   imports: [ImageModule],
   controllers: [
     VersionsController,
+    ServersWatchController,
     ServersController,
     ServerActionsController,
     InstanceActionsController,
@@ -50,6 +53,7 @@ import { VersionsController } from './versions.controller.js';
   providers: [
     ServerProjection,
     ServerReads,
+    ServersWatch,
     ServerAdmission,
     ServersService,
     ServerConsoles,

@@ -342,6 +342,14 @@ export class ApiConfig extends StoreClientOptions {
   })
   readYourWritesMs = 5000;
 
+  @IntOption({
+    env: 'NIMBUS_API_WATCH_WINDOW_SECONDS',
+    doc: 'how far back a servers watch may resume; an older resource version answers 410 Gone',
+    min: 1,
+    max: 31 * 24 * 3600,
+  })
+  watchWindowSeconds = 3600;
+
   @BooleanOption({
     env: 'NIMBUS_API_ACCESS_LOG',
     doc: 'log one line per request (method, path, status, request id; never tokens)',

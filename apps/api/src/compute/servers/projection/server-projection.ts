@@ -75,6 +75,14 @@ export class ServerProjection implements OnModuleDestroy {
     return this.table.list(query);
   }
 
+  /**
+   * Every live server of a project (null: of every project) with the `$all` position the rows are folded
+   * up to, read in one transaction: a watch lists these and then follows the store from that position.
+   */
+  snapshot(projectId: string | null): { records: ServerRecord[]; position: Position | null } {
+    return this.table.snapshot(projectId);
+  }
+
   usage(projectId: string): InstanceUsage {
     return this.table.usage(projectId);
   }

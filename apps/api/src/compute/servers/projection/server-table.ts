@@ -260,6 +260,27 @@ export class ServerTable implements CheckpointStore {
     return this.statements.members.all(serverGroupId);
   }
 
+  /**
+   * Every live server of a project (null: of every project) with the `$all` position the rows are
+   * folded up to. Events are applied synchronously, so the rows and the position cannot drift apart
+   * between the two reads.
+   */
+  snapshot(projectId: string | null): { records: ServerRecord[]; position: Position | null } {
+    const rows =
+      projectId === null
+        ? this.db
+            .prepare<[], string>('SELECT record FROM servers WHERE deleted = 0 ORDER BY created_at, id')
+            .pluck()
+            .all()
+        : this.db
+            .prepare<[string], string>(
+              'SELECT record FROM servers WHERE project_id = ? AND deleted = 0 ORDER BY created_at, id',
+            )
+            .pluck()
+            .all(projectId);
+    return { records: rows.map((row) => JSON.parse(row) as ServerRecord), position: this.position };
+  }
+
   /** How many servers (deleted ones included) the table holds. */
   count(): number {
     return this.db.prepare<[], number>('SELECT COUNT(*) FROM servers').pluck().get() ?? 0;

@@ -1,0 +1,39 @@
+/**
+ * `GET /v2.1/servers/watch`: a project's servers as a stream of Kubernetes-style changes (JSON Lines),
+ * for clients that would otherwise poll `GET /servers/{id}`. Thin: ServersWatch plans and streams; the
+ * token's expiry ends it. The list and show routes are untouched, so polling clients work as before.
+ */
+import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+
+import { Policy } from '../../../common/auth/auth.guard.js';
+import { Ctx, type CallContext } from '../../../common/http/context.decorator.js';
+import { openLineStream } from '../../../common/http/line-stream.js';
+import { CLOCK, type Clock } from '../../../common/store/tokens.js';
+import { ServersWatch, WATCH_POLICY } from './servers-watch.service.js';
+
+const HEARTBEAT_MS = 15_000;
+
+@Controller('v2.1/servers')
+export class ServersWatchController {
+  constructor(
+    private readonly watch: ServersWatch,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Get('watch')
+  @Policy(WATCH_POLICY, 'reader')
+  async watchServers(
+    @Ctx() context: CallContext,
+    @Query() query: Record<string, unknown>,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const plan = await this.watch.plan(context, query);
+    const out = openLineStream(reply, {
+      heartbeatMs: HEARTBEAT_MS,
+      deadline: new Date(context.principal.expiresAt),
+      clock: this.clock,
+    });
+    await this.watch.run(context, plan, out);
+  }
+}
