@@ -127,7 +127,8 @@ afterAll(async () => {
 const instance = async (id: string) => (await store.fold(streamFor('instance', id), instanceReducer)).state;
 const user = userContext();
 
-async function bootActive(): Promise<string> {
+/** A boot of the seeded image, requested and placed by the scheduler; no agent has acted yet. */
+async function placed(): Promise<string> {
   const command = bootCommand({ image: { id: imageId, name: 'boot', properties: {} } });
   await store.execute(
     streamFor('instance', command.instanceId),
@@ -136,8 +137,13 @@ async function bootActive(): Promise<string> {
     user,
   );
   await scheduler.drive(command.instanceId);
-  await agent.drive(command.instanceId);
   return command.instanceId;
+}
+
+async function bootActive(): Promise<string> {
+  const id = await placed();
+  await agent.drive(id);
+  return id;
 }
 
 async function request(id: string, decide: (state: InstanceState) => object[]): Promise<void> {
@@ -258,15 +264,7 @@ describe('ComputeAgent with the scheduler', () => {
       hosts: HOSTS,
       powerOffTimeoutMs: 50,
     });
-    const command = bootCommand({ image: { id: imageId, name: 'boot', properties: {} } });
-    const id = command.instanceId;
-    await store.execute(
-      streamFor('instance', id),
-      instanceReducer,
-      (state) => decideBoot(state, command),
-      user,
-    );
-    await scheduler.drive(id);
+    const id = await placed();
     const building = leaving.drive(id);
     const cutOff = await eventually('the build under way on the host', () => cut);
 
@@ -296,19 +294,8 @@ describe('ComputeAgent with the scheduler', () => {
       powerOffTimeoutMs: 50,
       imageServiceWaitMs: 0,
     });
-    const boot = async (): Promise<string> => {
-      const command = bootCommand({ image: { id: imageId, name: 'boot', properties: {} } });
-      await store.execute(
-        streamFor('instance', command.instanceId),
-        instanceReducer,
-        (state) => decideBoot(state, command),
-        user,
-      );
-      await scheduler.drive(command.instanceId);
-      return command.instanceId;
-    };
-    const waiting = await boot();
-    const givenUp = await boot();
+    const waiting = await placed();
+    const givenUp = await placed();
     await sleep(5);
 
     await expect(patient.drive(waiting)).resolves.toBe('interrupted');
@@ -326,15 +313,7 @@ describe('ComputeAgent with the scheduler', () => {
   });
 
   it('destroys a domain booted for a server deleted meanwhile', async () => {
-    const command = bootCommand({ image: { id: imageId, name: 'boot', properties: {} } });
-    const id = command.instanceId;
-    await store.execute(
-      streamFor('instance', id),
-      instanceReducer,
-      (state) => decideBoot(state, command),
-      user,
-    );
-    await scheduler.drive(id);
+    const id = await placed();
     const booting = agent.drive(id);
     await store.execute(streamFor('instance', id), instanceReducer, (state) => decideDelete(state, id), user);
     await booting;
@@ -370,15 +349,7 @@ describe('ComputeAgent with the scheduler', () => {
   });
 
   it('does not take a build that ended during the sweep for a vanished domain', async () => {
-    const command = bootCommand({ image: { id: imageId, name: 'boot', properties: {} } });
-    const id = command.instanceId;
-    await store.execute(
-      streamFor('instance', id),
-      instanceReducer,
-      (state) => decideBoot(state, command),
-      user,
-    );
-    await scheduler.drive(id);
+    const id = await placed();
     const host = (await instance(id)).host!;
     // The host is listed before the build, which then ends before the sweep folds the stream.
     const listedEarly: FakeHypervisorDriver = Object.create(driver) as FakeHypervisorDriver;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runAudit } from '../../apps/audit/src/audit-cli.js';
 import type { AuditIo } from '../../apps/audit/src/cli.js';
 import { type Harness, type Member, startHarness } from '../../apps/api/test/support/api-harness.js';
-import { makeActive, registerHost } from '../../apps/api/test/support/simulate.js';
+import { makeActive, registerHost, publicImage } from '../../apps/api/test/support/simulate.js';
 import { eventually } from '../support/eventually.js';
 
 type Json = Record<string, unknown>;
@@ -78,16 +78,7 @@ describe('npm run audit: the reference subscriber and its tamper-evident log', (
     const admin = await harness.adminToken();
     alice = await harness.member('audit-log-a', 'audit-log-alice');
     await harness.member('audit-log-b', 'audit-log-bob');
-    const image = await harness.request('POST', '/image/v2/images', {
-      token: admin,
-      body: { name: 'boot', disk_format: 'raw', container_format: 'bare', visibility: 'public' },
-    });
-    imageId = String((image.body as Json)['id']);
-    await harness.request('PUT', `/image/v2/images/${imageId}/file`, {
-      token: admin,
-      raw: Buffer.from('boot sector'),
-      headers: { 'Content-Type': 'application/octet-stream' },
-    });
+    imageId = await publicImage(harness, admin);
     await registerHost(harness, 'hv-1');
     for (let n = 0; n < 3; n += 1) await boot(`log-${n}`);
   }, 60_000);

@@ -5,7 +5,7 @@ import { streamFor } from '#libs/contracts';
 
 import { type Harness, type Member, startHarness } from './support/api-harness.js';
 import { openLineFeed } from './support/line-feed.js';
-import { makeActive, registerHost } from './support/simulate.js';
+import { makeActive, registerHost, publicImage } from './support/simulate.js';
 
 type Json = Record<string, unknown>;
 
@@ -56,16 +56,7 @@ describe('the audit feed over HTTP', () => {
     admin = await harness.adminToken();
     alice = await harness.member('audit-a', 'audit-alice');
     bob = await harness.member('audit-b', 'audit-bob');
-    const image = await harness.request('POST', '/image/v2/images', {
-      token: admin,
-      body: { name: 'boot', disk_format: 'raw', container_format: 'bare', visibility: 'public' },
-    });
-    imageId = String((image.body as Json)['id']);
-    await harness.request('PUT', `/image/v2/images/${imageId}/file`, {
-      token: admin,
-      raw: Buffer.from('boot sector'),
-      headers: { 'Content-Type': 'application/octet-stream' },
-    });
+    imageId = await publicImage(harness, admin);
     await registerHost(harness, 'hv-1');
     for (let n = 0; n < 3; n += 1) {
       aliceServers.push(await boot(alice, `a-${n}`));

@@ -9,7 +9,7 @@ import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { type Harness, startHarness } from './support/api-harness.js';
-import { makeActive } from './support/simulate.js';
+import { makeActive, publicImage } from './support/simulate.js';
 
 interface Progress {
   readonly events: number;
@@ -29,16 +29,7 @@ describe('rebuilding the server read model', () => {
       env: { NIMBUS_API_QUOTA_INSTANCES: '-1', NIMBUS_API_QUOTA_CORES: '-1', NIMBUS_API_QUOTA_RAM_MB: '-1' },
     });
     admin = await harness.adminToken();
-    const image = await harness.request('POST', '/image/v2/images', {
-      token: admin,
-      body: { name: 'boot', visibility: 'public' },
-    });
-    const imageRef = (image.body as { id: string }).id;
-    await harness.request('PUT', `/image/v2/images/${imageRef}/file`, {
-      token: admin,
-      raw: Buffer.from('boot'),
-      headers: { 'Content-Type': 'application/octet-stream' },
-    });
+    const imageRef = await publicImage(harness, admin);
     for (let index = 0; index < SERVERS; index += 1) {
       const reply = await harness.request('POST', '/v2.1/servers', {
         token: admin,

@@ -4,7 +4,7 @@ import { parsePosition } from '#libs/audit';
 
 import { type Harness, type Member, startHarness } from './support/api-harness.js';
 import { type LineFeed, openLineFeed } from './support/line-feed.js';
-import { makeActive, registerHost } from './support/simulate.js';
+import { makeActive, registerHost, publicImage } from './support/simulate.js';
 import { eventually } from '../../../test/support/eventually.js';
 
 type Json = Record<string, unknown>;
@@ -48,16 +48,7 @@ describe('GET /v2.1/servers/watch', () => {
     const admin = await harness.adminToken();
     alice = await harness.member('watch-a', 'watch-alice');
     bob = await harness.member('watch-b', 'watch-bob');
-    const image = await harness.request('POST', '/image/v2/images', {
-      token: admin,
-      body: { name: 'boot', disk_format: 'raw', container_format: 'bare', visibility: 'public' },
-    });
-    imageId = String((image.body as Json)['id']);
-    await harness.request('PUT', `/image/v2/images/${imageId}/file`, {
-      token: admin,
-      raw: Buffer.from('boot sector'),
-      headers: { 'Content-Type': 'application/octet-stream' },
-    });
+    imageId = await publicImage(harness, admin);
     await registerHost(harness, 'hv-1');
     const existing = await boot(alice, 'existing');
     await makeActive(harness, existing, 'hv-1');

@@ -31,6 +31,7 @@ import { DOMAIN_STREAM_PREFIXES, decodeStored } from '#libs/event-store';
 import { projectUnderPolicy } from '../common/auth/owner.js';
 import { isAdmin } from '../common/auth/principal.js';
 import { badRequest, policyForbids } from '../common/http/api-error.js';
+import { strictQuery } from '../common/validation/query.js';
 import type { CallContext } from '../common/http/context.decorator.js';
 import type { LineStream } from '../common/http/line-stream.js';
 import { EVENT_STORE_CLIENT } from '../common/store/tokens.js';
@@ -63,14 +64,7 @@ export class AuditFeed {
 
   /** Checks the query and the caller's right to it; throws the 400 or 403 before anything is streamed. */
   request(context: CallContext, query: Readonly<Record<string, unknown>>): FeedRequest {
-    const unknown = Object.keys(query).filter((key) => !QUERY_KEYS.has(key));
-    if (unknown.length > 0) throw badRequest(`unknown query parameter(s): ${unknown.join(', ')}`);
-    const text = (key: string): string | undefined => {
-      const value = query[key];
-      if (value === undefined) return undefined;
-      if (typeof value !== 'string') throw badRequest(`${key} may be given once`);
-      return value;
-    };
+    const text = strictQuery(query, QUERY_KEYS);
     const flag = (key: string, fallback: boolean): boolean => {
       const value = text(key);
       if (value === undefined) return fallback;

@@ -11,9 +11,6 @@ import { openLineStream } from '../common/http/line-stream.js';
 import { CLOCK, type Clock } from '../common/store/tokens.js';
 import { AUDIT_POLICY, AuditFeed } from './audit-feed.service.js';
 
-/** A blank line this often while nothing happens, so an idle feed is told from a dead one. */
-export const HEARTBEAT_MS = 15_000;
-
 @Controller('audit/v1')
 export class AuditController {
   constructor(
@@ -30,7 +27,6 @@ export class AuditController {
   ): Promise<void> {
     const request = this.feed.request(context, query);
     const out = openLineStream(reply, {
-      heartbeatMs: HEARTBEAT_MS,
       deadline: new Date(context.principal.expiresAt),
       clock: this.clock,
     });

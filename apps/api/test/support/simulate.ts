@@ -91,3 +91,18 @@ export async function deleted(harness: Harness, instanceId: string, host: string
     build(DomainDeleted, { instanceId, host }),
   ]);
 }
+
+/** Uploads a small public raw image named `boot` as the admin; its id. */
+export async function publicImage(harness: Harness, adminToken: string): Promise<string> {
+  const image = await harness.request('POST', '/image/v2/images', {
+    token: adminToken,
+    body: { name: 'boot', disk_format: 'raw', container_format: 'bare', visibility: 'public' },
+  });
+  const imageId = String((image.body as Record<string, unknown>)['id']);
+  await harness.request('PUT', `/image/v2/images/${imageId}/file`, {
+    token: adminToken,
+    raw: Buffer.from('boot sector'),
+    headers: { 'Content-Type': 'application/octet-stream' },
+  });
+  return imageId;
+}

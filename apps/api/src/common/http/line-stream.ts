@@ -11,8 +11,12 @@ import type { FastifyReply } from 'fastify';
 
 import type { Clock } from '../store/tokens.js';
 
+/** A blank line this often keeps proxies from closing an idle stream and shows the client it lives. */
+const HEARTBEAT_MS = 15_000;
+
 export interface LineStreamOptions {
-  readonly heartbeatMs: number;
+  /** Default 15 s. */
+  readonly heartbeatMs?: number;
   /** Ends the stream at this instant, by the API's clock (checked on every write and by a timer). */
   readonly deadline: Date;
   readonly clock: Clock;
@@ -74,7 +78,7 @@ export function openLineStream(reply: FastifyReply, options: LineStreamOptions):
   const heartbeat = setInterval(() => {
     if (pastDeadline()) finish();
     else if (!finished) raw.write('\n');
-  }, options.heartbeatMs);
+  }, options.heartbeatMs ?? HEARTBEAT_MS);
   // Timers hold at most about 24.8 days; a longer deadline is caught by the heartbeat's check.
   const expiry = setTimeout(
     finish,

@@ -39,3 +39,22 @@ export function queryTime(
   }
   return parsed;
 }
+
+/**
+ * A reader for Nimbus's own endpoints (the audit feed, the servers watch), stricter than Nova's: a
+ * parameter it does not know, or one given twice, is a 400 rather than ignored. Returns the reader of
+ * one parameter's text (undefined when absent).
+ */
+export function strictQuery(
+  query: Readonly<Record<string, unknown>>,
+  known: ReadonlySet<string>,
+): (name: string) => string | undefined {
+  const unknown = Object.keys(query).filter((key) => !known.has(key));
+  if (unknown.length > 0) throw badRequest(`unknown query parameter(s): ${unknown.join(', ')}`);
+  return (name) => {
+    const value = query[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') throw badRequest(`${name} may be given once`);
+    return value;
+  };
+}

@@ -12,8 +12,6 @@ import { openLineStream } from '../../../common/http/line-stream.js';
 import { CLOCK, type Clock } from '../../../common/store/tokens.js';
 import { ServersWatch, WATCH_POLICY } from './servers-watch.service.js';
 
-const HEARTBEAT_MS = 15_000;
-
 @Controller('v2.1/servers')
 export class ServersWatchController {
   constructor(
@@ -30,7 +28,6 @@ export class ServersWatchController {
   ): Promise<void> {
     const plan = await this.watch.plan(context, query);
     const out = openLineStream(reply, {
-      heartbeatMs: HEARTBEAT_MS,
       deadline: new Date(context.principal.expiresAt),
       clock: this.clock,
     });

@@ -24,6 +24,7 @@ import type { ApiConfig } from '../../../config/api.config.js';
 import { projectUnderPolicy } from '../../../common/auth/owner.js';
 import { isAdmin } from '../../../common/auth/principal.js';
 import { ApiError, badRequest, policyForbids } from '../../../common/http/api-error.js';
+import { strictQuery } from '../../../common/validation/query.js';
 import type { CallContext } from '../../../common/http/context.decorator.js';
 import type { LineStream } from '../../../common/http/line-stream.js';
 import { API_CONFIG, CLOCK, EVENT_STORE_CLIENT, type Clock } from '../../../common/store/tokens.js';
@@ -64,14 +65,7 @@ export class ServersWatch {
 
   /** Checks the query, the caller's scope and the version's age; throws 400, 403 or 410 before streaming. */
   async plan(context: CallContext, query: Readonly<Record<string, unknown>>): Promise<WatchPlan> {
-    const unknown = Object.keys(query).filter((key) => !QUERY_KEYS.has(key));
-    if (unknown.length > 0) throw badRequest(`unknown query parameter(s): ${unknown.join(', ')}`);
-    const text = (key: string): string | undefined => {
-      const value = query[key];
-      if (value === undefined) return undefined;
-      if (typeof value !== 'string') throw badRequest(`${key} may be given once`);
-      return value;
-    };
+    const text = strictQuery(query, QUERY_KEYS);
     const { principal } = context;
     const allTenants = text('all_tenants');
     const all = allTenants !== undefined && ['', '1', 'true', 'True'].includes(allTenants);
