@@ -11,7 +11,9 @@ import { join, resolve } from 'node:path';
 
 import { EventStoreDBClient } from '@eventstore/db-client';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { connect, credsAuthenticator } from '@nats-io/transport-node';
+
+import { type NatsAccounts, createNatsAccounts, operatorModeConfig } from '#libs/bus';
 
 import { createRig, readInventory, sshdRunning, stopRig } from '../rig/rig.js';
 import { freePort, preferredPort } from './ports.js';
@@ -110,7 +112,11 @@ function processPart(spec: ProcessSpec): Part {
         }
       }
       const exports = spec.exports(record);
-      return { state, detail: `pid ${record.pid}  ${Object.values(exports).join(' ')}`.trim(), exports };
+      // Where to reach it; files and keys go to the environment file, not the summary.
+      const urls = Object.entries(exports)
+        .filter(([name]) => name.endsWith('_URL'))
+        .map(([, value]) => value);
+      return { state, detail: `pid ${record.pid}  ${urls.join(' ')}`.trim(), exports };
     },
     async healthy(_stateDir, supervisor) {
       const record = await supervisor.running(spec.name);
@@ -173,6 +179,7 @@ const nats = processPart({
     const dir = resolve(stateDir, 'nats');
     mkdirSync(dir, { recursive: true });
     const config = join(dir, 'nats.conf');
+    const auth = await natsAuthFiles(dir);
     // Debian's nats-server 2.9 cannot fsync each JetStream write (no sync_interval): the bus may
     // lose acknowledged messages on a crash, which is why nothing relies on it alone.
     writeFileSync(
@@ -182,18 +189,34 @@ const nats = processPart({
         `http: 127.0.0.1:${monitorPort}`,
         `server_name: nimbus-local`,
         `jetstream { store_dir: ${JSON.stringify(join(dir, 'jetstream'))} }`,
+        // Operator mode: every client shows a signed user; services share one, audit subscribers get
+        // their own from the API, limited to their consumer.
+        ...operatorModeConfig(auth.accounts),
         '',
       ].join('\n'),
+      { mode: 0o600 },
     );
     return {
       name: 'nats',
       argv: ['/usr/sbin/nats-server', '-c', config],
-      details: { port, monitorPort, url: `nats://127.0.0.1:${port}` },
+      details: {
+        port,
+        monitorPort,
+        url: `nats://127.0.0.1:${port}`,
+        creds: auth.credsFile,
+        signingKeyFile: auth.signingKeyFile,
+        account: auth.accounts.account.publicKey,
+      },
     };
   },
   async healthy(record) {
     try {
-      const connection = await connect({ servers: detail(record, 'url'), timeout: 1_000, reconnect: false });
+      const connection = await connect({
+        servers: detail(record, 'url'),
+        timeout: 1_000,
+        reconnect: false,
+        authenticator: credsAuthenticator(readFileSync(detail(record, 'creds'))),
+      });
       try {
         await (await jetstreamManager(connection)).getAccountInfo();
         return true;
@@ -204,8 +227,32 @@ const nats = processPart({
       return false;
     }
   },
-  exports: (record) => ({ NATS_URL: detail(record, 'url') }),
+  exports: (record) => ({
+    NATS_URL: detail(record, 'url'),
+    NATS_CREDS: detail(record, 'creds'),
+    NIMBUS_NATS_AUDIT_SIGNING_KEY_FILE: detail(record, 'signingKeyFile'),
+    NIMBUS_NATS_ACCOUNT: detail(record, 'account'),
+  }),
 });
+
+/**
+ * The bus's accounts, made once and kept (mode 0600) so a restarted server knows the same users:
+ * `accounts.json` (every key), the services' creds file and the API's audit signing key.
+ */
+async function natsAuthFiles(
+  dir: string,
+): Promise<{ accounts: NatsAccounts; credsFile: string; signingKeyFile: string }> {
+  const file = join(dir, 'accounts.json');
+  const accounts = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as NatsAccounts)
+    : await createNatsAccounts();
+  writeFileSync(file, `${JSON.stringify(accounts, null, 2)}\n`, { mode: 0o600 });
+  const credsFile = join(dir, 'nimbus-services.creds');
+  writeFileSync(credsFile, accounts.serviceCreds, { mode: 0o600 });
+  const signingKeyFile = join(dir, 'audit-signing.seed');
+  writeFileSync(signingKeyFile, `${accounts.signingSeed}\n`, { mode: 0o600 });
+  return { accounts, credsFile, signingKeyFile };
+}
 
 /** Where `up` keeps the rig: its inventory, keys, sshd and the hosts' disks. */
 export const rigDir = (stateDir: string): string => join(stateDir, 'rig');
@@ -251,12 +298,15 @@ const api = processPart({
         ...process.env,
         EVENTSTORE_URL: context.env.EVENTSTORE_URL,
         NATS_URL: context.env.NATS_URL,
+        NATS_CREDS: context.env.NATS_CREDS,
         NIMBUS_API_PORT: String(port),
         NIMBUS_API_DATA_DIR: join(context.stateDir, 'api'),
         NIMBUS_API_ADMIN_PASSWORD: context.secrets.adminPassword,
         NIMBUS_API_SERVICE_PASSWORD: context.secrets.servicePassword,
         NIMBUS_API_SEED_IMAGE: context.env.NIMBUS_BOOT_IMAGE,
         NIMBUS_API_SEED_IMAGE_FORMAT: 'qcow2',
+        NIMBUS_API_AUDIT_NATS_SIGNING_KEY_FILE: context.env.NIMBUS_NATS_AUDIT_SIGNING_KEY_FILE,
+        NIMBUS_API_AUDIT_NATS_ACCOUNT: context.env.NIMBUS_NATS_ACCOUNT,
       },
       details: { port, url },
     };
@@ -276,6 +326,7 @@ const scheduler = processPart({
         ...process.env,
         EVENTSTORE_URL: context.env.EVENTSTORE_URL,
         NATS_URL: context.env.NATS_URL,
+        NATS_CREDS: context.env.NATS_CREDS,
         NIMBUS_SCHEDULER_HEALTH_PORT: String(port),
       },
       details: { healthPort: port },
@@ -299,6 +350,7 @@ const compute = processPart({
         ...process.env,
         EVENTSTORE_URL: context.env.EVENTSTORE_URL,
         NATS_URL: context.env.NATS_URL,
+        NATS_CREDS: context.env.NATS_CREDS,
         NIMBUS_COMPUTE_INVENTORY: context.env.NIMBUS_RIG_INVENTORY,
         NIMBUS_COMPUTE_IMAGE_API_URL: `${apiUrl}/image`,
         NIMBUS_COMPUTE_IDENTITY_URL: `${apiUrl}/v3`,

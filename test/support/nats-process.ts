@@ -3,7 +3,7 @@
  * loopback port and a fresh store folder, and can kill -9 and restart it on the same port and folder.
  * Every process started here is stopped by `stop()`; tests call it in `afterAll`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,9 +21,14 @@ const LISTENING = /Listening for client connections on [^\s]+:(\d+)/;
 const READY = /Server is ready/;
 
 /** Port 0 asks nats-server for a random free port (its `-p -1`); the log line says which it took. */
-export async function startNatsProcess(options: { storeDir?: string } = {}): Promise<NatsProcess> {
+export async function startNatsProcess(
+  options: { storeDir?: string; configLines?: readonly string[] } = {},
+): Promise<NatsProcess> {
   const ownsStoreDir = options.storeDir === undefined;
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'nimbus-nats-'));
+  // Settings with no command-line flag (operator mode's accounts) go in a file; the flags still apply.
+  const configFile = join(storeDir, 'nats.conf');
+  if (options.configLines) writeFileSync(configFile, `${options.configLines.join('\n')}\n`, { mode: 0o600 });
   const managed = await startManagedProcess({
     name: 'nats-server',
     argv: (port) => [
@@ -38,6 +43,7 @@ export async function startNatsProcess(options: { storeDir?: string } = {}): Pro
         storeDir,
         '-n',
         'nimbus-test',
+        ...(options.configLines ? ['-c', configFile] : []),
       ],
     ],
     readyOn: 'stderr',

@@ -117,7 +117,7 @@ export class ComputeModule {
       module: ComputeModule,
       imports: [
         EventStoreModule.forRoot(config.eventStoreUrl),
-        BusModule.forRoot({ url: config.natsUrl, name: 'compute' }),
+        BusModule.forRoot({ url: config.natsUrl, credsFile: config.natsCreds, name: 'compute' }),
       ],
       controllers: [InstanceEventsController, ConsoleCommandsController, HealthController],
       providers: [

@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     {
       strategy: new JetStreamTransport({
         url: config.natsUrl,
+        credsFile: config.natsCreds,
         service: 'compute',
         // Handlers serialise per instance and fold before acting, so different instances can go side by side.
         consumer: { concurrency: 16 },
@@ -38,7 +39,14 @@ async function main(): Promise<void> {
     { inheritAppConfig: true },
   );
   app.connectMicroservice(
-    { strategy: new CommandServer({ url: config.natsUrl, service: 'compute', hosts }) },
+    {
+      strategy: new CommandServer({
+        url: config.natsUrl,
+        credsFile: config.natsCreds,
+        service: 'compute',
+        hosts,
+      }),
+    },
     { inheritAppConfig: true },
   );
   await app.init();

@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     {
       strategy: new JetStreamTransport({
         url: config.natsUrl,
+        credsFile: config.natsCreds,
         service: 'scheduler',
         // Handlers serialise per instance and fold before acting, so different instances can go side by side.
         consumer: { concurrency: 16 },

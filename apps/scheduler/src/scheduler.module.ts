@@ -34,7 +34,7 @@ export class SchedulerModule {
       module: SchedulerModule,
       imports: [
         EventStoreModule.forRoot(config.eventStoreUrl),
-        BusModule.forRoot({ url: config.natsUrl, name: 'scheduler' }),
+        BusModule.forRoot({ url: config.natsUrl, credsFile: config.natsCreds, name: 'scheduler' }),
       ],
       controllers: [InstanceEventsController, HealthController],
       providers: [

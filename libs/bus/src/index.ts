@@ -100,3 +100,12 @@ export {
 
 export { HeartbeatBoard } from './liveness/heartbeat-board.js';
 export { HostLiveness } from './liveness/host-liveness.js';
+
+export {
+  NIMBUS_ACCOUNT,
+  type NatsAccounts,
+  type UserGrant,
+  createNatsAccounts,
+  mintUserCreds,
+  operatorModeConfig,
+} from './auth/nats-accounts.js';

@@ -23,6 +23,7 @@ export {
   HttpUrlOption,
   IntOption,
   NATS_URL_PATTERN,
+  NatsCreds,
   NatsUrl,
   NumberOption,
   PortOption,

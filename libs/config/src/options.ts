@@ -2,11 +2,11 @@
  * The kinds of option every app uses, each one `@Option` with its rules, so a URL or a port means the
  * same thing in every process: integers and numbers with their range, ports, choices, comma-separated
  * lists, booleans, http(s) URLs; and the options several processes share, declared once: the event
- * store URL and the NATS URL (the base classes at the end carry them with their defaults).
+ * store URL, the NATS URL and its creds (the base classes at the end carry them with their defaults).
  * Must never accept in one app what another refuses: apps use these rules, not their own.
  */
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNumber, IsUrl, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 
 import { Option, type OptionSpec } from './option.js';
 
@@ -110,6 +110,19 @@ export const NatsUrl = (spec: Partial<OptionSpec> = {}): PropertyDecorator =>
     Matches(NATS_URL_PATTERN, { message: '$property must be a nats:// or tls:// URL' }),
   );
 
+/** `NATS_CREDS`: the creds file a process connects to NATS with, when the server runs in operator mode. */
+export const NatsCreds = (spec: Partial<OptionSpec> = {}): PropertyDecorator =>
+  Option(
+    {
+      env: 'NATS_CREDS',
+      optional: true,
+      doc: 'a NATS creds file (user JWT and seed) for a server in operator mode; unset: no credentials',
+      allowed: 'a readable file path',
+      ...spec,
+    },
+    IsString(),
+  );
+
 /** A comma-separated list: `a, b,c` becomes `['a', 'b', 'c']`. */
 export const CommaList = (): PropertyDecorator =>
   Transform(({ value }: { value: unknown }) =>
@@ -142,4 +155,7 @@ export class StoreClientOptions {
 export class BusClientOptions extends StoreClientOptions {
   @NatsUrl()
   natsUrl = DEFAULT_NATS_URL;
+
+  @NatsCreds()
+  natsCreds?: string;
 }

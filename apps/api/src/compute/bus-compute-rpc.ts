@@ -18,8 +18,8 @@ const TIMEOUT_MS = 10_000;
 export class BusComputeRpc implements ComputeRpc {
   private constructor(private readonly client: Client) {}
 
-  static async connect(natsUrl: string): Promise<BusComputeRpc> {
-    const client = createCommandClient({ url: natsUrl, name: 'api:commands' });
+  static async connect(bus: { url: string; credsFile?: string | undefined }): Promise<BusComputeRpc> {
+    const client = createCommandClient({ ...bus, name: 'api:commands' });
     await client.connect();
     return new BusComputeRpc(client);
   }

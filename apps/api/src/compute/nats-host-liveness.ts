@@ -15,8 +15,11 @@ export class NatsHostLiveness implements HostLiveness {
     private readonly liveness: Liveness,
   ) {}
 
-  static async connect(natsUrl: string, timeoutMs: number): Promise<NatsHostLiveness> {
-    const connection = await connectBus({ url: natsUrl, name: 'api:heartbeats' });
+  static async connect(
+    bus: { url: string; credsFile?: string | undefined },
+    timeoutMs: number,
+  ): Promise<NatsHostLiveness> {
+    const connection = await connectBus({ ...bus, name: 'api:heartbeats' });
     const liveness = new Liveness(timeoutMs);
     await new HeartbeatBoard(connection).follow(liveness);
     return new NatsHostLiveness(connection, liveness);

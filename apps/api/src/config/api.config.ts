@@ -24,6 +24,7 @@ import {
   ChoiceOption,
   HttpUrlOption,
   IntOption,
+  NatsCreds,
   NatsUrl,
   Option,
   PortOption,
@@ -119,6 +120,39 @@ export class ApiConfig extends StoreClientOptions {
     doc: 'the NATS server: console commands to compute agents, their heartbeats (unset: consoles 409)',
   })
   natsUrl?: string;
+
+  @NatsCreds()
+  natsCreds?: string;
+
+  /** Subscriber credentials for the audit feed over NATS are signed with this account signing key. */
+  @Option(
+    {
+      env: 'NIMBUS_API_AUDIT_NATS_SIGNING_KEY_FILE',
+      optional: true,
+      doc: 'file holding the NATS account signing key (seed) that audit subscriber credentials are minted with; unset: no audit over NATS. Secret, never logged',
+    },
+    IsString(),
+  )
+  auditNatsSigningKeyFile?: string;
+
+  @Option(
+    {
+      env: 'NIMBUS_API_AUDIT_NATS_ACCOUNT',
+      optional: true,
+      doc: 'the public key of the NATS account that signing key belongs to (the issuer of subscriber credentials)',
+      allowed: 'an account public key (A and 55 more base32 characters)',
+    },
+    Matches(/^A[A-Z2-7]{55}$/, { message: '$property must be a NATS account public key' }),
+  )
+  auditNatsAccount?: string;
+
+  @NatsUrl({
+    env: 'NIMBUS_API_AUDIT_NATS_URL',
+    optional: true,
+    doc: 'the NATS URL audit subscribers are told to connect to',
+    default: 'NATS_URL',
+  })
+  auditNatsUrl?: string;
 
   @IntOption({
     env: 'NIMBUS_API_HEARTBEAT_TIMEOUT_MS',

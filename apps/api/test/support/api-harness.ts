@@ -17,6 +17,8 @@ import { EventStore, type EventContext } from '#libs/event-store';
 
 import { startEventStoreProcess } from '../../../../test/support/event-store-process.js';
 import { startApi, type RunningApi } from '../../src/api-app.js';
+import type { AuditStream } from '../../src/audit/nats/audit-stream.js';
+import type { AuditNatsSigner } from '../../src/audit/nats/audit-subscriptions.js';
 import { ApiConfig } from '../../src/config/api.config.js';
 import { FakeComputeRpc, FakeHostLiveness } from '../../src/compute/testing/fake-compute-rpc.js';
 import { IdentityService } from '../../src/identity/identity.service.js';
@@ -74,6 +76,8 @@ export interface Harness {
 
 export interface HarnessOptions {
   readonly env?: Record<string, string>;
+  /** The audit feed over NATS: its stream and the signing key subscriber credentials are minted with. */
+  readonly audit?: { readonly stream: AuditStream; readonly signer: AuditNatsSigner };
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -96,6 +100,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       config,
       computeRpc: rpc,
       hostLiveness: liveness,
+      auditStream: options.audit?.stream ?? null,
+      auditSigner: options.audit?.signer ?? null,
       clock: () => new Date(Date.now() + offset),
       logLevels: ['error'],
     });

@@ -5,14 +5,23 @@
  * Must never log a server URL as given (it may carry a user and password) and never give up reconnecting:
  * callers treat a closed connection as the end of the process, not as a condition to poll.
  */
+import { readFileSync } from 'node:fs';
+
 import { Logger } from '@nestjs/common';
-import { type ConnectionOptions, type NatsConnection, connect } from '@nats-io/transport-node';
+import {
+  type ConnectionOptions,
+  type NatsConnection,
+  connect,
+  credsAuthenticator,
+} from '@nats-io/transport-node';
 
 export interface BusConnectionOptions {
   /** `nats://host:port`, or several separated by commas; usually `NATS_URL`. */
   readonly url: string;
   /** The connection name the server shows, e.g. `scheduler` or `compute-hv-01:consumers`. */
   readonly name: string;
+  /** A creds file (user JWT and seed), usually `NATS_CREDS`, for a server in operator mode. */
+  readonly credsFile?: string;
   /** The first reconnect delay; it doubles per failed attempt up to maxReconnectDelayMs (default 100). */
   readonly minReconnectDelayMs?: number;
   /** The cap of the reconnect backoff (default 2000): how long a restarted server waits for us at worst. */
@@ -27,6 +36,7 @@ export function connectionOptions(options: BusConnectionOptions): ConnectionOpti
   return {
     servers: serverList(options.url),
     name: options.name,
+    ...(options.credsFile === undefined ? {} : { authenticator: credsFrom(options.credsFile) }),
     timeout: options.connectTimeoutMs ?? 2_000,
     // Start-up order between services is not ours to rely on: keep trying until the server answers.
     waitOnFirstConnect: true,
@@ -77,6 +87,17 @@ export function maskUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^@/]*@/i, (_match, scheme: string | undefined) => {
     return `${scheme ?? ''}***@`;
   });
+}
+
+/** Read once, at start: a creds file that cannot be read is a configuration error, not a retry. */
+function credsFrom(path: string): ConnectionOptions['authenticator'] {
+  let creds: Uint8Array;
+  try {
+    creds = readFileSync(path);
+  } catch (error) {
+    throw new Error(`NATS creds file ${path} cannot be read: ${(error as Error).message}`);
+  }
+  return credsAuthenticator(creds);
 }
 
 function serverList(url: string): string[] {

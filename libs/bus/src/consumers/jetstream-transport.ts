@@ -39,6 +39,8 @@ import { CONSUMER_SETTINGS_EXTRA, JETSTREAM_TRANSPORT } from './on-event.decorat
 export interface JetStreamTransportOptions {
   /** `NATS_URL`. */
   readonly url: string;
+  /** `NATS_CREDS`, for a server in operator mode. */
+  readonly credsFile?: string;
   /** The service the handlers belong to (`scheduler`, `compute`): it names the durable consumers. */
   readonly service: string;
   /** The NATS connection name (default `<service>:events`). */
@@ -124,6 +126,7 @@ export class JetStreamTransport
     const connection = await connectBus({
       url: this.options.url,
       name: this.options.connectionName ?? `${service}:events`,
+      credsFile: this.options.credsFile,
     });
     this.connection = connection;
     void this.trackStatus(connection);

@@ -18,7 +18,7 @@ import {
   encodeCommand,
 } from '#libs/contracts';
 
-import { connectionOptions } from '../connection/connect.js';
+import { type BusConnectionOptions, connectionOptions } from '../connection/connect.js';
 import { type CommandCaller, callerHeaders } from './command-caller.js';
 import { CommandFailed, CommandTimeout, CommandTransportError, NoResponders } from './command-errors.js';
 import { isRpcErrorPayload } from './rpc-errors.js';
@@ -40,7 +40,7 @@ export interface SendCommandOptions<R extends object> {
 const DEFAULT_TIMEOUT_MS = 5_000;
 
 /** A Nest NATS client with Nimbus's connection settings, for `sendCommand`; close it on shutdown. */
-export function createCommandClient(options: { readonly url: string; readonly name: string }): ClientNats {
+export function createCommandClient(options: BusConnectionOptions): ClientNats {
   return new ClientNats(connectionOptions(options));
 }
 

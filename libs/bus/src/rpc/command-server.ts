@@ -17,6 +17,8 @@ import { parseComputePattern } from './command-handler.decorator.js';
 export interface CommandServerOptions {
   /** `NATS_URL`. */
   readonly url: string;
+  /** `NATS_CREDS`, for a server in operator mode. */
+  readonly credsFile?: string;
   /** The service answering (`compute`, `scheduler`): the queue group its replicas share. */
   readonly service: string;
   /** The connection name (default `<service>:commands`). */
@@ -35,6 +37,7 @@ export class CommandServer extends ServerNats {
       ...connectionOptions({
         url: options.url,
         name: options.connectionName ?? `${options.service}:commands`,
+        credsFile: options.credsFile,
       }),
       queue: options.service,
     });

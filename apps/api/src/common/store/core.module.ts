@@ -7,6 +7,8 @@ import { EventStoreDBClient } from '@eventstore/db-client';
 
 import { EventStore } from '#libs/event-store';
 
+import { AUDIT_STREAM_PORT, type AuditStream } from '../../audit/nats/audit-stream.js';
+import { AUDIT_NATS_SIGNER, type AuditNatsSigner } from '../../audit/nats/audit-subscriptions.js';
 import type { ApiConfig } from '../../config/api.config.js';
 import { COMPUTE_RPC, HOST_LIVENESS, type ComputeRpc, type HostLiveness } from '../../compute/ports.js';
 import { PublicUrl } from '../http/public-url.js';
@@ -17,6 +19,10 @@ export interface CoreOptions {
   readonly config: ApiConfig;
   readonly computeRpc: ComputeRpc;
   readonly hostLiveness: HostLiveness;
+  /** The audit feed's JetStream stream; null or absent: no NATS way into the audit feed. */
+  readonly auditStream?: AuditStream | null;
+  /** What subscriber credentials are minted with; null or absent: none are. */
+  readonly auditSigner?: AuditNatsSigner | null;
   readonly clock?: Clock;
 }
 
@@ -43,6 +49,8 @@ export class CoreModule implements OnApplicationShutdown {
         },
         { provide: COMPUTE_RPC, useValue: options.computeRpc },
         { provide: HOST_LIVENESS, useValue: options.hostLiveness },
+        { provide: AUDIT_STREAM_PORT, useValue: options.auditStream ?? null },
+        { provide: AUDIT_NATS_SIGNER, useValue: options.auditSigner ?? null },
         ReadModelHub,
         PublicUrl,
       ],
@@ -53,6 +61,8 @@ export class CoreModule implements OnApplicationShutdown {
         EventStore,
         COMPUTE_RPC,
         HOST_LIVENESS,
+        AUDIT_STREAM_PORT,
+        AUDIT_NATS_SIGNER,
         ReadModelHub,
         PublicUrl,
       ],
