@@ -5,6 +5,7 @@ import { streamFor } from '#libs/contracts';
 
 import { type Harness, type Member, startHarness } from './support/api-harness.js';
 import { openLineFeed } from './support/line-feed.js';
+import { eventually } from '../../../test/support/eventually.js';
 import { makeActive, registerHost, publicImage } from './support/simulate.js';
 
 type Json = Record<string, unknown>;
@@ -167,6 +168,27 @@ describe('the audit feed over HTTP', () => {
     expect(since.map((event) => event['id'])).toEqual(history.slice(index).map((event) => event['id']));
     expect(first['previousposition']).toBe(index === 0 ? undefined : history[index - 1]!['position']);
   });
+
+  it('ends a feed at once when its token is revoked, and only that one', async () => {
+    const token = await harness.login(alice.name, alice.password, 'audit-a');
+    const revokedFeed = await openLineFeed(`${harness.url}/audit/v1/events`, token);
+    const otherFeed = await openLineFeed(`${harness.url}/audit/v1/events`, alice.token);
+    const history = (await otherFeed.waitFor(1, 'the history')).length;
+    await revokedFeed.waitFor(1, 'the history');
+    const revoked = await harness.request('DELETE', '/v3/auth/tokens', {
+      token,
+      headers: { 'X-Subject-Token': token },
+    });
+    expect(revoked.status).toBe(204);
+    await eventually('the revoked feed to end', () => (revokedFeed.isEnded() ? true : undefined), 5_000);
+    expect((await harness.request('GET', '/audit/v1/events?follow=false', { token })).status).toBe(401);
+    // The project's other token still follows: a new event of Alice's arrives on it.
+    await makeActive(harness, aliceServers[1]!, 'hv-1').catch(() => undefined);
+    aliceServers.push(await boot(alice, 'after-revocation'));
+    await otherFeed.waitFor(history + 1, 'an event after the revocation');
+    expect(otherFeed.isEnded()).toBe(false);
+    otherFeed.cut();
+  }, 30_000);
 
   it('ends the feed when the token expires', async () => {
     const feed = await openLineFeed(`${harness.url}/audit/v1/events`, alice.token);

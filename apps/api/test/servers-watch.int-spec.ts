@@ -152,6 +152,25 @@ describe('GET /v2.1/servers/watch', () => {
     expect((list.body as { servers: unknown[] }).servers.length).toBeGreaterThan(5);
   });
 
+  it('ends a watch at once when its token is revoked, and keeps the others', async () => {
+    const token = await harness.login(alice.name, alice.password, 'watch-a');
+    const revokedWatch = await watch(token);
+    const otherWatch = await watch(alice.token);
+    await revokedWatch.waitFor(1, 'the list');
+    const listed = (await otherWatch.waitFor(1, 'the list')).length;
+    const revoked = await harness.request('DELETE', '/v3/auth/tokens', {
+      token,
+      headers: { 'X-Subject-Token': token },
+    });
+    expect(revoked.status).toBe(204);
+    await eventually('the revoked watch to end', () => (revokedWatch.isEnded() ? true : undefined), 5_000);
+    expect((await harness.request('GET', '/v2.1/servers/watch', { token })).status).toBe(401);
+    await boot(alice, 'after-revocation');
+    await otherWatch.waitFor(listed + 1, 'the server booted after the revocation');
+    expect(otherWatch.isEnded()).toBe(false);
+    otherWatch.cut();
+  }, 30_000);
+
   it('answers 410 Gone for a version older than the window', async () => {
     const feed = await watch(alice.token);
     const [first] = await feed.waitFor(1, 'the list');

@@ -4,6 +4,8 @@
  */
 import { Module } from '@nestjs/common';
 
+import { IdentityModule } from '../identity/identity.module.js';
+
 import { AuditController } from './audit.controller.js';
 import { AuditFeed } from './audit-feed.service.js';
 import { AuditRelay } from './nats/audit-relay.js';
@@ -12,6 +14,7 @@ import { AuditSubscriptionsController } from './nats/audit-subscriptions.control
 import { ProjectOwners } from './project-owners.js';
 
 @Module({
+  imports: [IdentityModule],
   controllers: [AuditController, AuditSubscriptionsController],
   providers: [AuditFeed, ProjectOwners, AuditRelay, AuditSubscriptions],
 })

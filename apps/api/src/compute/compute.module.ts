@@ -31,11 +31,12 @@ import { ServerConsoles } from './servers/server-consoles.service.js';
 import { ServerReads } from './servers/server-reads.js';
 import { ServersService } from './servers/servers.service.js';
 import { VersionsController } from './versions.controller.js';
+import { IdentityModule } from '../identity/identity.module.js';
 import { ServersWatch } from './servers/watch/servers-watch.service.js';
 import { ServersWatchController } from './servers/watch/servers-watch.controller.js';
 
 @Module({
-  imports: [ImageModule],
+  imports: [ImageModule, IdentityModule],
   controllers: [
     VersionsController,
     ServersWatchController,

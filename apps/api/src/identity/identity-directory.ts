@@ -30,6 +30,7 @@ export class IdentityDirectory implements ReadModel {
   private readonly projectIdsByName = new Map<string, string>();
   /** audit id → when the token would have expired (ms), after which the entry is useless. */
   private readonly revoked = new Map<string, number>();
+  private readonly listeners = new Set<() => void>();
 
   constructor(hub: ReadModelHub) {
     hub.register(this);
@@ -48,7 +49,16 @@ export class IdentityDirectory implements ReadModel {
       if (next.exists) this.projectIdsByName.set(key(next.domainId, next.name), id);
     } else if (event.data instanceof TokenRevoked) {
       this.revoked.set(event.data.auditId, Date.parse(event.data.expiresAt));
+    } else {
+      return;
     }
+    this.changed();
+  }
+
+  /** Calls `listener` after every change to users, projects or revocations; returns its removal. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   user(userId: string): UserState | undefined {
@@ -88,5 +98,10 @@ export class IdentityDirectory implements ReadModel {
   /** Applies a revocation this process just appended, before the subscription delivers it. */
   noteRevoked(auditId: string, expiresAt: string): void {
     this.revoked.set(auditId, Date.parse(expiresAt));
+    this.changed();
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
   }
 }

@@ -27,7 +27,7 @@ import type { ApiConfig } from '../config/api.config.js';
 import { ApiError, policyForbids, unauthorized } from '../common/http/api-error.js';
 import { eventContextOf } from '../common/http/request-state.js';
 import type { Principal } from '../common/auth/principal.js';
-import type { TokenValidator } from '../common/auth/auth.guard.js';
+import type { TokenValidator, TokenWatch } from '../common/auth/auth.guard.js';
 import { API_CONFIG, CLOCK, type Clock } from '../common/store/tokens.js';
 import { ReadModelHub } from '../common/store/read-model-hub.js';
 import type { AuthRequest } from './auth-request.schema.js';
@@ -109,6 +109,24 @@ export class IdentityService implements TokenValidator {
     const principal = this.tryValidate(token);
     if (!principal) throw unauthorized();
     return principal;
+  }
+
+  /**
+   * Aborts its signal at the first identity change after which the principal's token would no longer
+   * prove the same principal: revoked, its user or project gone, its roles on the project changed.
+   * Checked on every such change, so a feed or watch ends at once rather than at the token's expiry.
+   */
+  watch(principal: Principal): TokenWatch {
+    const controller = new AbortController();
+    const check = (): void => {
+      if (!this.stillProves(principal)) {
+        stop();
+        controller.abort(unauthorized());
+      }
+    };
+    const stop = this.directory.onChange(check);
+    check();
+    return { signal: controller.signal, release: stop };
   }
 
   /** `GET /v3/auth/tokens`: a subject token that does not validate is Keystone's 404. */
@@ -223,6 +241,15 @@ export class IdentityService implements TokenValidator {
     } catch {
       return null;
     }
+  }
+
+  private stillProves(principal: Principal): boolean {
+    if (this.directory.isRevoked(principal.auditId, this.clock())) return false;
+    const user = this.directory.user(principal.userId);
+    const project = this.directory.project(principal.projectId);
+    if (!user || !project) return false;
+    const roles = effectiveRoles(user, project.id);
+    return roles.length === principal.roles.length && roles.every((role) => principal.roles.includes(role));
   }
 
   private principalOf(claims: TokenClaims): Principal {

@@ -22,6 +22,16 @@ import type { Principal } from './principal.js';
 /** Validates a token and says whom it proves; the identity module provides it. */
 export interface TokenValidator {
   validate(token: string): Principal;
+  /**
+   * A signal that aborts as soon as the principal's token stops validating before its expiry (revoked;
+   * its user, project or roles changed), for responses that outlive the request; `release` when done.
+   */
+  watch(principal: Principal): TokenWatch;
+}
+
+export interface TokenWatch {
+  readonly signal: AbortSignal;
+  release(): void;
 }
 export const TOKEN_VALIDATOR = Symbol('TokenValidator');
 

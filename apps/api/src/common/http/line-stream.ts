@@ -2,7 +2,7 @@
  * A long-lived JSON Lines response (`application/x-ndjson`, chunked): one JSON value a line, written with
  * the socket's backpressure (a slow reader slows the writer, nothing piles up in memory), a blank line as a
  * heartbeat so proxies and clients can tell an idle feed from a dead one, and an end when the client goes,
- * when the caller ends it, or when the deadline (the token's expiry) passes.
+ * when the caller ends it, when the deadline (the token's expiry) passes, or when the token stops being valid.
  * Must be opened only after every check that can fail with an error body: from here on the status is 200.
  */
 import { once } from 'node:events';
@@ -20,6 +20,8 @@ export interface LineStreamOptions {
   /** Ends the stream at this instant, by the API's clock (checked on every write and by a timer). */
   readonly deadline: Date;
   readonly clock: Clock;
+  /** Ends the stream when it aborts: the token stopped being valid before its deadline. */
+  readonly cancel?: AbortSignal;
 }
 
 export interface LineStream {
@@ -71,6 +73,7 @@ export function openLineStream(reply: FastifyReply, options: LineStreamOptions):
     open.delete(stream);
     clearInterval(heartbeat);
     clearTimeout(expiry);
+    options.cancel?.removeEventListener('abort', finish);
     if (!raw.writableEnded) raw.end();
     markDone();
   };
@@ -107,5 +110,7 @@ export function openLineStream(reply: FastifyReply, options: LineStreamOptions):
     },
   };
   open.add(stream);
+  if (options.cancel?.aborted) finish();
+  else options.cancel?.addEventListener('abort', finish);
   return stream;
 }

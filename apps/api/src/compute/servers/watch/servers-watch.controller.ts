@@ -6,7 +6,7 @@
 import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 
-import { Policy } from '../../../common/auth/auth.guard.js';
+import { Policy, TOKEN_VALIDATOR, type TokenValidator } from '../../../common/auth/auth.guard.js';
 import { Ctx, type CallContext } from '../../../common/http/context.decorator.js';
 import { openLineStream } from '../../../common/http/line-stream.js';
 import { CLOCK, type Clock } from '../../../common/store/tokens.js';
@@ -17,6 +17,7 @@ export class ServersWatchController {
   constructor(
     private readonly watch: ServersWatch,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(TOKEN_VALIDATOR) private readonly tokens: TokenValidator,
   ) {}
 
   @Get('watch')
@@ -27,10 +28,16 @@ export class ServersWatchController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const plan = await this.watch.plan(context, query);
+    const token = this.tokens.watch(context.principal);
     const out = openLineStream(reply, {
       deadline: new Date(context.principal.expiresAt),
       clock: this.clock,
+      cancel: token.signal,
     });
-    await this.watch.run(context, plan, out);
+    try {
+      await this.watch.run(context, plan, out);
+    } finally {
+      token.release();
+    }
   }
 }
