@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,6 +23,8 @@ import { type Harness, type Member, startHarness } from './support/api-harness.j
 import { makeActive, publicImage, registerHost } from './support/simulate.js';
 
 type Json = Record<string, unknown>;
+
+const AUDIT_CLI = join(process.cwd(), 'dist/apps/audit/src/main.js');
 
 interface Grant {
   readonly nats_url: string;
@@ -280,6 +283,61 @@ describe('the audit feed over NATS', () => {
       () => (connection.isClosed() ? true : undefined),
       10_000,
     );
+  });
+
+  it('feeds the reference subscriber: `audit export --nats` writes the log, and a second run adds only what is new', async () => {
+    const file = join(dir, 'nats-audit.jsonl');
+    // The built CLI, as an auditor runs it: a process of its own with the usual OS_* credentials.
+    const audit = (argv: string[]): Promise<{ code: number; err: string }> =>
+      new Promise((resolve) => {
+        execFile(
+          process.execPath,
+          [AUDIT_CLI, ...argv],
+          {
+            cwd: dir,
+            env: {
+              PATH: process.env['PATH'] ?? '',
+              OS_AUTH_URL: `${harness.url}/v3`,
+              OS_USERNAME: alice.name,
+              OS_PASSWORD: alice.password,
+              OS_PROJECT_NAME: 'nats-audit-a',
+            },
+          },
+          (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, err: stderr }),
+        );
+      });
+    const logged = (): string[] =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => String((JSON.parse(line) as Json)['id']));
+
+    // The same events, in the same order, as the HTTP feed gives Alice.
+    const overHttp = async (): Promise<string[]> =>
+      (await harness.request('GET', '/audit/v1/events?follow=false', { token: alice.token })).text
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => String((JSON.parse(line) as Json)['id']));
+
+    expect(await audit(['export', '--nats', 'cli', '--out', file])).toEqual({ code: 0, err: '' });
+    const first = logged();
+    expect(first).toEqual(await overHttp());
+    aliceServers.push(await boot(alice, 'alice-cli'));
+    const expected = await overHttp();
+    // The relay publishes after the store has the events: run again until the log holds them all.
+    const second = await eventually(
+      'the log to hold the new events',
+      async () => {
+        expect((await audit(['export', '--nats', 'cli', '--out', file])).code).toBe(0);
+        const now = logged();
+        return now.length >= expected.length ? now : undefined;
+      },
+      20_000,
+    );
+    expect(second.slice(0, first.length)).toEqual(first);
+    expect(second).toEqual(expected);
+    expect((await audit(['verify', file])).code).toBe(0);
+    expect((await audit(['export', '--nats', 'Bad Name', '--out', file])).code).toBe(2);
   });
 
   it('deletes a subscription, and answers 404 for one that is not there', async () => {

@@ -22,6 +22,7 @@ export const USAGE = [
   '  --since <from>       beginning (default), a feed position, or an RFC 3339 time',
   "  --project <id>       one project's events (admins; default: the token's project)",
   "  --all-projects       every project's events (admins)",
+  '  --nats <name>        read over NATS, through the durable subscription of that name (made if new)',
   '  --status <status>    wait: the status to wait for; --timeout <s>: how long (600)',
   '  --json               machine-readable summary',
   'credentials: OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME (and the domains), else .nimbus/openrc',

@@ -76,6 +76,11 @@ export class AuditLogWriter {
     return this.written;
   }
 
+  /** Makes what was appended durable (a file's fsync), before its source is told it was kept. */
+  sync(): void {
+    if (this.fd !== null) fsyncSync(this.fd);
+  }
+
   /** Flushes the file to disk and closes it. */
   close(): void {
     if (this.fd === null) return;

@@ -28,6 +28,8 @@ export interface AuditOptions {
   readonly since?: string;
   readonly projectId?: string;
   readonly allProjects: boolean;
+  /** `tail`/`export` over NATS: the name of the durable subscription to read. */
+  readonly nats?: string;
   /** `wait`: the status to wait for, and for how long (seconds). */
   readonly status?: string;
   readonly timeout?: string;
@@ -49,6 +51,7 @@ export function parseCommandLine(argv: readonly string[]): {
         since: { type: 'string' },
         project: { type: 'string' },
         'all-projects': { type: 'boolean' },
+        nats: { type: 'string' },
         status: { type: 'string' },
         timeout: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -67,6 +70,7 @@ export function parseCommandLine(argv: readonly string[]): {
       ...(values.out === undefined ? {} : { out: values.out }),
       ...(values.since === undefined ? {} : { since: values.since }),
       ...(values.project === undefined ? {} : { projectId: values.project }),
+      ...(values.nats === undefined ? {} : { nats: values.nats }),
       ...(values.status === undefined ? {} : { status: values.status }),
       ...(values.timeout === undefined ? {} : { timeout: values.timeout }),
     },

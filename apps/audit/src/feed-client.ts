@@ -74,7 +74,7 @@ export async function readFeed(
 }
 
 /** The message of an OpenStack error body (`{"forbidden": {"message": ...}}`), else the text. */
-function messageOf(text: string): string {
+export function messageOf(text: string): string {
   try {
     const body = JSON.parse(text) as Record<string, { message?: string }>;
     const first = Object.values(body)[0];

@@ -3,7 +3,8 @@
  * the append-only log (standard output, or `--out FILE`, which it resumes after its last record); each
  * arrival is checked against the feed's links, so a duplicate is dropped and a gap is said out loud.
  * `export` stops at the end of what is stored; `tail` follows live events, reconnecting after its last
- * record when the connection drops or the token expires, until it is stopped.
+ * record when the connection drops or the token expires, until it is stopped. With `--nats NAME` the
+ * events come from a durable NATS subscription instead, acknowledged once the log holds them.
  */
 import {
   GENESIS_HASH,
@@ -16,10 +17,12 @@ import {
 
 import { AuditLogWriter, type LogTail, readLogTail } from '../audit-log.js';
 import { type AuditIo, type AuditOptions, UsageError, credentialsFrom } from '../cli.js';
-import { FeedRefused, feedUrl, readFeed } from '../feed-client.js';
+import { type FeedEnd, FeedRefused, feedUrl, readFeed } from '../feed-client.js';
 import { type Session, login } from '../keystone.js';
+import { readNatsFeed } from '../nats-feed.js';
 
 const MAX_BACKOFF_MS = 5_000;
+const SUBSCRIPTION_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 /** An export that keeps being cut gives up after this many tries in a row without progress. */
 const EXPORT_TRIES = 5;
 
@@ -43,6 +46,10 @@ export async function subscribe(
     );
   if (options.allProjects && options.projectId !== undefined)
     throw new UsageError('give --project or --all-projects, not both');
+  if (options.nats !== undefined && !SUBSCRIPTION_NAME.test(options.nats))
+    throw new UsageError(
+      `--nats names a subscription: 1 to 32 lower-case letters, digits and hyphens, got ${options.nats}`,
+    );
   const credentials = credentialsFrom(io);
   const tail: LogTail = options.out
     ? readLogTail(options.out)
@@ -97,13 +104,25 @@ export async function subscribe(
       const since =
         last !== null ? formatPosition(last) : start.kind === 'time' ? (options.since ?? null) : null;
       const before = writer.count() + duplicates;
-      const url = feedUrl(session.apiUrl, {
+      const query = {
         since,
         follow: mode === 'tail',
         allProjects: options.allProjects,
         ...(options.projectId === undefined ? {} : { projectId: options.projectId }),
-      });
-      const end = await readFeed(url, session.token, onEvent, io.signal);
+      };
+      const end: FeedEnd =
+        options.nats === undefined
+          ? await readFeed(feedUrl(session.apiUrl, query), session.token, onEvent, io.signal)
+          : await readNatsFeed(
+              session.apiUrl,
+              session.token,
+              { ...query, name: options.nats },
+              (events) => {
+                for (const event of events) onEvent(event);
+                writer.sync();
+              },
+              io.signal,
+            );
       if (io.signal?.aborted) break;
       if (end.kind === 'complete' && mode === 'export') break;
       const progressed = writer.count() + duplicates > before;
