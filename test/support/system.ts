@@ -11,6 +11,7 @@ import { join } from 'node:path';
 
 import { EventStoreDBClient } from '@eventstore/db-client';
 
+import { type NatsAccounts, createNatsAccounts, operatorModeConfig } from '#libs/bus';
 import { EventStore } from '#libs/event-store';
 
 import { tinyQcow2 } from '../../apps/compute/src/hypervisor/testing/images.js';
@@ -32,6 +33,11 @@ export interface SystemOptions {
   /** Start the console proxy on the rig's inventory; compute then builds console URLs to it. */
   readonly consoleProxy?: boolean;
   readonly consoleProxyEnv?: Readonly<Record<string, string>>;
+  /**
+   * Run NATS in operator mode, as `npm run up` does: every service connects with the service user's
+   * creds, and the API mints audit subscribers' credentials with the account's signing key.
+   */
+  readonly natsAuth?: boolean;
 }
 
 export const ADMIN_PASSWORD = 'nimbus-e2e-admin';
@@ -40,6 +46,8 @@ const SERVICE_PASSWORD = 'nimbus-e2e-service';
 export interface NimbusSystem {
   readonly eventStore: EventStoreProcess;
   readonly nats: NatsProcess;
+  /** The operator, accounts and keys NATS runs with (natsAuth), else null. */
+  readonly natsAccounts: NatsAccounts | null;
   readonly scheduler: ManagedProcess;
   readonly compute: ManagedProcess;
   readonly api: ManagedProcess | null;
@@ -91,13 +99,28 @@ export async function startSystem(options: SystemOptions): Promise<NimbusSystem>
   try {
     const eventStore = await startEventStoreProcess();
     started.push(eventStore);
-    const nats = await startNatsProcess();
+    const natsAccounts = options.natsAuth ? await createNatsAccounts() : null;
+    const nats = await startNatsProcess(
+      natsAccounts ? { configLines: operatorModeConfig(natsAccounts) } : {},
+    );
     started.push(nats);
+    // What every service's environment needs to reach this NATS (and the API, to mint audit users).
+    const natsEnv: Record<string, string> = { NATS_URL: nats.url };
+    const auditEnv: Record<string, string> = {};
+    if (natsAccounts) {
+      natsEnv.NATS_CREDS = join(stateDir, 'nimbus-services.creds');
+      writeFileSync(natsEnv.NATS_CREDS, natsAccounts.serviceCreds, { mode: 0o600 });
+      auditEnv.NIMBUS_API_AUDIT_NATS_SIGNING_KEY_FILE = join(stateDir, 'audit-signing.seed');
+      writeFileSync(auditEnv.NIMBUS_API_AUDIT_NATS_SIGNING_KEY_FILE, natsAccounts.signingSeed, {
+        mode: 0o600,
+      });
+      auditEnv.NIMBUS_API_AUDIT_NATS_ACCOUNT = natsAccounts.account.publicKey;
+    }
     const bootImageId = randomUUID();
     const imageDir = join(stateDir, 'images');
     const computeEnv: Record<string, string> = {
       EVENTSTORE_URL: eventStore.connectionString,
-      NATS_URL: nats.url,
+      ...natsEnv,
       NIMBUS_COMPUTE_IMAGE_DIR: imageDir,
       NIMBUS_COMPUTE_IMAGE_CACHE_DIR: join(stateDir, 'image-cache'),
       NIMBUS_COMPUTE_HEARTBEAT_INTERVAL_MS: '500',
@@ -132,7 +155,8 @@ export async function startSystem(options: SystemOptions): Promise<NimbusSystem>
         'api',
         {
           EVENTSTORE_URL: eventStore.connectionString,
-          NATS_URL: nats.url,
+          ...natsEnv,
+          ...auditEnv,
           NIMBUS_API_PORT: '0',
           NIMBUS_API_DATA_DIR: join(stateDir, 'api'),
           NIMBUS_API_ADMIN_PASSWORD: ADMIN_PASSWORD,
@@ -178,7 +202,7 @@ export async function startSystem(options: SystemOptions): Promise<NimbusSystem>
     }
     const scheduler = await startApp('scheduler', {
       EVENTSTORE_URL: eventStore.connectionString,
-      NATS_URL: nats.url,
+      ...natsEnv,
       NIMBUS_SCHEDULER_HEARTBEAT_TIMEOUT_MS: '5000',
       NIMBUS_SCHEDULER_RECONCILE_INTERVAL_MS: '1000',
       ...options.schedulerEnv,
@@ -190,6 +214,7 @@ export async function startSystem(options: SystemOptions): Promise<NimbusSystem>
     return {
       eventStore,
       nats,
+      natsAccounts,
       scheduler,
       compute,
       api,

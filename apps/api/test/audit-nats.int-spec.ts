@@ -67,11 +67,12 @@ async function collectUntil(
   grant: Grant,
   expected: ReadonlySet<string>,
   timeoutMs = 15_000,
+  ack = true,
 ): Promise<Json[]> {
   const received: Json[] = [];
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    received.push(...(await drain(connection, grant)));
+    received.push(...(await drain(connection, grant, ack)));
     const ids = new Set(received.map((event) => String(event['id'])));
     if ([...expected].every((id) => ids.has(id))) break;
   }
@@ -134,6 +135,39 @@ describe('the audit feed over NATS', () => {
       for await (const event of harness.store.read(`instance-${id}`)) ids.add(event.metadata.eventId);
     return ids;
   };
+
+  // The built CLI, as an auditor runs it: a process of its own with Alice's OS_* credentials.
+  const audit = (argv: string[]): Promise<{ code: number; err: string }> =>
+    new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [AUDIT_CLI, ...argv],
+        {
+          cwd: dir,
+          env: {
+            PATH: process.env['PATH'] ?? '',
+            OS_AUTH_URL: `${harness.url}/v3`,
+            OS_USERNAME: alice.name,
+            OS_PASSWORD: alice.password,
+            OS_PROJECT_NAME: 'nats-audit-a',
+          },
+        },
+        (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, err: stderr }),
+      );
+    });
+
+  const logged = (file: string): string[] =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => String((JSON.parse(line) as Json)['id']));
+
+  /** The ids the HTTP feed gives the token, in its order: what a log of the same feed must hold. */
+  const overHttp = async (token: string): Promise<string[]> =>
+    (await harness.request('GET', '/audit/v1/events?follow=false', { token })).text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => String((JSON.parse(line) as Json)['id']));
 
   beforeAll(async () => {
     accounts = await createNatsAccounts();
@@ -287,49 +321,17 @@ describe('the audit feed over NATS', () => {
 
   it('feeds the reference subscriber: `audit export --nats` writes the log, and a second run adds only what is new', async () => {
     const file = join(dir, 'nats-audit.jsonl');
-    // The built CLI, as an auditor runs it: a process of its own with the usual OS_* credentials.
-    const audit = (argv: string[]): Promise<{ code: number; err: string }> =>
-      new Promise((resolve) => {
-        execFile(
-          process.execPath,
-          [AUDIT_CLI, ...argv],
-          {
-            cwd: dir,
-            env: {
-              PATH: process.env['PATH'] ?? '',
-              OS_AUTH_URL: `${harness.url}/v3`,
-              OS_USERNAME: alice.name,
-              OS_PASSWORD: alice.password,
-              OS_PROJECT_NAME: 'nats-audit-a',
-            },
-          },
-          (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, err: stderr }),
-        );
-      });
-    const logged = (): string[] =>
-      readFileSync(file, 'utf8')
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => String((JSON.parse(line) as Json)['id']));
-
-    // The same events, in the same order, as the HTTP feed gives Alice.
-    const overHttp = async (): Promise<string[]> =>
-      (await harness.request('GET', '/audit/v1/events?follow=false', { token: alice.token })).text
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => String((JSON.parse(line) as Json)['id']));
-
     expect(await audit(['export', '--nats', 'cli', '--out', file])).toEqual({ code: 0, err: '' });
-    const first = logged();
-    expect(first).toEqual(await overHttp());
+    const first = logged(file);
+    expect(first).toEqual(await overHttp(alice.token));
     aliceServers.push(await boot(alice, 'alice-cli'));
-    const expected = await overHttp();
+    const expected = await overHttp(alice.token);
     // The relay publishes after the store has the events: run again until the log holds them all.
     const second = await eventually(
       'the log to hold the new events',
       async () => {
         expect((await audit(['export', '--nats', 'cli', '--out', file])).code).toBe(0);
-        const now = logged();
+        const now = logged(file);
         return now.length >= expected.length ? now : undefined;
       },
       20_000,
@@ -338,6 +340,36 @@ describe('the audit feed over NATS', () => {
     expect(second).toEqual(expected);
     expect((await audit(['verify', file])).code).toBe(0);
     expect((await audit(['export', '--nats', 'Bad Name', '--out', file])).code).toBe(2);
+  });
+
+  it('resumes the reference subscriber in order when a run died holding a batch it had not kept', async () => {
+    const file = join(dir, 'nats-order.jsonl');
+    expect((await audit(['export', '--nats', 'order', '--out', file])).code).toBe(0);
+    aliceServers.push(await boot(alice, 'alice-unkept'));
+    // A run that pulled the new events and died before its log held them: nothing acknowledged.
+    const grant = (await subscribe(alice.token, { name: 'order' })).grant;
+    const held = await collectUntil(
+      await open(grant),
+      grant,
+      new Set(await overHttp(alice.token).then((ids) => ids.slice(logged(file).length))),
+      15_000,
+      false,
+    );
+    expect(held.length).toBeGreaterThan(0);
+    // More events after the ones that run held; the next run must not take them first.
+    aliceServers.push(await boot(alice, 'alice-after'));
+    const expected = await overHttp(alice.token);
+    const kept = await eventually(
+      'the log to hold every event',
+      async () => {
+        const run = await audit(['export', '--nats', 'order', '--out', file]);
+        expect(run).toEqual({ code: 0, err: '' });
+        const ids = logged(file);
+        return ids.length >= expected.length ? ids : undefined;
+      },
+      20_000,
+    );
+    expect(kept).toEqual(expected);
   });
 
   it('deletes a subscription, and answers 404 for one that is not there', async () => {

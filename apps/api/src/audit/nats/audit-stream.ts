@@ -59,6 +59,8 @@ export interface DurableSubscription {
   readonly filterSubject: string;
   /** Where a new consumer starts: the stream's first message, or a stream sequence. */
   readonly startSequence: number | null;
+  /** An existing consumer is made again at startSequence, so delivery restarts there, in order. */
+  readonly restart: boolean;
 }
 
 /** What the relay and the subscriptions ask of the audit stream. */
@@ -68,7 +70,10 @@ export interface AuditStream {
   publish(message: AuditMessage): Promise<number>;
   /** The first stream sequence whose event comes after `after`, or happened at or after `time`. */
   firstSequence(point: { after: FeedPosition } | { time: Date }): Promise<number>;
-  /** Creates the durable consumer, or returns the existing one's filter when it has one already. */
+  /**
+   * Creates the durable consumer, or returns the existing one's filter when it has one already (and,
+   * with `restart`, makes it again at the start asked for, if its filter is the one asked for).
+   */
   ensureConsumer(subscription: DurableSubscription): Promise<{ created: boolean; filterSubject: string }>;
   deleteConsumer(consumer: string): Promise<boolean>;
   close(): Promise<void>;
@@ -162,9 +167,15 @@ export class NatsAuditStream implements AuditStream {
   async ensureConsumer(
     subscription: DurableSubscription,
   ): Promise<{ created: boolean; filterSubject: string }> {
+    let existing = false;
     try {
       const info = await this.manager.consumers.info(AUDIT_STREAM, subscription.consumer);
-      return { created: false, filterSubject: info.config.filter_subject ?? '' };
+      const filterSubject = info.config.filter_subject ?? '';
+      if (!subscription.restart || filterSubject !== subscription.filterSubject)
+        return { created: false, filterSubject };
+      // JetStream cannot move a consumer's delivery point: it is made again where it is asked to start.
+      await this.manager.consumers.delete(AUDIT_STREAM, subscription.consumer);
+      existing = true;
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
@@ -178,7 +189,7 @@ export class NatsAuditStream implements AuditStream {
         ? { deliver_policy: DeliverPolicy.All }
         : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: subscription.startSequence }),
     });
-    return { created: true, filterSubject: subscription.filterSubject };
+    return { created: !existing, filterSubject: subscription.filterSubject };
   }
 
   async deleteConsumer(consumer: string): Promise<boolean> {

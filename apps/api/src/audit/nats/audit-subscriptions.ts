@@ -94,7 +94,14 @@ export class AuditSubscriptions {
         : await stream.firstSequence(
             start.kind === 'after' ? { after: start.position } : { time: start.time },
           );
-    const ensured = await stream.ensureConsumer({ consumer, filterSubject: subject, startSequence });
+    // A `since` moves an existing subscription there: what a resuming subscriber asks, with the last
+    // position it kept, so what it had received but not kept comes again first, in order.
+    const ensured = await stream.ensureConsumer({
+      consumer,
+      filterSubject: subject,
+      startSequence,
+      restart: request.since !== undefined,
+    });
     if (ensured.filterSubject !== subject)
       throw conflict(`subscription ${request.name} exists with another feed; delete it first`);
     const expiresAt = new Date(principal.expiresAt);
