@@ -10,21 +10,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 
-import { EventStoreDBClient } from '@eventstore/db-client';
+import { EventStoreDBClient, jsonEvent } from '@eventstore/db-client';
 
 import {
   BootRequested,
+  ConsoleAuthorized,
+  DeleteRequested,
+  DomainDeleted,
+  DomainRebooted,
   DomainStarted,
   HostRegistered,
   HostSelected,
   InstanceFailed,
   ResourcesClaimed,
+  ResourcesReleased,
   build,
   streamFor,
 } from '#libs/contracts';
 import { type EventContext, EventStore } from '#libs/event-store';
 
 import { type EventStoreProcess, startEventStoreProcess } from '../../../test/support/event-store-process.js';
+import { INVARIANTS, type Invariant } from '../src/checks/invariants.js';
 import { bootCommand, userContext } from '../../../test/support/instances.js';
 
 const OPS = join(process.cwd(), 'dist/apps/ops/src/main.js');
@@ -253,26 +259,195 @@ describe('ops verify', () => {
     expect(result.stdout).toMatch(/^checked 7 events: every invariant holds/);
   });
 
-  it('fails on a claim that no server holds, naming the invariant and the claim', async () => {
-    const client = EventStoreDBClient.connectionString(target.connectionString);
-    const ghost = randomUUID();
-    const claim = { host: 'h1', instanceId: ghost, attempt: 1, vcpus: 1, ramMb: 64, diskGb: 1 };
-    await new EventStore(client).append('host-h1', [build(ResourcesClaimed, claim)], 'any', userContext());
-    await client.dispose();
+  /** A store holding a host and a server booted on it, as the services write them; closed by the caller. */
+  async function consistentStore(): Promise<{ store: EventStoreProcess; client: EventStoreDBClient }> {
+    const store = await startEventStoreProcess();
+    const client = EventStoreDBClient.connectionString(store.connectionString);
+    const registration = {
+      host: 'h1',
+      availabilityZone: 'nova',
+      hypervisorType: 'qemu',
+      cpuArch: 'x86_64',
+    } as const;
+    await new EventStore(client).append(
+      'host-h1',
+      [build(HostRegistered, registration)],
+      'no_stream',
+      userContext(),
+    );
+    await bootOnH1(new EventStore(client), started);
+    return { store, client };
+  }
 
-    const result = ops(target, 'verify', '--json');
-    const report = JSON.parse(result.stdout) as {
-      ok: boolean;
-      invariants: Record<string, { holds: boolean; violations: { message: string }[] }>;
+  /** Appends as stored, past the contracts (an old writer, a hand edit): what verify must catch. */
+  async function appendRaw(
+    client: EventStoreDBClient,
+    stream: string,
+    type: string,
+    data: Record<string, string>,
+  ): Promise<void> {
+    const metadata = {
+      eventId: randomUUID(),
+      correlationId: `req-${randomUUID()}`,
+      causationId: null,
+      actor: scheduler,
+      occurredAt: new Date().toISOString(),
+      schemaVersion: 1,
     };
+    await client.appendToStream(stream, jsonEvent({ id: metadata.eventId, type, data, metadata }));
+  }
 
-    expect(result.status).toBe(1);
-    expect(report.ok).toBe(false);
-    expect(report.invariants.claimOwner?.violations.map((violation) => violation.message)).toEqual([
-      `h1 holds a claim for server ${ghost}, which is unknown`,
-    ]);
-    expect(report.invariants.activeStarted?.holds).toBe(true);
+  const ghost = randomUUID();
+  const claimOf = (host: string, instanceId: string) => ({
+    host,
+    instanceId,
+    attempt: 1,
+    vcpus: 1,
+    ramMb: 64,
+    diskGb: 1,
   });
+  const injections: [Invariant, string, (client: EventStoreDBClient) => Promise<unknown>][] = [
+    [
+      'contract',
+      `instance-${started}`,
+      (client) => appendRaw(client, `instance-${started}`, 'DomainStopped', { instanceId: started }),
+    ],
+    [
+      'folds',
+      `instance-${started}`,
+      (client) =>
+        appendRaw(client, `instance-${started}`, 'DomainRebooted', {
+          instanceId: ghost,
+          host: 'h1',
+          type: 'SOFT',
+        }),
+    ],
+    [
+      'causation',
+      'host-h1',
+      (client) =>
+        new EventStore(client).append(
+          'host-h1',
+          [build(ResourcesClaimed, claimOf('h1', started))],
+          'any',
+          because(userContext(), randomUUID()),
+        ),
+    ],
+    [
+      'claimOwner',
+      'host-h1',
+      (client) =>
+        new EventStore(client).append(
+          'host-h1',
+          [build(ResourcesClaimed, claimOf('h1', ghost))],
+          'any',
+          userContext(),
+        ),
+    ],
+    [
+      'claimPlacement',
+      'host-h2',
+      (client) =>
+        new EventStore(client).append(
+          'host-h2',
+          [build(ResourcesClaimed, claimOf('h2', started))],
+          'any',
+          userContext(),
+        ),
+    ],
+    [
+      'activeStarted',
+      `instance-${ghost}`,
+      async (client) => {
+        const store = new EventStore(client);
+        const stream = streamFor('instance', ghost);
+        const command = bootCommand({
+          instanceId: ghost,
+          name: 'ops-ghost',
+          projectId: 'p-ops',
+          userId: 'u-ops',
+        });
+        await store.append(stream, [build(BootRequested, command)], 'no_stream', userContext());
+        const trace = { hostsIn: 1, filters: [], weighed: [{ host: 'h1', weight: 1 }] };
+        const selection = { instanceId: ghost, attempt: 1, host: 'h1', alternates: [], trace };
+        await store.append(stream, [build(HostSelected, selection)], 0n, userContext());
+        await store.append(
+          stream,
+          [build(DomainRebooted, { instanceId: ghost, host: 'h1', type: 'SOFT' })],
+          1n,
+          userContext(),
+        );
+      },
+    ],
+    [
+      'consoleOfDeleted',
+      `console-${'c'.repeat(64)}`,
+      async (client) => {
+        const store = new EventStore(client);
+        const console = {
+          tokenHash: 'c'.repeat(64),
+          instanceId: started,
+          projectId: 'p-ops',
+          host: 'h1',
+          port: 5900,
+          consoleType: 'novnc' as const,
+          expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+        };
+        await store.append(
+          `console-${'c'.repeat(64)}`,
+          [build(ConsoleAuthorized, console)],
+          'no_stream',
+          userContext(),
+        );
+        const stream = streamFor('instance', started);
+        await store.append(stream, [build(DeleteRequested, { instanceId: started })], 'any', userContext());
+        await store.append(
+          stream,
+          [build(DomainDeleted, { instanceId: started, host: 'h1' })],
+          'any',
+          userContext(),
+        );
+        const release = { host: 'h1', instanceId: started, reason: 'deleted' as const };
+        await store.append('host-h1', [build(ResourcesReleased, release)], 'any', userContext());
+      },
+    ],
+  ];
+
+  it('covers every invariant with an injected case below', () => {
+    expect(injections.map(([invariant]) => invariant).sort()).toEqual(Object.keys(INVARIANTS).sort());
+  });
+
+  it.each(injections)(
+    'fails on one injected breach of %s, naming it and the stream %s, and no other',
+    async (invariant, stream, inject) => {
+      const { store, client } = await consistentStore();
+      try {
+        expect(ops(store, 'verify').status).toBe(0);
+        await inject(client);
+
+        const result = ops(store, 'verify', '--json');
+        const report = JSON.parse(result.stdout) as {
+          ok: boolean;
+          invariants: Record<string, { holds: boolean; violations: { stream: string }[] }>;
+        };
+        expect(result.status).toBe(1);
+        expect(report.ok).toBe(false);
+        const broken = Object.entries(report.invariants).filter(([, verdict]) => !verdict.holds);
+        expect(broken.map(([name]) => name)).toEqual([invariant]);
+        expect(report.invariants[invariant]?.violations.map((violation) => violation.stream)).toEqual([
+          stream,
+        ]);
+        const text = ops(store, 'verify');
+        expect(text.status).toBe(1);
+        expect(text.stdout).toContain(INVARIANTS[invariant]);
+        expect(text.stdout).toContain(stream);
+      } finally {
+        await client.dispose();
+        await store.stop();
+      }
+    },
+    60_000,
+  );
 });
 
 describe('ops tail', () => {

@@ -76,6 +76,33 @@ describe(StoreAudit.name, () => {
     expect(audit(history.events)).toEqual([]);
   });
 
+  it('reports an event in a stream it does not belong in, which the fold would silently skip', () => {
+    const { history, boot } = bootedOnH1();
+    const other = '0b7c5b0e-6a3e-4c55-8a0c-1f6c7f2f9d21';
+    history.add(INSTANCE, build(DomainStarted, startedData('h1', other)), boot);
+
+    expect(audit(history.events)).toEqual([
+      expect.objectContaining({
+        invariant: 'folds',
+        stream: INSTANCE,
+        message: `DomainStarted belongs in instance-${other}, not in ${INSTANCE}`,
+      }),
+    ]);
+  });
+
+  it("reports a server's stream that does not begin with its boot", () => {
+    const history = new History();
+    history.add(INSTANCE, build(HostSelected, selectedData('h1')));
+
+    expect(audit(history.events)).toEqual([
+      expect.objectContaining({
+        invariant: 'folds',
+        stream: INSTANCE,
+        message: "the stream begins with HostSelected, not with the server's BootRequested",
+      }),
+    ]);
+  });
+
   it('reports an event that breaks its contract, naming its stream and revision', () => {
     const violations = audit(
       [],

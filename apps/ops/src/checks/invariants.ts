@@ -3,7 +3,7 @@
  * `ops verify` reports. Pure: events are fed in `$all` order, the clock is passed in, and the result
  * is a list of violations, each naming the events behind it. Never reads or writes anything itself.
  */
-import { parseStreamName } from '#libs/contracts';
+import { parseStreamName, streamOf } from '#libs/contracts';
 import {
   type ConsoleState,
   type HostState,
@@ -20,6 +20,7 @@ import type { HistoryEntry } from '../reading.js';
 
 export const INVARIANTS = {
   contract: 'every event satisfies its contract',
+  folds: "every stream folds: each event belongs to its stream, and a server's stream begins with its boot",
   causation: 'every causation id names an event in the store',
   claimOwner: 'every claim on a host belongs to a server that exists and is not deleted',
   claimPlacement: 'a server at rest holds claims only on its own host',
@@ -72,10 +73,38 @@ export class StoreAudit {
     this.eventIds.add(event.metadata.eventId);
     if (event.metadata.causationId !== null)
       this.causes.push({ cause: event.metadata.causationId, event: at(event) });
+    const misfit = this.misfit(event);
+    if (misfit !== null) {
+      this.invalid.push({ invariant: 'folds', stream: event.stream, message: misfit, events: [at(event)] });
+      return;
+    }
     const { category, id } = parseStreamName(event.stream);
-    if (category === 'instance') this.foldInstance(id, event);
-    else if (category === 'host') this.foldHost(event);
-    else if (category === 'console') this.foldConsole(event);
+    try {
+      if (category === 'instance') this.foldInstance(id, event);
+      else if (category === 'host') this.foldHost(event);
+      else if (category === 'console') this.foldConsole(event);
+    } catch (error) {
+      this.invalid.push({
+        invariant: 'folds',
+        stream: event.stream,
+        message: `the ${category} fold fails on ${event.type}: ${(error as Error).message}`,
+        events: [at(event)],
+      });
+    }
+  }
+
+  /** Why the event cannot be folded into its stream, or null: folds would ignore it, hiding a fault. */
+  private misfit(event: StoredEvent): string | null {
+    let belongs: string;
+    try {
+      belongs = streamOf(event.data);
+    } catch (error) {
+      return `${event.type} names no stream of its own: ${(error as Error).message}`;
+    }
+    if (belongs !== event.stream) return `${event.type} belongs in ${belongs}, not in ${event.stream}`;
+    if (event.revision === 0n && event.stream.startsWith('instance-') && event.type !== 'BootRequested')
+      return `the stream begins with ${event.type}, not with the server's BootRequested`;
+    return null;
   }
 
   private foldInstance(id: string, event: StoredEvent): void {
