@@ -12,10 +12,10 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, w
 import { basename, join } from 'node:path';
 
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import type { EventStoreDBClient, Position } from '@eventstore/db-client';
+import { type EventStoreDBClient, type Position, START } from '@eventstore/db-client';
 
 import type { InstanceUsage } from '#libs/domain';
-import { type RunningSubscription, runSubscription } from '#libs/event-store';
+import { type RunningSubscription, type StoredEvent, decodeStored, runSubscription } from '#libs/event-store';
 
 import type { ApiConfig } from '../../../config/api.config.js';
 import { conflict } from '../../../common/http/api-error.js';
@@ -29,6 +29,8 @@ export { MarkerNotFound, type ServerQuery } from './server-table.js';
 const SUBSCRIPTION = 'api-servers';
 const DEFAULT_FILE = 'servers.sqlite';
 const CURRENT = 'servers.current';
+/** Events a rebuild reads and applies at a time (one read, one transaction). */
+const REBUILD_PAGE = 2_000;
 
 /** Where a rebuild is: events folded so far into the new table, and how fast. */
 export interface RebuildProgress {
@@ -115,13 +117,21 @@ export class ServerProjection implements OnModuleDestroy {
     };
     let building: RunningSubscription | null = null;
     try {
-      building = this.follow(next, () => {
-        events += 1;
+      // The history in pages, each applied in one transaction; then the subscription for the rest.
+      for (let from: Position | typeof START = START; ;) {
+        const page = await this.readPage(from);
+        if (page.last === null) break;
+        if (page.events.length > 0) next.applyAll(page.events);
+        events += page.events.length;
+        from = page.last;
         const now = performance.now();
         if (now - shownAt >= 1000) {
           shownAt = now;
           report(progress(false));
         }
+      }
+      building = this.follow(next, () => {
+        events += 1;
       });
       await building.caughtUp;
       await this.caughtUpWithLive(next);
@@ -182,6 +192,25 @@ export class ServerProjection implements OnModuleDestroy {
         this.waiters.fail(error);
       },
     });
+  }
+
+  /**
+   * The instance events of the next page of `$all` after `from` (START: from the first), validated,
+   * and the position of the page's last event of any stream (null: nothing after `from`).
+   */
+  private async readPage(
+    from: Position | typeof START,
+  ): Promise<{ events: StoredEvent[]; last: Position | null }> {
+    const events: StoredEvent[] = [];
+    let last: Position | null = null;
+    for await (const resolved of this.client.readAll({ fromPosition: from, maxCount: REBUILD_PAGE })) {
+      const recorded = resolved.event;
+      // A read from a position starts with the event at it, which the previous page had.
+      if (!recorded?.position || (from !== START && recorded.position.commit === from.commit)) continue;
+      last = recorded.position;
+      if (recorded.streamId.startsWith('instance-')) events.push(decodeStored(recorded));
+    }
+    return { events, last };
   }
 
   /** Waits until `next` has applied everything the live table has, so no reader sees a step back. */

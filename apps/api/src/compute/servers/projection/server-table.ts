@@ -47,6 +47,8 @@ export class ServerTable implements CheckpointStore {
   private readonly statements;
   /** Applies one instance event and moves the checkpoint, in one transaction. */
   readonly apply: (event: StoredEvent) => void;
+  /** Applies instance events in order and moves the checkpoint to the last, in one transaction. */
+  readonly applyAll: (events: readonly StoredEvent[]) => void;
   /** The position of the last event applied, or of the checkpoint it opened at. */
   position: Position | null = null;
 
@@ -94,38 +96,53 @@ export class ServerTable implements CheckpointStore {
         )
         .pluck(),
     };
-    this.apply = this.db.transaction((event: StoredEvent) => {
-      const id = event.stream.slice('instance-'.length);
-      const stored = this.statements.record.get(id);
-      const record = stored === undefined ? initialServerRecord() : (JSON.parse(stored) as ServerRecord);
-      const next = evolveServerRecord(record, event);
-      const { instance } = next;
-      if (instance.exists && instance.boot) {
-        this.statements.upsert.run({
-          id,
-          projectId: instance.boot.projectId,
-          userId: instance.boot.userId,
-          name: instance.name,
-          status: serverStatus(instance),
-          host: instance.host,
-          imageId: instance.boot.image.id,
-          flavorId: instance.boot.flavor.id,
-          serverGroup: instance.boot.serverGroup?.id ?? null,
-          vcpus: instance.boot.flavor.vcpus,
-          ramMb: instance.boot.flavor.ramMb,
-          createdAt: instance.createdAt ?? event.metadata.occurredAt,
-          updatedAt: instance.updatedAt ?? event.metadata.occurredAt,
-          deleted: instance.vmState === 'deleted' ? 1 : 0,
-          record: JSON.stringify(next),
-        });
+    this.applyAll = this.db.transaction((events: readonly StoredEvent[]) => {
+      // Each server's record is read once and written once per batch, however many of its events it holds.
+      const changed = new Map<string, { record: ServerRecord; event: StoredEvent }>();
+      let position: Position | undefined;
+      for (const event of events) {
+        const id = event.stream.slice('instance-'.length);
+        let record = changed.get(id)?.record;
+        if (record === undefined) {
+          const stored = this.statements.record.get(id);
+          record = stored === undefined ? initialServerRecord() : (JSON.parse(stored) as ServerRecord);
+        }
+        changed.set(id, { record: evolveServerRecord(record, event), event });
+        position = event.position ?? position;
       }
-      if (event.position) {
-        this.writeCheckpoint(event.position);
-        this.position = event.position;
+      for (const [id, { record, event }] of changed) this.write(id, record, event);
+      if (position) {
+        this.writeCheckpoint(position);
+        this.position = position;
       }
     });
+    this.apply = (event) => {
+      this.applyAll([event]);
+    };
     const row = this.statements.loadCheckpoint.get(subscription);
     if (row) this.position = { commit: BigInt(row.commit_position), prepare: BigInt(row.prepare_position) };
+  }
+
+  private write(id: string, next: ServerRecord, event: StoredEvent): void {
+    const { instance } = next;
+    if (!instance.exists || !instance.boot) return;
+    this.statements.upsert.run({
+      id,
+      projectId: instance.boot.projectId,
+      userId: instance.boot.userId,
+      name: instance.name,
+      status: serverStatus(instance),
+      host: instance.host,
+      imageId: instance.boot.image.id,
+      flavorId: instance.boot.flavor.id,
+      serverGroup: instance.boot.serverGroup?.id ?? null,
+      vcpus: instance.boot.flavor.vcpus,
+      ramMb: instance.boot.flavor.ramMb,
+      createdAt: instance.createdAt ?? event.metadata.occurredAt,
+      updatedAt: instance.updatedAt ?? event.metadata.occurredAt,
+      deleted: instance.vmState === 'deleted' ? 1 : 0,
+      record: JSON.stringify(next),
+    });
   }
 
   private migrate(): void {

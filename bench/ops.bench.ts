@@ -1,0 +1,359 @@
+/**
+ * `npm run bench:ops [-- --instances N]`: what operators and subscribers wait for.
+ * - Rebuild: N servers' histories (10 events each: boot, stop, start, reboot, rename) are in the
+ *   embedded store, read by a running API; `POST /nimbus/v1/read-models/servers/rebuild` (what
+ *   `ops rebuild servers` calls) rebuilds the server list from zero while a client keeps listing
+ *   servers. Prints the rebuild's time and events/s, the list latency during it, and, when N is not
+ *   100,000, the time for 100,000 servers at the measured rate (marked as scaled).
+ * - Delivery lag: an audit feed (`GET /audit/v1/events`) and a servers watch (`GET /v2.1/servers/watch`)
+ *   follow the store while boots are appended one at a time; each lag is from the moment the append
+ *   was acknowledged to the moment the event arrived at the client (0 when it arrived first).
+ * Prints a table and, last, one JSON line.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+
+import { EventStoreDBClient, jsonEvent } from '@eventstore/db-client';
+
+import {
+  BootRequested,
+  DomainRebooted,
+  DomainStarted,
+  DomainStopped,
+  HostSelected,
+  RebootRequested,
+  ServerUpdated,
+  StartRequested,
+  StopRequested,
+  build,
+  streamFor,
+} from '#libs/contracts';
+import { type EventContext, EventStore } from '#libs/event-store';
+
+import { OpenStackHttp } from '../deploy/clients/openstack-http.js';
+import { eventually } from '../test/support/eventually.js';
+import { startEventStoreProcess } from '../test/support/event-store-process.js';
+import { ADMIN_PASSWORD, startApp } from '../test/support/system.js';
+import { percentile, report, round } from './support.js';
+
+const TARGET_INSTANCES = 100_000;
+const LAG_SAMPLES = 200;
+/** Appends in flight while seeding. */
+const SEED_CONCURRENCY = 64;
+
+function options(): { instances: number } {
+  let values;
+  try {
+    ({ values } = parseArgs({ options: { instances: { type: 'string' } }, strict: true }));
+  } catch (error) {
+    return usage((error as Error).message);
+  }
+  const instances = Number(values.instances ?? TARGET_INSTANCES);
+  if (!Number.isInteger(instances) || instances < 100 || instances > 1_000_000)
+    return usage(`--instances must be a whole number from 100 to 1000000, got ${values.instances ?? ''}`);
+  return { instances };
+}
+
+function usage(problem: string): never {
+  process.stderr.write(`bench:ops: ${problem}\nusage: npm run bench:ops [-- --instances N]\n`);
+  process.exit(2);
+}
+
+/** One server's history as the services write it, each event caused by the one before. */
+function lifecycle(instanceId: string, projectId: string, userId: string, index: number): object[] {
+  const host = 'hv-1';
+  return [
+    build(BootRequested, {
+      instanceId,
+      projectId,
+      userId,
+      name: `ops-${index}`,
+      flavor: { id: '0', name: 'm1.nano', vcpus: 1, ramMb: 64, diskGb: 0 },
+      image: { id: '5b0c5c2a-3f5c-4d2a-9a43-7d2f8d1b1e01', name: 'boot', properties: {} },
+      metadata: {},
+      requestedNetworks: 'none',
+    }),
+    build(HostSelected, {
+      instanceId,
+      attempt: 1,
+      host,
+      alternates: [],
+      trace: { hostsIn: 1, filters: [], weighed: [] },
+    }),
+    build(DomainStarted, { instanceId, host, domainName: `nimbus-${instanceId}`, reason: 'boot' }),
+    build(StopRequested, { instanceId }),
+    build(DomainStopped, { instanceId, host, forced: false }),
+    build(StartRequested, { instanceId }),
+    build(DomainStarted, { instanceId, host, domainName: `nimbus-${instanceId}`, reason: 'start' }),
+    build(RebootRequested, { instanceId, type: 'SOFT' }),
+    build(DomainRebooted, { instanceId, host, type: 'SOFT' }),
+    build(ServerUpdated, { instanceId, name: `ops-${index}-renamed` }),
+  ];
+}
+
+/**
+ * Writes `count` histories fast: the first through the store layer (contracts checked), the others as
+ * copies of its stored form with their own ids, appended straight through the client.
+ */
+async function seed(store: EventStore, count: number, context: EventContext): Promise<number> {
+  const template = randomUUID();
+  const { projectId, userId } = context.actor as { projectId: string; userId: string };
+  await store.append(
+    streamFor('instance', template),
+    lifecycle(template, projectId, userId, 0),
+    'no_stream',
+    context,
+  );
+  const stored: { type: string; data: string; metadata: string }[] = [];
+  for await (const resolved of store.client.readStream(streamFor('instance', template))) {
+    const event = resolved.event!;
+    stored.push({
+      type: event.type,
+      data: JSON.stringify(event.data),
+      metadata: JSON.stringify(event.metadata),
+    });
+  }
+  let events = stored.length;
+  let next = 1;
+  await Promise.all(
+    Array.from({ length: SEED_CONCURRENCY }, async () => {
+      while (next < count) {
+        const index = next++;
+        const instanceId = randomUUID();
+        const copies = stored.map((event) => ({
+          ...event,
+          id: randomUUID(),
+          data: event.data.replaceAll(template, instanceId).replaceAll('ops-0', `ops-${index}`),
+        }));
+        await store.client.appendToStream(
+          streamFor('instance', instanceId),
+          copies.map((event, position) =>
+            jsonEvent({
+              id: event.id,
+              type: event.type,
+              data: JSON.parse(event.data) as Record<string, unknown>,
+              metadata: {
+                ...(JSON.parse(event.metadata) as Record<string, unknown>),
+                eventId: event.id,
+                causationId: position === 0 ? null : copies[position - 1]!.id,
+              },
+            }),
+          ),
+          { expectedRevision: 'no_stream' },
+        );
+        events += copies.length;
+      }
+    }),
+  );
+  return events;
+}
+
+/** Reads a JSON Lines response as it comes, handing each line to `onLine`; resolves when it ends. */
+async function follow(response: Response, onLine: (line: Record<string, unknown>) => void): Promise<void> {
+  let buffered = '';
+  for await (const chunk of response.body!.pipeThrough(new TextDecoderStream())) {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) if (line.trim() !== '') onLine(JSON.parse(line) as Record<string, unknown>);
+  }
+}
+
+async function main(): Promise<void> {
+  const { instances } = options();
+  const eventStore = await startEventStoreProcess();
+  const parts: { stop(): Promise<void> }[] = [eventStore];
+  const client = EventStoreDBClient.connectionString(eventStore.connectionString);
+  const apiDataDir = mkdtempSync(join(tmpdir(), 'nimbus-bench-ops-'));
+  const cut = new AbortController();
+  try {
+    const api = await startApp('api', {
+      EVENTSTORE_URL: eventStore.connectionString,
+      NIMBUS_API_PORT: '0',
+      NIMBUS_API_DATA_DIR: apiDataDir,
+      NIMBUS_API_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    });
+    parts.push(api);
+    const apiUrl = `http://127.0.0.1:${api.port}`;
+    const admin = await OpenStackHttp.login(apiUrl, {
+      user: 'admin',
+      password: ADMIN_PASSWORD,
+      project: 'admin',
+    });
+    const me = await fetch(`${apiUrl}/v3/auth/tokens`, {
+      headers: { 'X-Auth-Token': admin.token, 'X-Subject-Token': admin.token },
+    });
+    const { token } = (await me.json()) as { token: { project: { id: string }; user: { id: string } } };
+    const context: EventContext = {
+      correlationId: `req-${randomUUID()}`,
+      causationId: null,
+      actor: { userId: token.user.id, projectId: token.project.id, kind: 'user' },
+    };
+    const store = new EventStore(client);
+
+    // Seed while the API follows, so the live read model is current before the rebuild starts.
+    process.stderr.write(`bench:ops: writing ${instances} servers' histories\n`);
+    const seeding = performance.now();
+    const events = await seed(store, instances, context);
+    const seedSeconds = (performance.now() - seeding) / 1000;
+    await eventually(
+      'the live read model to hold the last server',
+      async () => {
+        const page = await admin.compute<{ servers: unknown[] }>(
+          'GET',
+          `/servers?name=^ops-${instances - 1}-renamed$`,
+        );
+        return page.body.servers.length === 1 ? true : undefined;
+      },
+      { timeoutMs: 1_800_000, intervalMs: 500 },
+    );
+
+    // The rebuild, with a client listing servers all along.
+    process.stderr.write(`bench:ops: rebuilding the server read model from ${events} events\n`);
+    const rebuilding = new AbortController();
+    const listLatencies: number[] = [];
+    let listFailures = 0;
+    const lister = (async () => {
+      while (!rebuilding.signal.aborted) {
+        const at = performance.now();
+        const reply = await admin.compute<{ servers: unknown[] }>('GET', '/servers?limit=100');
+        listLatencies.push(performance.now() - at);
+        if (reply.status !== 200 || reply.body.servers.length !== 100) listFailures += 1;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    const started = performance.now();
+    const response = await fetch(`${apiUrl}/nimbus/v1/read-models/servers/rebuild`, {
+      method: 'POST',
+      headers: { 'X-Auth-Token': admin.token },
+    });
+    if (response.status !== 200) throw new Error(`the rebuild was refused: ${response.status}`);
+    let last: Record<string, unknown> = {};
+    await follow(response, (line) => {
+      last = line;
+      if (line['done'] !== true) process.stderr.write(`bench:ops: ${JSON.stringify(line)}\n`);
+    });
+    const rebuildSeconds = (performance.now() - started) / 1000;
+    rebuilding.abort();
+    await lister;
+    if (last['done'] !== true) throw new Error(`the rebuild did not finish: ${JSON.stringify(last)}`);
+    const rebuilt = Number(last['events']);
+    const rebuildEventsPerSec = rebuilt / rebuildSeconds;
+    const rebuild100kInstancesS =
+      instances === TARGET_INSTANCES ? rebuildSeconds : (rebuildSeconds * TARGET_INSTANCES) / instances;
+
+    // Delivery lag: a feed and a watch open, then boots appended one at a time.
+    const auditArrivals = new Map<string, number>();
+    const watchArrivals = new Map<string, number>();
+    const since = encodeURIComponent(new Date().toISOString());
+    const feed = await fetch(`${apiUrl}/audit/v1/events?since=${since}&all_projects=true`, {
+      headers: { 'X-Auth-Token': admin.token },
+      signal: cut.signal,
+    });
+    const watch = await fetch(`${apiUrl}/v2.1/servers/watch`, {
+      headers: { 'X-Auth-Token': admin.token },
+      signal: cut.signal,
+    });
+    if (feed.status !== 200 || watch.status !== 200)
+      throw new Error(`feed ${feed.status}, watch ${watch.status}`);
+    const following = [
+      follow(feed, (event) => auditArrivals.set(String(event['subject']), performance.now())),
+      follow(watch, (change) => {
+        const server = (change['object'] as { server?: { id: string } } | undefined)?.server;
+        if (change['type'] === 'ADDED' && server)
+          watchArrivals.set(`instance-${server.id}`, performance.now());
+      }),
+    ].map((reading) => reading.catch(() => undefined));
+    // The watch lists every live server first: the samples start once both deliver a first boot.
+    const appended = new Map<string, number>();
+    for (let index = -1; index < LAG_SAMPLES; index += 1) {
+      const instanceId = randomUUID();
+      const stream = streamFor('instance', instanceId);
+      const [boot] = lifecycle(instanceId, token.project.id, token.user.id, instances + index);
+      await store.append(stream, [boot!], 'no_stream', context);
+      if (index < 0) {
+        await eventually(
+          'the first boot on the feed and the watch',
+          () => (auditArrivals.has(stream) && watchArrivals.has(stream) ? true : undefined),
+          { timeoutMs: 60_000 },
+        );
+        continue;
+      }
+      appended.set(stream, performance.now());
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await eventually(
+      'every sample on the feed and the watch',
+      () =>
+        [...appended.keys()].every((stream) => auditArrivals.has(stream) && watchArrivals.has(stream))
+          ? true
+          : undefined,
+      { timeoutMs: 30_000 },
+    );
+    cut.abort();
+    await Promise.all(following);
+    const lags = (arrivals: Map<string, number>): number[] =>
+      [...appended].map(([stream, at]) => Math.max(0, arrivals.get(stream)! - at));
+    const audit = lags(auditArrivals);
+    const watched = lags(watchArrivals);
+
+    const figures = {
+      instances,
+      events: rebuilt,
+      rebuildSeconds: round(rebuildSeconds, 1),
+      rebuildEventsPerSec: round(rebuildEventsPerSec, 0),
+      rebuild100kInstancesS: round(rebuild100kInstancesS, 1),
+      rebuild100kScaled: instances !== TARGET_INSTANCES,
+      listDuringRebuildP50Ms: round(percentile(listLatencies, 50), 2),
+      listDuringRebuildP99Ms: round(percentile(listLatencies, 99), 2),
+      listDuringRebuildFailures: listFailures,
+      auditLagP50Ms: round(percentile(audit, 50), 2),
+      auditLagP99Ms: round(percentile(audit, 99), 2),
+      watchLagP50Ms: round(percentile(watched, 50), 2),
+      watchLagP99Ms: round(percentile(watched, 99), 2),
+    };
+    report(
+      `Operators' rebuild and subscribers' lag (API process + embedded store, loopback)`,
+      [
+        ['seed', `${events} events`, `${instances} servers x 10 events in ${round(seedSeconds, 1)} s`],
+        [
+          'rebuild of the server list',
+          `${figures.rebuildSeconds} s`,
+          `${figures.rebuildEventsPerSec} events/s; target for 100,000 servers: <= 20 s`,
+        ],
+        [
+          'rebuild, 100,000 servers',
+          `${figures.rebuild100kInstancesS} s`,
+          figures.rebuild100kScaled ? `scaled from ${instances} at the measured rate` : 'measured',
+        ],
+        [
+          'server list during the rebuild p50 / p99 (ms)',
+          `${figures.listDuringRebuildP50Ms} / ${figures.listDuringRebuildP99Ms}`,
+          `${listLatencies.length} requests of 100 servers, ${listFailures} failed`,
+        ],
+        [
+          'audit feed lag p50 / p99 (ms)',
+          `${figures.auditLagP50Ms} / ${figures.auditLagP99Ms}`,
+          `${LAG_SAMPLES} boots, append acknowledged -> event at the client; target p99 <= 50`,
+        ],
+        [
+          'servers watch lag p50 / p99 (ms)',
+          `${figures.watchLagP50Ms} / ${figures.watchLagP99Ms}`,
+          `${LAG_SAMPLES} boots, append acknowledged -> ADDED at the client; target p99 <= 50`,
+        ],
+      ],
+      figures,
+    );
+  } finally {
+    cut.abort();
+    await client.dispose();
+    for (const part of parts.reverse()) await part.stop();
+    rmSync(apiDataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
