@@ -8,20 +8,16 @@
  * JSON line.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import { BootRequested, DomainStarted, HostSelected, build, streamFor } from '#libs/contracts';
 
-import { OpenStackHttp } from '../deploy/clients/openstack-http.js';
 import { eventually } from '../test/support/eventually.js';
-import { ADMIN_PASSWORD, startApp } from '../test/support/system.js';
+import { ADMIN_PASSWORD } from '../test/support/system.js';
 import { startEventStoreProcess } from '../test/support/event-store-process.js';
 import { EventStoreDBClient } from '@eventstore/db-client';
 import { EventStore } from '#libs/event-store';
-import { percentile, report, round } from './support.js';
+import { percentile, report, round, startBenchApi } from './support.js';
 
 const SERVERS = 10_000;
 const TOKEN_REQUESTS = 200;
@@ -59,25 +55,11 @@ async function main(): Promise<void> {
   const eventStore = await startEventStoreProcess();
   const parts: { stop(): Promise<void> }[] = [eventStore];
   const client = EventStoreDBClient.connectionString(eventStore.connectionString);
-  const apiDataDir = mkdtempSync(join(tmpdir(), 'nimbus-bench-api-'));
   try {
-    const api = await startApp('api', {
-      EVENTSTORE_URL: eventStore.connectionString,
-      NIMBUS_API_PORT: '0',
-      NIMBUS_API_DATA_DIR: apiDataDir,
-      NIMBUS_API_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    });
+    const api = await startBenchApi(eventStore.connectionString);
     parts.push(api);
-    const apiUrl = `http://127.0.0.1:${api.port}`;
-    const admin = await OpenStackHttp.login(apiUrl, {
-      user: 'admin',
-      password: ADMIN_PASSWORD,
-      project: 'admin',
-    });
-    const me = await fetch(`${apiUrl}/v3/auth/tokens`, {
-      headers: { 'X-Auth-Token': admin.token, 'X-Subject-Token': admin.token },
-    });
-    const { token } = (await me.json()) as { token: { project: { id: string }; user: { id: string } } };
+    const { url: apiUrl, admin } = api;
+    const token = { user: { id: api.adminUserId }, project: { id: api.adminProjectId } };
 
     const store = new EventStore(client);
     const context = {
@@ -206,7 +188,6 @@ async function main(): Promise<void> {
   } finally {
     await client.dispose();
     for (const part of parts.reverse()) await part.stop();
-    rmSync(apiDataDir, { recursive: true, force: true });
   }
 }
 

@@ -11,9 +11,6 @@
  * Prints a table and, last, one JSON line.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
@@ -34,11 +31,9 @@ import {
 } from '#libs/contracts';
 import { type EventContext, EventStore } from '#libs/event-store';
 
-import { OpenStackHttp } from '../deploy/clients/openstack-http.js';
 import { eventually } from '../test/support/eventually.js';
 import { startEventStoreProcess } from '../test/support/event-store-process.js';
-import { ADMIN_PASSWORD, startApp } from '../test/support/system.js';
-import { percentile, report, round } from './support.js';
+import { percentile, report, round, startBenchApi } from './support.js';
 
 const TARGET_INSTANCES = 100_000;
 const LAG_SAMPLES = 200;
@@ -168,26 +163,12 @@ async function main(): Promise<void> {
   const eventStore = await startEventStoreProcess();
   const parts: { stop(): Promise<void> }[] = [eventStore];
   const client = EventStoreDBClient.connectionString(eventStore.connectionString);
-  const apiDataDir = mkdtempSync(join(tmpdir(), 'nimbus-bench-ops-'));
   const cut = new AbortController();
   try {
-    const api = await startApp('api', {
-      EVENTSTORE_URL: eventStore.connectionString,
-      NIMBUS_API_PORT: '0',
-      NIMBUS_API_DATA_DIR: apiDataDir,
-      NIMBUS_API_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    });
+    const api = await startBenchApi(eventStore.connectionString);
     parts.push(api);
-    const apiUrl = `http://127.0.0.1:${api.port}`;
-    const admin = await OpenStackHttp.login(apiUrl, {
-      user: 'admin',
-      password: ADMIN_PASSWORD,
-      project: 'admin',
-    });
-    const me = await fetch(`${apiUrl}/v3/auth/tokens`, {
-      headers: { 'X-Auth-Token': admin.token, 'X-Subject-Token': admin.token },
-    });
-    const { token } = (await me.json()) as { token: { project: { id: string }; user: { id: string } } };
+    const { url: apiUrl, admin } = api;
+    const token = { user: { id: api.adminUserId }, project: { id: api.adminProjectId } };
     const context: EventContext = {
       correlationId: `req-${randomUUID()}`,
       causationId: null,
@@ -352,7 +333,6 @@ async function main(): Promise<void> {
     cut.abort();
     await client.dispose();
     for (const part of parts.reverse()) await part.stop();
-    rmSync(apiDataDir, { recursive: true, force: true });
   }
 }
 

@@ -1,4 +1,13 @@
-/** Shared helpers for the benchmarks: percentiles, medians and the table + JSON report format. */
+/**
+ * Shared helpers for the benchmarks: percentiles, medians, the table + JSON report format, and an API
+ * process over a given store with its admin logged in.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { OpenStackHttp } from '../deploy/clients/openstack-http.js';
+import { ADMIN_PASSWORD, startApp } from '../test/support/system.js';
 
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
@@ -27,4 +36,48 @@ export function report(
   process.stdout.write(`${'-'.repeat(title.length)}\n`);
   for (const row of rows) process.stdout.write(`${line(row)}\n`);
   process.stdout.write(`${JSON.stringify(figures)}\n`);
+}
+
+export interface BenchApi {
+  readonly url: string;
+  readonly admin: OpenStackHttp;
+  /** The admin's user and project ids, for events written as the admin's. */
+  readonly adminUserId: string;
+  readonly adminProjectId: string;
+  /** Stops the API and removes its data folder. */
+  stop(): Promise<void>;
+}
+
+/** The API as its own process over the store at `eventStoreUrl`, its data in a fresh folder. */
+export async function startBenchApi(eventStoreUrl: string): Promise<BenchApi> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'nimbus-bench-api-'));
+  const api = await startApp('api', {
+    EVENTSTORE_URL: eventStoreUrl,
+    NIMBUS_API_PORT: '0',
+    NIMBUS_API_DATA_DIR: dataDir,
+    NIMBUS_API_ADMIN_PASSWORD: ADMIN_PASSWORD,
+  }).catch((error: unknown) => {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  });
+  const stop = async (): Promise<void> => {
+    await api.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const url = `http://127.0.0.1:${api.port}`;
+    const admin = await OpenStackHttp.login(url, {
+      user: 'admin',
+      password: ADMIN_PASSWORD,
+      project: 'admin',
+    });
+    const me = await fetch(`${url}/v3/auth/tokens`, {
+      headers: { 'X-Auth-Token': admin.token, 'X-Subject-Token': admin.token },
+    });
+    const { token } = (await me.json()) as { token: { project: { id: string }; user: { id: string } } };
+    return { url, admin, adminUserId: token.user.id, adminProjectId: token.project.id, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }

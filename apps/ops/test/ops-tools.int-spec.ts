@@ -31,6 +31,7 @@ import { type EventContext, EventStore } from '#libs/event-store';
 
 import { type EventStoreProcess, startEventStoreProcess } from '../../../test/support/event-store-process.js';
 import { INVARIANTS, type Invariant } from '../src/checks/invariants.js';
+import { claimData, selectedData } from '../src/testing/fixtures.js';
 import { bootCommand, userContext } from '../../../test/support/instances.js';
 
 const OPS = join(process.cwd(), 'dist/apps/ops/src/main.js');
@@ -74,6 +75,18 @@ async function bootOnH1(store: EventStore, instanceId: string): Promise<void> {
   await store.append(stream, [start], 1n, because(request, selectedId, compute));
 }
 
+/** Host h1 registered and the server `started` booted on it. */
+async function registerH1AndBoot(store: EventStore): Promise<void> {
+  const registration = {
+    host: 'h1',
+    availabilityZone: 'nova',
+    hypervisorType: 'qemu',
+    cpuArch: 'x86_64',
+  } as const;
+  await store.append('host-h1', [build(HostRegistered, registration)], 'no_stream', userContext());
+  await bootOnH1(store, started);
+}
+
 async function failToPlace(store: EventStore, instanceId: string): Promise<void> {
   const stream = streamFor('instance', instanceId);
   const request = userContext('p-ops', 'u-ops');
@@ -103,14 +116,7 @@ beforeAll(async () => {
   [source, target] = await Promise.all([startEventStoreProcess(), startEventStoreProcess()]);
   const client = EventStoreDBClient.connectionString(source.connectionString);
   const store = new EventStore(client);
-  const registration = {
-    host: 'h1',
-    availabilityZone: 'nova',
-    hypervisorType: 'qemu',
-    cpuArch: 'x86_64',
-  } as const;
-  await store.append('host-h1', [build(HostRegistered, registration)], 'no_stream', userContext());
-  await bootOnH1(store, started);
+  await registerH1AndBoot(store);
   await failToPlace(store, failed);
   await client.dispose();
 });
@@ -263,19 +269,7 @@ describe('ops verify', () => {
   async function consistentStore(): Promise<{ store: EventStoreProcess; client: EventStoreDBClient }> {
     const store = await startEventStoreProcess();
     const client = EventStoreDBClient.connectionString(store.connectionString);
-    const registration = {
-      host: 'h1',
-      availabilityZone: 'nova',
-      hypervisorType: 'qemu',
-      cpuArch: 'x86_64',
-    } as const;
-    await new EventStore(client).append(
-      'host-h1',
-      [build(HostRegistered, registration)],
-      'no_stream',
-      userContext(),
-    );
-    await bootOnH1(new EventStore(client), started);
+    await registerH1AndBoot(new EventStore(client));
     return { store, client };
   }
 
@@ -298,14 +292,16 @@ describe('ops verify', () => {
   }
 
   const ghost = randomUUID();
-  const claimOf = (host: string, instanceId: string) => ({
-    host,
-    instanceId,
-    attempt: 1,
-    vcpus: 1,
-    ramMb: 64,
-    diskGb: 1,
-  });
+  /** A claim on `host` for `instanceId`, appended as the scheduler would, with the context given. */
+  const claim =
+    (host: string, instanceId: string, context: EventContext = userContext()) =>
+    (client: EventStoreDBClient) =>
+      new EventStore(client).append(
+        `host-${host}`,
+        [build(ResourcesClaimed, claimData(host, instanceId))],
+        'any',
+        context,
+      );
   const injections: [Invariant, string, (client: EventStoreDBClient) => Promise<unknown>][] = [
     [
       'contract',
@@ -322,39 +318,9 @@ describe('ops verify', () => {
           type: 'SOFT',
         }),
     ],
-    [
-      'causation',
-      'host-h1',
-      (client) =>
-        new EventStore(client).append(
-          'host-h1',
-          [build(ResourcesClaimed, claimOf('h1', started))],
-          'any',
-          because(userContext(), randomUUID()),
-        ),
-    ],
-    [
-      'claimOwner',
-      'host-h1',
-      (client) =>
-        new EventStore(client).append(
-          'host-h1',
-          [build(ResourcesClaimed, claimOf('h1', ghost))],
-          'any',
-          userContext(),
-        ),
-    ],
-    [
-      'claimPlacement',
-      'host-h2',
-      (client) =>
-        new EventStore(client).append(
-          'host-h2',
-          [build(ResourcesClaimed, claimOf('h2', started))],
-          'any',
-          userContext(),
-        ),
-    ],
+    ['causation', 'host-h1', claim('h1', started, because(userContext(), randomUUID()))],
+    ['claimOwner', 'host-h1', claim('h1', ghost)],
+    ['claimPlacement', 'host-h2', claim('h2', started)],
     [
       'activeStarted',
       `instance-${ghost}`,
@@ -368,9 +334,7 @@ describe('ops verify', () => {
           userId: 'u-ops',
         });
         await store.append(stream, [build(BootRequested, command)], 'no_stream', userContext());
-        const trace = { hostsIn: 1, filters: [], weighed: [{ host: 'h1', weight: 1 }] };
-        const selection = { instanceId: ghost, attempt: 1, host: 'h1', alternates: [], trace };
-        await store.append(stream, [build(HostSelected, selection)], 0n, userContext());
+        await store.append(stream, [build(HostSelected, selectedData('h1', ghost))], 0n, userContext());
         await store.append(
           stream,
           [build(DomainRebooted, { instanceId: ghost, host: 'h1', type: 'SOFT' })],
