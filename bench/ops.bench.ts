@@ -4,17 +4,21 @@
  *   embedded store, read by a running API; `POST /nimbus/v1/read-models/servers/rebuild` (what
  *   `ops rebuild servers` calls) rebuilds the server list from zero while a client keeps listing
  *   servers. Prints the rebuild's time and events/s, the list latency during it, and, when N is not
- *   100,000, the time for 100,000 servers at the measured rate (marked as scaled).
+ *   100,000, the time for 100,000 servers at the measured rate (marked as scaled); then each step of
+ *   a rebuild alone, per event: the `$all` read, the contract check, the page's transaction.
  * - Delivery lag: an audit feed (`GET /audit/v1/events`) and a servers watch (`GET /v2.1/servers/watch`)
  *   follow the store while boots are appended one at a time; each lag is from the moment the append
  *   was acknowledged to the moment the event arrived at the client (0 when it arrived first).
  * Prints a table and, last, one JSON line.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
-import { EventStoreDBClient, jsonEvent } from '@eventstore/db-client';
+import { EventStoreDBClient, START, jsonEvent } from '@eventstore/db-client';
 
 import {
   BootRequested,
@@ -29,13 +33,16 @@ import {
   build,
   streamFor,
 } from '#libs/contracts';
-import { type EventContext, EventStore } from '#libs/event-store';
+import { type EventContext, EventStore, decodeStored } from '#libs/event-store';
 
+import { ServerTable } from '../apps/api/src/compute/servers/projection/server-table.js';
 import { eventually } from '../test/support/eventually.js';
 import { startEventStoreProcess } from '../test/support/event-store-process.js';
 import { percentile, report, round, startBenchApi } from './support.js';
 
 const TARGET_INSTANCES = 100_000;
+/** Events a rebuild applies in one transaction (as the API does). */
+const PAGE = 2_000;
 const LAG_SAMPLES = 200;
 /** Appends in flight while seeding. */
 const SEED_CONCURRENCY = 64;
@@ -158,6 +165,37 @@ async function follow(response: Response, onLine: (line: Record<string, unknown>
   }
 }
 
+/**
+ * The rebuild's steps one at a time in this process, in µs per event: reading `$all` through the
+ * official client, checking each event's contract (decodeStored), and applying pages of them to a
+ * fresh server table (one transaction a page).
+ */
+async function whereTheTimeGoes(
+  client: EventStoreDBClient,
+): Promise<{ readUs: number; contractUs: number; applyUs: number }> {
+  let at = performance.now();
+  const recorded = [];
+  for await (const resolved of client.readAll({ fromPosition: START, maxCount: Number.MAX_SAFE_INTEGER }))
+    if (resolved.event?.streamId.startsWith('instance-')) recorded.push(resolved.event);
+  const readMs = performance.now() - at;
+  at = performance.now();
+  const decoded = recorded.map((event) => decodeStored(event));
+  const contractMs = performance.now() - at;
+  const dir = mkdtempSync(join(tmpdir(), 'nimbus-bench-table-'));
+  try {
+    const table = new ServerTable(join(dir, 'servers.sqlite'), 'bench', () => undefined);
+    at = performance.now();
+    for (let index = 0; index < decoded.length; index += PAGE)
+      table.applyAll(decoded.slice(index, index + PAGE));
+    const applyMs = performance.now() - at;
+    table.close();
+    const us = (ms: number): number => round((ms * 1000) / decoded.length, 1);
+    return { readUs: us(readMs), contractUs: us(contractMs), applyUs: us(applyMs) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const { instances } = options();
   const eventStore = await startEventStoreProcess();
@@ -227,6 +265,8 @@ async function main(): Promise<void> {
     const rebuild100kInstancesS =
       instances === TARGET_INSTANCES ? rebuildSeconds : (rebuildSeconds * TARGET_INSTANCES) / instances;
 
+    const perEvent = await whereTheTimeGoes(client);
+
     // Delivery lag: a feed and a watch open, then boots appended one at a time.
     const auditArrivals = new Map<string, number>();
     const watchArrivals = new Map<string, number>();
@@ -292,6 +332,9 @@ async function main(): Promise<void> {
       listDuringRebuildP50Ms: round(percentile(listLatencies, 50), 2),
       listDuringRebuildP99Ms: round(percentile(listLatencies, 99), 2),
       listDuringRebuildFailures: listFailures,
+      readUsPerEvent: perEvent.readUs,
+      contractUsPerEvent: perEvent.contractUs,
+      applyUsPerEvent: perEvent.applyUs,
       auditLagP50Ms: round(percentile(audit, 50), 2),
       auditLagP99Ms: round(percentile(audit, 99), 2),
       watchLagP50Ms: round(percentile(watched, 50), 2),
@@ -310,6 +353,11 @@ async function main(): Promise<void> {
           'rebuild, 100,000 servers',
           `${figures.rebuild100kInstancesS} s`,
           figures.rebuild100kScaled ? `scaled from ${instances} at the measured rate` : 'measured',
+        ],
+        [
+          'per event: $all read / contract check / apply (µs)',
+          `${perEvent.readUs} / ${perEvent.contractUs} / ${perEvent.applyUs}`,
+          'each step alone in one process: the official client, decodeStored, a page a transaction',
         ],
         [
           'server list during the rebuild p50 / p99 (ms)',
