@@ -97,6 +97,13 @@ async function main(): Promise<number> {
     throw new UsageError(
       `${name} takes ${least === most ? least : `${least} to ${most}`} argument(s): ops ${command.usage}`,
     );
+  // A command takes the options its usage line names (and --url); any other would be ignored silently.
+  const accepted = new Set([...command.usage.matchAll(/--([a-z]+)/g)].map((match) => match[1]));
+  const foreign = Object.keys(values).filter((option) => option !== 'url' && !accepted.has(option));
+  if (foreign.length > 0)
+    throw new UsageError(
+      `${name} takes no ${foreign.map((option) => `--${option}`).join(', ')}: ops ${command.usage}`,
+    );
   const options = optionsOf(values);
   const client = EventStoreDBClient.connectionString(storeUrl(values.url));
   try {

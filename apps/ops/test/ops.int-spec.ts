@@ -102,6 +102,15 @@ describe('ops CLI', () => {
       status: 2,
       stderr: expect.stringContaining('no aggregate folds'),
     });
+    // An option the command does not take would otherwise be ignored: verify --prefix is no partial check.
+    expect(ops('verify', '--prefix', 'instance-')).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('verify takes no --prefix'),
+    });
+    expect(ops('history', stream, '--limit', '3', '--type', 'BootRequested')).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('history takes no --limit, --type'),
+    });
   });
 
   it('reports a stream that does not exist', () => {
