@@ -243,7 +243,7 @@ it("gives A's subscribers, over NATS and over HTTP, exactly A's events once each
         .filter((record) => record['subject'] === `instance-${id}`)
         .map((record) => record['type']),
     ).toEqual(['org.nimbus.BootRequested.v2', 'org.nimbus.HostSelected.v1', 'org.nimbus.DomainStarted.v1']);
-});
+}, 60_000);
 
 it("gives B's subscriber B's events and none of A's", async () => {
   const aliceEvents = new Set(await httpFeedIds(aliceApi));
@@ -255,7 +255,7 @@ it("gives B's subscriber B's events and none of A's", async () => {
   expect(bobRecords.map((record) => String(record['id']))).toEqual(bobExpected);
   expect(bobRecords.every((record) => record['nimbusproject'] === bob.projectId)).toBe(true);
   expect(bobRecords.filter((record) => aliceEvents.has(String(record['id'])))).toEqual([]);
-});
+}, 60_000);
 
 it("refuses B's forged reads of A's feed: the API says 403, the NATS server refuses the rest", async () => {
   expect((await subscription(bobApi, { name: 'peek', project_id: alice.projectId })).status).toBe(403);
@@ -284,7 +284,7 @@ it("refuses B's forged reads of A's feed: the API says 403, the NATS server refu
   await expect(
     jetstream(forged, { timeout: 2_000 }).consumers.get(aliceGrant.stream, aliceGrant.consumer),
   ).rejects.toThrow();
-});
+}, 60_000);
 
 it('verifies the log, and fails a copy with one record changed at that record', async () => {
   tails.aliceNats.child.kill('SIGTERM');
@@ -299,7 +299,7 @@ it('verifies the log, and fails a copy with one record changed at that record', 
   const verdict = await runAudit(alice, ['verify', tampered]);
   expect(verdict.code).toBe(1);
   expect(verdict.output).toMatch(/line 3: /);
-});
+}, 60_000);
 
 it('shows the watch every server of the burst going BUILD to ACTIVE, in order, across the cut', () => {
   expect(watchCutAt).toBeGreaterThan(1);
@@ -318,7 +318,7 @@ it('shows the watch every server of the burst going BUILD to ACTIVE, in order, a
   const changes = watched.filter((line) => line['type'] !== 'BOOKMARK');
   expect(new Set(changes.map((line) => line['resourceVersion'])).size).toBe(changes.length);
   expect([...statuses.keys()].sort()).toEqual([...aliceIds].sort());
-});
+}, 60_000);
 
 it('finds every invariant holding on the store the suite wrote', async () => {
   const result = await new Promise<{ code: number; output: string }>((resolve) => {
@@ -330,4 +330,4 @@ it('finds every invariant holding on the store the suite wrote', async () => {
   });
   expect(result.output).toMatch(/every invariant holds/);
   expect(result.code).toBe(0);
-});
+}, 60_000);

@@ -225,7 +225,7 @@ describe('the audit feed over NATS', () => {
       );
       expect(arrival.kind).toBe('next');
     }
-  });
+  }, 60_000);
 
   it('refuses another project, on the API and on the NATS server itself', async () => {
     const alices = await subscribe(alice.token, { name: 'siem' });
@@ -263,7 +263,7 @@ describe('the audit feed over NATS', () => {
     const own = await drain(connection, bobs.grant);
     expect(own.length).toBeGreaterThan(0);
     expect(own.every((event) => event['nimbusproject'] === bob.projectId)).toBe(true);
-  });
+  }, 60_000);
 
   it('resumes a subscriber after a crash: what it had not acknowledged comes again, and nothing is lost', async () => {
     const created = await subscribe(alice.token, { name: 'resume' });
@@ -298,7 +298,7 @@ describe('the audit feed over NATS', () => {
     expect(new Set(ids).size).toBe(ids.length);
     const started = received.find((event) => event['type'] === 'org.nimbus.DomainStarted.v1');
     expect(started?.['data']).toHaveProperty('host', 'hv-1');
-  });
+  }, 60_000);
 
   it('hands out credentials that end with the token, and the server ends them', async () => {
     const created = await subscribe(alice.token, { name: 'siem' });
@@ -317,7 +317,7 @@ describe('the audit feed over NATS', () => {
       () => (connection.isClosed() ? true : undefined),
       10_000,
     );
-  });
+  }, 60_000);
 
   it('feeds the reference subscriber: `audit export --nats` writes the log, and a second run adds only what is new', async () => {
     const file = join(dir, 'nats-audit.jsonl');
@@ -340,7 +340,7 @@ describe('the audit feed over NATS', () => {
     expect(second).toEqual(expected);
     expect((await audit(['verify', file])).code).toBe(0);
     expect((await audit(['export', '--nats', 'Bad Name', '--out', file])).code).toBe(2);
-  });
+  }, 60_000);
 
   it('resumes the reference subscriber in order when a run died holding a batch it had not kept', async () => {
     const file = join(dir, 'nats-order.jsonl');
@@ -370,7 +370,7 @@ describe('the audit feed over NATS', () => {
       20_000,
     );
     expect(kept).toEqual(expected);
-  });
+  }, 60_000);
 
   it('deletes a subscription, and answers 404 for one that is not there', async () => {
     expect(
@@ -381,5 +381,5 @@ describe('the audit feed over NATS', () => {
     ).toBe(404);
     const bad = await subscribe(alice.token, { name: 'Not A Name' });
     expect(bad.status).toBe(400);
-  });
+  }, 60_000);
 });
