@@ -39,7 +39,7 @@ export const rebuild: Command = {
       buffered = lines.pop() ?? '';
       for (const line of lines.filter((text) => text.trim() !== '')) {
         last = JSON.parse(line) as Progress;
-        if (json) print(toJson(last, undefined));
+        if (json) print(toJson(last, 0));
         else if (last.error === undefined) print(describe(last));
       }
     }
