@@ -62,3 +62,6 @@ export function parseFeedStart(text: string | undefined): FeedStart | null {
   const time = new Date(text);
   return Number.isNaN(time.getTime()) ? null : { kind: 'time', time };
 }
+
+/** A durable audit subscription's name: one NATS subject token, so its consumer name stays one too. */
+export const SUBSCRIPTION_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;

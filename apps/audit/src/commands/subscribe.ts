@@ -9,6 +9,7 @@
 import {
   GENESIS_HASH,
   GapDetector,
+  SUBSCRIPTION_NAME,
   type FeedPosition,
   formatPosition,
   parseFeedStart,
@@ -22,7 +23,6 @@ import { type Session, login } from '../keystone.js';
 import { readNatsFeed } from '../nats-feed.js';
 
 const MAX_BACKOFF_MS = 5_000;
-const SUBSCRIPTION_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 /** An export that keeps being cut gives up after this many tries in a row without progress. */
 const EXPORT_TRIES = 5;
 

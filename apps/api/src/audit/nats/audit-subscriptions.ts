@@ -8,7 +8,7 @@
  */
 import { Inject, Injectable } from '@nestjs/common';
 
-import { parseFeedStart } from '#libs/audit';
+import { SUBSCRIPTION_NAME, parseFeedStart } from '#libs/audit';
 import { mintUserCreds } from '#libs/bus';
 
 import { projectUnderPolicy } from '../../common/auth/owner.js';
@@ -34,15 +34,13 @@ export interface AuditNatsSigner {
 
 export const AUDIT_NATS_SIGNER = Symbol('AuditNatsSigner');
 
-export const SUBSCRIPTION_NAME = '^[a-z0-9][a-z0-9-]{0,31}$';
-
 export const CREATE_SUBSCRIPTION_SCHEMA: Schema = {
   type: 'object',
   properties: {
     subscription: {
       type: 'object',
       properties: {
-        name: { type: 'string', pattern: SUBSCRIPTION_NAME },
+        name: { type: 'string', pattern: SUBSCRIPTION_NAME.source },
         since: { type: 'string', minLength: 1, maxLength: 64 },
         project_id: { type: 'string', minLength: 1, maxLength: 64 },
         all_projects: { type: 'boolean' },
@@ -139,7 +137,7 @@ export class AuditSubscriptions {
     projectId: string | undefined,
     all: boolean,
   ): Promise<void> {
-    if (!new RegExp(SUBSCRIPTION_NAME).test(name)) throw notFound(`Subscription ${name} could not be found.`);
+    if (!SUBSCRIPTION_NAME.test(name)) throw notFound(`Subscription ${name} could not be found.`);
     const { scope } = this.feedOf(principal, projectId, all);
     const { stream } = this.wired();
     if (!(await stream.deleteConsumer(consumerName(scope, name))))
