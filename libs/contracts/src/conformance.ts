@@ -6,6 +6,8 @@
  */
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidatorOptions } from 'class-validator';
+import { passesRules, undeclaredProperties } from './compiled-rules.js';
+import { instantiate } from './instances.js';
 import { ContractViolation, issuesFromValidationErrors, type ContractIssue } from './errors.js';
 import type { ContractClass } from './validation.js';
 
@@ -57,7 +59,24 @@ export function jsonObjectIssues(value: unknown): ContractIssue[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return [{ path: '(root)', problems: ['must be a JSON object'] }];
   }
-  return jsonIssues(value);
+  return isPlainJson(value) ? [] : jsonIssues(value);
+}
+
+/** jsonIssues(value) is empty: the same walk, without building paths, for the common case. */
+function isPlainJson(value: unknown): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (Array.isArray(value)) {
+    for (const item of value) if (!isPlainJson(item)) return false;
+    return true;
+  }
+  if (typeof value !== 'object') return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  for (const key of Object.keys(value)) {
+    if (FORBIDDEN_KEYS.has(key) || !isPlainJson((value as Record<string, unknown>)[key])) return false;
+  }
+  return true;
 }
 
 /** Builds an instance of `contract` from plain JSON and validates it strictly; throws ContractViolation. */
@@ -67,8 +86,12 @@ export function conform<T extends object>(
   label: ContractLabel,
 ): T {
   fail(label, jsonObjectIssues(plain));
-  const instance = plainToInstance(contract, plain);
-  fail(label, issuesFromValidationErrors(validateSync(instance, STRICT_VALIDATION)));
+  const instance = instantiate(contract, plain as object);
+  // Only a value that fails a rule (or one the compiled rules do not model) meets class-validator itself.
+  if (!passesRules(instance)) {
+    const issues = issuesFromValidationErrors(validateSync(instance, STRICT_VALIDATION));
+    fail(label, issues.length > 0 ? issues : undeclaredIssues(instance));
+  }
   return instance;
 }
 
@@ -134,6 +157,14 @@ export type Plain<T> = T extends readonly (infer Item)[]
  */
 export function build<T extends object>(contract: ContractClass<T>, data: Plain<T>): T {
   return plainToInstance(contract, data);
+}
+
+/** What class-validator's whitelist missed: properties named like Object.prototype members. */
+function undeclaredIssues(instance: object): ContractIssue[] {
+  return undeclaredProperties(instance).map((path) => ({
+    path,
+    problems: [`property ${path.slice(path.lastIndexOf('.') + 1)} is not allowed`],
+  }));
 }
 
 function fail(label: ContractLabel, issues: readonly ContractIssue[]): void {

@@ -302,6 +302,20 @@ export function nestedClassOf(contract: ContractClass, property: string): Contra
   return undefined;
 }
 
+/** Every nested property of the class, its ancestors' included (the nearest declaration wins), and its class. */
+export function nestedProperties(contract: ContractClass): Map<string, ContractClass> {
+  const found = new Map<string, ContractClass>();
+  for (
+    let proto: object | null = contract.prototype as object;
+    proto !== null;
+    proto = Object.getPrototypeOf(proto) as object | null
+  ) {
+    for (const [property, type] of nestedClasses.get(proto) ?? [])
+      if (!found.has(property)) found.set(property, type());
+  }
+  return found;
+}
+
 function NestedType(type: () => ContractClass): PropertyDecorator {
   return (target, propertyKey) => {
     rememberNested(target, String(propertyKey), type);

@@ -116,14 +116,16 @@ export class ServerProjection implements OnModuleDestroy {
       };
     };
     let building: RunningSubscription | null = null;
+    // The history in pages, each applied in one transaction while the next one is read; then the
+    // subscription for the rest.
+    let reading = this.readPage(START);
     try {
-      // The history in pages, each applied in one transaction; then the subscription for the rest.
-      for (let from: Position | typeof START = START; ;) {
-        const page = await this.readPage(from);
+      for (;;) {
+        const page = await reading;
         if (page.last === null) break;
+        reading = this.readPage(page.last);
         if (page.events.length > 0) next.applyAll(page.events);
         events += page.events.length;
-        from = page.last;
         const now = performance.now();
         if (now - shownAt >= 1000) {
           shownAt = now;
@@ -149,6 +151,7 @@ export class ServerProjection implements OnModuleDestroy {
       this.logger.log(`server read model rebuilt: ${finished.events} events, ${finished.eventsPerSec}/s`);
       return finished;
     } catch (error) {
+      await reading.catch(() => undefined);
       await building?.stop();
       if (this.table !== next) this.remove(next);
       throw error;
