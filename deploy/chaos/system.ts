@@ -12,7 +12,7 @@ import { join } from 'node:path';
 
 import { destroyRig, readInventory, rigPaths, type RigInventory } from '../rig/rig.js';
 import { runningSshd } from '../rig/sshd.js';
-import { PARTS, type Part, type PartContext, loadSecrets, rigDir } from '../local/services.js';
+import { PARTS, type Part, type PartContext, loadSecrets, partsFor, rigDir } from '../local/services.js';
 import { type RunRecord, type ServiceLaunch, Supervisor, sleep } from '../local/supervisor.js';
 import type { Target } from './schedule.js';
 
@@ -61,13 +61,13 @@ export class ChaosSystem {
       stateDir,
       projectRoot: process.cwd(),
       // One rig per run: the pid makes the host users' names unique on the machine.
-      options: { hosts: options.hosts, rigPrefix: `chaos${process.pid}` },
+      options: { driver: 'libvirt', hosts: options.hosts, rigPrefix: `chaos${process.pid}` },
       env,
       secrets: loadSecrets(stateDir),
       supervisor,
     };
     try {
-      for (const part of PARTS) {
+      for (const part of partsFor('libvirt')) {
         const status = await part.ensure(context);
         Object.assign(env, status.exports);
         options.log(`  ${part.name.padEnd(13)} ${status.detail}`);

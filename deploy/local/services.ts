@@ -2,7 +2,9 @@
  * The parts of the one-machine install, in start order: how each is launched on loopback, how its
  * health is proven, and what it adds to `.nimbus/env`. Most parts are processes the Supervisor
  * runs; the hypervisor rig is a part of its own (Unix users, their libvirt, the project's sshd).
- * Later parts of the system add themselves to PARTS; `up` and `down` need no other change.
+ * With the fake driver there is no rig and no console proxy (simulated hosts have no VNC): the
+ * boot image is built on its own and the compute agent simulates the hosts. Later parts of the
+ * system add themselves to PARTS (and to partsFor); `up` and `down` need no other change.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,12 +17,19 @@ import { connect, credsAuthenticator } from '@nats-io/transport-node';
 
 import { type NatsAccounts, createNatsAccounts, operatorModeConfig } from '#libs/bus';
 
+import { buildBootImage } from '../rig/boot-image.js';
+import { TOOLS, findTool } from '../rig/exec.js';
 import { createRig, readInventory, sshdRunning, stopRig } from '../rig/rig.js';
 import { freePort, preferredPort } from './ports.js';
 import { type RunRecord, type ServiceLaunch, Supervisor, sleep } from './supervisor.js';
 
+/** libvirt over SSH on the rig's hosts, or the fake driver's simulated hosts (for benchmarks). */
+export const DRIVERS = ['libvirt', 'fake'] as const;
+export type Driver = (typeof DRIVERS)[number];
+
 export interface UpOptions {
-  /** Hypervisor hosts the rig provides. */
+  readonly driver: Driver;
+  /** Hypervisor hosts: the rig's, or the fake driver's simulated ones. */
   readonly hosts: number;
   /** Names the rig's host users (`nimbus-<prefix>-h1`, ...): one prefix per system on the machine. */
   readonly rigPrefix: string;
@@ -286,6 +295,21 @@ const rig: Part = {
   },
 };
 
+/** Where the fake driver's system keeps the boot image the API seeds. */
+const imagesDir = (stateDir: string): string => join(stateDir, 'images');
+
+/** With the fake driver: the boot image the API seeds, built as the rig builds it, and no host. */
+const bootImage: Part = {
+  name: 'boot-image',
+  async ensure({ stateDir }) {
+    const [nasm, qemuImg] = await Promise.all([findTool(TOOLS.nasm), findTool(TOOLS.qemuImg)]);
+    const image = await buildBootImage({ nasm, qemuImg }, imagesDir(stateDir));
+    return { state: 'started', detail: image, exports: { NIMBUS_BOOT_IMAGE: image } };
+  },
+  healthy: (stateDir) => Promise.resolve(existsSync(join(imagesDir(stateDir), 'nimbus-boot.qcow2'))),
+  stop: () => Promise.resolve('nothing to stop'),
+};
+
 const api = processPart({
   name: 'api',
   async launch(context) {
@@ -305,6 +329,8 @@ const api = processPart({
         NIMBUS_API_SERVICE_PASSWORD: context.secrets.servicePassword,
         NIMBUS_API_SEED_IMAGE: context.env.NIMBUS_BOOT_IMAGE,
         NIMBUS_API_SEED_IMAGE_FORMAT: 'qcow2',
+        // No image asks for the fake hypervisor: the seed image must not ask for QEMU either.
+        NIMBUS_API_SEED_IMAGE_HYPERVISOR_TYPE: context.options.driver === 'fake' ? 'none' : 'qemu',
         NIMBUS_API_AUDIT_NATS_SIGNING_KEY_FILE: context.env.NIMBUS_NATS_AUDIT_SIGNING_KEY_FILE,
         NIMBUS_API_AUDIT_NATS_ACCOUNT: context.env.NIMBUS_NATS_ACCOUNT,
       },
@@ -341,8 +367,17 @@ const compute = processPart({
   async launch(context) {
     const port = await freePort();
     const apiUrl = context.env.API_URL ?? '';
+    const { driver, hosts } = context.options;
     // The rig's hosts share this one machine: each offers its share, not the whole machine.
-    const ramShareMb = Math.floor((totalmem() / 2 ** 20) * 0.5) / Math.max(1, context.options.hosts);
+    const ramShareMb = Math.floor((totalmem() / 2 ** 20) * 0.5) / Math.max(1, hosts);
+    const hypervisor =
+      driver === 'fake'
+        ? { NIMBUS_COMPUTE_DRIVER: 'fake', NIMBUS_COMPUTE_FAKE_HOSTS: String(hosts) }
+        : {
+            NIMBUS_COMPUTE_INVENTORY: context.env.NIMBUS_RIG_INVENTORY,
+            NIMBUS_COMPUTE_MAX_VCPUS: String(cpus().length),
+            NIMBUS_COMPUTE_MAX_RAM_MB: String(Math.floor(ramShareMb)),
+          };
     return {
       name: 'compute',
       argv: node(context, 'compute'),
@@ -351,17 +386,15 @@ const compute = processPart({
         EVENTSTORE_URL: context.env.EVENTSTORE_URL,
         NATS_URL: context.env.NATS_URL,
         NATS_CREDS: context.env.NATS_CREDS,
-        NIMBUS_COMPUTE_INVENTORY: context.env.NIMBUS_RIG_INVENTORY,
+        ...hypervisor,
         NIMBUS_COMPUTE_IMAGE_API_URL: `${apiUrl}/image`,
         NIMBUS_COMPUTE_IDENTITY_URL: `${apiUrl}/v3`,
         NIMBUS_COMPUTE_SERVICE_PASSWORD: context.secrets.servicePassword,
         NIMBUS_COMPUTE_IMAGE_CACHE_DIR: join(context.stateDir, 'compute', 'images'),
-        NIMBUS_COMPUTE_MAX_VCPUS: String(cpus().length),
-        NIMBUS_COMPUTE_MAX_RAM_MB: String(Math.floor(ramShareMb)),
         NIMBUS_COMPUTE_HEALTH_PORT: String(port),
         ...(context.env.CONSOLE_URL ? { NIMBUS_CONSOLE_BASE_URL: context.env.CONSOLE_URL } : {}),
       },
-      details: { healthPort: port },
+      details: { healthPort: port, driver, hosts },
     };
   },
   healthy: (record) => httpOk(`http://127.0.0.1:${detail(record, 'healthPort')}/healthz`),
@@ -392,7 +425,24 @@ const consoleProxy = processPart({
   exports: (record) => ({ CONSOLE_URL: detail(record, 'url') }),
 });
 
-export const PARTS: readonly Part[] = [eventStore, nats, rig, api, scheduler, consoleProxy, compute];
+/** Every part there is, in start order: what `down` stops (a part that is not running says so). */
+export const PARTS: readonly Part[] = [
+  eventStore,
+  nats,
+  rig,
+  bootImage,
+  api,
+  scheduler,
+  consoleProxy,
+  compute,
+];
+
+/** The parts a system with this driver runs, in start order. */
+export function partsFor(driver: Driver): readonly Part[] {
+  return driver === 'fake'
+    ? [eventStore, nats, bootImage, api, scheduler, compute]
+    : [eventStore, nats, rig, api, scheduler, consoleProxy, compute];
+}
 
 /** The credentials file devstack users know: `source .nimbus/openrc; openstack server list`. */
 export function openrc(apiUrl: string, secrets: Secrets): string {

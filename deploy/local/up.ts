@@ -4,27 +4,52 @@
  * what to try next, and exits 0. Run again, it leaves healthy parts alone and changes nothing.
  * Debian packages and npm dependencies are bootstrap.mjs's business, which `npm run up` runs first.
  *
- *   npm run up                  one hypervisor host
- *   npm run up -- --hosts 3     three
- *   --state-dir <dir> --rig-prefix <name>   a second system beside the default one
+ *   npm run up                                one hypervisor host (libvirt over SSH on the rig)
+ *   npm run up -- --hosts 3                   three
+ *   npm run up -- --driver fake --hosts 100   a hundred simulated hosts, for client-side benchmarks
+ *   --state-dir <dir> --rig-prefix <name>     a second system beside the default one
+ * A system that is up keeps its driver and host count: `npm run down` first to change them.
  */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { validateNamePrefix } from '../rig/naming.js';
-import { PARTS, Supervisor, loadSecrets, openrc } from './services.js';
+import { DRIVERS, type Driver, Supervisor, loadSecrets, openrc, partsFor } from './services.js';
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-function parseHosts(value: string | undefined): number {
+/** The most hosts per driver: the rig's share one machine; simulated ones cost a little memory each. */
+const MAX_HOSTS: Readonly<Record<Driver, number>> = { libvirt: 16, fake: 1000 };
+
+function parseDriver(value: string): Driver {
+  const driver = DRIVERS.find((candidate) => candidate === value);
+  if (driver === undefined) throw new Error(`--driver must be one of ${DRIVERS.join(', ')}, got ${value}`);
+  return driver;
+}
+
+function parseHosts(value: string | undefined, driver: Driver): number {
   if (value === undefined) return 1;
   const hosts = Number(value);
-  if (!Number.isInteger(hosts) || hosts < 1 || hosts > 16)
-    throw new Error(`--hosts must be a whole number from 1 to 16, got ${value}`);
+  const max = MAX_HOSTS[driver];
+  if (!/^[0-9]+$/.test(value) || !Number.isInteger(hosts) || hosts < 1 || hosts > max)
+    throw new Error(
+      `--hosts must be a whole number from 1 to ${max} with the ${driver} driver, got ${value}`,
+    );
   return hosts;
+}
+
+/** Refuses to change the driver or host count of a system that is up: the agent would not follow. */
+async function assertSameShape(supervisor: Supervisor, driver: Driver, hosts: number): Promise<void> {
+  const compute = await supervisor.running('compute');
+  if (compute === null) return;
+  const runningDriver = String(compute.details['driver'] ?? 'libvirt');
+  const runningHosts = compute.details['hosts'];
+  if (runningDriver === driver && (runningHosts === undefined || runningHosts === hosts)) return;
+  const shape = `--driver ${runningDriver}${runningHosts === undefined ? '' : ` --hosts ${runningHosts}`}`;
+  throw new Error(`Nimbus is up here with ${shape}; run \`npm run down\` first to change it`);
 }
 
 async function main(): Promise<void> {
@@ -32,18 +57,25 @@ async function main(): Promise<void> {
     options: {
       'state-dir': { type: 'string' },
       hosts: { type: 'string' },
+      driver: { type: 'string', default: 'libvirt' },
       'rig-prefix': { type: 'string', default: 'local' },
     },
     strict: true,
   });
-  const options = { hosts: parseHosts(values.hosts), rigPrefix: validateNamePrefix(values['rig-prefix']) };
+  const driver = parseDriver(values.driver);
+  const options = {
+    driver,
+    hosts: parseHosts(values.hosts, driver),
+    rigPrefix: validateNamePrefix(values['rig-prefix']),
+  };
   const stateDir = resolve(values['state-dir'] ?? '.nimbus');
   const supervisor = new Supervisor(stateDir);
+  await assertSameShape(supervisor, options.driver, options.hosts);
   const secrets = loadSecrets(stateDir);
 
   const env: Record<string, string> = {};
   const rows: [string, string, string][] = [];
-  for (const part of PARTS) {
+  for (const part of partsFor(driver)) {
     const status = await part.ensure({
       stateDir,
       projectRoot: process.cwd(),
@@ -79,7 +111,12 @@ async function main(): Promise<void> {
   log('Try next:');
   log(`  source ${openrcFile}`);
   log('  openstack server create --flavor m1.nano --image nimbus-boot --wait demo');
-  log('  openstack server list; openstack console log show demo; openstack console url show demo');
+  if (driver === 'fake') {
+    log(`  openstack hypervisor list                        # ${options.hosts} simulated host(s), type fake`);
+    log('  openstack server list                            # (simulated hosts have no console)');
+  } else {
+    log('  openstack server list; openstack console log show demo; openstack console url show demo');
+  }
   log("  npm run ops -- history instance-<server id>    # the server's events, who caused them and why");
   log('  npm run down                                     # stop everything; data stays under .nimbus/');
   log('  npm run down -- --purge                          # stop, then delete the data and the host users');

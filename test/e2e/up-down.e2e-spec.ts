@@ -12,19 +12,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+import { alive, envOf, nimbusCommand } from '../support/local-up.js';
+
 const run = promisify(execFile);
 
 const workDir = mkdtempSync(join(tmpdir(), 'nimbus-up-'));
 const stateDir = join(workDir, 'state');
 const prefix = `u${randomUUID().slice(0, 6)}`;
 
-async function nimbus(command: 'up' | 'down', ...args: string[]): Promise<string> {
-  const { stdout } = await run(
-    process.execPath,
-    [`dist/deploy/local/${command}.js`, '--state-dir', stateDir, ...args],
-    { timeout: 240_000 },
-  );
-  return stdout;
+function nimbus(command: 'up' | 'down', ...args: string[]): Promise<string> {
+  return nimbusCommand(stateDir, command, args, 240_000);
 }
 
 /** part name → [state, pid] as `up` printed them. */
@@ -34,24 +31,6 @@ function partsOf(stdout: string): Map<string, [string, string | undefined]> {
     parts.set(match[1]!, [match[2]!, /^pid (\d+)/.exec(match[3]!)?.[1]]);
   }
   return parts;
-}
-
-function envOf(file: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const match of readFileSync(file, 'utf8').matchAll(/^export (\w+)='([^']*)'$/gm)) {
-    env[match[1]!] = match[2]!;
-  }
-  return env;
-}
-
-/** Running, as opposed to gone or a zombie that no parent has reaped yet (up's children outlive it). */
-function alive(pid: string): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 async function userExists(name: string): Promise<boolean> {

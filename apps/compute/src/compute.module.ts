@@ -54,7 +54,7 @@ export function hypervisorFrom(config: ComputeConfig): {
     );
     return {
       driver: new FakeHypervisorDriver({ hosts: names }),
-      hosts: names.map((name) => ({ name, hypervisorType: 'qemu', cpuArch: 'x86_64' })),
+      hosts: names.map((name) => ({ name, hypervisorType: 'fake', cpuArch: 'x86_64' })),
     };
   }
   if (!config.inventory) throw new Error('NIMBUS_COMPUTE_INVENTORY is required for the libvirt driver');

@@ -24,9 +24,17 @@ export type PowerState = (typeof POWER_STATES)[number];
 export const CPU_ARCHITECTURES = ['x86_64', 'i686', 'aarch64', 'armv7l', 'ppc64le', 's390x'] as const;
 export type CpuArchitecture = (typeof CPU_ARCHITECTURES)[number];
 
-/** Hypervisor types as images name them (`img_hv_type`) and hosts report them. */
+/** Hypervisor types as images name them (`img_hv_type`) and libvirt hosts report them. */
 export const HYPERVISOR_TYPES = ['qemu', 'kvm'] as const;
 export type HypervisorType = (typeof HYPERVISOR_TYPES)[number];
+
+/**
+ * What a host reports: a libvirt hypervisor type, or `fake` for the fake driver's simulated hosts (as
+ * Nova's fake driver reports itself). No image asks for `fake`, so a boot that names a hypervisor type
+ * never lands on a simulated host.
+ */
+export const HOST_HYPERVISOR_TYPES = [...HYPERVISOR_TYPES, 'fake'] as const;
+export type HostHypervisorType = (typeof HOST_HYPERVISOR_TYPES)[number];
 
 export const REBOOT_TYPES = ['SOFT', 'HARD'] as const;
 export type RebootType = (typeof REBOOT_TYPES)[number];

@@ -8,7 +8,7 @@ import {
   type CpuArchitecture,
   type DecodedEvent,
   type HostEvent,
-  type HypervisorType,
+  type HostHypervisorType,
   ResourcesClaimed,
   ResourcesReleased,
   type ResourceReleaseReason,
@@ -39,7 +39,7 @@ export interface HostState {
   readonly name: string;
   readonly registered: boolean;
   readonly availabilityZone: string;
-  readonly hypervisorType: HypervisorType | null;
+  readonly hypervisorType: HostHypervisorType | null;
   readonly cpuArch: CpuArchitecture | null;
   readonly enabled: boolean;
   readonly disabledReason: string | null;

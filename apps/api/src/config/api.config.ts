@@ -298,6 +298,15 @@ export class ApiConfig extends StoreClientOptions {
   ])
   seedImageFormat: 'raw' | 'qcow2' = 'raw';
 
+  @ChoiceOption(
+    {
+      env: 'NIMBUS_API_SEED_IMAGE_HYPERVISOR_TYPE',
+      doc: 'hypervisor_type property of the seed image (none: any host, fake ones included)',
+    },
+    ['qemu', 'kvm', 'none'],
+  )
+  seedImageHypervisorType: 'qemu' | 'kvm' | 'none' = 'qemu';
+
   @Option(
     { env: 'NIMBUS_API_DEFAULT_AZ', doc: 'the availability zone hosts are in unless they report another' },
     Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/),

@@ -38,7 +38,10 @@ export class ImageSeed {
         minDisk: 0,
         minRam: 0,
         protected: false,
-        properties: { hypervisor_type: 'qemu' },
+        properties:
+          this.config.seedImageHypervisorType === 'none'
+            ? {}
+            : { hypervisor_type: this.config.seedImageHypervisorType },
         tags: [],
       });
     }

@@ -5,7 +5,7 @@
  * everything else, so an agent restarted twice registers a host once. What to append is the
  * domain's decision (host-registration.ts); this measures the host and appends.
  */
-import { type CpuArchitecture, type HypervisorType, streamFor } from '#libs/contracts';
+import { type CpuArchitecture, type HostHypervisorType, streamFor } from '#libs/contracts';
 import { type HostState, type Inventory, decideRegistration, hostReducer } from '#libs/domain';
 import type { EventContext, EventStore } from '#libs/event-store';
 
@@ -47,7 +47,7 @@ export function inventoryOf(measured: HostInventory, policy: HostPolicy): Invent
 /** What a host is, as the agent's configuration (the host inventory file) says. */
 export interface HostFacts {
   readonly name: string;
-  readonly hypervisorType: HypervisorType;
+  readonly hypervisorType: HostHypervisorType;
   readonly cpuArch: CpuArchitecture;
 }
 

@@ -4,7 +4,7 @@
  * with the expected revision it read, so two schedulers cannot both take the last slot.
  * Must never carry ephemeral signals (heartbeats, liveness): those go to NATS only, never to the store.
  */
-import { DomainEvent, eventCatalog } from '../registry.js';
+import { DomainEvent, eventCatalog, registerUpcaster } from '../registry.js';
 import {
   IsAllocationRatio,
   IsAvailabilityZone,
@@ -19,15 +19,15 @@ import {
 } from '../validation.js';
 import {
   CPU_ARCHITECTURES,
-  HYPERVISOR_TYPES,
+  HOST_HYPERVISOR_TYPES,
   RESOURCE_RELEASE_REASONS,
   type CpuArchitecture,
-  type HypervisorType,
+  type HostHypervisorType,
   type ResourceReleaseReason,
 } from '../vocabulary.js';
 
 /** A compute agent took charge of a host for the first time (or again after its record was lost). */
-@DomainEvent({ type: 'HostRegistered', version: 1, category: 'host' })
+@DomainEvent({ type: 'HostRegistered', version: 2, category: 'host' })
 export class HostRegistered {
   @IsHostName()
   readonly host!: string;
@@ -35,12 +35,15 @@ export class HostRegistered {
   @IsAvailabilityZone()
   readonly availabilityZone!: string;
 
-  @IsOneOf(HYPERVISOR_TYPES)
-  readonly hypervisorType!: HypervisorType;
+  @IsOneOf(HOST_HYPERVISOR_TYPES)
+  readonly hypervisorType!: HostHypervisorType;
 
   @IsOneOf(CPU_ARCHITECTURES)
   readonly cpuArch!: CpuArchitecture;
 }
+
+// v1 knew libvirt's types only; every v1 value is a v2 value.
+registerUpcaster('HostRegistered', 1, (v1) => v1);
 
 /**
  * The host's totals as the agent measured them, and its operator-configured ratios and reservations.

@@ -35,7 +35,9 @@ export function hypervisorView(
     status: state.enabled ? 'enabled' : 'disabled',
   };
   if (!detail) return view;
-  view['hypervisor_type'] = (state.hypervisorType ?? 'qemu').toUpperCase();
+  // Nova's libvirt driver reports QEMU, its fake driver `fake`.
+  view['hypervisor_type'] =
+    state.hypervisorType === 'fake' ? 'fake' : (state.hypervisorType ?? 'qemu').toUpperCase();
   view['hypervisor_version'] = 0;
   view['host_ip'] = null;
   view['service'] = { id: idOf(host, version), host: state.name, disabled_reason: state.disabledReason };
