@@ -127,6 +127,27 @@ export class EventStore {
     }
   }
 
+  /**
+   * The `$all` position of the stream's last event (null: no such stream), without decoding it: how far
+   * a projection must have got to answer for the stream as of now.
+   */
+  async head(stream: string): Promise<Position | null> {
+    let position: Position | null = null;
+    try {
+      // Read to the end (one event), for the reason `read` gives.
+      const reading = this.client.readStream(stream, {
+        fromRevision: END,
+        direction: BACKWARDS,
+        maxCount: 1,
+      });
+      for await (const resolved of reading) position = resolved.event?.position ?? position;
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return null;
+      throw error;
+    }
+    return position;
+  }
+
   /** Folds a stream, optionally only up to a revision or a point in time (time travel). */
   async fold<S>(
     stream: string,

@@ -150,6 +150,22 @@ describe('EventStore', () => {
   it('reads a missing stream as empty', async () => {
     expect(await collect(store.read(streamFor('instance', randomUUID())))).toEqual([]);
   });
+
+  it("gives a stream's head as the $all position of its last event, and null for a missing stream", async () => {
+    const { stream, instanceId } = await bootedInstance();
+    await store.append(
+      stream,
+      [build(HostSelected, { instanceId, attempt: 1, host: 'h1', alternates: [], trace })],
+      0n,
+      userContext(),
+    );
+    const events = await collect(store.read(stream));
+
+    expect(events).toHaveLength(2);
+    expect(await store.head(stream)).toEqual(events[1]!.position);
+    expect((await store.head(stream))!.commit).toBeGreaterThan(events[0]!.position!.commit);
+    expect(await store.head(streamFor('instance', randomUUID()))).toBeNull();
+  });
 });
 
 describe('StreamDriver', () => {

@@ -1,5 +1,6 @@
 /**
- * Reading servers: one server folded from its stream (read-your-writes), lists from the projection with
+ * Reading servers: one server from the projection once it has applied the server's stream up to its head
+ * (as fresh as a fold, which remains the fallback), lists from the projection with
  * Nova's filters and paging, and what the views need to know of hosts. Servers of other projects do not
  * exist for a caller (404), as in Nova. Never appends.
  */
@@ -44,7 +45,11 @@ export class ServerReads {
     };
   }
 
-  /** A server the caller may see, folded from its stream; Nova's 404 otherwise (deleted ones included). */
+  /**
+   * A server the caller may see, as of its stream's last event when the request came: from the
+   * projection once it has applied that event (nearly always at once), else folded from the stream.
+   * Nova's 404 otherwise (deleted ones included).
+   */
   async load(
     context: CallContext,
     serverId: string,
@@ -53,7 +58,12 @@ export class ServerReads {
     // Ids are matched in any case, as Nova does, and stored lowercase.
     const id = serverId.toLowerCase();
     if (!PATTERNS.uuid.test(id)) throw new InstanceNotFound(serverId);
-    const { state } = await this.store.fold(streamFor('instance', id), serverRecordReducer);
+    const stream = streamFor('instance', id);
+    const head = await this.store.head(stream);
+    if (head === null) throw new InstanceNotFound(serverId);
+    const state =
+      (await this.projection.recordAt(id, head)) ??
+      (await this.store.fold(stream, serverRecordReducer)).state;
     const { instance } = state;
     const visible =
       instance.exists &&

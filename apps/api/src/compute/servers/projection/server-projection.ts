@@ -73,6 +73,18 @@ export class ServerProjection implements OnModuleDestroy {
     if (position) await this.waiters.waitFor(position, this.config.readYourWritesMs);
   }
 
+  /**
+   * The server's record once the table has applied `position` (its stream's head, read just before):
+   * as fresh as a fold of the stream. Null when the table has no row for it or did not get that far
+   * within the read-your-writes wait: the caller folds the stream instead.
+   */
+  async recordAt(id: string, position: Position): Promise<ServerRecord | null> {
+    await this.waitFor(position);
+    const table = this.table;
+    if ((table.position?.commit ?? -1n) < position.commit) return null;
+    return table.record(id) ?? null;
+  }
+
   list(query: ServerQuery): ServerRecord[] {
     return this.table.list(query);
   }

@@ -214,6 +214,12 @@ export class ServerTable implements CheckpointStore {
     );
   }
 
+  /** The server's record as last applied (undefined: no row, the stream had no boot yet). */
+  record(id: string): ServerRecord | undefined {
+    const stored = this.statements.record.get(id);
+    return stored === undefined ? undefined : (JSON.parse(stored) as ServerRecord);
+  }
+
   /** Servers matching the query, newest first (Nova's default sort: created_at desc, id desc). */
   list(query: ServerQuery): ServerRecord[] {
     const where: string[] = [];
