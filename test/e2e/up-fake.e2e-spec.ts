@@ -1,7 +1,8 @@
 /**
  * `npm run up -- --driver fake --hosts 3`, as a benchmark author runs it: the whole system on three
  * simulated hosts, which the real `openstack` client lists as hypervisors of type `fake` and boots a
- * server on; the system refuses to change driver or host count while it is up; `down --purge` stops
+ * server on; an operator onboards a tenant with the same client and its user boots in its own project;
+ * the system refuses to change driver or host count while it is up; `down --purge` stops
  * every process it started and removes the state. Its own state folder and free ports, so a system
  * the user has up is left alone. Needs a build (dist/); no rig, so no host users.
  */
@@ -30,6 +31,24 @@ async function refusal(...args: string[]): Promise<{ code: number; stderr: strin
 }
 
 let cli: OpenStackCli | undefined;
+
+/** `server create --wait` of the tiny flavor and the seed image, with no network (2.37). */
+function bootNano(client: OpenStackCli, name: string): Promise<Record<string, unknown>> {
+  return client.json(
+    'server',
+    'create',
+    '--os-compute-api-version',
+    '2.37',
+    '--flavor',
+    'm1.nano',
+    '--image',
+    'nimbus-boot',
+    '--nic',
+    'none',
+    '--wait',
+    name,
+  );
+}
 let pids: string[] = [];
 
 afterAll(async () => {
@@ -63,22 +82,60 @@ it('shows the simulated hosts to the openstack client as fake hypervisors, and b
   ]);
   expect(hypervisors.map((row) => row['Hypervisor Type'])).toEqual(['fake', 'fake', 'fake']);
 
-  const server = await cli!.json(
-    'server',
-    'create',
-    '--os-compute-api-version',
-    '2.37',
-    '--flavor',
-    'm1.nano',
-    '--image',
-    'nimbus-boot',
-    '--nic',
-    'none',
-    '--wait',
-    'on-fake',
-  );
+  const server = await bootNano(cli!, 'on-fake');
   expect(server['status']).toBe('ACTIVE');
   expect(server['OS-EXT-SRV-ATTR:host']).toMatch(/^sim-000[1-3]$/);
+}, 180_000);
+
+it('onboards a tenant with the openstack client: project, user, role; the user boots in its project only', async () => {
+  const project = await cli!.json('project', 'create', '--description', 'a tenant', 'tenant-one');
+  const user = await cli!.json(
+    'user',
+    'create',
+    '--project',
+    'tenant-one',
+    '--password',
+    'tenant-pw-1',
+    'tess',
+  );
+  expect(user).toMatchObject({ name: 'tess', default_project_id: project['id'] });
+  const added = await cli!.openstack('role', 'add', '--project', 'tenant-one', '--user', 'tess', 'member');
+  expect(added.status).toBe(0);
+  const assignments = await cli!.json<Record<string, string>[]>(
+    'role',
+    'assignment',
+    'list',
+    '--project',
+    'tenant-one',
+    '--names',
+  );
+  expect(assignments).toEqual([
+    expect.objectContaining({ Role: 'member', User: 'tess@Default', Project: 'tenant-one@Default' }),
+  ]);
+
+  const tess = new OpenStackCli(envOf(join(stateDir, 'env'))['API_URL']!, {
+    user: 'tess',
+    password: 'tenant-pw-1',
+    project: 'tenant-one',
+  });
+  try {
+    const server = await bootNano(tess, 'tenant-vm');
+    expect(server['status']).toBe('ACTIVE');
+    expect((await tess.json<Record<string, string>[]>('server', 'list')).map((row) => row['Name'])).toEqual([
+      'tenant-vm',
+    ]);
+    const all = await cli!.json<Record<string, string>[]>('server', 'list', '--all-projects');
+    expect(all.map((row) => row['Name']).sort()).toEqual(['on-fake', 'tenant-vm']);
+
+    expect(
+      (await cli!.openstack('role', 'remove', '--project', 'tenant-one', '--user', 'tess', 'member')).status,
+    ).toBe(0);
+    const refused = await tess.openstack('server', 'list');
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('HTTP 401');
+  } finally {
+    tess.close();
+  }
 }, 180_000);
 
 it('refuses to change the driver or the host count while it is up, and changes nothing', async () => {

@@ -71,6 +71,16 @@ export interface ProjectFields {
   readonly description: string | null;
 }
 
+/** `POST /v3/projects`: a second project of the same name in the domain is Keystone's 409. */
+export function decideCreateProject(state: ProjectState, fields: ProjectFields): ProjectCreated[] {
+  if (state.exists) {
+    throw new IdentityConflict(
+      `Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : ${fields.name}.`,
+    );
+  }
+  return [build(ProjectCreated, fields)];
+}
+
 /** Creating a project that exists is nothing to do: the id is derived from the name, so it is the same one. */
 export function decideEnsureProject(state: ProjectState, fields: ProjectFields): ProjectCreated[] {
   if (state.exists) return [];

@@ -81,6 +81,10 @@ export class IdentityDirectory implements ReadModel {
     return id === undefined ? undefined : this.project(id);
   }
 
+  allUsers(): UserState[] {
+    return [...this.users.values()].filter((user) => user.exists);
+  }
+
   allProjects(): ProjectState[] {
     return [...this.projects.values()].filter((project) => project.exists);
   }

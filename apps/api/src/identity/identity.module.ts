@@ -1,5 +1,5 @@
 /**
- * The Keystone token subset: the `/v3` controller, the identity service (which also validates tokens for
+ * The Keystone subset: the `/v3` controllers (tokens and project reads; identity management), the identity service (which also validates tokens for
  * every other API, as TOKEN_VALIDATOR), the in-memory directory, and the signing key.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { Module } from '@nestjs/common';
 import type { ApiConfig } from '../config/api.config.js';
 import { TOKEN_VALIDATOR } from '../common/auth/auth.guard.js';
 import { API_CONFIG } from '../common/store/tokens.js';
+import { IdentityAdminController } from './identity-admin.controller.js';
 import { IdentityBootstrap } from './identity.bootstrap.js';
 import { IdentityController } from './identity.controller.js';
 import { IdentityDirectory } from './identity-directory.js';
@@ -30,7 +31,7 @@ function signingKey(config: ApiConfig): Buffer {
 }
 
 @Module({
-  controllers: [IdentityController],
+  controllers: [IdentityController, IdentityAdminController],
   providers: [
     IdentityDirectory,
     IdentityService,

@@ -5,19 +5,24 @@
  * revocations are events.
  * Must never log, store or echo a password or token; failed authentication says only Keystone's 401.
  */
+import { randomBytes } from 'node:crypto';
+
 import { Inject, Injectable } from '@nestjs/common';
 
 import { type KeystoneRole, streamFor } from '#libs/contracts';
 import {
   decideAssignRole,
   decideChangePassword,
+  decideCreateProject,
   decideCreateUser,
+  decideUnassignRole,
   decideEnsureProject,
   decideRevokeToken,
   effectiveRoles,
   projectReducer,
   tokenRevocationReducer,
   userReducer,
+  type ProjectFields,
   type ProjectState,
   type UserState,
 } from '#libs/domain';
@@ -160,16 +165,7 @@ export class IdentityService implements TokenValidator {
   // -------------------------------------------------------------------------------------------------------
 
   async ensureProject(name: string, description: string | null, context: EventContext): Promise<string> {
-    const projectId = projectIdFor(DEFAULT_DOMAIN.id, name);
-    const { appended } = await this.store.execute(
-      streamFor('project', projectId),
-      projectReducer,
-      (state: ProjectState) =>
-        decideEnsureProject(state, { projectId, name, domainId: DEFAULT_DOMAIN.id, description }),
-      context,
-    );
-    await this.hub.waitFor(appended?.position);
-    return projectId;
+    return this.decideOnProject(name, description, decideEnsureProject, context);
   }
 
   /** Creates the user, or sets its password when the given one no longer matches. */
@@ -211,23 +207,94 @@ export class IdentityService implements TokenValidator {
     return userId;
   }
 
+  /** Grants a role on a project (nothing to do when it is held). */
   async assignRole(
     userId: string,
     projectId: string,
     role: KeystoneRole,
     context: EventContext,
   ): Promise<void> {
-    const { appended } = await this.store.execute(
-      streamFor('user', userId),
-      userReducer,
-      (state) => decideAssignRole(state, userId, projectId, role),
-      context,
-    );
-    await this.hub.waitFor(appended?.position);
+    await this.decideOnUser(userId, (state) => decideAssignRole(state, userId, projectId, role), context);
   }
 
   project(projectId: string): ProjectState | undefined {
     return this.directory.project(projectId);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Identity management: `POST /v3/projects`, `POST /v3/users`, role grants and revocations.
+  // -------------------------------------------------------------------------------------------------------
+
+  /** A new project in the default domain; its name taken is Keystone's 409. */
+  async createProject(
+    name: string,
+    description: string | null,
+    context: EventContext,
+  ): Promise<ProjectState> {
+    const projectId = await this.decideOnProject(name, description, decideCreateProject, context);
+    return this.found(this.directory.project(projectId));
+  }
+
+  /** Appends what `decide` makes of the named project's stream; waits until the directory has it. */
+  private async decideOnProject(
+    name: string,
+    description: string | null,
+    decide: (state: ProjectState, fields: ProjectFields) => object[],
+    context: EventContext,
+  ): Promise<string> {
+    const projectId = projectIdFor(DEFAULT_DOMAIN.id, name);
+    const { appended } = await this.store.execute(
+      streamFor('project', projectId),
+      projectReducer,
+      (state: ProjectState) => decide(state, { projectId, name, domainId: DEFAULT_DOMAIN.id, description }),
+      context,
+    );
+    await this.hub.waitFor(appended?.position);
+    return projectId;
+  }
+
+  /**
+   * A new user in the default domain; its name taken is Keystone's 409. A user created without a password
+   * gets one nobody knows: it cannot authenticate until an admin sets one.
+   */
+  async createUser(
+    name: string,
+    password: string | null,
+    defaultProjectId: string | null,
+    context: EventContext,
+  ): Promise<UserState> {
+    if (defaultProjectId !== null && !this.directory.project(defaultProjectId))
+      throw new ApiError(400, `Could not find project: ${defaultProjectId}.`);
+    const userId = userIdFor(DEFAULT_DOMAIN.id, name);
+    const fields = { userId, name, domainId: DEFAULT_DOMAIN.id, defaultProjectId };
+    const passwordHash = await hashPassword(password ?? randomBytes(32).toString('base64'));
+    await this.decideOnUser(userId, (state) => decideCreateUser(state, { ...fields, passwordHash }), context);
+    return this.found(this.directory.user(userId));
+  }
+
+  /** Revokes a role on a project; tokens that carried it stop working at once. */
+  async unassignRole(
+    userId: string,
+    projectId: string,
+    role: KeystoneRole,
+    context: EventContext,
+  ): Promise<void> {
+    await this.decideOnUser(userId, (state) => decideUnassignRole(state, userId, projectId, role), context);
+  }
+
+  /** Appends what `decide` makes of the user's stream, and waits until the directory has folded it. */
+  private async decideOnUser(
+    userId: string,
+    decide: (state: UserState) => object[],
+    context: EventContext,
+  ): Promise<void> {
+    const { appended } = await this.store.execute(streamFor('user', userId), userReducer, decide, context);
+    await this.hub.waitFor(appended?.position);
+  }
+
+  private found<T>(value: T | undefined): T {
+    if (value === undefined) throw new Error('an identity write was not folded into the directory');
+    return value;
   }
 
   // -------------------------------------------------------------------------------------------------------

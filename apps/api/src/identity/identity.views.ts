@@ -1,8 +1,9 @@
 /**
- * Keystone's response bodies for the token subset: version discovery, the token document (user,
- * project, roles, audit ids, times, catalog) and projects, field for field as Keystone writes them.
+ * Keystone's response bodies: version discovery, the token document (user, project, roles, audit ids,
+ * times, catalog), projects, users, roles and role assignments, field for field as Keystone writes them.
  */
-import type { ProjectState } from '#libs/domain';
+import type { KeystoneRole } from '#libs/contracts';
+import type { ProjectState, UserState } from '#libs/domain';
 
 import type { Principal } from '../common/auth/principal.js';
 import { keystoneTime } from '../common/http/timestamps.js';
@@ -54,5 +55,49 @@ export function projectView(project: ProjectState, baseUrl: string): Record<stri
     tags: [],
     options: {},
     links: { self: `${baseUrl}/v3/projects/${project.id}` },
+  };
+}
+
+/** A user as `GET /v3/users/{id}` shows it; never its password or hash. */
+export function userView(user: UserState, baseUrl: string): Record<string, unknown> {
+  return {
+    id: user.id,
+    name: user.name,
+    domain_id: user.domainId,
+    enabled: true,
+    ...(user.defaultProjectId === null ? {} : { default_project_id: user.defaultProjectId }),
+    password_expires_at: null,
+    options: {},
+    links: { self: `${baseUrl}/v3/users/${user.id}` },
+  };
+}
+
+/** A global role (Keystone's defaults have no domain). */
+export function roleView(role: KeystoneRole, baseUrl: string): Record<string, unknown> {
+  const id = roleIdFor(role);
+  return {
+    id,
+    name: role,
+    domain_id: null,
+    description: null,
+    options: {},
+    links: { self: `${baseUrl}/v3/roles/${id}` },
+  };
+}
+
+/** One direct assignment of a role to a user on a project, as `GET /v3/role_assignments` lists it. */
+export function assignmentView(
+  assignment: { user: UserState; project: ProjectState; role: KeystoneRole },
+  baseUrl: string,
+  includeNames: boolean,
+): Record<string, unknown> {
+  const { user, project, role } = assignment;
+  const domain = { id: DEFAULT_DOMAIN.id, name: DEFAULT_DOMAIN.name };
+  const id = roleIdFor(role);
+  return {
+    scope: { project: includeNames ? { id: project.id, name: project.name, domain } : { id: project.id } },
+    user: includeNames ? { id: user.id, name: user.name, domain } : { id: user.id },
+    role: includeNames ? { id, name: role } : { id },
+    links: { assignment: `${baseUrl}/v3/projects/${project.id}/users/${user.id}/roles/${id}` },
   };
 }

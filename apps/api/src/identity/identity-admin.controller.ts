@@ -1,0 +1,209 @@
+/**
+ * `/v3` identity management, the part an operator needs to onboard a tenant with the `openstack`
+ * client: create a project, create users (listing and showing them), list the roles, and grant, check
+ * and revoke a user's role on a project (`openstack role add` / `remove`, `role assignment list`).
+ * Admins only, but a user may read itself. Thin: bodies are validated here, writes are the
+ * IdentityService's, reads come from the IdentityDirectory.
+ */
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+
+import { KEYSTONE_ROLES, type KeystoneRole } from '#libs/contracts';
+import type { ProjectState, UserState } from '#libs/domain';
+
+import { Policy } from '../common/auth/auth.guard.js';
+import { userUnderPolicy } from '../common/auth/owner.js';
+import { ApiError } from '../common/http/api-error.js';
+import { Ctx, type CallContext } from '../common/http/context.decorator.js';
+import { PublicUrl } from '../common/http/public-url.js';
+import { eventContextOf } from '../common/http/request-state.js';
+import { queryText } from '../common/validation/query.js';
+import { validateBody } from '../common/validation/validate.js';
+import {
+  CREATE_PROJECT,
+  CREATE_USER,
+  type CreateProjectBody,
+  type CreateUserBody,
+} from './identity-admin.schema.js';
+import { IdentityDirectory } from './identity-directory.js';
+import { roleIdFor } from './identity-ids.js';
+import { IdentityService } from './identity.service.js';
+import { assignmentView, projectView, roleView, userView } from './identity.views.js';
+
+const GRANT = 'projects/:projectId/users/:userId/roles/:roleId';
+
+@Controller('v3')
+export class IdentityAdminController {
+  constructor(
+    private readonly identity: IdentityService,
+    private readonly directory: IdentityDirectory,
+    private readonly publicUrl: PublicUrl,
+  ) {}
+
+  @Post('projects')
+  @HttpCode(201)
+  @Policy('identity:create_project', 'admin')
+  async createProject(@Ctx() context: CallContext, @Body() body: unknown): Promise<Record<string, unknown>> {
+    const { project } = validateBody<CreateProjectBody>(CREATE_PROJECT, body);
+    const created = await this.identity.createProject(
+      project.name,
+      project.description ?? null,
+      eventContextOf(context.principal, context.requestId),
+    );
+    return { project: projectView(created, this.publicUrl.get()) };
+  }
+
+  /** Keystone's list, filtered by `name` and `domain_id`, by name. */
+  @Get('users')
+  @Policy('identity:list_users', 'admin')
+  listUsers(@Query() query: Record<string, unknown>): Record<string, unknown> {
+    const baseUrl = this.publicUrl.get();
+    const [name, domainId] = [queryText(query, 'name'), queryText(query, 'domain_id')];
+    const users = this.directory
+      .allUsers()
+      .filter((user) => name === undefined || user.name === name)
+      .filter((user) => domainId === undefined || user.domainId === domainId)
+      .sort((left, right) => left.name.localeCompare(right.name) || left.id.localeCompare(right.id));
+    return {
+      users: users.map((user) => userView(user, baseUrl)),
+      links: { self: `${baseUrl}/v3/users`, previous: null, next: null },
+    };
+  }
+
+  /** An admin reads any user, anyone else itself (else 403). */
+  @Get('users/:id')
+  @Policy('identity:get_user', 'reader')
+  showUser(@Ctx() context: CallContext, @Param('id') id: string): Record<string, unknown> {
+    userUnderPolicy(context.principal, id, 'identity:get_user');
+    return { user: userView(this.user(id), this.publicUrl.get()) };
+  }
+
+  @Post('users')
+  @HttpCode(201)
+  @Policy('identity:create_user', 'admin')
+  async createUser(@Ctx() context: CallContext, @Body() body: unknown): Promise<Record<string, unknown>> {
+    const { user } = validateBody<CreateUserBody>(CREATE_USER, body);
+    const created = await this.identity.createUser(
+      user.name,
+      user.password ?? null,
+      user.default_project_id ?? null,
+      eventContextOf(context.principal, context.requestId),
+    );
+    return { user: userView(created, this.publicUrl.get()) };
+  }
+
+  @Get('roles')
+  @Policy('identity:list_roles', 'admin')
+  listRoles(@Query() query: Record<string, unknown>): Record<string, unknown> {
+    const baseUrl = this.publicUrl.get();
+    const name = queryText(query, 'name');
+    return {
+      roles: KEYSTONE_ROLES.filter((role) => name === undefined || role === name).map((role) =>
+        roleView(role, baseUrl),
+      ),
+      links: { self: `${baseUrl}/v3/roles`, previous: null, next: null },
+    };
+  }
+
+  @Get('roles/:id')
+  @Policy('identity:get_role', 'admin')
+  showRole(@Param('id') id: string): Record<string, unknown> {
+    return { role: roleView(this.role(id), this.publicUrl.get()) };
+  }
+
+  @Put(GRANT)
+  @HttpCode(204)
+  @Policy('identity:create_grant', 'admin')
+  async grant(@Ctx() context: CallContext, @Param() params: Record<string, string>): Promise<void> {
+    const { user, project, role } = this.grantOf(params);
+    await this.identity.assignRole(
+      user.id,
+      project.id,
+      role,
+      eventContextOf(context.principal, context.requestId),
+    );
+  }
+
+  /** Keystone's check (HEAD, served from GET): 204 when the user holds the role on the project. */
+  @Get(GRANT)
+  @HttpCode(204)
+  @Policy('identity:check_grant', 'admin')
+  check(@Param() params: Record<string, string>): void {
+    const { user, project, role } = this.grantOf(params);
+    if (!(user.roles[project.id] ?? []).includes(role)) throw this.noAssignment(user, project, role);
+  }
+
+  @Delete(GRANT)
+  @HttpCode(204)
+  @Policy('identity:revoke_grant', 'admin')
+  async revoke(@Ctx() context: CallContext, @Param() params: Record<string, string>): Promise<void> {
+    const { user, project, role } = this.grantOf(params);
+    if (!(user.roles[project.id] ?? []).includes(role)) throw this.noAssignment(user, project, role);
+    await this.identity.unassignRole(
+      user.id,
+      project.id,
+      role,
+      eventContextOf(context.principal, context.requestId),
+    );
+  }
+
+  /**
+   * The direct assignments of roles to users on projects, filtered by `user.id`, `scope.project.id`
+   * and `role.id`; `include_names` adds the names. (Every assignment here is direct: no groups.)
+   */
+  @Get('role_assignments')
+  @Policy('identity:list_role_assignments', 'admin')
+  listAssignments(@Query() query: Record<string, unknown>): Record<string, unknown> {
+    const baseUrl = this.publicUrl.get();
+    const userId = queryText(query, 'user.id');
+    const projectId = queryText(query, 'scope.project.id');
+    const roleId = queryText(query, 'role.id');
+    const includeNames =
+      query['include_names'] !== undefined && queryText(query, 'include_names') !== 'false';
+    const assignments = this.directory
+      .allUsers()
+      .filter((user) => userId === undefined || user.id === userId)
+      .flatMap((user) =>
+        Object.entries(user.roles).flatMap(([id, roles]) => {
+          const project = this.directory.project(id);
+          if (!project || (projectId !== undefined && project.id !== projectId)) return [];
+          return roles
+            .filter((role) => roleId === undefined || roleIdFor(role) === roleId)
+            .map((role) => ({ user, project, role }));
+        }),
+      );
+    return {
+      role_assignments: assignments.map((assignment) => assignmentView(assignment, baseUrl, includeNames)),
+      links: { self: `${baseUrl}/v3/role_assignments`, previous: null, next: null },
+    };
+  }
+
+  private user(id: string): UserState {
+    const user = this.directory.user(id);
+    if (!user) throw new ApiError(404, `Could not find user: ${id}.`);
+    return user;
+  }
+
+  private role(id: string): KeystoneRole {
+    const role = KEYSTONE_ROLES.find((candidate) => roleIdFor(candidate) === id);
+    if (role === undefined) throw new ApiError(404, `Could not find role: ${id}.`);
+    return role;
+  }
+
+  private grantOf(params: Record<string, string>): {
+    user: UserState;
+    project: ProjectState;
+    role: KeystoneRole;
+  } {
+    const projectId = params['projectId'] ?? '';
+    const project = this.directory.project(projectId);
+    if (!project) throw new ApiError(404, `Could not find project: ${projectId}.`);
+    return { user: this.user(params['userId'] ?? ''), project, role: this.role(params['roleId'] ?? '') };
+  }
+
+  private noAssignment(user: UserState, project: ProjectState, role: KeystoneRole): ApiError {
+    return new ApiError(
+      404,
+      `Could not find role assignment with role: ${roleIdFor(role)}, user or group: ${user.id}, project, domain, or system: ${project.id}.`,
+    );
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Keystone's `POST /v3/projects` and `POST /v3/users` bodies, as far as Nimbus keeps them: everything in
+ * the default domain, top-level projects, enabled. What Keystone would store and Nimbus cannot (another
+ * domain, a parent project, a disabled entity, extra attributes) is refused with a 400 rather than
+ * dropped, so nobody believes a user disabled that is not.
+ */
+import type { Schema } from '../common/validation/schema.js';
+
+const DEFAULT_DOMAIN_ID: Schema = { type: 'string', enum: ['default'] };
+const ENABLED: Schema = { type: 'boolean', enum: [true] };
+
+export interface CreateProjectBody {
+  readonly project: { readonly name: string; readonly description?: string };
+}
+
+export const CREATE_PROJECT: Schema = {
+  type: 'object',
+  properties: {
+    project: {
+      type: 'object',
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 64, pattern: '^\\S(.*\\S)?$' },
+        description: { type: 'string', maxLength: 255 },
+        domain_id: DEFAULT_DOMAIN_ID,
+        parent_id: { type: ['string', 'null'], enum: ['default', null] },
+        enabled: ENABLED,
+        is_domain: { type: 'boolean', enum: [false] },
+        tags: { type: 'array', maxItems: 0 },
+        options: { type: 'object', maxProperties: 0 },
+      },
+      required: ['name'],
+      additionalProperties: false,
+    },
+  },
+  required: ['project'],
+  additionalProperties: false,
+};
+
+export interface CreateUserBody {
+  readonly user: {
+    readonly name: string;
+    readonly password?: string | null;
+    readonly default_project_id?: string | null;
+  };
+}
+
+export const CREATE_USER: Schema = {
+  type: 'object',
+  properties: {
+    user: {
+      type: 'object',
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 255, pattern: '^\\S(.*\\S)?$' },
+        password: { type: ['string', 'null'], minLength: 1, maxLength: 4096 },
+        default_project_id: { type: ['string', 'null'], minLength: 1, maxLength: 64 },
+        domain_id: DEFAULT_DOMAIN_ID,
+        enabled: ENABLED,
+        options: { type: 'object', maxProperties: 0 },
+      },
+      required: ['name'],
+      additionalProperties: false,
+    },
+  },
+  required: ['user'],
+  additionalProperties: false,
+};

@@ -1,0 +1,147 @@
+/**
+ * Onboarding a tenant through the Keystone API: an admin creates a project and a user, grants the user a
+ * role on the project, checks and lists the assignment, and revokes it; the user's token works while the
+ * role is held and stops at once when it is revoked. Members may not manage identities; what Nimbus
+ * cannot keep (another domain, a disabled user, unknown fields) is a 400 that writes nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+import { type Harness, startHarness } from './support/api-harness.js';
+
+type Json = Record<string, unknown>;
+
+describe('identity management (Keystone v3)', () => {
+  let harness: Harness;
+  let admin: string;
+
+  beforeAll(async () => {
+    harness = await startHarness();
+    admin = await harness.adminToken();
+  }, 30_000);
+
+  afterAll(async () => {
+    await harness.stop();
+  });
+
+  const asAdmin = (method: string, path: string, body?: unknown) =>
+    harness.request(method, path, { token: admin, ...(body === undefined ? {} : { body }) });
+
+  async function roleId(name: string): Promise<string> {
+    const listed = await asAdmin('GET', `/v3/roles?name=${name}`);
+    const [role] = (listed.body as { roles: { id: string; name: string }[] }).roles;
+    expect(role?.name).toBe(name);
+    return role!.id;
+  }
+
+  it('creates a project and a user, grants, checks, lists and revokes a role; tokens follow at once', async () => {
+    const project = await asAdmin('POST', '/v3/projects', {
+      project: { name: 'tenant-a', description: 'first tenant', domain_id: 'default', enabled: true },
+    });
+    expect(project.status).toBe(201);
+    const projectId = (project.body as { project: Json }).project['id'] as string;
+    expect((project.body as { project: Json }).project).toMatchObject({
+      name: 'tenant-a',
+      description: 'first tenant',
+      domain_id: 'default',
+      enabled: true,
+    });
+
+    const user = await asAdmin('POST', '/v3/users', {
+      user: { name: 'ann', password: 'ann-password-1', default_project_id: projectId, enabled: true },
+    });
+    expect(user.status).toBe(201);
+    const userId = (user.body as { user: Json }).user['id'] as string;
+    expect(JSON.stringify(user.body)).not.toContain('ann-password-1');
+    expect((await asAdmin('GET', '/v3/users?name=ann')).body).toMatchObject({
+      users: [{ id: userId, name: 'ann', default_project_id: projectId }],
+    });
+
+    // No role yet: the password is right, but there is nothing to scope a token to.
+    await expect(harness.login('ann', 'ann-password-1', 'tenant-a')).rejects.toThrow(/401/);
+
+    const member = await roleId('member');
+    const grant = `/v3/projects/${projectId}/users/${userId}/roles/${member}`;
+    expect((await asAdmin('HEAD', grant)).status).toBe(404);
+    expect((await asAdmin('PUT', grant)).status).toBe(204);
+    expect((await asAdmin('PUT', grant)).status).toBe(204);
+    expect((await asAdmin('HEAD', grant)).status).toBe(204);
+    const listed = await asAdmin('GET', `/v3/role_assignments?scope.project.id=${projectId}&include_names`);
+    expect((listed.body as { role_assignments: Json[] }).role_assignments).toEqual([
+      {
+        scope: { project: { id: projectId, name: 'tenant-a', domain: { id: 'default', name: 'Default' } } },
+        user: { id: userId, name: 'ann', domain: { id: 'default', name: 'Default' } },
+        role: { id: member, name: 'member' },
+        links: { assignment: `${harness.url}${grant}` },
+      },
+    ]);
+
+    const token = await harness.login('ann', 'ann-password-1', 'tenant-a');
+    expect((await harness.request('GET', '/v2.1/servers', { token })).status).toBe(200);
+    expect((await harness.request('GET', `/v3/users/${userId}`, { token })).status).toBe(200);
+
+    expect((await asAdmin('DELETE', grant)).status).toBe(204);
+    expect((await harness.request('GET', '/v2.1/servers', { token })).status).toBe(401);
+    expect((await asAdmin('DELETE', grant)).status).toBe(404);
+    expect(
+      (await asAdmin('GET', `/v3/role_assignments?user.id=${userId}`)).body as { role_assignments: Json[] },
+    ).toMatchObject({ role_assignments: [] });
+  });
+
+  it("refuses a second project or user of the same name with Keystone's 409", async () => {
+    expect((await asAdmin('POST', '/v3/projects', { project: { name: 'tenant-b' } })).status).toBe(201);
+    const again = await asAdmin('POST', '/v3/projects', { project: { name: 'tenant-b' } });
+    expect(again.status).toBe(409);
+    expect(JSON.stringify(again.body)).toContain(
+      'two projects with the same name in the same domain : tenant-b',
+    );
+    expect((await asAdmin('POST', '/v3/users', { user: { name: 'bea', password: 'p' } })).status).toBe(201);
+    expect((await asAdmin('POST', '/v3/users', { user: { name: 'bea', password: 'q' } })).status).toBe(409);
+  });
+
+  it('lets a member read itself only, and manage nothing', async () => {
+    const alice = await harness.member('identity-admin-a', 'identity-admin-alice');
+    const bob = await harness.member('identity-admin-b', 'identity-admin-bob');
+    const as = (method: string, path: string, body?: unknown) =>
+      harness.request(method, path, { token: alice.token, ...(body === undefined ? {} : { body }) });
+
+    expect((await as('GET', `/v3/users/${alice.userId}`)).status).toBe(200);
+    expect((await as('GET', `/v3/users/${bob.userId}`)).status).toBe(403);
+    expect((await as('GET', '/v3/users')).status).toBe(403);
+    expect((await as('POST', '/v3/projects', { project: { name: 'by-a-member' } })).status).toBe(403);
+    expect((await as('POST', '/v3/users', { user: { name: 'by-a-member' } })).status).toBe(403);
+    const member = await roleId('member');
+    expect(
+      (await as('PUT', `/v3/projects/${bob.projectId}/users/${alice.userId}/roles/${member}`)).status,
+    ).toBe(403);
+    expect((await as('GET', '/v3/role_assignments')).status).toBe(403);
+  });
+
+  it('refuses what it cannot keep with a 400, and unknown ids with a 404, writing nothing', async () => {
+    const before = await harness.headPosition();
+    for (const body of [
+      { project: { name: 'elsewhere', domain_id: 'another' } },
+      { project: { name: 'disabled', enabled: false } },
+      { project: { name: 'child', parent_id: 'some-project' } },
+      { project: { name: 'extra', colour: 'blue' } },
+      { project: { name: ' padded' } },
+      { project: {} },
+      {},
+    ])
+      expect((await asAdmin('POST', '/v3/projects', body)).status).toBe(400);
+    for (const body of [
+      { user: { name: 'off', enabled: false } },
+      { user: { name: 'elsewhere', domain_id: 'another' } },
+      { user: { name: 'homeless', default_project_id: 'no-such-project' } },
+      { user: { name: 'extra', email: 'x@example.org' } },
+    ])
+      expect((await asAdmin('POST', '/v3/users', body)).status).toBe(400);
+    expect(await harness.headPosition()).toBe(before);
+
+    expect((await asAdmin('GET', '/v3/users/no-such-user')).status).toBe(404);
+    expect((await asAdmin('GET', '/v3/roles/no-such-role')).status).toBe(404);
+    const member = await roleId('member');
+    expect(
+      (await asAdmin('PUT', `/v3/projects/no-such-project/users/no-such-user/roles/${member}`)).status,
+    ).toBe(404);
+  });
+});
