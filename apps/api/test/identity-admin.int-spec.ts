@@ -78,6 +78,15 @@ describe('identity management (Keystone v3)', () => {
     const token = await harness.login('ann', 'ann-password-1', 'tenant-a');
     expect((await harness.request('GET', '/v2.1/servers', { token })).status).toBe(200);
     expect((await harness.request('GET', `/v3/users/${userId}`, { token })).status).toBe(200);
+    const projectNames = (body: unknown): string[] =>
+      (body as { projects: { name: string }[] }).projects.map((entry) => entry.name);
+    expect(projectNames((await harness.request('GET', '/v3/auth/projects', { token })).body)).toEqual([
+      'tenant-a',
+    ]);
+    expect(
+      projectNames((await harness.request('GET', `/v3/users/${userId}/projects`, { token })).body),
+    ).toEqual(['tenant-a']);
+    expect(projectNames((await asAdmin('GET', `/v3/users/${userId}/projects`)).body)).toEqual(['tenant-a']);
 
     expect((await asAdmin('DELETE', grant)).status).toBe(204);
     expect((await harness.request('GET', '/v2.1/servers', { token })).status).toBe(401);
@@ -114,6 +123,20 @@ describe('identity management (Keystone v3)', () => {
       (await as('PUT', `/v3/projects/${bob.projectId}/users/${alice.userId}/roles/${member}`)).status,
     ).toBe(403);
     expect((await as('GET', '/v3/role_assignments')).status).toBe(403);
+    expect((await as('GET', `/v3/users/${bob.userId}/projects`)).status).toBe(403);
+  });
+
+  it('knows one domain, Default, and says so to anyone', async () => {
+    const alice = await harness.member('identity-admin-d', 'identity-admin-dora');
+    const domains = await harness.request('GET', '/v3/domains', { token: alice.token });
+    expect(domains.body).toMatchObject({ domains: [{ id: 'default', name: 'Default', enabled: true }] });
+    expect(
+      (await harness.request('GET', '/v3/domains?name=Other', { token: alice.token })).body,
+    ).toMatchObject({
+      domains: [],
+    });
+    expect((await harness.request('GET', '/v3/domains/default', { token: alice.token })).status).toBe(200);
+    expect((await harness.request('GET', '/v3/domains/other', { token: alice.token })).status).toBe(404);
   });
 
   it('refuses what it cannot keep with a 400, and unknown ids with a 404, writing nothing', async () => {

@@ -2,7 +2,8 @@
  * `/v3` identity management, the part an operator needs to onboard a tenant with the `openstack`
  * client: create a project, create users (listing and showing them), list the roles, and grant, check
  * and revoke a user's role on a project (`openstack role add` / `remove`, `role assignment list`).
- * Admins only, but a user may read itself. Thin: bodies are validated here, writes are the
+ * Admins only, but a user may read itself and the projects it has a role on (`GET /v3/auth/projects`,
+ * `GET /v3/users/{id}/projects`, what a dashboard offers to switch to), and anyone the one domain. Thin: bodies are validated here, writes are the
  * IdentityService's, reads come from the IdentityDirectory.
  */
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
@@ -25,9 +26,9 @@ import {
   type CreateUserBody,
 } from './identity-admin.schema.js';
 import { IdentityDirectory } from './identity-directory.js';
-import { roleIdFor } from './identity-ids.js';
+import { DEFAULT_DOMAIN, roleIdFor } from './identity-ids.js';
 import { IdentityService } from './identity.service.js';
-import { assignmentView, projectView, roleView, userView } from './identity.views.js';
+import { assignmentView, domainView, projectView, roleView, userView } from './identity.views.js';
 
 const GRANT = 'projects/:projectId/users/:userId/roles/:roleId';
 
@@ -89,6 +90,39 @@ export class IdentityAdminController {
       eventContextOf(context.principal, context.requestId),
     );
     return { user: userView(created, this.publicUrl.get()) };
+  }
+
+  /** The projects the user holds a role on: the user itself or an admin may ask. */
+  @Get('users/:id/projects')
+  @Policy('identity:list_user_projects', 'reader')
+  listUserProjects(@Ctx() context: CallContext, @Param('id') id: string): Record<string, unknown> {
+    userUnderPolicy(context.principal, id, 'identity:list_user_projects');
+    return this.projectsOf(this.user(id), `/v3/users/${id}/projects`);
+  }
+
+  /** The projects the token's user may scope a token to. */
+  @Get('auth/projects')
+  @Policy('identity:get_auth_projects', 'reader')
+  authProjects(@Ctx() context: CallContext): Record<string, unknown> {
+    return this.projectsOf(this.user(context.principal.userId), '/v3/auth/projects');
+  }
+
+  @Get('domains')
+  @Policy('identity:list_domains', 'reader')
+  listDomains(@Query() query: Record<string, unknown>): Record<string, unknown> {
+    const baseUrl = this.publicUrl.get();
+    const name = queryText(query, 'name');
+    return {
+      domains: name === undefined || name === DEFAULT_DOMAIN.name ? [domainView(baseUrl)] : [],
+      links: { self: `${baseUrl}/v3/domains`, previous: null, next: null },
+    };
+  }
+
+  @Get('domains/:id')
+  @Policy('identity:get_domain', 'reader')
+  showDomain(@Param('id') id: string): Record<string, unknown> {
+    if (id !== DEFAULT_DOMAIN.id) throw new ApiError(404, `Could not find domain: ${id}.`);
+    return { domain: domainView(this.publicUrl.get()) };
   }
 
   @Get('roles')
@@ -174,6 +208,18 @@ export class IdentityAdminController {
     return {
       role_assignments: assignments.map((assignment) => assignmentView(assignment, baseUrl, includeNames)),
       links: { self: `${baseUrl}/v3/role_assignments`, previous: null, next: null },
+    };
+  }
+
+  private projectsOf(user: UserState, path: string): Record<string, unknown> {
+    const baseUrl = this.publicUrl.get();
+    const projects = Object.entries(user.roles)
+      .filter(([, roles]) => roles.length > 0)
+      .flatMap(([id]) => this.directory.project(id) ?? [])
+      .sort((left, right) => left.name.localeCompare(right.name) || left.id.localeCompare(right.id));
+    return {
+      projects: projects.map((project) => projectView(project, baseUrl)),
+      links: { self: `${baseUrl}${path}`, previous: null, next: null },
     };
   }
 

@@ -101,3 +101,16 @@ export function assignmentView(
     links: { assignment: `${baseUrl}/v3/projects/${project.id}/users/${user.id}/roles/${id}` },
   };
 }
+
+/** The one domain there is. */
+export function domainView(baseUrl: string): Record<string, unknown> {
+  return {
+    id: DEFAULT_DOMAIN.id,
+    name: DEFAULT_DOMAIN.name,
+    description: 'The default domain',
+    enabled: true,
+    tags: [],
+    options: {},
+    links: { self: `${baseUrl}/v3/domains/${DEFAULT_DOMAIN.id}` },
+  };
+}
