@@ -126,6 +126,55 @@ describe('identity management (Keystone v3)', () => {
     expect((await as('GET', `/v3/users/${bob.userId}/projects`)).status).toBe(403);
   });
 
+  it('ends every token of a disabled or deleted user or project at once, and takes them back when enabled', async () => {
+    const dan = await harness.member('identity-admin-e', 'identity-admin-dan');
+    const servers = async (token: string): Promise<number> =>
+      (await harness.request('GET', '/v2.1/servers', { token })).status;
+    expect(await servers(dan.token)).toBe(200);
+
+    const disabled = await asAdmin('PATCH', `/v3/users/${dan.userId}`, { user: { enabled: false } });
+    expect(disabled.body).toMatchObject({ user: { id: dan.userId, enabled: false } });
+    expect(await servers(dan.token)).toBe(401);
+    await expect(harness.login(dan.name, dan.password, 'identity-admin-e')).rejects.toThrow(/401/);
+    expect((await asAdmin('PATCH', `/v3/users/${dan.userId}`, { user: { enabled: true } })).status).toBe(200);
+    expect(await servers(dan.token)).toBe(200);
+
+    expect(
+      (await asAdmin('PATCH', `/v3/users/${dan.userId}`, { user: { password: 'new-one' } })).status,
+    ).toBe(200);
+    await expect(harness.login(dan.name, dan.password, 'identity-admin-e')).rejects.toThrow(/401/);
+    const token = await harness.login(dan.name, 'new-one', 'identity-admin-e');
+
+    const project = await asAdmin('PATCH', `/v3/projects/${dan.projectId}`, { project: { enabled: false } });
+    expect(project.body).toMatchObject({ project: { id: dan.projectId, enabled: false } });
+    expect(await servers(token)).toBe(401);
+    await expect(harness.login(dan.name, 'new-one', 'identity-admin-e')).rejects.toThrow(/401/);
+    expect(
+      (await asAdmin('PATCH', `/v3/projects/${dan.projectId}`, { project: { enabled: true } })).status,
+    ).toBe(200);
+    expect(await servers(token)).toBe(200);
+
+    expect((await asAdmin('DELETE', `/v3/projects/${dan.projectId}`)).status).toBe(204);
+    expect(await servers(token)).toBe(401);
+    expect((await asAdmin('GET', `/v3/projects/${dan.projectId}`)).status).toBe(404);
+    expect((await asAdmin('DELETE', `/v3/users/${dan.userId}`)).status).toBe(204);
+    expect((await asAdmin('GET', `/v3/users/${dan.userId}`)).status).toBe(404);
+    expect((await asAdmin('DELETE', `/v3/users/${dan.userId}`)).status).toBe(404);
+
+    // The name is free again: a new user of that name starts with no roles.
+    const again = await asAdmin('POST', '/v3/users', { user: { name: dan.name, password: 'p' } });
+    expect(again.status).toBe(201);
+    expect((await asAdmin('GET', `/v3/role_assignments?user.id=${dan.userId}`)).body).toMatchObject({
+      role_assignments: [],
+    });
+    expect((await asAdmin('PATCH', `/v3/users/${dan.userId}`, { user: { name: 'renamed' } })).status).toBe(
+      400,
+    );
+    expect(
+      (await asAdmin('PATCH', `/v3/projects/${dan.projectId}`, { project: { enabled: true } })).status,
+    ).toBe(404);
+  });
+
   it('knows one domain, Default, and says so to anyone', async () => {
     const alice = await harness.member('identity-admin-d', 'identity-admin-dora');
     const domains = await harness.request('GET', '/v3/domains', { token: alice.token });

@@ -2,10 +2,17 @@ import { RoleAssigned, UserCreated, build } from '#libs/contracts';
 
 import {
   IdentityConflict,
+  ProjectNotFound,
+  UserNotFound,
   decideAssignRole,
   decideChangePassword,
+  decideCreateProject,
   decideCreateUser,
+  decideDeleteProject,
+  decideDeleteUser,
   decideEnsureProject,
+  decideSetProjectEnabled,
+  decideSetUserEnabled,
   decideRevokeToken,
   effectiveRoles,
   initialProject,
@@ -30,6 +37,38 @@ describe('identity aggregates', () => {
     const fields = { projectId: 'p-1', name: 'demo', domainId: 'default', description: null };
     const [created] = decideEnsureProject(initialProject(), fields);
     expect(decideEnsureProject(foldAll(projectReducer, [created!]), fields)).toEqual([]);
+  });
+
+  it('disables and enables a project once each, and deletes it so that its name can be created again', () => {
+    const fields = { projectId: 'p-1', name: 'demo', domainId: 'default', description: null };
+    const created = decideCreateProject(initialProject(), fields);
+    expect(() => decideCreateProject(foldAll(projectReducer, created), fields)).toThrow(IdentityConflict);
+    const disabled = decideSetProjectEnabled(foldAll(projectReducer, created), 'p-1', false);
+    const off = foldAll(projectReducer, [...created, ...disabled]);
+    expect(off.enabled).toBe(false);
+    expect(decideSetProjectEnabled(off, 'p-1', false)).toEqual([]);
+    expect(
+      foldAll(projectReducer, [...created, ...disabled, ...decideSetProjectEnabled(off, 'p-1', true)])
+        .enabled,
+    ).toBe(true);
+    const gone = foldAll(projectReducer, [...created, ...decideDeleteProject(off, 'p-1')]);
+    expect(gone.exists).toBe(false);
+    expect(() => decideDeleteProject(gone, 'p-1')).toThrow(ProjectNotFound);
+    expect(() => decideSetProjectEnabled(gone, 'p-1', true)).toThrow(ProjectNotFound);
+    expect(decideCreateProject(gone, fields)).toHaveLength(1);
+  });
+
+  it('disables a user once, and deletes it with its roles, so a user created again under its name starts bare', () => {
+    const granted = build(RoleAssigned, { userId: 'u-1', projectId: 'p-1', role: 'member' });
+    const state = foldAll(userReducer, [user, granted]);
+    expect(state.enabled).toBe(true);
+    const disabled = decideSetUserEnabled(state, 'u-1', false);
+    expect(foldAll(userReducer, [user, granted, ...disabled]).enabled).toBe(false);
+    expect(decideSetUserEnabled(state, 'u-1', true)).toEqual([]);
+    const deleted = decideDeleteUser(state, 'u-1');
+    const recreated = foldAll(userReducer, [user, granted, ...deleted, user]);
+    expect(recreated).toMatchObject({ exists: true, enabled: true, roles: {} });
+    expect(() => decideDeleteUser(foldAll(userReducer, [user, ...deleted]), 'u-1')).toThrow(UserNotFound);
   });
 
   it("refuses a second user of the same name with Keystone's conflict message", () => {

@@ -10,11 +10,17 @@ import {
   type DecodedEvent,
   type KeystoneRole,
   ProjectCreated,
+  ProjectDeleted,
+  ProjectDisabled,
+  ProjectEnabled,
   RoleAssigned,
   RoleUnassigned,
   TokenRevoked,
   type UserEvent,
   UserCreated,
+  UserDeleted,
+  UserDisabled,
+  UserEnabled,
   UserPasswordChanged,
   build,
   isKnownEvent,
@@ -26,6 +32,14 @@ import { DomainError } from './errors.js';
 export class IdentityConflict extends DomainError {
   override readonly name = 'IdentityConflict';
   readonly code = 'Conflict' as const;
+}
+
+export class ProjectNotFound extends DomainError {
+  override readonly name = 'ProjectNotFound';
+  readonly code = 'NotFound' as const;
+  constructor(readonly projectId: string) {
+    super(`Could not find project: ${projectId}.`);
+  }
 }
 
 export class UserNotFound extends DomainError {
@@ -46,6 +60,8 @@ export interface ProjectState {
   readonly name: string;
   readonly domainId: string;
   readonly description: string | null;
+  /** A disabled project takes no tokens. */
+  readonly enabled: boolean;
 }
 
 export const initialProject = (): ProjectState => ({
@@ -54,12 +70,19 @@ export const initialProject = (): ProjectState => ({
   name: '',
   domainId: '',
   description: null,
+  enabled: false,
 });
 
 export function evolveProject(state: ProjectState, event: DecodedEvent): ProjectState {
-  if (!(event.data instanceof ProjectCreated)) return state;
-  const { projectId, name, domainId, description } = event.data;
-  return { exists: true, id: projectId, name, domainId, description };
+  const { data } = event;
+  if (data instanceof ProjectCreated) {
+    const { projectId, name, domainId, description } = data;
+    return { exists: true, id: projectId, name, domainId, description, enabled: true };
+  }
+  if (data instanceof ProjectDisabled) return { ...state, enabled: false };
+  if (data instanceof ProjectEnabled) return { ...state, enabled: true };
+  if (data instanceof ProjectDeleted) return initialProject();
+  return state;
 }
 
 export const projectReducer = { initial: initialProject, evolve: evolveProject };
@@ -81,6 +104,22 @@ export function decideCreateProject(state: ProjectState, fields: ProjectFields):
   return [build(ProjectCreated, fields)];
 }
 
+/** Enabling or disabling a project as it already is is nothing to do. */
+export function decideSetProjectEnabled(
+  state: ProjectState,
+  projectId: string,
+  enabled: boolean,
+): (ProjectEnabled | ProjectDisabled)[] {
+  if (!state.exists) throw new ProjectNotFound(projectId);
+  if (state.enabled === enabled) return [];
+  return [enabled ? build(ProjectEnabled, { projectId }) : build(ProjectDisabled, { projectId })];
+}
+
+export function decideDeleteProject(state: ProjectState, projectId: string): ProjectDeleted[] {
+  if (!state.exists) throw new ProjectNotFound(projectId);
+  return [build(ProjectDeleted, { projectId })];
+}
+
 /** Creating a project that exists is nothing to do: the id is derived from the name, so it is the same one. */
 export function decideEnsureProject(state: ProjectState, fields: ProjectFields): ProjectCreated[] {
   if (state.exists) return [];
@@ -98,6 +137,8 @@ export interface UserState {
   readonly domainId: string;
   readonly passwordHash: string;
   readonly defaultProjectId: string | null;
+  /** A disabled user cannot authenticate, and its tokens stop working. */
+  readonly enabled: boolean;
   /** project id → roles assigned directly (not the implied ones). */
   readonly roles: Readonly<Record<string, readonly KeystoneRole[]>>;
 }
@@ -109,6 +150,7 @@ export const initialUser = (): UserState => ({
   domainId: '',
   passwordHash: '',
   defaultProjectId: null,
+  enabled: false,
   roles: {},
 });
 
@@ -118,7 +160,16 @@ export function evolveUser(state: UserState, event: DecodedEvent): UserState {
   switch (userEvent.type) {
     case 'UserCreated': {
       const { userId, name, domainId, passwordHash, defaultProjectId } = userEvent.data;
-      return { ...state, exists: true, id: userId, name, domainId, passwordHash, defaultProjectId };
+      return {
+        ...initialUser(),
+        exists: true,
+        id: userId,
+        name,
+        domainId,
+        passwordHash,
+        defaultProjectId,
+        enabled: true,
+      };
     }
     case 'UserPasswordChanged':
       return { ...state, passwordHash: userEvent.data.passwordHash };
@@ -134,6 +185,12 @@ export function evolveUser(state: UserState, event: DecodedEvent): UserState {
       const held = (state.roles[projectId] ?? []).filter((candidate) => candidate !== role);
       return { ...state, roles: { ...state.roles, [projectId]: held } };
     }
+    case 'UserDisabled':
+      return { ...state, enabled: false };
+    case 'UserEnabled':
+      return { ...state, enabled: true };
+    case 'UserDeleted':
+      return initialUser();
   }
   return state;
 }
@@ -165,6 +222,22 @@ export function decideChangePassword(
   if (!state.exists) throw new UserNotFound(userId);
   if (state.passwordHash === passwordHash) return [];
   return [build(UserPasswordChanged, { userId, passwordHash })];
+}
+
+/** Enabling or disabling a user as it already is is nothing to do. */
+export function decideSetUserEnabled(
+  state: UserState,
+  userId: string,
+  enabled: boolean,
+): (UserEnabled | UserDisabled)[] {
+  if (!state.exists) throw new UserNotFound(userId);
+  if (state.enabled === enabled) return [];
+  return [enabled ? build(UserEnabled, { userId }) : build(UserDisabled, { userId })];
+}
+
+export function decideDeleteUser(state: UserState, userId: string): UserDeleted[] {
+  if (!state.exists) throw new UserNotFound(userId);
+  return [build(UserDeleted, { userId })];
 }
 
 /** Assigning a role already held is nothing to do, as Keystone's PUT on a role assignment is idempotent. */

@@ -6,10 +6,11 @@
  * `GET /v3/users/{id}/projects`, what a dashboard offers to switch to), and anyone the one domain. Thin: bodies are validated here, writes are the
  * IdentityService's, reads come from the IdentityDirectory.
  */
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 
 import { KEYSTONE_ROLES, type KeystoneRole } from '#libs/contracts';
 import type { ProjectState, UserState } from '#libs/domain';
+import type { EventContext } from '#libs/event-store';
 
 import { Policy } from '../common/auth/auth.guard.js';
 import { userUnderPolicy } from '../common/auth/owner.js';
@@ -24,6 +25,10 @@ import {
   CREATE_USER,
   type CreateProjectBody,
   type CreateUserBody,
+  UPDATE_PROJECT,
+  UPDATE_USER,
+  type UpdateProjectBody,
+  type UpdateUserBody,
 } from './identity-admin.schema.js';
 import { IdentityDirectory } from './identity-directory.js';
 import { DEFAULT_DOMAIN, roleIdFor } from './identity-ids.js';
@@ -48,9 +53,31 @@ export class IdentityAdminController {
     const created = await this.identity.createProject(
       project.name,
       project.description ?? null,
-      eventContextOf(context.principal, context.requestId),
+      this.eventContext(context),
     );
     return { project: projectView(created, this.publicUrl.get()) };
+  }
+
+  /** Disables a project (tokens scoped to it stop working at once) or enables it again. */
+  @Patch('projects/:id')
+  @Policy('identity:update_project', 'admin')
+  async updateProject(
+    @Ctx() context: CallContext,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ): Promise<Record<string, unknown>> {
+    const { project } = validateBody<UpdateProjectBody>(UPDATE_PROJECT, body);
+    this.project(id);
+    const updated = await this.identity.setProjectEnabled(id, project.enabled, this.eventContext(context));
+    return { project: projectView(updated, this.publicUrl.get()) };
+  }
+
+  @Delete('projects/:id')
+  @HttpCode(204)
+  @Policy('identity:delete_project', 'admin')
+  async deleteProject(@Ctx() context: CallContext, @Param('id') id: string): Promise<void> {
+    this.project(id);
+    await this.identity.deleteProject(id, this.eventContext(context));
   }
 
   /** Keystone's list, filtered by `name` and `domain_id`, by name. */
@@ -87,9 +114,34 @@ export class IdentityAdminController {
       user.name,
       user.password ?? null,
       user.default_project_id ?? null,
-      eventContextOf(context.principal, context.requestId),
+      this.eventContext(context),
     );
     return { user: userView(created, this.publicUrl.get()) };
+  }
+
+  /** Disables a user (its tokens stop working at once), enables it, or resets its password. */
+  @Patch('users/:id')
+  @Policy('identity:update_user', 'admin')
+  async updateUser(
+    @Ctx() context: CallContext,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ): Promise<Record<string, unknown>> {
+    const { user } = validateBody<UpdateUserBody>(UPDATE_USER, body);
+    let updated = this.user(id);
+    if (user.password !== undefined)
+      updated = await this.identity.setPassword(id, user.password, this.eventContext(context));
+    if (user.enabled !== undefined)
+      updated = await this.identity.setUserEnabled(id, user.enabled, this.eventContext(context));
+    return { user: userView(updated, this.publicUrl.get()) };
+  }
+
+  @Delete('users/:id')
+  @HttpCode(204)
+  @Policy('identity:delete_user', 'admin')
+  async deleteUser(@Ctx() context: CallContext, @Param('id') id: string): Promise<void> {
+    this.user(id);
+    await this.identity.deleteUser(id, this.eventContext(context));
   }
 
   /** The projects the user holds a role on: the user itself or an admin may ask. */
@@ -100,11 +152,11 @@ export class IdentityAdminController {
     return this.projectsOf(this.user(id), `/v3/users/${id}/projects`);
   }
 
-  /** The projects the token's user may scope a token to. */
+  /** The enabled projects the token's user may scope a token to. */
   @Get('auth/projects')
   @Policy('identity:get_auth_projects', 'reader')
   authProjects(@Ctx() context: CallContext): Record<string, unknown> {
-    return this.projectsOf(this.user(context.principal.userId), '/v3/auth/projects');
+    return this.projectsOf(this.user(context.principal.userId), '/v3/auth/projects', { enabledOnly: true });
   }
 
   @Get('domains')
@@ -149,12 +201,7 @@ export class IdentityAdminController {
   @Policy('identity:create_grant', 'admin')
   async grant(@Ctx() context: CallContext, @Param() params: Record<string, string>): Promise<void> {
     const { user, project, role } = this.grantOf(params);
-    await this.identity.assignRole(
-      user.id,
-      project.id,
-      role,
-      eventContextOf(context.principal, context.requestId),
-    );
+    await this.identity.assignRole(user.id, project.id, role, this.eventContext(context));
   }
 
   /** Keystone's check (HEAD, served from GET): 204 when the user holds the role on the project. */
@@ -172,12 +219,7 @@ export class IdentityAdminController {
   async revoke(@Ctx() context: CallContext, @Param() params: Record<string, string>): Promise<void> {
     const { user, project, role } = this.grantOf(params);
     if (!(user.roles[project.id] ?? []).includes(role)) throw this.noAssignment(user, project, role);
-    await this.identity.unassignRole(
-      user.id,
-      project.id,
-      role,
-      eventContextOf(context.principal, context.requestId),
-    );
+    await this.identity.unassignRole(user.id, project.id, role, this.eventContext(context));
   }
 
   /**
@@ -211,16 +253,31 @@ export class IdentityAdminController {
     };
   }
 
-  private projectsOf(user: UserState, path: string): Record<string, unknown> {
+  private projectsOf(
+    user: UserState,
+    path: string,
+    options: { enabledOnly?: boolean } = {},
+  ): Record<string, unknown> {
     const baseUrl = this.publicUrl.get();
     const projects = Object.entries(user.roles)
       .filter(([, roles]) => roles.length > 0)
       .flatMap(([id]) => this.directory.project(id) ?? [])
+      .filter((project) => project.enabled || options.enabledOnly !== true)
       .sort((left, right) => left.name.localeCompare(right.name) || left.id.localeCompare(right.id));
     return {
       projects: projects.map((project) => projectView(project, baseUrl)),
       links: { self: `${baseUrl}${path}`, previous: null, next: null },
     };
+  }
+
+  private eventContext(context: CallContext): EventContext {
+    return eventContextOf(context.principal, context.requestId);
+  }
+
+  private project(id: string): ProjectState {
+    const project = this.directory.project(id);
+    if (!project) throw new ApiError(404, `Could not find project: ${id}.`);
+    return project;
   }
 
   private user(id: string): UserState {
@@ -240,9 +297,7 @@ export class IdentityAdminController {
     project: ProjectState;
     role: KeystoneRole;
   } {
-    const projectId = params['projectId'] ?? '';
-    const project = this.directory.project(projectId);
-    if (!project) throw new ApiError(404, `Could not find project: ${projectId}.`);
+    const project = this.project(params['projectId'] ?? '');
     return { user: this.user(params['userId'] ?? ''), project, role: this.role(params['roleId'] ?? '') };
   }
 

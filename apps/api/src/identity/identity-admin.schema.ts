@@ -64,3 +64,44 @@ export const CREATE_USER: Schema = {
   required: ['user'],
   additionalProperties: false,
 };
+
+export interface UpdateProjectBody {
+  readonly project: { readonly enabled: boolean };
+}
+
+/** `PATCH /v3/projects/{id}`: enabling and disabling; the name and description stay as created. */
+export const UPDATE_PROJECT: Schema = {
+  type: 'object',
+  properties: {
+    project: {
+      type: 'object',
+      properties: { enabled: { type: 'boolean' } },
+      required: ['enabled'],
+      additionalProperties: false,
+    },
+  },
+  required: ['project'],
+  additionalProperties: false,
+};
+
+export interface UpdateUserBody {
+  readonly user: { readonly enabled?: boolean; readonly password?: string };
+}
+
+/** `PATCH /v3/users/{id}`: enabling, disabling and an admin's password reset. */
+export const UPDATE_USER: Schema = {
+  type: 'object',
+  properties: {
+    user: {
+      type: 'object',
+      properties: {
+        enabled: { type: 'boolean' },
+        password: { type: 'string', minLength: 1, maxLength: 4096 },
+      },
+      minProperties: 1,
+      additionalProperties: false,
+    },
+  },
+  required: ['user'],
+  additionalProperties: false,
+};

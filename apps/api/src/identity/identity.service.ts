@@ -15,6 +15,10 @@ import {
   decideChangePassword,
   decideCreateProject,
   decideCreateUser,
+  decideDeleteProject,
+  decideDeleteUser,
+  decideSetProjectEnabled,
+  decideSetUserEnabled,
   decideUnassignRole,
   decideEnsureProject,
   decideRevokeToken,
@@ -272,6 +276,39 @@ export class IdentityService implements TokenValidator {
     return this.found(this.directory.user(userId));
   }
 
+  /** Disables (tokens scoped to it stop working at once) or enables a project. */
+  async setProjectEnabled(projectId: string, enabled: boolean, context: EventContext): Promise<ProjectState> {
+    await this.decideOnProjectId(
+      projectId,
+      (state) => decideSetProjectEnabled(state, projectId, enabled),
+      context,
+    );
+    return this.found(this.directory.project(projectId));
+  }
+
+  /** Deletes a project; tokens scoped to it stop working at once. */
+  async deleteProject(projectId: string, context: EventContext): Promise<void> {
+    await this.decideOnProjectId(projectId, (state) => decideDeleteProject(state, projectId), context);
+  }
+
+  /** Disables (its tokens stop working at once) or enables a user. */
+  async setUserEnabled(userId: string, enabled: boolean, context: EventContext): Promise<UserState> {
+    await this.decideOnUser(userId, (state) => decideSetUserEnabled(state, userId, enabled), context);
+    return this.found(this.directory.user(userId));
+  }
+
+  /** Sets a user's password (an admin's reset). */
+  async setPassword(userId: string, password: string, context: EventContext): Promise<UserState> {
+    const passwordHash = await hashPassword(password);
+    await this.decideOnUser(userId, (state) => decideChangePassword(state, userId, passwordHash), context);
+    return this.found(this.directory.user(userId));
+  }
+
+  /** Deletes a user and its role assignments; its tokens stop working at once. */
+  async deleteUser(userId: string, context: EventContext): Promise<void> {
+    await this.decideOnUser(userId, (state) => decideDeleteUser(state, userId), context);
+  }
+
   /** Revokes a role on a project; tokens that carried it stop working at once. */
   async unassignRole(
     userId: string,
@@ -280,6 +317,21 @@ export class IdentityService implements TokenValidator {
     context: EventContext,
   ): Promise<void> {
     await this.decideOnUser(userId, (state) => decideUnassignRole(state, userId, projectId, role), context);
+  }
+
+  /** Appends what `decide` makes of the project's stream, and waits until the directory has folded it. */
+  private async decideOnProjectId(
+    projectId: string,
+    decide: (state: ProjectState) => object[],
+    context: EventContext,
+  ): Promise<void> {
+    const { appended } = await this.store.execute(
+      streamFor('project', projectId),
+      projectReducer,
+      decide,
+      context,
+    );
+    await this.hub.waitFor(appended?.position);
   }
 
   /** Appends what `decide` makes of the user's stream, and waits until the directory has folded it. */
@@ -314,7 +366,7 @@ export class IdentityService implements TokenValidator {
     if (this.directory.isRevoked(principal.auditId, this.clock())) return false;
     const user = this.directory.user(principal.userId);
     const project = this.directory.project(principal.projectId);
-    if (!user || !project) return false;
+    if (!user?.enabled || !project?.enabled) return false;
     const roles = effectiveRoles(user, project.id);
     return roles.length === principal.roles.length && roles.every((role) => principal.roles.includes(role));
   }
@@ -322,7 +374,7 @@ export class IdentityService implements TokenValidator {
   private principalOf(claims: TokenClaims): Principal {
     const user = this.directory.user(claims.u);
     const project = this.directory.project(claims.p);
-    if (!user || !project) throw unauthorized();
+    if (!user?.enabled || !project?.enabled) throw unauthorized();
     const roles = effectiveRoles(user, project.id);
     if (roles.length === 0) throw unauthorized();
     return {
@@ -361,7 +413,7 @@ export class IdentityService implements TokenValidator {
       user?.passwordHash ??
       'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
     const matches = await verifyPassword(given.password, hash);
-    if (!user || !matches) throw unauthorized();
+    if (!user?.enabled || !matches) throw unauthorized();
     return user;
   }
 
@@ -384,7 +436,7 @@ export class IdentityService implements TokenValidator {
       const domainId = domainIdOf(project.domain);
       found = domainId === null ? undefined : this.directory.projectByName(domainId, project.name);
     }
-    if (!found) throw unauthorized();
+    if (!found?.enabled) throw unauthorized();
     return found;
   }
 }

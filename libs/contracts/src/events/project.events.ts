@@ -25,4 +25,29 @@ export class ProjectCreated {
   readonly description!: string | null;
 }
 
-export const PROJECT_EVENTS = eventCatalog('project', { ProjectCreated });
+/** An admin disabled the project: no token is scoped to it until it is enabled again. */
+@DomainEvent({ type: 'ProjectDisabled', version: 1, category: 'project' })
+export class ProjectDisabled {
+  @IsKeystoneId()
+  readonly projectId!: string;
+}
+
+@DomainEvent({ type: 'ProjectEnabled', version: 1, category: 'project' })
+export class ProjectEnabled {
+  @IsKeystoneId()
+  readonly projectId!: string;
+}
+
+/** An admin deleted the project; its name may be used again, by a new project in the same stream. */
+@DomainEvent({ type: 'ProjectDeleted', version: 1, category: 'project' })
+export class ProjectDeleted {
+  @IsKeystoneId()
+  readonly projectId!: string;
+}
+
+export const PROJECT_EVENTS = eventCatalog('project', {
+  ProjectCreated,
+  ProjectDisabled,
+  ProjectEnabled,
+  ProjectDeleted,
+});

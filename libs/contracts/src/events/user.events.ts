@@ -73,9 +73,32 @@ export class RoleUnassigned {
   readonly role!: KeystoneRole;
 }
 
+/** An admin disabled the user: its tokens stop working and it cannot authenticate until enabled again. */
+@DomainEvent({ type: 'UserDisabled', version: 1, category: 'user' })
+export class UserDisabled {
+  @IsKeystoneId()
+  readonly userId!: string;
+}
+
+@DomainEvent({ type: 'UserEnabled', version: 1, category: 'user' })
+export class UserEnabled {
+  @IsKeystoneId()
+  readonly userId!: string;
+}
+
+/** An admin deleted the user, and with it its role assignments; its name may be used again. */
+@DomainEvent({ type: 'UserDeleted', version: 1, category: 'user' })
+export class UserDeleted {
+  @IsKeystoneId()
+  readonly userId!: string;
+}
+
 export const USER_EVENTS = eventCatalog('user', {
   UserCreated,
   UserPasswordChanged,
   RoleAssigned,
   RoleUnassigned,
+  UserDisabled,
+  UserEnabled,
+  UserDeleted,
 });
