@@ -175,6 +175,37 @@ describe('identity management (Keystone v3)', () => {
     ).toBe(404);
   });
 
+  it('lets a user change its own password, proving the old one; its earlier tokens stop working', async () => {
+    const eve = await harness.member('identity-admin-f', 'identity-admin-eve');
+    const other = await harness.member('identity-admin-g', 'identity-admin-gus');
+    const change = (token: string, userId: string, user: Json) =>
+      harness.request('POST', `/v3/users/${userId}/password`, { token, body: { user } });
+    // Tokens carry whole seconds: the change must come in a later second than the token.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+
+    expect((await change(eve.token, eve.userId, { password: 'x', original_password: 'wrong' })).status).toBe(
+      401,
+    );
+    expect(
+      (await change(eve.token, other.userId, { password: 'x', original_password: other.password })).status,
+    ).toBe(403);
+    expect((await change(admin, eve.userId, { password: 'x', original_password: eve.password })).status).toBe(
+      403,
+    );
+    expect((await change(eve.token, eve.userId, { password: 'x' })).status).toBe(400);
+    expect((await harness.request('GET', '/v2.1/servers', { token: eve.token })).status).toBe(200);
+
+    const changed = await change(eve.token, eve.userId, {
+      password: 'eve-new-pw',
+      original_password: eve.password,
+    });
+    expect(changed.status).toBe(204);
+    expect((await harness.request('GET', '/v2.1/servers', { token: eve.token })).status).toBe(401);
+    await expect(harness.login(eve.name, eve.password, 'identity-admin-f')).rejects.toThrow(/401/);
+    const token = await harness.login(eve.name, 'eve-new-pw', 'identity-admin-f');
+    expect((await harness.request('GET', '/v2.1/servers', { token })).status).toBe(200);
+  });
+
   it('knows one domain, Default, and says so to anyone', async () => {
     const alice = await harness.member('identity-admin-d', 'identity-admin-dora');
     const domains = await harness.request('GET', '/v3/domains', { token: alice.token });

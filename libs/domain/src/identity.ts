@@ -136,6 +136,8 @@ export interface UserState {
   readonly name: string;
   readonly domainId: string;
   readonly passwordHash: string;
+  /** When the password last changed (null: as created): tokens issued before then stop working. */
+  readonly passwordChangedAt: string | null;
   readonly defaultProjectId: string | null;
   /** A disabled user cannot authenticate, and its tokens stop working. */
   readonly enabled: boolean;
@@ -149,6 +151,7 @@ export const initialUser = (): UserState => ({
   name: '',
   domainId: '',
   passwordHash: '',
+  passwordChangedAt: null,
   defaultProjectId: null,
   enabled: false,
   roles: {},
@@ -172,7 +175,11 @@ export function evolveUser(state: UserState, event: DecodedEvent): UserState {
       };
     }
     case 'UserPasswordChanged':
-      return { ...state, passwordHash: userEvent.data.passwordHash };
+      return {
+        ...state,
+        passwordHash: userEvent.data.passwordHash,
+        passwordChangedAt: event.metadata.occurredAt,
+      };
     case 'RoleAssigned': {
       const { projectId, role } = userEvent.data;
       const held = state.roles[projectId] ?? [];

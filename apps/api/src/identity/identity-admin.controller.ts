@@ -14,13 +14,15 @@ import type { EventContext } from '#libs/event-store';
 
 import { Policy } from '../common/auth/auth.guard.js';
 import { userUnderPolicy } from '../common/auth/owner.js';
-import { ApiError } from '../common/http/api-error.js';
+import { ApiError, policyForbids } from '../common/http/api-error.js';
 import { Ctx, type CallContext } from '../common/http/context.decorator.js';
 import { PublicUrl } from '../common/http/public-url.js';
 import { eventContextOf } from '../common/http/request-state.js';
 import { queryText } from '../common/validation/query.js';
 import { validateBody } from '../common/validation/validate.js';
 import {
+  CHANGE_PASSWORD,
+  type ChangePasswordBody,
   CREATE_PROJECT,
   CREATE_USER,
   type CreateProjectBody,
@@ -134,6 +136,25 @@ export class IdentityAdminController {
     if (user.enabled !== undefined)
       updated = await this.identity.setUserEnabled(id, user.enabled, this.eventContext(context));
     return { user: userView(updated, this.publicUrl.get()) };
+  }
+
+  /** A user changes its own password (nobody else may, admins included: they reset it with PATCH). */
+  @Post('users/:id/password')
+  @HttpCode(204)
+  @Policy('identity:change_password', 'reader')
+  async changePassword(
+    @Ctx() context: CallContext,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ): Promise<void> {
+    if (context.principal.userId !== id) throw policyForbids('identity:change_password');
+    const { user } = validateBody<ChangePasswordBody>(CHANGE_PASSWORD, body);
+    await this.identity.changeOwnPassword(
+      id,
+      user.original_password,
+      user.password,
+      this.eventContext(context),
+    );
   }
 
   @Delete('users/:id')

@@ -105,3 +105,25 @@ export const UPDATE_USER: Schema = {
   required: ['user'],
   additionalProperties: false,
 };
+
+export interface ChangePasswordBody {
+  readonly user: { readonly password: string; readonly original_password: string };
+}
+
+/** `POST /v3/users/{id}/password`: a user's own change, proving the current password. */
+export const CHANGE_PASSWORD: Schema = {
+  type: 'object',
+  properties: {
+    user: {
+      type: 'object',
+      properties: {
+        password: { type: 'string', minLength: 1, maxLength: 4096 },
+        original_password: { type: 'string', minLength: 1, maxLength: 4096 },
+      },
+      required: ['password', 'original_password'],
+      additionalProperties: false,
+    },
+  },
+  required: ['user'],
+  additionalProperties: false,
+};

@@ -297,6 +297,18 @@ export class IdentityService implements TokenValidator {
     return this.found(this.directory.user(userId));
   }
 
+  /** A user changes its own password, proving the current one (Keystone's 401 if it does not match). */
+  async changeOwnPassword(
+    userId: string,
+    original: string,
+    password: string,
+    context: EventContext,
+  ): Promise<void> {
+    const user = this.directory.user(userId);
+    if (!user || !(await verifyPassword(original, user.passwordHash))) throw unauthorized();
+    await this.setPassword(userId, password, context);
+  }
+
   /** Sets a user's password (an admin's reset). */
   async setPassword(userId: string, password: string, context: EventContext): Promise<UserState> {
     const passwordHash = await hashPassword(password);
@@ -367,6 +379,7 @@ export class IdentityService implements TokenValidator {
     const user = this.directory.user(principal.userId);
     const project = this.directory.project(principal.projectId);
     if (!user?.enabled || !project?.enabled) return false;
+    if (issuedBeforePasswordChange(user, Date.parse(principal.issuedAt) / 1000)) return false;
     const roles = effectiveRoles(user, project.id);
     return roles.length === principal.roles.length && roles.every((role) => principal.roles.includes(role));
   }
@@ -375,6 +388,7 @@ export class IdentityService implements TokenValidator {
     const user = this.directory.user(claims.u);
     const project = this.directory.project(claims.p);
     if (!user?.enabled || !project?.enabled) throw unauthorized();
+    if (issuedBeforePasswordChange(user, claims.i)) throw unauthorized();
     const roles = effectiveRoles(user, project.id);
     if (roles.length === 0) throw unauthorized();
     return {
@@ -439,6 +453,16 @@ export class IdentityService implements TokenValidator {
     if (!found?.enabled) throw unauthorized();
     return found;
   }
+}
+
+/**
+ * Whether a token issued at `issuedAt` (seconds, as tokens carry it) predates the user's last password
+ * change. Tokens carry whole seconds, so one issued in the very second of the change still counts as
+ * after it: a client that signs in again at once must not be refused.
+ */
+function issuedBeforePasswordChange(user: UserState, issuedAt: number): boolean {
+  if (user.passwordChangedAt === null) return false;
+  return issuedAt < Math.floor(Date.parse(user.passwordChangedAt) / 1000);
 }
 
 function mayActOnToken(caller: Principal, subject: Principal, rule: string): void {
