@@ -75,6 +75,13 @@ describe('identity management (Keystone v3)', () => {
       },
     ]);
 
+    const effective = await asAdmin('GET', `/v3/role_assignments?user.id=${userId}&effective&include_names`);
+    expect(
+      (effective.body as { role_assignments: { role: { name: string } }[] }).role_assignments.map(
+        (assignment) => assignment.role.name,
+      ),
+    ).toEqual(['member', 'reader']);
+
     const token = await harness.login('ann', 'ann-password-1', 'tenant-a');
     expect((await harness.request('GET', '/v2.1/servers', { token })).status).toBe(200);
     expect((await harness.request('GET', `/v3/users/${userId}`, { token })).status).toBe(200);
@@ -149,6 +156,14 @@ describe('identity management (Keystone v3)', () => {
     expect(project.body).toMatchObject({ project: { id: dan.projectId, enabled: false } });
     expect(await servers(token)).toBe(401);
     await expect(harness.login(dan.name, 'new-one', 'identity-admin-e')).rejects.toThrow(/401/);
+    const names = async (filter: string): Promise<string[]> =>
+      (
+        (await asAdmin('GET', `/v3/projects?${filter}`)).body as { projects: { name: string }[] }
+      ).projects.map((entry) => entry.name);
+    expect(await names('enabled=false')).toEqual(['identity-admin-e']);
+    expect(await names('enabled=true')).not.toContain('identity-admin-e');
+    expect(await names('is_domain=true')).toEqual([]);
+    expect(await names('parent_id=default&name=identity-admin-e')).toEqual(['identity-admin-e']);
     expect(
       (await asAdmin('PATCH', `/v3/projects/${dan.projectId}`, { project: { enabled: true } })).status,
     ).toBe(200);

@@ -9,7 +9,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 
 import { KEYSTONE_ROLES, type KeystoneRole } from '#libs/contracts';
-import type { ProjectState, UserState } from '#libs/domain';
+import { type ProjectState, type UserState, effectiveRoles } from '#libs/domain';
 import type { EventContext } from '#libs/event-store';
 
 import { Policy } from '../common/auth/auth.guard.js';
@@ -244,8 +244,9 @@ export class IdentityAdminController {
   }
 
   /**
-   * The direct assignments of roles to users on projects, filtered by `user.id`, `scope.project.id`
-   * and `role.id`; `include_names` adds the names. (Every assignment here is direct: no groups.)
+   * The assignments of roles to users on projects, filtered by `user.id`, `scope.project.id` and
+   * `role.id`; `effective` adds the roles those imply (admin: member and reader; member: reader), as a
+   * token carries them, and `include_names` adds the names. (No groups, so no other expansion.)
    */
   @Get('role_assignments')
   @Policy('identity:list_role_assignments', 'admin')
@@ -254,15 +255,17 @@ export class IdentityAdminController {
     const userId = queryText(query, 'user.id');
     const projectId = queryText(query, 'scope.project.id');
     const roleId = queryText(query, 'role.id');
-    const includeNames =
-      query['include_names'] !== undefined && queryText(query, 'include_names') !== 'false';
+    const flag = (name: string): boolean => query[name] !== undefined && queryText(query, name) !== 'false';
+    const includeNames = flag('include_names');
+    const effective = flag('effective');
     const assignments = this.directory
       .allUsers()
       .filter((user) => userId === undefined || user.id === userId)
       .flatMap((user) =>
-        Object.entries(user.roles).flatMap(([id, roles]) => {
+        Object.entries(user.roles).flatMap(([id, assigned]) => {
           const project = this.directory.project(id);
           if (!project || (projectId !== undefined && project.id !== projectId)) return [];
+          const roles = effective ? effectiveRoles(user, project.id) : assigned;
           return roles
             .filter((role) => roleId === undefined || roleIdFor(role) === roleId)
             .map((role) => ({ user, project, role }));

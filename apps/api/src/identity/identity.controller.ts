@@ -94,16 +94,26 @@ export class IdentityController {
     await this.identity.revoke(context.principal, principal, context.requestId);
   }
 
-  /** Keystone's list, admins only; filtered by `name` and `domain_id`, other filters ignored. */
+  /**
+   * Keystone's list, admins only; filtered by `name`, `domain_id`, `enabled`, `parent_id` (every
+   * project is a top-level one of its domain) and `is_domain` (none is); other filters are ignored.
+   */
   @Get('projects')
   @Policy('identity:list_projects', 'admin')
   listProjects(@Query() query: Record<string, unknown>): Record<string, unknown> {
     const baseUrl = this.publicUrl.get();
     const [name, domainId] = [queryText(query, 'name'), queryText(query, 'domain_id')];
+    const [enabled, parentId, isDomain] = ['enabled', 'parent_id', 'is_domain'].map((key) =>
+      queryText(query, key),
+    );
+    const truthy = (value: string): boolean => !['false', '0', 'no', 'off'].includes(value.toLowerCase());
     const projects = this.directory
       .allProjects()
       .filter((project) => name === undefined || project.name === name)
       .filter((project) => domainId === undefined || project.domainId === domainId)
+      .filter((project) => enabled === undefined || project.enabled === truthy(enabled))
+      .filter((project) => parentId === undefined || project.domainId === parentId)
+      .filter(() => isDomain === undefined || !truthy(isDomain))
       .sort((left, right) => left.name.localeCompare(right.name) || left.id.localeCompare(right.id));
     return {
       projects: projects.map((project) => projectView(project, baseUrl)),
