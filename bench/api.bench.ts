@@ -3,9 +3,9 @@
  * The API runs as its own process over the embedded event store; 10,000 servers are written to the
  * store as concurrent boots would write them (half ACTIVE), and the server projection catches up.
  * Then, from this process over loopback HTTP: token issue (password auth, a deliberately slow
- * hash), server show (a fold of the server's stream) and server list (the projection, Nova's
- * default page of up to 1000), each with several clients at once. Prints a table and, last, one
- * JSON line.
+ * hash), token validation (`GET /v3/auth/tokens`), server show (the projection at the stream's
+ * head) and server list (the projection: pages of 100 and Nova's default page of up to 1000), each
+ * with several clients at once. Prints a table and, last, one JSON line.
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -23,6 +23,8 @@ const SERVERS = 10_000;
 const TOKEN_REQUESTS = 200;
 const SHOW_REQUESTS = 4_000;
 const LIST_REQUESTS = 400;
+const VALIDATE_REQUESTS = 2_000;
+const LIST_100_REQUESTS = 1_000;
 
 interface Phase {
   readonly latenciesMs: number[];
@@ -139,9 +141,21 @@ async function main(): Promise<void> {
       if (response.status !== 201) throw new Error(`token issue answered ${response.status}`);
       await response.arrayBuffer();
     });
+    const validations = await phase(VALIDATE_REQUESTS, 8, async () => {
+      const response = await fetch(`${apiUrl}/v3/auth/tokens?nocatalog`, {
+        headers: { 'X-Auth-Token': admin.token, 'X-Subject-Token': admin.token },
+      });
+      if (response.status !== 200) throw new Error(`token validation answered ${response.status}`);
+      await response.arrayBuffer();
+    });
     const shows = await phase(SHOW_REQUESTS, 16, async (index) => {
       const reply = await admin.compute('GET', `/servers/${ids[(index * 7919) % ids.length]!}`);
       if (reply.status !== 200) throw new Error(`server show answered ${reply.status}`);
+    });
+    const lists100 = await phase(LIST_100_REQUESTS, 8, async () => {
+      const reply = await admin.compute<{ servers: unknown[] }>('GET', '/servers?limit=100');
+      if (reply.status !== 200 || reply.body.servers.length !== 100)
+        throw new Error(`server list answered ${reply.status}`);
     });
     const lists = await phase(LIST_REQUESTS, 8, async () => {
       const reply = await admin.compute<{ servers: unknown[] }>('GET', '/servers');
@@ -152,8 +166,12 @@ async function main(): Promise<void> {
     const figures = {
       tokenIssueP50Ms: round(percentile(tokens.latenciesMs, 50), 2),
       tokenIssueP99Ms: round(percentile(tokens.latenciesMs, 99), 2),
+      tokenValidateP50Ms: round(percentile(validations.latenciesMs, 50), 2),
+      tokenValidateP99Ms: round(percentile(validations.latenciesMs, 99), 2),
       serverShowP50Ms: round(percentile(shows.latenciesMs, 50), 2),
       serverShowP99Ms: round(percentile(shows.latenciesMs, 99), 2),
+      serverList100P50Ms: round(percentile(lists100.latenciesMs, 50), 2),
+      serverList100P99Ms: round(percentile(lists100.latenciesMs, 99), 2),
       serverListP50Ms: round(percentile(lists.latenciesMs, 50), 2),
       serverListP99Ms: round(percentile(lists.latenciesMs, 99), 2),
       requestsPerSec: round(shows.perSecond, 0),
@@ -172,9 +190,19 @@ async function main(): Promise<void> {
           `${TOKEN_REQUESTS} requests, 4 clients; scrypt password check; ${round(tokens.perSecond, 1)} req/s`,
         ],
         [
+          'token validation p50 / p99 (ms)',
+          `${figures.tokenValidateP50Ms} / ${figures.tokenValidateP99Ms}`,
+          `${VALIDATE_REQUESTS} requests, 8 clients; GET /v3/auth/tokens; ${round(validations.perSecond, 0)} req/s`,
+        ],
+        [
           'server show p50 / p99 (ms)',
           `${figures.serverShowP50Ms} / ${figures.serverShowP99Ms}`,
-          `${SHOW_REQUESTS} requests, 16 clients; folds the stream`,
+          `${SHOW_REQUESTS} requests, 16 clients; the projection at the stream's head`,
+        ],
+        [
+          'server list of 100 p50 / p99 (ms)',
+          `${figures.serverList100P50Ms} / ${figures.serverList100P99Ms}`,
+          `${LIST_100_REQUESTS} requests, 8 clients; ${round(lists100.perSecond, 0)} req/s`,
         ],
         [
           'server list p50 / p99 (ms)',
