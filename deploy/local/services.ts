@@ -17,7 +17,7 @@ import { connect, credsAuthenticator } from '@nats-io/transport-node';
 
 import { type NatsAccounts, createNatsAccounts, operatorModeConfig } from '#libs/bus';
 
-import { buildBootImage } from '../rig/boot-image.js';
+import { BOOT_IMAGE_NAME, buildBootImage } from '../rig/boot-image.js';
 import { TOOLS, findTool } from '../rig/exec.js';
 import { createRig, readInventory, sshdRunning, stopRig } from '../rig/rig.js';
 import { freePort, preferredPort } from './ports.js';
@@ -306,7 +306,7 @@ const bootImage: Part = {
     const image = await buildBootImage({ nasm, qemuImg }, imagesDir(stateDir));
     return { state: 'started', detail: image, exports: { NIMBUS_BOOT_IMAGE: image } };
   },
-  healthy: (stateDir) => Promise.resolve(existsSync(join(imagesDir(stateDir), 'nimbus-boot.qcow2'))),
+  healthy: (stateDir) => Promise.resolve(existsSync(join(imagesDir(stateDir), BOOT_IMAGE_NAME))),
   stop: () => Promise.resolve('nothing to stop'),
 };
 
@@ -437,11 +437,16 @@ export const PARTS: readonly Part[] = [
   compute,
 ];
 
+/** The parts only one driver's system runs; every other part runs with either. */
+const ONLY_WITH: ReadonlyMap<Part, Driver> = new Map<Part, Driver>([
+  [rig, 'libvirt'],
+  [consoleProxy, 'libvirt'],
+  [bootImage, 'fake'],
+]);
+
 /** The parts a system with this driver runs, in start order. */
 export function partsFor(driver: Driver): readonly Part[] {
-  return driver === 'fake'
-    ? [eventStore, nats, bootImage, api, scheduler, compute]
-    : [eventStore, nats, rig, api, scheduler, consoleProxy, compute];
+  return PARTS.filter((part) => (ONLY_WITH.get(part) ?? driver) === driver);
 }
 
 /** The credentials file devstack users know: `source .nimbus/openrc; openstack server list`. */

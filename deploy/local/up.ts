@@ -34,7 +34,7 @@ function parseHosts(value: string | undefined, driver: Driver): number {
   if (value === undefined) return 1;
   const hosts = Number(value);
   const max = MAX_HOSTS[driver];
-  if (!/^[0-9]+$/.test(value) || !Number.isInteger(hosts) || hosts < 1 || hosts > max)
+  if (!/^[0-9]+$/.test(value) || hosts < 1 || hosts > max)
     throw new Error(
       `--hosts must be a whole number from 1 to ${max} with the ${driver} driver, got ${value}`,
     );

@@ -291,15 +291,7 @@ function rememberNested(target: object, property: string, type: () => ContractCl
 
 /** The class a nested property holds (declared by NestedObject or NestedArray), for schema fingerprints. */
 export function nestedClassOf(contract: ContractClass, property: string): ContractClass | undefined {
-  for (
-    let proto: object | null = contract.prototype as object;
-    proto !== null;
-    proto = Object.getPrototypeOf(proto) as object | null
-  ) {
-    const type = nestedClasses.get(proto)?.get(property);
-    if (type !== undefined) return type();
-  }
-  return undefined;
+  return nestedProperties(contract).get(property);
 }
 
 /** Every nested property of the class, its ancestors' included (the nearest declaration wins), and its class. */

@@ -230,16 +230,14 @@ export class IdentityAdminController {
   @HttpCode(204)
   @Policy('identity:check_grant', 'admin')
   check(@Param() params: Record<string, string>): void {
-    const { user, project, role } = this.grantOf(params);
-    if (!(user.roles[project.id] ?? []).includes(role)) throw this.noAssignment(user, project, role);
+    this.heldGrantOf(params);
   }
 
   @Delete(GRANT)
   @HttpCode(204)
   @Policy('identity:revoke_grant', 'admin')
   async revoke(@Ctx() context: CallContext, @Param() params: Record<string, string>): Promise<void> {
-    const { user, project, role } = this.grantOf(params);
-    if (!(user.roles[project.id] ?? []).includes(role)) throw this.noAssignment(user, project, role);
+    const { user, project, role } = this.heldGrantOf(params);
     await this.identity.unassignRole(user.id, project.id, role, this.eventContext(context));
   }
 
@@ -325,10 +323,16 @@ export class IdentityAdminController {
     return { user: this.user(params['userId'] ?? ''), project, role: this.role(params['roleId'] ?? '') };
   }
 
-  private noAssignment(user: UserState, project: ProjectState, role: KeystoneRole): ApiError {
-    return new ApiError(
-      404,
-      `Could not find role assignment with role: ${roleIdFor(role)}, user or group: ${user.id}, project, domain, or system: ${project.id}.`,
-    );
+  /** The grant the path names, which the user must hold (Keystone's 404 otherwise). */
+  private heldGrantOf(params: Record<string, string>): ReturnType<IdentityAdminController['grantOf']> {
+    const grant = this.grantOf(params);
+    const { user, project, role } = grant;
+    if (!(user.roles[project.id] ?? []).includes(role)) {
+      throw new ApiError(
+        404,
+        `Could not find role assignment with role: ${roleIdFor(role)}, user or group: ${user.id}, project, domain, or system: ${project.id}.`,
+      );
+    }
+    return grant;
   }
 }

@@ -376,21 +376,32 @@ export class IdentityService implements TokenValidator {
 
   private stillProves(principal: Principal): boolean {
     if (this.directory.isRevoked(principal.auditId, this.clock())) return false;
-    const user = this.directory.user(principal.userId);
-    const project = this.directory.project(principal.projectId);
-    if (!user?.enabled || !project?.enabled) return false;
-    if (issuedBeforePasswordChange(user, Date.parse(principal.issuedAt) / 1000)) return false;
-    const roles = effectiveRoles(user, project.id);
+    const live = this.liveScope(principal.userId, principal.projectId, Date.parse(principal.issuedAt) / 1000);
+    if (!live) return false;
+    const { roles } = live;
     return roles.length === principal.roles.length && roles.every((role) => principal.roles.includes(role));
   }
 
+  /**
+   * The user, project and roles a token of that user on that project, issued at `issuedAt` (seconds),
+   * stands for now; null when it stands for nothing any more: the user or project gone or disabled, or
+   * the password changed since. Token validation and token watches both ask here.
+   */
+  private liveScope(
+    userId: string,
+    projectId: string,
+    issuedAt: number,
+  ): { user: UserState; project: ProjectState; roles: KeystoneRole[] } | null {
+    const user = this.directory.user(userId);
+    const project = this.directory.project(projectId);
+    if (!user?.enabled || !project?.enabled || issuedBeforePasswordChange(user, issuedAt)) return null;
+    return { user, project, roles: effectiveRoles(user, project.id) };
+  }
+
   private principalOf(claims: TokenClaims): Principal {
-    const user = this.directory.user(claims.u);
-    const project = this.directory.project(claims.p);
-    if (!user?.enabled || !project?.enabled) throw unauthorized();
-    if (issuedBeforePasswordChange(user, claims.i)) throw unauthorized();
-    const roles = effectiveRoles(user, project.id);
-    if (roles.length === 0) throw unauthorized();
+    const live = this.liveScope(claims.u, claims.p, claims.i);
+    if (!live || live.roles.length === 0) throw unauthorized();
+    const { user, project, roles } = live;
     return {
       userId: user.id,
       userName: user.name,
