@@ -87,7 +87,7 @@ it('shows the simulated hosts to the openstack client as fake hypervisors, and b
   expect(server['OS-EXT-SRV-ATTR:host']).toMatch(/^sim-000[1-3]$/);
 }, 180_000);
 
-it('onboards a tenant with the openstack client: project, user, role; the user boots in its project only', async () => {
+it('onboards a tenant with the openstack client: project, user, role, application credential; the user boots in its project only', async () => {
   const project = await cli!.json('project', 'create', '--description', 'a tenant', 'tenant-one');
   const user = await cli!.json(
     'user',
@@ -126,6 +126,23 @@ it('onboards a tenant with the openstack client: project, user, role; the user b
     ]);
     const all = await cli!.json<Record<string, string>[]>('server', 'list', '--all-projects');
     expect(all.map((row) => row['Name']).sort()).toEqual(['on-fake', 'tenant-vm']);
+
+    // Automation signs in with an application credential instead of the password, until it is deleted.
+    const credential = await tess.json('application', 'credential', 'create', 'tess-ci');
+    const automation = new OpenStackCli(envOf(join(stateDir, 'env'))['API_URL']!, {
+      applicationCredentialId: credential['id'] as string,
+      secret: credential['secret'] as string,
+    });
+    try {
+      const listed = await automation.json<Record<string, string>[]>('server', 'list');
+      expect(listed.map((row) => row['Name'])).toEqual(['tenant-vm']);
+      expect((await tess.openstack('application', 'credential', 'delete', 'tess-ci')).status).toBe(0);
+      const gone = await automation.openstack('server', 'list');
+      expect(gone.status).not.toBe(0);
+      expect(gone.stderr).toContain('HTTP 401');
+    } finally {
+      automation.close();
+    }
 
     expect(
       (await cli!.openstack('role', 'remove', '--project', 'tenant-one', '--user', 'tess', 'member')).status,

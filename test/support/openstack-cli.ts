@@ -17,21 +17,34 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+/** A user's password and project, or an application credential (which brings its own project). */
+export type CliCredentials =
+  | { readonly user: string; readonly password: string; readonly project: string }
+  | { readonly applicationCredentialId: string; readonly secret: string };
+
 export class OpenStackCli {
   readonly env: NodeJS.ProcessEnv;
 
-  constructor(apiUrl: string, credentials: { user: string; password: string; project: string }) {
+  constructor(apiUrl: string, credentials: CliCredentials) {
     this.env = {
       PATH: '/usr/bin:/bin',
       HOME: mkdtempSync(join(tmpdir(), 'nimbus-cli-home-')),
       OS_AUTH_URL: `${apiUrl}/v3`,
       OS_IDENTITY_API_VERSION: '3',
-      OS_USERNAME: credentials.user,
-      OS_PASSWORD: credentials.password,
-      OS_PROJECT_NAME: credentials.project,
-      OS_USER_DOMAIN_NAME: 'Default',
-      OS_PROJECT_DOMAIN_NAME: 'Default',
       OS_REGION_NAME: 'RegionOne',
+      ...('applicationCredentialId' in credentials
+        ? {
+            OS_AUTH_TYPE: 'v3applicationcredential',
+            OS_APPLICATION_CREDENTIAL_ID: credentials.applicationCredentialId,
+            OS_APPLICATION_CREDENTIAL_SECRET: credentials.secret,
+          }
+        : {
+            OS_USERNAME: credentials.user,
+            OS_PASSWORD: credentials.password,
+            OS_PROJECT_NAME: credentials.project,
+            OS_USER_DOMAIN_NAME: 'Default',
+            OS_PROJECT_DOMAIN_NAME: 'Default',
+          }),
     };
   }
 

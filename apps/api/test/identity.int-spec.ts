@@ -111,6 +111,67 @@ describe('identity (Keystone v3 token subset)', () => {
     }
   });
 
+  it('issues an unscoped token to a user with no usable default project, good only for its own things', async () => {
+    const uma = await harness.member('identity-unscoped', 'identity-uma');
+    const admin = await harness.adminToken();
+    const made = await harness.request('POST', '/v3/users', {
+      token: admin,
+      body: { user: { name: 'identity-ned', password: 'ned-password' } },
+    });
+    const nedId = (made.body as { user: { id: string } }).user.id;
+    const roles = await harness.request('GET', '/v3/roles?name=member', { token: admin });
+    const member = (roles.body as { roles: { id: string }[] }).roles[0]!.id;
+    const grant = `/v3/projects/${uma.projectId}/users/${nedId}/roles/${member}`;
+    expect((await harness.request('PUT', grant, { token: admin })).status).toBe(204);
+
+    const issued = await harness.request('POST', '/v3/auth/tokens', {
+      body: passwordAuth({ id: nedId, password: 'ned-password' }),
+    });
+    expect(issued.status).toBe(201);
+    const token = issued.headers.get('x-subject-token')!;
+    const document = (issued.body as { token: Record<string, unknown> }).token;
+    expect(document).toMatchObject({ methods: ['password'], user: { id: nedId } });
+    for (const key of ['project', 'roles', 'catalog']) expect(document).not.toHaveProperty(key);
+
+    // It shows its own projects and validates itself, and gets nothing else.
+    const projects = await harness.request('GET', '/v3/auth/projects', { token });
+    expect((projects.body as { projects: { id: string }[] }).projects.map((p) => p.id)).toEqual([
+      uma.projectId,
+    ]);
+    const self = await harness.request('GET', '/v3/auth/tokens', {
+      token,
+      headers: { 'x-subject-token': token },
+    });
+    expect(self.status).toBe(200);
+    expect((await harness.request('GET', `/v3/users/${nedId}`, { token })).status).toBe(200);
+    expect((await harness.request('GET', `/v3/users/${uma.userId}`, { token })).status).toBe(403);
+    expect((await harness.request('GET', '/v2.1/servers', { token })).status).toBe(403);
+    expect((await harness.request('GET', '/v3/auth/catalog', { token })).status).toBe(403);
+
+    // Exchanged for a token scoped to a project it holds a role on; not to one it does not.
+    const rescope = (project: string) =>
+      harness.request('POST', '/v3/auth/tokens', {
+        body: {
+          auth: {
+            identity: { methods: ['token'], token: { id: token } },
+            scope: { project: { id: project } },
+          },
+        },
+      });
+    const scoped = await rescope(uma.projectId);
+    expect(scoped.status).toBe(201);
+    const scopedToken = scoped.headers.get('x-subject-token')!;
+    expect((await harness.request('GET', '/v2.1/servers', { token: scopedToken })).status).toBe(200);
+    const catalog = await harness.request('GET', '/v3/auth/catalog', { token: scopedToken });
+    expect((catalog.body as { catalog: { type: string }[] }).catalog.map((entry) => entry.type)).toEqual(
+      expect.arrayContaining(['identity', 'compute', 'image']),
+    );
+    const adminProject = (await harness.request('GET', '/v3/projects?name=admin', { token: admin })).body as {
+      projects: { id: string }[];
+    };
+    expect((await rescope(adminProject.projects[0]!.id)).status).toBe(401);
+  });
+
   it('refuses malformed authentication requests with 400 in the Keystone shape', async () => {
     const refused = await harness.request('POST', '/v3/auth/tokens', {
       body: { auth: { identity: { methods: ['password'] }, extra: 1 } },

@@ -81,6 +81,8 @@ export const AUDIT_VISIBILITY: Readonly<Record<EventType, EventVisibility>> = {
   UserDeleted: open(NONE),
   RoleAssigned: open(field('projectId')),
   RoleUnassigned: open(field('projectId')),
+  ApplicationCredentialCreated: { owner: field('projectId'), secret: ['secretHash'], operator: [] },
+  ApplicationCredentialDeleted: open(field('projectId')),
   TokenRevoked: open(NONE),
   // image-<uuid>: its owner project (public images included: others see them in the catalogue, not here).
   ImageCreated: open(field('owner')),

@@ -11,6 +11,7 @@ import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  ArrayMinSize,
   ArrayUnique,
   IsArray,
   IsBoolean,
@@ -240,6 +241,17 @@ export function IsTimestamp(): PropertyDecorator {
 /** One of a closed set of values; the message lists them. */
 export function IsOneOf(values: readonly (string | number)[], opts: EachOption = {}): PropertyDecorator {
   return IsIn([...values], options(`must be one of: ${values.join(', ')}`, opts.each));
+}
+
+/** A non-empty list of distinct members of a closed set (a set of roles, say). */
+export function IsSubsetOf(values: readonly (string | number)[]): PropertyDecorator {
+  return compose(
+    IsArray(options('must be an array')),
+    ArrayMinSize(1, options('must not be empty')),
+    ArrayMaxSize(values.length, options(`must hold at most ${values.length} values`)),
+    ArrayUnique(options('must not repeat a value')),
+    IsOneOf(values, { each: true }),
+  );
 }
 
 export interface StringMapRules {

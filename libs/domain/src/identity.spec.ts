@@ -1,10 +1,14 @@
 import { RoleAssigned, UserCreated, build } from '#libs/contracts';
 
 import {
+  ApplicationCredentialNotFound,
   IdentityConflict,
   ProjectNotFound,
   UserNotFound,
+  applicationCredentialOf,
   decideAssignRole,
+  decideCreateApplicationCredential,
+  decideDeleteApplicationCredential,
   decideChangePassword,
   decideCreateProject,
   decideCreateUser,
@@ -17,6 +21,7 @@ import {
   effectiveRoles,
   initialProject,
   initialTokenRevocation,
+  initialUser,
   projectReducer,
   tokenRevocationReducer,
   userReducer,
@@ -89,6 +94,39 @@ describe('identity aggregates', () => {
     expect(effectiveRoles(state, 'p-1')).toEqual(['member', 'reader', 'admin']);
     expect(effectiveRoles(state, 'p-2')).toEqual([]);
     expect(decideAssignRole(state, 'u-1', 'p-1', 'admin')).toEqual([]);
+  });
+
+  it('keeps application credentials by id, one name per user, and forgets them with the user', () => {
+    const credential = {
+      applicationCredentialId: 'ac-1',
+      name: 'deployer',
+      description: null,
+      projectId: 'p-1',
+      roles: ['member' as const],
+      secretHash: hash,
+      expiresAt: null,
+      unrestricted: false,
+    };
+    const created = decideCreateApplicationCredential(foldAll(userReducer, [user]), 'u-1', credential);
+    const holding = foldAll(userReducer, [user, ...created]);
+    expect(applicationCredentialOf(holding, 'ac-1')).toMatchObject({ name: 'deployer', projectId: 'p-1' });
+    expect(applicationCredentialOf(holding, 'constructor')).toBeUndefined();
+    expect(() =>
+      decideCreateApplicationCredential(holding, 'u-1', { ...credential, applicationCredentialId: 'ac-2' }),
+    ).toThrow(IdentityConflict);
+    expect(() => decideDeleteApplicationCredential(holding, 'u-1', 'toString')).toThrow(
+      ApplicationCredentialNotFound,
+    );
+    const deleted = decideDeleteApplicationCredential(holding, 'u-1', 'ac-1');
+    expect(deleted[0]).toMatchObject({ userId: 'u-1', applicationCredentialId: 'ac-1', projectId: 'p-1' });
+    const after = foldAll(userReducer, [user, ...created, ...deleted]);
+    expect(applicationCredentialOf(after, 'ac-1')).toBeUndefined();
+    expect(() => decideDeleteApplicationCredential(after, 'u-1', 'ac-1')).toThrow(
+      ApplicationCredentialNotFound,
+    );
+    const recreated = foldAll(userReducer, [user, ...created, ...decideDeleteUser(holding, 'u-1'), user]);
+    expect(recreated.applicationCredentials).toEqual({});
+    expect(() => decideCreateApplicationCredential(initialUser(), 'u-9', credential)).toThrow(UserNotFound);
   });
 
   it('revokes a token once', () => {

@@ -7,6 +7,8 @@
  * Pure: no I/O, no clock.
  */
 import {
+  ApplicationCredentialCreated,
+  ApplicationCredentialDeleted,
   type DecodedEvent,
   type KeystoneRole,
   ProjectCreated,
@@ -39,6 +41,14 @@ export class ProjectNotFound extends DomainError {
   readonly code = 'NotFound' as const;
   constructor(readonly projectId: string) {
     super(`Could not find project: ${projectId}.`);
+  }
+}
+
+export class ApplicationCredentialNotFound extends DomainError {
+  override readonly name = 'ApplicationCredentialNotFound';
+  readonly code = 'NotFound' as const;
+  constructor(readonly applicationCredentialId: string) {
+    super(`Could not find application credential: ${applicationCredentialId}.`);
   }
 }
 
@@ -143,6 +153,20 @@ export interface UserState {
   readonly enabled: boolean;
   /** project id → roles assigned directly (not the implied ones). */
   readonly roles: Readonly<Record<string, readonly KeystoneRole[]>>;
+  /** application credential id → the credential. */
+  readonly applicationCredentials: Readonly<Record<string, ApplicationCredential>>;
+}
+
+/** What an application credential stands for; its secret is kept as a hash only. */
+export interface ApplicationCredential {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string | null;
+  readonly projectId: string;
+  readonly roles: readonly KeystoneRole[];
+  readonly secretHash: string;
+  readonly expiresAt: string | null;
+  readonly unrestricted: boolean;
 }
 
 export const initialUser = (): UserState => ({
@@ -155,6 +179,7 @@ export const initialUser = (): UserState => ({
   defaultProjectId: null,
   enabled: false,
   roles: {},
+  applicationCredentials: {},
 });
 
 export function evolveUser(state: UserState, event: DecodedEvent): UserState {
@@ -198,6 +223,17 @@ export function evolveUser(state: UserState, event: DecodedEvent): UserState {
       return { ...state, enabled: true };
     case 'UserDeleted':
       return initialUser();
+    case 'ApplicationCredentialCreated': {
+      const { applicationCredentialId: id, userId: _user, ...credential } = userEvent.data;
+      return {
+        ...state,
+        applicationCredentials: { ...state.applicationCredentials, [id]: { id, ...credential } },
+      };
+    }
+    case 'ApplicationCredentialDeleted': {
+      const { [userEvent.data.applicationCredentialId]: _gone, ...kept } = state.applicationCredentials;
+      return { ...state, applicationCredentials: kept };
+    }
   }
   return state;
 }
@@ -268,6 +304,40 @@ export function decideUnassignRole(
   if (!state.exists) throw new UserNotFound(userId);
   if (!(state.roles[projectId] ?? []).includes(role)) return [];
   return [build(RoleUnassigned, { userId, projectId, role })];
+}
+
+/** The user's credential of that id (an own entry only: ids come from requests). */
+export function applicationCredentialOf(state: UserState, id: string): ApplicationCredential | undefined {
+  return Object.hasOwn(state.applicationCredentials, id) ? state.applicationCredentials[id] : undefined;
+}
+
+export type ApplicationCredentialFields = Omit<ApplicationCredentialCreated, 'userId'>;
+
+/** A second credential of the same name for the user is Keystone's 409. */
+export function decideCreateApplicationCredential(
+  state: UserState,
+  userId: string,
+  fields: ApplicationCredentialFields,
+): ApplicationCredentialCreated[] {
+  if (!state.exists) throw new UserNotFound(userId);
+  if (Object.values(state.applicationCredentials).some((held) => held.name === fields.name)) {
+    throw new IdentityConflict(
+      `Conflict occurred attempting to store application_credential - Duplicate entry found with name ${fields.name}.`,
+    );
+  }
+  return [build(ApplicationCredentialCreated, { userId, ...fields })];
+}
+
+export function decideDeleteApplicationCredential(
+  state: UserState,
+  userId: string,
+  applicationCredentialId: string,
+): ApplicationCredentialDeleted[] {
+  const credential = applicationCredentialOf(state, applicationCredentialId);
+  if (!state.exists || credential === undefined)
+    throw new ApplicationCredentialNotFound(applicationCredentialId);
+  const { projectId } = credential;
+  return [build(ApplicationCredentialDeleted, { userId, applicationCredentialId, projectId })];
 }
 
 /** Keystone's default implied roles: admin implies member, member implies reader. */

@@ -1,7 +1,8 @@
 /**
  * The subset of Keystone's `POST /v3/auth/tokens` body Nimbus accepts: password (user by id, or by name
- * in a domain given by id or name) or token authentication, scoped to a project by id or by name in a
- * domain. Unknown members are refused, as Keystone's own schema refuses them.
+ * in a domain given by id or name), token or application credential (by id, or by name and user)
+ * authentication, scoped to a project by id or by name in a domain (an application credential brings its
+ * own). Unknown members are refused, as Keystone's own schema refuses them.
  */
 import type { Schema } from '../common/validation/schema.js';
 
@@ -10,6 +11,16 @@ const DOMAIN: Schema = {
   properties: {
     id: { type: 'string', minLength: 1, maxLength: 64 },
     name: { type: 'string', minLength: 1, maxLength: 255 },
+  },
+  additionalProperties: false,
+};
+
+const USER_REF: Schema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', minLength: 1, maxLength: 64 },
+    name: { type: 'string', minLength: 1, maxLength: 255 },
+    domain: DOMAIN,
   },
   additionalProperties: false,
 };
@@ -25,7 +36,7 @@ export const AUTH_REQUEST: Schema = {
           properties: {
             methods: {
               type: 'array',
-              items: { type: 'string', enum: ['password', 'token'] },
+              items: { type: 'string', enum: ['password', 'token', 'application_credential'] },
               minItems: 1,
               maxItems: 2,
               uniqueItems: true,
@@ -52,6 +63,17 @@ export const AUTH_REQUEST: Schema = {
               type: 'object',
               properties: { id: { type: 'string', minLength: 1, maxLength: 2048 } },
               required: ['id'],
+              additionalProperties: false,
+            },
+            application_credential: {
+              type: 'object',
+              properties: {
+                id: { type: 'string', minLength: 1, maxLength: 64 },
+                name: { type: 'string', minLength: 1, maxLength: 255 },
+                secret: { type: 'string', maxLength: 4096 },
+                user: USER_REF,
+              },
+              required: ['secret'],
               additionalProperties: false,
             },
           },
@@ -87,10 +109,16 @@ interface DomainRef {
   readonly name?: string;
 }
 
+interface UserRef {
+  readonly id?: string;
+  readonly name?: string;
+  readonly domain?: DomainRef;
+}
+
 export interface AuthRequest {
   readonly auth: {
     readonly identity: {
-      readonly methods: readonly ('password' | 'token')[];
+      readonly methods: readonly ('password' | 'token' | 'application_credential')[];
       readonly password?: {
         readonly user: {
           readonly id?: string;
@@ -100,6 +128,12 @@ export interface AuthRequest {
         };
       };
       readonly token?: { readonly id: string };
+      readonly application_credential?: {
+        readonly id?: string;
+        readonly name?: string;
+        readonly secret: string;
+        readonly user?: UserRef;
+      };
     };
     readonly scope?: {
       readonly project?: { readonly id?: string; readonly name?: string; readonly domain?: DomainRef };

@@ -101,7 +101,7 @@ export class IdentityAdminController {
 
   /** An admin reads any user, anyone else itself (else 403). */
   @Get('users/:id')
-  @Policy('identity:get_user', 'reader')
+  @Policy('identity:get_user', 'user')
   showUser(@Ctx() context: CallContext, @Param('id') id: string): Record<string, unknown> {
     userUnderPolicy(context.principal, id, 'identity:get_user');
     return { user: userView(this.user(id), this.publicUrl.get()) };
@@ -141,7 +141,7 @@ export class IdentityAdminController {
   /** A user changes its own password (nobody else may, admins included: they reset it with PATCH). */
   @Post('users/:id/password')
   @HttpCode(204)
-  @Policy('identity:change_password', 'reader')
+  @Policy('identity:change_password', 'user')
   async changePassword(
     @Ctx() context: CallContext,
     @Param('id') id: string,
@@ -167,7 +167,7 @@ export class IdentityAdminController {
 
   /** The projects the user holds a role on: the user itself or an admin may ask. */
   @Get('users/:id/projects')
-  @Policy('identity:list_user_projects', 'reader')
+  @Policy('identity:list_user_projects', 'user')
   listUserProjects(@Ctx() context: CallContext, @Param('id') id: string): Record<string, unknown> {
     userUnderPolicy(context.principal, id, 'identity:list_user_projects');
     return this.projectsOf(this.user(id), `/v3/users/${id}/projects`);
@@ -175,7 +175,7 @@ export class IdentityAdminController {
 
   /** The enabled projects the token's user may scope a token to. */
   @Get('auth/projects')
-  @Policy('identity:get_auth_projects', 'reader')
+  @Policy('identity:get_auth_projects', 'user')
   authProjects(@Ctx() context: CallContext): Record<string, unknown> {
     return this.projectsOf(this.user(context.principal.userId), '/v3/auth/projects', { enabledOnly: true });
   }

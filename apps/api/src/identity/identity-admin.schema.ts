@@ -127,3 +127,58 @@ export const CHANGE_PASSWORD: Schema = {
   required: ['user'],
   additionalProperties: false,
 };
+
+export interface RoleRef {
+  readonly id?: string;
+  readonly name?: string;
+}
+
+export interface CreateApplicationCredentialBody {
+  readonly application_credential: {
+    readonly name: string;
+    readonly description?: string | null;
+    readonly secret?: string | null;
+    readonly expires_at?: string | null;
+    readonly roles?: readonly RoleRef[] | null;
+    readonly unrestricted?: boolean | null;
+  };
+}
+
+/**
+ * `POST /v3/users/{id}/application_credentials`. Access rules (Keystone's per-call restrictions) are not
+ * kept, so a request with any is refused rather than given a credential broader than it asked for.
+ */
+export const CREATE_APPLICATION_CREDENTIAL: Schema = {
+  type: 'object',
+  properties: {
+    application_credential: {
+      type: 'object',
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 255, pattern: '^\\S(.*\\S)?$' },
+        description: { type: ['string', 'null'], maxLength: 255 },
+        secret: { type: ['string', 'null'], minLength: 1, maxLength: 4096 },
+        expires_at: { type: ['string', 'null'], minLength: 1, maxLength: 64 },
+        roles: {
+          type: ['array', 'null'],
+          maxItems: 16,
+          items: {
+            type: 'object',
+            properties: {
+              id: { type: 'string', minLength: 1, maxLength: 64 },
+              name: { type: 'string', minLength: 1, maxLength: 255 },
+              domain_id: { type: ['string', 'null'], maxLength: 64 },
+            },
+            minProperties: 1,
+            additionalProperties: false,
+          },
+        },
+        unrestricted: { type: ['boolean', 'null'] },
+        access_rules: { type: ['array', 'null'], maxItems: 0 },
+      },
+      required: ['name'],
+      additionalProperties: false,
+    },
+  },
+  required: ['application_credential'],
+  additionalProperties: false,
+};

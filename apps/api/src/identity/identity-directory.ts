@@ -1,6 +1,7 @@
 /**
- * The identity read model: users, projects, role assignments and token revocations, folded in memory from
- * the `user-`, `project-` and `token-` streams with the domain's reducers. Token validation reads it on
+ * The identity read model: users (with their application credentials), projects, role assignments and
+ * token revocations, folded in memory from the `user-`, `project-` and `token-` streams with the domain's
+ * reducers. Token validation reads it on
  * every request, so it answers from memory: no store round trip per call.
  * Must never hold a password; user states carry hashes only, and nothing here is ever serialized out.
  */
@@ -28,6 +29,8 @@ export class IdentityDirectory implements ReadModel {
   private readonly userIdsByName = new Map<string, string>();
   private readonly projects = new Map<string, ProjectState>();
   private readonly projectIdsByName = new Map<string, string>();
+  /** application credential id → its user's id (kept after a deletion: the user's state decides). */
+  private readonly credentialOwners = new Map<string, string>();
   /** audit id → when the token would have expired (ms), after which the entry is useless. */
   private readonly revoked = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
@@ -42,6 +45,8 @@ export class IdentityDirectory implements ReadModel {
       const next = evolveUser(this.users.get(id) ?? initialUser(), event);
       this.users.set(id, next);
       if (next.exists) this.userIdsByName.set(key(next.domainId, next.name), id);
+      for (const credentialId of Object.keys(next.applicationCredentials))
+        this.credentialOwners.set(credentialId, id);
     } else if (event.stream.startsWith('project-')) {
       const id = event.stream.slice('project-'.length);
       const next = evolveProject(this.projects.get(id) ?? initialProject(), event);
@@ -64,6 +69,13 @@ export class IdentityDirectory implements ReadModel {
   user(userId: string): UserState | undefined {
     const user = this.users.get(userId);
     return user?.exists ? user : undefined;
+  }
+
+  /** The user that holds the application credential of that id, if one does. */
+  applicationCredentialOwner(credentialId: string): UserState | undefined {
+    const userId = this.credentialOwners.get(credentialId);
+    const user = userId === undefined ? undefined : this.user(userId);
+    return user && Object.hasOwn(user.applicationCredentials, credentialId) ? user : undefined;
   }
 
   userByName(domainId: string, name: string): UserState | undefined {

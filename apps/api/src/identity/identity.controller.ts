@@ -69,7 +69,7 @@ export class IdentityController {
 
   /** Also answers HEAD (Fastify serves HEAD from the GET route without the body), Keystone's check. */
   @Get('auth/tokens')
-  @Policy('identity:validate_token', 'reader', { allowService: true })
+  @Policy('identity:validate_token', 'user')
   validate(
     @Ctx() context: CallContext,
     @Headers('x-subject-token') subject: string | undefined,
@@ -85,13 +85,24 @@ export class IdentityController {
 
   @Delete('auth/tokens')
   @HttpCode(204)
-  @Policy('identity:revoke_token', 'reader', { allowService: true })
+  @Policy('identity:revoke_token', 'user')
   async revoke(
     @Ctx() context: CallContext,
     @Headers('x-subject-token') subject: string | undefined,
   ): Promise<void> {
     const principal = this.identity.validateSubject(subjectOf(subject));
     await this.identity.revoke(context.principal, principal, context.requestId);
+  }
+
+  /** The service catalog of the caller's token (a project-scoped one). */
+  @Get('auth/catalog')
+  @Policy('identity:get_auth_catalog', 'reader')
+  authCatalog(): Record<string, unknown> {
+    const baseUrl = this.publicUrl.get();
+    return {
+      catalog: this.catalog(),
+      links: { self: `${baseUrl}/v3/auth/catalog`, previous: null, next: null },
+    };
   }
 
   /**

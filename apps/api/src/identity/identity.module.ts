@@ -1,6 +1,7 @@
 /**
- * The Keystone subset: the `/v3` controllers (tokens and project reads; identity management), the identity service (which also validates tokens for
- * every other API, as TOKEN_VALIDATOR), the in-memory directory, and the signing key.
+ * The Keystone subset: the `/v3` controllers (tokens and project reads; identity management; application
+ * credentials), the identity service (which also validates tokens for every other API, as
+ * TOKEN_VALIDATOR), the in-memory directory, and the signing key.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +12,7 @@ import { Module } from '@nestjs/common';
 import type { ApiConfig } from '../config/api.config.js';
 import { TOKEN_VALIDATOR } from '../common/auth/auth.guard.js';
 import { API_CONFIG } from '../common/store/tokens.js';
+import { ApplicationCredentialsController } from './application-credentials.controller.js';
 import { IdentityAdminController } from './identity-admin.controller.js';
 import { IdentityBootstrap } from './identity.bootstrap.js';
 import { IdentityController } from './identity.controller.js';
@@ -31,7 +33,7 @@ function signingKey(config: ApiConfig): Buffer {
 }
 
 @Module({
-  controllers: [IdentityController, IdentityAdminController],
+  controllers: [IdentityController, IdentityAdminController, ApplicationCredentialsController],
   providers: [
     IdentityDirectory,
     IdentityService,

@@ -5,13 +5,17 @@
  * revocations are events.
  * Must never log, store or echo a password or token; failed authentication says only Keystone's 401.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
 
-import { type KeystoneRole, streamFor } from '#libs/contracts';
+import { KEYSTONE_ROLES, type KeystoneRole, streamFor } from '#libs/contracts';
 import {
+  type ApplicationCredential,
+  applicationCredentialOf,
   decideAssignRole,
+  decideCreateApplicationCredential,
+  decideDeleteApplicationCredential,
   decideChangePassword,
   decideCreateProject,
   decideCreateUser,
@@ -33,15 +37,23 @@ import {
 import { EventStore, type EventContext } from '#libs/event-store';
 
 import type { ApiConfig } from '../config/api.config.js';
-import { ApiError, policyForbids, unauthorized } from '../common/http/api-error.js';
+import {
+  ApiError,
+  badRequest,
+  forbidden,
+  notFound,
+  policyForbids,
+  unauthorized,
+} from '../common/http/api-error.js';
 import { eventContextOf } from '../common/http/request-state.js';
 import type { Principal } from '../common/auth/principal.js';
 import type { TokenValidator, TokenWatch } from '../common/auth/auth.guard.js';
 import { API_CONFIG, CLOCK, type Clock } from '../common/store/tokens.js';
 import { ReadModelHub } from '../common/store/read-model-hub.js';
 import type { AuthRequest } from './auth-request.schema.js';
+import type { CreateApplicationCredentialBody } from './identity-admin.schema.js';
 import { IdentityDirectory } from './identity-directory.js';
-import { DEFAULT_DOMAIN, projectIdFor, userIdFor } from './identity-ids.js';
+import { DEFAULT_DOMAIN, projectIdFor, roleIdFor, userIdFor } from './identity-ids.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { TokenSigner, type TokenClaims } from './token-signer.js';
 
@@ -74,43 +86,61 @@ export class IdentityService implements TokenValidator {
 
   async authenticate(request: AuthRequest): Promise<IssuedToken> {
     const { identity, scope } = request.auth;
-    let user: UserState;
-    let methods: string[];
-    let expiresAt: number | null = null;
-    if (identity.methods.includes('password')) {
-      if (!identity.password)
-        throw new ApiError(
-          400,
-          'Expecting to find password in identity - the server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.',
-        );
-      user = await this.checkPassword(identity.password.user);
-      methods = ['password'];
-    } else {
-      if (!identity.token)
-        throw new ApiError(
-          400,
-          'Expecting to find token in identity - the server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.',
-        );
-      const proven = this.validate(identity.token.id);
-      const found = this.directory.user(proven.userId);
+    const proof = await this.prove(identity);
+    let project: ProjectState | null;
+    if (proof.credential) {
+      // An application credential carries its own scope; asking for another is Keystone's 401.
+      if (scope !== undefined) throw unauthorized();
+      const found = this.directory.project(proof.credential.projectId);
       if (!found) throw unauthorized();
-      user = found;
-      methods = ['token'];
-      // A token obtained with a token never outlives the first one, as in Keystone.
-      expiresAt = Date.parse(proven.expiresAt) / 1000;
+      project = found;
+    } else {
+      project = this.scopeOf(proof.user, scope?.project);
     }
-    const project = this.scopeOf(user, scope?.project);
-    if (effectiveRoles(user, project.id).length === 0) throw unauthorized();
     const issuedAt = Math.floor(this.clock().getTime() / 1000);
     const claims: TokenClaims = {
-      u: user.id,
-      p: project.id,
+      u: proof.user.id,
+      p: project?.id ?? null,
       a: TokenSigner.newAuditId(),
       i: issuedAt,
-      e: expiresAt ?? issuedAt + this.config.tokenTtlSeconds,
-      m: methods,
+      e: Math.min(proof.expiresAt ?? Infinity, issuedAt + this.config.tokenTtlSeconds),
+      m: proof.methods,
+      ...(proof.credential ? { c: proof.credential.id } : {}),
     };
+    // principalOf refuses a token that would stand for nothing (no role, a credential's role gone).
     return { token: this.signer.sign(claims), principal: this.principalOf(claims) };
+  }
+
+  /** Who the identity section proves to be, by which method, and until when at most (seconds). */
+  private async prove(identity: AuthRequest['auth']['identity']): Promise<{
+    user: UserState;
+    methods: string[];
+    expiresAt: number | null;
+    credential?: ApplicationCredential;
+  }> {
+    if (identity.methods.includes('application_credential')) {
+      if (!identity.application_credential) throw missingIn('application_credential');
+      const { user, credential } = await this.checkApplicationCredential(identity.application_credential);
+      const expiresAt =
+        credential.expiresAt === null ? null : Math.floor(Date.parse(credential.expiresAt) / 1000);
+      return { user, methods: ['application_credential'], expiresAt, credential };
+    }
+    if (identity.methods.includes('password')) {
+      if (!identity.password) throw missingIn('password');
+      return {
+        user: await this.checkPassword(identity.password.user),
+        methods: ['password'],
+        expiresAt: null,
+      };
+    }
+    if (!identity.token) throw missingIn('token');
+    const proven = this.validate(identity.token.id);
+    // A token obtained with an application credential keeps that credential's scope: it is not rescoped.
+    if (proven.applicationCredential) throw unauthorized();
+    const user = this.directory.user(proven.userId);
+    if (!user) throw unauthorized();
+    // A token obtained with a token never outlives the first one, as in Keystone.
+    return { user, methods: ['token'], expiresAt: Date.parse(proven.expiresAt) / 1000 };
   }
 
   /** The principal a token proves, for any API call; Keystone's 401 for anything else. */
@@ -356,6 +386,89 @@ export class IdentityService implements TokenValidator {
     await this.hub.waitFor(appended?.position);
   }
 
+  // -------------------------------------------------------------------------------------------------------
+  // Application credentials: `/v3/users/{id}/application_credentials`.
+  // -------------------------------------------------------------------------------------------------------
+
+  /**
+   * A new application credential of the caller's own, on the project its token is scoped to, with the
+   * roles it names (each one the token holds) or all the token's roles. Its secret is generated unless
+   * given, and is returned this once: only its hash is kept.
+   */
+  async createApplicationCredential(
+    caller: Principal,
+    userId: string,
+    request: CreateApplicationCredentialBody['application_credential'],
+    context: EventContext,
+  ): Promise<{ credential: ApplicationCredential; secret: string }> {
+    if (caller.userId !== userId) throw policyForbids('identity:create_application_credential');
+    refuseRestricted(caller);
+    const roles = (request.roles ?? []).map((ref) => heldRole(caller, ref));
+    const expiresAt = this.futureTime(request.expires_at ?? null);
+    const secret = request.secret ?? randomBytes(64).toString('base64url');
+    const applicationCredentialId = randomUUID().replaceAll('-', '');
+    const fields = {
+      applicationCredentialId,
+      name: request.name,
+      description: request.description ?? null,
+      projectId: caller.projectId,
+      roles: roles.length > 0 ? [...new Set(roles)] : [...caller.roles],
+      secretHash: await hashPassword(secret),
+      expiresAt,
+      unrestricted: request.unrestricted ?? false,
+    };
+    await this.decideOnUser(
+      userId,
+      (state) => decideCreateApplicationCredential(state, userId, fields),
+      context,
+    );
+    const user = this.found(this.directory.user(userId));
+    return { credential: this.found(applicationCredentialOf(user, applicationCredentialId)), secret };
+  }
+
+  /** The user's credential; its owner or an admin may read it (else 403), and 404 if it is not there. */
+  applicationCredential(caller: Principal, userId: string, id: string): ApplicationCredential {
+    const credential = this.applicationCredentials(caller, userId).find((held) => held.id === id);
+    if (!credential) throw notFound(`Could not find application credential: ${id}.`);
+    return credential;
+  }
+
+  /** The user's credentials, by name; its owner or an admin may list them. */
+  applicationCredentials(caller: Principal, userId: string): ApplicationCredential[] {
+    if (caller.userId !== userId && !caller.roles.includes('admin'))
+      throw policyForbids('identity:list_application_credentials');
+    const user = this.directory.user(userId);
+    if (!user) throw notFound(`Could not find user: ${userId}.`);
+    return Object.values(user.applicationCredentials).sort(
+      (left, right) => left.name.localeCompare(right.name) || left.id.localeCompare(right.id),
+    );
+  }
+
+  /** Deletes the credential; tokens obtained with it stop working at once. */
+  async deleteApplicationCredential(
+    caller: Principal,
+    userId: string,
+    id: string,
+    context: EventContext,
+  ): Promise<void> {
+    this.applicationCredential(caller, userId, id);
+    refuseRestricted(caller);
+    await this.decideOnUser(userId, (state) => decideDeleteApplicationCredential(state, userId, id), context);
+  }
+
+  /** An ISO 8601 time in the future, normalised; null stays null (never expires). */
+  private futureTime(value: string | null): string | null {
+    if (value === null) return null;
+    // Keystone's clients send naive times, meant as UTC.
+    const zoned = /(Z|[+-]\d{2}:?\d{2})$/i.test(value) ? value : `${value}Z`;
+    const millis = Date.parse(zoned);
+    if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(millis))
+      throw badRequest(`Invalid input for field 'expires_at': '${value.slice(0, 64)}' is not a date-time.`);
+    if (millis <= this.clock().getTime())
+      throw badRequest('Invalid application credential: the expiration time is in the past.');
+    return new Date(millis).toISOString();
+  }
+
   private found<T>(value: T | undefined): T {
     if (value === undefined) throw new Error('an identity write was not folded into the directory');
     return value;
@@ -376,7 +489,12 @@ export class IdentityService implements TokenValidator {
 
   private stillProves(principal: Principal): boolean {
     if (this.directory.isRevoked(principal.auditId, this.clock())) return false;
-    const live = this.liveScope(principal.userId, principal.projectId, Date.parse(principal.issuedAt) / 1000);
+    const live = this.liveScope(
+      principal.userId,
+      principal.scoped ? principal.projectId : null,
+      Date.parse(principal.issuedAt) / 1000,
+      principal.applicationCredential?.id,
+    );
     if (!live) return false;
     const { roles } = live;
     return roles.length === principal.roles.length && roles.every((role) => principal.roles.includes(role));
@@ -385,35 +503,106 @@ export class IdentityService implements TokenValidator {
   /**
    * The user, project and roles a token of that user on that project, issued at `issuedAt` (seconds),
    * stands for now; null when it stands for nothing any more: the user or project gone or disabled, or
-   * the password changed since. Token validation and token watches both ask here.
+   * the password changed since. An unscoped token (no project) needs its user only, and carries no
+   * role. A token obtained with an application credential also needs the credential unexpired and every
+   * one of its roles still held, and carries those roles only. Token validation and token watches both
+   * ask here.
    */
   private liveScope(
     userId: string,
-    projectId: string,
+    projectId: string | null,
     issuedAt: number,
-  ): { user: UserState; project: ProjectState; roles: KeystoneRole[] } | null {
+    credentialId?: string,
+  ): {
+    user: UserState;
+    project: ProjectState | null;
+    roles: KeystoneRole[];
+    credential?: ApplicationCredential;
+  } | null {
     const user = this.directory.user(userId);
+    if (!user?.enabled || issuedBeforePasswordChange(user, issuedAt)) return null;
+    if (projectId === null) return credentialId === undefined ? { user, project: null, roles: [] } : null;
     const project = this.directory.project(projectId);
-    if (!user?.enabled || !project?.enabled || issuedBeforePasswordChange(user, issuedAt)) return null;
-    return { user, project, roles: effectiveRoles(user, project.id) };
+    if (!project?.enabled) return null;
+    const roles = effectiveRoles(user, project.id);
+    if (credentialId === undefined) return { user, project, roles };
+    const credential = applicationCredentialOf(user, credentialId);
+    if (!credential || credential.projectId !== project.id || this.expired(credential)) return null;
+    if (!credential.roles.every((role) => roles.includes(role))) return null;
+    return { user, project, roles: roles.filter((role) => credential.roles.includes(role)), credential };
+  }
+
+  private expired(credential: ApplicationCredential): boolean {
+    return credential.expiresAt !== null && Date.parse(credential.expiresAt) <= this.clock().getTime();
   }
 
   private principalOf(claims: TokenClaims): Principal {
-    const live = this.liveScope(claims.u, claims.p, claims.i);
-    if (!live || live.roles.length === 0) throw unauthorized();
-    const { user, project, roles } = live;
+    const live = this.liveScope(claims.u, claims.p, claims.i, claims.c);
+    // A scoped token stands for something only while its user holds a role on the project.
+    if (!live || (live.project !== null && live.roles.length === 0)) throw unauthorized();
+    const { user, project, roles, credential } = live;
     return {
       userId: user.id,
       userName: user.name,
       domainId: user.domainId,
-      projectId: project.id,
-      projectName: project.name,
+      scoped: project !== null,
+      projectId: project?.id ?? '',
+      projectName: project?.name ?? '',
       roles,
       auditId: claims.a,
       issuedAt: new Date(claims.i * 1000).toISOString(),
       expiresAt: new Date(claims.e * 1000).toISOString(),
       methods: claims.m,
+      ...(credential
+        ? {
+            applicationCredential: {
+              id: credential.id,
+              name: credential.name,
+              restricted: !credential.unrestricted,
+            },
+          }
+        : {}),
     };
+  }
+
+  /** The application credential the request names (by id, or by name and user) and its user, or 401. */
+  private async checkApplicationCredential(given: {
+    readonly id?: string;
+    readonly name?: string;
+    readonly secret: string;
+    readonly user?: {
+      readonly id?: string;
+      readonly name?: string;
+      readonly domain?: { readonly id?: string; readonly name?: string };
+    };
+  }): Promise<{ user: UserState; credential: ApplicationCredential }> {
+    let user: UserState | undefined;
+    let credential: ApplicationCredential | undefined;
+    if (given.id !== undefined) {
+      user = this.directory.applicationCredentialOwner(given.id);
+      credential = user && applicationCredentialOf(user, given.id);
+    } else if (given.name !== undefined && given.user !== undefined) {
+      user = this.userOf(given.user);
+      credential =
+        user && Object.values(user.applicationCredentials).find((held) => held.name === given.name);
+    } else {
+      throw missingIn('application_credential', 'id or name and user');
+    }
+    // As for passwords, a missing credential costs as much as a wrong secret.
+    const matches = await verifyPassword(given.secret, credential?.secretHash ?? NO_SUCH_HASH);
+    if (!user?.enabled || !credential || !matches || this.expired(credential)) throw unauthorized();
+    return { user, credential };
+  }
+
+  private userOf(given: {
+    readonly id?: string;
+    readonly name?: string;
+    readonly domain?: { readonly id?: string; readonly name?: string };
+  }): UserState | undefined {
+    if (given.id !== undefined) return this.directory.user(given.id);
+    if (given.name === undefined) throw missingIn('user', 'id or name');
+    const domainId = domainIdOf(given.domain);
+    return domainId === null ? undefined : this.directory.userByName(domainId, given.name);
   }
 
   private async checkPassword(given: {
@@ -422,26 +611,19 @@ export class IdentityService implements TokenValidator {
     readonly password: string;
     readonly domain?: { readonly id?: string; readonly name?: string };
   }): Promise<UserState> {
-    let user: UserState | undefined;
-    if (given.id !== undefined) user = this.directory.user(given.id);
-    else if (given.name !== undefined) {
-      const domainId = domainIdOf(given.domain);
-      user = domainId === null ? undefined : this.directory.userByName(domainId, given.name);
-    } else {
-      throw new ApiError(
-        400,
-        'Expecting to find id or name in user - the server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.',
-      );
-    }
+    const user = this.userOf(given);
     // A missing user costs as much as a wrong password, so the answer time does not tell which it was.
-    const hash =
-      user?.passwordHash ??
-      'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+    const hash = user?.passwordHash ?? NO_SUCH_HASH;
     const matches = await verifyPassword(given.password, hash);
     if (!user?.enabled || !matches) throw unauthorized();
     return user;
   }
 
+  /**
+   * The project a token is scoped to: the one asked for (401 if it is not there, disabled, or the user
+   * holds no role on it), else the user's default project if the user may use it, else none: Keystone's
+   * unscoped token, which proves the user and can only be exchanged for a scoped one.
+   */
   private scopeOf(
     user: UserState,
     project:
@@ -451,17 +633,20 @@ export class IdentityService implements TokenValidator {
           readonly domain?: { readonly id?: string; readonly name?: string };
         }
       | undefined,
-  ): ProjectState {
-    let found: ProjectState | undefined;
+  ): ProjectState | null {
     if (project === undefined) {
-      found = user.defaultProjectId === null ? undefined : this.directory.project(user.defaultProjectId);
-    } else if (project.id !== undefined) {
+      const fallback =
+        user.defaultProjectId === null ? undefined : this.directory.project(user.defaultProjectId);
+      return fallback?.enabled && effectiveRoles(user, fallback.id).length > 0 ? fallback : null;
+    }
+    let found: ProjectState | undefined;
+    if (project.id !== undefined) {
       found = this.directory.project(project.id);
     } else if (project.name !== undefined) {
       const domainId = domainIdOf(project.domain);
       found = domainId === null ? undefined : this.directory.projectByName(domainId, project.name);
     }
-    if (!found?.enabled) throw unauthorized();
+    if (!found?.enabled || effectiveRoles(user, found.id).length === 0) throw unauthorized();
     return found;
   }
 }
@@ -474,6 +659,37 @@ export class IdentityService implements TokenValidator {
 function issuedBeforePasswordChange(user: UserState, issuedAt: number): boolean {
   if (user.passwordChangedAt === null) return false;
   return issuedAt < Math.floor(Date.parse(user.passwordChangedAt) / 1000);
+}
+
+/** A well-formed hash nothing matches, checked when there is nothing to check, to take the same time. */
+const NO_SUCH_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+
+/** Keystone's 400 for an authentication method named without its section (or a section missing a part). */
+function missingIn(section: string, what = section): ApiError {
+  return badRequest(
+    `Expecting to find ${what} in ${section === what ? 'identity' : section} - the server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.`,
+  );
+}
+
+/** A token from a restricted application credential may not manage application credentials. */
+function refuseRestricted(caller: Principal): void {
+  if (caller.applicationCredential?.restricted)
+    throw forbidden(
+      "Using method 'application_credential' is not allowed for managing additional application credentials.",
+    );
+}
+
+/** The role a reference names (by id or name), which the caller's token must hold. */
+function heldRole(caller: Principal, ref: { readonly id?: string; readonly name?: string }): KeystoneRole {
+  const role = KEYSTONE_ROLES.find((candidate) =>
+    ref.id !== undefined ? roleIdFor(candidate) === ref.id : candidate === ref.name,
+  );
+  if (role === undefined) throw notFound(`Could not find role: ${ref.id ?? ref.name ?? ''}.`);
+  if (!caller.roles.includes(role))
+    throw notFound(
+      `Could not find role assignment with role: ${roleIdFor(role)}, user or group: ${caller.userId}, project, domain, or system: ${caller.projectId}.`,
+    );
+  return role;
 }
 
 function mayActOnToken(caller: Principal, subject: Principal, rule: string): void {

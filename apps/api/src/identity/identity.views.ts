@@ -3,7 +3,7 @@
  * times, catalog), projects, users, roles and role assignments, field for field as Keystone writes them.
  */
 import type { KeystoneRole } from '#libs/contracts';
-import type { ProjectState, UserState } from '#libs/domain';
+import type { ApplicationCredential, ProjectState, UserState } from '#libs/domain';
 
 import type { Principal } from '../common/auth/principal.js';
 import { keystoneTime } from '../common/http/timestamps.js';
@@ -22,11 +22,23 @@ export function identityVersion(baseUrl: string): Record<string, unknown> {
   };
 }
 
+/** The token document; an unscoped token has no project, roles or catalog, as in Keystone. */
 export function tokenView(
   principal: Principal,
   catalog: readonly CatalogEntry[] | null,
 ): Record<string, unknown> {
   const domain = { id: DEFAULT_DOMAIN.id, name: DEFAULT_DOMAIN.name };
+  const scope = principal.scoped
+    ? {
+        project: { domain, id: principal.projectId, name: principal.projectName },
+        is_domain: false,
+        roles: principal.roles.map((role) => ({ id: roleIdFor(role), name: role })),
+        ...(principal.applicationCredential === undefined
+          ? {}
+          : { application_credential: principal.applicationCredential }),
+        ...(catalog === null ? {} : { catalog }),
+      }
+    : {};
   return {
     token: {
       methods: principal.methods,
@@ -34,10 +46,7 @@ export function tokenView(
       audit_ids: [principal.auditId],
       expires_at: keystoneTime(principal.expiresAt),
       issued_at: keystoneTime(principal.issuedAt),
-      project: { domain, id: principal.projectId, name: principal.projectName },
-      is_domain: false,
-      roles: principal.roles.map((role) => ({ id: roleIdFor(role), name: role })),
-      ...(catalog === null ? {} : { catalog }),
+      ...scope,
     },
   };
 }
@@ -69,6 +78,28 @@ export function userView(user: UserState, baseUrl: string): Record<string, unkno
     password_expires_at: null,
     options: {},
     links: { self: `${baseUrl}/v3/users/${user.id}` },
+  };
+}
+
+/** An application credential as Keystone shows it; its secret only in the answer that created it. */
+export function applicationCredentialView(
+  credential: ApplicationCredential,
+  userId: string,
+  baseUrl: string,
+  secret?: string,
+): Record<string, unknown> {
+  return {
+    id: credential.id,
+    name: credential.name,
+    description: credential.description,
+    user_id: userId,
+    project_id: credential.projectId,
+    roles: credential.roles.map((role) => ({ id: roleIdFor(role), name: role, domain_id: null })),
+    unrestricted: credential.unrestricted,
+    expires_at: credential.expiresAt === null ? null : keystoneTime(credential.expiresAt),
+    access_rules: [],
+    ...(secret === undefined ? {} : { secret }),
+    links: { self: `${baseUrl}/v3/users/${userId}/application_credentials/${credential.id}` },
   };
 }
 

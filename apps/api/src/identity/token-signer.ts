@@ -1,6 +1,6 @@
 /**
  * Tokens as signed claims: `nmb1.<claims>.<mac>`, the claims (user, project, audit id, issue and expiry
- * time, methods) in base64url JSON and an HMAC-SHA256 over them. Any API replica with the same key
+ * time, methods, the application credential if any) in base64url JSON and an HMAC-SHA256 over them. Any API replica with the same key
  * validates a token without a lookup; revocation is a separate fact (TokenRevoked) checked by the caller.
  * Must never accept a token whose MAC does not verify (compared in constant time) or that has expired, and
  * never log a token.
@@ -10,8 +10,8 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 export interface TokenClaims {
   /** user id */
   readonly u: string;
-  /** project id the token is scoped to */
-  readonly p: string;
+  /** project id the token is scoped to; null for an unscoped token */
+  readonly p: string | null;
   /** audit id: what revocations and logs name the token by */
   readonly a: string;
   /** issued at, seconds since the epoch */
@@ -20,6 +20,8 @@ export interface TokenClaims {
   readonly e: number;
   /** authentication methods */
   readonly m: readonly string[];
+  /** the application credential the token was obtained with, if any */
+  readonly c?: string;
 }
 
 const PREFIX = 'nmb1';
@@ -66,11 +68,12 @@ function isClaims(value: unknown): value is TokenClaims {
   const claims = value as Record<string, unknown>;
   return (
     typeof claims['u'] === 'string' &&
-    typeof claims['p'] === 'string' &&
+    (typeof claims['p'] === 'string' || claims['p'] === null) &&
     typeof claims['a'] === 'string' &&
     typeof claims['i'] === 'number' &&
     typeof claims['e'] === 'number' &&
     Array.isArray(claims['m']) &&
-    claims['m'].every((method) => typeof method === 'string')
+    claims['m'].every((method) => typeof method === 'string') &&
+    (claims['c'] === undefined || typeof claims['c'] === 'string')
   );
 }

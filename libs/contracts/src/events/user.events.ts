@@ -4,7 +4,17 @@
  * Must never hold a password: only its scrypt hash, in the self-describing form `scrypt$N$r$p$salt$hash`.
  */
 import { DomainEvent, eventCatalog } from '../registry.js';
-import { IsDisplayName, IsKeystoneId, IsOneOf, IsPattern, Nullable } from '../validation.js';
+import {
+  IsDisplayName,
+  IsFlag,
+  IsKeystoneId,
+  IsOneOf,
+  IsPattern,
+  IsSubsetOf,
+  IsText,
+  IsTimestamp,
+  Nullable,
+} from '../validation.js';
 
 /**
  * The roles Nimbus's policy knows. Keystone's bootstrap makes `admin` imply `member` and `member` imply
@@ -93,6 +103,60 @@ export class UserDeleted {
   readonly userId!: string;
 }
 
+/**
+ * The user made an application credential: a secret that authenticates as the user on one project with
+ * the given roles (those the user still holds there), until it expires or is deleted. Automation uses it
+ * instead of the user's password.
+ */
+@DomainEvent({ type: 'ApplicationCredentialCreated', version: 1, category: 'user' })
+export class ApplicationCredentialCreated {
+  @IsKeystoneId()
+  readonly userId!: string;
+
+  /** Random, never reused: a token names the credential it came from. */
+  @IsKeystoneId()
+  readonly applicationCredentialId!: string;
+
+  /** Unique among the user's application credentials. */
+  @IsDisplayName(255)
+  readonly name!: string;
+
+  @Nullable()
+  @IsText(0, 255)
+  readonly description!: string | null;
+
+  @IsKeystoneId()
+  readonly projectId!: string;
+
+  @IsSubsetOf(KEYSTONE_ROLES)
+  readonly roles!: KeystoneRole[];
+
+  @IsPattern(PASSWORD_HASH_PATTERN, 'an scrypt hash ($-separated N, r, p, salt and hash)', 512)
+  readonly secretHash!: string;
+
+  @Nullable()
+  @IsTimestamp()
+  readonly expiresAt!: string | null;
+
+  /** Whether its tokens may manage application credentials themselves (Keystone's `unrestricted`). */
+  @IsFlag()
+  readonly unrestricted!: boolean;
+}
+
+/** The credential no longer authenticates, and tokens it gave stop working. */
+@DomainEvent({ type: 'ApplicationCredentialDeleted', version: 1, category: 'user' })
+export class ApplicationCredentialDeleted {
+  @IsKeystoneId()
+  readonly userId!: string;
+
+  @IsKeystoneId()
+  readonly applicationCredentialId!: string;
+
+  /** The project it authenticated on (whose auditors see the deletion). */
+  @IsKeystoneId()
+  readonly projectId!: string;
+}
+
 export const USER_EVENTS = eventCatalog('user', {
   UserCreated,
   UserPasswordChanged,
@@ -101,4 +165,6 @@ export const USER_EVENTS = eventCatalog('user', {
   UserDisabled,
   UserEnabled,
   UserDeleted,
+  ApplicationCredentialCreated,
+  ApplicationCredentialDeleted,
 });

@@ -9,6 +9,7 @@ const principal = (roles: KeystoneRole[]): Principal => ({
   userId: 'u',
   userName: 'u',
   domainId: 'default',
+  scoped: true,
   projectId: 'p',
   projectName: 'p',
   roles,
@@ -28,6 +29,13 @@ describe(allows.name, () => {
     expect(allows(principal(roles), { rule: 'r', level: 'reader' })).toBe(read);
     expect(allows(principal(roles), { rule: 'r', level: 'member' })).toBe(write);
     expect(allows(principal(roles), { rule: 'r', level: 'admin' })).toBe(administer);
+  });
+
+  it('lets an unscoped token (no role) only into routes open to any user', () => {
+    const unscoped = { ...principal([]), scoped: false, projectId: '', projectName: '' };
+    expect(allows(unscoped, { rule: 'identity:get_auth_projects', level: 'user' })).toBe(true);
+    expect(allows(unscoped, { rule: 'r', level: 'reader' })).toBe(false);
+    expect(allows(unscoped, { rule: 'r', level: 'admin', allowService: true })).toBe(false);
   });
 
   it('lets a service in only where a rule says so', () => {

@@ -36,10 +36,11 @@ export interface TokenWatch {
 export const TOKEN_VALIDATOR = Symbol('TokenValidator');
 
 /**
- * Who may call a route, by the roles Nimbus knows: any role on the project (`reader`), `member` (which
- * `admin` implies), or `admin` only. `service` lets service users (the compute agent) in as well.
+ * Who may call a route, by the roles Nimbus knows: any valid token, unscoped ones included (`user`: the
+ * handler checks whose things they are), any role on the project (`reader`), `member` (which `admin`
+ * implies), or `admin` only. `service` lets service users (the compute agent) in as well.
  */
-export type PolicyLevel = 'reader' | 'member' | 'admin';
+export type PolicyLevel = 'user' | 'reader' | 'member' | 'admin';
 
 export interface PolicyRule {
   /** Nova's (or Glance's, Keystone's) policy name, quoted in the 403 message. */
@@ -65,6 +66,8 @@ export function allows(principal: Principal, policy: PolicyRule): boolean {
   const roles = principal.roles;
   if (policy.allowService && roles.includes('service')) return true;
   switch (policy.level) {
+    case 'user':
+      return true;
     case 'admin':
       return roles.includes('admin');
     case 'member':

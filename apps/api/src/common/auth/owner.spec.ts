@@ -8,6 +8,7 @@ const principal = (roles: Principal['roles']): Principal => ({
   userId: 'u-1',
   userName: 'alice',
   domainId: 'default',
+  scoped: true,
   projectId: 'p-1',
   projectName: 'demo',
   roles,

@@ -9,6 +9,11 @@ export interface Principal {
   readonly userId: string;
   readonly userName: string;
   readonly domainId: string;
+  /**
+   * False for an unscoped token: it proves the user, has no project (its id and name are empty) and no
+   * role, so only the routes open to any user (its own token, projects and password) take it.
+   */
+  readonly scoped: boolean;
   readonly projectId: string;
   readonly projectName: string;
   /** Effective roles on the project (assigned and implied), in Keystone's order. */
@@ -17,6 +22,13 @@ export interface Principal {
   readonly issuedAt: string;
   readonly expiresAt: string;
   readonly methods: readonly string[];
+  /** The application credential the token was obtained with, if any (as the token document shows it). */
+  readonly applicationCredential?: {
+    readonly id: string;
+    readonly name: string;
+    /** A restricted credential's tokens may not manage application credentials. */
+    readonly restricted: boolean;
+  };
 }
 
 export const isAdmin = (principal: Principal): boolean => principal.roles.includes('admin');

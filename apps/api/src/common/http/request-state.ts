@@ -41,7 +41,8 @@ export function eventContextOf(principal: Principal, requestId: string): EventCo
     causationId: null,
     actor: {
       userId: principal.userId,
-      projectId: principal.projectId,
+      // An unscoped token acts for its user alone.
+      projectId: principal.scoped ? principal.projectId : null,
       kind: principal.roles.includes('service') ? 'service' : 'user',
     },
   };
