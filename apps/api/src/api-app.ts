@@ -13,6 +13,7 @@ import { abortLineStreams } from './common/http/line-stream.js';
 import { OpenStackExceptionFilter } from './common/http/exception.filter.js';
 import { PublicUrl } from './common/http/public-url.js';
 import type { CoreOptions } from './common/store/core.module.js';
+import { PATCH_V20, PATCH_V21 } from './image/image-patch.js';
 
 export interface RunningApi {
   readonly app: NestFastifyApplication;
@@ -25,9 +26,6 @@ export interface RunningApi {
 export interface StartOptions extends CoreOptions {
   readonly logLevels?: LogLevel[] | false;
 }
-
-/** Glance's JSON-patch media type, for `PATCH /v2/images/{id}` bodies. */
-const JSON_PATCH = 'application/openstack-images-v2.1-json-patch';
 
 /** How long a shutdown lets requests under way finish before it cuts their connections. */
 const CLOSE_GRACE_MS = 3_000;
@@ -79,8 +77,9 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
   fastify.addContentTypeParser('application/octet-stream', (_request, payload, done) => {
     done(null, payload);
   });
+  // Glance's JSON-patch media types, for `PATCH /v2/images/{id}` bodies.
   fastify.addContentTypeParser(
-    JSON_PATCH,
+    [PATCH_V21, PATCH_V20],
     { parseAs: 'string', bodyLimit: config.maxBodyBytes },
     (_request, body, done) => {
       try {

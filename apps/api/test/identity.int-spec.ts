@@ -172,6 +172,27 @@ describe('identity (Keystone v3 token subset)', () => {
     expect((await rescope(adminProject.projects[0]!.id)).status).toBe(401);
   });
 
+  it('refuses a domain or system scope with 401, as Keystone does for a user without a role there', async () => {
+    for (const scope of [
+      { domain: { id: 'default' } },
+      { domain: { name: 'Default' } },
+      { system: { all: true } },
+    ]) {
+      const refused = await harness.request('POST', '/v3/auth/tokens', {
+        body: {
+          auth: {
+            identity: {
+              methods: ['password'],
+              password: { user: { name: 'admin', domain: { name: 'Default' }, password: ADMIN_PASSWORD } },
+            },
+            scope,
+          },
+        },
+      });
+      expect(refused.status).toBe(401);
+    }
+  });
+
   it('refuses malformed authentication requests with 400 in the Keystone shape', async () => {
     const refused = await harness.request('POST', '/v3/auth/tokens', {
       body: { auth: { identity: { methods: ['password'] }, extra: 1 } },

@@ -171,4 +171,97 @@ describe('images (Glance v2 subset)', () => {
     });
     expect(json.status).toBe(415);
   });
+
+  it("updates an image with a JSON patch in either of Glance's forms, refusing what Glance refuses", async () => {
+    const created = await createImage(alice.token, { name: 'draft', disk_format: 'raw', os_distro: 'x' });
+    const id = String((created.body as Json)['id']);
+    const patch = (token: string, body: unknown, type = 'application/openstack-images-v2.1-json-patch') =>
+      harness.request('PATCH', `/image/v2/images/${id}`, {
+        token,
+        raw: Buffer.from(JSON.stringify(body)),
+        headers: { 'Content-Type': type },
+      });
+
+    const updated = await patch(alice.token, [
+      { op: 'replace', path: '/name', value: 'final' },
+      { op: 'add', path: '/min_ram', value: 256 },
+      { op: 'add', path: '/hw_disk_bus', value: 'virtio' },
+      { op: 'remove', path: '/os_distro' },
+      { op: 'replace', path: '/tags', value: ['a', 'b', 'a'] },
+    ]);
+    expect(updated.status).toBe(200);
+    expect(updated.body).toMatchObject({
+      name: 'final',
+      min_ram: 256,
+      hw_disk_bus: 'virtio',
+      tags: ['a', 'b'],
+    });
+    expect(updated.body).not.toHaveProperty('os_distro');
+    const older = await patch(
+      alice.token,
+      [{ replace: '/name', value: 'older-form' }],
+      'application/openstack-images-v2.0-json-patch',
+    );
+    expect((older.body as Json)['name']).toBe('older-form');
+
+    const before = await harness.headPosition();
+    for (const [body, status] of [
+      [[{ op: 'replace', path: '/status', value: 'active' }], 403],
+      [[{ op: 'replace', path: '/visibility', value: 'public' }], 403],
+      [[{ op: 'remove', path: '/name' }], 403],
+      [[{ op: 'remove', path: '/absent' }], 409],
+      [[{ op: 'replace', path: '/absent', value: 'x' }], 409],
+      [[{ op: 'move', path: '/name' }], 400],
+      [[{ op: 'replace', path: '/min_ram', value: -1 }], 400],
+      [[{ op: 'add', path: '/a/b', value: 'x' }], 400],
+      [{ op: 'add', path: '/name', value: 'x' }, 400],
+    ] as const)
+      expect([JSON.stringify(body), (await patch(alice.token, body)).status]).toEqual([
+        JSON.stringify(body),
+        status,
+      ]);
+    const asJson = await harness.request('PATCH', `/image/v2/images/${id}`, { token: alice.token, body: [] });
+    expect(asJson.status).toBe(415);
+    expect((await patch(bob.token, [{ op: 'replace', path: '/name', value: 'x' }])).status).toBe(404);
+    expect(await harness.headPosition()).toBe(before);
+  });
+
+  it('adds and removes tags one at a time, and filters the list by tag and by attributes', async () => {
+    const created = await createImage(alice.token, {
+      name: 'tagged',
+      disk_format: 'iso',
+      container_format: 'bare',
+    });
+    const id = String((created.body as Json)['id']);
+    const tag = (method: string, name: string) =>
+      harness.request(method, `/image/v2/images/${id}/tags/${name}`, { token: alice.token });
+    expect((await tag('PUT', 'gold')).status).toBe(204);
+    expect((await tag('PUT', 'gold')).status).toBe(204);
+    const list = async (query: string): Promise<string[]> =>
+      (
+        (await harness.request('GET', `/image/v2/images?${query}`, { token: alice.token })).body as {
+          images: Json[];
+        }
+      ).images.map((image) => String(image['id']));
+    expect(await list('tag=gold')).toEqual([id]);
+    expect(await list('disk_format=iso&container_format=bare')).toEqual([id]);
+    expect(await list('disk_format=iso&container_format=ovf')).toEqual([]);
+    expect(
+      (await harness.request('GET', '/image/v2/images?size_min=abc', { token: alice.token })).status,
+    ).toBe(400);
+    expect((await tag('DELETE', 'gold')).status).toBe(204);
+    expect((await tag('DELETE', 'gold')).status).toBe(404);
+    expect(await list('tag=gold')).toEqual([]);
+  });
+
+  it('publishes the image schemas, and finds no image under a path with a trailing slash', async () => {
+    const image = await harness.request('GET', '/image/v2/schemas/image', { token: alice.token });
+    expect(image.body).toMatchObject({
+      name: 'image',
+      properties: { name: expect.any(Object), status: expect.objectContaining({ readOnly: true }) },
+    });
+    const images = await harness.request('GET', '/image/v2/schemas/images', { token: alice.token });
+    expect((images.body as Json)['name']).toBe('images');
+    expect((await harness.request('GET', '/image/v2/images/', { token: alice.token })).status).toBe(404);
+  });
 });

@@ -59,6 +59,10 @@ export const AUDIT_VISIBILITY: Readonly<Record<EventType, EventVisibility>> = {
   PowerStateChanged: open(STREAM, ['host']),
   ConsoleTokenIssued: open(STREAM),
   ServerUpdated: open(STREAM),
+  ServerMetadataChanged: open(STREAM),
+  ServerAccessAddressesSet: open(STREAM),
+  ServerLocked: open(STREAM),
+  ServerUnlocked: open(STREAM),
   // host-<name>: capacity and claims of the cloud's hosts.
   HostRegistered: open(NONE),
   InventoryReported: open(NONE),
@@ -86,6 +90,7 @@ export const AUDIT_VISIBILITY: Readonly<Record<EventType, EventVisibility>> = {
   TokenRevoked: open(NONE),
   // image-<uuid>: its owner project (public images included: others see them in the catalogue, not here).
   ImageCreated: open(field('owner')),
+  ImageUpdated: open(STREAM),
   ImageUploadStarted: open(STREAM),
   ImageUploadFailed: open(STREAM),
   ImageActivated: open(STREAM),

@@ -15,6 +15,7 @@ import {
   ArrayUnique,
   IsArray,
   IsBoolean,
+  IsIP,
   IsIn,
   IsInt,
   IsISO8601,
@@ -135,6 +136,14 @@ export function IsHostNameList(max: number = MAX_TRACE_HOSTS): PropertyDecorator
     ArrayMaxSize(max, options(`must hold at most ${max} host names`)),
     ArrayUnique(options('must not repeat a host')),
     IsHostName({ each: true }),
+  );
+}
+
+/** An IPv4 or IPv6 address in its usual text form. */
+export function IsIpAddress(version: 4 | 6): PropertyDecorator {
+  return compose(
+    IsString(options('must be a string')),
+    IsIP(version, options(`must be an IPv${version} address`)),
   );
 }
 

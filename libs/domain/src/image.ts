@@ -12,6 +12,7 @@ import {
   ImageCreated,
   ImageDeleted,
   type ImageEvent,
+  ImageUpdated,
   ImageUploadFailed,
   ImageUploadStarted,
   type ImageVisibility,
@@ -94,6 +95,10 @@ export function evolveImage(state: ImageState, event: DecodedEvent): ImageState 
       const { imageId, ...fields } = imageEvent.data;
       return { ...initialImage(), ...fields, exists: true, id: imageId, createdAt: at, updatedAt: at };
     }
+    case 'ImageUpdated': {
+      const { imageId: _id, ...attributes } = imageEvent.data;
+      return { ...state, ...attributes, updatedAt: at };
+    }
     case 'ImageUploadStarted':
       return { ...state, status: 'saving', updatedAt: at };
     case 'ImageUploadFailed':
@@ -140,6 +145,45 @@ export function decideActivate(state: ImageState, stored: Plain<ImageActivated>)
 export function decideUploadFailed(state: ImageState, imageId: string, reason: string): ImageUploadFailed[] {
   if (state.status !== 'saving') return [];
   return [build(ImageUploadFailed, { imageId, reason })];
+}
+
+/** The attributes an update may change: everything ImageUpdated carries. */
+export type ImageAttributes = Omit<Plain<ImageUpdated>, 'imageId'>;
+
+export function imageAttributesOf(state: ImageState): ImageAttributes {
+  const { name, visibility, diskFormat, containerFormat, minDisk, minRam, properties, tags } = state;
+  return {
+    name,
+    visibility,
+    diskFormat,
+    containerFormat,
+    minDisk,
+    minRam,
+    protected: state.protected,
+    properties,
+    tags,
+  };
+}
+
+/** Glance keeps the formats of an image that has data: they describe the bytes (403 otherwise). */
+export class ImageFormatLocked extends DomainError {
+  override readonly name = 'ImageFormatLocked';
+  readonly code = 'Forbidden' as const;
+  constructor(attribute: string) {
+    super(`Attribute ${attribute} can be only replaced for a queued image.`);
+  }
+}
+
+/** Records the image's attributes after an update; nothing when they are as they were. */
+export function decideUpdateImage(state: ImageState, imageId: string, next: ImageAttributes): ImageUpdated[] {
+  mustExist(state, imageId);
+  const current = imageAttributesOf(state);
+  if (JSON.stringify(current) === JSON.stringify(next)) return [];
+  if (state.status !== 'queued') {
+    if (next.diskFormat !== current.diskFormat) throw new ImageFormatLocked('disk_format');
+    if (next.containerFormat !== current.containerFormat) throw new ImageFormatLocked('container_format');
+  }
+  return [build(ImageUpdated, { imageId, ...next })];
 }
 
 export function decideDeleteImage(state: ImageState, imageId: string): ImageDeleted[] {

@@ -12,6 +12,10 @@ import {
   type PowerState,
   RebootRequested,
   type RebootType,
+  ServerAccessAddressesSet,
+  ServerLocked,
+  ServerMetadataChanged,
+  ServerUnlocked,
   ServerUpdated,
   StartRequested,
   StopRequested,
@@ -20,7 +24,7 @@ import {
   type DecodedEvent,
 } from '#libs/contracts';
 
-import { ConflictingState, InstanceNotFound } from './errors.js';
+import { ConflictingState, DomainError, InstanceNotFound } from './errors.js';
 
 /** Nova's vm_state: where the server is at rest. */
 export type VmState = 'building' | 'active' | 'stopped' | 'error' | 'deleted';
@@ -65,6 +69,12 @@ export interface InstanceState {
   readonly name: string;
   /** Nova's `description` (microversion 2.19); null when never set or cleared. */
   readonly description: string | null;
+  /** The server's metadata: BootRequested's, then the latest ServerMetadataChanged's. */
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly accessIPv4: string | null;
+  readonly accessIPv6: string | null;
+  /** Set while the server is locked: who may unlock it, and why it was locked. */
+  readonly lock: { readonly byAdmin: boolean; readonly reason: string | null } | null;
   readonly vmState: VmState;
   readonly taskState: TaskState;
   readonly powerState: PowerState;
@@ -94,6 +104,10 @@ export const initialInstance = (): InstanceState => ({
   boot: null,
   name: '',
   description: null,
+  metadata: {},
+  accessIPv4: null,
+  accessIPv6: null,
+  lock: null,
   vmState: 'building',
   taskState: null,
   powerState: 'nostate',
@@ -206,6 +220,7 @@ function applyInstanceEvent(state: InstanceState, event: InstanceEvent, at: stri
         id: event.data.instanceId,
         boot: event.data,
         name: event.data.name,
+        metadata: event.data.metadata,
         vmState: 'building',
         taskState: 'scheduling',
         createdAt: at,
@@ -310,6 +325,14 @@ function applyInstanceEvent(state: InstanceState, event: InstanceEvent, at: stri
         name: event.data.name ?? state.name,
         description: event.data.description === undefined ? state.description : event.data.description,
       };
+    case 'ServerMetadataChanged':
+      return { ...state, metadata: event.data.metadata };
+    case 'ServerAccessAddressesSet':
+      return { ...state, accessIPv4: event.data.accessIPv4, accessIPv6: event.data.accessIPv6 };
+    case 'ServerLocked':
+      return { ...state, lock: { byAdmin: event.data.byAdmin, reason: event.data.reason } };
+    case 'ServerUnlocked':
+      return { ...state, lock: null };
     case 'ConsoleTokenIssued':
       return {
         ...state,
@@ -399,6 +422,81 @@ export function decideUpdate(
       ...(description === undefined ? {} : { description }),
     }),
   ];
+}
+
+/** Nova's InstanceIsLocked (409): a locked server takes no change but from an admin. */
+export class InstanceLocked extends DomainError {
+  override readonly name = 'InstanceLocked';
+  readonly code = 'Conflict' as const;
+  constructor(readonly instanceId: string) {
+    super(`Instance ${instanceId} is locked`);
+  }
+}
+
+/** Unlocking a server an admin locked takes an admin (Nova's unlock_override policy, 403). */
+export class UnlockForbidden extends DomainError {
+  override readonly name = 'UnlockForbidden';
+  readonly code = 'Forbidden' as const;
+  constructor() {
+    super("Policy doesn't allow os_compute_api:os-lock-server:unlock:unlock_override to be performed.");
+  }
+}
+
+/** Refuses a change to a locked server unless an admin asks for it. */
+export function mustBeUnlocked(state: InstanceState, instanceId: string, asAdmin: boolean): void {
+  mustExist(state, instanceId);
+  if (state.lock !== null && !asAdmin) throw new InstanceLocked(instanceId);
+}
+
+/** Locking a locked server is nothing to do, as in Nova. */
+export function decideLock(
+  state: InstanceState,
+  instanceId: string,
+  byAdmin: boolean,
+  reason: string | null,
+): ServerLocked[] {
+  mustExist(state, instanceId);
+  if (state.lock !== null) return [];
+  return [build(ServerLocked, { instanceId, byAdmin, reason })];
+}
+
+export function decideUnlock(state: InstanceState, instanceId: string, asAdmin: boolean): ServerUnlocked[] {
+  mustExist(state, instanceId);
+  if (state.lock === null) return [];
+  if (state.lock.byAdmin && !asAdmin) throw new UnlockForbidden();
+  return [build(ServerUnlocked, { instanceId })];
+}
+
+/** The server's metadata becomes `metadata` (the caller merged or replaced); nothing if it is so already. */
+export function decideSetMetadata(
+  state: InstanceState,
+  instanceId: string,
+  metadata: Readonly<Record<string, string>>,
+): ServerMetadataChanged[] {
+  mustExist(state, instanceId);
+  if (sameEntries(state.metadata, metadata)) return [];
+  return [build(ServerMetadataChanged, { instanceId, metadata })];
+}
+
+function sameEntries(
+  left: Readonly<Record<string, string>>,
+  right: Readonly<Record<string, string>>,
+): boolean {
+  const keys = Object.keys(left);
+  return keys.length === Object.keys(right).length && keys.every((key) => right[key] === left[key]);
+}
+
+/** Sets the access addresses a request names (absent: unchanged, null: cleared); nothing if unchanged. */
+export function decideSetAccessAddresses(
+  state: InstanceState,
+  instanceId: string,
+  addresses: { readonly accessIPv4?: string | null; readonly accessIPv6?: string | null },
+): ServerAccessAddressesSet[] {
+  mustExist(state, instanceId);
+  const accessIPv4 = addresses.accessIPv4 === undefined ? state.accessIPv4 : addresses.accessIPv4;
+  const accessIPv6 = addresses.accessIPv6 === undefined ? state.accessIPv6 : addresses.accessIPv6;
+  if (accessIPv4 === state.accessIPv4 && accessIPv6 === state.accessIPv6) return [];
+  return [build(ServerAccessAddressesSet, { instanceId, accessIPv4, accessIPv6 })];
 }
 
 export function decideStop(state: InstanceState, instanceId: string): StopRequested[] {

@@ -24,6 +24,7 @@ import { ServerGroupsService } from './server-groups/server-groups.service.js';
 import { ServerGroupsController } from './server-groups/server-groups.controller.js';
 import { ServerProjection } from './servers/projection/server-projection.js';
 import { ReadModelController } from './servers/read-model.controller.js';
+import { ServerMetadataController } from './servers/server-metadata.controller.js';
 import { ServerActionsController } from './servers/server-actions.controller.js';
 import { ServersController } from './servers/servers.controller.js';
 import { ServerAdmission } from './servers/server-admission.js';
@@ -42,6 +43,7 @@ import { ServersWatchController } from './servers/watch/servers-watch.controller
     ServersWatchController,
     ServersController,
     ServerActionsController,
+    ServerMetadataController,
     InstanceActionsController,
     FlavorsController,
     KeypairsController,

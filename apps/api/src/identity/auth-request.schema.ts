@@ -92,7 +92,12 @@ export const AUTH_REQUEST: Schema = {
               },
               additionalProperties: false,
             },
+            // Domain and system scopes are asked for (the dashboard tries the domain at every login) and
+            // refused with Keystone's 401 for users without a role there, which is every user here.
+            domain: DOMAIN,
+            system: { type: 'object', properties: { all: { type: 'boolean' } }, additionalProperties: false },
           },
+          maxProperties: 1,
           additionalProperties: false,
         },
       },
@@ -137,6 +142,8 @@ export interface AuthRequest {
     };
     readonly scope?: {
       readonly project?: { readonly id?: string; readonly name?: string; readonly domain?: DomainRef };
+      readonly domain?: DomainRef;
+      readonly system?: { readonly all?: boolean };
     };
   };
 }

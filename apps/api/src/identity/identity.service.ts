@@ -87,6 +87,8 @@ export class IdentityService implements TokenValidator {
   async authenticate(request: AuthRequest): Promise<IssuedToken> {
     const { identity, scope } = request.auth;
     const proof = await this.prove(identity);
+    // Nobody holds a role on a domain or the system here: Keystone's 401 for such a scope.
+    if (scope?.domain !== undefined || scope?.system !== undefined) throw unauthorized();
     let project: ProjectState | null;
     if (proof.credential) {
       // An application credential carries its own scope; asking for another is Keystone's 401.

@@ -1,6 +1,6 @@
 /**
- * The image API (Glance v2 subset) under its prefix: version discovery, list, show, create, upload,
- * download and delete. Thin: bodies and queries are checked here; ImagesService does the rest.
+ * The image API (Glance v2 subset) under its prefix: version discovery, the image schemas, list (with
+ * Glance's attribute filters), show, create, update (JSON patch), tags, upload, download and delete. Thin: bodies and queries are checked here; ImagesService does the rest.
  */
 import {
   Body,
@@ -11,6 +11,7 @@ import {
   HttpCode,
   Inject,
   Param,
+  Patch,
   Post,
   Put,
   Query,
@@ -23,6 +24,7 @@ import { Readable } from 'node:stream';
 
 import type { ApiConfig } from '../config/api.config.js';
 import { Policy, Public } from '../common/auth/auth.guard.js';
+import { isAdmin } from '../common/auth/principal.js';
 import { ApiError, badRequest } from '../common/http/api-error.js';
 import { Ctx, type CallContext } from '../common/http/context.decorator.js';
 import { PublicUrl } from '../common/http/public-url.js';
@@ -30,8 +32,10 @@ import { eventContextOf } from '../common/http/request-state.js';
 import { API_CONFIG } from '../common/store/tokens.js';
 import { validateBody } from '../common/validation/validate.js';
 import { CREATE_IMAGE, type CreateImageBody } from './image.schemas.js';
+import { PATCH_V20, PATCH_V21, applyPatch, parsePatch } from './image-patch.js';
+import { imageSchemaDocument, imagesSchemaDocument } from './image-schema-documents.js';
 import { imageVersions, imageView } from './image.views.js';
-import { type ImageQuery, ImagesService } from './images.service.js';
+import { type ImageAttributeFilter, type ImageQuery, ImagesService } from './images.service.js';
 
 const KNOWN_QUERY = new Set([
   'id',
@@ -46,7 +50,23 @@ const KNOWN_QUERY = new Set([
   'sort',
   'member_status',
   'os_hidden',
+  'disk_format',
+  'container_format',
+  'checksum',
+  'size',
+  'size_min',
+  'size_max',
+  'protected',
+  'tag',
 ]);
+
+/** A size filter: a whole number of bytes, Glance's 400 otherwise. */
+function sizeOf(value: unknown, name: string): number | undefined {
+  const text = single(value, name);
+  if (text === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(text)) throw badRequest(`Invalid value for ${name}: ${text.slice(0, 32)}`);
+  return Number(text);
+}
 
 function single(value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
@@ -79,9 +99,24 @@ function parseQuery(query: Record<string, unknown>, maxLimit: number): ImageQuer
   if (visibility !== undefined && !['public', 'private', 'shared', 'community', 'all'].includes(visibility)) {
     throw badRequest(`Invalid visibility value: ${visibility.slice(0, 32)}`);
   }
+  const protectedText = single(query['protected'], 'protected');
+  if (protectedText !== undefined && !['true', 'false'].includes(protectedText))
+    throw badRequest(`Invalid value for protected: ${protectedText.slice(0, 32)}`);
+  const tags = ([] as unknown[]).concat(query['tag'] ?? []).filter((tag) => typeof tag === 'string');
+  const attributes: ImageAttributeFilter = {
+    diskFormat: single(query['disk_format'], 'disk_format'),
+    containerFormat: single(query['container_format'], 'container_format'),
+    checksum: single(query['checksum'], 'checksum'),
+    size: sizeOf(query['size'], 'size'),
+    sizeMin: sizeOf(query['size_min'], 'size_min'),
+    sizeMax: sizeOf(query['size_max'], 'size_max'),
+    protected: protectedText === undefined ? undefined : protectedText === 'true',
+    tags,
+  };
   return {
     limit,
     properties,
+    attributes,
     ...(marker === undefined ? {} : { marker }),
     ...(name === undefined ? {} : { name }),
     ...(status === undefined ? {} : { status }),
@@ -134,6 +169,18 @@ export class ImagesController {
       schema: '/v2/schemas/images',
       ...(page.nextMarker ? { next: `/v2/images?${nextParams.toString()}` } : {}),
     };
+  }
+
+  @Get('v2/schemas/image')
+  @Policy('get_image', 'reader', { allowService: true })
+  imageSchema(): Record<string, unknown> {
+    return imageSchemaDocument();
+  }
+
+  @Get('v2/schemas/images')
+  @Policy('get_images', 'reader', { allowService: true })
+  imagesSchema(): Record<string, unknown> {
+    return imagesSchemaDocument();
   }
 
   @Get('v2/images/:id')
@@ -193,6 +240,69 @@ export class ImagesController {
     }
     if (found.image.checksum) reply.header('Content-MD5', found.image.checksum);
     return new StreamableFile(found.data, { type: 'application/octet-stream', length: found.size });
+  }
+
+  /** Glance's JSON-patch update (either media type); answers with the image as it now is. */
+  @Patch('v2/images/:id')
+  @Policy('modify_image', 'member')
+  async update(
+    @Ctx() context: CallContext,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('content-type') contentType: string | undefined,
+  ): Promise<Record<string, unknown>> {
+    const mediaType = (contentType ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
+    if (mediaType !== PATCH_V21 && mediaType !== PATCH_V20)
+      throw new ApiError(415, `Unsupported Content-Type: use ${PATCH_V21}`);
+    const steps = parsePatch(body, mediaType);
+    const { principal } = context;
+    const image = await this.images.update(
+      principal,
+      id,
+      (attributes) => applyPatch(attributes, steps, isAdmin(principal)),
+      eventContextOf(principal, context.requestId),
+    );
+    return imageView(image);
+  }
+
+  @Put('v2/images/:id/tags/:tag')
+  @HttpCode(204)
+  @Policy('modify_image', 'member')
+  async addTag(
+    @Ctx() context: CallContext,
+    @Param('id') id: string,
+    @Param('tag') tag: string,
+  ): Promise<void> {
+    if (tag.length > 255) throw badRequest('Image tag must be at most 255 characters.');
+    await this.images.update(
+      context.principal,
+      id,
+      (attributes) => {
+        if (attributes.tags.includes(tag)) return attributes;
+        if (attributes.tags.length >= 128) throw new ApiError(413, 'Maximum tag limit exceeded.');
+        return { ...attributes, tags: [...attributes.tags, tag] };
+      },
+      eventContextOf(context.principal, context.requestId),
+    );
+  }
+
+  @Delete('v2/images/:id/tags/:tag')
+  @HttpCode(204)
+  @Policy('modify_image', 'member')
+  async deleteTag(
+    @Ctx() context: CallContext,
+    @Param('id') id: string,
+    @Param('tag') tag: string,
+  ): Promise<void> {
+    await this.images.update(
+      context.principal,
+      id,
+      (attributes) => {
+        if (!attributes.tags.includes(tag)) throw new ApiError(404, `Tag ${tag} not found.`);
+        return { ...attributes, tags: attributes.tags.filter((held) => held !== tag) };
+      },
+      eventContextOf(context.principal, context.requestId),
+    );
   }
 
   @Delete('v2/images/:id')

@@ -12,13 +12,16 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 
 import { IMAGE_PROPERTY_RULES, type ImageVisibility, PATTERNS, streamFor } from '#libs/contracts';
 import {
+  type ImageAttributes,
   type ImageState,
   ImageNotFound,
   decideActivate,
   decideCreateImage,
   decideDeleteImage,
   decideStartUpload,
+  decideUpdateImage,
   decideUploadFailed,
+  imageAttributesOf,
   imageReducer,
 } from '#libs/domain';
 import { EventStore, type EventContext } from '#libs/event-store';
@@ -48,6 +51,33 @@ export interface ImageQuery {
   readonly owner?: string;
   readonly id?: string;
   readonly properties: Readonly<Record<string, string>>;
+  readonly attributes?: ImageAttributeFilter;
+}
+
+/** Glance's filters on an image's own attributes; each one given must hold (tags: every one). */
+export interface ImageAttributeFilter {
+  readonly diskFormat: string | undefined;
+  readonly containerFormat: string | undefined;
+  readonly checksum: string | undefined;
+  readonly size: number | undefined;
+  readonly sizeMin: number | undefined;
+  readonly sizeMax: number | undefined;
+  readonly protected: boolean | undefined;
+  readonly tags: readonly string[];
+}
+
+function matches(image: ImageState, filter: ImageAttributeFilter): boolean {
+  const size = image.size;
+  return (
+    (filter.diskFormat === undefined || image.diskFormat === filter.diskFormat) &&
+    (filter.containerFormat === undefined || image.containerFormat === filter.containerFormat) &&
+    (filter.checksum === undefined || image.checksum === filter.checksum) &&
+    (filter.size === undefined || size === filter.size) &&
+    (filter.sizeMin === undefined || (size !== null && size >= filter.sizeMin)) &&
+    (filter.sizeMax === undefined || (size !== null && size <= filter.sizeMax)) &&
+    (filter.protected === undefined || image.protected === filter.protected) &&
+    filter.tags.every((tag) => image.tags.includes(tag))
+  );
 }
 
 @Injectable()
@@ -90,6 +120,8 @@ export class ImagesService {
     if (query.status !== undefined) images = images.filter((image) => image.status === query.status);
     if (query.owner !== undefined) images = images.filter((image) => image.owner === query.owner);
     if (query.id !== undefined) images = images.filter((image) => image.id === query.id);
+    const { attributes } = query;
+    if (attributes) images = images.filter((image) => matches(image, attributes));
     for (const [key, value] of Object.entries(query.properties)) {
       images = images.filter((image) => image.properties[key] === value);
     }
@@ -228,6 +260,28 @@ export class ImagesService {
     const file = await this.files.read(imageId);
     if (!file) throw new ApiError(404, `Image ${imageId} has no data.`);
     return { image, data: file.stream, size: file.size };
+  }
+
+  /**
+   * Changes the image's own attributes (its owner or an admin; 403 otherwise): `change` maps the folded
+   * attributes to the new ones, and an ImageUpdated records them unless nothing changed.
+   */
+  async update(
+    principal: Principal,
+    imageId: string,
+    change: (attributes: ImageAttributes) => ImageAttributes,
+    context: EventContext,
+  ): Promise<ImageState> {
+    const image = this.show(principal, imageId);
+    if (!this.canModify(principal, image)) throw forbidden('You are not permitted to modify this image.');
+    const { appended } = await this.store.execute(
+      streamFor('image', imageId),
+      imageReducer,
+      (state) => decideUpdateImage(state, imageId, change(imageAttributesOf(state))),
+      context,
+    );
+    await this.hub.waitFor(appended?.position);
+    return this.show(principal, imageId);
   }
 
   async delete(principal: Principal, imageId: string, context: EventContext): Promise<void> {

@@ -60,16 +60,8 @@ function IsImageTags(): PropertyDecorator {
   );
 }
 
-/** `POST /v2/images`: the record exists, no bytes yet (status `queued`). */
-@DomainEvent({ type: 'ImageCreated', version: 1, category: 'image' })
-export class ImageCreated {
-  @IsLowercaseUuid()
-  readonly imageId!: string;
-
-  /** The owning project (Glance's `owner`), not necessarily who created it. */
-  @IsKeystoneId()
-  readonly owner!: string;
-
+/** An image's own attributes (not its data, owner or state): what a create sets, an update changes. */
+export abstract class ImageAttributeFields {
   @Nullable()
   @IsText(0, 255)
   readonly name!: string | null;
@@ -101,6 +93,17 @@ export class ImageCreated {
 
   @IsImageTags()
   readonly tags!: readonly string[];
+}
+
+/** `POST /v2/images`: the record exists, no bytes yet (status `queued`). */
+@DomainEvent({ type: 'ImageCreated', version: 1, category: 'image' })
+export class ImageCreated extends ImageAttributeFields {
+  @IsLowercaseUuid()
+  readonly imageId!: string;
+
+  /** The owning project (Glance's `owner`), not necessarily who created it. */
+  @IsKeystoneId()
+  readonly owner!: string;
 }
 
 /** Bytes started to arrive (`PUT /v2/images/{id}/file`); status `saving`. */
@@ -147,8 +150,19 @@ export class ImageDeleted {
   readonly imageId!: string;
 }
 
+/**
+ * The image's own attributes after an update (`PATCH /v2/images/{id}`, tags added or removed): all of
+ * them, not a difference, so a fold needs no history. The owner, status and data never change this way.
+ */
+@DomainEvent({ type: 'ImageUpdated', version: 1, category: 'image' })
+export class ImageUpdated extends ImageAttributeFields {
+  @IsLowercaseUuid()
+  readonly imageId!: string;
+}
+
 export const IMAGE_EVENTS = eventCatalog('image', {
   ImageCreated,
+  ImageUpdated,
   ImageUploadStarted,
   ImageUploadFailed,
   ImageActivated,

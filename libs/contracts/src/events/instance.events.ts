@@ -13,9 +13,11 @@ import {
   IsHostName,
   IsHostNameList,
   IsInstanceId,
+  IsIpAddress,
   IsOneOf,
   IsPattern,
   IsSha256Hex,
+  IsStringMap,
   IsText,
   IsTimestamp,
   NestedObject,
@@ -36,7 +38,7 @@ import {
   type RebootType,
 } from '../vocabulary.js';
 import { BootFields } from './boot-fields.js';
-import { Fault, SchedulingTrace } from './values.js';
+import { Fault, SERVER_METADATA_RULES, SchedulingTrace } from './values.js';
 
 /** The user asked for a server (`POST /servers`); the API validated it and resolved flavor and image. */
 @DomainEvent({ type: 'BootRequested', version: 2, category: 'instance' })
@@ -251,6 +253,58 @@ export class ServerUpdated {
   readonly description?: string | null;
 }
 
+/** The server's metadata after a change (`/servers/{id}/metadata`): the whole map, not a difference. */
+@DomainEvent({ type: 'ServerMetadataChanged', version: 1, category: 'instance' })
+export class ServerMetadataChanged {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  @IsStringMap(SERVER_METADATA_RULES)
+  readonly metadata!: Readonly<Record<string, string>>;
+}
+
+/**
+ * The addresses the user says reach the server (Nova's `accessIPv4` and `accessIPv6`, given at create or
+ * by `PUT /servers/{id}`): recorded and shown, never configured anywhere. Null clears one.
+ */
+@DomainEvent({ type: 'ServerAccessAddressesSet', version: 1, category: 'instance' })
+export class ServerAccessAddressesSet {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  @Nullable()
+  @IsIpAddress(4)
+  readonly accessIPv4!: string | null;
+
+  @Nullable()
+  @IsIpAddress(6)
+  readonly accessIPv6!: string | null;
+}
+
+/**
+ * The server is locked: actions that change it are refused (409) to anyone but an admin until it is
+ * unlocked. `byAdmin`: only an admin may unlock it then, as Nova's `locked_by`.
+ */
+@DomainEvent({ type: 'ServerLocked', version: 1, category: 'instance' })
+export class ServerLocked {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  @IsFlag()
+  readonly byAdmin!: boolean;
+
+  /** Nova's `locked_reason` (microversion 2.73). */
+  @Nullable()
+  @IsText(0, 255)
+  readonly reason!: string | null;
+}
+
+@DomainEvent({ type: 'ServerUnlocked', version: 1, category: 'instance' })
+export class ServerUnlocked {
+  @IsInstanceId()
+  readonly instanceId!: string;
+}
+
 export const INSTANCE_EVENTS = eventCatalog('instance', {
   BootRequested,
   HostSelected,
@@ -267,4 +321,8 @@ export const INSTANCE_EVENTS = eventCatalog('instance', {
   PowerStateChanged,
   ConsoleTokenIssued,
   ServerUpdated,
+  ServerMetadataChanged,
+  ServerAccessAddressesSet,
+  ServerLocked,
+  ServerUnlocked,
 });

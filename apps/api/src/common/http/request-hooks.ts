@@ -28,6 +28,11 @@ export function surfaceOf(path: string, imagePrefix: string): ApiSurface {
   return 'root';
 }
 
+function isGlanceTrailingSlash(path: string, imagePrefix: string): boolean {
+  const versioned = `${imagePrefix}/v2/`;
+  return path.endsWith('/') && path.startsWith(versioned) && path.length > versioned.length;
+}
+
 export function installRequestHooks(fastify: FastifyInstance, options: HookOptions): void {
   const logger = new Logger('Access');
   fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -37,6 +42,17 @@ export function installRequestHooks(fastify: FastifyInstance, options: HookOptio
     request.nimbus = { requestId, surface, microversion: null, principal: null };
     reply.header('x-openstack-request-id', requestId);
     if (surface === 'identity') reply.header('Vary', 'X-Auth-Token');
+    if (surface === 'image' && isGlanceTrailingSlash(path, options.imagePrefix)) {
+      // Glance routes no resource path with a trailing slash: `GET /v2/images/` is not the list, and
+      // not an image with an empty id. (Nova and Keystone take either.)
+      sendFailure(
+        request,
+        reply,
+        { status: 404, message: 'The resource could not be found.' },
+        options.authUrl(),
+      );
+      return reply;
+    }
     if (surface !== 'compute') return;
     reply.header('x-compute-request-id', requestId);
     try {

@@ -19,6 +19,10 @@ export function queryTexts(query: Readonly<Record<string, unknown>>, name: strin
     .filter((value): value is string => typeof value === 'string');
 }
 
+/** ISO 8601 as Nova's `date-time` reads it: a date, or a date and time, with or without a zone (UTC). */
+const ISO_8601 =
+  /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+
 /**
  * A time filter as milliseconds since the epoch, or undefined when absent. `quoted` bounds how much of a
  * bad value the error repeats (the instance-action filters quote at most 40 characters, as they always have).
@@ -30,7 +34,9 @@ export function queryTime(
 ): number | undefined {
   const text = queryText(query, name);
   if (text === undefined) return undefined;
-  const parsed = Date.parse(text);
+  // ISO 8601 only (JavaScript alone would also read `2011/01/01`); a time without a zone is UTC.
+  const [, date, time, zone] = ISO_8601.exec(text) ?? [];
+  const parsed = date === undefined ? Number.NaN : Date.parse(time ? `${date}T${time}${zone ?? 'Z'}` : date);
   if (Number.isNaN(parsed)) {
     const shown = text.slice(0, quoted);
     throw badRequest(

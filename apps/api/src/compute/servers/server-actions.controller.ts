@@ -1,21 +1,22 @@
 /**
- * `POST /v2.1/servers/{id}/action` (os-start, os-stop, reboot, os-getConsoleOutput, os-getVNCConsole up to
- * 2.5) and `POST /v2.1/servers/{id}/remote-consoles` (2.6+). Lifecycle actions append their request event
- * and answer 202; console calls go through ServerConsoles to the compute agent that owns the server's host.
+ * `POST /v2.1/servers/{id}/action` (os-start, os-stop, reboot, lock, unlock, os-getConsoleOutput,
+ * os-getVNCConsole up to 2.5) and `POST /v2.1/servers/{id}/remote-consoles` (2.6+). Lifecycle actions append their request event
+ * and answer 202 (refused with 409 while the server is locked, unless an admin asks); console calls go through ServerConsoles to the compute agent that owns the server's host.
  * Policy per action is checked here, since one route carries them all. Errors are the exception filter's
  * to answer; nothing here maps them.
  */
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 
-import { decideReboot, decideStart, decideStop } from '#libs/domain';
+import { decideLock, decideReboot, decideStart, decideStop, decideUnlock } from '#libs/domain';
 
 import { Policy, allows } from '../../common/auth/auth.guard.js';
+import { isAdmin } from '../../common/auth/principal.js';
 import { badRequest, notFound, policyForbids } from '../../common/http/api-error.js';
 import { Ctx, type CallContext } from '../../common/http/context.decorator.js';
 import { Microversions } from '../../common/http/microversion-range.js';
 import { validateBody } from '../../common/validation/validate.js';
-import { REMOTE_CONSOLES } from '../microversions.js';
+import { LOCKED_REASON, REMOTE_CONSOLES } from '../microversions.js';
 import { ServerConsoles } from './server-consoles.service.js';
 import { ACTION_SCHEMAS, type RemoteConsoleBody, remoteConsoleSchema } from './servers.schemas.js';
 import { ServersService } from './servers.service.js';
@@ -24,6 +25,8 @@ const ACTION_RULES: Readonly<Record<string, string>> = {
   'os-start': 'os_compute_api:servers:start',
   'os-stop': 'os_compute_api:servers:stop',
   reboot: 'os_compute_api:servers:reboot',
+  lock: 'os_compute_api:os-lock-server:lock',
+  unlock: 'os_compute_api:os-lock-server:unlock',
   'os-getConsoleOutput': 'os_compute_api:os-console-output',
   'os-getVNCConsole': 'os_compute_api:os-remote-consoles',
 };
@@ -61,16 +64,38 @@ export class ServerActionsController {
 
     switch (name) {
       case 'os-start':
-        await this.servers.act(context, id, (record, instanceId) => decideStart(record.instance, instanceId));
+        await this.servers.actUnlocked(context, id, (record, instanceId) =>
+          decideStart(record.instance, instanceId),
+        );
         reply.code(202);
         return undefined;
       case 'os-stop':
-        await this.servers.act(context, id, (record, instanceId) => decideStop(record.instance, instanceId));
+        await this.servers.actUnlocked(context, id, (record, instanceId) =>
+          decideStop(record.instance, instanceId),
+        );
         reply.code(202);
         return undefined;
+      case 'lock': {
+        const given = request['lock'] as { locked_reason?: string } | null;
+        const reason = context.microversion.atLeast(LOCKED_REASON) ? (given?.locked_reason ?? null) : null;
+        const byAdmin = isAdmin(context.principal);
+        await this.servers.act(context, id, (record, instanceId) =>
+          decideLock(record.instance, instanceId, byAdmin, reason),
+        );
+        reply.code(202);
+        return undefined;
+      }
+      case 'unlock': {
+        const asAdmin = isAdmin(context.principal);
+        await this.servers.act(context, id, (record, instanceId) =>
+          decideUnlock(record.instance, instanceId, asAdmin),
+        );
+        reply.code(202);
+        return undefined;
+      }
       case 'reboot': {
         const type = (request['reboot'] as { type: string }).type.toUpperCase() === 'HARD' ? 'HARD' : 'SOFT';
-        await this.servers.act(context, id, (record, instanceId) =>
+        await this.servers.actUnlocked(context, id, (record, instanceId) =>
           decideReboot(record.instance, instanceId, type),
         );
         reply.code(202);

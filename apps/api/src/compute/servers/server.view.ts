@@ -96,7 +96,7 @@ export function serverDetail(
     status,
     tenant_id: boot.projectId,
     user_id: boot.userId,
-    metadata: boot.metadata,
+    metadata: instance.metadata,
     hostId: hostIdOf(boot.projectId, instance.host),
     image: { id: boot.image.id, links: bookmarkLink(view.baseUrl, 'images', boot.image.id) },
     flavor: version.atLeast(FLAVOR_IN_SERVER)
@@ -113,8 +113,8 @@ export function serverDetail(
     created: isoSeconds(instance.createdAt ?? ''),
     updated: isoSeconds(instance.updatedAt ?? instance.createdAt ?? ''),
     addresses: {},
-    accessIPv4: '',
-    accessIPv6: '',
+    accessIPv4: instance.accessIPv4 ?? '',
+    accessIPv6: instance.accessIPv6 ?? '',
     links: resourceLinks(view.baseUrl, 'servers', instance.id),
     'OS-DCF:diskConfig': 'MANUAL',
   };
@@ -162,8 +162,8 @@ export function serverDetail(
       server['host_status'] = view.hostStatus(instance.host);
     }
   }
-  if (version.atLeast(SERVER_LOCKED)) server['locked'] = false;
-  if (version.atLeast(LOCKED_REASON)) server['locked_reason'] = null;
+  if (version.atLeast(SERVER_LOCKED)) server['locked'] = instance.lock !== null;
+  if (version.atLeast(LOCKED_REASON)) server['locked_reason'] = instance.lock?.reason ?? null;
   if (version.atLeast(SERVER_DESCRIPTION)) server['description'] = instance.description;
   if (version.atLeast(SERVER_TAGS)) server['tags'] = [];
   if (version.atLeast(TRUSTED_CERTIFICATES)) server['trusted_image_certificates'] = null;

@@ -177,6 +177,10 @@ export interface CreateServerBody {
     readonly block_device_mapping?: readonly unknown[];
     readonly block_device_mapping_v2?: readonly unknown[];
     readonly key_name?: string;
+    /** Echoed back as Nova does; no driver here sets a guest's password. */
+    readonly adminPass?: string;
+    readonly accessIPv4?: string;
+    readonly accessIPv6?: string;
     readonly min_count?: number | string;
     readonly max_count?: number | string;
     readonly return_reservation_id?: boolean | string;
@@ -228,6 +232,8 @@ export interface UpdateServerBody {
     readonly name?: string;
     readonly description?: string | null;
     readonly hostname?: string;
+    readonly accessIPv4?: string;
+    readonly accessIPv6?: string;
   };
 }
 
@@ -235,14 +241,32 @@ export interface UpdateServerBody {
 export const ACTION_SCHEMAS: Readonly<Record<string, Schema>> = {
   'os-start': {
     type: 'object',
-    properties: { 'os-start': { type: 'null' } },
+    properties: { 'os-start': { type: ['null', 'object'] } },
     required: ['os-start'],
     additionalProperties: false,
   },
   'os-stop': {
     type: 'object',
-    properties: { 'os-stop': { type: 'null' } },
+    properties: { 'os-stop': { type: ['null', 'object'] } },
     required: ['os-stop'],
+    additionalProperties: false,
+  },
+  lock: {
+    type: 'object',
+    properties: {
+      lock: {
+        type: ['null', 'object'],
+        properties: { locked_reason: { type: 'string', minLength: 1, maxLength: 255 } },
+        additionalProperties: false,
+      },
+    },
+    required: ['lock'],
+    additionalProperties: false,
+  },
+  unlock: {
+    type: 'object',
+    properties: { unlock: { type: ['null', 'object'] } },
+    required: ['unlock'],
     additionalProperties: false,
   },
   reboot: {

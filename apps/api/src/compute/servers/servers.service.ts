@@ -8,10 +8,18 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { Position } from '@eventstore/db-client';
 
-import { ServerUpdated, build, streamFor } from '#libs/contracts';
-import { decideBoot, decideDelete, decideUpdate } from '#libs/domain';
+import { ServerAccessAddressesSet, ServerUpdated, build, streamFor } from '#libs/contracts';
+import {
+  decideBoot,
+  decideDelete,
+  decideSetAccessAddresses,
+  decideUpdate,
+  mustBeUnlocked,
+} from '#libs/domain';
 import { EventStore } from '#libs/event-store';
 
+import { isAdmin } from '../../common/auth/principal.js';
+import { badRequest } from '../../common/http/api-error.js';
 import type { CallContext } from '../../common/http/context.decorator.js';
 import { eventContextOf } from '../../common/http/request-state.js';
 import { truthy } from '../../common/validation/parameter-types.js';
@@ -21,6 +29,30 @@ import { ServerReads } from './server-reads.js';
 import { type ServerRecord, serverRecordReducer } from './server-record.js';
 import type { CreateServerBody, UpdateServerBody } from './servers.schemas.js';
 import { reservationIdOf } from './server.view.js';
+
+function canonicalIpv6(address: string): string {
+  try {
+    return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    throw badRequest(
+      `Invalid input for field/attribute accessIPv6. Value: ${address}. '${address}' is not a 'ipv6'`,
+    );
+  }
+}
+
+/** The access addresses a create or update names (the schema checked their form). */
+function accessAddressesOf(server: { readonly accessIPv4?: string; readonly accessIPv6?: string }): {
+  accessIPv4?: string;
+  accessIPv6?: string;
+} {
+  const { accessIPv4, accessIPv6 } = server;
+  return {
+    ...(accessIPv4 === undefined ? {} : { accessIPv4 }),
+    // Kept in canonical form (RFC 5952), as Nova keeps it: `0:0:0:0:0:babe:220.12.22.2` reads back as
+    // `::babe:dc0c:1602`.
+    ...(accessIPv6 === undefined ? {} : { accessIPv6: canonicalIpv6(accessIPv6) }),
+  };
+}
 
 const PASSWORD_ALPHABET = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 
@@ -51,6 +83,7 @@ export class ServersService {
     const request = body.server;
     const admitted = await this.admission.admit(context, body);
     const { description } = admitted;
+    const addresses = accessAddressesOf(request);
     const eventContext = eventContextOf(context.principal, context.requestId);
     const ids: string[] = [];
     let last: Position | undefined;
@@ -63,6 +96,15 @@ export class ServersService {
         (record) => [
           ...decideBoot(record.instance, command),
           ...(description === null ? [] : [build(ServerUpdated, { instanceId, description })]),
+          ...(addresses.accessIPv4 === undefined && addresses.accessIPv6 === undefined
+            ? []
+            : [
+                build(ServerAccessAddressesSet, {
+                  instanceId,
+                  accessIPv4: addresses.accessIPv4 ?? null,
+                  accessIPv6: addresses.accessIPv6 ?? null,
+                }),
+              ]),
         ],
         eventContext,
       );
@@ -74,7 +116,7 @@ export class ServersService {
     if (first === undefined) throw new Error('no server was created');
     return {
       id: first,
-      adminPass: generatePassword(),
+      adminPass: request.adminPass ?? generatePassword(),
       reservationId: reservationIdOf(context.requestId),
       diskConfig: request['OS-DCF:diskConfig'] ?? 'MANUAL',
       securityGroups: request.security_groups?.flatMap((group) =>
@@ -89,14 +131,30 @@ export class ServersService {
       ...(body.server.name === undefined ? {} : { name: body.server.name }),
       ...(body.server.description === undefined ? {} : { description: body.server.description }),
     };
-    const id = await this.act(context, serverId, (record, instanceId) =>
-      decideUpdate(record.instance, instanceId, changes),
-    );
+    const addresses = accessAddressesOf(body.server);
+    const id = await this.act(context, serverId, (record, instanceId) => [
+      ...decideUpdate(record.instance, instanceId, changes),
+      ...decideSetAccessAddresses(record.instance, instanceId, addresses),
+    ]);
     return this.reads.load(context, id);
   }
 
   async delete(context: CallContext, serverId: string): Promise<void> {
-    await this.act(context, serverId, (record, instanceId) => decideDelete(record.instance, instanceId));
+    await this.actUnlocked(context, serverId, (record, instanceId) =>
+      decideDelete(record.instance, instanceId),
+    );
+  }
+
+  /** `act`, refused with Nova's 409 while the server is locked, unless an admin asks. */
+  actUnlocked<E extends object>(
+    context: CallContext,
+    serverId: string,
+    decide: (record: ServerRecord, instanceId: string) => E[],
+  ): Promise<string> {
+    return this.act(context, serverId, (record, instanceId) => {
+      mustBeUnlocked(record.instance, instanceId, isAdmin(context.principal));
+      return decide(record, instanceId);
+    });
   }
 
   /**
