@@ -240,11 +240,34 @@ run_validation = false
 `;
 }
 
+/**
+ * The Tempest workspace, made here rather than by `tempest init`, which would also register it in the
+ * user's own `~/.tempest`: the test runner's configuration (where Tempest's tests are) and ours.
+ */
+function writeWorkspace(workspace: string, target: Target): void {
+  const found = spawnSync(
+    '/usr/bin/python3',
+    ['-c', 'import os, tempest; print(os.path.dirname(tempest.__file__))'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  const tempestDir = found.stdout.trim();
+  if (found.status !== 0 || !tempestDir) throw new Error("Tempest's Python package cannot be found");
+  for (const dir of ['etc', 'logs', 'lock']) mkdirSync(join(workspace, dir), { recursive: true });
+  writeFileSync(
+    join(workspace, '.stestr.conf'),
+    `[DEFAULT]\ntest_path=${tempestDir}/test_discover\ntop_dir=${tempestDir}\ngroup_regex=([^\\.]*\\.)*\n`,
+  );
+  writeFileSync(join(workspace, 'etc', 'tempest.conf'), tempestConf(workspace, target), { mode: 0o600 });
+}
+
 /** Runs Tempest in the workspace, keeping its whole output in `last-run.log` and saying each result. */
 function runTempest(workspace: string, listFile: string, concurrency: number): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(TEMPEST, ['run', '--load-list', listFile, '--concurrency', String(concurrency)], {
       cwd: workspace,
+      env: { ...process.env, TEMPEST_CONFIG_DIR: join(workspace, 'etc'), TEMPEST_CONFIG: 'tempest.conf' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const file = createWriteStream(join(workspace, 'last-run.log'));
@@ -313,12 +336,7 @@ async function main(): Promise<void> {
   ensureTempest();
   const target = await discover(stateDir);
   const workspace = join(stateDir, 'interop');
-  if (!existsSync(join(workspace, '.stestr.conf'))) {
-    const init = spawnSync(TEMPEST, ['init', workspace], { stdio: ['ignore', 'ignore', 'inherit'] });
-    if (init.status !== 0) throw new Error(`tempest init ${workspace} failed`);
-  }
-  mkdirSync(join(workspace, 'etc'), { recursive: true });
-  writeFileSync(join(workspace, 'etc', 'tempest.conf'), tempestConf(workspace, target), { mode: 0o600 });
+  writeWorkspace(workspace, target);
   const listFile = join(workspace, 'interop-tests.txt');
   writeFileSync(listFile, `${guideline.map((test) => test.name).join('\n')}\n`);
 

@@ -2,13 +2,16 @@
  * `npm run up -- --driver fake --hosts 3`, as a benchmark author runs it: the whole system on three
  * simulated hosts, which the real `openstack` client lists as hypervisors of type `fake` and boots a
  * server on; an operator onboards a tenant with the same client and its user boots in its own project;
+ * OpenStack's Tempest runs the interop guideline's identity and image tests against it;
  * the system refuses to change driver or host count while it is up; `down --purge` stops
  * every process it started and removes the state. Its own state folder and free ports, so a system
  * the user has up is left alone. Needs a build (dist/); no rig, so no host users.
  */
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { alive, envOf, nimbusCommand } from '../support/local-up.js';
 import { OpenStackCli } from '../support/openstack-cli.js';
 
@@ -154,6 +157,18 @@ it('onboards a tenant with the openstack client: project, user, role, applicatio
     tess.close();
   }
 }, 180_000);
+
+it("passes OpenStack's own interop tests of the identity and image capabilities (Tempest)", async () => {
+  const run = promisify(execFile);
+  const { stdout } = await run(
+    process.execPath,
+    ['dist/deploy/interop/main.js', '--state-dir', stateDir, '--filter', '^(identity|images)-'],
+    { timeout: 600_000, maxBuffer: 16 * 2 ** 20 },
+  );
+  const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, number>;
+  expect(summary).toEqual({ interopPassed: 28, interopFailed: 0, interopSkipped: 0, interopTotal: 28 });
+  expect(stdout).toContain('TokensV3Test.test_validate_token');
+}, 600_000);
 
 it('refuses to change the driver or the host count while it is up, and changes nothing', async () => {
   const driver = await refusal('--driver', 'libvirt');
