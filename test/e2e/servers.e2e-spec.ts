@@ -1,12 +1,14 @@
 /**
  * The boot flow end to end through the REST API, with real NATS, the embedded event store, real
  * sshd and real libvirt on a rig of 3 hosts: servers are created, become ACTIVE with their domains
- * running on the hosts the scheduler chose, are stopped, started and rebooted, and deleted, after
+ * running on the hosts the scheduler chose, are stopped, started, rebooted and rebuilt from another
+ * image, and deleted, after
  * which no domain, no overlay and no claim is left. Each stream, read raw and replayed through the
  * domain's fold, and each server as the API shows it, are compared with what the test itself did
  * (names, flavor, image, the host virsh found the domain on, the actions taken), never with the
  * API's own views, so a bug in a view fails the test.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 
 import { streamFor } from '#libs/contracts';
@@ -70,7 +72,10 @@ const servers: string[] = [];
 
 /** What the test did to each server, written down as it does it: the expectation replay is held to. */
 interface Expected {
-  readonly name: string;
+  name: string;
+  /** The image the server's disk was last made from. */
+  image: string;
+  metadata: Record<string, string>;
   /** The host virsh found the server's running domain on, not the host the API names. */
   host: string;
   /** The instance stream's events, in order, as the actions taken must have written them. */
@@ -88,6 +93,8 @@ describe('servers on a rig of 3 hosts, through the REST API', () => {
       servers.push(created.body.server.id);
       expected.set(created.body.server.id, {
         name: `e2e-${index}`,
+        image: imageId,
+        metadata: {},
         host: '',
         events: ['BootRequested', 'HostSelected', 'DomainStarted'],
       });
@@ -148,6 +155,54 @@ describe('servers on a rig of 3 hosts, through the REST API', () => {
     ]);
   }, 180_000);
 
+  it('rebuilds a server from another image: the domain is made anew on its host, on the new image', async () => {
+    const id = servers[1]!;
+    const host = expected.get(id)!.host;
+    // A second image with the same bytes under another id: the host caches it apart from the first.
+    const files = `${system.apiUrl}/image/v2/images`;
+    const auth = { 'X-Auth-Token': os.token };
+    const data = Buffer.from(
+      await (await fetch(`${files}/${imageId}/file`, { headers: auth })).arrayBuffer(),
+    );
+    const copy = await os.image<{ id: string }>('POST', '/v2/images', {
+      name: 'nimbus-boot-copy',
+      disk_format: 'qcow2',
+      container_format: 'bare',
+    });
+    const uploaded = await fetch(`${files}/${copy.body.id}/file`, {
+      method: 'PUT',
+      headers: { ...auth, 'Content-Type': 'application/octet-stream' },
+      body: data,
+    });
+    expect(uploaded.status).toBe(204);
+
+    const rebuilt = await os.compute<{ server: { image: { id: string }; status: string; name: string } }>(
+      'POST',
+      `/servers/${id}/action`,
+      { rebuild: { imageRef: copy.body.id, name: 'e2e-1-rebuilt', metadata: { rebuilt: 'yes' } } },
+    );
+    expect(rebuilt.status).toBe(202);
+    expect(rebuilt.body.server).toMatchObject({ image: { id: copy.body.id }, name: 'e2e-1-rebuilt' });
+    const after = await waitFor(id, 'ACTIVE');
+    expect(after['OS-EXT-SRV-ATTR:host']).toBe(host);
+    expect(await virsh.powerState(host, domainNameOf(id))).toBe('running');
+    const rigHost = system.rig!.hosts.find((candidate) => candidate.name === host)!;
+    const disk = JSON.parse(
+      execFileSync(
+        'qemu-img',
+        ['info', '--force-share', '--output=json', `${rigHost.instancesDir}/${id}/disk.qcow2`],
+        {
+          encoding: 'utf8',
+        },
+      ),
+    ) as { 'backing-filename'?: string };
+    expect(disk['backing-filename']).toMatch(new RegExp(`/${copy.body.id}\\.qcow2$`));
+
+    const entry = expected.get(id)!;
+    Object.assign(entry, { name: 'e2e-1-rebuilt', image: copy.body.id, metadata: { rebuilt: 'yes' } });
+    entry.events.push('RebuildRequested', 'ServerUpdated', 'ServerMetadataChanged', 'DomainRebuilt');
+  }, 180_000);
+
   it('replays each stream to what was done to its server, and the API shows the same', async () => {
     const plain = await OpenStackHttp.login(
       system.apiUrl!,
@@ -155,7 +210,7 @@ describe('servers on a rig of 3 hosts, through the REST API', () => {
       '2.1',
     );
     for (const id of servers) {
-      const { name, host, events } = expected.get(id)!;
+      const { name, host, events, image, metadata } = expected.get(id)!;
       const stream = streamFor('instance', id);
 
       const raw = await collect(system.store.read(stream));
@@ -170,6 +225,8 @@ describe('servers on a rig of 3 hosts, through the REST API', () => {
         taskState: null,
         powerState: 'running',
         fault: null,
+        image: { id: image },
+        metadata,
         boot: {
           flavor: { id: '0', name: 'm1.nano', vcpus: 1, ramMb: 64, diskGb: 0 },
           image: { id: imageId, name: 'nimbus-boot' },
@@ -189,9 +246,9 @@ describe('servers on a rig of 3 hosts, through the REST API', () => {
         'OS-EXT-STS:power_state': 1,
         'OS-EXT-SRV-ATTR:host': host,
         flavor: { id: '0' },
-        image: { id: imageId },
+        image: { id: image },
         addresses: {},
-        metadata: {},
+        metadata,
       });
       expect(shown).not.toHaveProperty('fault');
     }

@@ -165,4 +165,53 @@ describe('server metadata, access addresses and locks', () => {
     const future = await list('2999-01-01T00:00:00Z');
     expect((future.body as { servers: Json[] }).servers).toEqual([]);
   });
+
+  it('rebuilds from another image with a new name and metadata, and refuses what Nova refuses', async () => {
+    const id = await boot('rebuild-1');
+    const other = await harness.request('POST', '/image/v2/images', {
+      token: admin,
+      body: { name: 'other', visibility: 'public', disk_format: 'qcow2', container_format: 'bare' },
+    });
+    const otherId = String((other.body as Json)['id']);
+    const rebuild = (body: Json, token = ann.token, server = id) =>
+      as(token, 'POST', `/v2.1/servers/${server}/action`, { rebuild: body });
+
+    const before = await harness.headPosition();
+    expect((await rebuild({ imageRef: otherId })).status).toBe(400); // not active: no data yet
+    expect((await rebuild({ imageRef: imageId, unknown: 1 })).status).toBe(400);
+    expect((await rebuild({ imageRef: imageId, description: 'x' })).status).toBe(400); // before 2.19
+    expect(
+      (await rebuild({ imageRef: imageId }, ann.token, '9a0c3a0e-0000-4000-8000-000000000000')).status,
+    ).toBe(404);
+    expect(await harness.headPosition()).toBe(before);
+
+    await harness.request('PUT', `/image/v2/images/${otherId}/file`, {
+      token: admin,
+      raw: Buffer.from('other'),
+      headers: { 'Content-Type': 'application/octet-stream' },
+    });
+    const rebuilt = await rebuild({
+      imageRef: otherId,
+      name: 'rebuilt',
+      metadata: { v: '2' },
+      adminPass: 'pw',
+    });
+    expect(rebuilt.status).toBe(202);
+    expect((rebuilt.body as { server: Json }).server).toMatchObject({
+      id,
+      name: 'rebuilt',
+      status: 'REBUILD',
+      image: { id: otherId },
+      metadata: { v: '2' },
+      adminPass: 'pw',
+    });
+    // A second rebuild while the first is under way is refused.
+    expect((await rebuild({ imageRef: imageId })).status).toBe(409);
+    const actions = await as(ann.token, 'GET', `/v2.1/servers/${id}/os-instance-actions`);
+    expect(
+      (actions.body as { instanceActions: { action: string }[] }).instanceActions.map(
+        (entry) => entry.action,
+      ),
+    ).toContain('rebuild');
+  });
 });

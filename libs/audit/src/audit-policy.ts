@@ -54,6 +54,8 @@ export const AUDIT_VISIBILITY: Readonly<Record<EventType, EventVisibility>> = {
   StartRequested: open(STREAM),
   RebootRequested: open(STREAM),
   DomainRebooted: open(STREAM, ['host']),
+  RebuildRequested: open(STREAM),
+  DomainRebuilt: open(STREAM, ['host', 'domainName']),
   DeleteRequested: open(STREAM),
   DomainDeleted: open(STREAM, ['host']),
   PowerStateChanged: open(STREAM, ['host']),

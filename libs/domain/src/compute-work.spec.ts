@@ -5,7 +5,9 @@ import {
   DomainStartFailed,
   DomainStarted,
   DomainStopped,
+  DomainRebuilt,
   RebootRequested,
+  RebuildRequested,
   StartRequested,
   StopRequested,
   build,
@@ -53,6 +55,24 @@ describe('compute work', () => {
     });
     const hard = given(...server.running, build(RebootRequested, { instanceId: id, type: 'HARD' }));
     expect(computeWorkDue(hard)).toMatchObject({ kind: 'reboot', type: 'HARD' });
+  });
+
+  it('rebuilds a running or stopped server on its host from the new image, keeping its power', () => {
+    const image = { id: '0b5c4c3e-6f36-4a4e-9a3f-0d7b5f1f2a10', name: 'other', properties: {} };
+    const running = given(...server.running, build(RebuildRequested, { instanceId: id, image }));
+    expect(computeWorkDue(running)).toMatchObject({
+      kind: 'rebuild',
+      host: 'h1',
+      image: { id: image.id },
+      running: true,
+      revoke: 'instance-rebooted',
+      boot: { instanceId: id },
+    });
+    const off = given(...stopped, build(RebuildRequested, { instanceId: id, image }));
+    expect(computeWorkDue(off)).toMatchObject({ kind: 'rebuild', running: false });
+    const done = decideComputeResult(running, { kind: 'rebuilt', domainName: `nimbus-${id}` });
+    expect(done).toEqual([build(DomainRebuilt, { instanceId: id, host: 'h1', domainName: `nimbus-${id}` })]);
+    expect(() => decideComputeResult(running, { kind: 'rebooted', type: 'HARD' })).toThrow(ConflictingState);
   });
 
   it('records a spawned domain as the boot having started', () => {

@@ -9,9 +9,11 @@ import {
   type ConsoleRevokeReason,
   DomainDeleted,
   DomainRebooted,
+  DomainRebuilt,
   DomainStartFailed,
   DomainStarted,
   DomainStopped,
+  type ImageSnapshot,
   type RebootType,
   build,
 } from '#libs/contracts';
@@ -33,6 +35,15 @@ export type ComputeWork =
       readonly type: RebootType;
       readonly revoke: ConsoleRevokeReason;
     }
+  | {
+      readonly kind: 'rebuild';
+      readonly host: string;
+      readonly boot: BootRequested;
+      readonly image: ImageSnapshot;
+      /** Whether the rebuilt domain is started: a server that was off stays off. */
+      readonly running: boolean;
+      readonly revoke: ConsoleRevokeReason;
+    }
   | { readonly kind: 'destroy'; readonly host: string; readonly revoke: ConsoleRevokeReason };
 
 /** What the work came to on the host. */
@@ -42,6 +53,7 @@ export type ComputeResult =
   | { readonly kind: 'powered-off'; readonly forced: boolean }
   | { readonly kind: 'powered-on'; readonly domainName: string }
   | { readonly kind: 'rebooted'; readonly type: RebootType }
+  | { readonly kind: 'rebuilt'; readonly domainName: string }
   | { readonly kind: 'destroyed' };
 
 /** The longest failure reason kept: DomainStartFailed allows 1024 characters. */
@@ -70,6 +82,18 @@ export function computeWorkDue(state: InstanceState): ComputeWork | null {
         type: state.taskState === 'rebooting_hard' ? 'HARD' : 'SOFT',
         revoke: 'instance-rebooted',
       };
+    case 'rebuilding':
+      // The domain is made anew, so its VNC server ends as in a hard reboot.
+      return state.boot && state.image
+        ? {
+            kind: 'rebuild',
+            host,
+            boot: state.boot,
+            image: state.image,
+            running: state.vmState === 'active',
+            revoke: 'instance-rebooted',
+          }
+        : null;
     case 'deleting':
       return { kind: 'destroy', host, revoke: 'instance-deleted' };
     default:
@@ -83,6 +107,7 @@ const ANSWERS: Readonly<Record<ComputeResult['kind'], ComputeWork['kind']>> = {
   'powered-off': 'power-off',
   'powered-on': 'power-on',
   rebooted: 'reboot',
+  rebuilt: 'rebuild',
   destroyed: 'destroy',
 };
 
@@ -93,7 +118,7 @@ const ANSWERS: Readonly<Record<ComputeResult['kind'], ComputeWork['kind']>> = {
 export function decideComputeResult(
   state: InstanceState,
   result: ComputeResult,
-): (DomainStarted | DomainStartFailed | DomainStopped | DomainRebooted | DomainDeleted)[] {
+): (DomainStarted | DomainStartFailed | DomainStopped | DomainRebooted | DomainRebuilt | DomainDeleted)[] {
   const work = computeWorkDue(state);
   if (work === null || ANSWERS[result.kind] !== work.kind) {
     throw new ConflictingState(
@@ -121,6 +146,8 @@ export function decideComputeResult(
       return [build(DomainStarted, { instanceId, host, domainName: result.domainName, reason: 'start' })];
     case 'rebooted':
       return [build(DomainRebooted, { instanceId, host, type: result.type })];
+    case 'rebuilt':
+      return [build(DomainRebuilt, { instanceId, host, domainName: result.domainName })];
     case 'destroyed':
       return [build(DomainDeleted, { instanceId, host })];
   }

@@ -5,6 +5,7 @@ import {
   ConsoleTokenIssued,
   DeleteRequested,
   DomainRebooted,
+  DomainRebuilt,
   DomainDeleted,
   DomainStartFailed,
   DomainStarted,
@@ -21,9 +22,17 @@ import {
 
 import { ConflictingState, InstanceNotFound } from './errors.js';
 import {
+  InstanceLocked,
+  UnlockForbidden,
   decideBoot,
   decideDelete,
+  decideLock,
   decideReboot,
+  decideRebuild,
+  decideSetAccessAddresses,
+  decideSetMetadata,
+  decideUnlock,
+  mustBeUnlocked,
   decideStart,
   decideStop,
   decideUpdate,
@@ -162,6 +171,50 @@ describe('instance aggregate', () => {
       build(RebootRequested, { instanceId: id, type: 'HARD' }),
     ]);
     expect(serverStatus(hard)).toBe('HARD_REBOOT');
+  });
+
+  it('rebuilds a server at rest from a new image, showing REBUILD until the host is done', () => {
+    const image = { id: '0b5c4c3e-6f36-4a4e-9a3f-0d7b5f1f2a10', name: 'other', properties: {} };
+    const before = foldAll(instanceReducer, active());
+    const asked = decideRebuild(before, id, image);
+    const rebuilding = foldAll(instanceReducer, [...active(), ...asked]);
+    expect(serverStatus(rebuilding)).toBe('REBUILD');
+    expect(rebuilding.image?.id).toBe(image.id);
+    expect(() => decideRebuild(rebuilding, id, image)).toThrow(ConflictingState);
+    const rebuilt = foldAll(instanceReducer, [
+      ...active(),
+      ...asked,
+      build(DomainRebuilt, { instanceId: id, host: 'h1', domainName: `nimbus-${id}` }),
+    ]);
+    expect(rebuilt).toMatchObject({ vmState: 'active', taskState: null, powerState: 'running' });
+    expect(rebuilt.actions.at(-1)).toMatchObject({ action: 'rebuild', result: 'Success' });
+    const deleting = foldAll(instanceReducer, [...active(), build(DeleteRequested, { instanceId: id })]);
+    expect(() => decideRebuild(deleting, id, image)).toThrow(ConflictingState);
+  });
+
+  it("refuses changes to a locked server but from an admin; an admin lock is an admin's to lift", () => {
+    const state = foldAll(instanceReducer, active());
+    const locked = foldAll(instanceReducer, [...active(), ...decideLock(state, id, false, 'why')]);
+    expect(locked.lock).toEqual({ byAdmin: false, reason: 'why' });
+    expect(decideLock(locked, id, true, null)).toEqual([]);
+    expect(() => mustBeUnlocked(locked, id, false)).toThrow(InstanceLocked);
+    expect(() => mustBeUnlocked(locked, id, true)).not.toThrow();
+    expect(decideUnlock(locked, id, false)).toHaveLength(1);
+    const byAdmin = foldAll(instanceReducer, [...active(), ...decideLock(state, id, true, null)]);
+    expect(() => decideUnlock(byAdmin, id, false)).toThrow(UnlockForbidden);
+    expect(decideUnlock(state, id, false)).toEqual([]);
+  });
+
+  it('keeps metadata and access addresses as their latest whole value, appending only changes', () => {
+    const state = foldAll(instanceReducer, active());
+    const changed = decideSetMetadata(state, id, { a: '1' });
+    const next = foldAll(instanceReducer, [...active(), ...changed]);
+    expect(next.metadata).toEqual({ a: '1' });
+    expect(decideSetMetadata(next, id, { a: '1' })).toEqual([]);
+    const addressed = decideSetAccessAddresses(next, id, { accessIPv4: '192.0.2.1' });
+    const withAddress = foldAll(instanceReducer, [...active(), ...changed, ...addressed]);
+    expect(withAddress).toMatchObject({ accessIPv4: '192.0.2.1', accessIPv6: null });
+    expect(decideSetAccessAddresses(withAddress, id, { accessIPv4: '192.0.2.1' })).toEqual([]);
   });
 
   it('allows a hard reboot of a server that is off, but not a soft one', () => {

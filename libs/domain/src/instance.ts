@@ -12,6 +12,9 @@ import {
   type PowerState,
   RebootRequested,
   type RebootType,
+  type ImageSnapshot,
+  type Plain,
+  RebuildRequested,
   ServerAccessAddressesSet,
   ServerLocked,
   ServerMetadataChanged,
@@ -37,11 +40,13 @@ export type TaskState =
   | 'powering-on'
   | 'rebooting'
   | 'rebooting_hard'
+  | 'rebuilding'
   | 'deleting'
   | null;
 
 /** The `status` the compute API shows, derived from vm_state and task_state as Nova derives it. */
-export type ServerStatus = 'BUILD' | 'ACTIVE' | 'SHUTOFF' | 'REBOOT' | 'HARD_REBOOT' | 'ERROR' | 'DELETED';
+export type ServerStatus =
+  'BUILD' | 'ACTIVE' | 'SHUTOFF' | 'REBOOT' | 'HARD_REBOOT' | 'REBUILD' | 'ERROR' | 'DELETED';
 
 export interface InstanceFault {
   readonly code: number;
@@ -52,7 +57,7 @@ export interface InstanceFault {
 
 /** One entry of `os-instance-actions`: a user request and how it went. */
 export interface InstanceAction {
-  readonly action: 'create' | 'stop' | 'start' | 'reboot' | 'delete';
+  readonly action: 'create' | 'stop' | 'start' | 'reboot' | 'rebuild' | 'delete';
   readonly requestId: string;
   readonly userId: string;
   readonly projectId: string | null;
@@ -69,6 +74,8 @@ export interface InstanceState {
   readonly name: string;
   /** Nova's `description` (microversion 2.19); null when never set or cleared. */
   readonly description: string | null;
+  /** The image the root disk was made from: BootRequested's, then the latest RebuildRequested's. */
+  readonly image: ImageSnapshot | null;
   /** The server's metadata: BootRequested's, then the latest ServerMetadataChanged's. */
   readonly metadata: Readonly<Record<string, string>>;
   readonly accessIPv4: string | null;
@@ -104,6 +111,7 @@ export const initialInstance = (): InstanceState => ({
   boot: null,
   name: '',
   description: null,
+  image: null,
   metadata: {},
   accessIPv4: null,
   accessIPv6: null,
@@ -134,8 +142,9 @@ export function serverStatus(state: InstanceState): ServerStatus {
     case 'deleted':
       return 'DELETED';
     case 'stopped':
-      return 'SHUTOFF';
+      return state.taskState === 'rebuilding' ? 'REBUILD' : 'SHUTOFF';
     case 'active':
+      if (state.taskState === 'rebuilding') return 'REBUILD';
       if (state.taskState === 'rebooting') return 'REBOOT';
       if (state.taskState === 'rebooting_hard') return 'HARD_REBOOT';
       return 'ACTIVE';
@@ -198,6 +207,7 @@ const RESULTS_A_DELETE_OUTLASTS: ReadonlySet<InstanceEvent['type']> = new Set([
   'InstanceFailed',
   'DomainStopped',
   'DomainRebooted',
+  'DomainRebuilt',
 ] as const);
 
 /** `evolve`: the state after one more event. Unknown-to-this-stream events leave it unchanged. */
@@ -220,6 +230,7 @@ function applyInstanceEvent(state: InstanceState, event: InstanceEvent, at: stri
         id: event.data.instanceId,
         boot: event.data,
         name: event.data.name,
+        image: event.data.image,
         metadata: event.data.metadata,
         vmState: 'building',
         taskState: 'scheduling',
@@ -303,6 +314,22 @@ function applyInstanceEvent(state: InstanceState, event: InstanceEvent, at: stri
         rebootType: null,
         consoleTokens: [],
         actions: finishAction(state, 'reboot', at, 'Success'),
+      };
+    case 'RebuildRequested':
+      return {
+        ...state,
+        image: event.data.image,
+        taskState: 'rebuilding',
+        actions: startAction(state, 'rebuild', event),
+      };
+    case 'DomainRebuilt':
+      return {
+        ...state,
+        taskState: null,
+        powerState: state.vmState === 'active' ? 'running' : 'shutoff',
+        launchedAt: at,
+        consoleTokens: [],
+        actions: finishAction(state, 'rebuild', at, 'Success'),
       };
     case 'DeleteRequested':
       return { ...state, taskState: 'deleting', actions: startAction(state, 'delete', event) };
@@ -522,6 +549,21 @@ export function decideReboot(state: InstanceState, instanceId: string, type: Reb
         (state.taskState === null || state.taskState === 'rebooting');
   if (!allowed) refuse('reboot', state);
   return [build(RebootRequested, { instanceId, type })];
+}
+
+/**
+ * Rebuilding takes a server at rest, running or off (Nova also takes one in error; here an errored
+ * server may have no domain to rebuild, so it is deleted and booted again instead).
+ */
+export function decideRebuild(
+  state: InstanceState,
+  instanceId: string,
+  image: Plain<ImageSnapshot>,
+): RebuildRequested[] {
+  mustExist(state, instanceId);
+  if (!['active', 'stopped'].includes(state.vmState) || state.taskState !== null || state.host === null)
+    refuse('rebuild', state);
+  return [build(RebuildRequested, { instanceId, image })];
 }
 
 /** Deleting twice is not an error: the second request finds the first under way and adds nothing. */

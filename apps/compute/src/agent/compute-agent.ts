@@ -1,6 +1,7 @@
 /**
  * Drives each instance placed on this agent's hosts toward what its stream asks for: a build to a
- * running domain, a stop to a shut-off one, a reboot, a delete to nothing at all. Every trigger
+ * running domain, a stop to a shut-off one, a reboot, a rebuild to a domain made anew from another
+ * image, a delete to nothing at all. Every trigger
  * (an event from the bus, the reconciler's scan, a restart) ends in the same `drive` (the event
  * store's StreamDriver), which folds the stream first and acts only on work that is due, so a
  * redelivered event or a half-done job after a crash is simply done (again, idempotently) or
@@ -19,7 +20,7 @@
 import { Logger } from '@nestjs/common';
 import { WrongExpectedVersionError } from '@eventstore/db-client';
 
-import { streamFor } from '#libs/contracts';
+import { type BootRequested, streamFor } from '#libs/contracts';
 import {
   type ComputeResult,
   type ComputeWork,
@@ -30,7 +31,13 @@ import {
 } from '#libs/domain';
 import { type DriveTurn, type EventStore, StreamDriver } from '#libs/event-store';
 
-import { type HypervisorDriver, HypervisorError, domainNameOf, domainSpec } from '../hypervisor/index.js';
+import {
+  type DomainSpec,
+  type HypervisorDriver,
+  HypervisorError,
+  domainNameOf,
+  domainSpec,
+} from '../hypervisor/index.js';
 import { revokeConsoles } from './console-revocation.js';
 import { type ImageResolver, ImageServiceUnreachable } from './image-resolver.js';
 
@@ -153,6 +160,19 @@ export class ComputeAgent {
         });
         return { kind: 'rebooted', type };
       }
+      case 'rebuild': {
+        // Made anew from the image: the old domain and its disk go, and the spawn makes both again.
+        // Redone from the start after a crash, which is safe: destroy and spawn are both idempotent.
+        await this.hypervisor.destroy(work.host, name);
+        await this.hypervisor.ensureImage(work.host, await this.images.resolve(work.image.id));
+        const { domainName } = await this.hypervisor.spawn(
+          work.host,
+          specOf(instanceId, work.boot, work.image.id),
+        );
+        // A server that was off stays off (the driver defines and starts in one step).
+        if (!work.running) await this.hypervisor.powerOff(work.host, domainName, { timeoutMs: 0 });
+        return { kind: 'rebuilt', domainName };
+      }
       case 'destroy':
         await this.hypervisor.destroy(work.host, name);
         return { kind: 'destroyed' };
@@ -177,16 +197,7 @@ export class ComputeAgent {
     try {
       const started = performance.now();
       await this.hypervisor.ensureImage(host, await this.images.resolve(boot.image.id));
-      const { domainName } = await this.hypervisor.spawn(
-        host,
-        domainSpec({
-          instanceId,
-          vcpus: boot.flavor.vcpus,
-          memoryMib: boot.flavor.ramMb,
-          imageId: boot.image.id,
-          rootDiskGb: boot.flavor.diskGb,
-        }),
-      );
+      const { domainName } = await this.hypervisor.spawn(host, specOf(instanceId, boot, boot.image.id));
       this.spawnTimesMs.push(performance.now() - started);
       if (this.spawnTimesMs.length > 10_000) this.spawnTimesMs.splice(0, 5_000);
       await this.record(turn, { kind: 'spawned', domainName });
@@ -214,4 +225,15 @@ export class ComputeAgent {
       return 'failed';
     }
   }
+}
+
+/** The domain a server of this boot's flavor runs as, its root disk made from the image. */
+function specOf(instanceId: string, boot: BootRequested, imageId: string): DomainSpec {
+  return domainSpec({
+    instanceId,
+    vcpus: boot.flavor.vcpus,
+    memoryMib: boot.flavor.ramMb,
+    imageId,
+    rootDiskGb: boot.flavor.diskGb,
+  });
 }

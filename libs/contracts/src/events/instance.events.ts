@@ -38,7 +38,7 @@ import {
   type RebootType,
 } from '../vocabulary.js';
 import { BootFields } from './boot-fields.js';
-import { Fault, SERVER_METADATA_RULES, SchedulingTrace } from './values.js';
+import { Fault, ImageSnapshot, SERVER_METADATA_RULES, SchedulingTrace } from './values.js';
 
 /** The user asked for a server (`POST /servers`); the API validated it and resolved flavor and image. */
 @DomainEvent({ type: 'BootRequested', version: 2, category: 'instance' })
@@ -171,6 +171,33 @@ export class DomainRebooted {
    */
   @IsOneOf(REBOOT_TYPES)
   readonly type!: RebootType;
+}
+
+/**
+ * The user asked to rebuild the server from an image (`rebuild`): its root disk is made anew from it on
+ * the same host, with the same flavor; a server that was off stays off.
+ */
+@DomainEvent({ type: 'RebuildRequested', version: 1, category: 'instance' })
+export class RebuildRequested {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  /** The image to rebuild from, resolved by the API as at boot. */
+  @NestedObject(() => ImageSnapshot)
+  readonly image!: ImageSnapshot;
+}
+
+/** The compute agent made the domain anew from the rebuild's image, and started it if it was running. */
+@DomainEvent({ type: 'DomainRebuilt', version: 1, category: 'instance' })
+export class DomainRebuilt {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  @IsHostName()
+  readonly host!: string;
+
+  @IsPattern(PATTERNS.domainName, 'a libvirt domain name', 64)
+  readonly domainName!: string;
 }
 
 @DomainEvent({ type: 'DeleteRequested', version: 1, category: 'instance' })
@@ -316,6 +343,8 @@ export const INSTANCE_EVENTS = eventCatalog('instance', {
   StartRequested,
   RebootRequested,
   DomainRebooted,
+  RebuildRequested,
+  DomainRebuilt,
   DeleteRequested,
   DomainDeleted,
   PowerStateChanged,

@@ -37,6 +37,7 @@ const EVENT_NAMES: Readonly<Record<InstanceAction['action'], string>> = {
   stop: 'compute_stop_instance',
   start: 'compute_start_instance',
   reboot: 'compute_reboot_instance',
+  rebuild: 'compute_rebuild_instance',
   delete: 'compute_terminate_instance',
 };
 

@@ -18,13 +18,22 @@ import { Microversions } from '../../common/http/microversion-range.js';
 import { validateBody } from '../../common/validation/validate.js';
 import { LOCKED_REASON, REMOTE_CONSOLES } from '../microversions.js';
 import { ServerConsoles } from './server-consoles.service.js';
-import { ACTION_SCHEMAS, type RemoteConsoleBody, remoteConsoleSchema } from './servers.schemas.js';
+import { ServerReads } from './server-reads.js';
+import { serverDetail } from './server.view.js';
+import {
+  ACTION_SCHEMAS,
+  type RebuildServerBody,
+  type RemoteConsoleBody,
+  rebuildServerSchema,
+  remoteConsoleSchema,
+} from './servers.schemas.js';
 import { ServersService } from './servers.service.js';
 
 const ACTION_RULES: Readonly<Record<string, string>> = {
   'os-start': 'os_compute_api:servers:start',
   'os-stop': 'os_compute_api:servers:stop',
   reboot: 'os_compute_api:servers:reboot',
+  rebuild: 'os_compute_api:servers:rebuild',
   lock: 'os_compute_api:os-lock-server:lock',
   unlock: 'os_compute_api:os-lock-server:unlock',
   'os-getConsoleOutput': 'os_compute_api:os-console-output',
@@ -35,6 +44,7 @@ const ACTION_RULES: Readonly<Record<string, string>> = {
 export class ServerActionsController {
   constructor(
     private readonly servers: ServersService,
+    private readonly reads: ServerReads,
     private readonly consoles: ServerConsoles,
   ) {}
 
@@ -55,7 +65,7 @@ export class ServerActionsController {
     // One route carries every action, so the action replaced by remote-consoles is ranged here.
     if (name === 'os-getVNCConsole' && context.microversion.atLeast(REMOTE_CONSOLES))
       throw notFound('The resource could not be found.');
-    const schema = ACTION_SCHEMAS[name];
+    const schema = name === 'rebuild' ? rebuildServerSchema(context.microversion) : ACTION_SCHEMAS[name];
     if (!schema) throw badRequest(`There is no such action: ${name}`);
     const request = validateBody<Record<string, unknown>>(schema, body);
     const rule = ACTION_RULES[name] ?? 'os_compute_api:servers:action';
@@ -92,6 +102,14 @@ export class ServerActionsController {
         );
         reply.code(202);
         return undefined;
+      }
+      case 'rebuild': {
+        const rebuild = (request as unknown as RebuildServerBody).rebuild;
+        const { record, adminPass } = await this.servers.rebuild(context, id, rebuild);
+        reply.code(202);
+        const view = this.reads.viewContext(context);
+        const options = { full: false, serverGroups: false, hostStatusLast: false };
+        return { server: { ...serverDetail(record, view, options), adminPass } };
       }
       case 'reboot': {
         const type = (request['reboot'] as { type: string }).type.toUpperCase() === 'HARD' ? 'HARD' : 'SOFT';

@@ -12,12 +12,14 @@ import {
   type CpuArchitecture,
   HYPERVISOR_TYPES,
   type HypervisorType,
+  type ImageSnapshot,
+  type Plain,
   type RequestedNetworks,
   build,
 } from '#libs/contracts';
-import { QuotaExceeded, checkInstanceQuota } from '#libs/domain';
+import { type ImageState, QuotaExceeded, checkInstanceQuota } from '#libs/domain';
 
-import { isAdmin } from '../../common/auth/principal.js';
+import { type Principal, isAdmin } from '../../common/auth/principal.js';
 import { badRequest, forbidden, policyForbids } from '../../common/http/api-error.js';
 import type { CallContext } from '../../common/http/context.decorator.js';
 import { ImagesService } from '../../image/images.service.js';
@@ -86,6 +88,29 @@ export class ServerAdmission {
     private readonly quotas: QuotasService,
   ) {}
 
+  /**
+   * The image a boot or a rebuild names (an id or a link to it), visible to the caller and active, and
+   * fitting the flavor: Nova's 400s otherwise.
+   */
+  imageFor(
+    principal: Principal,
+    imageRef: string,
+    flavor: { readonly ramMb: number; readonly diskGb: number },
+  ): ImageState {
+    const imageId = (imageRef.split('/').filter(Boolean).at(-1) ?? '').toLowerCase();
+    const image = this.images.resolveForBoot(principal, imageId);
+    if (image.minRam > flavor.ramMb) throw badRequest("Flavor's memory is too small for requested image.");
+    if (flavor.diskGb > 0 && image.minDisk > flavor.diskGb) {
+      throw badRequest("Flavor's disk is too small for requested image.");
+    }
+    return image;
+  }
+
+  /** What an instance records of its image: id, name and the properties the scheduler matches. */
+  static snapshotOf(image: ImageState): Plain<ImageSnapshot> {
+    return { id: image.id, name: image.name, properties: imagePropertiesOf(image.properties) };
+  }
+
   async admit(context: CallContext, body: CreateServerBody): Promise<Admission> {
     const { principal, microversion } = context;
     const request = body.server;
@@ -116,13 +141,8 @@ export class ServerAdmission {
 
     if (request.imageRef === undefined || request.imageRef === '')
       throw badRequest('Missing imageRef attribute');
-    const imageId = (request.imageRef.split('/').filter(Boolean).at(-1) ?? '').toLowerCase();
-    const image = this.images.resolveForBoot(principal, imageId);
     const flavor = this.flavors.resolveForBoot(String(request.flavorRef), isAdmin(principal));
-    if (image.minRam > flavor.ramMb) throw badRequest("Flavor's memory is too small for requested image.");
-    if (flavor.diskGb > 0 && image.minDisk > flavor.diskGb) {
-      throw badRequest("Flavor's disk is too small for requested image.");
-    }
+    const image = this.imageFor(principal, request.imageRef, flavor);
     const keypair =
       request.key_name === undefined
         ? null
@@ -169,7 +189,7 @@ export class ServerAdmission {
             ramMb: flavor.ramMb,
             diskGb: flavor.diskGb,
           },
-          image: { id: image.id, name: image.name, properties: imagePropertiesOf(image.properties) },
+          image: ServerAdmission.snapshotOf(image),
           metadata,
           requestedNetworks,
           ...(zone === null ? {} : { availabilityZone: zone }),

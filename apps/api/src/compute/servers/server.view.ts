@@ -90,6 +90,8 @@ export function serverDetail(
   if (!boot) throw new Error(`instance ${instance.id} has no boot request`);
   const version = view.microversion;
   const status = serverStatus(instance);
+  // The image the root disk was last made from (a rebuild changes it).
+  const imageId = (instance.image ?? boot.image).id;
   const server: Record<string, unknown> = {
     id: instance.id,
     name: instance.name,
@@ -98,7 +100,7 @@ export function serverDetail(
     user_id: boot.userId,
     metadata: instance.metadata,
     hostId: hostIdOf(boot.projectId, instance.host),
-    image: { id: boot.image.id, links: bookmarkLink(view.baseUrl, 'images', boot.image.id) },
+    image: { id: imageId, links: bookmarkLink(view.baseUrl, 'images', imageId) },
     flavor: version.atLeast(FLAVOR_IN_SERVER)
       ? {
           vcpus: boot.flavor.vcpus,

@@ -4,7 +4,7 @@
  * from 2.63, host and hypervisor_hostname from 2.74, hostname from 2.90), update, and the actions Nimbus
  * implements. Unknown members are refused as Nova refuses them.
  */
-import type { Microversion } from '../../common/http/microversion.js';
+import { MIN_MICROVERSION, type Microversion } from '../../common/http/microversion.js';
 import {
   BOOLEAN,
   DESCRIPTION,
@@ -237,8 +237,53 @@ export interface UpdateServerBody {
   };
 }
 
+export interface RebuildServerBody {
+  readonly rebuild: {
+    readonly imageRef: string;
+    readonly name?: string;
+    readonly metadata?: Readonly<Record<string, string>>;
+    readonly adminPass?: string;
+    readonly accessIPv4?: string;
+    readonly accessIPv6?: string;
+    readonly description?: string | null;
+  };
+}
+
+/**
+ * `rebuild`: a new image for the same server, and what Nova lets the same request change (name,
+ * metadata, access addresses, password; the description from 2.19). What Nimbus has no use for
+ * (`preserve_ephemeral`: there is no ephemeral disk; the disk config) is accepted as Nova accepts it.
+ */
+export function rebuildServerSchema(version: Microversion): Schema {
+  return {
+    type: 'object',
+    properties: {
+      rebuild: {
+        type: 'object',
+        properties: {
+          imageRef: IMAGE_REF,
+          name: NAME,
+          metadata: METADATA,
+          adminPass: { type: 'string' },
+          accessIPv4: { type: 'string', format: 'ipv4' },
+          accessIPv6: { type: 'string', format: 'ipv6' },
+          'OS-DCF:diskConfig': { type: 'string', enum: ['AUTO', 'MANUAL'] },
+          preserve_ephemeral: BOOLEAN,
+          ...(version.atLeast(SERVER_DESCRIPTION) ? { description: DESCRIPTION } : {}),
+        },
+        required: ['imageRef'],
+        additionalProperties: false,
+      },
+    },
+    required: ['rebuild'],
+    additionalProperties: false,
+  };
+}
+
 /** The actions `POST /servers/{id}/action` knows, each with its own body schema. */
 export const ACTION_SCHEMAS: Readonly<Record<string, Schema>> = {
+  // Ranged by microversion: the controller asks rebuildServerSchema for the request's.
+  rebuild: rebuildServerSchema(MIN_MICROVERSION),
   'os-start': {
     type: 'object',
     properties: { 'os-start': { type: ['null', 'object'] } },

@@ -12,7 +12,9 @@ import { ServerAccessAddressesSet, ServerUpdated, build, streamFor } from '#libs
 import {
   decideBoot,
   decideDelete,
+  decideRebuild,
   decideSetAccessAddresses,
+  decideSetMetadata,
   decideUpdate,
   mustBeUnlocked,
 } from '#libs/domain';
@@ -27,7 +29,7 @@ import { ServerProjection } from './projection/server-projection.js';
 import { ServerAdmission } from './server-admission.js';
 import { ServerReads } from './server-reads.js';
 import { type ServerRecord, serverRecordReducer } from './server-record.js';
-import type { CreateServerBody, UpdateServerBody } from './servers.schemas.js';
+import type { CreateServerBody, RebuildServerBody, UpdateServerBody } from './servers.schemas.js';
 import { reservationIdOf } from './server.view.js';
 
 function canonicalIpv6(address: string): string {
@@ -137,6 +139,38 @@ export class ServersService {
       ...decideSetAccessAddresses(record.instance, instanceId, addresses),
     ]);
     return this.reads.load(context, id);
+  }
+
+  /**
+   * Rebuilds the server from the image the request names, with what the same request changes (name,
+   * metadata, access addresses, description) decided in the same step; the server as it now reads, and
+   * the password Nova answers with (the one given, or a new one: no driver here sets a guest's).
+   */
+  async rebuild(
+    context: CallContext,
+    serverId: string,
+    request: RebuildServerBody['rebuild'],
+  ): Promise<{ record: ServerRecord; adminPass: string }> {
+    const current = await this.reads.load(context, serverId);
+    const flavor = current.instance.boot?.flavor;
+    if (!flavor) throw new Error(`server ${serverId} has no boot request`);
+    const image = ServerAdmission.snapshotOf(
+      this.admission.imageFor(context.principal, request.imageRef, flavor),
+    );
+    const changes = {
+      ...(request.name === undefined ? {} : { name: request.name }),
+      ...(request.description === undefined ? {} : { description: request.description }),
+    };
+    const addresses = accessAddressesOf(request);
+    const id = await this.actUnlocked(context, serverId, (record, instanceId) => [
+      ...decideRebuild(record.instance, instanceId, image),
+      ...decideUpdate(record.instance, instanceId, changes),
+      ...(request.metadata === undefined
+        ? []
+        : decideSetMetadata(record.instance, instanceId, request.metadata)),
+      ...decideSetAccessAddresses(record.instance, instanceId, addresses),
+    ]);
+    return { record: await this.reads.load(context, id), adminPass: request.adminPass ?? generatePassword() };
   }
 
   async delete(context: CallContext, serverId: string): Promise<void> {

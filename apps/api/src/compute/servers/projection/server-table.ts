@@ -134,7 +134,7 @@ export class ServerTable implements CheckpointStore {
       name: instance.name,
       status: serverStatus(instance),
       host: instance.host,
-      imageId: instance.boot.image.id,
+      imageId: (instance.image ?? instance.boot.image).id,
       flavorId: instance.boot.flavor.id,
       serverGroup: instance.boot.serverGroup?.id ?? null,
       vcpus: instance.boot.flavor.vcpus,
