@@ -1,8 +1,8 @@
 /**
  * The boot flow end to end through the REST API, with real NATS, the embedded event store, real
  * sshd and real libvirt on a rig of 3 hosts: servers are created, become ACTIVE with their domains
- * running on the hosts the scheduler chose, are stopped, started, rebooted and rebuilt from another
- * image, and deleted, after
+ * running on the hosts the scheduler chose, are stopped, started, rebooted, rebuilt from another
+ * image and imaged (createImage), and deleted, after
  * which no domain, no overlay and no claim is left. Each stream, read raw and replayed through the
  * domain's fold, and each server as the API shows it, are compared with what the test itself did
  * (names, flavor, image, the host virsh found the domain on, the actions taken), never with the
@@ -201,6 +201,45 @@ describe('servers on a rig of 3 hosts, through the REST API', () => {
     const entry = expected.get(id)!;
     Object.assign(entry, { name: 'e2e-1-rebuilt', image: copy.body.id, metadata: { rebuilt: 'yes' } });
     entry.events.push('RebuildRequested', 'ServerUpdated', 'ServerMetadataChanged', 'DomainRebuilt');
+  }, 180_000);
+
+  it("makes an image of a running server's disk: a standalone qcow2 in the image service", async () => {
+    const id = servers[2]!;
+    const made = await os.compute('POST', `/servers/${id}/action`, {
+      createImage: { name: 'e2e-2-image', metadata: { purpose: 'e2e' } },
+    });
+    expect(made.status).toBe(202);
+    const location = made.headers.get('location') ?? '';
+    const snapshotId = location.split('/').at(-1) ?? '';
+    expect(location).toBe(`${system.apiUrl}/image/v2/images/${snapshotId}`);
+    const image = await eventually(
+      `image ${snapshotId} active`,
+      async () => {
+        const shown = await os.image<{ status: string; size: number }>('GET', `/v2/images/${snapshotId}`);
+        if (shown.body.status === 'deleted') throw new Error('the snapshot failed');
+        return shown.body.status === 'active' ? shown.body : undefined;
+      },
+      120_000,
+    );
+    expect(image).toMatchObject({
+      image_type: 'snapshot',
+      instance_uuid: id,
+      purpose: 'e2e',
+      owner: os.projectId,
+    });
+    const bytes = Buffer.from(
+      await (
+        await fetch(`${system.apiUrl}/image/v2/images/${snapshotId}/file`, {
+          headers: { 'X-Auth-Token': os.token },
+        })
+      ).arrayBuffer(),
+    );
+    expect(bytes.length).toBe(image.size);
+    expect(bytes.readUInt32BE(0)).toBe(0x514649fb); // qcow2
+    expect(bytes.readBigUInt64BE(8)).toBe(0n); // standalone: no backing file
+    expect((await serverOf(id)).status).toBe('ACTIVE');
+    expected.get(id)!.events.push('SnapshotRequested', 'SnapshotTaken');
+    expect((await os.image('DELETE', `/v2/images/${snapshotId}`)).status).toBe(204);
   }, 180_000);
 
   it('replays each stream to what was done to its server, and the API shows the same', async () => {

@@ -214,4 +214,49 @@ describe('server metadata, access addresses and locks', () => {
       ),
     ).toContain('rebuild');
   });
+
+  it('makes a queued image of a server for its agent to fill, and leaves none behind on a refusal', async () => {
+    const id = await boot('image-1');
+    const create = (body: Json, microversion?: string) =>
+      as(ann.token, 'POST', `/v2.1/servers/${id}/action`, { createImage: body }, microversion);
+    const images = async (): Promise<string[]> =>
+      ((await as(ann.token, 'GET', '/image/v2/images?name=snap-1')).body as { images: Json[] }).images.map(
+        (image) => String(image['id']),
+      );
+
+    const bootImage = imageId;
+    const made = await create({ name: 'snap-1', metadata: { image_type: 'mine' } });
+    expect(made.status).toBe(202);
+    const snapshotId = (made.headers.get('location') ?? '').split('/').at(-1) ?? '';
+    expect(made.headers.get('location')).toBe(`${harness.url}/image/v2/images/${snapshotId}`);
+    const image = (await as(ann.token, 'GET', `/image/v2/images/${snapshotId}`)).body as Json;
+    expect(image).toMatchObject({
+      name: 'snap-1',
+      status: 'queued',
+      owner: ann.projectId,
+      image_type: 'mine',
+      instance_uuid: id,
+      base_image_ref: bootImage,
+    });
+    // One snapshot at a time: the second is refused and makes no image.
+    const second = await create({ name: 'snap-1' });
+    expect(second.status).toBe(409);
+    expect(await images()).toEqual([snapshotId]);
+    expect((await create({ name: 'x', metadata: { 'bad key': 'v' } })).status).toBe(400);
+    expect((await create({})).status).toBe(400);
+  });
+
+  it('answers createImage with image_id in the body from 2.45', async () => {
+    const id = await boot('image-2');
+    const made = await as(
+      ann.token,
+      'POST',
+      `/v2.1/servers/${id}/action`,
+      { createImage: { name: 'snap-2' } },
+      '2.45',
+    );
+    expect(made.status).toBe(202);
+    expect(made.headers.get('location')).toBeNull();
+    expect((made.body as Json)['image_id']).toEqual(expect.stringMatching(/^[0-9a-f-]{36}$/));
+  });
 });

@@ -18,7 +18,12 @@ import { EventStore, EventStoreModule } from '#libs/event-store';
 import { ComputeAgent } from './agent/compute-agent.js';
 import { GlanceImageResolver } from './agent/glance-image-resolver.js';
 import type { HostFacts, HostPolicy } from './agent/host-registry.js';
-import { ChainedImageResolver, DirectoryImageResolver, type ImageResolver } from './agent/image-resolver.js';
+import {
+  ChainedImageResolver,
+  DirectoryImageResolver,
+  type ImagePublisher,
+  type ImageResolver,
+} from './agent/image-resolver.js';
 import { PowerSync } from './agent/power-sync.js';
 import { ConsoleCommandsController } from './commands/console-commands.controller.js';
 import { ConsoleService } from './commands/console.service.js';
@@ -74,22 +79,26 @@ export function hypervisorFrom(config: ComputeConfig): {
   };
 }
 
-export function imageResolverFrom(config: ComputeConfig): ImageResolver {
+/** Where the agent reads images from (a folder, the image API) and publishes its snapshots to. */
+export function imageServicesFrom(config: ComputeConfig): {
+  resolver: ImageResolver;
+  publisher: ImagePublisher | null;
+} {
   const resolvers: ImageResolver[] = [];
   if (config.imageDir) resolvers.push(new DirectoryImageResolver(resolve(config.imageDir)));
+  let glance: GlanceImageResolver | null = null;
   if (config.imageApiUrl && config.identityUrl && config.servicePassword) {
-    resolvers.push(
-      new GlanceImageResolver({
-        imageApiUrl: config.imageApiUrl,
-        identityUrl: config.identityUrl,
-        user: config.serviceUser,
-        password: config.servicePassword,
-        project: config.serviceProject,
-        cacheDir: resolve(config.imageCacheDir),
-      }),
-    );
+    glance = new GlanceImageResolver({
+      imageApiUrl: config.imageApiUrl,
+      identityUrl: config.identityUrl,
+      user: config.serviceUser,
+      password: config.servicePassword,
+      project: config.serviceProject,
+      cacheDir: resolve(config.imageCacheDir),
+    });
+    resolvers.push(glance);
   }
-  return new ChainedImageResolver(resolvers);
+  return { resolver: new ChainedImageResolver(resolvers), publisher: glance };
 }
 
 export function hostPolicyFrom(config: ComputeConfig): HostPolicy {
@@ -129,12 +138,15 @@ export class ComputeModule {
         },
         {
           provide: ComputeAgent,
-          useFactory: (store: EventStore) =>
-            new ComputeAgent(store, driver, imageResolverFrom(config), {
+          useFactory: (store: EventStore) => {
+            const { resolver, publisher } = imageServicesFrom(config);
+            const settings = {
               hosts: hosts.map((host) => host.name),
               powerOffTimeoutMs: config.powerOffTimeoutMs,
               imageServiceWaitMs: config.imageServiceWaitMs,
-            }),
+            };
+            return new ComputeAgent(store, driver, resolver, settings, publisher);
+          },
           inject: [EventStore],
         },
         {

@@ -8,6 +8,9 @@ import {
   DomainRebuilt,
   RebootRequested,
   RebuildRequested,
+  SnapshotFailed,
+  SnapshotRequested,
+  SnapshotTaken,
   StartRequested,
   StopRequested,
   build,
@@ -73,6 +76,25 @@ describe('compute work', () => {
     const done = decideComputeResult(running, { kind: 'rebuilt', domainName: `nimbus-${id}` });
     expect(done).toEqual([build(DomainRebuilt, { instanceId: id, host: 'h1', domainName: `nimbus-${id}` })]);
     expect(() => decideComputeResult(running, { kind: 'rebooted', type: 'HARD' })).toThrow(ConflictingState);
+  });
+
+  it('snapshots the disk of a server at rest into the image the API made, and records either outcome', () => {
+    const imageId = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
+    const asked = given(...server.running, build(SnapshotRequested, { instanceId: id, imageId }));
+    expect(computeWorkDue(asked)).toEqual({ kind: 'snapshot', host: 'h1', imageId });
+    expect(decideComputeResult(asked, { kind: 'snapshotted' })).toEqual([
+      build(SnapshotTaken, { instanceId: id, imageId }),
+    ]);
+    expect(decideComputeResult(asked, { kind: 'snapshot-failed', reason: '' })).toEqual([
+      build(SnapshotFailed, { instanceId: id, imageId, reason: 'unknown error' }),
+    ]);
+    const done = given(
+      ...server.running,
+      build(SnapshotRequested, { instanceId: id, imageId }),
+      build(SnapshotTaken, { instanceId: id, imageId }),
+    );
+    expect(computeWorkDue(done)).toBeNull();
+    expect(done.actions.at(-1)).toMatchObject({ action: 'createImage', result: 'Success' });
   });
 
   it('records a spawned domain as the boot having started', () => {

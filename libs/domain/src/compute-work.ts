@@ -14,6 +14,8 @@ import {
   DomainStarted,
   DomainStopped,
   type ImageSnapshot,
+  SnapshotFailed,
+  SnapshotTaken,
   type RebootType,
   build,
 } from '#libs/contracts';
@@ -44,6 +46,7 @@ export type ComputeWork =
       readonly running: boolean;
       readonly revoke: ConsoleRevokeReason;
     }
+  | { readonly kind: 'snapshot'; readonly host: string; readonly imageId: string }
   | { readonly kind: 'destroy'; readonly host: string; readonly revoke: ConsoleRevokeReason };
 
 /** What the work came to on the host. */
@@ -54,6 +57,8 @@ export type ComputeResult =
   | { readonly kind: 'powered-on'; readonly domainName: string }
   | { readonly kind: 'rebooted'; readonly type: RebootType }
   | { readonly kind: 'rebuilt'; readonly domainName: string }
+  | { readonly kind: 'snapshotted' }
+  | { readonly kind: 'snapshot-failed'; readonly reason: string }
   | { readonly kind: 'destroyed' };
 
 /** The longest failure reason kept: DomainStartFailed allows 1024 characters. */
@@ -94,6 +99,10 @@ export function computeWorkDue(state: InstanceState): ComputeWork | null {
             revoke: 'instance-rebooted',
           }
         : null;
+    case 'image_snapshot': {
+      const imageId = state.snapshotImageId;
+      return imageId === null ? null : { kind: 'snapshot', host, imageId };
+    }
     case 'deleting':
       return { kind: 'destroy', host, revoke: 'instance-deleted' };
     default:
@@ -108,6 +117,8 @@ const ANSWERS: Readonly<Record<ComputeResult['kind'], ComputeWork['kind']>> = {
   'powered-on': 'power-on',
   rebooted: 'reboot',
   rebuilt: 'rebuild',
+  snapshotted: 'snapshot',
+  'snapshot-failed': 'snapshot',
   destroyed: 'destroy',
 };
 
@@ -118,7 +129,16 @@ const ANSWERS: Readonly<Record<ComputeResult['kind'], ComputeWork['kind']>> = {
 export function decideComputeResult(
   state: InstanceState,
   result: ComputeResult,
-): (DomainStarted | DomainStartFailed | DomainStopped | DomainRebooted | DomainRebuilt | DomainDeleted)[] {
+): (
+  | DomainStarted
+  | DomainStartFailed
+  | DomainStopped
+  | DomainRebooted
+  | DomainRebuilt
+  | SnapshotTaken
+  | SnapshotFailed
+  | DomainDeleted
+)[] {
   const work = computeWorkDue(state);
   if (work === null || ANSWERS[result.kind] !== work.kind) {
     throw new ConflictingState(
@@ -148,6 +168,19 @@ export function decideComputeResult(
       return [build(DomainRebooted, { instanceId, host, type: result.type })];
     case 'rebuilt':
       return [build(DomainRebuilt, { instanceId, host, domainName: result.domainName })];
+    case 'snapshotted':
+    case 'snapshot-failed': {
+      const imageId = (work as Extract<ComputeWork, { kind: 'snapshot' }>).imageId;
+      return result.kind === 'snapshotted'
+        ? [build(SnapshotTaken, { instanceId, imageId })]
+        : [
+            build(SnapshotFailed, {
+              instanceId,
+              imageId,
+              reason: result.reason.slice(0, MAX_REASON) || 'unknown error',
+            }),
+          ];
+    }
     case 'destroyed':
       return [build(DomainDeleted, { instanceId, host })];
   }

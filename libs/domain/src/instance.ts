@@ -15,6 +15,7 @@ import {
   type ImageSnapshot,
   type Plain,
   RebuildRequested,
+  SnapshotRequested,
   ServerAccessAddressesSet,
   ServerLocked,
   ServerMetadataChanged,
@@ -41,6 +42,7 @@ export type TaskState =
   | 'rebooting'
   | 'rebooting_hard'
   | 'rebuilding'
+  | 'image_snapshot'
   | 'deleting'
   | null;
 
@@ -57,7 +59,7 @@ export interface InstanceFault {
 
 /** One entry of `os-instance-actions`: a user request and how it went. */
 export interface InstanceAction {
-  readonly action: 'create' | 'stop' | 'start' | 'reboot' | 'rebuild' | 'delete';
+  readonly action: 'create' | 'stop' | 'start' | 'reboot' | 'rebuild' | 'createImage' | 'delete';
   readonly requestId: string;
   readonly userId: string;
   readonly projectId: string | null;
@@ -80,6 +82,8 @@ export interface InstanceState {
   readonly metadata: Readonly<Record<string, string>>;
   readonly accessIPv4: string | null;
   readonly accessIPv6: string | null;
+  /** The image a snapshot under way fills (task state image_snapshot); null otherwise. */
+  readonly snapshotImageId: string | null;
   /** Set while the server is locked: who may unlock it, and why it was locked. */
   readonly lock: { readonly byAdmin: boolean; readonly reason: string | null } | null;
   readonly vmState: VmState;
@@ -115,6 +119,7 @@ export const initialInstance = (): InstanceState => ({
   metadata: {},
   accessIPv4: null,
   accessIPv6: null,
+  snapshotImageId: null,
   lock: null,
   vmState: 'building',
   taskState: null,
@@ -208,6 +213,8 @@ const RESULTS_A_DELETE_OUTLASTS: ReadonlySet<InstanceEvent['type']> = new Set([
   'DomainStopped',
   'DomainRebooted',
   'DomainRebuilt',
+  'SnapshotTaken',
+  'SnapshotFailed',
 ] as const);
 
 /** `evolve`: the state after one more event. Unknown-to-this-stream events leave it unchanged. */
@@ -330,6 +337,21 @@ function applyInstanceEvent(state: InstanceState, event: InstanceEvent, at: stri
         launchedAt: at,
         consoleTokens: [],
         actions: finishAction(state, 'rebuild', at, 'Success'),
+      };
+    case 'SnapshotRequested':
+      return {
+        ...state,
+        taskState: 'image_snapshot',
+        snapshotImageId: event.data.imageId,
+        actions: startAction(state, 'createImage', event),
+      };
+    case 'SnapshotTaken':
+    case 'SnapshotFailed':
+      return {
+        ...state,
+        taskState: null,
+        snapshotImageId: null,
+        actions: finishAction(state, 'createImage', at, event.type === 'SnapshotTaken' ? 'Success' : 'Error'),
       };
     case 'DeleteRequested':
       return { ...state, taskState: 'deleting', actions: startAction(state, 'delete', event) };
@@ -564,6 +586,18 @@ export function decideRebuild(
   if (!['active', 'stopped'].includes(state.vmState) || state.taskState !== null || state.host === null)
     refuse('rebuild', state);
   return [build(RebuildRequested, { instanceId, image })];
+}
+
+/** An image of the disk is taken from a server at rest, running or off, as Nova takes it. */
+export function decideSnapshot(
+  state: InstanceState,
+  instanceId: string,
+  imageId: string,
+): SnapshotRequested[] {
+  mustExist(state, instanceId);
+  if (!['active', 'stopped'].includes(state.vmState) || state.taskState !== null || state.host === null)
+    refuse('createImage', state);
+  return [build(SnapshotRequested, { instanceId, imageId })];
 }
 
 /** Deleting twice is not an error: the second request finds the first under way and adds nothing. */

@@ -1,9 +1,9 @@
 /**
  * Nova's image proxy (`/v2.1/images`), which older clients use to resolve an image by name through the
  * compute endpoint: deprecated, and gone from microversion 2.36 (404), as in Nova. Reads the image API's
- * catalog with its visibility rules.
+ * catalog with its visibility rules, and deletes through the image API's own rules.
  */
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
 
 import type { ImageState } from '#libs/domain';
 
@@ -12,6 +12,7 @@ import { notFound } from '../common/http/api-error.js';
 import { Microversions } from '../common/http/microversion-range.js';
 import { Ctx, type CallContext } from '../common/http/context.decorator.js';
 import { PublicUrl } from '../common/http/public-url.js';
+import { eventContextOf } from '../common/http/request-state.js';
 import { isoSeconds } from '../common/http/timestamps.js';
 import { ImagesService } from '../image/images.service.js';
 import { resourceLinks } from './links.js';
@@ -80,5 +81,18 @@ export class ImageProxyController {
     } catch {
       throw notFound('Image not found.');
     }
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Policy('os_compute_api:image-metadata', 'member')
+  async delete(@Ctx() context: CallContext, @Param('id') id: string): Promise<void> {
+    const { principal, requestId } = context;
+    try {
+      this.images.show(principal, id);
+    } catch {
+      throw notFound('Image not found.');
+    }
+    await this.images.delete(principal, id, eventContextOf(principal, requestId));
   }
 }

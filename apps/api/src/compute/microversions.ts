@@ -66,6 +66,10 @@ export const NETWORK_DEVICE_TAGS_RESTORED = change(
   '2.42',
   'A requested network may carry a device `tag` again.',
 );
+export const IMAGE_ID_IN_BODY = change(
+  '2.45',
+  '`createImage` answers with `image_id` in the body instead of a `Location` header.',
+);
 export const FLAVOR_IN_SERVER = change('2.47', 'A server shows its flavor’s values instead of a link to it.');
 export const ACTION_EVENTS_FOR_ALL = change('2.51', 'Non-admins see the events of an instance action.');
 export const SERVER_TAGS_ON_CREATE = change('2.52', 'A boot may carry `tags`.');
@@ -143,6 +147,7 @@ export const VERSION_HISTORY: readonly VersionChange[] = [
   STATUS_FILTER_VALIDATED,
   IMAGE_META_LIMIT_REMOVED,
   NETWORK_DEVICE_TAGS_RESTORED,
+  IMAGE_ID_IN_BODY,
   FLAVOR_IN_SERVER,
   ACTION_EVENTS_FOR_ALL,
   SERVER_TAGS_ON_CREATE,

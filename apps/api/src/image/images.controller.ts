@@ -209,7 +209,7 @@ export class ImagesController {
 
   @Put('v2/images/:id/file')
   @HttpCode(204)
-  @Policy('upload_image', 'member')
+  @Policy('upload_image', 'member', { allowService: true })
   async upload(
     @Ctx() context: CallContext,
     @Param('id') id: string,
@@ -307,7 +307,7 @@ export class ImagesController {
 
   @Delete('v2/images/:id')
   @HttpCode(204)
-  @Policy('delete_image', 'member')
+  @Policy('delete_image', 'member', { allowService: true })
   async delete(@Ctx() context: CallContext, @Param('id') id: string): Promise<void> {
     await this.images.delete(context.principal, id, eventContextOf(context.principal, context.requestId));
   }

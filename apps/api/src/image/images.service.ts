@@ -103,8 +103,13 @@ export class ImagesService {
     );
   }
 
+  /** Its owner's members and admins may change an image; so may the compute service, which fills snapshots. */
   private canModify(principal: Principal, image: ImageState): boolean {
-    return isAdmin(principal) || (image.owner === principal.projectId && canWrite(principal));
+    return (
+      isAdmin(principal) ||
+      isService(principal) ||
+      (image.owner === principal.projectId && canWrite(principal))
+    );
   }
 
   list(principal: Principal, query: ImageQuery): ImagePage {
@@ -284,9 +289,8 @@ export class ImagesService {
     return this.show(principal, imageId);
   }
 
-  async delete(principal: Principal, imageId: string, context: EventContext): Promise<void> {
-    const image = this.show(principal, imageId);
-    if (!this.canModify(principal, image)) throw forbidden('You are not permitted to delete this image.');
+  /** Deletes the image and its data, as asked by whoever may (below), or by the system itself. */
+  async discard(imageId: string, context: EventContext): Promise<void> {
     const { appended } = await this.store.execute(
       streamFor('image', imageId),
       imageReducer,
@@ -295,6 +299,17 @@ export class ImagesService {
     );
     await this.hub.waitFor(appended?.position);
     await this.files.remove(imageId);
+  }
+
+  async delete(principal: Principal, imageId: string, context: EventContext): Promise<void> {
+    const image = this.show(principal, imageId);
+    if (!this.canModify(principal, image)) throw forbidden('You are not permitted to delete this image.');
+    await this.discard(imageId, context);
+  }
+
+  /** The image of that id whoever may see it, for the system's own use (a snapshot's base). */
+  known(imageId: string): ImageState | undefined {
+    return this.catalog.get(imageId);
   }
 
   /** Images named `name` owned by `owner`, for idempotent seeding. */

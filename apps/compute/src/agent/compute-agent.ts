@@ -1,7 +1,7 @@
 /**
  * Drives each instance placed on this agent's hosts toward what its stream asks for: a build to a
  * running domain, a stop to a shut-off one, a reboot, a rebuild to a domain made anew from another
- * image, a delete to nothing at all. Every trigger
+ * image, a snapshot to an image of its disk in the image service, a delete to nothing at all. Every trigger
  * (an event from the bus, the reconciler's scan, a restart) ends in the same `drive` (the event
  * store's StreamDriver), which folds the stream first and acts only on work that is due, so a
  * redelivered event or a half-done job after a crash is simply done (again, idempotently) or
@@ -17,6 +17,10 @@
  * (its SSH sessions closing under it) is left as the store says it is, due, for the next agent that
  * serves the host to do again.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { Logger } from '@nestjs/common';
 import { WrongExpectedVersionError } from '@eventstore/db-client';
 
@@ -39,7 +43,7 @@ import {
   domainSpec,
 } from '../hypervisor/index.js';
 import { revokeConsoles } from './console-revocation.js';
-import { type ImageResolver, ImageServiceUnreachable } from './image-resolver.js';
+import { type ImagePublisher, type ImageResolver, ImageServiceUnreachable } from './image-resolver.js';
 
 export interface AgentSettings {
   /** Hosts this agent serves. */
@@ -80,6 +84,8 @@ export class ComputeAgent {
     private readonly hypervisor: HypervisorDriver,
     private readonly images: ImageResolver,
     private readonly settings: AgentSettings,
+    /** Where images of servers' disks go; without one, a snapshot fails with a clear reason. */
+    private readonly publisher: ImagePublisher | null = null,
   ) {
     this.hosts = new Set(settings.hosts);
     this.driver = new StreamDriver(store, instanceReducer, {
@@ -134,6 +140,7 @@ export class ComputeAgent {
     const work = computeWorkDue(state);
     if (work === null) return 'nothing-to-do';
     if (work.kind === 'spawn') return this.spawn(turn, work);
+    if (work.kind === 'snapshot') return this.snapshot(turn, work);
     if ('revoke' in work) await revokeConsoles(this.store, state, work.revoke, turn.context);
     await this.record(turn, await this.perform(state.id, work));
     return 'done';
@@ -142,7 +149,7 @@ export class ComputeAgent {
   /** Stop, start, reboot or delete on the host, and what it came to. */
   private async perform(
     instanceId: string,
-    work: Exclude<ComputeWork, { kind: 'spawn' }>,
+    work: Exclude<ComputeWork, { kind: 'spawn' | 'snapshot' }>,
   ): Promise<ComputeResult> {
     const name = domainNameOf(instanceId);
     const timeoutMs = this.settings.powerOffTimeoutMs;
@@ -186,6 +193,38 @@ export class ComputeAgent {
   ): Promise<void> {
     const events = decideComputeResult(state, result);
     await this.store.append(streamFor('instance', state.id), events, revision, context);
+  }
+
+  /**
+   * An image of the disk: the driver writes a standalone copy to the agent's machine, the publisher
+   * uploads it as the image's data, and the result is recorded. A failure deletes the image and records
+   * why; the server itself is untouched either way. Redone after a crash: the upload of an image that
+   * is already active is skipped.
+   */
+  private async snapshot(
+    turn: DriveTurn<InstanceState>,
+    work: Extract<ComputeWork, { kind: 'snapshot' }>,
+  ): Promise<DriveOutcome> {
+    const instanceId = turn.state.id;
+    const folder = await mkdtemp(join(tmpdir(), 'nimbus-snapshot-'));
+    try {
+      if (!this.publisher) throw new Error('this compute agent has no image service to publish images to');
+      const file = join(folder, `${work.imageId}.qcow2`);
+      await this.hypervisor.exportDisk(work.host, domainNameOf(instanceId), file);
+      await this.publisher.publish(work.imageId, file);
+      await this.record(turn, { kind: 'snapshotted' });
+      return 'done';
+    } catch (error) {
+      if (error instanceof WrongExpectedVersionError) throw error;
+      if (this.stopping) return 'interrupted';
+      const reason = (error instanceof Error ? error.message : String(error)).slice(0, 1000);
+      this.logger.warn(`image ${work.imageId} of ${instanceId} failed: ${reason}`);
+      await this.publisher?.discard(work.imageId).catch(() => undefined);
+      await this.record(turn, { kind: 'snapshot-failed', reason });
+      return 'failed';
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   }
 
   private async spawn(

@@ -3,10 +3,12 @@
  * can copy them to hosts. Authenticates as the compute service (Keystone v3 password, project
  * scoped), checks the image is `active`, downloads `/v2/images/{id}/file` to a temporary file while
  * hashing it, and keeps it only if its size and `os_hash_value` match what the API declared.
- * Concurrent requests for one image share one download. Never logs the service password or token.
+ * Concurrent requests for one image share one download. Also publishes the images the agent makes of
+ * servers' disks (uploads their data, or deletes them when the snapshot failed). Never logs the service
+ * password or token.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -16,6 +18,7 @@ import { SingleFlight } from '#libs/concurrency';
 
 import type { ImageChecksumAlgorithm, ImageSource } from '../hypervisor/index.js';
 import {
+  type ImagePublisher,
   type ImageResolver,
   ImageServiceUnreachable,
   ImageUnavailable,
@@ -41,7 +44,7 @@ interface ImageRecord {
   readonly disk_format?: string | null;
 }
 
-export class GlanceImageResolver implements ImageResolver {
+export class GlanceImageResolver implements ImageResolver, ImagePublisher {
   private token: { value: string; expiresAt: number } | null = null;
   private readonly downloads = new SingleFlight<ImageSource>();
 
@@ -98,6 +101,39 @@ export class GlanceImageResolver implements ImageResolver {
       await rm(partial, { force: true });
     }
     return source();
+  }
+
+  async publish(imageId: string, file: string): Promise<void> {
+    checkImageId(imageId);
+    const record = await this.json<ImageRecord>(`/v2/images/${imageId}`);
+    if (record.status === 'active') return; // uploaded before a crash kept it from being recorded
+    const { size } = await stat(file);
+    const response = await reach(`${this.settings.imageApiUrl}/v2/images/${imageId}/file`, {
+      method: 'PUT',
+      headers: {
+        'X-Auth-Token': await this.serviceToken(),
+        'Content-Type': 'application/octet-stream',
+        'Content-Length': String(size),
+      },
+      body: Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>,
+      duplex: 'half',
+    });
+    await response.body?.cancel();
+    if (response.status !== 204)
+      throw new ImageUnavailable(
+        `the image service refused the data of image ${imageId} (${response.status})`,
+      );
+  }
+
+  async discard(imageId: string): Promise<void> {
+    checkImageId(imageId);
+    const response = await reach(`${this.settings.imageApiUrl}/v2/images/${imageId}`, {
+      method: 'DELETE',
+      headers: { 'X-Auth-Token': await this.serviceToken() },
+    });
+    await response.body?.cancel();
+    if (response.status !== 204 && response.status !== 404)
+      throw new ImageUnavailable(`the image service would not delete image ${imageId} (${response.status})`);
   }
 
   private async json<T>(path: string): Promise<T> {

@@ -15,6 +15,14 @@ export interface ImageResolver {
   resolve(imageId: string): Promise<ImageSource>;
 }
 
+/** Where the agent puts the images it makes of servers' disks (`createImage`): the image service. */
+export interface ImagePublisher {
+  /** Uploads the file as the (queued) image's data; an image already active is left as it is. */
+  publish(imageId: string, file: string): Promise<void>;
+  /** Deletes the image a failed snapshot leaves without data. */
+  discard(imageId: string): Promise<void>;
+}
+
 export class ImageUnavailable extends Error {
   override readonly name = 'ImageUnavailable';
 }

@@ -77,6 +77,10 @@ export interface RebootResult {
   readonly type: RebootType;
 }
 
+export interface ExportedDisk {
+  readonly sizeBytes: number;
+}
+
 export interface DestroyResult {
   /** False when there was no domain to destroy (its leftover files, if any, are still removed). */
   readonly existed: boolean;
@@ -135,6 +139,13 @@ export interface HypervisorDriver {
 
   /** SOFT asks the guest and falls back to HARD on failure or timeout; HARD is a power cycle. */
   reboot(host: string, domainName: string, type: RebootType, options?: RebootOptions): Promise<RebootResult>;
+
+  /**
+   * Writes a standalone qcow2 copy of the domain's root disk (its overlay flattened onto the base) to
+   * `destination` on the agent's machine, replacing any file there. A running domain is copied as it
+   * runs, so the copy is as consistent as a power cut would leave it. An absent domain is DomainNotFound.
+   */
+  exportDisk(host: string, domainName: string, destination: string): Promise<ExportedDisk>;
 
   /** Stops and undefines the domain and removes its disk and logs. An absent domain is success. */
   destroy(host: string, domainName: string): Promise<DestroyResult>;

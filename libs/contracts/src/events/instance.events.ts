@@ -14,6 +14,7 @@ import {
   IsHostNameList,
   IsInstanceId,
   IsIpAddress,
+  IsLowercaseUuid,
   IsOneOf,
   IsPattern,
   IsSha256Hex,
@@ -200,6 +201,42 @@ export class DomainRebuilt {
   readonly domainName!: string;
 }
 
+/**
+ * The user asked for an image of the server's disk (`createImage`): the API made the image record
+ * (queued) and the compute agent fills it with a standalone copy of the root disk.
+ */
+@DomainEvent({ type: 'SnapshotRequested', version: 1, category: 'instance' })
+export class SnapshotRequested {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  @IsLowercaseUuid()
+  readonly imageId!: string;
+}
+
+/** The disk's copy is the image's data: the image is active. */
+@DomainEvent({ type: 'SnapshotTaken', version: 1, category: 'instance' })
+export class SnapshotTaken {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  @IsLowercaseUuid()
+  readonly imageId!: string;
+}
+
+/** The copy or its upload failed; the image was deleted, the server is as it was. */
+@DomainEvent({ type: 'SnapshotFailed', version: 1, category: 'instance' })
+export class SnapshotFailed {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  @IsLowercaseUuid()
+  readonly imageId!: string;
+
+  @IsText(1, 1024)
+  readonly reason!: string;
+}
+
 @DomainEvent({ type: 'DeleteRequested', version: 1, category: 'instance' })
 export class DeleteRequested {
   @IsInstanceId()
@@ -345,6 +382,9 @@ export const INSTANCE_EVENTS = eventCatalog('instance', {
   DomainRebooted,
   RebuildRequested,
   DomainRebuilt,
+  SnapshotRequested,
+  SnapshotTaken,
+  SnapshotFailed,
   DeleteRequested,
   DomainDeleted,
   PowerStateChanged,

@@ -38,6 +38,7 @@ const EVENT_NAMES: Readonly<Record<InstanceAction['action'], string>> = {
   start: 'compute_start_instance',
   reboot: 'compute_reboot_instance',
   rebuild: 'compute_rebuild_instance',
+  createImage: 'compute_snapshot_instance',
   delete: 'compute_terminate_instance',
 };
 

@@ -5,18 +5,21 @@
  * Policy per action is checked here, since one route carries them all. Errors are the exception filter's
  * to answer; nothing here maps them.
  */
-import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 
 import { decideLock, decideReboot, decideStart, decideStop, decideUnlock } from '#libs/domain';
 
+import type { ApiConfig } from '../../config/api.config.js';
 import { Policy, allows } from '../../common/auth/auth.guard.js';
 import { isAdmin } from '../../common/auth/principal.js';
 import { badRequest, notFound, policyForbids } from '../../common/http/api-error.js';
 import { Ctx, type CallContext } from '../../common/http/context.decorator.js';
 import { Microversions } from '../../common/http/microversion-range.js';
+import { PublicUrl } from '../../common/http/public-url.js';
+import { API_CONFIG } from '../../common/store/tokens.js';
 import { validateBody } from '../../common/validation/validate.js';
-import { LOCKED_REASON, REMOTE_CONSOLES } from '../microversions.js';
+import { IMAGE_ID_IN_BODY, LOCKED_REASON, REMOTE_CONSOLES } from '../microversions.js';
 import { ServerConsoles } from './server-consoles.service.js';
 import { ServerReads } from './server-reads.js';
 import { serverDetail } from './server.view.js';
@@ -34,6 +37,7 @@ const ACTION_RULES: Readonly<Record<string, string>> = {
   'os-stop': 'os_compute_api:servers:stop',
   reboot: 'os_compute_api:servers:reboot',
   rebuild: 'os_compute_api:servers:rebuild',
+  createImage: 'os_compute_api:servers:create_image',
   lock: 'os_compute_api:os-lock-server:lock',
   unlock: 'os_compute_api:os-lock-server:unlock',
   'os-getConsoleOutput': 'os_compute_api:os-console-output',
@@ -46,6 +50,8 @@ export class ServerActionsController {
     private readonly servers: ServersService,
     private readonly reads: ServerReads,
     private readonly consoles: ServerConsoles,
+    private readonly publicUrl: PublicUrl,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
   @Post('action')
@@ -110,6 +116,16 @@ export class ServerActionsController {
         const view = this.reads.viewContext(context);
         const options = { full: false, serverGroups: false, hostStatusLast: false };
         return { server: { ...serverDetail(record, view, options), adminPass } };
+      }
+      case 'createImage': {
+        const { name: imageName, metadata } = (
+          request as { createImage: { name: string; metadata?: Record<string, string> } }
+        ).createImage;
+        const imageId = await this.servers.createImage(context, id, imageName, metadata ?? {});
+        reply.code(202);
+        if (context.microversion.atLeast(IMAGE_ID_IN_BODY)) return { image_id: imageId };
+        reply.header('Location', `${this.publicUrl.get()}${this.config.imagePrefix}/v2/images/${imageId}`);
+        return undefined;
       }
       case 'reboot': {
         const type = (request['reboot'] as { type: string }).type.toUpperCase() === 'HARD' ? 'HARD' : 'SOFT';

@@ -296,6 +296,19 @@ export const ACTION_SCHEMAS: Readonly<Record<string, Schema>> = {
     required: ['os-stop'],
     additionalProperties: false,
   },
+  createImage: {
+    type: 'object',
+    properties: {
+      createImage: {
+        type: 'object',
+        properties: { name: NAME, metadata: METADATA },
+        required: ['name'],
+        additionalProperties: false,
+      },
+    },
+    required: ['createImage'],
+    additionalProperties: false,
+  },
   lock: {
     type: 'object',
     properties: {

@@ -8,13 +8,20 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { Position } from '@eventstore/db-client';
 
-import { ServerAccessAddressesSet, ServerUpdated, build, streamFor } from '#libs/contracts';
+import {
+  IMAGE_PROPERTY_RULES,
+  ServerAccessAddressesSet,
+  ServerUpdated,
+  build,
+  streamFor,
+} from '#libs/contracts';
 import {
   decideBoot,
   decideDelete,
   decideRebuild,
   decideSetAccessAddresses,
   decideSetMetadata,
+  decideSnapshot,
   decideUpdate,
   mustBeUnlocked,
 } from '#libs/domain';
@@ -25,6 +32,7 @@ import { badRequest } from '../../common/http/api-error.js';
 import type { CallContext } from '../../common/http/context.decorator.js';
 import { eventContextOf } from '../../common/http/request-state.js';
 import { truthy } from '../../common/validation/parameter-types.js';
+import { ImagesService } from '../../image/images.service.js';
 import { ServerProjection } from './projection/server-projection.js';
 import { ServerAdmission } from './server-admission.js';
 import { ServerReads } from './server-reads.js';
@@ -79,6 +87,7 @@ export class ServersService {
     private readonly projection: ServerProjection,
     private readonly admission: ServerAdmission,
     private readonly reads: ServerReads,
+    private readonly images: ImagesService,
   ) {}
 
   async create(context: CallContext, body: CreateServerBody): Promise<CreatedServer> {
@@ -171,6 +180,60 @@ export class ServersService {
       ...decideSetAccessAddresses(record.instance, instanceId, addresses),
     ]);
     return { record: await this.reads.load(context, id), adminPass: request.adminPass ?? generatePassword() };
+  }
+
+  /**
+   * `createImage`: a queued image owned by the server's project, named as asked, carrying the request's
+   * metadata and Nova's snapshot properties, then SnapshotRequested on the server, whose compute agent
+   * fills the image; its id. The image is deleted again if the server refuses (locked, busy, or in a
+   * state that takes no snapshot), so a refusal leaves no image behind.
+   */
+  async createImage(
+    context: CallContext,
+    serverId: string,
+    name: string,
+    metadata: Readonly<Record<string, string>>,
+  ): Promise<string> {
+    const { instance } = await this.reads.load(context, serverId);
+    const { boot } = instance;
+    if (!boot) throw new Error(`server ${serverId} has no boot request`);
+    const invalid = Object.keys(metadata).find((key) => !IMAGE_PROPERTY_RULES.keyPattern.test(key));
+    if (invalid !== undefined) throw badRequest(`Invalid image metadata key: ${invalid.slice(0, 64)}`);
+    // Checked on the read state first, so a plain refusal makes no image at all.
+    mustBeUnlocked(instance, instance.id, isAdmin(context.principal));
+    const imageId = randomUUID();
+    decideSnapshot(instance, instance.id, imageId);
+    const eventContext = eventContextOf(context.principal, context.requestId);
+    const baseId = (instance.image ?? boot.image).id;
+    // As Nova: the base image's memory need, its disk need or the flavor's disk, whichever is larger.
+    const base = this.images.known(baseId);
+    await this.images.record(imageId, eventContext, {
+      owner: boot.projectId,
+      name,
+      visibility: 'private',
+      diskFormat: 'qcow2',
+      containerFormat: 'bare',
+      minDisk: Math.max(base?.minDisk ?? 0, boot.flavor.diskGb),
+      minRam: base?.minRam ?? 0,
+      protected: false,
+      properties: {
+        image_type: 'snapshot',
+        instance_uuid: instance.id,
+        base_image_ref: baseId,
+        user_id: boot.userId,
+        ...metadata,
+      },
+      tags: [],
+    });
+    try {
+      await this.actUnlocked(context, serverId, (record, instanceId) =>
+        decideSnapshot(record.instance, instanceId, imageId),
+      );
+    } catch (error) {
+      await this.images.discard(imageId, eventContext).catch(() => undefined);
+      throw error;
+    }
+    return imageId;
   }
 
   async delete(context: CallContext, serverId: string): Promise<void> {

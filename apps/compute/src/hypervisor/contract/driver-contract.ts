@@ -8,7 +8,7 @@
  * tests are image-contract.ts; a domain's life, the refusals, inventory and host isolation are here.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -199,6 +199,30 @@ export function describeHypervisorDriverContract(
           await eventually('a boot after the SOFT reboot', async () =>
             (await banners(spec.name)) > before ? true : undefined,
           );
+        },
+        timeout,
+      );
+
+      it(
+        "exports the running domain's disk as one standalone qcow2, leaving nothing behind on the host",
+        async () => {
+          const { driver, host, fixture } = ctx;
+          const dir = await mkdtemp(path.join(tmpdir(), 'nimbus-export-'));
+          try {
+            const destination = path.join(dir, 'disk.qcow2');
+            const { sizeBytes } = await driver.exportDisk(host, spec.name, destination);
+            const bytes = await readFile(destination);
+            expect(bytes.length).toBe(sizeBytes);
+            expect(bytes.readUInt32BE(0)).toBe(0x514649fb); // "QFI\xfb"
+            expect(bytes.readBigUInt64BE(8)).toBe(0n); // no backing file: it stands alone
+            expect(await driver.powerState(host, spec.name)).toBe('running');
+            expect(await fixture.instanceFiles(host, spec.instanceId)).not.toContain('export.qcow2');
+            await expect(
+              driver.exportDisk(host, 'nimbus-00000000-0000-4000-8000-000000000000', destination),
+            ).rejects.toBeInstanceOf(DomainNotFound);
+          } finally {
+            await rm(dir, { recursive: true, force: true });
+          }
         },
         timeout,
       );

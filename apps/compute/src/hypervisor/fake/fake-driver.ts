@@ -7,7 +7,7 @@
  * local image file it is asked to "copy", to verify it as the real driver would.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import { PassThrough, type Duplex } from 'node:stream';
 
 import { PATTERNS, REBOOT_TYPES, type PowerState, type RebootType } from '#libs/contracts';
@@ -27,6 +27,7 @@ import {
   type CachedImage,
   type ConsoleOutputOptions,
   type DestroyResult,
+  type ExportedDisk,
   type DomainPowerState,
   type DomainSummary,
   type HostInventory,
@@ -56,6 +57,7 @@ export type FakeOperation =
   | 'powerOff'
   | 'powerOn'
   | 'reboot'
+  | 'exportDisk'
   | 'destroy'
   | 'powerState'
   | 'listDomains'
@@ -103,8 +105,8 @@ interface FakeDomain {
 
 interface FakeHost {
   readonly name: string;
-  /** Image id to size and the number of times it was copied in. */
-  readonly images: Map<string, { sizeBytes: number; copies: number }>;
+  /** Image id to size, where its bytes came from, and the number of times it was copied in. */
+  readonly images: Map<string, { sizeBytes: number; sourcePath: string; copies: number }>;
   readonly domains: Map<string, FakeDomain>;
   /** Instance id to the files of its folder, as the real driver lays them out. */
   readonly instanceFiles: Map<string, Set<string>>;
@@ -162,7 +164,11 @@ export class FakeHypervisorDriver implements HypervisorDriver, VncTunnels {
       await this.delay('ensureImage'); // the simulated copy
       verifyChecksum(image, facts.digests);
       verifyStandaloneQcow2(image.id, facts.format, facts.hasBackingFile ? 'a backing file' : undefined);
-      target.images.set(image.id, { sizeBytes: facts.sizeBytes, copies: (cached?.copies ?? 0) + 1 });
+      target.images.set(image.id, {
+        sizeBytes: facts.sizeBytes,
+        sourcePath: image.sourcePath,
+        copies: (cached?.copies ?? 0) + 1,
+      });
       return { imageId: image.id, sizeBytes: facts.sizeBytes, uploaded: true };
     });
     return shared ? { ...value, uploaded: false } : value;
@@ -244,6 +250,19 @@ export class FakeHypervisorDriver implements HypervisorDriver, VncTunnels {
       this.halt(domain);
       this.boot(target, domain);
       return { type: 'HARD' };
+    });
+  }
+
+  /** A fake guest never writes to its disk, so the flattened disk is the base image's bytes. */
+  async exportDisk(host: string, domainName: string, destination: string): Promise<ExportedDisk> {
+    return this.exclusive(host, domainName, async () => {
+      const target = this.host(host);
+      const domain = this.domain(target, domainName);
+      const base = target.images.get(domain.spec.imageId);
+      if (!base) throw new ImageNotCached(host, domain.spec.imageId);
+      await this.delay('exportDisk');
+      await copyFile(base.sourcePath, destination);
+      return { sizeBytes: base.sizeBytes };
     });
   }
 

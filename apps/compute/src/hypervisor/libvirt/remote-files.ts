@@ -42,6 +42,13 @@ export function writeRemoteFile(
 }
 
 /** Removes a file; one that does not exist is fine. */
+/** Copies a file from the host to the agent's machine, replacing the local one. */
+export function fastGet(sftp: SFTPWrapper, remotePath: string, localPath: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    sftp.fastGet(remotePath, localPath, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
 export function unlinkIfExists(sftp: SFTPWrapper, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
     sftp.unlink(path, (error) => (error && !isNoSuchFile(error) ? reject(error) : resolve()));

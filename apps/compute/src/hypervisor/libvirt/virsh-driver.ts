@@ -10,6 +10,7 @@
  * on a domain whose name is not `nimbus-<uuid>`, and never touch files outside a host's configured
  * image cache and instances folders.
  */
+import { stat } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 
 import { REBOOT_TYPES, type PowerState, type RebootType } from '#libs/contracts';
@@ -30,6 +31,7 @@ import {
   type CachedImage,
   type ConsoleOutputOptions,
   type DestroyResult,
+  type ExportedDisk,
   type DomainPowerState,
   type DomainSummary,
   type HostInventory,
@@ -50,7 +52,7 @@ import { validateHostConfigs, type LibvirtHostConfig } from './host-config.js';
 import { cachedImagePath, instancePaths } from './host-layout.js';
 import { HostSession } from './host-session.js';
 import { ensureCachedImage } from './image-cache.js';
-import { statIfExists, writeRemoteFile } from './remote-files.js';
+import { fastGet, statIfExists, writeRemoteFile } from './remote-files.js';
 import {
   parseDiskFree,
   parseDomainList,
@@ -272,6 +274,34 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
     if (!isPoweredOff(state)) await target.destroyIfRunning(domainName);
     await target.start(domainName);
     return { type: 'HARD' };
+  }
+
+  /**
+   * `qemu-img convert` flattens the overlay and its base into one qcow2 in the instance's folder (read
+   * with shared locks, so a running domain is copied as it runs), SFTP brings it to the agent, and the
+   * host's copy is removed, also when the transfer fails.
+   */
+  async exportDisk(host: string, domainName: string, destination: string): Promise<ExportedDisk> {
+    const target = this.host(host);
+    const instanceId = assertDomainName(domainName);
+    return this.exclusive(target, domainName, async () => {
+      if ((await target.domainUuid(domainName)) === undefined) {
+        throw new DomainNotFound(target.config.name, domainName);
+      }
+      const paths = instancePaths(target.config, instanceId);
+      const copy = `${paths.dir}/export.qcow2`;
+      try {
+        await target.runOk(['qemu-img', 'convert', '-U', '-O', 'qcow2', paths.disk, copy], {
+          timeoutMs: 600_000,
+        });
+        await target.session.withSftp(`download of ${copy}`, true, (sftp) =>
+          fastGet(sftp, copy, destination),
+        );
+      } finally {
+        await target.runOk(['rm', '-f', '--', copy]).catch(() => undefined);
+      }
+      return { sizeBytes: (await stat(destination)).size };
+    });
   }
 
   async destroy(host: string, domainName: string): Promise<DestroyResult> {
