@@ -107,6 +107,19 @@ describe('images (Glance v2 subset)', () => {
     });
     expect(fetched.status).toBe(200);
     expect(await fetched.text()).toBe('secret bytes');
+    // The service fills and drops servers' snapshots only: any other image is not its to change.
+    const queued = await createImage(alice.token, { name: 'alice-queued' });
+    const queuedId = String((queued.body as Json)['id']);
+    expect((await upload(service, queuedId, Buffer.from('x'))).status).toBe(403);
+    expect((await harness.request('DELETE', `/image/v2/images/${ownId}`, { token: service })).status).toBe(
+      403,
+    );
+    const snapshot = await createImage(alice.token, { name: 'alice-snap', instance_uuid: 'some-server' });
+    const snapshotId = String((snapshot.body as Json)['id']);
+    expect((await upload(service, snapshotId, Buffer.from('disk'))).status).toBe(204);
+    expect(
+      (await harness.request('DELETE', `/image/v2/images/${snapshotId}`, { token: service })).status,
+    ).toBe(403);
 
     const shared = await createImage(admin, { name: 'everyone', visibility: 'public' });
     const sharedId = String((shared.body as Json)['id']);

@@ -76,6 +76,11 @@ describe('compute work', () => {
     const done = decideComputeResult(running, { kind: 'rebuilt', domainName: `nimbus-${id}` });
     expect(done).toEqual([build(DomainRebuilt, { instanceId: id, host: 'h1', domainName: `nimbus-${id}` })]);
     expect(() => decideComputeResult(running, { kind: 'rebooted', type: 'HARD' })).toThrow(ConflictingState);
+    const [failed] = decideComputeResult(running, { kind: 'rebuild-failed', reason: 'disk full' });
+    expect(failed).toMatchObject({ instanceId: id, fault: { code: 500, details: 'disk full' } });
+    const errored = given(...server.running, build(RebuildRequested, { instanceId: id, image }), failed!);
+    expect(errored).toMatchObject({ vmState: 'error', taskState: null });
+    expect(errored.actions.at(-1)).toMatchObject({ action: 'rebuild', result: 'Error' });
   });
 
   it('snapshots the disk of a server at rest into the image the API made, and records either outcome', () => {

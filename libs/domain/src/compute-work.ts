@@ -14,6 +14,7 @@ import {
   DomainStarted,
   DomainStopped,
   type ImageSnapshot,
+  InstanceFailed,
   SnapshotFailed,
   SnapshotTaken,
   type RebootType,
@@ -57,6 +58,7 @@ export type ComputeResult =
   | { readonly kind: 'powered-on'; readonly domainName: string }
   | { readonly kind: 'rebooted'; readonly type: RebootType }
   | { readonly kind: 'rebuilt'; readonly domainName: string }
+  | { readonly kind: 'rebuild-failed'; readonly reason: string }
   | { readonly kind: 'snapshotted' }
   | { readonly kind: 'snapshot-failed'; readonly reason: string }
   | { readonly kind: 'destroyed' };
@@ -117,6 +119,7 @@ const ANSWERS: Readonly<Record<ComputeResult['kind'], ComputeWork['kind']>> = {
   'powered-on': 'power-on',
   rebooted: 'reboot',
   rebuilt: 'rebuild',
+  'rebuild-failed': 'rebuild',
   snapshotted: 'snapshot',
   'snapshot-failed': 'snapshot',
   destroyed: 'destroy',
@@ -135,6 +138,7 @@ export function decideComputeResult(
   | DomainStopped
   | DomainRebooted
   | DomainRebuilt
+  | InstanceFailed
   | SnapshotTaken
   | SnapshotFailed
   | DomainDeleted
@@ -168,6 +172,18 @@ export function decideComputeResult(
       return [build(DomainRebooted, { instanceId, host, type: result.type })];
     case 'rebuilt':
       return [build(DomainRebuilt, { instanceId, host, domainName: result.domainName })];
+    case 'rebuild-failed':
+      // The domain is gone (the agent destroys what a failed rebuild leaves): the server is in error.
+      return [
+        build(InstanceFailed, {
+          instanceId,
+          fault: {
+            code: 500,
+            message: `Rebuilding instance ${instanceId} failed.`,
+            details: result.reason.slice(0, MAX_REASON) || 'unknown error',
+          },
+        }),
+      ];
     case 'snapshotted':
     case 'snapshot-failed': {
       const imageId = (work as Extract<ComputeWork, { kind: 'snapshot' }>).imageId;

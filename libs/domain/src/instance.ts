@@ -290,7 +290,8 @@ function applyInstanceEvent(state: InstanceState, event: InstanceEvent, at: stri
           ...(event.data.fault.details === undefined ? {} : { details: event.data.fault.details }),
           created: at,
         },
-        actions: finishAction(state, 'create', at, 'Error'),
+        // A build, or a rebuild, ends here: whichever is under way.
+        actions: finishAction(state, state.taskState === 'rebuilding' ? 'rebuild' : 'create', at, 'Error'),
       };
     case 'StopRequested':
       return { ...state, taskState: 'powering-off', actions: startAction(state, 'stop', event) };

@@ -103,11 +103,17 @@ export class ImagesService {
     );
   }
 
-  /** Its owner's members and admins may change an image; so may the compute service, which fills snapshots. */
+  /**
+   * Its owner's members and admins may change an image. The compute service may only fill or drop a
+   * server's snapshot while it has no data yet, never touch any other image.
+   */
   private canModify(principal: Principal, image: ImageState): boolean {
+    const unfilledSnapshot =
+      Object.hasOwn(image.properties, 'instance_uuid') &&
+      (image.status === 'queued' || image.status === 'saving');
     return (
       isAdmin(principal) ||
-      isService(principal) ||
+      (isService(principal) && unfilledSnapshot) ||
       (image.owner === principal.projectId && canWrite(principal))
     );
   }

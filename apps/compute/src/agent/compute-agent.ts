@@ -142,6 +142,7 @@ export class ComputeAgent {
     if (work.kind === 'spawn') return this.spawn(turn, work);
     if (work.kind === 'snapshot') return this.snapshot(turn, work);
     if ('revoke' in work) await revokeConsoles(this.store, state, work.revoke, turn.context);
+    if (work.kind === 'rebuild') return this.rebuild(turn, work);
     await this.record(turn, await this.perform(state.id, work));
     return 'done';
   }
@@ -149,7 +150,7 @@ export class ComputeAgent {
   /** Stop, start, reboot or delete on the host, and what it came to. */
   private async perform(
     instanceId: string,
-    work: Exclude<ComputeWork, { kind: 'spawn' | 'snapshot' }>,
+    work: Exclude<ComputeWork, { kind: 'spawn' | 'snapshot' | 'rebuild' }>,
   ): Promise<ComputeResult> {
     const name = domainNameOf(instanceId);
     const timeoutMs = this.settings.powerOffTimeoutMs;
@@ -167,19 +168,6 @@ export class ComputeAgent {
         });
         return { kind: 'rebooted', type };
       }
-      case 'rebuild': {
-        // Made anew from the image: the old domain and its disk go, and the spawn makes both again.
-        // Redone from the start after a crash, which is safe: destroy and spawn are both idempotent.
-        await this.hypervisor.destroy(work.host, name);
-        await this.hypervisor.ensureImage(work.host, await this.images.resolve(work.image.id));
-        const { domainName } = await this.hypervisor.spawn(
-          work.host,
-          specOf(instanceId, work.boot, work.image.id),
-        );
-        // A server that was off stays off (the driver defines and starts in one step).
-        if (!work.running) await this.hypervisor.powerOff(work.host, domainName, { timeoutMs: 0 });
-        return { kind: 'rebuilt', domainName };
-      }
       case 'destroy':
         await this.hypervisor.destroy(work.host, name);
         return { kind: 'destroyed' };
@@ -196,10 +184,51 @@ export class ComputeAgent {
   }
 
   /**
+   * The domain made anew from the rebuild's image: the image is cached on the host, the old domain and
+   * its disk go, and the spawn makes both again (left off if the server was off). Redone from the start
+   * after a crash, which is safe: destroy and spawn are idempotent. A failure (the image gone or refused,
+   * the host's disk full) destroys whatever is left and records the server in error, as a failed build
+   * does; an image service that cannot be reached is waited for, as for a build.
+   */
+  private async rebuild(
+    turn: DriveTurn<InstanceState>,
+    work: Extract<ComputeWork, { kind: 'rebuild' }>,
+  ): Promise<DriveOutcome> {
+    const instanceId = turn.state.id;
+    const name = domainNameOf(instanceId);
+    try {
+      await this.hypervisor.ensureImage(work.host, await this.images.resolve(work.image.id));
+      await this.hypervisor.destroy(work.host, name);
+      const spec = specOf(instanceId, work.boot, work.image.id);
+      const { domainName } = await this.hypervisor.spawn(work.host, spec);
+      // The driver defines and starts in one step: a server that was off is put back off.
+      if (!work.running) await this.hypervisor.powerOff(work.host, domainName, { timeoutMs: 0 });
+      await this.record(turn, { kind: 'rebuilt', domainName });
+      return 'done';
+    } catch (error) {
+      if (error instanceof WrongExpectedVersionError) throw error;
+      if (this.stopping) return 'interrupted';
+      const waitedMs = Date.now() - Date.parse(turn.state.updatedAt ?? '');
+      if (
+        error instanceof ImageServiceUnreachable &&
+        !(waitedMs > (this.settings.imageServiceWaitMs ?? 300_000))
+      ) {
+        this.logger.warn(`rebuild of ${instanceId} waits for the image service: ${error.message}`);
+        return 'interrupted';
+      }
+      const reason = (error instanceof Error ? error.message : String(error)).slice(0, 1000);
+      this.logger.warn(`rebuild of ${instanceId} on ${work.host} failed: ${reason}`);
+      await this.hypervisor.destroy(work.host, name).catch(() => undefined);
+      await this.record(turn, { kind: 'rebuild-failed', reason });
+      return 'failed';
+    }
+  }
+
+  /**
    * An image of the disk: the driver writes a standalone copy to the agent's machine, the publisher
-   * uploads it as the image's data, and the result is recorded. A failure deletes the image and records
-   * why; the server itself is untouched either way. Redone after a crash: the upload of an image that
-   * is already active is skipped.
+   * uploads it as the image's data, and the result is recorded. A failure deletes the image (through
+   * the image service, when the agent has one) and records why; the server itself is untouched.
+   * Redone after a crash: the upload of an image that is already active is skipped.
    */
   private async snapshot(
     turn: DriveTurn<InstanceState>,

@@ -18,6 +18,7 @@ import {
 import { EventStore, type EventContext } from '#libs/event-store';
 
 import type { ApiConfig } from '../../config/api.config.js';
+import { forbidden } from '../../common/http/api-error.js';
 import { ReadModelHub } from '../../common/store/read-model-hub.js';
 import { API_CONFIG } from '../../common/store/tokens.js';
 import { ServerGroupDirectory } from '../server-groups/server-group-directory.js';
@@ -51,6 +52,15 @@ export class QuotasService {
 
   limitsFor(projectId: string): QuotaLimits {
     return effectiveLimits(this.defaults(), this.overrides.of(projectId));
+  }
+
+  /** A server's metadata of `count` items must fit the project's metadata_items (Nova's 403 otherwise). */
+  checkMetadataItems(projectId: string, count: number): void {
+    const limit = this.limitsFor(projectId).metadataItems;
+    if (limit >= 0 && count > limit)
+      throw forbidden(
+        `Quota exceeded for metadata_items: Requested ${count}, but already used 0 of ${limit} metadata_items`,
+      );
   }
 
   instanceUsage(projectId: string): InstanceUsage {

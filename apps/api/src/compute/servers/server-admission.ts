@@ -20,7 +20,7 @@ import {
 import { type ImageState, QuotaExceeded, checkInstanceQuota } from '#libs/domain';
 
 import { type Principal, isAdmin } from '../../common/auth/principal.js';
-import { badRequest, forbidden, policyForbids } from '../../common/http/api-error.js';
+import { badRequest, policyForbids } from '../../common/http/api-error.js';
 import type { CallContext } from '../../common/http/context.decorator.js';
 import { ImagesService } from '../../image/images.service.js';
 import { FlavorsService } from '../flavors/flavors.service.js';
@@ -153,12 +153,8 @@ export class ServerAdmission {
       hints.group === undefined ? null : this.groups.resolveForBoot(principal, hints.group.toLowerCase());
 
     const metadata = request.metadata ?? {};
+    this.quotas.checkMetadataItems(principal.projectId, Object.keys(metadata).length);
     const limits = this.quotas.limitsFor(principal.projectId);
-    if (limits.metadataItems >= 0 && Object.keys(metadata).length > limits.metadataItems) {
-      throw forbidden(
-        `Quota exceeded for metadata_items: Requested ${Object.keys(metadata).length}, but already used 0 of ${limits.metadataItems} metadata_items`,
-      );
-    }
     const count = checkInstanceQuota(limits, this.quotas.instanceUsage(principal.projectId), {
       vcpus: flavor.vcpus,
       ramMb: flavor.ramMb,

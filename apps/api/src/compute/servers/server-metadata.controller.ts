@@ -9,7 +9,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nest
 import { decideSetMetadata } from '#libs/domain';
 
 import { Policy } from '../../common/auth/auth.guard.js';
-import { badRequest, forbidden, notFound } from '../../common/http/api-error.js';
+import { badRequest, notFound } from '../../common/http/api-error.js';
 import { Ctx, type CallContext } from '../../common/http/context.decorator.js';
 import type { Schema } from '../../common/validation/schema.js';
 import { METADATA } from '../../common/validation/parameter-types.js';
@@ -124,12 +124,7 @@ export class ServerMetadataController {
     await this.servers.actUnlocked(context, id, (record, instanceId) => {
       result = next(record.instance.metadata);
       const owner = record.instance.boot?.projectId ?? context.principal.projectId;
-      const limit = this.quotas.limitsFor(owner).metadataItems;
-      const count = Object.keys(result).length;
-      if (limit >= 0 && count > limit)
-        throw forbidden(
-          `Quota exceeded for metadata_items: Requested ${count}, but already used 0 of ${limit} metadata_items`,
-        );
+      this.quotas.checkMetadataItems(owner, Object.keys(result).length);
       return decideSetMetadata(record.instance, instanceId, result);
     });
     return result;

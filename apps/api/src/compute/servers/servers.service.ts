@@ -33,6 +33,7 @@ import type { CallContext } from '../../common/http/context.decorator.js';
 import { eventContextOf } from '../../common/http/request-state.js';
 import { truthy } from '../../common/validation/parameter-types.js';
 import { ImagesService } from '../../image/images.service.js';
+import { QuotasService } from '../quotas/quotas.service.js';
 import { ServerProjection } from './projection/server-projection.js';
 import { ServerAdmission } from './server-admission.js';
 import { ServerReads } from './server-reads.js';
@@ -88,6 +89,7 @@ export class ServersService {
     private readonly admission: ServerAdmission,
     private readonly reads: ServerReads,
     private readonly images: ImagesService,
+    private readonly quotas: QuotasService,
   ) {}
 
   async create(context: CallContext, body: CreateServerBody): Promise<CreatedServer> {
@@ -161,8 +163,11 @@ export class ServersService {
     request: RebuildServerBody['rebuild'],
   ): Promise<{ record: ServerRecord; adminPass: string }> {
     const current = await this.reads.load(context, serverId);
-    const flavor = current.instance.boot?.flavor;
-    if (!flavor) throw new Error(`server ${serverId} has no boot request`);
+    const boot = current.instance.boot;
+    if (!boot) throw new Error(`server ${serverId} has no boot request`);
+    const { flavor } = boot;
+    if (request.metadata)
+      this.quotas.checkMetadataItems(boot.projectId, Object.keys(request.metadata).length);
     const image = ServerAdmission.snapshotOf(
       this.admission.imageFor(context.principal, request.imageRef, flavor),
     );

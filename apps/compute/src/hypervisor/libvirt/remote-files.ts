@@ -41,7 +41,6 @@ export function writeRemoteFile(
   });
 }
 
-/** Removes a file; one that does not exist is fine. */
 /** Copies a file from the host to the agent's machine, replacing the local one. */
 export function fastGet(sftp: SFTPWrapper, remotePath: string, localPath: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -49,6 +48,7 @@ export function fastGet(sftp: SFTPWrapper, remotePath: string, localPath: string
   });
 }
 
+/** Removes a file; one that does not exist is fine. */
 export function unlinkIfExists(sftp: SFTPWrapper, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
     sftp.unlink(path, (error) => (error && !isNoSuchFile(error) ? reject(error) : resolve()));

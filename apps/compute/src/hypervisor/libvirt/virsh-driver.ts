@@ -291,7 +291,7 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
       const paths = instancePaths(target.config, instanceId);
       const copy = `${paths.dir}/export.qcow2`;
       try {
-        await target.runOk(['qemu-img', 'convert', '-U', '-O', 'qcow2', paths.disk, copy], {
+        await target.runOk(['qemu-img', 'convert', '-U', '-f', 'qcow2', '-O', 'qcow2', paths.disk, copy], {
           timeoutMs: 600_000,
         });
         await target.session.withSftp(`download of ${copy}`, true, (sftp) =>
