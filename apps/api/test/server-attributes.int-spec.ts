@@ -190,6 +190,29 @@ describe('server metadata, access addresses and locks', () => {
       raw: Buffer.from('other'),
       headers: { 'Content-Type': 'application/octet-stream' },
     });
+    // An image for another architecture cannot run on the server's host (x86_64): refused, nothing appended.
+    const arm = await harness.request('POST', '/image/v2/images', {
+      token: admin,
+      body: {
+        name: 'arm',
+        visibility: 'public',
+        disk_format: 'qcow2',
+        container_format: 'bare',
+        architecture: 'aarch64',
+      },
+    });
+    const armId = String((arm.body as Json)['id']);
+    await harness.request('PUT', `/image/v2/images/${armId}/file`, {
+      token: admin,
+      raw: Buffer.from('arm'),
+      headers: { 'Content-Type': 'application/octet-stream' },
+    });
+    const beforeArm = await harness.headPosition();
+    const unacceptable = await rebuild({ imageRef: armId });
+    expect(unacceptable.status).toBe(400);
+    expect(JSON.stringify(unacceptable.body)).toContain(`Image ${armId} is unacceptable`);
+    expect(await harness.headPosition()).toBe(beforeArm);
+
     const rebuilt = await rebuild({
       imageRef: otherId,
       name: 'rebuilt',

@@ -106,6 +106,23 @@ export class ServerAdmission {
     return image;
   }
 
+  /**
+   * A rebuild stays on the server's host, so the new image must run there: an architecture or hypervisor
+   * type the image names must be the host's, as the scheduler's image-properties filter demands at boot.
+   */
+  checkImageRunsOn(image: Plain<ImageSnapshot>, hostName: string | null): void {
+    const host = hostName === null ? undefined : this.hosts.get(hostName)?.state;
+    if (!host) return;
+    const { architecture, hypervisorType } = image.properties;
+    const mismatch =
+      architecture !== undefined && architecture !== host.cpuArch
+        ? `it is built for ${architecture}, the server's host is ${host.cpuArch}`
+        : hypervisorType !== undefined && hypervisorType !== host.hypervisorType
+          ? `it asks for ${hypervisorType}, the server's host runs ${host.hypervisorType}`
+          : null;
+    if (mismatch !== null) throw badRequest(`Image ${image.id} is unacceptable: ${mismatch}.`);
+  }
+
   /** What an instance records of its image: id, name and the properties the scheduler matches. */
   static snapshotOf(image: ImageState): Plain<ImageSnapshot> {
     return { id: image.id, name: image.name, properties: imagePropertiesOf(image.properties) };

@@ -171,6 +171,7 @@ export class ServersService {
     const image = ServerAdmission.snapshotOf(
       this.admission.imageFor(context.principal, request.imageRef, flavor),
     );
+    this.admission.checkImageRunsOn(image, current.instance.host);
     const changes = {
       ...(request.name === undefined ? {} : { name: request.name }),
       ...(request.description === undefined ? {} : { description: request.description }),
