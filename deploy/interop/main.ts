@@ -15,6 +15,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync }
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { readEnvFile } from '../local/services.js';
 import {
   type GuidelineTest,
   type TestResult,
@@ -61,13 +62,6 @@ function ensureTempest(): void {
   if (installed.status !== 0 || !existsSync(TEMPEST)) throw new Error('apt-get install tempest failed');
 }
 
-function envOf(file: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [, name = '', value = ''] of readFileSync(file, 'utf8').matchAll(/^export (\w+)='([^']*)'$/gm))
-    env[name] = value;
-  return env;
-}
-
 async function call(url: string, init: RequestInit = {}): Promise<{ body: unknown; headers: Headers }> {
   const response = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
   if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${url} answered ${response.status}`);
@@ -80,7 +74,7 @@ async function discover(stateDir: string): Promise<Target> {
   const secretsFile = join(stateDir, 'secrets.json');
   if (!existsSync(envFile) || !existsSync(secretsFile))
     throw new Error(`Nimbus is not up here (no ${envFile}): run \`npm run up\` first`);
-  const apiUrl = envOf(envFile)['API_URL'];
+  const apiUrl = readEnvFile(envFile)['API_URL'];
   if (!apiUrl) throw new Error(`${envFile} names no API_URL: run \`npm run up\` again`);
   const { adminPassword } = JSON.parse(readFileSync(secretsFile, 'utf8')) as { adminPassword: string };
 

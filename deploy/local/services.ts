@@ -66,6 +66,14 @@ export interface Secrets {
   readonly servicePassword: string;
 }
 
+/** The variables of an environment file `up` writes (`export NAME='value'` lines). */
+export function readEnvFile(file: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [, name = '', value = ''] of readFileSync(file, 'utf8').matchAll(/^export (\w+)='([^']*)'$/gm))
+    env[name] = value;
+  return env;
+}
+
 export function loadSecrets(stateDir: string): Secrets {
   const file = join(stateDir, 'secrets.json');
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Secrets;

@@ -23,14 +23,8 @@ export async function nimbusCommand(
   return stdout;
 }
 
-/** The variables `up` wrote to an environment file (`export NAME='value'` lines). */
-export function envOf(file: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const match of readFileSync(file, 'utf8').matchAll(/^export (\w+)='([^']*)'$/gm)) {
-    env[match[1]!] = match[2]!;
-  }
-  return env;
-}
+/** The variables `up` wrote to an environment file. */
+export { readEnvFile as envOf } from '../../deploy/local/services.js';
 
 /** Running, as opposed to gone or a zombie that no parent has reaped yet (up's children outlive it). */
 export function alive(pid: string): boolean {

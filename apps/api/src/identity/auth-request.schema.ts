@@ -45,15 +45,9 @@ export const AUTH_REQUEST: Schema = {
               type: 'object',
               properties: {
                 user: {
-                  type: 'object',
-                  properties: {
-                    id: { type: 'string', minLength: 1, maxLength: 64 },
-                    name: { type: 'string', minLength: 1, maxLength: 255 },
-                    password: { type: 'string', maxLength: 4096 },
-                    domain: DOMAIN,
-                  },
+                  ...USER_REF,
+                  properties: { ...USER_REF.properties, password: { type: 'string', maxLength: 4096 } },
                   required: ['password'],
-                  additionalProperties: false,
                 },
               },
               required: ['user'],
