@@ -21,6 +21,7 @@ import {
 } from '../../apps/compute/src/hypervisor/index.js';
 import { eventually } from '../support/eventually.js';
 import { OpenStackHttp } from '../../deploy/clients/openstack-http.js';
+import { serverWithStatus } from '../support/servers.js';
 import { collect } from '../support/streams.js';
 import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../support/system.js';
 
@@ -56,16 +57,7 @@ async function serverOf(id: string): Promise<Server> {
 }
 
 function waitFor(id: string, status: string): Promise<Server> {
-  return eventually(
-    `server ${id} ${status}`,
-    async () => {
-      const server = await serverOf(id);
-      if (server.status === 'ERROR' && status !== 'ERROR')
-        throw new Error(`server ${id} failed: ${server.fault?.message}`);
-      return server.status === status ? server : undefined;
-    },
-    90_000,
-  );
+  return serverWithStatus<Server>(os, id, status, 90_000);
 }
 
 const servers: string[] = [];

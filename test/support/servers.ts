@@ -52,3 +52,22 @@ export function settledServers(
     { timeoutMs, intervalMs: 500 },
   );
 }
+
+/**
+ * The server as the API shows it once it has `status`; a server that goes to ERROR on the way
+ * fails the wait at once with its fault, unless ERROR is what is waited for.
+ */
+export function serverWithStatus<
+  T extends Pick<ShownServer, 'status'> & { readonly fault?: { readonly message: string } },
+>(os: OpenStackHttp, id: string, status: string, timeoutMs: number): Promise<T> {
+  return eventually(
+    `server ${id} ${status}`,
+    async () => {
+      const server = (await os.compute<{ server: T }>('GET', `/servers/${id}`)).body.server;
+      if (server.status === 'ERROR' && status !== 'ERROR')
+        throw new Error(`server ${id} failed: ${server.fault?.message}`);
+      return server.status === status ? server : undefined;
+    },
+    timeoutMs,
+  );
+}

@@ -123,6 +123,12 @@ describe('malformed requests', () => {
     },
     {
       method: 'POST',
+      path: '/v2.1/servers/{id}/action',
+      compute: true,
+      valid: () => ({ resize: { flavorRef: '1' } }),
+    },
+    {
+      method: 'POST',
       path: '/v2.1/servers/{id}/remote-consoles',
       compute: true,
       microversion: '2.8',

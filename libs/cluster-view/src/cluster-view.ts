@@ -14,6 +14,7 @@ import {
   type InstanceUsage,
   hostReducer,
   instanceReducer,
+  resourcesHeld,
 } from '#libs/domain';
 import {
   MemoryCheckpointStore,
@@ -139,8 +140,9 @@ export class ClusterView {
       const state = this.instances.get(id)?.state;
       if (booted === undefined || booted >= position || !state?.boot || state.vmState === 'deleted') continue;
       instances += 1;
-      cores += state.boot.flavor.vcpus;
-      ramMb += state.boot.flavor.ramMb;
+      const held = resourcesHeld(state) ?? state.boot.flavor;
+      cores += held.vcpus;
+      ramMb += held.ramMb;
     }
     return { instances, cores, ramMb };
   }

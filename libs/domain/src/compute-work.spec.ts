@@ -8,6 +8,12 @@ import {
   DomainRebuilt,
   RebootRequested,
   RebuildRequested,
+  DomainResized,
+  ResizeClaimed,
+  ResizeFailed,
+  ResizeRequested,
+  ResizeRevertRequested,
+  ResizeReverted,
   SnapshotFailed,
   SnapshotRequested,
   SnapshotTaken,
@@ -81,6 +87,41 @@ describe('compute work', () => {
     const errored = given(...server.running, build(RebuildRequested, { instanceId: id, image }), failed!);
     expect(errored).toMatchObject({ vmState: 'error', taskState: null });
     expect(errored.actions.at(-1)).toMatchObject({ action: 'rebuild', result: 'Error' });
+  });
+
+  it('resizes the domain once the scheduler made room, and gives the old size back on a revert', () => {
+    const big = { id: '2', name: 'm1.big', vcpus: 2, ramMb: 128, diskGb: 0 };
+    const asked = [...server.running, build(ResizeRequested, { instanceId: id, flavor: big })];
+    expect(computeWorkDue(given(...asked))).toBeNull(); // the scheduler's turn first
+    const claimed = [...asked, build(ResizeClaimed, { instanceId: id, host: 'h1' })];
+    expect(computeWorkDue(given(...claimed))).toEqual({
+      kind: 'resize',
+      host: 'h1',
+      vcpus: 2,
+      memoryMib: 128,
+      running: true,
+      revert: false,
+      revoke: 'instance-rebooted',
+    });
+    expect(decideComputeResult(given(...claimed), { kind: 'resized' })).toEqual([
+      build(DomainResized, { instanceId: id, host: 'h1' }),
+    ]);
+    expect(decideComputeResult(given(...claimed), { kind: 'resize-failed', reason: 'virsh: no' })).toEqual([
+      build(ResizeFailed, { instanceId: id, reason: 'virsh: no' }),
+    ]);
+    const reverting = [
+      ...claimed,
+      build(DomainResized, { instanceId: id, host: 'h1' }),
+      build(ResizeRevertRequested, { instanceId: id }),
+    ];
+    expect(computeWorkDue(given(...reverting))).toMatchObject({ vcpus: 1, memoryMib: 64, revert: true });
+    expect(decideComputeResult(given(...reverting), { kind: 'resized' })).toEqual([
+      build(ResizeReverted, { instanceId: id, host: 'h1' }),
+    ]);
+    const [failed] = decideComputeResult(given(...reverting), { kind: 'resize-failed', reason: 'gone' });
+    const errored = given(...reverting, failed!);
+    expect(errored).toMatchObject({ vmState: 'error', resize: null, fault: { code: 500, details: 'gone' } });
+    expect(errored.actions.at(-1)).toMatchObject({ action: 'revertResize', result: 'Error' });
   });
 
   it('snapshots the disk of a server at rest into the image the API made, and records either outcome', () => {

@@ -10,11 +10,14 @@ import {
   DomainDeleted,
   DomainRebooted,
   DomainRebuilt,
+  DomainResized,
   DomainStartFailed,
   DomainStarted,
   DomainStopped,
   type ImageSnapshot,
   InstanceFailed,
+  ResizeFailed,
+  ResizeReverted,
   SnapshotFailed,
   SnapshotTaken,
   type RebootType,
@@ -47,6 +50,17 @@ export type ComputeWork =
       readonly running: boolean;
       readonly revoke: ConsoleRevokeReason;
     }
+  | {
+      readonly kind: 'resize';
+      readonly host: string;
+      /** What the domain gets: the new flavor's, or the old one's when the resize is reverted. */
+      readonly vcpus: number;
+      readonly memoryMib: number;
+      /** Whether the domain runs afterwards: a server that was off stays off. */
+      readonly running: boolean;
+      readonly revert: boolean;
+      readonly revoke: ConsoleRevokeReason;
+    }
   | { readonly kind: 'snapshot'; readonly host: string; readonly imageId: string }
   | { readonly kind: 'destroy'; readonly host: string; readonly revoke: ConsoleRevokeReason };
 
@@ -59,6 +73,8 @@ export type ComputeResult =
   | { readonly kind: 'rebooted'; readonly type: RebootType }
   | { readonly kind: 'rebuilt'; readonly domainName: string }
   | { readonly kind: 'rebuild-failed'; readonly reason: string }
+  | { readonly kind: 'resized' }
+  | { readonly kind: 'resize-failed'; readonly reason: string }
   | { readonly kind: 'snapshotted' }
   | { readonly kind: 'snapshot-failed'; readonly reason: string }
   | { readonly kind: 'destroyed' };
@@ -101,6 +117,23 @@ export function computeWorkDue(state: InstanceState): ComputeWork | null {
             revoke: 'instance-rebooted',
           }
         : null;
+    case 'resize_migrating':
+    case 'resize_reverting': {
+      // The domain is power cycled to take its new size, so its VNC server ends as in a hard reboot.
+      const resize = state.resize;
+      if (resize === null) return null;
+      const revert = state.taskState === 'resize_reverting';
+      const flavor = revert ? resize.from : resize.to;
+      return {
+        kind: 'resize',
+        host,
+        vcpus: flavor.vcpus,
+        memoryMib: flavor.ramMb,
+        running: resize.wasRunning,
+        revert,
+        revoke: 'instance-rebooted',
+      };
+    }
     case 'image_snapshot': {
       const imageId = state.snapshotImageId;
       return imageId === null ? null : { kind: 'snapshot', host, imageId };
@@ -120,6 +153,8 @@ const ANSWERS: Readonly<Record<ComputeResult['kind'], ComputeWork['kind']>> = {
   rebooted: 'reboot',
   rebuilt: 'rebuild',
   'rebuild-failed': 'rebuild',
+  resized: 'resize',
+  'resize-failed': 'resize',
   snapshotted: 'snapshot',
   'snapshot-failed': 'snapshot',
   destroyed: 'destroy',
@@ -138,6 +173,9 @@ export function decideComputeResult(
   | DomainStopped
   | DomainRebooted
   | DomainRebuilt
+  | DomainResized
+  | ResizeFailed
+  | ResizeReverted
   | InstanceFailed
   | SnapshotTaken
   | SnapshotFailed
@@ -184,6 +222,27 @@ export function decideComputeResult(
           },
         }),
       ];
+    case 'resized':
+      return (work as Extract<ComputeWork, { kind: 'resize' }>).revert
+        ? [build(ResizeReverted, { instanceId, host })]
+        : [build(DomainResized, { instanceId, host })];
+    case 'resize-failed': {
+      const reason = result.reason.slice(0, MAX_REASON) || 'unknown error';
+      // A resize that failed leaves the old flavor (the agent puts it back); a revert that failed
+      // leaves a domain of neither flavor for sure: the server is in error, as in Nova.
+      return (work as Extract<ComputeWork, { kind: 'resize' }>).revert
+        ? [
+            build(InstanceFailed, {
+              instanceId,
+              fault: {
+                code: 500,
+                message: `Reverting the resize of instance ${instanceId} failed.`,
+                details: reason,
+              },
+            }),
+          ]
+        : [build(ResizeFailed, { instanceId, reason })];
+    }
     case 'snapshotted':
     case 'snapshot-failed': {
       const imageId = (work as Extract<ComputeWork, { kind: 'snapshot' }>).imageId;

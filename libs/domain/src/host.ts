@@ -163,6 +163,27 @@ export function decideClaim(
   return { kind: 'claim', events: [claimed], next: withClaim(state, claimed) };
 }
 
+/**
+ * Makes what an instance placed on the host holds there exactly `wanted` (a resize grows it to the
+ * larger flavor, a confirm or revert shrinks it to the one kept), under the claim's own attempt.
+ * Holding it already is nothing to do; growing past the host's free room is refused.
+ */
+export function decideClaimSize(state: HostState, instanceId: string, wanted: Resources): ClaimDecision {
+  const held = state.allocations[instanceId];
+  if (held && held.vcpus === wanted.vcpus && held.ramMb === wanted.ramMb && held.diskGb === wanted.diskGb) {
+    return { kind: 'already-held' };
+  }
+  const free = freeResources(held ? evolveWithout(state, instanceId) : state);
+  if (!state.inventory || !fits(free, wanted)) return { kind: 'no-capacity', free };
+  const claimed = build(ResourcesClaimed, {
+    host: state.name,
+    instanceId,
+    attempt: held?.attempt ?? 1,
+    ...wanted,
+  });
+  return { kind: 'claim', events: [claimed], next: withClaim(state, claimed) };
+}
+
 function evolveWithout(state: HostState, instanceId: string): HostState {
   const { [instanceId]: _dropped, ...rest } = state.allocations;
   return { ...state, allocations: rest };

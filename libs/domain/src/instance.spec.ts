@@ -6,6 +6,7 @@ import {
   DeleteRequested,
   DomainRebooted,
   DomainRebuilt,
+  DomainResized,
   DomainDeleted,
   DomainStartFailed,
   DomainStarted,
@@ -14,6 +15,10 @@ import {
   InstanceFailed,
   PowerStateChanged,
   RebootRequested,
+  ResizeClaimed,
+  ResizeConfirmed,
+  ResizeFailed,
+  ResizeReverted,
   ServerUpdated,
   StopRequested,
   type PowerState,
@@ -29,6 +34,10 @@ import {
   decideLock,
   decideReboot,
   decideRebuild,
+  ResizeRefused,
+  decideConfirmResize,
+  decideResize,
+  decideRevertResize,
   decideSetAccessAddresses,
   decideSetMetadata,
   decideUnlock,
@@ -190,6 +199,91 @@ describe('instance aggregate', () => {
     expect(rebuilt.actions.at(-1)).toMatchObject({ action: 'rebuild', result: 'Success' });
     const deleting = foldAll(instanceReducer, [...active(), build(DeleteRequested, { instanceId: id })]);
     expect(() => decideRebuild(deleting, id, image)).toThrow(ConflictingState);
+  });
+
+  it('resizes a server at rest: RESIZE, then VERIFY_RESIZE with the new flavor, kept on confirm', () => {
+    const small = { id: '1', name: 'm1.nano', vcpus: 1, ramMb: 64, diskGb: 0 };
+    const big = { id: '2', name: 'm1.big', vcpus: 2, ramMb: 128, diskGb: 0 };
+    const asked = decideResize(foldAll(instanceReducer, active()), id, big);
+    const resizing = foldAll(instanceReducer, [...active(), ...asked]);
+    expect(serverStatus(resizing)).toBe('RESIZE');
+    expect(resizing).toMatchObject({ flavor: small, resize: { from: small, to: big, wasRunning: true } });
+    expect(() => decideResize(resizing, id, big)).toThrow(ConflictingState);
+    expect(() => decideConfirmResize(resizing, id)).toThrow(ConflictingState);
+    const resized = [
+      ...active(),
+      ...asked,
+      build(ResizeClaimed, { instanceId: id, host: 'h1' }),
+      build(DomainResized, { instanceId: id, host: 'h1' }),
+    ];
+    const waiting = foldAll(instanceReducer, resized);
+    expect(serverStatus(waiting)).toBe('VERIFY_RESIZE');
+    expect(waiting).toMatchObject({
+      vmState: 'resized',
+      taskState: null,
+      flavor: big,
+      powerState: 'running',
+    });
+    expect(() => decideStop(waiting, id)).toThrow(ConflictingState);
+    const kept = foldAll(instanceReducer, [...resized, ...decideConfirmResize(waiting, id)]);
+    expect(serverStatus(kept)).toBe('ACTIVE');
+    expect(kept).toMatchObject({ flavor: big, resize: null });
+    expect(kept.actions.map((entry) => [entry.action, entry.result])).toEqual([
+      ['create', 'Success'],
+      ['resize', 'Success'],
+      ['confirmResize', 'Success'],
+    ]);
+  });
+
+  it('reverts a resize to the old flavor, and a stopped server stays stopped through it', () => {
+    const big = { id: '2', name: 'm1.big', vcpus: 2, ramMb: 128, diskGb: 0 };
+    const off = [
+      ...active(),
+      build(StopRequested, { instanceId: id }),
+      build(DomainStopped, { instanceId: id, host: 'h1', forced: false }),
+    ];
+    const asked = decideResize(foldAll(instanceReducer, off), id, big);
+    const resized = [
+      ...off,
+      ...asked,
+      build(ResizeClaimed, { instanceId: id, host: 'h1' }),
+      build(DomainResized, { instanceId: id, host: 'h1' }),
+    ];
+    const waiting = foldAll(instanceReducer, resized);
+    expect(waiting).toMatchObject({ vmState: 'resized', powerState: 'shutoff' });
+    const reverting = [...resized, ...decideRevertResize(waiting, id)];
+    expect(serverStatus(foldAll(instanceReducer, reverting))).toBe('REVERT_RESIZE');
+    const back = foldAll(instanceReducer, [
+      ...reverting,
+      build(ResizeReverted, { instanceId: id, host: 'h1' }),
+    ]);
+    expect(serverStatus(back)).toBe('SHUTOFF');
+    expect(back).toMatchObject({ flavor: { id: '1' }, resize: null, powerState: 'shutoff' });
+    expect(back.actions.at(-1)).toMatchObject({ action: 'revertResize', result: 'Success' });
+  });
+
+  it('refuses a resize to the same flavor or a smaller disk; a failed one leaves the flavor as it was', () => {
+    const state = foldAll(instanceReducer, active());
+    const same = { id: '1', name: 'm1.nano', vcpus: 1, ramMb: 64, diskGb: 0 };
+    expect(() => decideResize(state, id, same)).toThrow('When resizing, instances must change flavor!');
+    const sized = foldAll(instanceReducer, [
+      ...active(),
+      ...decideResize(state, id, { ...same, id: '3', diskGb: 10 }),
+      build(ResizeClaimed, { instanceId: id, host: 'h1' }),
+      build(DomainResized, { instanceId: id, host: 'h1' }),
+      build(ResizeConfirmed, { instanceId: id }),
+    ]);
+    expect(() => decideResize(sized, id, { ...same, id: '4', diskGb: 5 })).toThrow(ResizeRefused);
+    expect(() => decideResize(sized, id, { ...same, id: '5', diskGb: 0 })).toThrow(
+      'Resize to zero disk flavor is not allowed.',
+    );
+    const failed = foldAll(instanceReducer, [
+      ...active(),
+      ...decideResize(state, id, { ...same, id: '2', vcpus: 2 }),
+      build(ResizeFailed, { instanceId: id, reason: 'No valid host was found.' }),
+    ]);
+    expect(failed).toMatchObject({ vmState: 'active', taskState: null, flavor: same, resize: null });
+    expect(failed.actions.at(-1)).toMatchObject({ action: 'resize', result: 'Error' });
   });
 
   it("refuses changes to a locked server but from an admin; an admin lock is an admin's to lift", () => {

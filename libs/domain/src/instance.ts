@@ -12,9 +12,13 @@ import {
   type PowerState,
   RebootRequested,
   type RebootType,
+  type FlavorSnapshot,
   type ImageSnapshot,
   type Plain,
   RebuildRequested,
+  ResizeConfirmed,
+  ResizeRequested,
+  ResizeRevertRequested,
   SnapshotRequested,
   ServerAccessAddressesSet,
   ServerLocked,
@@ -31,7 +35,7 @@ import {
 import { ConflictingState, DomainError, InstanceNotFound } from './errors.js';
 
 /** Nova's vm_state: where the server is at rest. */
-export type VmState = 'building' | 'active' | 'stopped' | 'error' | 'deleted';
+export type VmState = 'building' | 'active' | 'stopped' | 'resized' | 'error' | 'deleted';
 
 /** Nova's task_state: what is being done to it right now. */
 export type TaskState =
@@ -43,12 +47,25 @@ export type TaskState =
   | 'rebooting_hard'
   | 'rebuilding'
   | 'image_snapshot'
+  | 'resize_prep'
+  | 'resize_migrating'
+  | 'resize_reverting'
   | 'deleting'
   | null;
 
 /** The `status` the compute API shows, derived from vm_state and task_state as Nova derives it. */
 export type ServerStatus =
-  'BUILD' | 'ACTIVE' | 'SHUTOFF' | 'REBOOT' | 'HARD_REBOOT' | 'REBUILD' | 'ERROR' | 'DELETED';
+  | 'BUILD'
+  | 'ACTIVE'
+  | 'SHUTOFF'
+  | 'REBOOT'
+  | 'HARD_REBOOT'
+  | 'REBUILD'
+  | 'RESIZE'
+  | 'VERIFY_RESIZE'
+  | 'REVERT_RESIZE'
+  | 'ERROR'
+  | 'DELETED';
 
 export interface InstanceFault {
   readonly code: number;
@@ -59,7 +76,17 @@ export interface InstanceFault {
 
 /** One entry of `os-instance-actions`: a user request and how it went. */
 export interface InstanceAction {
-  readonly action: 'create' | 'stop' | 'start' | 'reboot' | 'rebuild' | 'createImage' | 'delete';
+  readonly action:
+    | 'create'
+    | 'stop'
+    | 'start'
+    | 'reboot'
+    | 'rebuild'
+    | 'createImage'
+    | 'resize'
+    | 'confirmResize'
+    | 'revertResize'
+    | 'delete';
   readonly requestId: string;
   readonly userId: string;
   readonly projectId: string | null;
@@ -76,6 +103,17 @@ export interface InstanceState {
   readonly name: string;
   /** Nova's `description` (microversion 2.19); null when never set or cleared. */
   readonly description: string | null;
+  /** The flavor the server has: BootRequested's, then a confirmed resize's (or, while one waits, the new one). */
+  readonly flavor: FlavorSnapshot | null;
+  /**
+   * A resize under way or waiting to be confirmed: the flavors it goes from and to, and whether the
+   * server was running (it ends as it began, running or off).
+   */
+  readonly resize: {
+    readonly from: FlavorSnapshot;
+    readonly to: FlavorSnapshot;
+    readonly wasRunning: boolean;
+  } | null;
   /** The image the root disk was made from: BootRequested's, then the latest RebuildRequested's. */
   readonly image: ImageSnapshot | null;
   /** The server's metadata: BootRequested's, then the latest ServerMetadataChanged's. */
@@ -115,6 +153,8 @@ export const initialInstance = (): InstanceState => ({
   boot: null,
   name: '',
   description: null,
+  flavor: null,
+  resize: null,
   image: null,
   metadata: {},
   accessIPv4: null,
@@ -146,9 +186,13 @@ export function serverStatus(state: InstanceState): ServerStatus {
       return 'ERROR';
     case 'deleted':
       return 'DELETED';
+    case 'resized':
+      return state.taskState === 'resize_reverting' ? 'REVERT_RESIZE' : 'VERIFY_RESIZE';
     case 'stopped':
+      if (state.taskState === 'resize_prep' || state.taskState === 'resize_migrating') return 'RESIZE';
       return state.taskState === 'rebuilding' ? 'REBUILD' : 'SHUTOFF';
     case 'active':
+      if (state.taskState === 'resize_prep' || state.taskState === 'resize_migrating') return 'RESIZE';
       if (state.taskState === 'rebuilding') return 'REBUILD';
       if (state.taskState === 'rebooting') return 'REBOOT';
       if (state.taskState === 'rebooting_hard') return 'HARD_REBOOT';
@@ -213,9 +257,19 @@ const RESULTS_A_DELETE_OUTLASTS: ReadonlySet<InstanceEvent['type']> = new Set([
   'DomainStopped',
   'DomainRebooted',
   'DomainRebuilt',
+  'ResizeClaimed',
+  'DomainResized',
+  'ResizeFailed',
+  'ResizeReverted',
   'SnapshotTaken',
   'SnapshotFailed',
 ] as const);
+
+/** The action an InstanceFailed ends, by the task under way (a build's, when none is named). */
+const FAILING_ACTIONS: Partial<Record<NonNullable<TaskState>, InstanceAction['action']>> = {
+  rebuilding: 'rebuild',
+  resize_reverting: 'revertResize',
+};
 
 /** `evolve`: the state after one more event. Unknown-to-this-stream events leave it unchanged. */
 export function evolveInstance(state: InstanceState, event: DecodedEvent): InstanceState {
@@ -237,6 +291,7 @@ function applyInstanceEvent(state: InstanceState, event: InstanceEvent, at: stri
         id: event.data.instanceId,
         boot: event.data,
         name: event.data.name,
+        flavor: event.data.flavor,
         image: event.data.image,
         metadata: event.data.metadata,
         vmState: 'building',
@@ -290,8 +345,9 @@ function applyInstanceEvent(state: InstanceState, event: InstanceEvent, at: stri
           ...(event.data.fault.details === undefined ? {} : { details: event.data.fault.details }),
           created: at,
         },
-        // A build, or a rebuild, ends here: whichever is under way.
-        actions: finishAction(state, state.taskState === 'rebuilding' ? 'rebuild' : 'create', at, 'Error'),
+        resize: null,
+        // A build, a rebuild or a revert ends here: whichever is under way.
+        actions: finishAction(state, FAILING_ACTIONS[state.taskState ?? 'spawning'] ?? 'create', at, 'Error'),
       };
     case 'StopRequested':
       return { ...state, taskState: 'powering-off', actions: startAction(state, 'stop', event) };
@@ -338,6 +394,58 @@ function applyInstanceEvent(state: InstanceState, event: InstanceEvent, at: stri
         launchedAt: at,
         consoleTokens: [],
         actions: finishAction(state, 'rebuild', at, 'Success'),
+      };
+    case 'ResizeRequested':
+      return {
+        ...state,
+        taskState: 'resize_prep',
+        resize: state.flavor && {
+          from: state.flavor,
+          to: event.data.flavor,
+          wasRunning: state.vmState === 'active',
+        },
+        actions: startAction(state, 'resize', event),
+      };
+    case 'ResizeClaimed':
+      return { ...state, taskState: 'resize_migrating' };
+    case 'DomainResized':
+      return {
+        ...state,
+        vmState: 'resized',
+        taskState: null,
+        flavor: state.resize?.to ?? state.flavor,
+        powerState: state.resize?.wasRunning ? 'running' : 'shutoff',
+        consoleTokens: [],
+        actions: finishAction(state, 'resize', at, 'Success'),
+      };
+    case 'ResizeFailed':
+      return {
+        ...state,
+        taskState: null,
+        resize: null,
+        actions: finishAction(state, 'resize', at, 'Error'),
+      };
+    case 'ResizeConfirmed': {
+      const started = startAction(state, 'confirmResize', event);
+      return {
+        ...state,
+        vmState: state.resize?.wasRunning === false ? 'stopped' : 'active',
+        resize: null,
+        actions: finishAction({ ...state, actions: started }, 'confirmResize', at, 'Success'),
+      };
+    }
+    case 'ResizeRevertRequested':
+      return { ...state, taskState: 'resize_reverting', actions: startAction(state, 'revertResize', event) };
+    case 'ResizeReverted':
+      return {
+        ...state,
+        vmState: state.resize?.wasRunning === false ? 'stopped' : 'active',
+        taskState: null,
+        flavor: state.resize?.from ?? state.flavor,
+        powerState: state.resize?.wasRunning === false ? 'shutoff' : 'running',
+        resize: null,
+        consoleTokens: [],
+        actions: finishAction(state, 'revertResize', at, 'Success'),
       };
     case 'SnapshotRequested':
       return {
@@ -587,6 +695,48 @@ export function decideRebuild(
   if (!['active', 'stopped'].includes(state.vmState) || state.taskState !== null || state.host === null)
     refuse('rebuild', state);
   return [build(RebuildRequested, { instanceId, image })];
+}
+
+/** Nova's ResizeError / CannotResizeToSameFlavor and friends: the request itself is wrong (400). */
+export class ResizeRefused extends DomainError {
+  override readonly name = 'ResizeRefused';
+  readonly code = 'BadRequest' as const;
+}
+
+/**
+ * A resize takes a server at rest, running or off, to another flavor on the same host. As in Nova the
+ * flavor must differ, and the root disk cannot shrink (a flavor whose disk is 0 sizes it from the image,
+ * so it cannot take a server whose disk was sized by its flavor).
+ */
+export function decideResize(
+  state: InstanceState,
+  instanceId: string,
+  flavor: Plain<FlavorSnapshot>,
+): ResizeRequested[] {
+  mustExist(state, instanceId);
+  if (!['active', 'stopped'].includes(state.vmState) || state.taskState !== null || state.host === null)
+    refuse('resize', state);
+  const current = state.flavor;
+  if (current === null) refuse('resize', state);
+  if (flavor.id === current.id) throw new ResizeRefused('When resizing, instances must change flavor!');
+  if (flavor.diskGb === 0 && current.diskGb > 0)
+    throw new ResizeRefused('Resize to zero disk flavor is not allowed.');
+  if (flavor.diskGb < current.diskGb) throw new ResizeRefused('Unable to resize disk down.');
+  return [build(ResizeRequested, { instanceId, flavor })];
+}
+
+/** Keeping the new flavor takes a server that waits for it (VERIFY_RESIZE). */
+export function decideConfirmResize(state: InstanceState, instanceId: string): ResizeConfirmed[] {
+  mustExist(state, instanceId);
+  if (state.vmState !== 'resized' || state.taskState !== null) refuse('confirmResize', state);
+  return [build(ResizeConfirmed, { instanceId })];
+}
+
+/** Going back to the old flavor takes a server that waits for the user's choice (VERIFY_RESIZE). */
+export function decideRevertResize(state: InstanceState, instanceId: string): ResizeRevertRequested[] {
+  mustExist(state, instanceId);
+  if (state.vmState !== 'resized' || state.taskState !== null) refuse('revertResize', state);
+  return [build(ResizeRevertRequested, { instanceId })];
 }
 
 /** An image of the disk is taken from a server at rest, running or off, as Nova takes it. */

@@ -96,6 +96,32 @@ const unlimited = (limit: number): boolean => limit < 0;
  * when only some do; otherwise QuotaExceeded with Nova's message
  * ("Quota exceeded for cores, instances: Requested 2, 2, but already used 19, 10 of 20, 10 cores, instances").
  */
+/**
+ * Nova's check when a resize grows a server: the growth in cores and RAM must fit what the project
+ * has left (a shrink always fits). Over: QuotaExceeded with Nova's message for the resources over.
+ */
+export function checkResizeQuota(
+  limits: InstanceLimits,
+  usage: InstanceUsage,
+  growth: { readonly cores: number; readonly ramMb: number },
+): void {
+  const resources = (['cores', 'ramMb'] as const).filter(
+    (resource) =>
+      growth[resource] > 0 &&
+      !unlimited(limits[resource]) &&
+      usage[resource] + growth[resource] > limits[resource],
+  );
+  if (resources.length === 0) return;
+  const label = (resource: (typeof resources)[number]): string => (resource === 'ramMb' ? 'ram' : resource);
+  const list = (pick: (resource: (typeof resources)[number]) => number): string =>
+    resources.map((resource) => String(pick(resource))).join(', ');
+  const names = resources.map(label).join(', ');
+  throw new QuotaExceeded(
+    `Quota exceeded for ${names}: Requested ${list((r) => growth[r])}, but already used ` +
+      `${list((r) => usage[r])} of ${list((r) => limits[r])} ${names}`,
+  );
+}
+
 export function checkInstanceQuota(
   limits: InstanceLimits,
   usage: InstanceUsage,

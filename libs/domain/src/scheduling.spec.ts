@@ -3,7 +3,14 @@ import {
   DomainDeleted,
   DomainStartFailed,
   HostSelected,
+  DomainResized,
   InstanceFailed,
+  ResizeClaimed,
+  ResizeConfirmed,
+  ResizeFailed,
+  ResizeRequested,
+  ResizeRevertRequested,
+  ResizeReverted,
   build,
 } from '#libs/contracts';
 
@@ -100,15 +107,56 @@ describe('scheduling', () => {
     });
   });
 
-  it('only releases strays for a placed server: whatever it holds off its host', () => {
-    const work = schedulingWorkDue(given(...server.running), [], 3);
-    expect(work).toEqual({
+  it('only releases strays for a placed server, and keeps its claim on its host at its flavor', () => {
+    const spawning = schedulingWorkDue(given(...server.placed), [], 3);
+    expect(spawning).toEqual({
       kind: 'release',
       release: { reason: 'rescheduled', keepHost: 'h1', keepAttempt: null },
     });
-    if (work.kind !== 'release') throw new Error(work.kind);
+    const work = schedulingWorkDue(given(...server.running), [], 3);
+    expect(work).toEqual({
+      kind: 'fit-claim',
+      release: { reason: 'rescheduled', keepHost: 'h1', keepAttempt: null },
+      host: 'h1',
+      wanted: { vcpus: 1, ramMb: 64, diskGb: 0 },
+      resize: null,
+    });
+    if (work.kind !== 'fit-claim') throw new Error(work.kind);
     expect(mustRelease(work.release, { host: 'h1', attempt: 1 })).toBe(false);
     expect(mustRelease(work.release, { host: 'h2', attempt: 1 })).toBe(true);
+  });
+
+  it('holds the larger flavor on the host from a resize until the user keeps one, then that one', () => {
+    const small = { id: '1', name: 'm1.nano', vcpus: 1, ramMb: 64, diskGb: 0 };
+    const wide = { id: '7', name: 'wide', vcpus: 4, ramMb: 32, diskGb: 0 };
+    const larger = { vcpus: 4, ramMb: 64, diskGb: 0 };
+    const asked = [...server.running, build(ResizeRequested, { instanceId: id, flavor: wide })];
+    const prep = schedulingWorkDue(given(...asked), [], 3);
+    expect(prep).toMatchObject({ kind: 'fit-claim', host: 'h1', wanted: larger });
+    expect(awaitsScheduler(given(...asked))).toBe(true);
+    if (prep.kind !== 'fit-claim' || prep.resize === null) throw new Error('a resize claim is due');
+    expect(prep.resize.claimed.map((event) => event.constructor.name)).toEqual(['ResizeClaimed']);
+    expect(prep.resize.refused('no room')[0]).toMatchObject({ instanceId: id, reason: 'no room' });
+
+    const resized = [
+      ...asked,
+      build(ResizeClaimed, { instanceId: id, host: 'h1' }),
+      build(DomainResized, { instanceId: id, host: 'h1' }),
+    ];
+    expect(schedulingWorkDue(given(...resized), [], 3)).toMatchObject({ wanted: larger, resize: null });
+    const confirmed = given(...resized, build(ResizeConfirmed, { instanceId: id }));
+    expect(schedulingWorkDue(confirmed, [], 3)).toMatchObject({ wanted: { vcpus: 4, ramMb: 32, diskGb: 0 } });
+    const reverted = given(
+      ...resized,
+      build(ResizeRevertRequested, { instanceId: id }),
+      build(ResizeReverted, { instanceId: id, host: 'h1' }),
+    );
+    expect(schedulingWorkDue(reverted, [], 3)).toMatchObject({
+      wanted: { vcpus: small.vcpus, ramMb: small.ramMb, diskGb: 0 },
+    });
+    const failed = given(...asked, build(ResizeFailed, { instanceId: id, reason: 'no room' }));
+    expect(schedulingWorkDue(failed, [], 3)).toMatchObject({ wanted: { vcpus: 1, ramMb: 64, diskGb: 0 } });
+    expect(awaitsScheduler(failed)).toBe(false);
   });
 
   it('releases everything a failed or deleted server holds', () => {

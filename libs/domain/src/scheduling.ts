@@ -9,11 +9,14 @@ import {
   HostSelected,
   InstanceFailed,
   type Plain,
+  ResizeClaimed,
+  ResizeFailed,
   type ResourceReleaseReason,
   type SchedulingTrace,
   build,
 } from '#libs/contracts';
 
+import type { Resources } from './host.js';
 import type { InstanceState } from './instance.js';
 import { type InstanceUsage, QuotaExceeded, checkInstanceQuota } from './quota.js';
 
@@ -41,6 +44,21 @@ export type SchedulingWork =
     }
   /** No scheduling is due; only claims the instance no longer needs are released. */
   | { readonly kind: 'release'; readonly release: ReleaseRule }
+  /**
+   * Make what the instance holds on its host fit its flavor: the larger of the two while a resize is
+   * under way or waits for confirmation, the one it has otherwise. A resize waiting for room names
+   * what to append once the claim is made, and what when the host has none.
+   */
+  | {
+      readonly kind: 'fit-claim';
+      readonly release: ReleaseRule;
+      readonly host: string;
+      readonly wanted: Resources;
+      readonly resize: {
+        readonly claimed: readonly [ResizeClaimed];
+        readonly refused: (reason: string) => readonly [ResizeFailed];
+      } | null;
+    }
   /** Every attempt was used: the instance goes to ERROR and gives back what it held. */
   | { readonly kind: 'give-up'; readonly release: ReleaseRule; readonly events: readonly [InstanceFailed] }
   /** Choose a host for this attempt, unless the instance already holds a claim for it. */
@@ -55,12 +73,13 @@ export type SchedulingWork =
     };
 
 /**
- * Whether an instance waits for the scheduler: a build for a host, or the delete of a server that
- * never got one. The reconciler drives those the bus has not.
+ * Whether an instance waits for the scheduler: a build for a host, a resize for room on its host,
+ * or the delete of a server that never got one. The reconciler drives those the bus has not.
  */
 export function awaitsScheduler(state: InstanceState): boolean {
   return (
     (state.taskState === 'scheduling' && state.vmState === 'building') ||
+    state.taskState === 'resize_prep' ||
     (state.taskState === 'deleting' && state.host === null)
   );
 }
@@ -103,7 +122,20 @@ export function schedulingWorkDue(
   }
   if (state.taskState !== 'scheduling') {
     // Placed: whatever it holds anywhere but its host was a lost race or an earlier attempt.
-    return { kind: 'release', release: { reason: 'rescheduled', keepHost: state.host, keepAttempt: null } };
+    const release: ReleaseRule = { reason: 'rescheduled', keepHost: state.host, keepAttempt: null };
+    const host = state.host;
+    const wanted = resourcesHeld(state);
+    if (host === null || wanted === null || state.vmState === 'building') return { kind: 'release', release };
+    const instanceId = state.id;
+    const resize =
+      state.taskState === 'resize_prep'
+        ? {
+            claimed: [build(ResizeClaimed, { instanceId, host })] as const,
+            refused: (reason: string) =>
+              [build(ResizeFailed, { instanceId, reason: reason.slice(0, MAX_FAULT_MESSAGE) })] as const,
+          }
+        : null;
+    return { kind: 'fit-claim', release, host, wanted, resize };
   }
   if (state.buildAborted) {
     // Nova's BuildAbortException: no other host can help, so no reschedule.
@@ -130,6 +162,22 @@ export function schedulingWorkDue(
     release: { reason: 'rescheduled', keepHost: null, keepAttempt: attempt },
     held,
     recheckQuota: attempt === 1 && held === null && state.boot?.quota !== undefined,
+  };
+}
+
+/**
+ * What an instance holds on its host: its flavor, and while a resize is under way or waits for the
+ * user the larger of the two flavors in each resource, as Nova keeps both until the user decides.
+ */
+export function resourcesHeld(state: InstanceState): Resources | null {
+  const flavor = state.flavor;
+  if (flavor === null) return null;
+  const resize = state.resize;
+  if (resize === null) return { vcpus: flavor.vcpus, ramMb: flavor.ramMb, diskGb: flavor.diskGb };
+  return {
+    vcpus: Math.max(resize.from.vcpus, resize.to.vcpus),
+    ramMb: Math.max(resize.from.ramMb, resize.to.ramMb),
+    diskGb: Math.max(resize.from.diskGb, resize.to.diskGb),
   };
 }
 

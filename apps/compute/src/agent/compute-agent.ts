@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { WrongExpectedVersionError } from '@eventstore/db-client';
 
-import { type BootRequested, streamFor } from '#libs/contracts';
+import { type FlavorSnapshot, streamFor } from '#libs/contracts';
 import {
   type ComputeResult,
   type ComputeWork,
@@ -143,6 +143,7 @@ export class ComputeAgent {
     if (work.kind === 'snapshot') return this.snapshot(turn, work);
     if ('revoke' in work) await revokeConsoles(this.store, state, work.revoke, turn.context);
     if (work.kind === 'rebuild') return this.rebuild(turn, work);
+    if (work.kind === 'resize') return this.resize(turn, work);
     await this.record(turn, await this.perform(state.id, work));
     return 'done';
   }
@@ -150,7 +151,7 @@ export class ComputeAgent {
   /** Stop, start, reboot or delete on the host, and what it came to. */
   private async perform(
     instanceId: string,
-    work: Exclude<ComputeWork, { kind: 'spawn' | 'snapshot' | 'rebuild' }>,
+    work: Exclude<ComputeWork, { kind: 'spawn' | 'snapshot' | 'rebuild' | 'resize' }>,
   ): Promise<ComputeResult> {
     const name = domainNameOf(instanceId);
     const timeoutMs = this.settings.powerOffTimeoutMs;
@@ -199,7 +200,8 @@ export class ComputeAgent {
     try {
       await this.hypervisor.ensureImage(work.host, await this.images.resolve(work.image.id));
       await this.hypervisor.destroy(work.host, name);
-      const spec = specOf(instanceId, work.boot, work.image.id);
+      // A resized server is rebuilt with the flavor it has now.
+      const spec = specOf(instanceId, turn.state.flavor ?? work.boot.flavor, work.image.id);
       const { domainName } = await this.hypervisor.spawn(work.host, spec);
       // The driver defines and starts in one step: a server that was off is put back off.
       if (!work.running) await this.hypervisor.powerOff(work.host, domainName, { timeoutMs: 0 });
@@ -220,6 +222,44 @@ export class ComputeAgent {
       this.logger.warn(`rebuild of ${instanceId} on ${work.host} failed: ${reason}`);
       await this.hypervisor.destroy(work.host, name).catch(() => undefined);
       await this.record(turn, { kind: 'rebuild-failed', reason });
+      return 'failed';
+    }
+  }
+
+  /**
+   * The domain given the vCPUs and memory of the flavor it goes to (or back to): the driver powers it
+   * off, changes its definition and starts it again if it was running. Redone after a crash, which is
+   * safe: a domain that has the size already is left as it is. A resize that fails puts the old size
+   * back, so the server keeps the flavor it had; a revert that fails leaves the server in error.
+   */
+  private async resize(
+    turn: DriveTurn<InstanceState>,
+    work: Extract<ComputeWork, { kind: 'resize' }>,
+  ): Promise<DriveOutcome> {
+    const instanceId = turn.state.id;
+    const name = domainNameOf(instanceId);
+    const options = { timeoutMs: this.settings.powerOffTimeoutMs, running: work.running };
+    try {
+      await this.hypervisor.resize(
+        work.host,
+        name,
+        { vcpus: work.vcpus, memoryMib: work.memoryMib },
+        options,
+      );
+      await this.record(turn, { kind: 'resized' });
+      return 'done';
+    } catch (error) {
+      if (error instanceof WrongExpectedVersionError) throw error;
+      if (this.stopping) return 'interrupted';
+      const reason = (error instanceof Error ? error.message : String(error)).slice(0, 1000);
+      this.logger.warn(`resize of ${instanceId} on ${work.host} failed: ${reason}`);
+      const from = turn.state.resize?.from;
+      if (!work.revert && from) {
+        await this.hypervisor
+          .resize(work.host, name, { vcpus: from.vcpus, memoryMib: from.ramMb }, options)
+          .catch(() => undefined);
+      }
+      await this.record(turn, { kind: 'resize-failed', reason });
       return 'failed';
     }
   }
@@ -265,7 +305,10 @@ export class ComputeAgent {
     try {
       const started = performance.now();
       await this.hypervisor.ensureImage(host, await this.images.resolve(boot.image.id));
-      const { domainName } = await this.hypervisor.spawn(host, specOf(instanceId, boot, boot.image.id));
+      const { domainName } = await this.hypervisor.spawn(
+        host,
+        specOf(instanceId, boot.flavor, boot.image.id),
+      );
       this.spawnTimesMs.push(performance.now() - started);
       if (this.spawnTimesMs.length > 10_000) this.spawnTimesMs.splice(0, 5_000);
       await this.record(turn, { kind: 'spawned', domainName });
@@ -295,13 +338,13 @@ export class ComputeAgent {
   }
 }
 
-/** The domain a server of this boot's flavor runs as, its root disk made from the image. */
-function specOf(instanceId: string, boot: BootRequested, imageId: string): DomainSpec {
+/** The domain a server of this flavor runs as, its root disk made from the image. */
+function specOf(instanceId: string, flavor: FlavorSnapshot, imageId: string): DomainSpec {
   return domainSpec({
     instanceId,
-    vcpus: boot.flavor.vcpus,
-    memoryMib: boot.flavor.ramMb,
+    vcpus: flavor.vcpus,
+    memoryMib: flavor.ramMb,
     imageId,
-    rootDiskGb: boot.flavor.diskGb,
+    rootDiskGb: flavor.diskGb,
   });
 }

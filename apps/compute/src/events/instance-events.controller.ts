@@ -11,6 +11,10 @@ import {
   DeleteRequested,
   HostSelected,
   RebootRequested,
+  RebuildRequested,
+  ResizeClaimed,
+  ResizeRevertRequested,
+  SnapshotRequested,
   StartRequested,
   StopRequested,
 } from '#libs/contracts';
@@ -45,6 +49,27 @@ export class InstanceEventsController {
 
   @OnEvent(DeleteRequested)
   async onDeleteRequested(@Payload() event: InstanceScoped): Promise<void> {
+    await this.agent.drive(event.data.instanceId);
+  }
+
+  @OnEvent(RebuildRequested)
+  async onRebuildRequested(@Payload() event: InstanceScoped): Promise<void> {
+    await this.agent.drive(event.data.instanceId);
+  }
+
+  @OnEvent(SnapshotRequested)
+  async onSnapshotRequested(@Payload() event: InstanceScoped): Promise<void> {
+    await this.agent.drive(event.data.instanceId);
+  }
+
+  /** The scheduler made room for the resize on the host: the domain takes its new size. */
+  @OnEvent(ResizeClaimed)
+  async onResizeClaimed(@Payload() event: InstanceScoped): Promise<void> {
+    await this.agent.drive(event.data.instanceId);
+  }
+
+  @OnEvent(ResizeRevertRequested)
+  async onResizeRevertRequested(@Payload() event: InstanceScoped): Promise<void> {
     await this.agent.drive(event.data.instanceId);
   }
 }

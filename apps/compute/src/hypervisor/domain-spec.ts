@@ -8,6 +8,7 @@
 import { PATTERNS } from '#libs/contracts';
 
 import { InvalidArgument } from './errors.js';
+import type { DomainResources } from './hypervisor-driver.js';
 
 /** Nimbus domains are `nimbus-<instance uuid>`; anything else on a host is not ours to touch. */
 export const DOMAIN_NAME_PREFIX = 'nimbus-';
@@ -81,6 +82,13 @@ export function validateDomainSpec(spec: DomainSpec): DomainSpec {
     throw new InvalidArgument(`diskBus must be one of ${DISK_BUSES.join(', ')}`);
   }
   return spec;
+}
+
+/** Checks a resize's target size against the same limits a spec has. */
+export function validateDomainResources(size: DomainResources): DomainResources {
+  assertIntegerIn(size.vcpus, 'vcpus', SPEC_LIMITS.vcpus);
+  assertIntegerIn(size.memoryMib, 'memoryMib', SPEC_LIMITS.memoryMib);
+  return size;
 }
 
 export function domainNameOf(instanceId: string): string {

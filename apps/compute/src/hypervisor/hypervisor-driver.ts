@@ -77,6 +77,19 @@ export interface RebootResult {
   readonly type: RebootType;
 }
 
+/** The size of a domain: what a flavor gives it besides its disk. */
+export interface DomainResources {
+  readonly vcpus: number;
+  readonly memoryMib: number;
+}
+
+export interface ResizeOptions {
+  /** How long the guest gets to shut down before it is destroyed, as for powerOff. */
+  readonly timeoutMs: number;
+  /** Whether the domain is started once it has its new size (a server that was off stays off). */
+  readonly running: boolean;
+}
+
 export interface ExportedDisk {
   readonly sizeBytes: number;
 }
@@ -139,6 +152,16 @@ export interface HypervisorDriver {
 
   /** SOFT asks the guest and falls back to HARD on failure or timeout; HARD is a power cycle. */
   reboot(host: string, domainName: string, type: RebootType, options?: RebootOptions): Promise<RebootResult>;
+
+  /**
+   * Gives the domain these vCPUs and this memory: powers it off, changes its definition, and starts it
+   * when `running`. A domain that has that size already is only started or stopped to match `running`.
+   * An absent domain is DomainNotFound.
+   */
+  resize(host: string, domainName: string, size: DomainResources, options: ResizeOptions): Promise<void>;
+
+  /** The vCPUs and memory the domain is defined with. An absent domain is DomainNotFound. */
+  domainResources(host: string, domainName: string): Promise<DomainResources>;
 
   /**
    * Writes a standalone qcow2 copy of the domain's root disk (its overlay flattened onto the base) to

@@ -23,6 +23,7 @@ import {
   type Resources,
   type SchedulingWork,
   decideClaim,
+  decideClaimSize,
   decidePlacement,
   decideQuotaRecheck,
   decideRelease,
@@ -108,6 +109,8 @@ export class SchedulerService {
     switch (work.kind) {
       case 'release':
         return 'nothing-to-do';
+      case 'fit-claim':
+        return this.fitClaim(turn, work);
       case 'finish-delete':
         await this.store.append(stream, work.events, revision, context);
         return 'deleted';
@@ -141,6 +144,55 @@ export class SchedulerService {
     // released there, because it belongs to no attempt in progress.
     await this.store.append(stream, decidePlacement(state, work.attempt, outcome), revision, context);
     return outcome.kind === 'claimed' ? 'selected' : 'failed';
+  }
+
+  /**
+   * Sizes the instance's claim on its own host (a resize is done there): grown to the larger flavor
+   * before the compute agent resizes, shrunk to the one kept once the user confirms or reverts. A
+   * resize the host has no room for fails as Nova's does, with the server as it was.
+   */
+  private async fitClaim(
+    { state, revision, context }: DriveTurn<InstanceState>,
+    work: Extract<SchedulingWork, { kind: 'fit-claim' }>,
+  ): Promise<DriveOutcome | typeof DRIVE_AGAIN> {
+    const stream = streamFor('instance', state.id);
+    const outcome = await this.claimsInFlight.claim(
+      work.host,
+      state.id,
+      { attempt: 0, ...work.wanted },
+      async () => {
+        const folded = this.view.host(work.host);
+        if (!folded) return { kind: 'no-capacity' as const, reason: `host ${work.host} is unknown` };
+        const decision = decideClaimSize(folded.state, state.id, work.wanted);
+        if (decision.kind === 'already-held') return decision;
+        if (decision.kind === 'no-capacity') {
+          const { free } = decision;
+          const reason =
+            `No valid host was found. Host ${work.host} has room for ${free.vcpus} vCPUs, ` +
+            `${free.ramMb} MiB of memory and ${free.diskGb} GiB of disk besides this server.`;
+          return { kind: 'no-capacity' as const, reason };
+        }
+        try {
+          const appended = await this.store.append(
+            streamFor('host', work.host),
+            decision.events,
+            folded.revision,
+            context,
+          );
+          this.view.refreshHost(work.host, { state: decision.next, revision: appended.nextRevision });
+          return { kind: 'claimed' as const };
+        } catch (error) {
+          if (!(error instanceof WrongExpectedVersionError)) throw error;
+          await this.refreshHost(work.host);
+          return { kind: 'changed' as const };
+        }
+      },
+    );
+    if (outcome.kind === 'changed') return DRIVE_AGAIN;
+    if (work.resize === null) return 'nothing-to-do';
+    const events = outcome.kind === 'no-capacity' ? work.resize.refused(outcome.reason) : work.resize.claimed;
+    await this.store.append(stream, events, revision, context);
+    return outcome.kind === 'no-capacity' ? 'failed' : 'selected';
   }
 
   /**

@@ -39,7 +39,7 @@ import {
   type RebootType,
 } from '../vocabulary.js';
 import { BootFields } from './boot-fields.js';
-import { Fault, ImageSnapshot, SERVER_METADATA_RULES, SchedulingTrace } from './values.js';
+import { Fault, FlavorSnapshot, ImageSnapshot, SERVER_METADATA_RULES, SchedulingTrace } from './values.js';
 
 /** The user asked for a server (`POST /servers`); the API validated it and resolved flavor and image. */
 @DomainEvent({ type: 'BootRequested', version: 2, category: 'instance' })
@@ -199,6 +199,77 @@ export class DomainRebuilt {
 
   @IsPattern(PATTERNS.domainName, 'a libvirt domain name', 64)
   readonly domainName!: string;
+}
+
+/**
+ * The user asked for the server to take another flavor (`resize`). Resizing is done on the server's
+ * own host: the scheduler first makes room there for the larger of the two flavors.
+ */
+@DomainEvent({ type: 'ResizeRequested', version: 1, category: 'instance' })
+export class ResizeRequested {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  /** The flavor to take, resolved by the API. */
+  @NestedObject(() => FlavorSnapshot)
+  readonly flavor!: FlavorSnapshot;
+}
+
+/** The scheduler holds the larger of the two flavors on the host (ResourcesClaimed on the host stream). */
+@DomainEvent({ type: 'ResizeClaimed', version: 1, category: 'instance' })
+export class ResizeClaimed {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  @IsHostName()
+  readonly host!: string;
+}
+
+/**
+ * The compute agent gave the domain the new flavor's vCPUs and memory (and started it again if it was
+ * running): the server waits for the user to confirm or revert the resize.
+ */
+@DomainEvent({ type: 'DomainResized', version: 1, category: 'instance' })
+export class DomainResized {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  @IsHostName()
+  readonly host!: string;
+}
+
+/** The resize did not happen (no room on the host, or the host failed it): the server keeps its flavor. */
+@DomainEvent({ type: 'ResizeFailed', version: 1, category: 'instance' })
+export class ResizeFailed {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  @IsText(1, 1024)
+  readonly reason!: string;
+}
+
+/** The user kept the new flavor (`confirmResize`); the scheduler gives back what the old one held. */
+@DomainEvent({ type: 'ResizeConfirmed', version: 1, category: 'instance' })
+export class ResizeConfirmed {
+  @IsInstanceId()
+  readonly instanceId!: string;
+}
+
+/** The user asked for the old flavor back (`revertResize`). */
+@DomainEvent({ type: 'ResizeRevertRequested', version: 1, category: 'instance' })
+export class ResizeRevertRequested {
+  @IsInstanceId()
+  readonly instanceId!: string;
+}
+
+/** The compute agent gave the domain its old flavor back; the scheduler gives back the new one's room. */
+@DomainEvent({ type: 'ResizeReverted', version: 1, category: 'instance' })
+export class ResizeReverted {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  @IsHostName()
+  readonly host!: string;
 }
 
 /**
@@ -382,6 +453,13 @@ export const INSTANCE_EVENTS = eventCatalog('instance', {
   DomainRebooted,
   RebuildRequested,
   DomainRebuilt,
+  ResizeRequested,
+  ResizeClaimed,
+  DomainResized,
+  ResizeFailed,
+  ResizeConfirmed,
+  ResizeRevertRequested,
+  ResizeReverted,
   SnapshotRequested,
   SnapshotTaken,
   SnapshotFailed,

@@ -39,6 +39,9 @@ const EVENT_NAMES: Readonly<Record<InstanceAction['action'], string>> = {
   reboot: 'compute_reboot_instance',
   rebuild: 'compute_rebuild_instance',
   createImage: 'compute_snapshot_instance',
+  resize: 'compute_finish_resize',
+  confirmResize: 'compute_confirm_resize',
+  revertResize: 'compute_revert_resize',
   delete: 'compute_terminate_instance',
 };
 

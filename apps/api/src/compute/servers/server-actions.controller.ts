@@ -1,5 +1,6 @@
 /**
- * `POST /v2.1/servers/{id}/action` (os-start, os-stop, reboot, lock, unlock, os-getConsoleOutput,
+ * `POST /v2.1/servers/{id}/action` (os-start, os-stop, reboot, rebuild, resize, confirmResize,
+ * revertResize, createImage, lock, unlock, os-getConsoleOutput,
  * os-getVNCConsole up to 2.5) and `POST /v2.1/servers/{id}/remote-consoles` (2.6+). Lifecycle actions append their request event
  * and answer 202 (refused with 409 while the server is locked, unless an admin asks); console calls go through ServerConsoles to the compute agent that owns the server's host.
  * Policy per action is checked here, since one route carries them all. Errors are the exception filter's
@@ -8,7 +9,15 @@
 import { Body, Controller, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 
-import { decideLock, decideReboot, decideStart, decideStop, decideUnlock } from '#libs/domain';
+import {
+  decideConfirmResize,
+  decideLock,
+  decideReboot,
+  decideRevertResize,
+  decideStart,
+  decideStop,
+  decideUnlock,
+} from '#libs/domain';
 
 import type { ApiConfig } from '../../config/api.config.js';
 import { Policy, allows } from '../../common/auth/auth.guard.js';
@@ -38,6 +47,9 @@ const ACTION_RULES: Readonly<Record<string, string>> = {
   reboot: 'os_compute_api:servers:reboot',
   rebuild: 'os_compute_api:servers:rebuild',
   createImage: 'os_compute_api:servers:create_image',
+  resize: 'os_compute_api:servers:resize',
+  confirmResize: 'os_compute_api:servers:confirm_resize',
+  revertResize: 'os_compute_api:servers:revert_resize',
   lock: 'os_compute_api:os-lock-server:lock',
   unlock: 'os_compute_api:os-lock-server:unlock',
   'os-getConsoleOutput': 'os_compute_api:os-console-output',
@@ -127,6 +139,24 @@ export class ServerActionsController {
         reply.header('Location', `${this.publicUrl.get()}${this.config.imagePrefix}/v2/images/${imageId}`);
         return undefined;
       }
+      case 'resize': {
+        const { flavorRef } = (request as { resize: { flavorRef: string | number } }).resize;
+        await this.servers.resize(context, id, String(flavorRef));
+        reply.code(202);
+        return undefined;
+      }
+      case 'confirmResize':
+        await this.servers.actUnlocked(context, id, (record, instanceId) =>
+          decideConfirmResize(record.instance, instanceId),
+        );
+        reply.code(204);
+        return undefined;
+      case 'revertResize':
+        await this.servers.actUnlocked(context, id, (record, instanceId) =>
+          decideRevertResize(record.instance, instanceId),
+        );
+        reply.code(202);
+        return undefined;
       case 'reboot': {
         const type = (request['reboot'] as { type: string }).type.toUpperCase() === 'HARD' ? 'HARD' : 'SOFT';
         await this.servers.actUnlocked(context, id, (record, instanceId) =>

@@ -13,7 +13,19 @@ import type { Page } from '../paging.js';
 import type { ServerQuery } from './projection/server-projection.js';
 
 /** Nova's status filter values, mapped to what the projection stores. */
-const STATUS_FILTERS = new Set(['ACTIVE', 'BUILD', 'SHUTOFF', 'ERROR', 'REBOOT', 'HARD_REBOOT', 'DELETED']);
+const STATUS_FILTERS = new Set([
+  'ACTIVE',
+  'BUILD',
+  'SHUTOFF',
+  'ERROR',
+  'REBOOT',
+  'HARD_REBOOT',
+  'REBUILD',
+  'RESIZE',
+  'VERIFY_RESIZE',
+  'REVERT_RESIZE',
+  'DELETED',
+]);
 const KNOWN_STATUSES = new Set([
   ...STATUS_FILTERS,
   'PAUSED',

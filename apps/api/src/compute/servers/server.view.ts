@@ -92,6 +92,8 @@ export function serverDetail(
   const status = serverStatus(instance);
   // The image the root disk was last made from (a rebuild changes it).
   const imageId = (instance.image ?? boot.image).id;
+  // The flavor it has now: a resize waiting for confirmation shows the new one, as Nova does.
+  const flavor = instance.flavor ?? boot.flavor;
   const server: Record<string, unknown> = {
     id: instance.id,
     name: instance.name,
@@ -103,15 +105,15 @@ export function serverDetail(
     image: { id: imageId, links: bookmarkLink(view.baseUrl, 'images', imageId) },
     flavor: version.atLeast(FLAVOR_IN_SERVER)
       ? {
-          vcpus: boot.flavor.vcpus,
-          ram: boot.flavor.ramMb,
-          disk: boot.flavor.diskGb,
+          vcpus: flavor.vcpus,
+          ram: flavor.ramMb,
+          disk: flavor.diskGb,
           ephemeral: 0,
           swap: 0,
-          original_name: boot.flavor.name,
+          original_name: flavor.name,
           extra_specs: {},
         }
-      : { id: boot.flavor.id, links: bookmarkLink(view.baseUrl, 'flavors', boot.flavor.id) },
+      : { id: flavor.id, links: bookmarkLink(view.baseUrl, 'flavors', flavor.id) },
     created: isoSeconds(instance.createdAt ?? ''),
     updated: isoSeconds(instance.updatedAt ?? instance.createdAt ?? ''),
     addresses: {},

@@ -296,6 +296,34 @@ export const ACTION_SCHEMAS: Readonly<Record<string, Schema>> = {
     required: ['os-stop'],
     additionalProperties: false,
   },
+  resize: {
+    type: 'object',
+    properties: {
+      resize: {
+        type: 'object',
+        properties: {
+          flavorRef: { type: ['string', 'integer'], minLength: 1 },
+          'OS-DCF:diskConfig': { type: 'string', enum: ['AUTO', 'MANUAL'] },
+        },
+        required: ['flavorRef'],
+        additionalProperties: false,
+      },
+    },
+    required: ['resize'],
+    additionalProperties: false,
+  },
+  confirmResize: {
+    type: 'object',
+    properties: { confirmResize: { type: 'null' } },
+    required: ['confirmResize'],
+    additionalProperties: false,
+  },
+  revertResize: {
+    type: 'object',
+    properties: { revertResize: { type: 'null' } },
+    required: ['revertResize'],
+    additionalProperties: false,
+  },
   createImage: {
     type: 'object',
     properties: {

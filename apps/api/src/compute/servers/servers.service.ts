@@ -18,7 +18,9 @@ import {
 import {
   decideBoot,
   decideDelete,
+  checkResizeQuota,
   decideRebuild,
+  decideResize,
   decideSetAccessAddresses,
   decideSetMetadata,
   decideSnapshot,
@@ -33,6 +35,7 @@ import type { CallContext } from '../../common/http/context.decorator.js';
 import { eventContextOf } from '../../common/http/request-state.js';
 import { truthy } from '../../common/validation/parameter-types.js';
 import { ImagesService } from '../../image/images.service.js';
+import { FlavorsService } from '../flavors/flavors.service.js';
 import { QuotasService } from '../quotas/quotas.service.js';
 import { ServerProjection } from './projection/server-projection.js';
 import { ServerAdmission } from './server-admission.js';
@@ -90,6 +93,7 @@ export class ServersService {
     private readonly reads: ServerReads,
     private readonly images: ImagesService,
     private readonly quotas: QuotasService,
+    private readonly flavors: FlavorsService,
   ) {}
 
   async create(context: CallContext, body: CreateServerBody): Promise<CreatedServer> {
@@ -240,6 +244,35 @@ export class ServersService {
       throw error;
     }
     return imageId;
+  }
+
+  /**
+   * `resize`: the flavor the request names (resolved as at boot: public, or any for an admin), checked
+   * against the image the server runs and, when it grows the server, against the project's quota.
+   */
+  async resize(context: CallContext, serverId: string, flavorRef: string): Promise<void> {
+    const { instance } = await this.reads.load(context, serverId);
+    const boot = instance.boot;
+    if (!boot) throw new Error(`server ${serverId} has no boot request`);
+    const flavor = this.flavors.resolveForBoot(flavorRef, isAdmin(context.principal));
+    const current = instance.flavor ?? boot.flavor;
+    const image = this.images.known((instance.image ?? boot.image).id);
+    if (image && image.minRam > flavor.ramMb)
+      throw badRequest("Flavor's memory is too small for requested image.");
+    checkResizeQuota(this.quotas.limitsFor(boot.projectId), this.quotas.instanceUsage(boot.projectId), {
+      cores: flavor.vcpus - current.vcpus,
+      ramMb: flavor.ramMb - current.ramMb,
+    });
+    const snapshot = {
+      id: flavor.flavorId,
+      name: flavor.name,
+      vcpus: flavor.vcpus,
+      ramMb: flavor.ramMb,
+      diskGb: flavor.diskGb,
+    };
+    await this.actUnlocked(context, serverId, (record, instanceId) =>
+      decideResize(record.instance, instanceId, snapshot),
+    );
   }
 
   async delete(context: CallContext, serverId: string): Promise<void> {

@@ -204,6 +204,31 @@ export function describeHypervisorDriverContract(
       );
 
       it(
+        'resizes a running domain, which runs again with its new size; an off one stays off; again is a no-op',
+        async () => {
+          const { driver, host } = ctx;
+          const before = await driver.domainResources(host, spec.name);
+          expect(before).toEqual({ vcpus: spec.vcpus, memoryMib: spec.memoryMib });
+          const bigger = { vcpus: spec.vcpus + 1, memoryMib: spec.memoryMib * 2 };
+          await driver.resize(host, spec.name, bigger, { timeoutMs: 0, running: true });
+          expect(await driver.domainResources(host, spec.name)).toEqual(bigger);
+          expect(await driver.powerState(host, spec.name)).toBe('running');
+          await driver.resize(host, spec.name, before, { timeoutMs: 0, running: false });
+          expect(await driver.domainResources(host, spec.name)).toEqual(before);
+          expect(await driver.powerState(host, spec.name)).toBe('shutoff');
+          await driver.resize(host, spec.name, before, { timeoutMs: 0, running: true });
+          expect(await driver.powerState(host, spec.name)).toBe('running');
+          await expect(
+            driver.resize(host, spec.name, { vcpus: 0, memoryMib: 64 }, { timeoutMs: 0, running: true }),
+          ).rejects.toBeInstanceOf(InvalidArgument);
+          await expect(
+            driver.resize(host, domainNameOf(randomUUID()), before, { timeoutMs: 0, running: true }),
+          ).rejects.toBeInstanceOf(DomainNotFound);
+        },
+        timeout,
+      );
+
+      it(
         "exports the running domain's disk as one standalone qcow2, leaving nothing behind on the host",
         async () => {
           const { driver, host, fixture } = ctx;

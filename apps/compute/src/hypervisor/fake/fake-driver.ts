@@ -13,7 +13,12 @@ import { PassThrough, type Duplex } from 'node:stream';
 import { PATTERNS, REBOOT_TYPES, type PowerState, type RebootType } from '#libs/contracts';
 
 import { lastLines, MAX_CONSOLE_BYTES } from '../console-output.js';
-import { assertDomainName, validateDomainSpec, type DomainSpec } from '../domain-spec.js';
+import {
+  assertDomainName,
+  validateDomainResources,
+  validateDomainSpec,
+  type DomainSpec,
+} from '../domain-spec.js';
 import {
   DomainConflict,
   DomainNotFound,
@@ -27,6 +32,7 @@ import {
   type CachedImage,
   type ConsoleOutputOptions,
   type DestroyResult,
+  type DomainResources,
   type ExportedDisk,
   type DomainPowerState,
   type DomainSummary,
@@ -38,6 +44,7 @@ import {
   type PowerOffResult,
   type RebootOptions,
   type RebootResult,
+  type ResizeOptions,
   type SpawnResult,
   type VncEndpoint,
   type VncTunnels,
@@ -58,6 +65,7 @@ export type FakeOperation =
   | 'powerOn'
   | 'reboot'
   | 'exportDisk'
+  | 'resize'
   | 'destroy'
   | 'powerState'
   | 'listDomains'
@@ -97,7 +105,7 @@ const DEFAULT_INVENTORY: HostInventory = {
 const QCOW2_MAGIC = 0x514649fb;
 
 interface FakeDomain {
-  readonly spec: DomainSpec;
+  spec: DomainSpec;
   state: PowerState;
   vncPort: number | undefined;
   consoleLog: string;
@@ -250,6 +258,36 @@ export class FakeHypervisorDriver implements HypervisorDriver, VncTunnels {
       this.halt(domain);
       this.boot(target, domain);
       return { type: 'HARD' };
+    });
+  }
+
+  async resize(
+    host: string,
+    domainName: string,
+    size: DomainResources,
+    options: ResizeOptions,
+  ): Promise<void> {
+    return this.exclusive(host, domainName, async () => {
+      const target = this.host(host);
+      const domain = this.domain(target, domainName);
+      validateDomainResources(size);
+      await this.delay('resize');
+      const { vcpus, memoryMib } = domain.spec;
+      if (vcpus !== size.vcpus || memoryMib !== size.memoryMib) {
+        this.halt(domain);
+        domain.spec = { ...domain.spec, ...size };
+      }
+      if (!options.running) this.halt(domain);
+      else if (domain.state === 'paused') domain.state = 'running';
+      else if (isPoweredOff(domain.state)) this.boot(target, domain);
+    });
+  }
+
+  domainResources(host: string, domainName: string): Promise<DomainResources> {
+    return this.exclusive(host, domainName, async () => {
+      const { vcpus, memoryMib } = this.domain(this.host(host), domainName).spec;
+      await this.delay('powerState');
+      return { vcpus, memoryMib };
     });
   }
 

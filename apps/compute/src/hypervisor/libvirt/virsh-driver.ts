@@ -17,7 +17,13 @@ import { REBOOT_TYPES, type PowerState, type RebootType } from '#libs/contracts'
 import { SshSession, type SessionStats, type SshSessionOptions } from '#libs/host-ssh';
 
 import { lastLines, MAX_CONSOLE_BYTES } from '../console-output.js';
-import { assertDomainName, instanceIdOf, validateDomainSpec, type DomainSpec } from '../domain-spec.js';
+import {
+  assertDomainName,
+  instanceIdOf,
+  validateDomainResources,
+  validateDomainSpec,
+  type DomainSpec,
+} from '../domain-spec.js';
 import {
   DomainConflict,
   DomainNotFound,
@@ -31,6 +37,7 @@ import {
   type CachedImage,
   type ConsoleOutputOptions,
   type DestroyResult,
+  type DomainResources,
   type ExportedDisk,
   type DomainPowerState,
   type DomainSummary,
@@ -41,6 +48,7 @@ import {
   type PowerOffResult,
   type RebootOptions,
   type RebootResult,
+  type ResizeOptions,
   type SpawnResult,
   type VncEndpoint,
   type VncTunnels,
@@ -55,6 +63,7 @@ import { ensureCachedImage } from './image-cache.js';
 import { fastGet, statIfExists, writeRemoteFile } from './remote-files.js';
 import {
   parseDiskFree,
+  parseDomainInfo,
   parseDomainList,
   parseDomainStates,
   parseNodeInfo,
@@ -274,6 +283,52 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
     if (!isPoweredOff(state)) await target.destroyIfRunning(domainName);
     await target.start(domainName);
     return { type: 'HARD' };
+  }
+
+  /**
+   * The new size is written into the domain's persistent definition (`--config`) while it is off, in
+   * the order libvirt accepts: a growing value raises its maximum first, a shrinking one lowers the
+   * current value first.
+   */
+  async resize(
+    host: string,
+    domainName: string,
+    size: DomainResources,
+    options: ResizeOptions,
+  ): Promise<void> {
+    const target = this.host(host);
+    assertDomainName(domainName);
+    validateDomainResources(size);
+    if (!Number.isSafeInteger(options.timeoutMs) || options.timeoutMs < 0) {
+      throw new InvalidArgument('resize timeoutMs must be a non-negative integer');
+    }
+    await this.exclusive(target, domainName, async () => {
+      const current = parseDomainInfo(await target.virshOk(['dominfo', domainName], domainName));
+      if (current.vcpus !== size.vcpus || current.memoryMib !== size.memoryMib) {
+        await this.powerOffDomain(target, domainName, options.timeoutMs);
+        const kib = String(size.memoryMib * 1024);
+        const cpus = String(size.vcpus);
+        const memory = [
+          ['setmaxmem', domainName, kib, '--config'],
+          ['setmem', domainName, kib, '--config'],
+        ];
+        const vcpus = [
+          ['setvcpus', domainName, cpus, '--config', '--maximum'],
+          ['setvcpus', domainName, cpus, '--config'],
+        ];
+        if (size.memoryMib < current.memoryMib) memory.reverse();
+        if (size.vcpus < current.vcpus) vcpus.reverse();
+        for (const args of [...memory, ...vcpus]) await target.virshOk(args, domainName);
+      }
+      if (options.running) await this.powerOnDomain(target, domainName);
+      else await this.powerOffDomain(target, domainName, options.timeoutMs);
+    });
+  }
+
+  async domainResources(host: string, domainName: string): Promise<DomainResources> {
+    const target = this.host(host);
+    assertDomainName(domainName);
+    return parseDomainInfo(await target.virshOk(['dominfo', domainName], domainName));
   }
 
   /**

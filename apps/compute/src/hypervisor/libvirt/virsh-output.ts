@@ -50,6 +50,14 @@ export function parseNodeInfo(output: string): { vcpus: number; memoryKib: numbe
   return { vcpus: Number(cpus[1]), memoryKib: Number(memory[1]) };
 }
 
+/** `virsh dominfo`: the vCPUs and the memory (in MiB) the domain has, or is defined with when off. */
+export function parseDomainInfo(output: string): { vcpus: number; memoryMib: number } {
+  const cpus = /^CPU\(s\):\s+(\d+)$/m.exec(output);
+  const memory = /^Max memory:\s+(\d+) KiB$/m.exec(output);
+  if (!cpus || !memory) throw new UnexpectedOutput('virsh dominfo', output);
+  return { vcpus: Number(cpus[1]), memoryMib: Math.floor(Number(memory[1]) / 1024) };
+}
+
 /** `df -P -k <dir>`: the POSIX format, one header and one line, sizes in KiB. */
 export function parseDiskFree(output: string): { totalKib: number; availableKib: number } {
   const row = lines(output)[1] ?? '';

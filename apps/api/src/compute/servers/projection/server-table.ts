@@ -8,14 +8,14 @@
 import Database from 'better-sqlite3';
 import type { Position } from '@eventstore/db-client';
 
-import { serverStatus, type InstanceUsage } from '#libs/domain';
+import { resourcesHeld, serverStatus, type InstanceUsage } from '#libs/domain';
 import type { CheckpointStore, StoredEvent } from '#libs/event-store';
 
 import { type ServerRecord, evolveServerRecord, initialServerRecord } from '../server-record.js';
 
 /** Bump when the table layout or the stored record changes: the projection then rebuilds from the start. */
 // 2: records carry metadata, access addresses and the lock.
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 export interface ServerQuery {
   /** null: every project (an admin's all_tenants). */
@@ -75,7 +75,9 @@ export class ServerTable implements CheckpointStore {
          VALUES (@id, @projectId, @userId, @name, @status, @host, @imageId, @flavorId, @serverGroup,
            @vcpus, @ramMb, @createdAt, @updatedAt, @deleted, @record)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status, host = excluded.host,
-           updated_at = excluded.updated_at, deleted = excluded.deleted, record = excluded.record`,
+           image_id = excluded.image_id, flavor_id = excluded.flavor_id, vcpus = excluded.vcpus,
+           ram_mb = excluded.ram_mb, updated_at = excluded.updated_at, deleted = excluded.deleted,
+           record = excluded.record`,
       ),
       checkpoint: this.db.prepare(
         `INSERT INTO checkpoints (name, commit_position, prepare_position) VALUES (?, ?, ?)
@@ -127,6 +129,7 @@ export class ServerTable implements CheckpointStore {
   private write(id: string, next: ServerRecord, event: StoredEvent): void {
     const { instance } = next;
     if (!instance.exists || !instance.boot) return;
+    const held = resourcesHeld(instance) ?? instance.boot.flavor;
     this.statements.upsert.run({
       id,
       projectId: instance.boot.projectId,
@@ -135,10 +138,11 @@ export class ServerTable implements CheckpointStore {
       status: serverStatus(instance),
       host: instance.host,
       imageId: (instance.image ?? instance.boot.image).id,
-      flavorId: instance.boot.flavor.id,
+      flavorId: (instance.flavor ?? instance.boot.flavor).id,
       serverGroup: instance.boot.serverGroup?.id ?? null,
-      vcpus: instance.boot.flavor.vcpus,
-      ramMb: instance.boot.flavor.ramMb,
+      // What quota counts: during a resize, the larger of the two flavors.
+      vcpus: held.vcpus,
+      ramMb: held.ramMb,
       createdAt: instance.createdAt ?? event.metadata.occurredAt,
       updatedAt: instance.updatedAt ?? event.metadata.occurredAt,
       deleted: instance.vmState === 'deleted' ? 1 : 0,
