@@ -19,6 +19,7 @@ import { badRequest } from '../../common/http/api-error.js';
 import { CLOCK, type Clock } from '../../common/store/tokens.js';
 import { QuotasService } from '../quotas/quotas.service.js';
 import { generateEd25519, parsePublicKey } from './ssh-keys.js';
+import { generateX509, parseCertificate } from './x509-keys.js';
 
 export interface CreatedKeypair extends Keypair {
   readonly userId: string;
@@ -63,12 +64,12 @@ export class KeypairsService {
       throw badRequest(`Keypair data is invalid: Specified Keypair type '${type}' is invalid`);
     let material: { publicKey: string; fingerprint: string; privateKey?: string };
     if (request.publicKey !== undefined) {
-      const parsed = type === 'ssh' ? parsePublicKey(request.publicKey) : null;
+      const parsed = type === 'ssh' ? parsePublicKey(request.publicKey) : parseCertificate(request.publicKey);
       if (!parsed) throw badRequest('Keypair data is invalid: failed to generate fingerprint');
       material = parsed;
     } else {
-      if (type !== 'ssh') throw badRequest('Keypair data is invalid: only ssh key pairs can be generated');
-      material = generateEd25519('Generated-by-Nimbus');
+      material =
+        type === 'ssh' ? generateEd25519('Generated-by-Nimbus') : await generateX509(userId, projectId);
     }
     const limit = this.quotas.limitsFor(projectId).keyPairs;
     await this.store.execute(

@@ -314,13 +314,13 @@ export const ACTION_SCHEMAS: Readonly<Record<string, Schema>> = {
   },
   confirmResize: {
     type: 'object',
-    properties: { confirmResize: { type: 'null' } },
+    properties: { confirmResize: { type: ['null', 'object'] } },
     required: ['confirmResize'],
     additionalProperties: false,
   },
   revertResize: {
     type: 'object',
-    properties: { revertResize: { type: 'null' } },
+    properties: { revertResize: { type: ['null', 'object'] } },
     required: ['revertResize'],
     additionalProperties: false,
   },
