@@ -234,11 +234,62 @@ describe('identity management (Keystone v3)', () => {
     expect((await harness.request('GET', '/v3/domains/other', { token: alice.token })).status).toBe(404);
   });
 
+  it('describes and tags projects, lists them by tag, and creates one disabled; a rename is refused', async () => {
+    const created = await asAdmin('POST', '/v3/projects', {
+      project: { name: 'tagged', description: 'before', tags: ['prod', 'web'] },
+    });
+    expect(created.status).toBe(201);
+    const id = String((created.body as { project: Json }).project['id']);
+    expect((created.body as { project: Json }).project).toMatchObject({ tags: ['prod', 'web'] });
+    const updated = await asAdmin('PATCH', `/v3/projects/${id}`, {
+      project: { description: 'after', tags: ['prod', 'db', 'prod'] },
+    });
+    expect(updated.status).toBe(200);
+    expect((updated.body as { project: Json }).project).toMatchObject({
+      description: 'after',
+      tags: ['prod', 'db'],
+    });
+    expect((await asAdmin('PUT', `/v3/projects/${id}/tags/blue`)).status).toBe(201);
+    expect((await asAdmin('GET', `/v3/projects/${id}/tags/blue`)).status).toBe(204);
+    expect((await asAdmin('DELETE', `/v3/projects/${id}/tags/db`)).status).toBe(204);
+    expect((await asAdmin('GET', `/v3/projects/${id}/tags/db`)).status).toBe(404);
+    expect((await asAdmin('GET', `/v3/projects/${id}/tags`)).body).toEqual({ tags: ['prod', 'blue'] });
+
+    const byTag = async (query: string): Promise<string[]> =>
+      ((await asAdmin('GET', `/v3/projects?${query}`)).body as { projects: { name: string }[] }).projects
+        .map((project) => project.name)
+        .filter((name) => name === 'tagged');
+    expect(await byTag('tags=prod,blue')).toEqual(['tagged']);
+    expect(await byTag('tags=prod,db')).toEqual([]);
+    expect(await byTag('tags-any=db,blue')).toEqual(['tagged']);
+    expect(await byTag('not-tags=prod,blue')).toEqual([]);
+    expect(await byTag('not-tags-any=db')).toEqual(['tagged']);
+
+    const replaced = await asAdmin('PUT', `/v3/projects/${id}/tags`, { tags: ['only'] });
+    expect(replaced.body).toEqual({ tags: ['only'] });
+    expect((await asAdmin('DELETE', `/v3/projects/${id}/tags`)).status).toBe(204);
+    expect((await asAdmin('GET', `/v3/projects/${id}`)).body).toMatchObject({ project: { tags: [] } });
+
+    const before = await harness.headPosition();
+    expect((await asAdmin('PATCH', `/v3/projects/${id}`, { project: { name: 'renamed' } })).status).toBe(400);
+    expect((await asAdmin('PUT', `/v3/projects/${id}/tags`, { tags: ['a/b'] })).status).toBe(400);
+    expect(
+      (
+        await asAdmin('PUT', `/v3/projects/${id}/tags`, {
+          tags: Array.from({ length: 81 }, (_, n) => `t${n}`),
+        })
+      ).status,
+    ).toBe(400);
+    expect(await harness.headPosition()).toBe(before);
+
+    const off = await asAdmin('POST', '/v3/projects', { project: { name: 'born-disabled', enabled: false } });
+    expect((off.body as { project: Json }).project).toMatchObject({ enabled: false });
+  });
+
   it('refuses what it cannot keep with a 400, and unknown ids with a 404, writing nothing', async () => {
     const before = await harness.headPosition();
     for (const body of [
       { project: { name: 'elsewhere', domain_id: 'another' } },
-      { project: { name: 'disabled', enabled: false } },
       { project: { name: 'child', parent_id: 'some-project' } },
       { project: { name: 'extra', colour: 'blue' } },
       { project: { name: ' padded' } },

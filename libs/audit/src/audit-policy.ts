@@ -87,6 +87,7 @@ export const AUDIT_VISIBILITY: Readonly<Record<EventType, EventVisibility>> = {
   ConsoleRevoked: open({ by: 'instance' }),
   // Identity: projects and role assignments are the project's; users and their passwords are not.
   ProjectCreated: open(field('projectId')),
+  ProjectUpdated: open(field('projectId')),
   ProjectDisabled: open(field('projectId')),
   ProjectEnabled: open(field('projectId')),
   ProjectDeleted: open(field('projectId')),

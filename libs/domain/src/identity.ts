@@ -11,10 +11,13 @@ import {
   ApplicationCredentialDeleted,
   type DecodedEvent,
   type KeystoneRole,
+  MAX_PROJECT_TAGS,
+  PROJECT_TAG_PATTERN,
   ProjectCreated,
   ProjectDeleted,
   ProjectDisabled,
   ProjectEnabled,
+  ProjectUpdated,
   RoleAssigned,
   RoleUnassigned,
   TokenRevoked,
@@ -34,6 +37,11 @@ import { DomainError } from './errors.js';
 export class IdentityConflict extends DomainError {
   override readonly name = 'IdentityConflict';
   readonly code = 'Conflict' as const;
+}
+
+export class IdentityBadRequest extends DomainError {
+  override readonly name = 'IdentityBadRequest';
+  readonly code = 'BadRequest' as const;
 }
 
 export class ProjectNotFound extends DomainError {
@@ -72,6 +80,8 @@ export interface ProjectState {
   readonly description: string | null;
   /** A disabled project takes no tokens. */
   readonly enabled: boolean;
+  /** Keystone's project tags, in the order they were given. */
+  readonly tags: readonly string[];
 }
 
 export const initialProject = (): ProjectState => ({
@@ -81,13 +91,21 @@ export const initialProject = (): ProjectState => ({
   domainId: '',
   description: null,
   enabled: false,
+  tags: [],
 });
 
 export function evolveProject(state: ProjectState, event: DecodedEvent): ProjectState {
   const { data } = event;
   if (data instanceof ProjectCreated) {
     const { projectId, name, domainId, description } = data;
-    return { exists: true, id: projectId, name, domainId, description, enabled: true };
+    return { exists: true, id: projectId, name, domainId, description, enabled: true, tags: [] };
+  }
+  if (data instanceof ProjectUpdated) {
+    return {
+      ...state,
+      description: data.description === undefined ? state.description : data.description,
+      tags: data.tags ?? state.tags,
+    };
   }
   if (data instanceof ProjectDisabled) return { ...state, enabled: false };
   if (data instanceof ProjectEnabled) return { ...state, enabled: true };
@@ -105,16 +123,77 @@ export interface ProjectFields {
 }
 
 /** `POST /v3/projects`: a second project of the same name in the domain is Keystone's 409. */
-export function decideCreateProject(state: ProjectState, fields: ProjectFields): ProjectCreated[] {
+/** A new project, with the tags it is created with, and disabled from the start when asked so. */
+export function decideCreateProject(
+  state: ProjectState,
+  fields: ProjectFields,
+  options: { readonly enabled?: boolean; readonly tags?: readonly string[] } = {},
+): (ProjectCreated | ProjectUpdated | ProjectDisabled)[] {
   if (state.exists) {
     throw new IdentityConflict(
       `Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : ${fields.name}.`,
     );
   }
-  return [build(ProjectCreated, fields)];
+  const { projectId, name, domainId, description } = fields;
+  const created: ProjectState = {
+    exists: true,
+    id: projectId,
+    name,
+    domainId,
+    description,
+    enabled: true,
+    tags: [],
+  };
+  return [
+    build(ProjectCreated, fields),
+    ...(options.tags === undefined ? [] : decideUpdateProject(created, projectId, { tags: options.tags })),
+    ...(options.enabled === false ? decideSetProjectEnabled(created, projectId, false) : []),
+  ];
 }
 
 /** Enabling or disabling a project as it already is is nothing to do. */
+/** What a project update may change; an absent field stays as it is. */
+export interface ProjectChanges {
+  readonly description?: string | null;
+  readonly tags?: readonly string[];
+}
+
+/** Changes the description or the tags (the whole list, repeats dropped); what changes nothing appends nothing. */
+export function decideUpdateProject(
+  state: ProjectState,
+  projectId: string,
+  changes: ProjectChanges,
+): ProjectUpdated[] {
+  if (!state.exists) throw new ProjectNotFound(projectId);
+  const description =
+    changes.description !== undefined && changes.description !== state.description
+      ? changes.description
+      : undefined;
+  const wanted = changes.tags === undefined ? undefined : [...new Set(changes.tags)];
+  const tags =
+    wanted !== undefined &&
+    (wanted.length !== state.tags.length || wanted.some((tag, index) => tag !== state.tags[index]))
+      ? wanted
+      : undefined;
+  if (description === undefined && tags === undefined) return [];
+  if (tags !== undefined && tags.length > MAX_PROJECT_TAGS) {
+    throw new IdentityBadRequest(`A project may have at most ${MAX_PROJECT_TAGS} tags.`);
+  }
+  const invalid = tags?.find((tag) => !PROJECT_TAG_PATTERN.test(tag));
+  if (invalid !== undefined) {
+    throw new IdentityBadRequest(
+      `Invalid input for field 'tags': '${invalid.slice(0, 64)}' has a '/' or ',' or is not 1-255 characters.`,
+    );
+  }
+  return [
+    build(ProjectUpdated, {
+      projectId,
+      ...(description === undefined ? {} : { description }),
+      ...(tags === undefined ? {} : { tags }),
+    }),
+  ];
+}
+
 export function decideSetProjectEnabled(
   state: ProjectState,
   projectId: string,

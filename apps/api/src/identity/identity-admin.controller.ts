@@ -6,14 +6,15 @@
  * `GET /v3/users/{id}/projects`, what a dashboard offers to switch to), and anyone the one domain. Thin: bodies are validated here, writes are the
  * IdentityService's, reads come from the IdentityDirectory.
  */
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 
 import { KEYSTONE_ROLES, type KeystoneRole } from '#libs/contracts';
 import { type ProjectState, type UserState, effectiveRoles } from '#libs/domain';
 import type { EventContext } from '#libs/event-store';
 
 import { Policy } from '../common/auth/auth.guard.js';
-import { userUnderPolicy } from '../common/auth/owner.js';
+import { projectUnderPolicy, userUnderPolicy } from '../common/auth/owner.js';
 import { ApiError, policyForbids } from '../common/http/api-error.js';
 import { Ctx, type CallContext } from '../common/http/context.decorator.js';
 import { PublicUrl } from '../common/http/public-url.js';
@@ -31,6 +32,8 @@ import {
   UPDATE_USER,
   type UpdateProjectBody,
   type UpdateUserBody,
+  PROJECT_TAGS_BODY,
+  type ProjectTagsBody,
 } from './identity-admin.schema.js';
 import { IdentityDirectory } from './identity-directory.js';
 import { DEFAULT_DOMAIN, roleIdFor } from './identity-ids.js';
@@ -56,11 +59,18 @@ export class IdentityAdminController {
       project.name,
       project.description ?? null,
       this.eventContext(context),
+      {
+        ...(project.enabled === undefined ? {} : { enabled: project.enabled }),
+        ...(project.tags === undefined ? {} : { tags: project.tags }),
+      },
     );
     return { project: projectView(created, this.publicUrl.get()) };
   }
 
-  /** Disables a project (tokens scoped to it stop working at once) or enables it again. */
+  /**
+   * Changes a project's description or tags, or disables it (tokens scoped to it stop working at once)
+   * or enables it again.
+   */
   @Patch('projects/:id')
   @Policy('identity:update_project', 'admin')
   async updateProject(
@@ -68,10 +78,87 @@ export class IdentityAdminController {
     @Param('id') id: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
-    const { project } = validateBody<UpdateProjectBody>(UPDATE_PROJECT, body);
-    this.project(id);
-    const updated = await this.identity.setProjectEnabled(id, project.enabled, this.eventContext(context));
+    const { project: changes } = validateBody<UpdateProjectBody>(UPDATE_PROJECT, body);
+    const project = this.project(id);
+    if (changes.name !== undefined && changes.name !== project.name) {
+      throw new ApiError(400, "A project's name cannot be changed: its id is derived from it.");
+    }
+    const updated = await this.identity.updateProject(
+      id,
+      {
+        ...(changes.description === undefined ? {} : { description: changes.description }),
+        ...(changes.enabled === undefined ? {} : { enabled: changes.enabled }),
+        ...(changes.tags === undefined ? {} : { tags: changes.tags }),
+      },
+      this.eventContext(context),
+    );
     return { project: projectView(updated, this.publicUrl.get()) };
+  }
+
+  @Get('projects/:id/tags')
+  @Policy('identity:list_project_tags', 'reader')
+  listProjectTags(@Ctx() context: CallContext, @Param('id') id: string): Record<string, unknown> {
+    projectUnderPolicy(context.principal, id, 'identity:list_project_tags');
+    return { tags: [...this.project(id).tags] };
+  }
+
+  @Put('projects/:id/tags')
+  @Policy('identity:update_project_tags', 'admin')
+  async replaceProjectTags(
+    @Ctx() context: CallContext,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ): Promise<Record<string, unknown>> {
+    const { tags } = validateBody<ProjectTagsBody>(PROJECT_TAGS_BODY, body);
+    this.project(id);
+    const updated = await this.identity.updateProject(id, { tags }, this.eventContext(context));
+    return { tags: [...updated.tags] };
+  }
+
+  @Delete('projects/:id/tags')
+  @HttpCode(204)
+  @Policy('identity:delete_project_tags', 'admin')
+  async clearProjectTags(@Ctx() context: CallContext, @Param('id') id: string): Promise<void> {
+    this.project(id);
+    await this.identity.updateProject(id, { tags: [] }, this.eventContext(context));
+  }
+
+  /** Keystone's check of one tag (HEAD, served from GET): 204 when the project has it. */
+  @Get('projects/:id/tags/:tag')
+  @HttpCode(204)
+  @Policy('identity:get_project_tag', 'reader')
+  checkProjectTag(@Ctx() context: CallContext, @Param('id') id: string, @Param('tag') tag: string): void {
+    projectUnderPolicy(context.principal, id, 'identity:get_project_tag');
+    if (!this.project(id).tags.includes(tag)) throw new ApiError(404, `Could not find project tag: ${tag}.`);
+  }
+
+  @Put('projects/:id/tags/:tag')
+  @HttpCode(201)
+  @Policy('identity:create_project_tag', 'admin')
+  async addProjectTag(
+    @Ctx() context: CallContext,
+    @Param('id') id: string,
+    @Param('tag') tag: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    const project = this.project(id);
+    const tags = [...project.tags.filter((held) => held !== tag), tag];
+    await this.identity.updateProject(id, { tags }, this.eventContext(context));
+    reply.header('Location', `${this.publicUrl.get()}/v3/projects/${id}/tags/${encodeURIComponent(tag)}`);
+  }
+
+  @Delete('projects/:id/tags/:tag')
+  @HttpCode(204)
+  @Policy('identity:delete_project_tag', 'admin')
+  async removeProjectTag(
+    @Ctx() context: CallContext,
+    @Param('id') id: string,
+    @Param('tag') tag: string,
+  ): Promise<void> {
+    const project = this.project(id);
+    if (!project.tags.includes(tag)) throw new ApiError(404, `Could not find project tag: ${tag}.`);
+    const tags = project.tags.filter((held) => held !== tag);
+    await this.identity.updateProject(id, { tags }, this.eventContext(context));
   }
 
   @Delete('projects/:id')

@@ -9,8 +9,17 @@ import type { Schema } from '../common/validation/schema.js';
 const DEFAULT_DOMAIN_ID: Schema = { type: 'string', enum: ['default'] };
 const ENABLED: Schema = { type: 'boolean', enum: [true] };
 
+/** Keystone's project tag: 1-255 characters, neither `/` nor `,`. */
+export const PROJECT_TAG: Schema = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^/,]+$' };
+const PROJECT_TAGS: Schema = { type: 'array', maxItems: 80, items: PROJECT_TAG };
+
 export interface CreateProjectBody {
-  readonly project: { readonly name: string; readonly description?: string };
+  readonly project: {
+    readonly name: string;
+    readonly description?: string;
+    readonly enabled?: boolean;
+    readonly tags?: readonly string[];
+  };
 }
 
 export const CREATE_PROJECT: Schema = {
@@ -23,9 +32,9 @@ export const CREATE_PROJECT: Schema = {
         description: { type: 'string', maxLength: 255 },
         domain_id: DEFAULT_DOMAIN_ID,
         parent_id: { type: ['string', 'null'], enum: ['default', null] },
-        enabled: ENABLED,
+        enabled: { type: 'boolean' },
         is_domain: { type: 'boolean', enum: [false] },
-        tags: { type: 'array', maxItems: 0 },
+        tags: PROJECT_TAGS,
         options: { type: 'object', maxProperties: 0 },
       },
       required: ['name'],
@@ -66,21 +75,45 @@ export const CREATE_USER: Schema = {
 };
 
 export interface UpdateProjectBody {
-  readonly project: { readonly enabled: boolean };
+  readonly project: {
+    readonly name?: string;
+    readonly description?: string | null;
+    readonly enabled?: boolean;
+    readonly tags?: readonly string[];
+  };
 }
 
-/** `PATCH /v3/projects/{id}`: enabling and disabling; the name and description stay as created. */
+/**
+ * `PATCH /v3/projects/{id}`: the description, enabling and disabling, the tags. A project's id is
+ * derived from its name, so the name stays as created (the same name may be sent back).
+ */
 export const UPDATE_PROJECT: Schema = {
   type: 'object',
   properties: {
     project: {
       type: 'object',
-      properties: { enabled: { type: 'boolean' } },
-      required: ['enabled'],
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 64 },
+        description: { type: ['string', 'null'], maxLength: 255 },
+        enabled: { type: 'boolean' },
+        tags: PROJECT_TAGS,
+      },
       additionalProperties: false,
     },
   },
   required: ['project'],
+  additionalProperties: false,
+};
+
+export interface ProjectTagsBody {
+  readonly tags: readonly string[];
+}
+
+/** `PUT /v3/projects/{id}/tags`: the whole list. */
+export const PROJECT_TAGS_BODY: Schema = {
+  type: 'object',
+  properties: { tags: PROJECT_TAGS },
+  required: ['tags'],
   additionalProperties: false,
 };
 

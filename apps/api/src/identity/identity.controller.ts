@@ -107,7 +107,9 @@ export class IdentityController {
 
   /**
    * Keystone's list, admins only; filtered by `name`, `domain_id`, `enabled`, `parent_id` (every
-   * project is a top-level one of its domain) and `is_domain` (none is); other filters are ignored.
+   * project is a top-level one of its domain), `is_domain` (none is) and the tag filters (`tags` and
+   * `tags-any`: all, or any, of a comma-separated list; `not-tags` and `not-tags-any`: their negations);
+   * other filters are ignored.
    */
   @Get('projects')
   @Policy('identity:list_projects', 'admin')
@@ -118,6 +120,12 @@ export class IdentityController {
       queryText(query, key),
     );
     const truthy = (value: string): boolean => !['false', '0', 'no', 'off'].includes(value.toLowerCase());
+    const tagList = (key: string): string[] | undefined => queryText(query, key)?.split(',');
+    const [allOf, anyOf, notAll, notAny] = ['tags', 'tags-any', 'not-tags', 'not-tags-any'].map(tagList);
+    const hasAll = (tags: readonly string[], wanted: string[]): boolean =>
+      wanted.every((tag) => tags.includes(tag));
+    const hasAny = (tags: readonly string[], wanted: string[]): boolean =>
+      wanted.some((tag) => tags.includes(tag));
     const projects = this.directory
       .allProjects()
       .filter((project) => name === undefined || project.name === name)
@@ -125,6 +133,10 @@ export class IdentityController {
       .filter((project) => enabled === undefined || project.enabled === truthy(enabled))
       .filter((project) => parentId === undefined || project.domainId === parentId)
       .filter(() => isDomain === undefined || !truthy(isDomain))
+      .filter(({ tags }) => allOf === undefined || hasAll(tags, allOf))
+      .filter(({ tags }) => anyOf === undefined || hasAny(tags, anyOf))
+      .filter(({ tags }) => notAll === undefined || !hasAll(tags, notAll))
+      .filter(({ tags }) => notAny === undefined || !hasAny(tags, notAny))
       .sort((left, right) => left.name.localeCompare(right.name) || left.id.localeCompare(right.id));
     return {
       projects: projects.map((project) => projectView(project, baseUrl)),

@@ -22,6 +22,8 @@ import {
   decideDeleteProject,
   decideDeleteUser,
   decideSetProjectEnabled,
+  decideUpdateProject,
+  type ProjectChanges,
   decideSetUserEnabled,
   decideUnassignRole,
   decideEnsureProject,
@@ -266,8 +268,32 @@ export class IdentityService implements TokenValidator {
     name: string,
     description: string | null,
     context: EventContext,
+    options: { readonly enabled?: boolean; readonly tags?: readonly string[] } = {},
   ): Promise<ProjectState> {
-    const projectId = await this.decideOnProject(name, description, decideCreateProject, context);
+    const projectId = await this.decideOnProject(
+      name,
+      description,
+      (state, fields) => decideCreateProject(state, fields, options),
+      context,
+    );
+    return this.found(this.directory.project(projectId));
+  }
+
+  /** Changes a project's description, enabled flag or tags in one step; what changes nothing appends nothing. */
+  async updateProject(
+    projectId: string,
+    changes: ProjectChanges & { readonly enabled?: boolean },
+    context: EventContext,
+  ): Promise<ProjectState> {
+    const { enabled, ...rest } = changes;
+    await this.decideOnProjectId(
+      projectId,
+      (state) => [
+        ...decideUpdateProject(state, projectId, rest),
+        ...(enabled === undefined ? [] : decideSetProjectEnabled(state, projectId, enabled)),
+      ],
+      context,
+    );
     return this.found(this.directory.project(projectId));
   }
 
@@ -306,16 +332,6 @@ export class IdentityService implements TokenValidator {
     const passwordHash = await hashPassword(password ?? randomBytes(32).toString('base64'));
     await this.decideOnUser(userId, (state) => decideCreateUser(state, { ...fields, passwordHash }), context);
     return this.found(this.directory.user(userId));
-  }
-
-  /** Disables (tokens scoped to it stop working at once) or enables a project. */
-  async setProjectEnabled(projectId: string, enabled: boolean, context: EventContext): Promise<ProjectState> {
-    await this.decideOnProjectId(
-      projectId,
-      (state) => decideSetProjectEnabled(state, projectId, enabled),
-      context,
-    );
-    return this.found(this.directory.project(projectId));
   }
 
   /** Deletes a project; tokens scoped to it stop working at once. */

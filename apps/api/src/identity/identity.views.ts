@@ -61,7 +61,7 @@ export function projectView(project: ProjectState, baseUrl: string): Record<stri
     enabled: project.enabled,
     parent_id: project.domainId,
     is_domain: false,
-    tags: [],
+    tags: [...project.tags],
     options: {},
     links: { self: `${baseUrl}/v3/projects/${project.id}` },
   };

@@ -5,7 +5,25 @@
  * Must never carry a secret: projects have none.
  */
 import { DomainEvent, eventCatalog } from '../registry.js';
-import { IsDisplayName, IsKeystoneId, IsText, Nullable } from '../validation.js';
+import { ArrayMaxSize, ArrayUnique, IsArray, Matches } from 'class-validator';
+
+import { IsDisplayName, IsKeystoneId, IsText, Nullable, Optional, compose } from '../validation.js';
+
+/** Keystone's tag rules: up to 255 characters, neither `/` nor `,`, at most 80 to a project. */
+export const PROJECT_TAG_PATTERN = /^[^/,]{1,255}$/;
+export const MAX_PROJECT_TAGS = 80;
+
+function IsProjectTags(): PropertyDecorator {
+  return compose(
+    IsArray({ message: '$property must be an array of tags' }),
+    ArrayMaxSize(MAX_PROJECT_TAGS, { message: `$property must hold at most ${MAX_PROJECT_TAGS} tags` }),
+    ArrayUnique({ message: '$property must not repeat a tag' }),
+    Matches(PROJECT_TAG_PATTERN, {
+      each: true,
+      message: 'each value in $property must be 1-255 characters with neither "/" nor ","',
+    }),
+  );
+}
 
 @DomainEvent({ type: 'ProjectCreated', version: 1, category: 'project' })
 export class ProjectCreated {
@@ -23,6 +41,25 @@ export class ProjectCreated {
   @Nullable()
   @IsText(0, 255)
   readonly description!: string | null;
+}
+
+/**
+ * An admin changed the project's description or its tags (`PATCH`, or the tags routes). Each field is
+ * there only when it changed, and the tags are the whole list after the change.
+ */
+@DomainEvent({ type: 'ProjectUpdated', version: 1, category: 'project' })
+export class ProjectUpdated {
+  @IsKeystoneId()
+  readonly projectId!: string;
+
+  @Optional()
+  @Nullable()
+  @IsText(0, 255)
+  readonly description?: string | null;
+
+  @Optional()
+  @IsProjectTags()
+  readonly tags?: readonly string[];
 }
 
 /** An admin disabled the project: no token is scoped to it until it is enabled again. */
@@ -47,6 +84,7 @@ export class ProjectDeleted {
 
 export const PROJECT_EVENTS = eventCatalog('project', {
   ProjectCreated,
+  ProjectUpdated,
   ProjectDisabled,
   ProjectEnabled,
   ProjectDeleted,
