@@ -286,6 +286,62 @@ describe('identity management (Keystone v3)', () => {
     expect((off.body as { project: Json }).project).toMatchObject({ enabled: false });
   });
 
+  it('makes and deletes roles: tokens carry a role an admin made, which grants nothing; deleting it takes it back', async () => {
+    const made = await asAdmin('POST', '/v3/roles', { role: { name: 'auditor', description: 'reads' } });
+    expect(made.status).toBe(201);
+    const auditor = String((made.body as { role: Json }).role['id']);
+    expect((made.body as { role: Json }).role).toMatchObject({
+      name: 'auditor',
+      description: 'reads',
+      domain_id: null,
+    });
+    expect((await asAdmin('GET', '/v3/roles?name=auditor')).body).toMatchObject({ roles: [{ id: auditor }] });
+    expect((await asAdmin('GET', `/v3/roles/${auditor}`)).status).toBe(200);
+    const before = await harness.headPosition();
+    expect((await asAdmin('POST', '/v3/roles', { role: { name: 'auditor' } })).status).toBe(409);
+    expect((await asAdmin('POST', '/v3/roles', { role: { name: 'admin' } })).status).toBe(409);
+    expect((await asAdmin('POST', '/v3/roles', { role: { name: 'has space' } })).status).toBe(400);
+    expect((await asAdmin('DELETE', `/v3/roles/${await roleId('member')}`)).status).toBe(403);
+    expect(await harness.headPosition()).toBe(before);
+
+    const project = await asAdmin('POST', '/v3/projects', { project: { name: 'audited' } });
+    const projectId = String((project.body as { project: Json }).project['id']);
+    const user = await asAdmin('POST', '/v3/users', { user: { name: 'audrey', password: 'audrey-pw-1' } });
+    const userId = String((user.body as { user: Json }).user['id']);
+    const grant = `/v3/projects/${projectId}/users/${userId}/roles/${auditor}`;
+    expect((await asAdmin('PUT', grant)).status).toBe(204);
+    expect((await asAdmin('HEAD', grant)).status).toBe(204);
+
+    // A token on the project carries the role by name and id; policy gives it no right to the servers.
+    const issued = await harness.request('POST', '/v3/auth/tokens', {
+      body: {
+        auth: {
+          identity: {
+            methods: ['password'],
+            password: { user: { name: 'audrey', domain: { id: 'default' }, password: 'audrey-pw-1' } },
+          },
+          scope: { project: { id: projectId } },
+        },
+      },
+    });
+    expect(issued.status).toBe(201);
+    expect((issued.body as { token: { roles: Json[] } }).token.roles).toEqual([
+      { id: auditor, name: 'auditor' },
+    ]);
+    const token = String(issued.headers.get('x-subject-token'));
+    expect((await harness.request('GET', '/v2.1/servers', { token })).status).toBe(403);
+
+    expect((await asAdmin('DELETE', `/v3/roles/${auditor}`)).status).toBe(204);
+    expect((await harness.request('GET', '/v2.1/servers', { token })).status).toBe(401);
+    expect((await asAdmin('GET', `/v3/roles/${auditor}`)).status).toBe(404);
+    expect((await asAdmin('GET', `/v3/role_assignments?user.id=${userId}`)).body).toMatchObject({
+      role_assignments: [],
+    });
+    // Made again by the same name, the role starts with no holder.
+    expect((await asAdmin('POST', '/v3/roles', { role: { name: 'auditor' } })).status).toBe(201);
+    expect((await asAdmin('HEAD', grant)).status).toBe(404);
+  });
+
   it('refuses what it cannot keep with a 400, and unknown ids with a 404, writing nothing', async () => {
     const before = await harness.headPosition();
     for (const body of [

@@ -100,6 +100,8 @@ export const AUDIT_VISIBILITY: Readonly<Record<EventType, EventVisibility>> = {
   RoleUnassigned: open(field('projectId')),
   ApplicationCredentialCreated: { owner: field('projectId'), secret: ['secretHash'], operator: [] },
   ApplicationCredentialDeleted: open(field('projectId')),
+  RoleCreated: open(NONE),
+  RoleDeleted: open(NONE),
   TokenRevoked: open(NONE),
   // image-<uuid>: its owner project (public images included: others see them in the catalogue, not here).
   ImageCreated: open(field('owner')),

@@ -41,6 +41,12 @@ export const STREAM_CATEGORIES = {
     idPattern: PATTERNS.keystoneId,
     idDescription: 'a Keystone id (1-64 letters, digits, _ or -)',
   },
+  /** A role an admin made; the built-in ones have no stream. */
+  role: {
+    idProperty: 'roleId',
+    idPattern: PATTERNS.keystoneId,
+    idDescription: 'a Keystone id (1-64 letters, digits, _ or -)',
+  },
   /** A revoked token, keyed by its audit id; the token itself is never stored. */
   token: {
     idProperty: 'auditId',

@@ -7,6 +7,7 @@ import {
   KEYPAIR_EVENTS,
   PROJECT_EVENTS,
   QUOTA_EVENTS,
+  ROLE_EVENTS,
   SERVERGROUP_EVENTS,
   TOKEN_EVENTS,
   USER_EVENTS,
@@ -63,7 +64,7 @@ describe(DomainEvent.name, () => {
     [
       'an unknown category',
       { type: 'ProbeC', version: 1, category: 'volume' },
-      /must be one of: instance, host, console, project, user, token, image, flavor, keypair, servergroup, quota/,
+      /must be one of: instance, host, console, project, user, role, token, image, flavor, keypair, servergroup, quota/,
     ],
     [
       'a type already taken',
@@ -113,6 +114,7 @@ describe(eventCatalog.name, () => {
       console: CONSOLE_EVENTS,
       project: PROJECT_EVENTS,
       user: USER_EVENTS,
+      role: ROLE_EVENTS,
       token: TOKEN_EVENTS,
       image: IMAGE_EVENTS,
       flavor: FLAVOR_EVENTS,

@@ -10,6 +10,7 @@ import {
   ApplicationCredentialCreated,
   ApplicationCredentialDeleted,
   type DecodedEvent,
+  KEYSTONE_ROLES,
   type KeystoneRole,
   MAX_PROJECT_TAGS,
   PROJECT_TAG_PATTERN,
@@ -19,6 +20,8 @@ import {
   ProjectEnabled,
   ProjectUpdated,
   RoleAssigned,
+  RoleCreated,
+  RoleDeleted,
   RoleUnassigned,
   TokenRevoked,
   type UserEvent,
@@ -57,6 +60,14 @@ export class ApplicationCredentialNotFound extends DomainError {
   readonly code = 'NotFound' as const;
   constructor(readonly applicationCredentialId: string) {
     super(`Could not find application credential: ${applicationCredentialId}.`);
+  }
+}
+
+export class RoleNotFound extends DomainError {
+  override readonly name = 'RoleNotFound';
+  readonly code = 'NotFound' as const;
+  constructor(readonly roleId: string) {
+    super(`Could not find role: ${roleId}.`);
   }
 }
 
@@ -151,7 +162,6 @@ export function decideCreateProject(
   ];
 }
 
-/** Enabling or disabling a project as it already is is nothing to do. */
 /** What a project update may change; an absent field stays as it is. */
 export interface ProjectChanges {
   readonly description?: string | null;
@@ -194,6 +204,7 @@ export function decideUpdateProject(
   ];
 }
 
+/** Enabling or disabling a project as it already is is nothing to do. */
 export function decideSetProjectEnabled(
   state: ProjectState,
   projectId: string,
@@ -230,8 +241,8 @@ export interface UserState {
   readonly defaultProjectId: string | null;
   /** A disabled user cannot authenticate, and its tokens stop working. */
   readonly enabled: boolean;
-  /** project id → roles assigned directly (not the implied ones). */
-  readonly roles: Readonly<Record<string, readonly KeystoneRole[]>>;
+  /** project id → the names of the roles assigned directly (not the implied ones). */
+  readonly roles: Readonly<Record<string, readonly string[]>>;
   /** application credential id → the credential. */
   readonly applicationCredentials: Readonly<Record<string, ApplicationCredential>>;
 }
@@ -367,7 +378,7 @@ export function decideAssignRole(
   state: UserState,
   userId: string,
   projectId: string,
-  role: KeystoneRole,
+  role: string,
 ): RoleAssigned[] {
   if (!state.exists) throw new UserNotFound(userId);
   if ((state.roles[projectId] ?? []).includes(role)) return [];
@@ -378,7 +389,7 @@ export function decideUnassignRole(
   state: UserState,
   userId: string,
   projectId: string,
-  role: KeystoneRole,
+  role: string,
 ): RoleUnassigned[] {
   if (!state.exists) throw new UserNotFound(userId);
   if (!(state.roles[projectId] ?? []).includes(role)) return [];
@@ -427,11 +438,70 @@ const IMPLIES: Readonly<Record<KeystoneRole, readonly KeystoneRole[]>> = {
   service: [],
 };
 
-/** The roles a token scoped to `projectId` carries: those assigned and those they imply, in a stable order. */
-export function effectiveRoles(state: UserState, projectId: string): KeystoneRole[] {
+export function isBuiltInRole(role: string): role is KeystoneRole {
+  return (KEYSTONE_ROLES as readonly string[]).includes(role);
+}
+
+/**
+ * The roles a token scoped to `projectId` carries: the built-in ones assigned and those they imply, in
+ * a stable order, then the roles an admin made that the user holds there and that still exist.
+ */
+export function effectiveRoles(
+  state: UserState,
+  projectId: string,
+  roleExists: (name: string) => boolean = () => true,
+): string[] {
   const assigned = state.roles[projectId] ?? [];
-  const all = new Set<KeystoneRole>(assigned.flatMap((role) => [role, ...IMPLIES[role]]));
-  return (['member', 'reader', 'admin', 'service'] as const).filter((role) => all.has(role));
+  const builtIn = new Set<KeystoneRole>(
+    assigned.filter(isBuiltInRole).flatMap((role) => [role, ...IMPLIES[role]]),
+  );
+  const custom = assigned.filter((role) => !isBuiltInRole(role) && roleExists(role)).sort();
+  return [
+    ...(['member', 'reader', 'admin', 'service'] as const).filter((role) => builtIn.has(role)),
+    ...custom,
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Roles an admin made
+// ---------------------------------------------------------------------------------------------------------
+
+export interface RoleState {
+  readonly exists: boolean;
+  readonly id: string;
+  readonly name: string;
+  readonly description: string | null;
+}
+
+export const initialRole = (): RoleState => ({ exists: false, id: '', name: '', description: null });
+
+export function evolveRole(state: RoleState, event: DecodedEvent): RoleState {
+  const { data } = event;
+  if (data instanceof RoleCreated) {
+    return { exists: true, id: data.roleId, name: data.name, description: data.description };
+  }
+  if (data instanceof RoleDeleted) return initialRole();
+  return state;
+}
+
+export const roleReducer = { initial: initialRole, evolve: evolveRole };
+
+/** A role's name is unique, and the built-in ones are taken: Keystone's 409 for either. */
+export function decideCreateRole(
+  state: RoleState,
+  fields: { readonly roleId: string; readonly name: string; readonly description: string | null },
+): RoleCreated[] {
+  if (state.exists || isBuiltInRole(fields.name)) {
+    throw new IdentityConflict(
+      `Conflict occurred attempting to store role - Duplicate entry found with name ${fields.name}.`,
+    );
+  }
+  return [build(RoleCreated, fields)];
+}
+
+export function decideDeleteRole(state: RoleState, roleId: string): RoleDeleted[] {
+  if (!state.exists) throw new RoleNotFound(roleId);
+  return [build(RoleDeleted, { roleId })];
 }
 
 // ---------------------------------------------------------------------------------------------------------

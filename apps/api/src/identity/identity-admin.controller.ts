@@ -9,8 +9,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 
-import { KEYSTONE_ROLES, type KeystoneRole } from '#libs/contracts';
-import { type ProjectState, type UserState, effectiveRoles } from '#libs/domain';
+import { type ProjectState, type UserState, isBuiltInRole } from '#libs/domain';
 import type { EventContext } from '#libs/event-store';
 
 import { Policy } from '../common/auth/auth.guard.js';
@@ -34,6 +33,8 @@ import {
   type UpdateUserBody,
   PROJECT_TAGS_BODY,
   type ProjectTagsBody,
+  CREATE_ROLE,
+  type CreateRoleBody,
 } from './identity-admin.schema.js';
 import { IdentityDirectory } from './identity-directory.js';
 import { DEFAULT_DOMAIN, roleIdFor } from './identity-ids.js';
@@ -291,9 +292,10 @@ export class IdentityAdminController {
     const baseUrl = this.publicUrl.get();
     const name = queryText(query, 'name');
     return {
-      roles: KEYSTONE_ROLES.filter((role) => name === undefined || role === name).map((role) =>
-        roleView(role, baseUrl),
-      ),
+      roles: this.directory
+        .allRoles()
+        .filter((role) => name === undefined || role.name === name)
+        .map((role) => roleView(role, baseUrl)),
       links: { self: `${baseUrl}/v3/roles`, previous: null, next: null },
     };
   }
@@ -301,7 +303,36 @@ export class IdentityAdminController {
   @Get('roles/:id')
   @Policy('identity:get_role', 'admin')
   showRole(@Param('id') id: string): Record<string, unknown> {
-    return { role: roleView(this.role(id), this.publicUrl.get()) };
+    return { role: roleView(this.roleDetail(id), this.publicUrl.get()) };
+  }
+
+  /** A role of the admin's making: tokens carry it, policy gives it nothing. */
+  @Post('roles')
+  @HttpCode(201)
+  @Policy('identity:create_role', 'admin')
+  async createRole(@Ctx() context: CallContext, @Body() body: unknown): Promise<Record<string, unknown>> {
+    const { role } = validateBody<CreateRoleBody>(CREATE_ROLE, body);
+    const created = await this.identity.createRole(
+      role.name,
+      role.description ?? null,
+      this.eventContext(context),
+    );
+    return { role: roleView(created, this.publicUrl.get()) };
+  }
+
+  /** Deletes a role an admin made, taking it from every holder; the built-in ones stay (403). */
+  @Delete('roles/:id')
+  @HttpCode(204)
+  @Policy('identity:delete_role', 'admin')
+  async deleteRole(@Ctx() context: CallContext, @Param('id') id: string): Promise<void> {
+    const role = this.roleDetail(id);
+    if (isBuiltInRole(role.name)) {
+      throw new ApiError(
+        403,
+        `The role ${role.name} is built in: policy depends on it, so it cannot be deleted.`,
+      );
+    }
+    await this.identity.deleteRole(id, this.eventContext(context));
   }
 
   @Put(GRANT)
@@ -350,7 +381,9 @@ export class IdentityAdminController {
         Object.entries(user.roles).flatMap(([id, assigned]) => {
           const project = this.directory.project(id);
           if (!project || (projectId !== undefined && project.id !== projectId)) return [];
-          const roles = effective ? effectiveRoles(user, project.id) : assigned;
+          const roles = effective
+            ? this.directory.effectiveRoles(user, project.id)
+            : assigned.filter((role) => this.directory.roleExists(role));
           return roles
             .filter((role) => roleId === undefined || roleIdFor(role) === roleId)
             .map((role) => ({ user, project, role }));
@@ -369,7 +402,7 @@ export class IdentityAdminController {
   ): Record<string, unknown> {
     const baseUrl = this.publicUrl.get();
     const projects = Object.entries(user.roles)
-      .filter(([, roles]) => roles.length > 0)
+      .filter(([, roles]) => roles.some((role) => this.directory.roleExists(role)))
       .flatMap(([id]) => this.directory.project(id) ?? [])
       .filter((project) => project.enabled || options.enabledOnly !== true)
       .sort((left, right) => left.name.localeCompare(right.name) || left.id.localeCompare(right.id));
@@ -395,8 +428,9 @@ export class IdentityAdminController {
     return user;
   }
 
-  private role(id: string): KeystoneRole {
-    const role = KEYSTONE_ROLES.find((candidate) => roleIdFor(candidate) === id);
+  /** The role of that id, built in or made by an admin (Keystone's 404 otherwise). */
+  private roleDetail(id: string): { readonly name: string; readonly description: string | null } {
+    const role = this.directory.allRoles().find((candidate) => roleIdFor(candidate.name) === id);
     if (role === undefined) throw new ApiError(404, `Could not find role: ${id}.`);
     return role;
   }
@@ -404,10 +438,11 @@ export class IdentityAdminController {
   private grantOf(params: Record<string, string>): {
     user: UserState;
     project: ProjectState;
-    role: KeystoneRole;
+    role: string;
   } {
     const project = this.project(params['projectId'] ?? '');
-    return { user: this.user(params['userId'] ?? ''), project, role: this.role(params['roleId'] ?? '') };
+    const role = this.roleDetail(params['roleId'] ?? '').name;
+    return { user: this.user(params['userId'] ?? ''), project, role };
   }
 
   /** The grant the path names, which the user must hold (Keystone's 404 otherwise). */

@@ -105,6 +105,30 @@ export const UPDATE_PROJECT: Schema = {
   additionalProperties: false,
 };
 
+export interface CreateRoleBody {
+  readonly role: { readonly name: string; readonly description?: string };
+}
+
+/** `POST /v3/roles`: a global role (no domain), named as roles are written. */
+export const CREATE_ROLE: Schema = {
+  type: 'object',
+  properties: {
+    role: {
+      type: 'object',
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9_.-]+$' },
+        description: { type: 'string', maxLength: 255 },
+        domain_id: { type: 'null' },
+        options: { type: 'object', maxProperties: 0 },
+      },
+      required: ['name'],
+      additionalProperties: false,
+    },
+  },
+  required: ['role'],
+  additionalProperties: false,
+};
+
 export interface ProjectTagsBody {
   readonly tags: readonly string[];
 }

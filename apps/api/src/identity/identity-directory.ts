@@ -1,20 +1,26 @@
 /**
- * The identity read model: users (with their application credentials), projects, role assignments and
- * token revocations, folded in memory from the `user-`, `project-` and `token-` streams with the domain's
+ * The identity read model: users (with their application credentials), projects, roles an admin made,
+ * role assignments and token revocations, folded in memory from the `user-`, `project-`, `role-` and
+ * `token-` streams with the domain's
  * reducers. Token validation reads it on
  * every request, so it answers from memory: no store round trip per call.
  * Must never hold a password; user states carry hashes only, and nothing here is ever serialized out.
  */
 import { Injectable } from '@nestjs/common';
 
-import { TokenRevoked } from '#libs/contracts';
+import { KEYSTONE_ROLES, TokenRevoked } from '#libs/contracts';
 import {
   type ProjectState,
+  type RoleState,
   type UserState,
+  effectiveRoles,
   evolveProject,
+  evolveRole,
   evolveUser,
   initialProject,
+  initialRole,
   initialUser,
+  isBuiltInRole,
 } from '#libs/domain';
 import type { StoredEvent } from '#libs/event-store';
 
@@ -24,11 +30,14 @@ const key = (domainId: string, name: string): string => `${domainId}\u0000${name
 
 @Injectable()
 export class IdentityDirectory implements ReadModel {
-  readonly streamPrefixes = ['project-', 'user-', 'token-'];
+  readonly streamPrefixes = ['project-', 'user-', 'role-', 'token-'];
   private readonly users = new Map<string, UserState>();
   private readonly userIdsByName = new Map<string, string>();
   private readonly projects = new Map<string, ProjectState>();
   private readonly projectIdsByName = new Map<string, string>();
+  /** Roles an admin made, by id (derived from the name); the built-in ones are not here. */
+  private readonly roles = new Map<string, RoleState>();
+  private readonly roleIdsByName = new Map<string, string>();
   /** application credential id → its user's id (kept after a deletion: the user's state decides). */
   private readonly credentialOwners = new Map<string, string>();
   /** audit id → when the token would have expired (ms), after which the entry is useless. */
@@ -52,6 +61,11 @@ export class IdentityDirectory implements ReadModel {
       const next = evolveProject(this.projects.get(id) ?? initialProject(), event);
       this.projects.set(id, next);
       if (next.exists) this.projectIdsByName.set(key(next.domainId, next.name), id);
+    } else if (event.stream.startsWith('role-')) {
+      const id = event.stream.slice('role-'.length);
+      const next = evolveRole(this.roles.get(id) ?? initialRole(), event);
+      this.roles.set(id, next);
+      if (next.exists) this.roleIdsByName.set(next.name, id);
     } else if (event.data instanceof TokenRevoked) {
       this.revoked.set(event.data.auditId, Date.parse(event.data.expiresAt));
     } else {
@@ -99,6 +113,33 @@ export class IdentityDirectory implements ReadModel {
 
   allProjects(): ProjectState[] {
     return [...this.projects.values()].filter((project) => project.exists);
+  }
+
+  /** A role an admin made, by id, while it exists. */
+  customRole(roleId: string): RoleState | undefined {
+    const role = this.roles.get(roleId);
+    return role?.exists ? role : undefined;
+  }
+
+  /** Every role: the built-in ones first, then those an admin made, by name. */
+  allRoles(): { readonly name: string; readonly description: string | null }[] {
+    const custom = [...this.roles.values()].filter((role) => role.exists);
+    return [
+      ...KEYSTONE_ROLES.map((name) => ({ name, description: null })),
+      ...custom.sort((left, right) => left.name.localeCompare(right.name)),
+    ];
+  }
+
+  /** Whether a role of that name exists now (built in, or made and not deleted). */
+  roleExists(name: string): boolean {
+    if (isBuiltInRole(name)) return true;
+    const id = this.roleIdsByName.get(name);
+    return id !== undefined && this.customRole(id) !== undefined;
+  }
+
+  /** The roles a token of the user on the project carries, without roles deleted since they were given. */
+  effectiveRoles(user: UserState, projectId: string): string[] {
+    return effectiveRoles(user, projectId, (name) => this.roleExists(name));
   }
 
   isRevoked(auditId: string, now: Date): boolean {

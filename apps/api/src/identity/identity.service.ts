@@ -28,8 +28,13 @@ import {
   decideUnassignRole,
   decideEnsureProject,
   decideRevokeToken,
-  effectiveRoles,
+  decideCreateRole,
+  decideDeleteRole,
+  isBuiltInRole,
   projectReducer,
+  roleReducer,
+  RoleNotFound,
+  type RoleState,
   tokenRevocationReducer,
   userReducer,
   type ProjectFields,
@@ -246,12 +251,7 @@ export class IdentityService implements TokenValidator {
   }
 
   /** Grants a role on a project (nothing to do when it is held). */
-  async assignRole(
-    userId: string,
-    projectId: string,
-    role: KeystoneRole,
-    context: EventContext,
-  ): Promise<void> {
+  async assignRole(userId: string, projectId: string, role: string, context: EventContext): Promise<void> {
     await this.decideOnUser(userId, (state) => decideAssignRole(state, userId, projectId, role), context);
   }
 
@@ -370,13 +370,43 @@ export class IdentityService implements TokenValidator {
   }
 
   /** Revokes a role on a project; tokens that carried it stop working at once. */
-  async unassignRole(
-    userId: string,
-    projectId: string,
-    role: KeystoneRole,
-    context: EventContext,
-  ): Promise<void> {
+  async unassignRole(userId: string, projectId: string, role: string, context: EventContext): Promise<void> {
     await this.decideOnUser(userId, (state) => decideUnassignRole(state, userId, projectId, role), context);
+  }
+
+  /** A role of the admin's making; its id is derived from its name. */
+  async createRole(name: string, description: string | null, context: EventContext): Promise<RoleState> {
+    const roleId = roleIdFor(name);
+    const { appended } = await this.store.execute(
+      streamFor('role', roleId),
+      roleReducer,
+      (state) => decideCreateRole(state, { roleId, name, description }),
+      context,
+    );
+    await this.hub.waitFor(appended?.position);
+    return this.found(this.directory.customRole(roleId));
+  }
+
+  /**
+   * Deletes a role of the admin's making: every user who holds it loses it first (their tokens that
+   * carried it stop working at once), then the role goes, so a role made again by that name starts
+   * with no holder. Tokens never carry a role that no longer exists, even before the last revocation.
+   */
+  async deleteRole(roleId: string, context: EventContext): Promise<void> {
+    const role = this.directory.customRole(roleId);
+    if (!role) throw new RoleNotFound(roleId);
+    for (const user of this.directory.allUsers()) {
+      for (const [projectId, held] of Object.entries(user.roles)) {
+        if (held.includes(role.name)) await this.unassignRole(user.id, projectId, role.name, context);
+      }
+    }
+    const { appended } = await this.store.execute(
+      streamFor('role', roleId),
+      roleReducer,
+      (state) => decideDeleteRole(state, roleId),
+      context,
+    );
+    await this.hub.waitFor(appended?.position);
   }
 
   /** Appends what `decide` makes of the project's stream, and waits until the directory has folded it. */
@@ -430,7 +460,8 @@ export class IdentityService implements TokenValidator {
       name: request.name,
       description: request.description ?? null,
       projectId: caller.projectId,
-      roles: roles.length > 0 ? [...new Set(roles)] : [...caller.roles],
+      // A credential carries built-in roles only (those policy reads).
+      roles: roles.length > 0 ? [...new Set(roles)] : caller.roles.filter(isBuiltInRole),
       secretHash: await hashPassword(secret),
       expiresAt,
       unrestricted: request.unrestricted ?? false,
@@ -534,7 +565,7 @@ export class IdentityService implements TokenValidator {
   ): {
     user: UserState;
     project: ProjectState | null;
-    roles: KeystoneRole[];
+    roles: string[];
     credential?: ApplicationCredential;
   } | null {
     const user = this.directory.user(userId);
@@ -542,12 +573,13 @@ export class IdentityService implements TokenValidator {
     if (projectId === null) return credentialId === undefined ? { user, project: null, roles: [] } : null;
     const project = this.directory.project(projectId);
     if (!project?.enabled) return null;
-    const roles = effectiveRoles(user, project.id);
+    const roles = this.directory.effectiveRoles(user, project.id);
     if (credentialId === undefined) return { user, project, roles };
     const credential = applicationCredentialOf(user, credentialId);
     if (!credential || credential.projectId !== project.id || this.expired(credential)) return null;
     if (!credential.roles.every((role) => roles.includes(role))) return null;
-    return { user, project, roles: roles.filter((role) => credential.roles.includes(role)), credential };
+    const granted: readonly string[] = credential.roles;
+    return { user, project, roles: roles.filter((role) => granted.includes(role)), credential };
   }
 
   private expired(credential: ApplicationCredential): boolean {
@@ -655,7 +687,9 @@ export class IdentityService implements TokenValidator {
     if (project === undefined) {
       const fallback =
         user.defaultProjectId === null ? undefined : this.directory.project(user.defaultProjectId);
-      return fallback?.enabled && effectiveRoles(user, fallback.id).length > 0 ? fallback : null;
+      return fallback?.enabled && this.directory.effectiveRoles(user, fallback.id).length > 0
+        ? fallback
+        : null;
     }
     let found: ProjectState | undefined;
     if (project.id !== undefined) {
@@ -664,7 +698,7 @@ export class IdentityService implements TokenValidator {
       const domainId = domainIdOf(project.domain);
       found = domainId === null ? undefined : this.directory.projectByName(domainId, project.name);
     }
-    if (!found?.enabled || effectiveRoles(user, found.id).length === 0) throw unauthorized();
+    if (!found?.enabled || this.directory.effectiveRoles(user, found.id).length === 0) throw unauthorized();
     return found;
   }
 }

@@ -2,7 +2,6 @@
  * Keystone's response bodies: version discovery, the token document (user, project, roles, audit ids,
  * times, catalog), projects, users, roles and role assignments, field for field as Keystone writes them.
  */
-import type { KeystoneRole } from '#libs/contracts';
 import type { ApplicationCredential, ProjectState, UserState } from '#libs/domain';
 
 import type { Principal } from '../common/auth/principal.js';
@@ -104,13 +103,16 @@ export function applicationCredentialView(
 }
 
 /** A global role (Keystone's defaults have no domain). */
-export function roleView(role: KeystoneRole, baseUrl: string): Record<string, unknown> {
-  const id = roleIdFor(role);
+export function roleView(
+  role: { readonly name: string; readonly description: string | null },
+  baseUrl: string,
+): Record<string, unknown> {
+  const id = roleIdFor(role.name);
   return {
     id,
-    name: role,
+    name: role.name,
     domain_id: null,
-    description: null,
+    description: role.description,
     options: {},
     links: { self: `${baseUrl}/v3/roles/${id}` },
   };
@@ -118,7 +120,7 @@ export function roleView(role: KeystoneRole, baseUrl: string): Record<string, un
 
 /** One direct assignment of a role to a user on a project, as `GET /v3/role_assignments` lists it. */
 export function assignmentView(
-  assignment: { user: UserState; project: ProjectState; role: KeystoneRole },
+  assignment: { user: UserState; project: ProjectState; role: string },
   baseUrl: string,
   includeNames: boolean,
 ): Record<string, unknown> {

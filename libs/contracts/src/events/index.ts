@@ -11,6 +11,7 @@ import { INSTANCE_EVENTS } from './instance.events.js';
 import { KEYPAIR_EVENTS } from './keypair.events.js';
 import { PROJECT_EVENTS } from './project.events.js';
 import { QUOTA_EVENTS } from './quota.events.js';
+import { ROLE_EVENTS } from './role.events.js';
 import { SERVERGROUP_EVENTS } from './servergroup.events.js';
 import { TOKEN_EVENTS } from './token.events.js';
 import { USER_EVENTS } from './user.events.js';
@@ -23,6 +24,7 @@ export * from './instance.events.js';
 export * from './keypair.events.js';
 export * from './project.events.js';
 export * from './quota.events.js';
+export * from './role.events.js';
 export * from './servergroup.events.js';
 export * from './token.events.js';
 export * from './user.events.js';
@@ -35,6 +37,7 @@ export const EVENT_CATALOG = {
   ...CONSOLE_EVENTS,
   ...PROJECT_EVENTS,
   ...USER_EVENTS,
+  ...ROLE_EVENTS,
   ...TOKEN_EVENTS,
   ...IMAGE_EVENTS,
   ...FLAVOR_EVENTS,
@@ -49,6 +52,7 @@ export type HostEvent = EventUnion<typeof HOST_EVENTS>;
 export type ConsoleEvent = EventUnion<typeof CONSOLE_EVENTS>;
 export type ProjectEvent = EventUnion<typeof PROJECT_EVENTS>;
 export type UserEvent = EventUnion<typeof USER_EVENTS>;
+export type RoleEvent = EventUnion<typeof ROLE_EVENTS>;
 export type TokenEvent = EventUnion<typeof TOKEN_EVENTS>;
 export type ImageEvent = EventUnion<typeof IMAGE_EVENTS>;
 export type FlavorEvent = EventUnion<typeof FLAVOR_EVENTS>;

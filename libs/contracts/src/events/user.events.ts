@@ -3,12 +3,11 @@
  * User ids are derived from the domain and name, so a name is unique by construction.
  * Must never hold a password: only its scrypt hash, in the self-describing form `scrypt$N$r$p$salt$hash`.
  */
-import { DomainEvent, eventCatalog } from '../registry.js';
+import { DomainEvent, eventCatalog, registerUpcaster } from '../registry.js';
 import {
   IsDisplayName,
   IsFlag,
   IsKeystoneId,
-  IsOneOf,
   IsPattern,
   IsSubsetOf,
   IsText,
@@ -22,6 +21,16 @@ import {
  */
 export const KEYSTONE_ROLES = ['admin', 'member', 'reader', 'service'] as const;
 export type KeystoneRole = (typeof KEYSTONE_ROLES)[number];
+
+/**
+ * A role's name: the built-in ones above, or one an admin made (which policy gives no rights; it is
+ * carried in tokens for others to read). Letters, digits, `_`, `-` and `.`, as role names are written.
+ */
+export const ROLE_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,255}$/;
+
+export function IsRoleName(): PropertyDecorator {
+  return IsPattern(ROLE_NAME_PATTERN, 'a role name (letters, digits, "_", "-", ".")');
+}
 
 /** `scrypt$<N>$<r>$<p>$<salt>$<hash>`, salt and hash in base64. */
 export const PASSWORD_HASH_PATTERN =
@@ -58,8 +67,11 @@ export class UserPasswordChanged {
   readonly passwordHash!: string;
 }
 
-/** The user holds `role` on the project; tokens scoped to it carry the role (and the roles it implies). */
-@DomainEvent({ type: 'RoleAssigned', version: 1, category: 'user' })
+/**
+ * The user holds `role` (by name) on the project; tokens scoped to it carry the role (and the roles
+ * it implies).
+ */
+@DomainEvent({ type: 'RoleAssigned', version: 2, category: 'user' })
 export class RoleAssigned {
   @IsKeystoneId()
   readonly userId!: string;
@@ -67,11 +79,14 @@ export class RoleAssigned {
   @IsKeystoneId()
   readonly projectId!: string;
 
-  @IsOneOf(KEYSTONE_ROLES)
-  readonly role!: KeystoneRole;
+  @IsRoleName()
+  readonly role!: string;
 }
 
-@DomainEvent({ type: 'RoleUnassigned', version: 1, category: 'user' })
+// v1 held the built-in roles only; their names are v2 role names.
+registerUpcaster('RoleAssigned', 1, (v1) => v1);
+
+@DomainEvent({ type: 'RoleUnassigned', version: 2, category: 'user' })
 export class RoleUnassigned {
   @IsKeystoneId()
   readonly userId!: string;
@@ -79,9 +94,11 @@ export class RoleUnassigned {
   @IsKeystoneId()
   readonly projectId!: string;
 
-  @IsOneOf(KEYSTONE_ROLES)
-  readonly role!: KeystoneRole;
+  @IsRoleName()
+  readonly role!: string;
 }
+
+registerUpcaster('RoleUnassigned', 1, (v1) => v1);
 
 /** An admin disabled the user: its tokens stop working and it cannot authenticate until enabled again. */
 @DomainEvent({ type: 'UserDisabled', version: 1, category: 'user' })

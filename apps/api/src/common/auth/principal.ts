@@ -3,7 +3,6 @@
  * policy asks of it. Kept free of HTTP so services can be given one directly.
  * Must never carry the token itself.
  */
-import type { KeystoneRole } from '#libs/contracts';
 
 export interface Principal {
   readonly userId: string;
@@ -16,8 +15,11 @@ export interface Principal {
   readonly scoped: boolean;
   readonly projectId: string;
   readonly projectName: string;
-  /** Effective roles on the project (assigned and implied), in Keystone's order. */
-  readonly roles: readonly KeystoneRole[];
+  /**
+   * Effective roles on the project (assigned and implied), in Keystone's order; roles an admin made
+   * follow the built-in ones, and policy gives them nothing.
+   */
+  readonly roles: readonly string[];
   readonly auditId: string;
   readonly issuedAt: string;
   readonly expiresAt: string;
