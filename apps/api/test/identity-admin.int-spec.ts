@@ -1,8 +1,9 @@
 /**
  * Onboarding a tenant through the Keystone API: an admin creates a project and a user, grants the user a
  * role on the project, checks and lists the assignment, and revokes it; the user's token works while the
- * role is held and stops at once when it is revoked. Members may not manage identities; what Nimbus
- * cannot keep (another domain, a disabled user, unknown fields) is a 400 that writes nothing.
+ * role is held and stops at once when it is revoked. Projects are described and tagged, roles and
+ * domains made and deleted. Members may not manage identities; what Nimbus cannot keep (a domain that
+ * does not exist, a user created disabled, unknown fields) is a 400 that writes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
@@ -221,7 +222,7 @@ describe('identity management (Keystone v3)', () => {
     expect((await harness.request('GET', '/v2.1/servers', { token })).status).toBe(200);
   });
 
-  it('knows one domain, Default, and says so to anyone', async () => {
+  it('shows Default to anyone', async () => {
     const alice = await harness.member('identity-admin-d', 'identity-admin-dora');
     const domains = await harness.request('GET', '/v3/domains', { token: alice.token });
     expect(domains.body).toMatchObject({ domains: [{ id: 'default', name: 'Default', enabled: true }] });
@@ -340,6 +341,72 @@ describe('identity management (Keystone v3)', () => {
     // Made again by the same name, the role starts with no holder.
     expect((await asAdmin('POST', '/v3/roles', { role: { name: 'auditor' } })).status).toBe(201);
     expect((await asAdmin('HEAD', grant)).status).toBe(404);
+  });
+
+  it('makes domains with projects and users of their own; disabling one ends their tokens, deleting it takes them', async () => {
+    const made = await asAdmin('POST', '/v3/domains', {
+      domain: { name: 'Research', description: 'the lab' },
+    });
+    expect(made.status).toBe(201);
+    const domainId = String((made.body as { domain: Json }).domain['id']);
+    expect((made.body as { domain: Json }).domain).toMatchObject({ name: 'Research', enabled: true });
+    expect((await asAdmin('POST', '/v3/domains', { domain: { name: 'research' } })).status).toBe(409);
+    expect((await asAdmin('POST', '/v3/domains', { domain: { name: 'Default' } })).status).toBe(409);
+
+    // The same names as in Default, in a domain of their own.
+    const project = await asAdmin('POST', '/v3/projects', {
+      project: { name: 'tenant-a', domain_id: domainId },
+    });
+    expect(project.status).toBe(201);
+    const projectId = String((project.body as { project: Json }).project['id']);
+    expect((project.body as { project: Json }).project).toMatchObject({
+      domain_id: domainId,
+      parent_id: domainId,
+    });
+    const user = await asAdmin('POST', '/v3/users', {
+      user: { name: 'ann', password: 'lab-pw-1', domain_id: domainId },
+    });
+    expect(user.status).toBe(201);
+    const userId = String((user.body as { user: Json }).user['id']);
+    expect(
+      (await asAdmin('PUT', `/v3/projects/${projectId}/users/${userId}/roles/${await roleId('member')}`))
+        .status,
+    ).toBe(204);
+
+    const issued = await harness.request('POST', '/v3/auth/tokens', {
+      body: {
+        auth: {
+          identity: {
+            methods: ['password'],
+            password: { user: { name: 'ann', domain: { name: 'research' }, password: 'lab-pw-1' } },
+          },
+          scope: { project: { name: 'tenant-a', domain: { name: 'Research' } } },
+        },
+      },
+    });
+    expect(issued.status).toBe(201);
+    expect((issued.body as { token: Json }).token).toMatchObject({
+      user: { id: userId, domain: { id: domainId, name: 'Research' } },
+      project: { id: projectId, domain: { id: domainId, name: 'Research' } },
+    });
+    const token = String(issued.headers.get('x-subject-token'));
+    expect((await harness.request('GET', '/v2.1/servers', { token })).status).toBe(200);
+    // A member sees its own domain, not the others.
+    expect((await harness.request('GET', '/v3/domains', { token })).body).toMatchObject({
+      domains: [{ id: domainId, name: 'Research' }],
+    });
+
+    expect((await asAdmin('DELETE', `/v3/domains/${domainId}`)).status).toBe(403);
+    expect((await asAdmin('PATCH', `/v3/domains/${domainId}`, { domain: { enabled: false } })).status).toBe(
+      200,
+    );
+    expect((await harness.request('GET', '/v2.1/servers', { token })).status).toBe(401);
+    expect((await asAdmin('DELETE', `/v3/domains/${domainId}`)).status).toBe(204);
+    expect((await asAdmin('GET', `/v3/domains/${domainId}`)).status).toBe(404);
+    expect((await asAdmin('GET', `/v3/users/${userId}`)).status).toBe(404);
+    expect((await asAdmin('GET', `/v3/projects/${projectId}`)).status).toBe(404);
+    expect((await asAdmin('PATCH', '/v3/domains/default', { domain: { enabled: false } })).status).toBe(403);
+    expect((await asAdmin('DELETE', '/v3/domains/default')).status).toBe(403);
   });
 
   it('refuses what it cannot keep with a 400, and unknown ids with a 404, writing nothing', async () => {

@@ -29,6 +29,12 @@ export const STREAM_CATEGORIES = {
     idPattern: PATTERNS.sha256Hex,
     idDescription: 'the SHA-256 of a console token in 64 lowercase hex characters',
   },
+  /** Keystone domains an admin made; `default` has no stream. */
+  domain: {
+    idProperty: 'domainId',
+    idPattern: PATTERNS.keystoneId,
+    idDescription: 'a Keystone id (1-64 letters, digits, _ or -)',
+  },
   /** Keystone projects; the API's identity subset is their only writer. */
   project: {
     idProperty: 'projectId',

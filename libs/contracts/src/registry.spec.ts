@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import {
   Command,
   CONSOLE_EVENTS,
+  DOMAIN_EVENTS,
   FLAVOR_EVENTS,
   IMAGE_EVENTS,
   KEYPAIR_EVENTS,
@@ -64,7 +65,7 @@ describe(DomainEvent.name, () => {
     [
       'an unknown category',
       { type: 'ProbeC', version: 1, category: 'volume' },
-      /must be one of: instance, host, console, project, user, role, token, image, flavor, keypair, servergroup, quota/,
+      /must be one of: instance, host, console, domain, project, user, role, token, image, flavor, keypair, servergroup, quota/,
     ],
     [
       'a type already taken',
@@ -112,6 +113,7 @@ describe(eventCatalog.name, () => {
       instance: INSTANCE_EVENTS,
       host: HOST_EVENTS,
       console: CONSOLE_EVENTS,
+      domain: DOMAIN_EVENTS,
       project: PROJECT_EVENTS,
       user: USER_EVENTS,
       role: ROLE_EVENTS,

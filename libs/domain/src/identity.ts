@@ -10,6 +10,9 @@ import {
   ApplicationCredentialCreated,
   ApplicationCredentialDeleted,
   type DecodedEvent,
+  IdentityDomainCreated,
+  IdentityDomainDeleted,
+  IdentityDomainUpdated,
   KEYSTONE_ROLES,
   type KeystoneRole,
   MAX_PROJECT_TAGS,
@@ -40,6 +43,11 @@ import { DomainError } from './errors.js';
 export class IdentityConflict extends DomainError {
   override readonly name = 'IdentityConflict';
   readonly code = 'Conflict' as const;
+}
+
+export class IdentityForbidden extends DomainError {
+  override readonly name = 'IdentityForbidden';
+  readonly code = 'Forbidden' as const;
 }
 
 export class IdentityBadRequest extends DomainError {
@@ -77,6 +85,104 @@ export class UserNotFound extends DomainError {
   constructor(readonly userId: string) {
     super(`Could not find user: ${userId}.`);
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Domains an admin made (Default always exists and has no stream)
+// ---------------------------------------------------------------------------------------------------------
+
+export interface IdentityDomainState {
+  readonly exists: boolean;
+  readonly id: string;
+  readonly name: string;
+  readonly description: string | null;
+  readonly enabled: boolean;
+}
+
+export const initialIdentityDomain = (): IdentityDomainState => ({
+  exists: false,
+  id: '',
+  name: '',
+  description: null,
+  enabled: false,
+});
+
+export function evolveIdentityDomain(state: IdentityDomainState, event: DecodedEvent): IdentityDomainState {
+  const { data } = event;
+  if (data instanceof IdentityDomainCreated) {
+    const { domainId, name, description, enabled } = data;
+    return { exists: true, id: domainId, name, description, enabled };
+  }
+  if (data instanceof IdentityDomainUpdated) {
+    return {
+      ...state,
+      description: data.description === undefined ? state.description : data.description,
+      enabled: data.enabled ?? state.enabled,
+    };
+  }
+  if (data instanceof IdentityDomainDeleted) return initialIdentityDomain();
+  return state;
+}
+
+export const identityDomainReducer = { initial: initialIdentityDomain, evolve: evolveIdentityDomain };
+
+export class IdentityDomainNotFound extends DomainError {
+  override readonly name = 'IdentityDomainNotFound';
+  readonly code = 'NotFound' as const;
+  constructor(readonly domainId: string) {
+    super(`Could not find domain: ${domainId}.`);
+  }
+}
+
+/** A domain's name is unique (Default's too): Keystone's 409. */
+export function decideCreateIdentityDomain(
+  state: IdentityDomainState,
+  fields: {
+    readonly domainId: string;
+    readonly name: string;
+    readonly description: string | null;
+    readonly enabled: boolean;
+  },
+): IdentityDomainCreated[] {
+  if (state.exists || fields.name.toLowerCase() === 'default') {
+    throw new IdentityConflict(
+      `Conflict occurred attempting to store domain - Duplicate entry found with name ${fields.name}.`,
+    );
+  }
+  return [build(IdentityDomainCreated, fields)];
+}
+
+export function decideUpdateIdentityDomain(
+  state: IdentityDomainState,
+  domainId: string,
+  changes: { readonly description?: string | null; readonly enabled?: boolean },
+): IdentityDomainUpdated[] {
+  if (!state.exists) throw new IdentityDomainNotFound(domainId);
+  const description =
+    changes.description !== undefined && changes.description !== state.description
+      ? changes.description
+      : undefined;
+  const enabled =
+    changes.enabled !== undefined && changes.enabled !== state.enabled ? changes.enabled : undefined;
+  if (description === undefined && enabled === undefined) return [];
+  return [
+    build(IdentityDomainUpdated, {
+      domainId,
+      ...(description === undefined ? {} : { description }),
+      ...(enabled === undefined ? {} : { enabled }),
+    }),
+  ];
+}
+
+/** Keystone deletes a disabled domain only (403 otherwise); its projects and users go first. */
+export function decideDeleteIdentityDomain(
+  state: IdentityDomainState,
+  domainId: string,
+): IdentityDomainDeleted[] {
+  if (!state.exists) throw new IdentityDomainNotFound(domainId);
+  if (state.enabled)
+    throw new IdentityForbidden('Cannot delete a domain that is enabled, please disable it first.');
+  return [build(IdentityDomainDeleted, { domainId })];
 }
 
 // ---------------------------------------------------------------------------------------------------------

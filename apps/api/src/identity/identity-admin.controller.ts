@@ -13,6 +13,7 @@ import { type ProjectState, type UserState, isBuiltInRole } from '#libs/domain';
 import type { EventContext } from '#libs/event-store';
 
 import { Policy } from '../common/auth/auth.guard.js';
+import { isAdmin } from '../common/auth/principal.js';
 import { projectUnderPolicy, userUnderPolicy } from '../common/auth/owner.js';
 import { ApiError, policyForbids } from '../common/http/api-error.js';
 import { Ctx, type CallContext } from '../common/http/context.decorator.js';
@@ -35,6 +36,10 @@ import {
   type ProjectTagsBody,
   CREATE_ROLE,
   type CreateRoleBody,
+  CREATE_DOMAIN,
+  type CreateDomainBody,
+  UPDATE_DOMAIN,
+  type UpdateDomainBody,
 } from './identity-admin.schema.js';
 import { IdentityDirectory } from './identity-directory.js';
 import { DEFAULT_DOMAIN, roleIdFor } from './identity-ids.js';
@@ -56,6 +61,14 @@ export class IdentityAdminController {
   @Policy('identity:create_project', 'admin')
   async createProject(@Ctx() context: CallContext, @Body() body: unknown): Promise<Record<string, unknown>> {
     const { project } = validateBody<CreateProjectBody>(CREATE_PROJECT, body);
+    const domainId = project.domain_id ?? DEFAULT_DOMAIN.id;
+    // Every project is a top-level one of its domain: its parent, if named, is the domain.
+    if (project.parent_id !== undefined && project.parent_id !== null && project.parent_id !== domainId) {
+      throw new ApiError(
+        400,
+        'Projects are top-level projects of their domain: parent_id must be the domain.',
+      );
+    }
     const created = await this.identity.createProject(
       project.name,
       project.description ?? null,
@@ -63,6 +76,7 @@ export class IdentityAdminController {
       {
         ...(project.enabled === undefined ? {} : { enabled: project.enabled }),
         ...(project.tags === undefined ? {} : { tags: project.tags }),
+        domainId,
       },
     );
     return { project: projectView(created, this.publicUrl.get()) };
@@ -205,6 +219,7 @@ export class IdentityAdminController {
       user.password ?? null,
       user.default_project_id ?? null,
       this.eventContext(context),
+      user.domain_id ?? DEFAULT_DOMAIN.id,
     );
     return { user: userView(created, this.publicUrl.get()) };
   }
@@ -268,22 +283,80 @@ export class IdentityAdminController {
     return this.projectsOf(this.user(context.principal.userId), '/v3/auth/projects', { enabledOnly: true });
   }
 
+  /** An admin lists every domain; anyone else the domains of its user and its project. Filtered by `name` and `enabled`. */
   @Get('domains')
   @Policy('identity:list_domains', 'reader')
-  listDomains(@Query() query: Record<string, unknown>): Record<string, unknown> {
+  listDomains(@Ctx() context: CallContext, @Query() query: Record<string, unknown>): Record<string, unknown> {
     const baseUrl = this.publicUrl.get();
-    const name = queryText(query, 'name');
+    const [name, enabled] = [queryText(query, 'name'), queryText(query, 'enabled')];
+    const domains = this.directory
+      .allDomains()
+      .filter((domain) => this.mayReadDomain(context, domain.id))
+      .filter((domain) => name === undefined || domain.name === name)
+      .filter((domain) => enabled === undefined || String(domain.enabled) === enabled.toLowerCase());
     return {
-      domains: name === undefined || name === DEFAULT_DOMAIN.name ? [domainView(baseUrl)] : [],
+      domains: domains.map((domain) => domainView(domain, baseUrl)),
       links: { self: `${baseUrl}/v3/domains`, previous: null, next: null },
     };
   }
 
   @Get('domains/:id')
   @Policy('identity:get_domain', 'reader')
-  showDomain(@Param('id') id: string): Record<string, unknown> {
-    if (id !== DEFAULT_DOMAIN.id) throw new ApiError(404, `Could not find domain: ${id}.`);
-    return { domain: domainView(this.publicUrl.get()) };
+  showDomain(@Ctx() context: CallContext, @Param('id') id: string): Record<string, unknown> {
+    const domain = this.directory.domain(id);
+    if (!domain || !this.mayReadDomain(context, id)) throw new ApiError(404, `Could not find domain: ${id}.`);
+    return { domain: domainView(domain, this.publicUrl.get()) };
+  }
+
+  @Post('domains')
+  @HttpCode(201)
+  @Policy('identity:create_domain', 'admin')
+  async createDomain(@Ctx() context: CallContext, @Body() body: unknown): Promise<Record<string, unknown>> {
+    const { domain } = validateBody<CreateDomainBody>(CREATE_DOMAIN, body);
+    const created = await this.identity.createDomain(
+      domain.name,
+      domain.description ?? null,
+      domain.enabled ?? true,
+      this.eventContext(context),
+    );
+    return { domain: domainView(created, this.publicUrl.get()) };
+  }
+
+  /** Changes a domain's description, or disables it: its users' and projects' tokens end at once. */
+  @Patch('domains/:id')
+  @Policy('identity:update_domain', 'admin')
+  async updateDomain(
+    @Ctx() context: CallContext,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ): Promise<Record<string, unknown>> {
+    const { domain: changes } = validateBody<UpdateDomainBody>(UPDATE_DOMAIN, body);
+    const domain = this.directory.domain(id);
+    if (!domain) throw new ApiError(404, `Could not find domain: ${id}.`);
+    if (id === DEFAULT_DOMAIN.id) throw new ApiError(403, 'The default domain cannot be changed.');
+    if (changes.name !== undefined && changes.name !== domain.name) {
+      throw new ApiError(400, "A domain's name cannot be changed: its id is derived from it.");
+    }
+    const updated = await this.identity.updateDomain(
+      id,
+      {
+        ...(changes.description === undefined ? {} : { description: changes.description }),
+        ...(changes.enabled === undefined ? {} : { enabled: changes.enabled }),
+      },
+      this.eventContext(context),
+    );
+    return { domain: domainView(updated, this.publicUrl.get()) };
+  }
+
+  /** Deletes a disabled domain with its projects and users (Keystone's 403 while it is enabled). */
+  @Delete('domains/:id')
+  @HttpCode(204)
+  @Policy('identity:delete_domain', 'admin')
+  async deleteDomain(@Ctx() context: CallContext, @Param('id') id: string): Promise<void> {
+    if (id === DEFAULT_DOMAIN.id && this.directory.domain(id)) {
+      throw new ApiError(403, 'The default domain cannot be deleted.');
+    }
+    await this.identity.deleteDomain(id, this.eventContext(context));
   }
 
   @Get('roles')
@@ -390,7 +463,9 @@ export class IdentityAdminController {
         }),
       );
     return {
-      role_assignments: assignments.map((assignment) => assignmentView(assignment, baseUrl, includeNames)),
+      role_assignments: assignments.map((assignment) =>
+        assignmentView(assignment, baseUrl, includeNames, this.directory.domainNames),
+      ),
       links: { self: `${baseUrl}/v3/role_assignments`, previous: null, next: null },
     };
   }
@@ -426,6 +501,13 @@ export class IdentityAdminController {
     const user = this.directory.user(id);
     if (!user) throw new ApiError(404, `Could not find user: ${id}.`);
     return user;
+  }
+
+  private mayReadDomain(context: CallContext, domainId: string): boolean {
+    const { principal } = context;
+    if (isAdmin(principal)) return true;
+    const project = principal.scoped ? this.directory.project(principal.projectId) : undefined;
+    return domainId === principal.domainId || domainId === project?.domainId;
   }
 
   /** The role of that id, built in or made by an admin (Keystone's 404 otherwise). */

@@ -1,12 +1,12 @@
 /**
- * Keystone's `POST /v3/projects` and `POST /v3/users` bodies, as far as Nimbus keeps them: everything in
- * the default domain, top-level projects, enabled. What Keystone would store and Nimbus cannot (another
- * domain, a parent project, a disabled entity, extra attributes) is refused with a 400 rather than
+ * Keystone's identity bodies (domains, projects, users, roles, tags), as far as Nimbus keeps them:
+ * top-level projects of a domain, users created enabled. What Keystone would store and Nimbus cannot
+ * (a parent project, a user created disabled, extra attributes) is refused with a 400 rather than
  * dropped, so nobody believes a user disabled that is not.
  */
 import type { Schema } from '../common/validation/schema.js';
 
-const DEFAULT_DOMAIN_ID: Schema = { type: 'string', enum: ['default'] };
+const DOMAIN_ID: Schema = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' };
 const ENABLED: Schema = { type: 'boolean', enum: [true] };
 
 /** Keystone's project tag: 1-255 characters, neither `/` nor `,`. */
@@ -19,6 +19,8 @@ export interface CreateProjectBody {
     readonly description?: string;
     readonly enabled?: boolean;
     readonly tags?: readonly string[];
+    readonly domain_id?: string;
+    readonly parent_id?: string | null;
   };
 }
 
@@ -30,8 +32,8 @@ export const CREATE_PROJECT: Schema = {
       properties: {
         name: { type: 'string', minLength: 1, maxLength: 64, pattern: '^\\S(.*\\S)?$' },
         description: { type: 'string', maxLength: 255 },
-        domain_id: DEFAULT_DOMAIN_ID,
-        parent_id: { type: ['string', 'null'], enum: ['default', null] },
+        domain_id: DOMAIN_ID,
+        parent_id: { type: ['string', 'null'], minLength: 1, maxLength: 64 },
         enabled: { type: 'boolean' },
         is_domain: { type: 'boolean', enum: [false] },
         tags: PROJECT_TAGS,
@@ -50,6 +52,7 @@ export interface CreateUserBody {
     readonly name: string;
     readonly password?: string | null;
     readonly default_project_id?: string | null;
+    readonly domain_id?: string;
   };
 }
 
@@ -62,7 +65,7 @@ export const CREATE_USER: Schema = {
         name: { type: 'string', minLength: 1, maxLength: 255, pattern: '^\\S(.*\\S)?$' },
         password: { type: ['string', 'null'], minLength: 1, maxLength: 4096 },
         default_project_id: { type: ['string', 'null'], minLength: 1, maxLength: 64 },
-        domain_id: DEFAULT_DOMAIN_ID,
+        domain_id: DOMAIN_ID,
         enabled: ENABLED,
         options: { type: 'object', maxProperties: 0 },
       },
@@ -102,6 +105,56 @@ export const UPDATE_PROJECT: Schema = {
     },
   },
   required: ['project'],
+  additionalProperties: false,
+};
+
+export interface CreateDomainBody {
+  readonly domain: { readonly name: string; readonly description?: string; readonly enabled?: boolean };
+}
+
+export const CREATE_DOMAIN: Schema = {
+  type: 'object',
+  properties: {
+    domain: {
+      type: 'object',
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 64, pattern: '^\\S(.*\\S)?$' },
+        description: { type: 'string', maxLength: 255 },
+        enabled: { type: 'boolean' },
+        tags: { type: 'array', maxItems: 0 },
+        options: { type: 'object', maxProperties: 0 },
+      },
+      required: ['name'],
+      additionalProperties: false,
+    },
+  },
+  required: ['domain'],
+  additionalProperties: false,
+};
+
+export interface UpdateDomainBody {
+  readonly domain: {
+    readonly name?: string;
+    readonly description?: string | null;
+    readonly enabled?: boolean;
+  };
+}
+
+/** `PATCH /v3/domains/{id}`: the description, enabling and disabling; the name stays (the id is derived from it). */
+export const UPDATE_DOMAIN: Schema = {
+  type: 'object',
+  properties: {
+    domain: {
+      type: 'object',
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 64 },
+        description: { type: ['string', 'null'], maxLength: 255 },
+        enabled: { type: 'boolean' },
+      },
+      additionalProperties: false,
+    },
+  },
+  required: ['domain'],
   additionalProperties: false,
 };
 

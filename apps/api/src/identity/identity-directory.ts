@@ -10,13 +10,16 @@ import { Injectable } from '@nestjs/common';
 
 import { KEYSTONE_ROLES, TokenRevoked } from '#libs/contracts';
 import {
+  type IdentityDomainState,
   type ProjectState,
   type RoleState,
   type UserState,
   effectiveRoles,
+  evolveIdentityDomain,
   evolveProject,
   evolveRole,
   evolveUser,
+  initialIdentityDomain,
   initialProject,
   initialRole,
   initialUser,
@@ -25,16 +28,27 @@ import {
 import type { StoredEvent } from '#libs/event-store';
 
 import { ReadModelHub, type ReadModel } from '../common/store/read-model-hub.js';
+import { DEFAULT_DOMAIN } from './identity-ids.js';
 
 const key = (domainId: string, name: string): string => `${domainId}\u0000${name}`;
 
+const DEFAULT_DOMAIN_STATE: IdentityDomainState = {
+  exists: true,
+  id: DEFAULT_DOMAIN.id,
+  name: DEFAULT_DOMAIN.name,
+  description: 'The default domain',
+  enabled: true,
+};
+
 @Injectable()
 export class IdentityDirectory implements ReadModel {
-  readonly streamPrefixes = ['project-', 'user-', 'role-', 'token-'];
+  readonly streamPrefixes = ['domain-', 'project-', 'user-', 'role-', 'token-'];
   private readonly users = new Map<string, UserState>();
   private readonly userIdsByName = new Map<string, string>();
   private readonly projects = new Map<string, ProjectState>();
   private readonly projectIdsByName = new Map<string, string>();
+  /** Domains an admin made, by id (derived from the name); Default is not here. */
+  private readonly domains = new Map<string, IdentityDomainState>();
   /** Roles an admin made, by id (derived from the name); the built-in ones are not here. */
   private readonly roles = new Map<string, RoleState>();
   private readonly roleIdsByName = new Map<string, string>();
@@ -61,6 +75,9 @@ export class IdentityDirectory implements ReadModel {
       const next = evolveProject(this.projects.get(id) ?? initialProject(), event);
       this.projects.set(id, next);
       if (next.exists) this.projectIdsByName.set(key(next.domainId, next.name), id);
+    } else if (event.stream.startsWith('domain-')) {
+      const id = event.stream.slice('domain-'.length);
+      this.domains.set(id, evolveIdentityDomain(this.domains.get(id) ?? initialIdentityDomain(), event));
     } else if (event.stream.startsWith('role-')) {
       const id = event.stream.slice('role-'.length);
       const next = evolveRole(this.roles.get(id) ?? initialRole(), event);
@@ -114,6 +131,34 @@ export class IdentityDirectory implements ReadModel {
   allProjects(): ProjectState[] {
     return [...this.projects.values()].filter((project) => project.exists);
   }
+
+  /** The domain of that id while it exists: Default, or one an admin made. */
+  domain(domainId: string): IdentityDomainState | undefined {
+    if (domainId === DEFAULT_DOMAIN.id) return DEFAULT_DOMAIN_STATE;
+    const domain = this.domains.get(domainId);
+    return domain?.exists ? domain : undefined;
+  }
+
+  /** Keystone finds a domain by name case-insensitively. */
+  domainByName(name: string): IdentityDomainState | undefined {
+    const wanted = name.toLowerCase();
+    return this.allDomains().find((domain) => domain.name.toLowerCase() === wanted);
+  }
+
+  /** Default first, then the domains an admin made, by name. */
+  allDomains(): IdentityDomainState[] {
+    const made = [...this.domains.values()].filter((domain) => domain.exists);
+    return [DEFAULT_DOMAIN_STATE, ...made.sort((left, right) => left.name.localeCompare(right.name))];
+  }
+
+  /** Domain names for views; a domain deleted meanwhile is named by its id. */
+  readonly domainNames = {
+    of: (domainId: string): { id: string; name: string } => ({
+      id: domainId,
+      name: this.domain(domainId)?.name ?? domainId,
+    }),
+    projectDomainId: (projectId: string): string => this.project(projectId)?.domainId ?? DEFAULT_DOMAIN.id,
+  };
 
   /** A role an admin made, by id, while it exists. */
   customRole(roleId: string): RoleState | undefined {

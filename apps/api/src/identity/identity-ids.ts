@@ -10,6 +10,7 @@ const derive = (...parts: string[]): string =>
 
 export const DEFAULT_DOMAIN = { id: 'default', name: 'Default' } as const;
 
+export const domainIdFor = (name: string): string => derive('domain', name);
 export const projectIdFor = (domainId: string, name: string): string => derive('project', domainId, name);
 export const userIdFor = (domainId: string, name: string): string => derive('user', domainId, name);
 export const roleIdFor = (role: string): string => derive('role', role);

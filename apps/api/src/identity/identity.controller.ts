@@ -64,7 +64,7 @@ export class IdentityController {
     const request = validateBody<AuthRequest>(AUTH_REQUEST, body);
     const { token, principal } = await this.identity.authenticate(request);
     reply.header('X-Subject-Token', token);
-    return tokenView(principal, nocatalog === undefined ? this.catalog() : null);
+    return tokenView(principal, nocatalog === undefined ? this.catalog() : null, this.directory.domainNames);
   }
 
   /** Also answers HEAD (Fastify serves HEAD from the GET route without the body), Keystone's check. */
@@ -80,7 +80,7 @@ export class IdentityController {
     const principal = this.identity.validateSubject(token);
     this.identity.checkMayValidate(context.principal, principal);
     reply.header('X-Subject-Token', token);
-    return tokenView(principal, nocatalog === undefined ? this.catalog() : null);
+    return tokenView(principal, nocatalog === undefined ? this.catalog() : null, this.directory.domainNames);
   }
 
   @Delete('auth/tokens')

@@ -29,6 +29,12 @@ import {
   decideEnsureProject,
   decideRevokeToken,
   decideCreateRole,
+  decideCreateIdentityDomain,
+  decideDeleteIdentityDomain,
+  decideUpdateIdentityDomain,
+  identityDomainReducer,
+  IdentityDomainNotFound,
+  type IdentityDomainState,
   decideDeleteRole,
   isBuiltInRole,
   projectReducer,
@@ -60,7 +66,7 @@ import { ReadModelHub } from '../common/store/read-model-hub.js';
 import type { AuthRequest } from './auth-request.schema.js';
 import type { CreateApplicationCredentialBody } from './identity-admin.schema.js';
 import { IdentityDirectory } from './identity-directory.js';
-import { DEFAULT_DOMAIN, projectIdFor, roleIdFor, userIdFor } from './identity-ids.js';
+import { DEFAULT_DOMAIN, domainIdFor, projectIdFor, roleIdFor, userIdFor } from './identity-ids.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { TokenSigner, type TokenClaims } from './token-signer.js';
 
@@ -69,15 +75,6 @@ export const TOKEN_SIGNER = Symbol('TokenSigner');
 export interface IssuedToken {
   readonly token: string;
   readonly principal: Principal;
-}
-
-/** Keystone resolves a domain reference by id or by (case-insensitive) name; Nimbus knows only Default. */
-function domainIdOf(domain: { readonly id?: string; readonly name?: string } | undefined): string | null {
-  if (domain === undefined) return DEFAULT_DOMAIN.id;
-  if (domain.id !== undefined) return domain.id === DEFAULT_DOMAIN.id ? DEFAULT_DOMAIN.id : null;
-  if (domain.name !== undefined)
-    return domain.name.toLowerCase() === DEFAULT_DOMAIN.name.toLowerCase() ? DEFAULT_DOMAIN.id : null;
-  return DEFAULT_DOMAIN.id;
 }
 
 @Injectable()
@@ -268,13 +265,19 @@ export class IdentityService implements TokenValidator {
     name: string,
     description: string | null,
     context: EventContext,
-    options: { readonly enabled?: boolean; readonly tags?: readonly string[] } = {},
+    options: {
+      readonly enabled?: boolean;
+      readonly tags?: readonly string[];
+      readonly domainId?: string;
+    } = {},
   ): Promise<ProjectState> {
+    const { domainId = DEFAULT_DOMAIN.id, ...rest } = options;
     const projectId = await this.decideOnProject(
       name,
       description,
-      (state, fields) => decideCreateProject(state, fields, options),
+      (state, fields) => decideCreateProject(state, fields, rest),
       context,
+      this.existingDomain(domainId),
     );
     return this.found(this.directory.project(projectId));
   }
@@ -297,18 +300,32 @@ export class IdentityService implements TokenValidator {
     return this.found(this.directory.project(projectId));
   }
 
+  /** Keystone resolves a domain reference by id or by (case-insensitive) name; absent means Default. */
+  private domainIdOf(domain: { readonly id?: string; readonly name?: string } | undefined): string | null {
+    if (domain?.id !== undefined) return this.directory.domain(domain.id)?.id ?? null;
+    if (domain?.name !== undefined) return this.directory.domainByName(domain.name)?.id ?? null;
+    return DEFAULT_DOMAIN.id;
+  }
+
+  /** The domain a new project or user goes in: it must exist (Keystone's 400 otherwise). */
+  private existingDomain(domainId: string): string {
+    if (!this.directory.domain(domainId)) throw new ApiError(400, `Could not find domain: ${domainId}.`);
+    return domainId;
+  }
+
   /** Appends what `decide` makes of the named project's stream; waits until the directory has it. */
   private async decideOnProject(
     name: string,
     description: string | null,
     decide: (state: ProjectState, fields: ProjectFields) => object[],
     context: EventContext,
+    domainId: string = DEFAULT_DOMAIN.id,
   ): Promise<string> {
-    const projectId = projectIdFor(DEFAULT_DOMAIN.id, name);
+    const projectId = projectIdFor(domainId, name);
     const { appended } = await this.store.execute(
       streamFor('project', projectId),
       projectReducer,
-      (state: ProjectState) => decide(state, { projectId, name, domainId: DEFAULT_DOMAIN.id, description }),
+      (state: ProjectState) => decide(state, { projectId, name, domainId, description }),
       context,
     );
     await this.hub.waitFor(appended?.position);
@@ -324,11 +341,13 @@ export class IdentityService implements TokenValidator {
     password: string | null,
     defaultProjectId: string | null,
     context: EventContext,
+    domainId: string = DEFAULT_DOMAIN.id,
   ): Promise<UserState> {
     if (defaultProjectId !== null && !this.directory.project(defaultProjectId))
       throw new ApiError(400, `Could not find project: ${defaultProjectId}.`);
-    const userId = userIdFor(DEFAULT_DOMAIN.id, name);
-    const fields = { userId, name, domainId: DEFAULT_DOMAIN.id, defaultProjectId };
+    this.existingDomain(domainId);
+    const userId = userIdFor(domainId, name);
+    const fields = { userId, name, domainId, defaultProjectId };
     const passwordHash = await hashPassword(password ?? randomBytes(32).toString('base64'));
     await this.decideOnUser(userId, (state) => decideCreateUser(state, { ...fields, passwordHash }), context);
     return this.found(this.directory.user(userId));
@@ -372,6 +391,72 @@ export class IdentityService implements TokenValidator {
   /** Revokes a role on a project; tokens that carried it stop working at once. */
   async unassignRole(userId: string, projectId: string, role: string, context: EventContext): Promise<void> {
     await this.decideOnUser(userId, (state) => decideUnassignRole(state, userId, projectId, role), context);
+  }
+
+  /** A domain of the admin's making; its id is derived from its name. */
+  async createDomain(
+    name: string,
+    description: string | null,
+    enabled: boolean,
+    context: EventContext,
+  ): Promise<IdentityDomainState> {
+    const domainId = domainIdFor(name);
+    if (this.directory.domainByName(name)) {
+      throw new ApiError(
+        409,
+        `Conflict occurred attempting to store domain - Duplicate entry found with name ${name}.`,
+      );
+    }
+    await this.decideOnDomain(
+      domainId,
+      (state) => decideCreateIdentityDomain(state, { domainId, name, description, enabled }),
+      context,
+    );
+    return this.found(this.directory.domain(domainId));
+  }
+
+  /** Changes a domain's description, or disables it (its users' and projects' tokens end at once). */
+  async updateDomain(
+    domainId: string,
+    changes: { readonly description?: string | null; readonly enabled?: boolean },
+    context: EventContext,
+  ): Promise<IdentityDomainState> {
+    await this.decideOnDomain(
+      domainId,
+      (state) => decideUpdateIdentityDomain(state, domainId, changes),
+      context,
+    );
+    return this.found(this.directory.domain(domainId));
+  }
+
+  /**
+   * Deletes a disabled domain, as Keystone does: its projects and users go first (each one's tokens
+   * with it), then the domain.
+   */
+  async deleteDomain(domainId: string, context: EventContext): Promise<void> {
+    const domain = this.directory.domain(domainId);
+    if (!domain || domainId === DEFAULT_DOMAIN.id) throw new IdentityDomainNotFound(domainId);
+    // Refused before anything goes, if it is enabled.
+    decideDeleteIdentityDomain(domain, domainId);
+    for (const user of this.directory.allUsers().filter((candidate) => candidate.domainId === domainId))
+      await this.decideOnUser(user.id, (state) => decideDeleteUser(state, user.id), context);
+    for (const project of this.directory.allProjects().filter((candidate) => candidate.domainId === domainId))
+      await this.deleteProject(project.id, context);
+    await this.decideOnDomain(domainId, (state) => decideDeleteIdentityDomain(state, domainId), context);
+  }
+
+  private async decideOnDomain(
+    domainId: string,
+    decide: (state: IdentityDomainState) => object[],
+    context: EventContext,
+  ): Promise<void> {
+    const { appended } = await this.store.execute(
+      streamFor('domain', domainId),
+      identityDomainReducer,
+      decide,
+      context,
+    );
+    await this.hub.waitFor(appended?.position);
   }
 
   /** A role of the admin's making; its id is derived from its name. */
@@ -570,9 +655,11 @@ export class IdentityService implements TokenValidator {
   } | null {
     const user = this.directory.user(userId);
     if (!user?.enabled || issuedBeforePasswordChange(user, issuedAt)) return null;
+    // A disabled domain takes its users' and its projects' tokens with it.
+    if (!this.directory.domain(user.domainId)?.enabled) return null;
     if (projectId === null) return credentialId === undefined ? { user, project: null, roles: [] } : null;
     const project = this.directory.project(projectId);
-    if (!project?.enabled) return null;
+    if (!project?.enabled || !this.directory.domain(project.domainId)?.enabled) return null;
     const roles = this.directory.effectiveRoles(user, project.id);
     if (credentialId === undefined) return { user, project, roles };
     const credential = applicationCredentialOf(user, credentialId);
@@ -651,7 +738,7 @@ export class IdentityService implements TokenValidator {
   }): UserState | undefined {
     if (given.id !== undefined) return this.directory.user(given.id);
     if (given.name === undefined) throw missingIn('user', 'id or name');
-    const domainId = domainIdOf(given.domain);
+    const domainId = this.domainIdOf(given.domain);
     return domainId === null ? undefined : this.directory.userByName(domainId, given.name);
   }
 
@@ -695,7 +782,7 @@ export class IdentityService implements TokenValidator {
     if (project.id !== undefined) {
       found = this.directory.project(project.id);
     } else if (project.name !== undefined) {
-      const domainId = domainIdOf(project.domain);
+      const domainId = this.domainIdOf(project.domain);
       found = domainId === null ? undefined : this.directory.projectByName(domainId, project.name);
     }
     if (!found?.enabled || this.directory.effectiveRoles(user, found.id).length === 0) throw unauthorized();

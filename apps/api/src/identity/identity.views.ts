@@ -2,12 +2,12 @@
  * Keystone's response bodies: version discovery, the token document (user, project, roles, audit ids,
  * times, catalog), projects, users, roles and role assignments, field for field as Keystone writes them.
  */
-import type { ApplicationCredential, ProjectState, UserState } from '#libs/domain';
+import type { ApplicationCredential, IdentityDomainState, ProjectState, UserState } from '#libs/domain';
 
 import type { Principal } from '../common/auth/principal.js';
 import { keystoneTime } from '../common/http/timestamps.js';
 import type { CatalogEntry } from './catalog.js';
-import { DEFAULT_DOMAIN, roleIdFor } from './identity-ids.js';
+import { roleIdFor } from './identity-ids.js';
 
 export const IDENTITY_VERSION_ID = 'v3.14';
 
@@ -21,15 +21,26 @@ export function identityVersion(baseUrl: string): Record<string, unknown> {
   };
 }
 
+/** How views name domains: by id, with the name the directory has for it. */
+export interface DomainNames {
+  of(domainId: string): { readonly id: string; readonly name: string };
+  projectDomainId(projectId: string): string;
+}
+
 /** The token document; an unscoped token has no project, roles or catalog, as in Keystone. */
 export function tokenView(
   principal: Principal,
   catalog: readonly CatalogEntry[] | null,
+  domains: DomainNames,
 ): Record<string, unknown> {
-  const domain = { id: DEFAULT_DOMAIN.id, name: DEFAULT_DOMAIN.name };
+  const domain = domains.of(principal.domainId);
   const scope = principal.scoped
     ? {
-        project: { domain, id: principal.projectId, name: principal.projectName },
+        project: {
+          domain: domains.of(domains.projectDomainId(principal.projectId)),
+          id: principal.projectId,
+          name: principal.projectName,
+        },
         is_domain: false,
         roles: principal.roles.map((role) => ({ id: roleIdFor(role), name: role })),
         ...(principal.applicationCredential === undefined
@@ -123,27 +134,32 @@ export function assignmentView(
   assignment: { user: UserState; project: ProjectState; role: string },
   baseUrl: string,
   includeNames: boolean,
+  domains: DomainNames,
 ): Record<string, unknown> {
   const { user, project, role } = assignment;
-  const domain = { id: DEFAULT_DOMAIN.id, name: DEFAULT_DOMAIN.name };
   const id = roleIdFor(role);
   return {
-    scope: { project: includeNames ? { id: project.id, name: project.name, domain } : { id: project.id } },
-    user: includeNames ? { id: user.id, name: user.name, domain } : { id: user.id },
+    scope: {
+      project: includeNames
+        ? { id: project.id, name: project.name, domain: domains.of(project.domainId) }
+        : { id: project.id },
+    },
+    user: includeNames
+      ? { id: user.id, name: user.name, domain: domains.of(user.domainId) }
+      : { id: user.id },
     role: includeNames ? { id, name: role } : { id },
     links: { assignment: `${baseUrl}/v3/projects/${project.id}/users/${user.id}/roles/${id}` },
   };
 }
 
-/** The one domain there is. */
-export function domainView(baseUrl: string): Record<string, unknown> {
+export function domainView(domain: IdentityDomainState, baseUrl: string): Record<string, unknown> {
   return {
-    id: DEFAULT_DOMAIN.id,
-    name: DEFAULT_DOMAIN.name,
-    description: 'The default domain',
-    enabled: true,
+    id: domain.id,
+    name: domain.name,
+    description: domain.description ?? '',
+    enabled: domain.enabled,
     tags: [],
     options: {},
-    links: { self: `${baseUrl}/v3/domains/${DEFAULT_DOMAIN.id}` },
+    links: { self: `${baseUrl}/v3/domains/${domain.id}` },
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { DecodedEvent, EventUnion } from '../codec.js';
 import { CONSOLE_EVENTS } from './console.events.js';
+import { DOMAIN_EVENTS } from './domain.events.js';
 import { FLAVOR_EVENTS } from './flavor.events.js';
 import { HOST_EVENTS } from './host.events.js';
 import { IMAGE_EVENTS } from './image.events.js';
@@ -17,6 +18,7 @@ import { TOKEN_EVENTS } from './token.events.js';
 import { USER_EVENTS } from './user.events.js';
 
 export * from './console.events.js';
+export * from './domain.events.js';
 export * from './flavor.events.js';
 export * from './host.events.js';
 export * from './image.events.js';
@@ -35,6 +37,7 @@ export const EVENT_CATALOG = {
   ...INSTANCE_EVENTS,
   ...HOST_EVENTS,
   ...CONSOLE_EVENTS,
+  ...DOMAIN_EVENTS,
   ...PROJECT_EVENTS,
   ...USER_EVENTS,
   ...ROLE_EVENTS,
@@ -50,6 +53,7 @@ export const EVENT_CATALOG = {
 export type InstanceEvent = EventUnion<typeof INSTANCE_EVENTS>;
 export type HostEvent = EventUnion<typeof HOST_EVENTS>;
 export type ConsoleEvent = EventUnion<typeof CONSOLE_EVENTS>;
+export type IdentityDomainEvent = EventUnion<typeof DOMAIN_EVENTS>;
 export type ProjectEvent = EventUnion<typeof PROJECT_EVENTS>;
 export type UserEvent = EventUnion<typeof USER_EVENTS>;
 export type RoleEvent = EventUnion<typeof ROLE_EVENTS>;
