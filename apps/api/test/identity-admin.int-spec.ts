@@ -409,6 +409,33 @@ describe('identity management (Keystone v3)', () => {
     expect((await asAdmin('DELETE', '/v3/domains/default')).status).toBe(403);
   });
 
+  it("keeps a user's email, description and default project, and changes them; a rename is refused", async () => {
+    const created = await asAdmin('POST', '/v3/users', {
+      user: { name: 'eve', password: 'eve-pw-1', email: 'eve@example.org', description: 'on call' },
+    });
+    expect(created.status).toBe(201);
+    const id = String((created.body as { user: Json }).user['id']);
+    expect((created.body as { user: Json }).user).toMatchObject({
+      email: 'eve@example.org',
+      description: 'on call',
+    });
+    const project = await asAdmin('POST', '/v3/projects', { project: { name: 'eve-home' } });
+    const projectId = String((project.body as { project: Json }).project['id']);
+    const updated = await asAdmin('PATCH', `/v3/users/${id}`, {
+      user: { default_project_id: projectId, description: 'off call', email: null, name: 'eve' },
+    });
+    expect(updated.status).toBe(200);
+    const shown = (await asAdmin('GET', `/v3/users/${id}`)).body as { user: Json };
+    expect(shown.user).toMatchObject({ default_project_id: projectId, description: 'off call' });
+    expect(shown.user).not.toHaveProperty('email');
+    const before = await harness.headPosition();
+    expect((await asAdmin('PATCH', `/v3/users/${id}`, { user: { name: 'mallory' } })).status).toBe(400);
+    expect(
+      (await asAdmin('PATCH', `/v3/users/${id}`, { user: { default_project_id: 'nowhere' } })).status,
+    ).toBe(400);
+    expect(await harness.headPosition()).toBe(before);
+  });
+
   it('refuses what it cannot keep with a 400, and unknown ids with a 404, writing nothing', async () => {
     const before = await harness.headPosition();
     for (const body of [
@@ -424,7 +451,7 @@ describe('identity management (Keystone v3)', () => {
       { user: { name: 'off', enabled: false } },
       { user: { name: 'elsewhere', domain_id: 'another' } },
       { user: { name: 'homeless', default_project_id: 'no-such-project' } },
-      { user: { name: 'extra', email: 'x@example.org' } },
+      { user: { name: 'extra', colour: 'blue' } },
     ])
       expect((await asAdmin('POST', '/v3/users', body)).status).toBe(400);
     expect(await harness.headPosition()).toBe(before);

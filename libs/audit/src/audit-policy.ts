@@ -93,6 +93,7 @@ export const AUDIT_VISIBILITY: Readonly<Record<EventType, EventVisibility>> = {
   ProjectDeleted: open(field('projectId')),
   UserCreated: { owner: NONE, secret: ['passwordHash'], operator: [] },
   UserPasswordChanged: { owner: NONE, secret: ['passwordHash'], operator: [] },
+  UserUpdated: open(NONE),
   UserDisabled: open(NONE),
   UserEnabled: open(NONE),
   UserDeleted: open(NONE),

@@ -33,6 +33,7 @@ import {
   UserDisabled,
   UserEnabled,
   UserPasswordChanged,
+  UserUpdated,
   build,
   isKnownEvent,
 } from '#libs/contracts';
@@ -345,6 +346,8 @@ export interface UserState {
   /** When the password last changed (null: as created): tokens issued before then stop working. */
   readonly passwordChangedAt: string | null;
   readonly defaultProjectId: string | null;
+  readonly description: string | null;
+  readonly email: string | null;
   /** A disabled user cannot authenticate, and its tokens stop working. */
   readonly enabled: boolean;
   /** project id → the names of the roles assigned directly (not the implied ones). */
@@ -373,6 +376,8 @@ export const initialUser = (): UserState => ({
   passwordHash: '',
   passwordChangedAt: null,
   defaultProjectId: null,
+  description: null,
+  email: null,
   enabled: false,
   roles: {},
   applicationCredentials: {},
@@ -417,6 +422,15 @@ export function evolveUser(state: UserState, event: DecodedEvent): UserState {
       return { ...state, enabled: false };
     case 'UserEnabled':
       return { ...state, enabled: true };
+    case 'UserUpdated': {
+      const { defaultProjectId, description, email } = userEvent.data;
+      return {
+        ...state,
+        defaultProjectId: defaultProjectId === undefined ? state.defaultProjectId : defaultProjectId,
+        description: description === undefined ? state.description : description,
+        email: email === undefined ? state.email : email,
+      };
+    }
     case 'UserDeleted':
       return initialUser();
     case 'ApplicationCredentialCreated': {
@@ -444,13 +458,41 @@ export interface UserFields {
   readonly defaultProjectId: string | null;
 }
 
-export function decideCreateUser(state: UserState, fields: UserFields): UserCreated[] {
+/** A new user, with the description and email it is created with. */
+export function decideCreateUser(
+  state: UserState,
+  fields: UserFields,
+  details: Pick<UserChanges, 'description' | 'email'> = {},
+): (UserCreated | UserUpdated)[] {
   if (state.exists) {
     throw new IdentityConflict(
       `Conflict occurred attempting to store user - Duplicate entry found with name ${fields.name} at domain ID ${fields.domainId}.`,
     );
   }
-  return [build(UserCreated, fields)];
+  const created: UserState = { ...initialUser(), exists: true, id: fields.userId, name: fields.name };
+  return [build(UserCreated, fields), ...decideUpdateUser(created, fields.userId, details)];
+}
+
+/** What an admin may change of a user's details; an absent field stays, null clears it. */
+export interface UserChanges {
+  readonly defaultProjectId?: string | null;
+  readonly description?: string | null;
+  readonly email?: string | null;
+}
+
+/** Changes the details that differ; what changes nothing appends nothing. */
+export function decideUpdateUser(state: UserState, userId: string, changes: UserChanges): UserUpdated[] {
+  if (!state.exists) throw new UserNotFound(userId);
+  const changed = <K extends keyof UserChanges>(key: K): UserChanges[K] | undefined =>
+    changes[key] !== undefined && changes[key] !== state[key] ? changes[key] : undefined;
+  const fields = {
+    defaultProjectId: changed('defaultProjectId'),
+    description: changed('description'),
+    email: changed('email'),
+  };
+  const given = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+  if (Object.keys(given).length === 0) return [];
+  return [build(UserUpdated, { userId, ...given })];
 }
 
 export function decideChangePassword(

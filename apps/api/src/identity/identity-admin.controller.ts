@@ -220,6 +220,10 @@ export class IdentityAdminController {
       user.default_project_id ?? null,
       this.eventContext(context),
       user.domain_id ?? DEFAULT_DOMAIN.id,
+      {
+        ...(user.description === undefined ? {} : { description: user.description }),
+        ...(user.email === undefined ? {} : { email: user.email }),
+      },
     );
     return { user: userView(created, this.publicUrl.get()) };
   }
@@ -234,6 +238,16 @@ export class IdentityAdminController {
   ): Promise<Record<string, unknown>> {
     const { user } = validateBody<UpdateUserBody>(UPDATE_USER, body);
     let updated = this.user(id);
+    if (user.name !== undefined && user.name !== updated.name) {
+      throw new ApiError(400, "A user's name cannot be changed: its id is derived from it.");
+    }
+    const details = {
+      ...(user.default_project_id === undefined ? {} : { defaultProjectId: user.default_project_id }),
+      ...(user.description === undefined ? {} : { description: user.description }),
+      ...(user.email === undefined ? {} : { email: user.email }),
+    };
+    if (Object.keys(details).length > 0)
+      updated = await this.identity.updateUser(id, details, this.eventContext(context));
     if (user.password !== undefined)
       updated = await this.identity.setPassword(id, user.password, this.eventContext(context));
     if (user.enabled !== undefined)

@@ -53,6 +53,8 @@ export interface CreateUserBody {
     readonly password?: string | null;
     readonly default_project_id?: string | null;
     readonly domain_id?: string;
+    readonly description?: string;
+    readonly email?: string;
   };
 }
 
@@ -67,6 +69,8 @@ export const CREATE_USER: Schema = {
         default_project_id: { type: ['string', 'null'], minLength: 1, maxLength: 64 },
         domain_id: DOMAIN_ID,
         enabled: ENABLED,
+        description: { type: 'string', maxLength: 255 },
+        email: { type: 'string', maxLength: 255 },
         options: { type: 'object', maxProperties: 0 },
       },
       required: ['name'],
@@ -195,18 +199,32 @@ export const PROJECT_TAGS_BODY: Schema = {
 };
 
 export interface UpdateUserBody {
-  readonly user: { readonly enabled?: boolean; readonly password?: string };
+  readonly user: {
+    readonly name?: string;
+    readonly enabled?: boolean;
+    readonly password?: string;
+    readonly default_project_id?: string | null;
+    readonly description?: string | null;
+    readonly email?: string | null;
+  };
 }
 
-/** `PATCH /v3/users/{id}`: enabling, disabling and an admin's password reset. */
+/**
+ * `PATCH /v3/users/{id}`: enabling, disabling, an admin's password reset, the default project, the
+ * description and email. The name stays (the id is derived from it; the same name may be sent back).
+ */
 export const UPDATE_USER: Schema = {
   type: 'object',
   properties: {
     user: {
       type: 'object',
       properties: {
+        name: { type: 'string', minLength: 1, maxLength: 255 },
         enabled: { type: 'boolean' },
         password: { type: 'string', minLength: 1, maxLength: 4096 },
+        default_project_id: { type: ['string', 'null'], minLength: 1, maxLength: 64 },
+        description: { type: ['string', 'null'], maxLength: 255 },
+        email: { type: ['string', 'null'], maxLength: 255 },
       },
       minProperties: 1,
       additionalProperties: false,

@@ -19,6 +19,8 @@ import {
   decideChangePassword,
   decideCreateProject,
   decideCreateUser,
+  decideUpdateUser,
+  type UserChanges,
   decideDeleteProject,
   decideDeleteUser,
   decideSetProjectEnabled,
@@ -333,8 +335,8 @@ export class IdentityService implements TokenValidator {
   }
 
   /**
-   * A new user in the default domain; its name taken is Keystone's 409. A user created without a password
-   * gets one nobody knows: it cannot authenticate until an admin sets one.
+   * A new user in a domain (Default unless named); its name taken there is Keystone's 409. A user
+   * created without a password gets one nobody knows: it cannot authenticate until an admin sets one.
    */
   async createUser(
     name: string,
@@ -342,6 +344,7 @@ export class IdentityService implements TokenValidator {
     defaultProjectId: string | null,
     context: EventContext,
     domainId: string = DEFAULT_DOMAIN.id,
+    details: Pick<UserChanges, 'description' | 'email'> = {},
   ): Promise<UserState> {
     if (defaultProjectId !== null && !this.directory.project(defaultProjectId))
       throw new ApiError(400, `Could not find project: ${defaultProjectId}.`);
@@ -349,7 +352,20 @@ export class IdentityService implements TokenValidator {
     const userId = userIdFor(domainId, name);
     const fields = { userId, name, domainId, defaultProjectId };
     const passwordHash = await hashPassword(password ?? randomBytes(32).toString('base64'));
-    await this.decideOnUser(userId, (state) => decideCreateUser(state, { ...fields, passwordHash }), context);
+    await this.decideOnUser(
+      userId,
+      (state) => decideCreateUser(state, { ...fields, passwordHash }, details),
+      context,
+    );
+    return this.found(this.directory.user(userId));
+  }
+
+  /** Changes a user's default project, description or email (a default project must exist). */
+  async updateUser(userId: string, changes: UserChanges, context: EventContext): Promise<UserState> {
+    const project = changes.defaultProjectId;
+    if (project !== undefined && project !== null && !this.directory.project(project))
+      throw new ApiError(400, `Could not find project: ${project}.`);
+    await this.decideOnUser(userId, (state) => decideUpdateUser(state, userId, changes), context);
     return this.found(this.directory.user(userId));
   }
 

@@ -85,6 +85,8 @@ export function userView(user: UserState, baseUrl: string): Record<string, unkno
     domain_id: user.domainId,
     enabled: user.enabled,
     ...(user.defaultProjectId === null ? {} : { default_project_id: user.defaultProjectId }),
+    ...(user.description === null ? {} : { description: user.description }),
+    ...(user.email === null ? {} : { email: user.email }),
     password_expires_at: null,
     options: {},
     links: { self: `${baseUrl}/v3/users/${user.id}` },

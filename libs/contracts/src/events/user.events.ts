@@ -13,6 +13,7 @@ import {
   IsText,
   IsTimestamp,
   Nullable,
+  Optional,
 } from '../validation.js';
 
 /**
@@ -100,6 +101,31 @@ export class RoleUnassigned {
 
 registerUpcaster('RoleUnassigned', 1, (v1) => v1);
 
+/**
+ * An admin changed the user's details (at creation too, when it gave them): its default project, its
+ * description, its email. Each field is there only when it changed; null clears it.
+ */
+@DomainEvent({ type: 'UserUpdated', version: 1, category: 'user' })
+export class UserUpdated {
+  @IsKeystoneId()
+  readonly userId!: string;
+
+  @Optional()
+  @Nullable()
+  @IsKeystoneId()
+  readonly defaultProjectId?: string | null;
+
+  @Optional()
+  @Nullable()
+  @IsText(0, 255)
+  readonly description?: string | null;
+
+  @Optional()
+  @Nullable()
+  @IsText(0, 255)
+  readonly email?: string | null;
+}
+
 /** An admin disabled the user: its tokens stop working and it cannot authenticate until enabled again. */
 @DomainEvent({ type: 'UserDisabled', version: 1, category: 'user' })
 export class UserDisabled {
@@ -177,6 +203,7 @@ export class ApplicationCredentialDeleted {
 export const USER_EVENTS = eventCatalog('user', {
   UserCreated,
   UserPasswordChanged,
+  UserUpdated,
   RoleAssigned,
   RoleUnassigned,
   UserDisabled,
