@@ -183,9 +183,6 @@ describe('identity management (Keystone v3)', () => {
     expect((await asAdmin('GET', `/v3/role_assignments?user.id=${dan.userId}`)).body).toMatchObject({
       role_assignments: [],
     });
-    expect((await asAdmin('PATCH', `/v3/users/${dan.userId}`, { user: { name: 'renamed' } })).status).toBe(
-      400,
-    );
     expect(
       (await asAdmin('PATCH', `/v3/projects/${dan.projectId}`, { project: { enabled: true } })).status,
     ).toBe(404);
@@ -235,7 +232,7 @@ describe('identity management (Keystone v3)', () => {
     expect((await harness.request('GET', '/v3/domains/other', { token: alice.token })).status).toBe(404);
   });
 
-  it('describes and tags projects, lists them by tag, and creates one disabled; a rename is refused', async () => {
+  it('describes, tags and renames projects, lists them by tag, and creates one disabled', async () => {
     const created = await asAdmin('POST', '/v3/projects', {
       project: { name: 'tagged', description: 'before', tags: ['prod', 'web'] },
     });
@@ -271,8 +268,15 @@ describe('identity management (Keystone v3)', () => {
     expect((await asAdmin('DELETE', `/v3/projects/${id}/tags`)).status).toBe(204);
     expect((await asAdmin('GET', `/v3/projects/${id}`)).body).toMatchObject({ project: { tags: [] } });
 
+    // Renamed, it keeps its id; its old name is free for a new project, and a name taken is a 409.
+    const renamed = await asAdmin('PATCH', `/v3/projects/${id}`, { project: { name: 'retagged' } });
+    expect((renamed.body as { project: Json }).project).toMatchObject({ id, name: 'retagged' });
+    expect((await asAdmin('GET', '/v3/projects?name=retagged')).body).toMatchObject({ projects: [{ id }] });
+    const again = await asAdmin('POST', '/v3/projects', { project: { name: 'tagged' } });
+    expect(again.status).toBe(201);
+    expect((again.body as { project: Json }).project['id']).not.toBe(id);
     const before = await harness.headPosition();
-    expect((await asAdmin('PATCH', `/v3/projects/${id}`, { project: { name: 'renamed' } })).status).toBe(400);
+    expect((await asAdmin('PATCH', `/v3/projects/${id}`, { project: { name: 'tagged' } })).status).toBe(409);
     expect((await asAdmin('PUT', `/v3/projects/${id}/tags`, { tags: ['a/b'] })).status).toBe(400);
     expect(
       (
@@ -396,6 +400,14 @@ describe('identity management (Keystone v3)', () => {
       domains: [{ id: domainId, name: 'Research' }],
     });
 
+    // Renamed, the domain keeps its id; its old name is free for another domain.
+    const renamed = await asAdmin('PATCH', `/v3/domains/${domainId}`, { domain: { name: 'Lab' } });
+    expect((renamed.body as { domain: Json }).domain).toMatchObject({ id: domainId, name: 'Lab' });
+    const reused = await asAdmin('POST', '/v3/domains', { domain: { name: 'Research' } });
+    expect((reused.body as { domain: Json }).domain['id']).not.toBe(domainId);
+    expect((await asAdmin('PATCH', `/v3/domains/${domainId}`, { domain: { name: 'research' } })).status).toBe(
+      409,
+    );
     expect((await asAdmin('DELETE', `/v3/domains/${domainId}`)).status).toBe(403);
     expect((await asAdmin('PATCH', `/v3/domains/${domainId}`, { domain: { enabled: false } })).status).toBe(
       200,
@@ -409,7 +421,7 @@ describe('identity management (Keystone v3)', () => {
     expect((await asAdmin('DELETE', '/v3/domains/default')).status).toBe(403);
   });
 
-  it("keeps a user's email, description and default project, and changes them; a rename is refused", async () => {
+  it("keeps a user's email, description and default project, and changes them and its name", async () => {
     const created = await asAdmin('POST', '/v3/users', {
       user: { name: 'eve', password: 'eve-pw-1', email: 'eve@example.org', description: 'on call' },
     });
@@ -428,8 +440,14 @@ describe('identity management (Keystone v3)', () => {
     const shown = (await asAdmin('GET', `/v3/users/${id}`)).body as { user: Json };
     expect(shown.user).toMatchObject({ default_project_id: projectId, description: 'off call' });
     expect(shown.user).not.toHaveProperty('email');
+    // Renamed, the user signs in by its new name only.
+    expect((await asAdmin('PATCH', `/v3/users/${id}`, { user: { name: 'eve2' } })).status).toBe(200);
+    const member = await roleId('member');
+    expect((await asAdmin('PUT', `/v3/projects/${projectId}/users/${id}/roles/${member}`)).status).toBe(204);
+    await expect(harness.login('eve', 'eve-pw-1', 'eve-home')).rejects.toThrow(/401/);
+    expect(await harness.login('eve2', 'eve-pw-1', 'eve-home')).toEqual(expect.any(String));
     const before = await harness.headPosition();
-    expect((await asAdmin('PATCH', `/v3/users/${id}`, { user: { name: 'mallory' } })).status).toBe(400);
+    expect((await asAdmin('PATCH', `/v3/users/${id}`, { user: { name: 'admin' } })).status).toBe(409);
     expect(
       (await asAdmin('PATCH', `/v3/users/${id}`, { user: { default_project_id: 'nowhere' } })).status,
     ).toBe(400);

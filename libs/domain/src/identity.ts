@@ -117,6 +117,7 @@ export function evolveIdentityDomain(state: IdentityDomainState, event: DecodedE
   if (data instanceof IdentityDomainUpdated) {
     return {
       ...state,
+      name: data.name ?? state.name,
       description: data.description === undefined ? state.description : data.description,
       enabled: data.enabled ?? state.enabled,
     };
@@ -156,19 +157,21 @@ export function decideCreateIdentityDomain(
 export function decideUpdateIdentityDomain(
   state: IdentityDomainState,
   domainId: string,
-  changes: { readonly description?: string | null; readonly enabled?: boolean },
+  changes: { readonly name?: string; readonly description?: string | null; readonly enabled?: boolean },
 ): IdentityDomainUpdated[] {
   if (!state.exists) throw new IdentityDomainNotFound(domainId);
+  const name = changes.name !== undefined && changes.name !== state.name ? changes.name : undefined;
   const description =
     changes.description !== undefined && changes.description !== state.description
       ? changes.description
       : undefined;
   const enabled =
     changes.enabled !== undefined && changes.enabled !== state.enabled ? changes.enabled : undefined;
-  if (description === undefined && enabled === undefined) return [];
+  if (name === undefined && description === undefined && enabled === undefined) return [];
   return [
     build(IdentityDomainUpdated, {
       domainId,
+      ...(name === undefined ? {} : { name }),
       ...(description === undefined ? {} : { description }),
       ...(enabled === undefined ? {} : { enabled }),
     }),
@@ -221,6 +224,7 @@ export function evolveProject(state: ProjectState, event: DecodedEvent): Project
   if (data instanceof ProjectUpdated) {
     return {
       ...state,
+      name: data.name ?? state.name,
       description: data.description === undefined ? state.description : data.description,
       tags: data.tags ?? state.tags,
     };
@@ -271,6 +275,8 @@ export function decideCreateProject(
 
 /** What a project update may change; an absent field stays as it is. */
 export interface ProjectChanges {
+  /** The caller checked that no other project of the domain has it. */
+  readonly name?: string;
   readonly description?: string | null;
   readonly tags?: readonly string[];
 }
@@ -282,6 +288,7 @@ export function decideUpdateProject(
   changes: ProjectChanges,
 ): ProjectUpdated[] {
   if (!state.exists) throw new ProjectNotFound(projectId);
+  const name = changes.name !== undefined && changes.name !== state.name ? changes.name : undefined;
   const description =
     changes.description !== undefined && changes.description !== state.description
       ? changes.description
@@ -292,7 +299,7 @@ export function decideUpdateProject(
     (wanted.length !== state.tags.length || wanted.some((tag, index) => tag !== state.tags[index]))
       ? wanted
       : undefined;
-  if (description === undefined && tags === undefined) return [];
+  if (name === undefined && description === undefined && tags === undefined) return [];
   if (tags !== undefined && tags.length > MAX_PROJECT_TAGS) {
     throw new IdentityBadRequest(`A project may have at most ${MAX_PROJECT_TAGS} tags.`);
   }
@@ -305,6 +312,7 @@ export function decideUpdateProject(
   return [
     build(ProjectUpdated, {
       projectId,
+      ...(name === undefined ? {} : { name }),
       ...(description === undefined ? {} : { description }),
       ...(tags === undefined ? {} : { tags }),
     }),
@@ -423,9 +431,10 @@ export function evolveUser(state: UserState, event: DecodedEvent): UserState {
     case 'UserEnabled':
       return { ...state, enabled: true };
     case 'UserUpdated': {
-      const { defaultProjectId, description, email } = userEvent.data;
+      const { name, defaultProjectId, description, email } = userEvent.data;
       return {
         ...state,
+        name: name ?? state.name,
         defaultProjectId: defaultProjectId === undefined ? state.defaultProjectId : defaultProjectId,
         description: description === undefined ? state.description : description,
         email: email === undefined ? state.email : email,
@@ -475,6 +484,8 @@ export function decideCreateUser(
 
 /** What an admin may change of a user's details; an absent field stays, null clears it. */
 export interface UserChanges {
+  /** The caller checked that no other user of the domain has it. */
+  readonly name?: string;
   readonly defaultProjectId?: string | null;
   readonly description?: string | null;
   readonly email?: string | null;
@@ -486,6 +497,7 @@ export function decideUpdateUser(state: UserState, userId: string, changes: User
   const changed = <K extends keyof UserChanges>(key: K): UserChanges[K] | undefined =>
     changes[key] !== undefined && changes[key] !== state[key] ? changes[key] : undefined;
   const fields = {
+    name: changed('name'),
     defaultProjectId: changed('defaultProjectId'),
     description: changed('description'),
     email: changed('email'),

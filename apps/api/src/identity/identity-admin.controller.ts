@@ -94,13 +94,11 @@ export class IdentityAdminController {
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     const { project: changes } = validateBody<UpdateProjectBody>(UPDATE_PROJECT, body);
-    const project = this.project(id);
-    if (changes.name !== undefined && changes.name !== project.name) {
-      throw new ApiError(400, "A project's name cannot be changed: its id is derived from it.");
-    }
+    this.project(id);
     const updated = await this.identity.updateProject(
       id,
       {
+        ...(changes.name === undefined ? {} : { name: changes.name }),
         ...(changes.description === undefined ? {} : { description: changes.description }),
         ...(changes.enabled === undefined ? {} : { enabled: changes.enabled }),
         ...(changes.tags === undefined ? {} : { tags: changes.tags }),
@@ -238,10 +236,8 @@ export class IdentityAdminController {
   ): Promise<Record<string, unknown>> {
     const { user } = validateBody<UpdateUserBody>(UPDATE_USER, body);
     let updated = this.user(id);
-    if (user.name !== undefined && user.name !== updated.name) {
-      throw new ApiError(400, "A user's name cannot be changed: its id is derived from it.");
-    }
     const details = {
+      ...(user.name === undefined ? {} : { name: user.name }),
       ...(user.default_project_id === undefined ? {} : { defaultProjectId: user.default_project_id }),
       ...(user.description === undefined ? {} : { description: user.description }),
       ...(user.email === undefined ? {} : { email: user.email }),
@@ -348,12 +344,10 @@ export class IdentityAdminController {
     const domain = this.directory.domain(id);
     if (!domain) throw new ApiError(404, `Could not find domain: ${id}.`);
     if (id === DEFAULT_DOMAIN.id) throw new ApiError(403, 'The default domain cannot be changed.');
-    if (changes.name !== undefined && changes.name !== domain.name) {
-      throw new ApiError(400, "A domain's name cannot be changed: its id is derived from it.");
-    }
     const updated = await this.identity.updateDomain(
       id,
       {
+        ...(changes.name === undefined ? {} : { name: changes.name }),
         ...(changes.description === undefined ? {} : { description: changes.description }),
         ...(changes.enabled === undefined ? {} : { enabled: changes.enabled }),
       },

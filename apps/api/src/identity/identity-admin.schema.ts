@@ -90,17 +90,14 @@ export interface UpdateProjectBody {
   };
 }
 
-/**
- * `PATCH /v3/projects/{id}`: the description, enabling and disabling, the tags. A project's id is
- * derived from its name, so the name stays as created (the same name may be sent back).
- */
+/** `PATCH /v3/projects/{id}`: the name, the description, enabling and disabling, the tags. */
 export const UPDATE_PROJECT: Schema = {
   type: 'object',
   properties: {
     project: {
       type: 'object',
       properties: {
-        name: { type: 'string', minLength: 1, maxLength: 64 },
+        name: { type: 'string', minLength: 1, maxLength: 64, pattern: '^\\S(.*\\S)?$' },
         description: { type: ['string', 'null'], maxLength: 255 },
         enabled: { type: 'boolean' },
         tags: PROJECT_TAGS,
@@ -144,7 +141,7 @@ export interface UpdateDomainBody {
   };
 }
 
-/** `PATCH /v3/domains/{id}`: the description, enabling and disabling; the name stays (the id is derived from it). */
+/** `PATCH /v3/domains/{id}`: the name, the description, enabling and disabling. */
 export const UPDATE_DOMAIN: Schema = {
   type: 'object',
   properties: {
@@ -210,8 +207,8 @@ export interface UpdateUserBody {
 }
 
 /**
- * `PATCH /v3/users/{id}`: enabling, disabling, an admin's password reset, the default project, the
- * description and email. The name stays (the id is derived from it; the same name may be sent back).
+ * `PATCH /v3/users/{id}`: the name, enabling, disabling, an admin's password reset, the default
+ * project, the description and email.
  */
 export const UPDATE_USER: Schema = {
   type: 'object',
@@ -219,7 +216,7 @@ export const UPDATE_USER: Schema = {
     user: {
       type: 'object',
       properties: {
-        name: { type: 'string', minLength: 1, maxLength: 255 },
+        name: { type: 'string', minLength: 1, maxLength: 255, pattern: '^\\S(.*\\S)?$' },
         enabled: { type: 'boolean' },
         password: { type: 'string', minLength: 1, maxLength: 4096 },
         default_project_id: { type: ['string', 'null'], minLength: 1, maxLength: 64 },

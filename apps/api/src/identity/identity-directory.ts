@@ -67,6 +67,7 @@ export class IdentityDirectory implements ReadModel {
       const id = event.stream.slice('user-'.length);
       const next = evolveUser(this.users.get(id) ?? initialUser(), event);
       this.users.set(id, next);
+      // A renamed user is found by its new name; its old one names nobody (lookups check the name).
       if (next.exists) this.userIdsByName.set(key(next.domainId, next.name), id);
       for (const credentialId of Object.keys(next.applicationCredentials))
         this.credentialOwners.set(credentialId, id);
@@ -111,7 +112,8 @@ export class IdentityDirectory implements ReadModel {
 
   userByName(domainId: string, name: string): UserState | undefined {
     const id = this.userIdsByName.get(key(domainId, name));
-    return id === undefined ? undefined : this.user(id);
+    const user = id === undefined ? undefined : this.user(id);
+    return user?.name === name ? user : undefined;
   }
 
   project(projectId: string): ProjectState | undefined {
@@ -121,7 +123,8 @@ export class IdentityDirectory implements ReadModel {
 
   projectByName(domainId: string, name: string): ProjectState | undefined {
     const id = this.projectIdsByName.get(key(domainId, name));
-    return id === undefined ? undefined : this.project(id);
+    const project = id === undefined ? undefined : this.project(id);
+    return project?.name === name ? project : undefined;
   }
 
   allUsers(): UserState[] {

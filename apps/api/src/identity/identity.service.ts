@@ -217,7 +217,7 @@ export class IdentityService implements TokenValidator {
     defaultProjectId: string | null,
     context: EventContext,
   ): Promise<string> {
-    const userId = userIdFor(DEFAULT_DOMAIN.id, name);
+    const userId = this.userIdForName(DEFAULT_DOMAIN.id, name);
     const stream = streamFor('user', userId);
     const current = await this.store.fold(stream, userReducer);
     let outcome;
@@ -291,6 +291,8 @@ export class IdentityService implements TokenValidator {
     context: EventContext,
   ): Promise<ProjectState> {
     const { enabled, ...rest } = changes;
+    const current = this.directory.project(projectId);
+    if (current && rest.name !== undefined) this.nameFreeForProject(current, rest.name);
     await this.decideOnProjectId(
       projectId,
       (state) => [
@@ -309,6 +311,35 @@ export class IdentityService implements TokenValidator {
     return DEFAULT_DOMAIN.id;
   }
 
+  /**
+   * The stream a project of that name lives in: the project's that has the name now; else the id
+   * derived from the name, unless a project renamed since holds it, in which case a random one.
+   */
+  private projectIdForName(domainId: string, name: string): string {
+    const named = this.directory.projectByName(domainId, name);
+    if (named) return named.id;
+    const derived = projectIdFor(domainId, name);
+    return this.directory.project(derived) ? randomBytes(16).toString('hex') : derived;
+  }
+
+  private userIdForName(domainId: string, name: string): string {
+    const named = this.directory.userByName(domainId, name);
+    if (named) return named.id;
+    const derived = userIdFor(domainId, name);
+    return this.directory.user(derived) ? randomBytes(16).toString('hex') : derived;
+  }
+
+  /** Keystone's 409 when another project of the domain has the name. */
+  private nameFreeForProject(project: ProjectState, name: string): void {
+    const holder = this.directory.projectByName(project.domainId, name);
+    if (holder && holder.id !== project.id) {
+      throw new ApiError(
+        409,
+        `Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : ${name}.`,
+      );
+    }
+  }
+
   /** The domain a new project or user goes in: it must exist (Keystone's 400 otherwise). */
   private existingDomain(domainId: string): string {
     if (!this.directory.domain(domainId)) throw new ApiError(400, `Could not find domain: ${domainId}.`);
@@ -323,7 +354,7 @@ export class IdentityService implements TokenValidator {
     context: EventContext,
     domainId: string = DEFAULT_DOMAIN.id,
   ): Promise<string> {
-    const projectId = projectIdFor(domainId, name);
+    const projectId = this.projectIdForName(domainId, name);
     const { appended } = await this.store.execute(
       streamFor('project', projectId),
       projectReducer,
@@ -349,7 +380,7 @@ export class IdentityService implements TokenValidator {
     if (defaultProjectId !== null && !this.directory.project(defaultProjectId))
       throw new ApiError(400, `Could not find project: ${defaultProjectId}.`);
     this.existingDomain(domainId);
-    const userId = userIdFor(domainId, name);
+    const userId = this.userIdForName(domainId, name);
     const fields = { userId, name, domainId, defaultProjectId };
     const passwordHash = await hashPassword(password ?? randomBytes(32).toString('base64'));
     await this.decideOnUser(
@@ -365,6 +396,17 @@ export class IdentityService implements TokenValidator {
     const project = changes.defaultProjectId;
     if (project !== undefined && project !== null && !this.directory.project(project))
       throw new ApiError(400, `Could not find project: ${project}.`);
+    const current = this.directory.user(userId);
+    const holder =
+      current && changes.name !== undefined
+        ? this.directory.userByName(current.domainId, changes.name)
+        : undefined;
+    if (holder && holder.id !== userId) {
+      throw new ApiError(
+        409,
+        `Conflict occurred attempting to store user - Duplicate entry found with name ${changes.name} at domain ID ${holder.domainId}.`,
+      );
+    }
     await this.decideOnUser(userId, (state) => decideUpdateUser(state, userId, changes), context);
     return this.found(this.directory.user(userId));
   }
@@ -416,7 +458,9 @@ export class IdentityService implements TokenValidator {
     enabled: boolean,
     context: EventContext,
   ): Promise<IdentityDomainState> {
-    const domainId = domainIdFor(name);
+    const derived = domainIdFor(name);
+    // A name a renamed domain left behind is used again under a random id.
+    const domainId = this.directory.domain(derived) ? randomBytes(16).toString('hex') : derived;
     if (this.directory.domainByName(name)) {
       throw new ApiError(
         409,
@@ -431,12 +475,19 @@ export class IdentityService implements TokenValidator {
     return this.found(this.directory.domain(domainId));
   }
 
-  /** Changes a domain's description, or disables it (its users' and projects' tokens end at once). */
+  /** Renames a domain, changes its description, or disables it (its users' and projects' tokens end at once). */
   async updateDomain(
     domainId: string,
-    changes: { readonly description?: string | null; readonly enabled?: boolean },
+    changes: { readonly name?: string; readonly description?: string | null; readonly enabled?: boolean },
     context: EventContext,
   ): Promise<IdentityDomainState> {
+    const holder = changes.name === undefined ? undefined : this.directory.domainByName(changes.name);
+    if (holder && holder.id !== domainId) {
+      throw new ApiError(
+        409,
+        `Conflict occurred attempting to store domain - Duplicate entry found with name ${changes.name}.`,
+      );
+    }
     await this.decideOnDomain(
       domainId,
       (state) => decideUpdateIdentityDomain(state, domainId, changes),

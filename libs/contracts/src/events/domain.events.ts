@@ -1,8 +1,8 @@
 /**
  * Events of the `domain-<id>` stream: a Keystone domain an admin made, holding projects and users of
  * its own (their names are unique within it). The `Default` domain (id `default`) has no stream: it
- * always exists. Domain ids are derived from the name, so making the same domain twice meets its own
- * stream. ("Identity" in the names sets these apart from the libvirt domains of the instance events.)
+ * always exists. A domain's id is derived from the name it is made with, so making the same domain
+ * twice meets its own stream; a name a renamed domain left behind gets a random id when used again. ("Identity" in the names sets these apart from the libvirt domains of the instance events.)
  */
 import { DomainEvent, eventCatalog } from '../registry.js';
 import { IsDisplayName, IsFlag, IsKeystoneId, IsText, Nullable, Optional } from '../validation.js';
@@ -24,11 +24,19 @@ export class IdentityDomainCreated {
   readonly enabled!: boolean;
 }
 
-/** An admin changed the description or enabled or disabled the domain; each field only when it changed. */
+/**
+ * An admin renamed the domain, changed its description, or enabled or disabled it; each field only
+ * when it changed.
+ */
 @DomainEvent({ type: 'IdentityDomainUpdated', version: 1, category: 'domain' })
 export class IdentityDomainUpdated {
   @IsKeystoneId()
   readonly domainId!: string;
+
+  /** Unique among domains: the API checks the name is free before it renames. */
+  @Optional()
+  @IsDisplayName(64)
+  readonly name?: string;
 
   @Optional()
   @Nullable()

@@ -1,7 +1,8 @@
 /**
  * Events of the `project-<id>` stream: a Keystone project (tenant) as the API's identity subset knows it.
- * Every server, image and key quota belongs to one. Project ids are derived from the domain and name, so
- * creating the same project twice meets its own stream and cannot make a second one.
+ * Every server, image and key quota belongs to one. A project's id is derived from its domain and the
+ * name it is created with, so creating the same project twice meets its own stream; a name a renamed
+ * project left behind gets a random id when it is used again.
  * Must never carry a secret: projects have none.
  */
 import { DomainEvent, eventCatalog } from '../registry.js';
@@ -44,13 +45,18 @@ export class ProjectCreated {
 }
 
 /**
- * An admin changed the project's description or its tags (`PATCH`, or the tags routes). Each field is
- * there only when it changed, and the tags are the whole list after the change.
+ * An admin renamed the project or changed its description or its tags (`PATCH`, or the tags routes).
+ * Each field is there only when it changed, and the tags are the whole list after the change.
  */
 @DomainEvent({ type: 'ProjectUpdated', version: 1, category: 'project' })
 export class ProjectUpdated {
   @IsKeystoneId()
   readonly projectId!: string;
+
+  /** Unique within its domain: the API checks the name is free before it renames. */
+  @Optional()
+  @IsDisplayName(64)
+  readonly name?: string;
 
   @Optional()
   @Nullable()

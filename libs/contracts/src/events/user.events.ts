@@ -102,13 +102,18 @@ export class RoleUnassigned {
 registerUpcaster('RoleUnassigned', 1, (v1) => v1);
 
 /**
- * An admin changed the user's details (at creation too, when it gave them): its default project, its
- * description, its email. Each field is there only when it changed; null clears it.
+ * An admin renamed the user or changed its details (at creation too, when it gave them): its default
+ * project, its description, its email. Each field is there only when it changed; null clears it.
  */
 @DomainEvent({ type: 'UserUpdated', version: 1, category: 'user' })
 export class UserUpdated {
   @IsKeystoneId()
   readonly userId!: string;
+
+  /** Unique within its domain: the API checks the name is free before it renames. */
+  @Optional()
+  @IsDisplayName(255)
+  readonly name?: string;
 
   @Optional()
   @Nullable()
