@@ -85,7 +85,8 @@ describe('faults during bursts of boots', () => {
     const from = events.mark();
     const ids = await burst('ssh', 8);
 
-    await events.next('DomainStarted', ids, { from });
+    // Cut as soon as the first build reaches its host: the domains are being made over SSH then.
+    await events.next('HostSelected', ids, { from });
     expect(await dropSshSessions(system.rigDir)).toBeGreaterThan(0);
     await settled.expectInFlight('cutting every SSH connection', ids);
 
