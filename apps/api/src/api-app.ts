@@ -6,6 +6,7 @@
 import { Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyRequest } from 'fastify';
 
 import { ApiModule } from './app.module.js';
 import { installRequestHooks } from './common/http/request-hooks.js';
@@ -27,6 +28,9 @@ export interface StartOptions extends CoreOptions {
   readonly logLevels?: LogLevel[] | false;
 }
 
+/** How a content-type parser hands back the body it read, or why it could not. */
+type ParserDone = (error: Error | null, body?: unknown) => void;
+
 /** How long a shutdown lets requests under way finish before it cuts their connections. */
 const CLOSE_GRACE_MS = 3_000;
 
@@ -42,8 +46,8 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(options), adapter, {
     logger: options.logLevels ?? ['error', 'warn', 'log'],
     abortOnError: false,
-    // Fastify's own JSON parser (within bodyLimit, refusing __proto__) is the only body parser besides
-    // the image stream: Nova refuses form and text bodies with 415.
+    // Fastify's own JSON parser (within bodyLimit, refusing __proto__) reads every body but the image
+    // stream and Glance's JSON patches (see below).
     bodyParser: false,
   });
   const publicUrl = app.get(PublicUrl);
@@ -59,20 +63,30 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
   fastify.removeContentTypeParser('text/plain');
   // Nova reads an empty body as no body whatever its Content-Type says (scripts and SDKs send
   // `DELETE` with `Content-Type: application/json` and nothing else); anything else is parsed by
-  // Fastify's own JSON parser, which refuses `__proto__` and `constructor.prototype`.
+  // Fastify's own JSON parser, which refuses `__proto__` and `constructor.prototype`. Nova and Glance
+  // read a body sent as `text/plain`, or with no Content-Type at all, as JSON too; other media types
+  // (forms, XML) are a 415.
   const json = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser(
-    'application/json',
-    { parseAs: 'string', bodyLimit: config.maxBodyBytes },
-    (request, body, done) => {
-      if (body === '') {
-        done(null, undefined);
-        return;
-      }
-      void json(request, String(body), done);
-    },
-  );
+  const jsonBody = (request: FastifyRequest, body: string | Buffer, done: ParserDone): void => {
+    if (body === '') {
+      done(null, undefined);
+      return;
+    }
+    void json(request, String(body), done);
+  };
+  const asString = { parseAs: 'string', bodyLimit: config.maxBodyBytes } as const;
+  fastify.addContentTypeParser(['application/json', 'text/plain'], asString, jsonBody);
+  fastify.addContentTypeParser('*', asString, (request, body: unknown, done) => {
+    if (request.headers['content-type'] === undefined) {
+      jsonBody(request, String(body), done);
+      return;
+    }
+    done(
+      Object.assign(new Error('Unsupported Content-Type'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' }),
+      undefined,
+    );
+  });
   // Image data streams straight to disk: the parser hands the handler the request stream itself.
   fastify.addContentTypeParser('application/octet-stream', (_request, payload, done) => {
     done(null, payload);

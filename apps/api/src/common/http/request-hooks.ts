@@ -10,7 +10,7 @@ import { Logger } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { ApiError } from './api-error.js';
-import { sendFailure } from './exception.filter.js';
+import { type HttpFailure, sendFailure } from './exception.filter.js';
 import { LEGACY_VERSION_HEADER, VERSION_HEADER, negotiateMicroversion } from './microversion.js';
 import type { ApiSurface } from './request-state.js';
 
@@ -28,9 +28,46 @@ export function surfaceOf(path: string, imagePrefix: string): ApiSurface {
   return 'root';
 }
 
-function isGlanceTrailingSlash(path: string, imagePrefix: string): boolean {
-  const versioned = `${imagePrefix}/v2/`;
-  return path.endsWith('/') && path.startsWith(versioned) && path.length > versioned.length;
+/**
+ * Paths Nova and Glance route nowhere though the router would take them: a resource path with a
+ * trailing slash (`GET /v2.1/servers/`, `GET /v2/images/`: not the list, and not an item with an
+ * empty id). Their version documents (`/v2.1/`) and Keystone take either.
+ */
+function isUnroutedTrailingSlash(path: string, surface: ApiSurface, imagePrefix: string): boolean {
+  if (!path.endsWith('/')) return false;
+  if (surface === 'compute') return path !== '/v2.1/';
+  return surface === 'image' && path.startsWith(`${imagePrefix}/v2/`) && path !== `${imagePrefix}/v2/`;
+}
+
+/**
+ * What Nova and Glance answer a HEAD on a resource (Fastify would serve it from the GET route): Nova
+ * routes no HEAD but on its version documents (404), Glance answers 405 with the methods the path
+ * takes. Keystone serves HEAD from GET, as Fastify does.
+ */
+function headRefusal(
+  fastify: FastifyInstance,
+  request: FastifyRequest,
+  path: string,
+  surface: ApiSurface,
+  imagePrefix: string,
+): HttpFailure | null {
+  if (request.method !== 'HEAD') return null;
+  if (surface === 'compute' && path !== '/v2.1' && path !== '/v2.1/') {
+    return { status: 404, message: 'The resource could not be found.' };
+  }
+  if (surface === 'image' && path.startsWith(`${imagePrefix}/v2/`)) {
+    const url = request.routeOptions.url;
+    const allowed =
+      url === undefined
+        ? []
+        : ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((method) => fastify.hasRoute({ method, url }));
+    return {
+      status: 405,
+      message: 'The method is not allowed for this resource.',
+      headers: { Allow: allowed.join(', ') },
+    };
+  }
+  return null;
 }
 
 export function installRequestHooks(fastify: FastifyInstance, options: HookOptions): void {
@@ -42,15 +79,16 @@ export function installRequestHooks(fastify: FastifyInstance, options: HookOptio
     request.nimbus = { requestId, surface, microversion: null, principal: null };
     reply.header('x-openstack-request-id', requestId);
     if (surface === 'identity') reply.header('Vary', 'X-Auth-Token');
-    if (surface === 'image' && isGlanceTrailingSlash(path, options.imagePrefix)) {
-      // Glance routes no resource path with a trailing slash: `GET /v2/images/` is not the list, and
-      // not an image with an empty id. (Nova and Keystone take either.)
-      sendFailure(
-        request,
-        reply,
-        { status: 404, message: 'The resource could not be found.' },
-        options.authUrl(),
-      );
+    const refusal = isUnroutedTrailingSlash(path, surface, options.imagePrefix)
+      ? { status: 404, message: 'The resource could not be found.' }
+      : headRefusal(fastify, request, path, surface, options.imagePrefix);
+    if (refusal) {
+      sendFailure(request, reply, refusal, options.authUrl());
+      return reply;
+    }
+    if (surface === 'compute' && request.method === 'OPTIONS') {
+      // Nova answers OPTIONS with an empty 200 (and no CORS headers: none are configured).
+      void reply.code(200).send();
       return reply;
     }
     if (surface !== 'compute') return;
