@@ -5,7 +5,7 @@
  * already holds stops working at once when the user is disabled, changes its password or loses its
  * role. An application credential signs automation in until it is deleted.
  */
-import { OpenStackCli } from '../support/openstack-cli.js';
+import { OpenStackCli, bootNano } from '../support/openstack-cli.js';
 import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../support/system.js';
 
 type Row = Record<string, unknown>;
@@ -68,20 +68,7 @@ afterAll(async () => {
 describe('projects, users and roles with the openstack CLI', () => {
   it('lets a member boot a server in its own project', async () => {
     const alice = userCli('alice', 'alice-pw', 'team-a');
-    const server = await alice.json<Row>(
-      'server',
-      'create',
-      '--os-compute-api-version',
-      '2.37',
-      '--flavor',
-      'm1.nano',
-      '--image',
-      'nimbus-boot',
-      '--nic',
-      'none',
-      '--wait',
-      'alice-vm',
-    );
+    const server = await bootNano(alice, 'alice-vm');
     expect(server).toMatchObject({ name: 'alice-vm', status: 'ACTIVE' });
     serverId = String(server['id']);
     const projects = await admin.json<Row[]>('project', 'list');

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { alive, envOf, nimbusCommand } from '../support/local-up.js';
-import { OpenStackCli } from '../support/openstack-cli.js';
+import { OpenStackCli, bootNano } from '../support/openstack-cli.js';
 
 const workDir = mkdtempSync(join(tmpdir(), 'nimbus-up-fake-'));
 const stateDir = join(workDir, 'state');
@@ -35,23 +35,6 @@ async function refusal(...args: string[]): Promise<{ code: number; stderr: strin
 
 let cli: OpenStackCli | undefined;
 
-/** `server create --wait` of the tiny flavor and the seed image, with no network (2.37). */
-function bootNano(client: OpenStackCli, name: string): Promise<Record<string, unknown>> {
-  return client.json(
-    'server',
-    'create',
-    '--os-compute-api-version',
-    '2.37',
-    '--flavor',
-    'm1.nano',
-    '--image',
-    'nimbus-boot',
-    '--nic',
-    'none',
-    '--wait',
-    name,
-  );
-}
 let pids: string[] = [];
 
 afterAll(async () => {

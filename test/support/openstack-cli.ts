@@ -91,3 +91,21 @@ export class OpenStackCli {
     }
   }
 }
+
+/** `server create --wait` of the tiny flavor and the seed image, with no network (2.37): the server shown. */
+export function bootNano(client: OpenStackCli, name: string): Promise<Record<string, unknown>> {
+  return client.json(
+    'server',
+    'create',
+    '--os-compute-api-version',
+    '2.37',
+    '--flavor',
+    'm1.nano',
+    '--image',
+    'nimbus-boot',
+    '--nic',
+    'none',
+    '--wait',
+    name,
+  );
+}

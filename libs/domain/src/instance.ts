@@ -211,10 +211,12 @@ export const POWER_STATE_CODES: Readonly<Record<PowerState, number>> = {
   suspended: 7,
 };
 
+/** The actions with one more begun by `event`; one done in the same step (`finished`) ends there too. */
 function startAction(
   state: InstanceState,
   action: InstanceAction['action'],
   event: DecodedEvent,
+  finished: 'Success' | null = null,
 ): InstanceAction[] {
   const { metadata } = event;
   return [
@@ -225,8 +227,8 @@ function startAction(
       userId: metadata.actor.userId,
       projectId: metadata.actor.projectId,
       startTime: metadata.occurredAt,
-      finishTime: null,
-      result: null,
+      finishTime: finished === null ? null : metadata.occurredAt,
+      result: finished,
     },
   ];
 }
@@ -425,15 +427,14 @@ function applyInstanceEvent(state: InstanceState, event: InstanceEvent, at: stri
         resize: null,
         actions: finishAction(state, 'resize', at, 'Error'),
       };
-    case 'ResizeConfirmed': {
-      const started = startAction(state, 'confirmResize', event);
+    case 'ResizeConfirmed':
+      // Nothing is left to do on the host: the confirm ends as it is asked.
       return {
         ...state,
         vmState: state.resize?.wasRunning === false ? 'stopped' : 'active',
         resize: null,
-        actions: finishAction({ ...state, actions: started }, 'confirmResize', at, 'Success'),
+        actions: startAction(state, 'confirmResize', event, 'Success'),
       };
-    }
     case 'ResizeRevertRequested':
       return { ...state, taskState: 'resize_reverting', actions: startAction(state, 'revertResize', event) };
     case 'ResizeReverted':

@@ -316,17 +316,17 @@ export class IdentityService implements TokenValidator {
    * derived from the name, unless a project renamed since holds it, in which case a random one.
    */
   private projectIdForName(domainId: string, name: string): string {
-    const named = this.directory.projectByName(domainId, name);
-    if (named) return named.id;
-    const derived = projectIdFor(domainId, name);
-    return this.directory.project(derived) ? randomBytes(16).toString('hex') : derived;
+    return (
+      this.directory.projectByName(domainId, name)?.id ??
+      idForNewName(projectIdFor(domainId, name), (id) => this.directory.project(id) !== undefined)
+    );
   }
 
   private userIdForName(domainId: string, name: string): string {
-    const named = this.directory.userByName(domainId, name);
-    if (named) return named.id;
-    const derived = userIdFor(domainId, name);
-    return this.directory.user(derived) ? randomBytes(16).toString('hex') : derived;
+    return (
+      this.directory.userByName(domainId, name)?.id ??
+      idForNewName(userIdFor(domainId, name), (id) => this.directory.user(id) !== undefined)
+    );
   }
 
   /** Keystone's 409 when another project of the domain has the name. */
@@ -458,9 +458,7 @@ export class IdentityService implements TokenValidator {
     enabled: boolean,
     context: EventContext,
   ): Promise<IdentityDomainState> {
-    const derived = domainIdFor(name);
-    // A name a renamed domain left behind is used again under a random id.
-    const domainId = this.directory.domain(derived) ? randomBytes(16).toString('hex') : derived;
+    const domainId = idForNewName(domainIdFor(name), (id) => this.directory.domain(id) !== undefined);
     if (this.directory.domainByName(name)) {
       throw new ApiError(
         409,
@@ -855,6 +853,14 @@ export class IdentityService implements TokenValidator {
     if (!found?.enabled || this.directory.effectiveRoles(user, found.id).length === 0) throw unauthorized();
     return found;
   }
+}
+
+/**
+ * The id something new of that name gets: the one derived from the name, unless something renamed
+ * since still holds it (its name left behind is used again), in which case a random one.
+ */
+function idForNewName(derived: string, taken: (id: string) => boolean): string {
+  return taken(derived) ? randomBytes(16).toString('hex') : derived;
 }
 
 /**

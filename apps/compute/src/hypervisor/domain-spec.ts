@@ -84,6 +84,13 @@ export function validateDomainSpec(spec: DomainSpec): DomainSpec {
   return spec;
 }
 
+/** A wait before an operation forces its way (powerOff, resize): a whole number of ms, 0 for none. */
+export function assertTimeoutMs(value: number, operation: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidArgument(`${operation} timeoutMs must be a non-negative integer`);
+  }
+}
+
 /** Checks a resize's target size against the same limits a spec has. */
 export function validateDomainResources(size: DomainResources): DomainResources {
   assertIntegerIn(size.vcpus, 'vcpus', SPEC_LIMITS.vcpus);

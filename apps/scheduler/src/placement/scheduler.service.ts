@@ -16,7 +16,10 @@ import { WrongExpectedVersionError } from '@eventstore/db-client';
 import { streamFor } from '#libs/contracts';
 import type { ClusterView } from '#libs/cluster-view';
 import {
+  type Allocation,
+  type ClaimDecision,
   type HeldClaim,
+  type HostState,
   type InstanceState,
   type PlacementOutcome,
   type ReleaseRule,
@@ -156,43 +159,27 @@ export class SchedulerService {
     work: Extract<SchedulingWork, { kind: 'fit-claim' }>,
   ): Promise<DriveOutcome | typeof DRIVE_AGAIN> {
     const stream = streamFor('instance', state.id);
-    const outcome = await this.claimsInFlight.claim(
+    const outcome = await this.claimWith(
       work.host,
       state.id,
       { attempt: 0, ...work.wanted },
-      async () => {
-        const folded = this.view.host(work.host);
-        if (!folded) return { kind: 'no-capacity' as const, reason: `host ${work.host} is unknown` };
-        const decision = decideClaimSize(folded.state, state.id, work.wanted);
-        if (decision.kind === 'already-held') return decision;
-        if (decision.kind === 'no-capacity') {
-          const { free } = decision;
-          const reason =
-            `No valid host was found. Host ${work.host} has room for ${free.vcpus} vCPUs, ` +
-            `${free.ramMb} MiB of memory and ${free.diskGb} GiB of disk besides this server.`;
-          return { kind: 'no-capacity' as const, reason };
-        }
-        try {
-          const appended = await this.store.append(
-            streamFor('host', work.host),
-            decision.events,
-            folded.revision,
-            context,
-          );
-          this.view.refreshHost(work.host, { state: decision.next, revision: appended.nextRevision });
-          return { kind: 'claimed' as const };
-        } catch (error) {
-          if (!(error instanceof WrongExpectedVersionError)) throw error;
-          await this.refreshHost(work.host);
-          return { kind: 'changed' as const };
-        }
-      },
+      (host) => decideClaimSize(host, state.id, work.wanted),
+      context,
     );
     if (outcome.kind === 'changed') return DRIVE_AGAIN;
     if (work.resize === null) return 'nothing-to-do';
-    const events = outcome.kind === 'no-capacity' ? work.resize.refused(outcome.reason) : work.resize.claimed;
-    await this.store.append(stream, events, revision, context);
-    return outcome.kind === 'no-capacity' ? 'failed' : 'selected';
+    if (outcome.kind === 'claimed') {
+      await this.store.append(stream, work.resize.claimed, revision, context);
+      return 'selected';
+    }
+    const { free } = outcome;
+    const reason =
+      free === null
+        ? `No valid host was found. Host ${work.host} is unknown.`
+        : `No valid host was found. Host ${work.host} has room for ${free.vcpus} vCPUs, ` +
+          `${free.ramMb} MiB of memory and ${free.diskGb} GiB of disk besides this server.`;
+    await this.store.append(stream, work.resize.refused(reason), revision, context);
+    return 'failed';
   }
 
   /**
@@ -260,12 +247,38 @@ export class SchedulerService {
     wanted: Resources,
     context: EventContext,
   ): Promise<'claimed' | 'full' | 'changed'> {
-    return this.claimsInFlight.claim(host, instanceId, { attempt, ...wanted }, async () => {
+    const outcome = await this.claimWith(
+      host,
+      instanceId,
+      { attempt, ...wanted },
+      (folded) => decideClaim(folded, instanceId, attempt, wanted),
+      context,
+    );
+    return outcome.kind;
+  }
+
+  /**
+   * Appends what `decide` makes of the host as the view folded it, at that revision, counting
+   * `allocation` as taken while the append is on its way: claimed (or held already), full (with the
+   * room the host has, null when the view does not know the host), or changed under the decision.
+   */
+  private async claimWith(
+    host: string,
+    instanceId: string,
+    allocation: Allocation,
+    decide: (folded: HostState) => ClaimDecision,
+    context: EventContext,
+  ): Promise<
+    | { readonly kind: 'claimed' }
+    | { readonly kind: 'full'; readonly free: Resources | null }
+    | { readonly kind: 'changed' }
+  > {
+    return this.claimsInFlight.claim(host, instanceId, allocation, async () => {
       const folded = this.view.host(host);
-      if (!folded) return 'full';
-      const decision = decideClaim(folded.state, instanceId, attempt, wanted);
-      if (decision.kind === 'already-held') return 'claimed';
-      if (decision.kind === 'no-capacity') return 'full';
+      if (!folded) return { kind: 'full', free: null };
+      const decision = decide(folded.state);
+      if (decision.kind === 'already-held') return { kind: 'claimed' };
+      if (decision.kind === 'no-capacity') return { kind: 'full', free: decision.free };
       try {
         const appended = await this.store.append(
           streamFor('host', host),
@@ -274,11 +287,11 @@ export class SchedulerService {
           context,
         );
         this.view.refreshHost(host, { state: decision.next, revision: appended.nextRevision });
-        return 'claimed';
+        return { kind: 'claimed' };
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError)) throw error;
         await this.refreshHost(host);
-        return 'changed';
+        return { kind: 'changed' };
       }
     });
   }

@@ -15,6 +15,7 @@ import { PATTERNS, REBOOT_TYPES, type PowerState, type RebootType } from '#libs/
 import { lastLines, MAX_CONSOLE_BYTES } from '../console-output.js';
 import {
   assertDomainName,
+  assertTimeoutMs,
   validateDomainResources,
   validateDomainSpec,
   type DomainSpec,
@@ -208,9 +209,7 @@ export class FakeHypervisorDriver implements HypervisorDriver, VncTunnels {
   async powerOff(host: string, domainName: string, options: PowerOffOptions): Promise<PowerOffResult> {
     return this.exclusive(host, domainName, async () => {
       const target = this.host(host);
-      if (!Number.isSafeInteger(options.timeoutMs) || options.timeoutMs < 0) {
-        throw new InvalidArgument('powerOff timeoutMs must be a non-negative integer');
-      }
+      assertTimeoutMs(options.timeoutMs, 'powerOff');
       const domain = this.domain(target, domainName);
       await this.delay('powerOff');
       if (isPoweredOff(domain.state)) return { forced: false };
@@ -271,6 +270,7 @@ export class FakeHypervisorDriver implements HypervisorDriver, VncTunnels {
       const target = this.host(host);
       const domain = this.domain(target, domainName);
       validateDomainResources(size);
+      assertTimeoutMs(options.timeoutMs, 'resize');
       await this.delay('resize');
       const { vcpus, memoryMib } = domain.spec;
       if (vcpus !== size.vcpus || memoryMib !== size.memoryMib) {

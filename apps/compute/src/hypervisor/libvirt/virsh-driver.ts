@@ -19,6 +19,7 @@ import { SshSession, type SessionStats, type SshSessionOptions } from '#libs/hos
 import { lastLines, MAX_CONSOLE_BYTES } from '../console-output.js';
 import {
   assertDomainName,
+  assertTimeoutMs,
   instanceIdOf,
   validateDomainResources,
   validateDomainSpec,
@@ -207,9 +208,7 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
   async powerOff(host: string, domainName: string, options: PowerOffOptions): Promise<PowerOffResult> {
     const target = this.host(host);
     assertDomainName(domainName);
-    if (!Number.isSafeInteger(options.timeoutMs) || options.timeoutMs < 0) {
-      throw new InvalidArgument('powerOff timeoutMs must be a non-negative integer');
-    }
+    assertTimeoutMs(options.timeoutMs, 'powerOff');
     return this.exclusive(target, domainName, () =>
       this.powerOffDomain(target, domainName, options.timeoutMs),
     );
@@ -299,9 +298,7 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
     const target = this.host(host);
     assertDomainName(domainName);
     validateDomainResources(size);
-    if (!Number.isSafeInteger(options.timeoutMs) || options.timeoutMs < 0) {
-      throw new InvalidArgument('resize timeoutMs must be a non-negative integer');
-    }
+    assertTimeoutMs(options.timeoutMs, 'resize');
     await this.exclusive(target, domainName, async () => {
       const current = parseDomainInfo(await target.virshOk(['dominfo', domainName], domainName));
       if (current.vcpus !== size.vcpus || current.memoryMib !== size.memoryMib) {
