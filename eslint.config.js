@@ -116,8 +116,9 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [ssh2Import] }] },
   },
   {
-    // The domain is pure: no Nest, no store or bus client, no Node I/O. Specs and their helpers may
-    // use Node (random ids), but still only the contracts of ours (the zones above).
+    // The domain is pure: no Nest, no store or bus client, no Node I/O; of other packages only pure
+    // ones named here (ipaddr.js parses addresses). Specs and their helpers may use Node (random ids),
+    // but still only the contracts of ours (the zones above).
     files: ['libs/domain/src/**/*.ts'],
     ignores: ['libs/domain/src/testing/**', ...testFiles],
     rules: {
@@ -126,9 +127,9 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^(?!#libs/contracts$|\\.{1,2}/)',
+              regex: '^(?!#libs/contracts$|ipaddr\\.js$|\\.{1,2}/)',
               message:
-                'libs/domain imports only #libs/contracts and its own files: no Nest, no I/O, no clients.',
+                'libs/domain imports only #libs/contracts, pure ipaddr.js and its own files: no Nest, no I/O, no clients.',
             },
           ],
         },

@@ -2,11 +2,11 @@
  * `npm run interop`: OpenStack's own interop tests against the system `npm run up` started. Installs
  * Debian's `tempest` if it is missing, writes a Tempest workspace under `.nimbus/interop/` configured
  * for this Nimbus (identity v3 with dynamic credentials made by the admin of `.nimbus/`, compute and
- * image enabled, no networking or block storage), runs the guideline's required compute, identity and
- * image tests, prints a table (each test's result, and the reason of each failure or skip) and, last,
+ * image and network enabled, no block storage), runs the guideline's required compute, identity, image
+ * and networking tests, prints a table (each test's result, and the reason of each failure or skip) and, last,
  * one JSON line: interopPassed, interopFailed, interopSkipped, interopTotal. Exits 1 if any failed.
  *
- *   npm run interop                          all 109 tests
+ *   npm run interop                          all 173 tests
  *   npm run interop -- --filter identity     those whose name matches a regular expression
  *   --state-dir <dir>   --concurrency <n>    another system's state folder; Tempest workers (2)
  */
@@ -43,6 +43,8 @@ interface Target {
   readonly flavorId: string;
   readonly flavorAltId: string;
   readonly maxMicroversion: string;
+  /** The network API's extensions, as it lists them: Tempest counts on these only. */
+  readonly networkExtensions: readonly string[];
 }
 
 interface CatalogEntry {
@@ -115,9 +117,13 @@ async function discover(stateDir: string): Promise<Target> {
   const alternate =
     images.find((candidate) => candidate.name === ALT_IMAGE) ??
     (await copyImage(endpoint('image'), headers, image.id));
+  const { extensions } = (await call(`${endpoint('network')}/v2.0/extensions`, { headers })).body as {
+    extensions: { alias: string }[];
+  };
   return {
     apiUrl,
     adminPassword,
+    networkExtensions: extensions.map((extension) => extension.alias),
     imageId: image.id,
     imageAltId: alternate.id,
     flavorId: flavor.id,
@@ -161,7 +167,7 @@ async function copyImage(
   return created;
 }
 
-/** Tempest's configuration for this cloud: what it has, and that networking and block storage it has not. */
+/** Tempest's configuration for this cloud: what it has, and that block storage (and routers) it has not. */
 function tempestConf(workspace: string, target: Target): string {
   return `# Written by \`npm run interop\` for the Nimbus at ${target.apiUrl}; rewritten at every run.
 [DEFAULT]
@@ -220,10 +226,21 @@ build_timeout = 120
 api_v2 = true
 api_v1 = false
 
+[network]
+project_network_cidr = 10.100.0.0/16
+project_network_mask_bits = 28
+# No external network, and so no router gateways or floating IPs, yet.
+public_network_id =
+floating_network_name =
+
+[network-feature-enabled]
+ipv6 = false
+api_extensions = ${target.networkExtensions.join(',')}
+
 [service_available]
 nova = true
 glance = true
-neutron = false
+neutron = true
 cinder = false
 swift = false
 heat = false

@@ -95,10 +95,11 @@ describe('interop results', () => {
     expect(() => parseGuideline('compute-flavors-list tempest.api.compute.x.test_y\n')).toThrow(/line 1/);
   });
 
-  it('ships the 109 tests of the compute, identity and image capabilities', () => {
+  it('ships the 173 tests of the compute, identity, image and networking capabilities', () => {
     const shipped = parseGuideline(readFileSync(new URL('./guideline-2020.06.tsv', import.meta.url), 'utf8'));
-    expect(shipped).toHaveLength(109);
-    expect(new Set(shipped.map((test) => test.name)).size).toBe(109);
-    expect(shipped.every((test) => /^(compute|identity|images)-/.test(test.capability))).toBe(true);
+    expect(shipped).toHaveLength(173);
+    expect(new Set(shipped.map((test) => test.name)).size).toBe(173);
+    expect(shipped.every((test) => /^(compute|identity|images|networks)-/.test(test.capability))).toBe(true);
+    expect(shipped.filter((test) => test.capability.startsWith('networks-'))).toHaveLength(64);
   });
 });

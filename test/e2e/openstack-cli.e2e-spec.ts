@@ -195,4 +195,61 @@ describe('the openstack CLI and nova against Nimbus', () => {
     );
     expect((await cli.openstack('quota', 'set', '--instances', '10', 'admin')).status).toBe(0);
   }, 60_000);
+
+  it('creates a network and a subnet, boots servers on it with their addresses and ports, and gives the ports back on delete', async () => {
+    const network = await cli.json<Row>('network', 'create', 'cli-net');
+    expect(network).toMatchObject({
+      name: 'cli-net',
+      status: 'ACTIVE',
+      shared: false,
+      'router:external': false,
+    });
+    const subnet = await cli.json<Row>(
+      'subnet',
+      'create',
+      '--network',
+      'cli-net',
+      '--subnet-range',
+      '10.80.0.0/24',
+      'cli-subnet',
+    );
+    expect(subnet).toMatchObject({
+      cidr: '10.80.0.0/24',
+      gateway_ip: '10.80.0.1',
+      network_id: network['id'],
+    });
+
+    const created = await cli.openstack(
+      ...['server', 'create', ...V, '--flavor', 'm1.nano', '--image', 'cli-boot', '--network', 'cli-net'],
+      ...['--min', '2', '--max', '2', '--wait', 'cli-net'],
+    );
+    expect(created.status).toBe(0);
+    const servers = await cli.json<Row[]>('server', 'list', '--name', '^cli-net-');
+    expect(servers.map((server) => server['Status'])).toEqual(['ACTIVE', 'ACTIVE']);
+    const addresses: string[] = [];
+    for (const server of servers) {
+      const shown = await cli.json<Row>('server', 'show', String(server['ID']));
+      const [address, ...more] = (shown['addresses'] as Record<string, string[]>)['cli-net'] ?? [];
+      expect(more).toEqual([]);
+      expect(address).toMatch(/^10\.80\.0\.([2-9]|[1-9]\d|1\d\d|2[0-4]\d|25[0-4])$/);
+      const ports = await cli.json<Row[]>('port', 'list', '--server', String(server['ID']));
+      expect(ports).toHaveLength(1);
+      expect(ports[0]?.['Fixed IP Addresses']).toEqual([{ subnet_id: subnet['id'], ip_address: address }]);
+      expect(ports[0]?.['Status']).toBe('ACTIVE');
+      addresses.push(String(address));
+    }
+    expect(new Set(addresses).size).toBe(2);
+
+    expect((await cli.openstack('network', 'delete', 'cli-net')).status).toBe(1);
+    expect((await cli.openstack('server', 'delete', '--wait', 'cli-net-1', 'cli-net-2')).status).toBe(0);
+    await eventually(
+      "the servers' ports released",
+      async () =>
+        (await cli.json<Row[]>('port', 'list', '--network', 'cli-net')).length === 0 ? true : undefined,
+      60_000,
+    );
+    expect((await cli.openstack('subnet', 'delete', 'cli-subnet')).status).toBe(0);
+    expect((await cli.openstack('network', 'delete', 'cli-net')).status).toBe(0);
+    expect(await cli.json<Row[]>('network', 'list')).toEqual([]);
+  }, 300_000);
 });

@@ -59,7 +59,12 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
       return '/v3';
     }
   };
-  installRequestHooks(fastify, { imagePrefix: config.imagePrefix, accessLog: config.accessLog, authUrl });
+  installRequestHooks(fastify, {
+    imagePrefix: config.imagePrefix,
+    networkPrefix: config.networkPrefix,
+    accessLog: config.accessLog,
+    authUrl,
+  });
   fastify.removeContentTypeParser('text/plain');
   // Nova reads an empty body as no body whatever its Content-Type says (scripts and SDKs send
   // `DELETE` with `Content-Type: application/json` and nothing else); anything else is parsed by

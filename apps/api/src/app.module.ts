@@ -1,5 +1,5 @@
 /**
- * The API's root module: shared infrastructure, the three APIs, the guard every route passes, and the
+ * The API's root module: shared infrastructure, the four APIs, the guard every route passes, and the
  * start-up sequence (read models caught up, then bootstrap and seeds) that runs before the port opens.
  */
 import { type DynamicModule, Module } from '@nestjs/common';
@@ -11,6 +11,7 @@ import { CoreModule, type CoreOptions } from './common/store/core.module.js';
 import { ComputeModule } from './compute/compute.module.js';
 import { IdentityModule } from './identity/identity.module.js';
 import { ImageModule } from './image/image.module.js';
+import { NetworkModule } from './network/network.module.js';
 import { StartupSequence } from './startup.js';
 
 @Module({})
@@ -22,10 +23,14 @@ export class ApiModule {
         CoreModule.forRoot(options),
         IdentityModule,
         ImageModule,
+        NetworkModule,
         ComputeModule,
         AuditModule,
-        // The image API shares the port under its own prefix, as Glance does behind a devstack proxy.
-        RouterModule.register([{ path: options.config.imagePrefix, module: ImageModule }]),
+        // The image and network APIs share the port under their own prefixes, as behind a devstack proxy.
+        RouterModule.register([
+          { path: options.config.imagePrefix, module: ImageModule },
+          { path: options.config.networkPrefix, module: NetworkModule },
+        ]),
       ],
       providers: [{ provide: APP_GUARD, useClass: AuthGuard }, StartupSequence],
     };

@@ -60,7 +60,7 @@ describe('identity (Keystone v3 token subset)', () => {
       type: string;
       endpoints: { interface: string; url: string; region: string }[];
     }[];
-    expect(catalog.map((entry) => entry.type)).toEqual(['compute', 'image', 'identity']);
+    expect(catalog.map((entry) => entry.type)).toEqual(['compute', 'image', 'network', 'identity']);
     for (const entry of catalog) {
       expect(entry.endpoints.map((endpoint) => endpoint.interface)).toEqual(['public', 'internal', 'admin']);
       expect(entry.endpoints.every((endpoint) => endpoint.region === 'RegionOne')).toBe(true);

@@ -74,6 +74,7 @@ export const AUDIT_VISIBILITY: Readonly<Record<EventType, EventVisibility>> = {
   ServerMetadataChanged: open(STREAM),
   ServerAccessAddressesSet: open(STREAM),
   ServerLocked: open(STREAM),
+  NetworkInterfaceAttached: open(STREAM),
   ServerUnlocked: open(STREAM),
   // host-<name>: capacity and claims of the cloud's hosts.
   HostRegistered: open(NONE),
@@ -121,6 +122,22 @@ export const AUDIT_VISIBILITY: Readonly<Record<EventType, EventVisibility>> = {
   ServerGroupCreated: open(field('projectId')),
   ServerGroupDeleted: open(STREAM),
   QuotaLimitsSet: open(field('projectId')),
+  NetworkQuotaLimitsSet: open(field('projectId')),
+  // network-<uuid>: the network's owner; a shared network's ports and subnets are their own project's.
+  NetworkCreated: open(field('projectId')),
+  NetworkUpdated: open(STREAM),
+  NetworkDeleted: open(STREAM),
+  SubnetCreated: open(field('projectId')),
+  SubnetUpdated: open(STREAM),
+  SubnetDeleted: open(STREAM),
+  PortCreated: open(field('projectId')),
+  PortUpdated: open(field('projectId')),
+  PortDeleted: open(field('projectId')),
+  SecurityGroupCreated: open(field('projectId')),
+  SecurityGroupUpdated: open(STREAM),
+  SecurityGroupDeleted: open(STREAM),
+  SecurityGroupRuleAdded: open(STREAM),
+  SecurityGroupRuleRemoved: open(STREAM),
 };
 
 export function visibilityOf(type: string): EventVisibility {

@@ -179,7 +179,7 @@ describe(toCloudEvent.name, () => {
       specversion: '1.0',
       id: event.metadata.eventId,
       source: '/nimbus/instance',
-      type: 'org.nimbus.BootRequested.v2',
+      type: 'org.nimbus.BootRequested.v3',
       subject: `instance-${INSTANCE}`,
       time: '2026-12-05T10:00:00.000Z',
       datacontenttype: 'application/json',

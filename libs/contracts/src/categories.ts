@@ -78,6 +78,10 @@ export const STREAM_CATEGORIES = {
     idPattern: PATTERNS.keystoneId,
     idDescription: 'a Keystone project id (1-64 letters, digits, _ or -)',
   },
+  /** A network with its subnets and ports, so one stream's fold decides every address in it. */
+  network: { idProperty: 'networkId', idPattern: PATTERNS.uuid, idDescription: 'a lowercase UUID' },
+  /** A security group with its rules. */
+  secgroup: { idProperty: 'securityGroupId', idPattern: PATTERNS.uuid, idDescription: 'a lowercase UUID' },
 } as const satisfies Record<string, StreamCategorySpec>;
 
 export type StreamCategory = keyof typeof STREAM_CATEGORIES;

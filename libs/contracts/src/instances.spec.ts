@@ -53,7 +53,7 @@ describe('instantiate', () => {
   });
 
   it('keeps a metadata entry named like an Object member, which class-transformer drops', () => {
-    const raw = sampleOf('BootRequested', 2);
+    const raw = sampleOf('BootRequested', 3);
     const data = raw.data as { metadata: Record<string, string> };
     data.metadata = { valueOf: 'kept', toString: 'kept too' };
 
@@ -62,7 +62,7 @@ describe('instantiate', () => {
   });
 
   it('lets the whitelist see an unknown property named like a member, which class-transformer hides', () => {
-    const raw = sampleOf('BootRequested', 2);
+    const raw = sampleOf('BootRequested', 3);
     (raw.data as Record<string, unknown>)['hasOwnProperty'] = 'x';
 
     expect(() => decodeEvent(raw)).toThrow(ContractViolation);

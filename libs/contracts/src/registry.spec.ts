@@ -6,9 +6,11 @@ import {
   FLAVOR_EVENTS,
   IMAGE_EVENTS,
   KEYPAIR_EVENTS,
+  NETWORK_EVENTS,
   PROJECT_EVENTS,
   QUOTA_EVENTS,
   ROLE_EVENTS,
+  SECGROUP_EVENTS,
   SERVERGROUP_EVENTS,
   TOKEN_EVENTS,
   USER_EVENTS,
@@ -46,7 +48,7 @@ describe(DomainEvent.name, () => {
   it('registers every event under its type, version and category', () => {
     expect(definitionOf('BootRequested')).toMatchObject({
       type: 'BootRequested',
-      version: 2,
+      version: 3,
       category: 'instance',
     });
     expect(eventDefinitions().length).toBe(Object.keys(EVENT_CATALOG).length);
@@ -65,7 +67,7 @@ describe(DomainEvent.name, () => {
     [
       'an unknown category',
       { type: 'ProbeC', version: 1, category: 'volume' },
-      /must be one of: instance, host, console, domain, project, user, role, token, image, flavor, keypair, servergroup, quota/,
+      /must be one of: instance, host, console, domain, project, user, role, token, image, flavor, keypair, servergroup, quota, network, secgroup/,
     ],
     [
       'a type already taken',
@@ -123,6 +125,8 @@ describe(eventCatalog.name, () => {
       keypair: KEYPAIR_EVENTS,
       servergroup: SERVERGROUP_EVENTS,
       quota: QUOTA_EVENTS,
+      network: NETWORK_EVENTS,
+      secgroup: SECGROUP_EVENTS,
     };
     for (const category of Object.keys(STREAM_CATEGORIES) as StreamCategory[]) {
       const registered = eventDefinitions()

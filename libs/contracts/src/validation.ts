@@ -66,6 +66,9 @@ export const PATTERNS = {
   domainName: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
   /** Contract names and scheduler filter class names: PascalCase, one NATS subject token. */
   pascalCase: /^[A-Z][A-Za-z0-9]*$/,
+  /** A network prefix: an IPv4 or IPv6 address in lowercase, `/`, a prefix length. */
+  cidr: /^([0-9.]{7,15}\/([0-9]|[12][0-9]|3[0-2])|[0-9a-f:]{2,39}\/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))$/,
+  macAddress: /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/,
 } as const;
 
 /** Applies several property decorators as one. */
@@ -114,6 +117,16 @@ export function IsLowercaseUuid(opts: EachOption = {}): PropertyDecorator {
   );
 }
 
+/** A list of at most `max` distinct lowercase UUIDs (a port's security groups). */
+export function IsUuidList(max: number): PropertyDecorator {
+  return compose(
+    IsArray(options('must be an array')),
+    ArrayMaxSize(max, options(`must hold at most ${max} ids`)),
+    ArrayUnique(options('must not repeat an id')),
+    IsLowercaseUuid({ each: true }),
+  );
+}
+
 /** An instance id: the suffix of its `instance-<uuid>` stream. */
 export function IsInstanceId(): PropertyDecorator {
   return IsLowercaseUuid();
@@ -145,6 +158,33 @@ export function IsIpAddress(version: 4 | 6): PropertyDecorator {
     IsString(options('must be a string')),
     IsIP(version, options(`must be an IPv${version} address`)),
   );
+}
+
+/** An IPv4 or IPv6 address in canonical text form (IPv6 compressed, lowercase), one or a list. */
+export function IsAnyIpAddress(opts: EachOption = {}): PropertyDecorator {
+  return compose(
+    IsString(options('must be a string', opts.each)),
+    IsIP(undefined, options('must be an IPv4 or IPv6 address', opts.each)),
+  );
+}
+
+/** A list of at most `max` IPv4 or IPv6 addresses (a subnet's DNS servers). */
+export function IsIpAddressList(max: number): PropertyDecorator {
+  return compose(
+    IsArray(options('must be an array')),
+    ArrayMaxSize(max, options(`must hold at most ${max} addresses`)),
+    IsAnyIpAddress({ each: true }),
+  );
+}
+
+/** A network prefix in CIDR notation, its host bits zero (`10.0.0.0/24`, `fd00::/64`). */
+export function IsCidr(): PropertyDecorator {
+  return IsPattern(PATTERNS.cidr, 'a network prefix in CIDR notation', 43);
+}
+
+/** An Ethernet MAC address, six lowercase hex octets separated by colons. */
+export function IsMacAddress(): PropertyDecorator {
+  return IsPattern(PATTERNS.macAddress, 'a MAC address in six lowercase colon-separated octets', 17);
 }
 
 export function IsSha256Hex(): PropertyDecorator {

@@ -42,8 +42,11 @@ export type RebootType = (typeof REBOOT_TYPES)[number];
 export const SERVER_GROUP_POLICIES = ['affinity', 'anti-affinity'] as const;
 export type ServerGroupPolicy = (typeof SERVER_GROUP_POLICIES)[number];
 
-/** Nova's `networks` keywords (microversion 2.37); Nimbus has no Neutron, so no explicit ports yet. */
-export const REQUESTED_NETWORKS = ['none', 'auto'] as const;
+/**
+ * What a boot asked of networking: Nova's `networks` keywords (microversion 2.37), or `explicit` for a
+ * list of networks, ports and fixed IPs (each NIC is then recorded by NetworkInterfaceAttached).
+ */
+export const REQUESTED_NETWORKS = ['none', 'auto', 'explicit'] as const;
 export type RequestedNetworks = (typeof REQUESTED_NETWORKS)[number];
 
 export const CONSOLE_TYPES = ['novnc'] as const;

@@ -95,6 +95,15 @@ export interface InstanceAction {
   readonly result: 'Success' | 'Error' | null;
 }
 
+/** One NIC of a server: the port it is, on which network, and its addresses there. */
+export interface NetworkInterface {
+  readonly portId: string;
+  readonly networkId: string;
+  readonly macAddress: string;
+  readonly fixedIps: readonly { readonly subnetId: string; readonly ipAddress: string }[];
+  readonly preserveOnDelete: boolean;
+}
+
 export interface InstanceState {
   readonly exists: boolean;
   readonly id: string;
@@ -120,6 +129,8 @@ export interface InstanceState {
   readonly metadata: Readonly<Record<string, string>>;
   readonly accessIPv4: string | null;
   readonly accessIPv6: string | null;
+  /** The server's NICs: each a port of a network, with its MAC and fixed addresses, in attach order. */
+  readonly interfaces: readonly NetworkInterface[];
   /** The image a snapshot under way fills (task state image_snapshot); null otherwise. */
   readonly snapshotImageId: string | null;
   /** Set while the server is locked: who may unlock it, and why it was locked. */
@@ -159,6 +170,7 @@ export const initialInstance = (): InstanceState => ({
   metadata: {},
   accessIPv4: null,
   accessIPv6: null,
+  interfaces: [],
   snapshotImageId: null,
   lock: null,
   vmState: 'building',
@@ -488,6 +500,11 @@ function applyInstanceEvent(state: InstanceState, event: InstanceEvent, at: stri
       return { ...state, metadata: event.data.metadata };
     case 'ServerAccessAddressesSet':
       return { ...state, accessIPv4: event.data.accessIPv4, accessIPv6: event.data.accessIPv6 };
+    case 'NetworkInterfaceAttached': {
+      const { instanceId: _id, ...nic } = event.data;
+      const others = state.interfaces.filter((attached) => attached.portId !== nic.portId);
+      return { ...state, interfaces: [...others, nic] };
+    }
     case 'ServerLocked':
       return { ...state, lock: { byAdmin: event.data.byAdmin, reason: event.data.reason } };
     case 'ServerUnlocked':

@@ -6,6 +6,7 @@
 import { Module } from '@nestjs/common';
 
 import { ImageModule } from '../image/image.module.js';
+import { NetworkModule } from '../network/network.module.js';
 import { FlavorCatalog } from './flavors/flavor-catalog.js';
 import { FlavorsController } from './flavors/flavors.controller.js';
 import { FlavorsService } from './flavors/flavors.service.js';
@@ -28,6 +29,7 @@ import { ServerMetadataController } from './servers/server-metadata.controller.j
 import { ServerActionsController } from './servers/server-actions.controller.js';
 import { ServersController } from './servers/servers.controller.js';
 import { ServerAdmission } from './servers/server-admission.js';
+import { ServerNics } from './servers/server-nics.js';
 import { ServerConsoles } from './servers/server-consoles.service.js';
 import { ServerReads } from './servers/server-reads.js';
 import { ServersService } from './servers/servers.service.js';
@@ -37,7 +39,7 @@ import { ServersWatch } from './servers/watch/servers-watch.service.js';
 import { ServersWatchController } from './servers/watch/servers-watch.controller.js';
 
 @Module({
-  imports: [ImageModule, IdentityModule],
+  imports: [ImageModule, IdentityModule, NetworkModule],
   controllers: [
     VersionsController,
     ServersWatchController,
@@ -58,6 +60,7 @@ import { ServersWatchController } from './servers/watch/servers-watch.controller
     ServerReads,
     ServersWatch,
     ServerAdmission,
+    ServerNics,
     ServersService,
     ServerConsoles,
     FlavorCatalog,

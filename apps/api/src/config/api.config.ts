@@ -101,7 +101,7 @@ export class ApiConfig extends StoreClientOptions {
   @PortOption({
     env: 'NIMBUS_API_PORT',
     flag: 'port',
-    doc: 'the one HTTP port for identity (/v3), compute (/v2.1) and image; 0 picks a free one',
+    doc: 'the one HTTP port for identity (/v3), compute (/v2.1), image and network; 0 picks a free one',
   })
   port = 8774;
 
@@ -211,6 +211,16 @@ export class ApiConfig extends StoreClientOptions {
     Matches(/^\/[a-z0-9-]{1,32}$/),
   )
   imagePrefix = '/image';
+
+  @Option(
+    {
+      env: 'NIMBUS_API_NETWORK_PREFIX',
+      doc: 'path prefix of the network (Neutron v2.0) API on the shared port',
+      allowed: '/ and 1-32 lowercase letters, digits or -',
+    },
+    Matches(/^\/[a-z0-9-]{1,32}$/),
+  )
+  networkPrefix = '/networking';
 
   @Option(
     {

@@ -1,7 +1,7 @@
 /**
  * The service catalog a token carries: one entry per API this process serves (compute at `/v2.1`, image
- * at its prefix, identity at `/v3/`), each with public, internal and admin endpoints in one region. Every
- * URL is on the one public URL, so one API_URL configures a client completely.
+ * and network at their prefixes, identity at `/v3/`), each with public, internal and admin endpoints in
+ * one region. Every URL is on the one public URL, so one API_URL configures a client completely.
  */
 import { endpointIdFor, serviceIdFor } from './identity-ids.js';
 
@@ -20,10 +20,15 @@ export interface CatalogEntry {
   readonly name: string;
 }
 
-export function serviceCatalog(baseUrl: string, imagePrefix: string, region: string): CatalogEntry[] {
+export function serviceCatalog(
+  baseUrl: string,
+  prefixes: { readonly image: string; readonly network: string },
+  region: string,
+): CatalogEntry[] {
   const services = [
     { type: 'compute', name: 'nova', url: `${baseUrl}/v2.1` },
-    { type: 'image', name: 'glance', url: `${baseUrl}${imagePrefix}` },
+    { type: 'image', name: 'glance', url: `${baseUrl}${prefixes.image}` },
+    { type: 'network', name: 'neutron', url: `${baseUrl}${prefixes.network}` },
     { type: 'identity', name: 'keystone', url: `${baseUrl}/v3/` },
   ];
   return services.map(({ type, name, url }) => ({

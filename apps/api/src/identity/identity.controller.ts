@@ -155,6 +155,10 @@ export class IdentityController {
   }
 
   private catalog() {
-    return serviceCatalog(this.publicUrl.get(), this.config.imagePrefix, this.config.region);
+    return serviceCatalog(
+      this.publicUrl.get(),
+      { image: this.config.imagePrefix, network: this.config.networkPrefix },
+      this.config.region,
+    );
   }
 }

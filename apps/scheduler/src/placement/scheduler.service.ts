@@ -30,8 +30,10 @@ import {
   decidePlacement,
   decideQuotaRecheck,
   decideRelease,
+  decideReleasePort,
   hostReducer,
   instanceReducer,
+  networkReducer,
   mustRelease,
   schedulingWorkDue,
   serverGroupHosts,
@@ -111,6 +113,7 @@ export class SchedulerService {
     const stream = streamFor('instance', state.id);
     switch (work.kind) {
       case 'release':
+        if (state.vmState === 'deleted') await this.releasePorts(state, context);
         return 'nothing-to-do';
       case 'fit-claim':
         return this.fitClaim(turn, work);
@@ -314,6 +317,22 @@ export class SchedulerService {
           await this.refreshHost(state.name);
         }
       }
+    }
+  }
+
+  /**
+   * Ports end with the instance, as its claims do: once its domain is gone each NIC's port is deleted,
+   * or unbound when the user brought it (Nova's deallocate_for_instance). Each is one decision on its
+   * network's stream, so a release retried after a crash or a redelivery changes nothing more.
+   */
+  private async releasePorts(state: InstanceState, context: EventContext): Promise<void> {
+    for (const nic of state.interfaces) {
+      await this.store.execute(
+        streamFor('network', nic.networkId),
+        networkReducer,
+        (network) => decideReleasePort(network, nic.portId, state.id, nic.preserveOnDelete),
+        context,
+      );
     }
   }
 

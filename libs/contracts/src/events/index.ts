@@ -10,9 +10,11 @@ import { HOST_EVENTS } from './host.events.js';
 import { IMAGE_EVENTS } from './image.events.js';
 import { INSTANCE_EVENTS } from './instance.events.js';
 import { KEYPAIR_EVENTS } from './keypair.events.js';
+import { NETWORK_EVENTS } from './network.events.js';
 import { PROJECT_EVENTS } from './project.events.js';
 import { QUOTA_EVENTS } from './quota.events.js';
 import { ROLE_EVENTS } from './role.events.js';
+import { SECGROUP_EVENTS } from './secgroup.events.js';
 import { SERVERGROUP_EVENTS } from './servergroup.events.js';
 import { TOKEN_EVENTS } from './token.events.js';
 import { USER_EVENTS } from './user.events.js';
@@ -24,9 +26,11 @@ export * from './host.events.js';
 export * from './image.events.js';
 export * from './instance.events.js';
 export * from './keypair.events.js';
+export * from './network.events.js';
 export * from './project.events.js';
 export * from './quota.events.js';
 export * from './role.events.js';
+export * from './secgroup.events.js';
 export * from './servergroup.events.js';
 export * from './token.events.js';
 export * from './user.events.js';
@@ -47,6 +51,8 @@ export const EVENT_CATALOG = {
   ...KEYPAIR_EVENTS,
   ...SERVERGROUP_EVENTS,
   ...QUOTA_EVENTS,
+  ...NETWORK_EVENTS,
+  ...SECGROUP_EVENTS,
 } as const;
 
 /** Decoded instance events: `switch (event.type) { case 'BootRequested': event.data.flavor ... }`. */
@@ -63,6 +69,8 @@ export type FlavorEvent = EventUnion<typeof FLAVOR_EVENTS>;
 export type KeypairEvent = EventUnion<typeof KEYPAIR_EVENTS>;
 export type ServerGroupEvent = EventUnion<typeof SERVERGROUP_EVENTS>;
 export type QuotaEvent = EventUnion<typeof QUOTA_EVENTS>;
+export type NetworkEvent = EventUnion<typeof NETWORK_EVENTS>;
+export type SecurityGroupEvent = EventUnion<typeof SECGROUP_EVENTS>;
 export type KnownEvent = EventUnion<typeof EVENT_CATALOG>;
 
 /** Whether a decoded event is one of the catalogued types; narrows it to the discriminated union. */

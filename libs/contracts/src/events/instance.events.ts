@@ -6,6 +6,7 @@
  * Upcasters for these types are registered in this file, right after their class.
  */
 import { DomainEvent, eventCatalog, registerUpcaster } from '../registry.js';
+import { FixedIp, MAX_LIST } from './network.events.js';
 import {
   IsBoundedInt,
   IsDisplayName,
@@ -15,12 +16,14 @@ import {
   IsInstanceId,
   IsIpAddress,
   IsLowercaseUuid,
+  IsMacAddress,
   IsOneOf,
   IsPattern,
   IsSha256Hex,
   IsStringMap,
   IsText,
   IsTimestamp,
+  NestedArray,
   NestedObject,
   Nullable,
   Optional,
@@ -42,11 +45,13 @@ import { BootFields } from './boot-fields.js';
 import { Fault, FlavorSnapshot, ImageSnapshot, SERVER_METADATA_RULES, SchedulingTrace } from './values.js';
 
 /** The user asked for a server (`POST /servers`); the API validated it and resolved flavor and image. */
-@DomainEvent({ type: 'BootRequested', version: 2, category: 'instance' })
+@DomainEvent({ type: 'BootRequested', version: 3, category: 'instance' })
 export class BootRequested extends BootFields {}
 
 // v1 had no `quota`: those boots were admitted by the API's check alone.
 registerUpcaster('BootRequested', 1, (v1) => v1);
+// v2 knew `none` and `auto` only: its boots asked for no particular network.
+registerUpcaster('BootRequested', 2, (v2) => v2);
 
 /** The scheduler claimed resources on `host` (ResourcesClaimed on the host stream) for this attempt. */
 @DomainEvent({ type: 'HostSelected', version: 1, category: 'instance' })
@@ -417,6 +422,33 @@ export class ServerAccessAddressesSet {
 }
 
 /**
+ * A port of the server's network is the server's NIC: allocated for it at boot (or named by the user),
+ * with its MAC and fixed addresses as the port had them then. Appended with BootRequested, in the same
+ * write, so a server never exists without the NICs it was asked with.
+ */
+@DomainEvent({ type: 'NetworkInterfaceAttached', version: 1, category: 'instance' })
+export class NetworkInterfaceAttached {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  @IsLowercaseUuid()
+  readonly portId!: string;
+
+  @IsLowercaseUuid()
+  readonly networkId!: string;
+
+  @IsMacAddress()
+  readonly macAddress!: string;
+
+  @NestedArray(() => FixedIp, MAX_LIST)
+  readonly fixedIps!: readonly FixedIp[];
+
+  /** The user brought the port: it is unbound, not deleted, when the server goes (Nova's preserve_on_delete). */
+  @IsFlag()
+  readonly preserveOnDelete!: boolean;
+}
+
+/**
  * The server is locked: actions that change it are refused (409) to anyone but an admin until it is
  * unlocked. `byAdmin`: only an admin may unlock it then, as Nova's `locked_by`.
  */
@@ -470,6 +502,7 @@ export const INSTANCE_EVENTS = eventCatalog('instance', {
   ServerUpdated,
   ServerMetadataChanged,
   ServerAccessAddressesSet,
+  NetworkInterfaceAttached,
   ServerLocked,
   ServerUnlocked,
 });

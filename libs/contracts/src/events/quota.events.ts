@@ -1,6 +1,6 @@
 /**
- * Events of the `quota-<project id>` stream: an administrator's per-project quota limits
- * (`PUT /os-quota-sets/{project_id}`). A limit never set is the configured default; -1 is unlimited.
+ * Events of the `quota-<project id>` stream: an administrator's per-project quota limits of the
+ * compute API (`PUT /os-quota-sets/{project_id}`) and of the network API. A limit never set is the configured default; -1 is unlimited.
  * Must never record usage: usage is counted from what exists, so it cannot drift from it.
  */
 import { DomainEvent, eventCatalog } from '../registry.js';
@@ -41,4 +41,31 @@ export class QuotaLimitsSet {
   readonly metadataItems?: number;
 }
 
-export const QUOTA_EVENTS = eventCatalog('quota', { QuotaLimitsSet });
+/** An administrator's per-project limits of the network API (`PUT /v2.0/quotas/{project_id}`). */
+@DomainEvent({ type: 'NetworkQuotaLimitsSet', version: 1, category: 'quota' })
+export class NetworkQuotaLimitsSet {
+  @IsKeystoneId()
+  readonly projectId!: string;
+
+  @Optional()
+  @IsBoundedInt(-1)
+  readonly networks?: number;
+
+  @Optional()
+  @IsBoundedInt(-1)
+  readonly subnets?: number;
+
+  @Optional()
+  @IsBoundedInt(-1)
+  readonly ports?: number;
+
+  @Optional()
+  @IsBoundedInt(-1)
+  readonly securityGroups?: number;
+
+  @Optional()
+  @IsBoundedInt(-1)
+  readonly securityGroupRules?: number;
+}
+
+export const QUOTA_EVENTS = eventCatalog('quota', { QuotaLimitsSet, NetworkQuotaLimitsSet });

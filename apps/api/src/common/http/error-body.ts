@@ -1,7 +1,8 @@
 /**
- * The two OpenStack error bodies: Nova's (and the image API's here) `{"<faultName>": {"code", "message"}}`,
- * and Keystone's `{"error": {"code", "message", "title"}}`, which keystonemiddleware also uses for every
- * 401. One function picks the shape per API, so every error a client sees has the shape its library parses.
+ * The three OpenStack error bodies: Nova's (and the image API's here) `{"<faultName>": {"code", "message"}}`,
+ * Keystone's `{"error": {"code", "message", "title"}}`, which keystonemiddleware also uses for every 401,
+ * and Neutron's `{"NeutronError": {"type", "message", "detail"}}`. One function picks the shape per API,
+ * so every error a client sees has the shape its library parses.
  */
 import type { ApiSurface } from './request-state.js';
 
@@ -37,7 +38,28 @@ const TITLES: Readonly<Record<number, string>> = {
 
 export const faultName = (status: number): string => FAULT_NAMES[status] ?? 'computeFault';
 
-export function errorBody(surface: ApiSurface, status: number, message: string): Record<string, unknown> {
+/** Neutron's type for an error it has no more specific name for: webob's exception class. */
+const HTTP_TYPES: Readonly<Record<number, string>> = {
+  400: 'HTTPBadRequest',
+  403: 'HTTPForbidden',
+  404: 'HTTPNotFound',
+  405: 'HTTPMethodNotAllowed',
+  409: 'HTTPConflict',
+  413: 'HTTPRequestEntityTooLarge',
+  415: 'HTTPUnsupportedMediaType',
+  500: 'HTTPInternalServerError',
+  503: 'HTTPServiceUnavailable',
+};
+
+export function errorBody(
+  surface: ApiSurface,
+  status: number,
+  message: string,
+  type?: string,
+): Record<string, unknown> {
+  if (surface === 'network' && status !== 401) {
+    return { NeutronError: { type: type ?? HTTP_TYPES[status] ?? 'HTTPError', message, detail: '' } };
+  }
   if (surface === 'identity' || status === 401) {
     return { error: { code: status, message, title: TITLES[status] ?? 'Error' } };
   }

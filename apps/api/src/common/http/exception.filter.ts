@@ -16,7 +16,7 @@ import {
 } from '@eventstore/db-client';
 
 import { ContractViolation } from '#libs/contracts';
-import { DomainError, type DomainErrorCode } from '#libs/domain';
+import { DomainError, type DomainErrorCode, NetworkError } from '#libs/domain';
 import { ConcurrencyConflict } from '#libs/event-store';
 
 import { ApiError } from './api-error.js';
@@ -34,6 +34,8 @@ const DOMAIN_STATUS: Readonly<Record<DomainErrorCode, number>> = {
 export interface HttpFailure {
   readonly status: number;
   readonly message: string;
+  /** Neutron's name for the error (`NetworkNotFound`), where the domain gave one. */
+  readonly type?: string;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -64,6 +66,9 @@ function fastifyFailure(error: FastifyLikeError): HttpFailure | null {
 export function toFailure(exception: unknown, logger: Logger, requestId: string): HttpFailure {
   if (exception instanceof ApiError) {
     return { status: exception.status, message: exception.message, headers: exception.headers };
+  }
+  if (exception instanceof NetworkError) {
+    return { status: DOMAIN_STATUS[exception.code], message: exception.message, type: exception.type };
   }
   if (exception instanceof DomainError)
     return { status: DOMAIN_STATUS[exception.code], message: exception.message };
@@ -134,7 +139,7 @@ export function sendFailure(
     void reply.send();
     return;
   }
-  void reply.send(JSON.stringify(errorBody(surface, failure.status, failure.message)));
+  void reply.send(JSON.stringify(errorBody(surface, failure.status, failure.message, failure.type)));
 }
 
 @Catch()

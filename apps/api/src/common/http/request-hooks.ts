@@ -16,15 +16,17 @@ import type { ApiSurface } from './request-state.js';
 
 export interface HookOptions {
   readonly imagePrefix: string;
+  readonly networkPrefix: string;
   readonly accessLog: boolean;
   readonly authUrl: () => string;
 }
 
-export function surfaceOf(path: string, imagePrefix: string): ApiSurface {
+export function surfaceOf(path: string, imagePrefix: string, networkPrefix = '/networking'): ApiSurface {
   const under = (prefix: string): boolean => path === prefix || path.startsWith(`${prefix}/`);
   if (under('/v3')) return 'identity';
   if (under('/v2.1')) return 'compute';
   if (under(imagePrefix)) return 'image';
+  if (under(networkPrefix)) return 'network';
   return 'root';
 }
 
@@ -75,7 +77,7 @@ export function installRequestHooks(fastify: FastifyInstance, options: HookOptio
   fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const requestId = `req-${randomUUID()}`;
     const path = request.url.split('?', 1)[0] ?? '/';
-    const surface = surfaceOf(path, options.imagePrefix);
+    const surface = surfaceOf(path, options.imagePrefix, options.networkPrefix);
     request.nimbus = { requestId, surface, microversion: null, principal: null };
     reply.header('x-openstack-request-id', requestId);
     if (surface === 'identity') reply.header('Vary', 'X-Auth-Token');

@@ -12,7 +12,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Microversion } from './microversion.js';
 
 /** Which API a path belongs to; it decides the error body shape and the response headers. */
-export type ApiSurface = 'root' | 'identity' | 'compute' | 'image';
+export type ApiSurface = 'root' | 'identity' | 'compute' | 'image' | 'network';
 
 export interface RequestState {
   readonly requestId: string;

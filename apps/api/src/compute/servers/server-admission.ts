@@ -1,6 +1,6 @@
 /**
  * Whether a boot request may proceed, and as what: what the schema cannot check (counts, block devices,
- * networks, zone and forced host), the flavor, image, key pair and group it names, and the project's
+ * networks and security groups, zone and forced host), the flavor, image, key pair and group it names, and the project's
  * quotas (Nova's arithmetic in the domain's `checkInstanceQuota`). The result is everything the writes
  * need to decide one BootServer per server. Never appends: a refused request leaves no trace.
  */
@@ -14,7 +14,6 @@ import {
   type HypervisorType,
   type ImageSnapshot,
   type Plain,
-  type RequestedNetworks,
   build,
 } from '#libs/contracts';
 import { type ImageState, QuotaExceeded, checkInstanceQuota } from '#libs/domain';
@@ -31,12 +30,17 @@ import { QuotasService } from '../quotas/quotas.service.js';
 import { ServerGroupsService } from '../server-groups/server-groups.service.js';
 import { ServerProjection } from './projection/server-projection.js';
 import type { CreateServerBody } from './servers.schemas.js';
+import { type NetworkPlan, ServerNics } from './server-nics.js';
 
 /** An admitted boot: how many servers, and the command for each. */
 export interface Admission {
   readonly count: number;
   /** Null when the server gets no description (from 2.19, when none is given). */
   readonly description: string | null;
+  /** The NICs each server gets. */
+  readonly network: NetworkPlan;
+  /** The zone the boot asked for, if any (a made port's device owner names it). */
+  readonly zone: string | null;
   bootCommand(instanceId: string, index: number): BootServer;
 }
 
@@ -49,16 +53,6 @@ function parseAvailabilityZone(value: string | undefined): { zone: string | null
     throw badRequest(`Unable to parse availability_zone '${value}'`);
   }
   return { zone: zone === '' ? null : (zone ?? null), host: host === '' ? null : (host ?? null) };
-}
-
-function networksOf(networks: CreateServerBody['server']['networks']): RequestedNetworks {
-  if (networks === undefined || networks === 'auto') return 'auto';
-  if (networks === 'none') return 'none';
-  if (networks.length === 0) return 'none';
-  const [first] = networks;
-  if (first?.port) throw badRequest(`Port ${first.port} could not be found.`);
-  if (first?.uuid !== undefined) throw badRequest(`Network ${first.uuid} could not be found.`);
-  throw badRequest('Bad networks format: network uuid is not in proper format');
 }
 
 /** The image properties the scheduler matches, when they hold values the contracts know. */
@@ -86,6 +80,7 @@ export class ServerAdmission {
     private readonly keypairs: KeypairsService,
     private readonly groups: ServerGroupsService,
     private readonly quotas: QuotasService,
+    private readonly nics: ServerNics,
   ) {}
 
   /**
@@ -137,7 +132,6 @@ export class ServerAdmission {
     if (request.block_device_mapping?.length || request.block_device_mapping_v2?.length) {
       throw badRequest('Block device mappings are not supported: Nimbus boots servers from images only.');
     }
-    const requestedNetworks = networksOf(request.networks);
 
     const { zone, host: forcedHost } = parseAvailabilityZone(request.availability_zone);
     if (forcedHost !== null || request.host !== undefined || request.hypervisor_hostname !== undefined) {
@@ -169,6 +163,8 @@ export class ServerAdmission {
     const group =
       hints.group === undefined ? null : this.groups.resolveForBoot(principal, hints.group.toLowerCase());
 
+    const network = this.nics.plan(principal, request, { min: minCount, max: maxCount });
+
     const metadata = request.metadata ?? {};
     this.quotas.checkMetadataItems(principal.projectId, Object.keys(metadata).length);
     const limits = this.quotas.limitsFor(principal.projectId);
@@ -187,6 +183,8 @@ export class ServerAdmission {
 
     return {
       count,
+      network,
+      zone,
       // Before 2.19 Nova stores the name as the description.
       description: microversion.atLeast(SERVER_DESCRIPTION) ? (request.description ?? null) : request.name,
       bootCommand: (instanceId, index) =>
@@ -204,7 +202,7 @@ export class ServerAdmission {
           },
           image: ServerAdmission.snapshotOf(image),
           metadata,
-          requestedNetworks,
+          requestedNetworks: network.requested,
           ...(zone === null ? {} : { availabilityZone: zone }),
           ...(keypair === null ? {} : { keyName: keypair.name }),
           ...(group === null ? {} : { serverGroup: { id: group.id, policy: group.policy } }),

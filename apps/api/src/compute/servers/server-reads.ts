@@ -20,6 +20,7 @@ import { MarkerNotFound, ServerProjection } from './projection/server-projection
 import { serverQueryOf } from './server-list-query.js';
 import { type ServerRecord, serverRecordReducer } from './server-record.js';
 import type { ViewContext } from './server.view.js';
+import { NetworkDirectory } from '../../network/network-directory.js';
 
 export interface ServerList {
   readonly servers: readonly ServerRecord[];
@@ -33,6 +34,7 @@ export class ServerReads {
     private readonly projection: ServerProjection,
     private readonly hosts: HostRegistry,
     private readonly publicUrl: PublicUrl,
+    private readonly networks: NetworkDirectory,
   ) {}
 
   viewContext(context: CallContext): ViewContext {
@@ -42,6 +44,7 @@ export class ServerReads {
       isAdmin: isAdmin(context.principal),
       zoneOf: (host) => this.hosts.zoneOf(host),
       hostStatus: (host) => this.hosts.hostStatus(host),
+      networkName: (networkId) => this.networks.networkName(networkId),
     };
   }
 

@@ -5,13 +5,21 @@ import {
   DomainStarted,
   EventMetadata,
   HostSelected,
+  NetworkInterfaceAttached,
   build,
   type DecodedEvent,
 } from '#libs/contracts';
 
 import { Microversion } from '../../common/http/microversion.js';
 import { type ServerRecord, evolveServerRecord, initialServerRecord } from './server-record.js';
-import { type ViewContext, hostIdOf, sanitizeHostname, serverBasic, serverDetail } from './server.view.js';
+import {
+  type ViewContext,
+  addressesOf,
+  hostIdOf,
+  sanitizeHostname,
+  serverBasic,
+  serverDetail,
+} from './server.view.js';
 
 /** The server of the Nova Zed transcripts (tr-test1 on fake-2), rebuilt from events. */
 const ID = 'c4edfa15-3777-4491-bbe5-846ee05ecb03';
@@ -80,6 +88,55 @@ const view = (version: string, isAdmin = true): ViewContext => ({
   isAdmin,
   zoneOf: () => 'nova',
   hostStatus: (host) => (host ? 'UP' : ''),
+  networkName: (networkId) => (networkId === NETWORK ? 'private' : 'other'),
+});
+
+const NETWORK = '5b0e8c4a-2f1d-4e6b-9a7c-1d3e5f7a9b0c';
+const SUBNET = '8e2a4c6f-1b3d-4f5a-8c7e-9d0b2a4c6e8f';
+
+describe(addressesOf.name, () => {
+  it("lists each NIC's addresses under its network's name, in attach order, as Nova does", () => {
+    const nic = (portId: string, networkId: string, mac: string, ips: string[]): DecodedEvent =>
+      at(
+        build(NetworkInterfaceAttached, {
+          instanceId: ID,
+          portId,
+          networkId,
+          macAddress: mac,
+          fixedIps: ips.map((ipAddress) => ({ subnetId: SUBNET, ipAddress })),
+          preserveOnDelete: false,
+        }),
+        '2026-11-22T00:31:58.200Z',
+      );
+    const record = [
+      nic('2c4e6a8b-0d1f-4a3c-9e5b-7f9a1c3e5d7b', NETWORK, 'fa:16:3e:00:00:01', ['10.0.0.5', 'fd00::5']),
+      nic(
+        '3c4e6a8b-0d1f-4a3c-9e5b-7f9a1c3e5d7b',
+        'aaaaaaaa-2f1d-4e6b-9a7c-1d3e5f7a9b0c',
+        'fa:16:3e:00:00:02',
+        ['192.168.0.7'],
+      ),
+      nic('4c4e6a8b-0d1f-4a3c-9e5b-7f9a1c3e5d7b', NETWORK, 'fa:16:3e:00:00:03', ['10.0.0.6']),
+    ].reduce((state, event) => evolveServerRecord(state, event), transcriptServer());
+    const fixed = (addr: string, mac: string, version = 4): Record<string, unknown> => ({
+      version,
+      addr,
+      'OS-EXT-IPS:type': 'fixed',
+      'OS-EXT-IPS-MAC:mac_addr': mac,
+    });
+    expect(
+      serverDetail(record, view('2.37'), { full: true, serverGroups: true, hostStatusLast: false })[
+        'addresses'
+      ],
+    ).toEqual({
+      private: [
+        fixed('10.0.0.5', 'fa:16:3e:00:00:01'),
+        fixed('fd00::5', 'fa:16:3e:00:00:01', 6),
+        fixed('10.0.0.6', 'fa:16:3e:00:00:03'),
+      ],
+      other: [fixed('192.168.0.7', 'fa:16:3e:00:00:02')],
+    });
+  });
 });
 
 /** Fields where Nimbus differs from Nova's fake driver by design (see the expectations below). */

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 
-import { POWER_STATE_CODES, serverStatus } from '#libs/domain';
+import { type NetworkInterface, POWER_STATE_CODES, serverStatus } from '#libs/domain';
 
 import type { Microversion } from '../../common/http/microversion.js';
 import { isoSeconds, naiveMicros } from '../../common/http/timestamps.js';
@@ -34,6 +34,8 @@ export interface ViewContext {
   /** The zone of the host a server is on. */
   readonly zoneOf: (host: string) => string;
   readonly hostStatus: (host: string | null) => HostStatus;
+  /** The name of a network, which labels a server's addresses on it. */
+  readonly networkName: (networkId: string) => string;
 }
 
 export interface DetailOptions {
@@ -43,6 +45,28 @@ export interface DetailOptions {
   readonly serverGroups: boolean;
   /** Show puts `host_status` among the attributes; list detail appends it last, as Nova does. */
   readonly hostStatusLast: boolean;
+}
+
+/**
+ * Nova's `addresses`: each NIC's fixed addresses under its network's name, in the order the NICs were
+ * attached, with the IP version, type and MAC.
+ */
+export function addressesOf(
+  interfaces: readonly NetworkInterface[],
+  networkName: (networkId: string) => string,
+): Record<string, unknown[]> {
+  const addresses: Record<string, unknown[]> = {};
+  for (const nic of interfaces) {
+    const label = networkName(nic.networkId);
+    const entries = nic.fixedIps.map(({ ipAddress }) => ({
+      version: ipAddress.includes(':') ? 6 : 4,
+      addr: ipAddress,
+      'OS-EXT-IPS:type': 'fixed',
+      'OS-EXT-IPS-MAC:mac_addr': nic.macAddress,
+    }));
+    addresses[label] = [...(addresses[label] ?? []), ...entries];
+  }
+  return addresses;
 }
 
 /** Nova's hostId: an obfuscated host, stable per project (sha224 of project id and host name). */
@@ -116,7 +140,7 @@ export function serverDetail(
       : { id: flavor.id, links: bookmarkLink(view.baseUrl, 'flavors', flavor.id) },
     created: isoSeconds(instance.createdAt ?? ''),
     updated: isoSeconds(instance.updatedAt ?? instance.createdAt ?? ''),
-    addresses: {},
+    addresses: addressesOf(instance.interfaces, view.networkName),
     accessIPv4: instance.accessIPv4 ?? '',
     accessIPv6: instance.accessIPv6 ?? '',
     links: resourceLinks(view.baseUrl, 'servers', instance.id),

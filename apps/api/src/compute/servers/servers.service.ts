@@ -40,6 +40,7 @@ import { QuotasService } from '../quotas/quotas.service.js';
 import { ServerProjection } from './projection/server-projection.js';
 import { ServerAdmission } from './server-admission.js';
 import { ServerReads } from './server-reads.js';
+import { ServerNics } from './server-nics.js';
 import { type ServerRecord, serverRecordReducer } from './server-record.js';
 import type { CreateServerBody, RebuildServerBody, UpdateServerBody } from './servers.schemas.js';
 import { reservationIdOf } from './server.view.js';
@@ -94,6 +95,7 @@ export class ServersService {
     private readonly images: ImagesService,
     private readonly quotas: QuotasService,
     private readonly flavors: FlavorsService,
+    private readonly nics: ServerNics,
   ) {}
 
   async create(context: CallContext, body: CreateServerBody): Promise<CreatedServer> {
@@ -107,24 +109,37 @@ export class ServersService {
     for (let index = 0; index < admitted.count; index += 1) {
       const instanceId = randomUUID();
       const command = admitted.bootCommand(instanceId, index);
-      const { appended } = await this.store.execute(
-        streamFor('instance', instanceId),
-        serverRecordReducer,
-        (record) => [
-          ...decideBoot(record.instance, command),
-          ...(description === null ? [] : [build(ServerUpdated, { instanceId, description })]),
-          ...(addresses.accessIPv4 === undefined && addresses.accessIPv6 === undefined
-            ? []
-            : [
-                build(ServerAccessAddressesSet, {
-                  instanceId,
-                  accessIPv4: addresses.accessIPv4 ?? null,
-                  accessIPv6: addresses.accessIPv6 ?? null,
-                }),
-              ]),
-        ],
+      const nics = await this.nics.allocate(
+        context.principal,
+        admitted.network,
+        instanceId,
+        admitted.zone,
         eventContext,
       );
+      const { appended } = await this.store
+        .execute(
+          streamFor('instance', instanceId),
+          serverRecordReducer,
+          (record) => [
+            ...decideBoot(record.instance, command),
+            ...nics.map((nic) => nic.event),
+            ...(description === null ? [] : [build(ServerUpdated, { instanceId, description })]),
+            ...(addresses.accessIPv4 === undefined && addresses.accessIPv6 === undefined
+              ? []
+              : [
+                  build(ServerAccessAddressesSet, {
+                    instanceId,
+                    accessIPv4: addresses.accessIPv4 ?? null,
+                    accessIPv6: addresses.accessIPv6 ?? null,
+                  }),
+                ]),
+          ],
+          eventContext,
+        )
+        .catch(async (error: unknown) => {
+          await this.nics.release(nics, instanceId, eventContext);
+          throw error;
+        });
       last = appended?.position;
       ids.push(instanceId);
     }

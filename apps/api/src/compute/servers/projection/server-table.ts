@@ -14,8 +14,8 @@ import type { CheckpointStore, StoredEvent } from '#libs/event-store';
 import { type ServerRecord, evolveServerRecord, initialServerRecord } from '../server-record.js';
 
 /** Bump when the table layout or the stored record changes: the projection then rebuilds from the start. */
-// 2: records carry metadata, access addresses and the lock.
-const SCHEMA_VERSION = 3;
+// 2: records carry metadata, access addresses and the lock; 4: and the NICs.
+const SCHEMA_VERSION = 4;
 
 export interface ServerQuery {
   /** null: every project (an admin's all_tenants). */

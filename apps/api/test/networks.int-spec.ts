@@ -1,0 +1,365 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+import { type Harness, type Member, startHarness } from './support/api-harness.js';
+
+type Json = Record<string, unknown>;
+
+const NET = '/networking/v2.0';
+
+describe('network API (Neutron v2.0 subset) and server NICs', () => {
+  let harness: Harness;
+  let admin: string;
+  let alice: Member;
+  let bob: Member;
+  let imageId: string;
+
+  const post = async (token: string, path: string, body: unknown): Promise<Json> => {
+    const result = await harness.request('POST', `${NET}/${path}`, { token, body });
+    if (result.status !== 201) throw new Error(`POST ${path}: ${result.status} ${result.text}`);
+    return result.body as Json;
+  };
+  const get = async (token: string, path: string): Promise<Json> => {
+    const result = await harness.request('GET', `${NET}/${path}`, { token });
+    if (result.status !== 200) throw new Error(`GET ${path}: ${result.status} ${result.text}`);
+    return result.body as Json;
+  };
+  const network = async (
+    token: string,
+    name: string,
+    cidr: string,
+  ): Promise<{ id: string; subnetId: string }> => {
+    const made = (await post(token, 'networks', { network: { name } }))['network'] as Json;
+    const subnet = (await post(token, 'subnets', {
+      subnet: { network_id: made['id'], cidr, ip_version: 4, name: `${name}-subnet` },
+    })) as { subnet: Json };
+    return { id: String(made['id']), subnetId: String(subnet.subnet['id']) };
+  };
+  const boot = (token: string, name: string, networks: unknown, extra: Json = {}) =>
+    harness.request('POST', '/v2.1/servers', {
+      token,
+      microversion: '2.37',
+      body: { server: { name, imageRef: imageId, flavorRef: '0', networks, ...extra } },
+    });
+
+  beforeAll(async () => {
+    harness = await startHarness();
+    admin = await harness.adminToken();
+    alice = await harness.member('net-alice', 'net-alice');
+    bob = await harness.member('net-bob', 'net-bob');
+    const image = await harness.request('POST', '/image/v2/images', {
+      token: admin,
+      body: { name: 'boot', visibility: 'public' },
+    });
+    imageId = String((image.body as Json)['id']);
+    await harness.request('PUT', `/image/v2/images/${imageId}/file`, {
+      token: admin,
+      raw: Buffer.from('boot'),
+      headers: { 'Content-Type': 'application/octet-stream' },
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    await harness.stop();
+  });
+
+  it('lists the network API in the catalog and answers its version document', async () => {
+    const login = await harness.request('POST', '/v3/auth/tokens', {
+      body: {
+        auth: {
+          identity: {
+            methods: ['password'],
+            password: { user: { name: 'net-alice', domain: { id: 'default' }, password: alice.password } },
+          },
+          scope: { project: { id: alice.projectId } },
+        },
+      },
+    });
+    const catalog = (login.body as { token: { catalog: { type: string; endpoints: { url: string }[] }[] } })
+      .token.catalog;
+    const entry = catalog.find((service) => service.type === 'network');
+    expect(entry?.endpoints[0]?.url).toMatch(/\/networking$/);
+    const versions = await harness.request('GET', '/networking');
+    expect(versions.status).toBe(200);
+    expect((versions.body as { versions: Json[] }).versions[0]).toMatchObject({
+      id: 'v2.0',
+      status: 'CURRENT',
+    });
+    const extensions = await get(alice.token, 'extensions');
+    expect((extensions['extensions'] as Json[]).map((extension) => extension['alias'])).toContain(
+      'security-group',
+    );
+  });
+
+  it('makes a network and a subnet with Neutron defaults, and shows them to their project only', async () => {
+    const { id, subnetId } = await network(alice.token, 'alice-net', '10.10.0.0/24');
+    const shown = (await get(alice.token, `networks/${id}`))['network'] as Json;
+    expect(shown).toMatchObject({
+      id,
+      name: 'alice-net',
+      project_id: alice.projectId,
+      tenant_id: alice.projectId,
+      status: 'ACTIVE',
+      admin_state_up: true,
+      shared: false,
+      'router:external': false,
+      subnets: [subnetId],
+      mtu: 1500,
+    });
+    const subnet = (await get(alice.token, `subnets/${subnetId}`))['subnet'] as Json;
+    expect(subnet).toMatchObject({
+      network_id: id,
+      cidr: '10.10.0.0/24',
+      gateway_ip: '10.10.0.1',
+      allocation_pools: [{ start: '10.10.0.2', end: '10.10.0.254' }],
+      enable_dhcp: true,
+      ip_version: 4,
+    });
+
+    const hidden = await harness.request('GET', `${NET}/networks/${id}`, { token: bob.token });
+    expect(hidden.status).toBe(404);
+    expect(hidden.body).toEqual({
+      NeutronError: { type: 'NetworkNotFound', message: `Network ${id} could not be found.`, detail: '' },
+    });
+    const bobs = (await get(bob.token, 'networks'))['networks'] as Json[];
+    expect(bobs.map((entry) => entry['id'])).not.toContain(id);
+    const filtered = (await get(alice.token, 'networks?name=alice-net&fields=id&fields=name'))['networks'];
+    expect(filtered).toEqual([{ id, name: 'alice-net' }]);
+  });
+
+  it('refuses what Neutron refuses, and writes nothing for it', async () => {
+    const { id } = await network(alice.token, 'refusals', '10.20.0.0/24');
+    const head = await harness.headPosition();
+    const hostBits = await harness.request('POST', `${NET}/subnets`, {
+      token: alice.token,
+      body: { subnet: { network_id: id, cidr: '10.30.0.1/24', ip_version: 4 } },
+    });
+    expect(hostBits.status).toBe(400);
+    expect(JSON.stringify(hostBits.body)).toContain("'10.30.0.0/24' is recommended");
+    const overlap = await harness.request('POST', `${NET}/subnets`, {
+      token: alice.token,
+      body: { subnet: { network_id: id, cidr: '10.20.0.128/25', ip_version: 4 } },
+    });
+    expect(overlap.status).toBe(400);
+    const shared = await harness.request('POST', `${NET}/networks`, {
+      token: alice.token,
+      body: { network: { name: 'mine-for-all', shared: true } },
+    });
+    expect(shared.status).toBe(403);
+    const unknown = await harness.request('POST', `${NET}/networks`, {
+      token: alice.token,
+      body: { network: { name: 'x', colour: 'blue' } },
+    });
+    expect(unknown.status).toBe(400);
+    expect((unknown.body as Json)['NeutronError']).toMatchObject({ type: 'HTTPBadRequest' });
+    const onOthers = await harness.request('POST', `${NET}/ports`, {
+      token: bob.token,
+      body: { port: { network_id: id } },
+    });
+    expect(onOthers.status).toBe(404);
+    expect(await harness.headPosition()).toBe(head);
+  });
+
+  it('gives ports distinct addresses from the pool, refuses a taken one, and keeps a network with ports', async () => {
+    const { id, subnetId } = await network(alice.token, 'ports', '10.40.0.0/29');
+    const first = (await post(alice.token, 'ports', { port: { network_id: id } }))['port'] as Json;
+    const second = (await post(alice.token, 'ports', { port: { network_id: id } }))['port'] as Json;
+    expect(first['fixed_ips']).toEqual([{ subnet_id: subnetId, ip_address: '10.40.0.2' }]);
+    expect(second['fixed_ips']).toEqual([{ subnet_id: subnetId, ip_address: '10.40.0.3' }]);
+    expect(first['mac_address']).toMatch(/^fa:16:3e(:[0-9a-f]{2}){3}$/);
+    expect(first['mac_address']).not.toBe(second['mac_address']);
+
+    const taken = await harness.request('POST', `${NET}/ports`, {
+      token: alice.token,
+      body: { port: { network_id: id, fixed_ips: [{ ip_address: '10.40.0.3' }] } },
+    });
+    expect(taken.status).toBe(409);
+    expect((taken.body as Json)['NeutronError']).toMatchObject({ type: 'IpAddressAlreadyAllocated' });
+
+    const inUse = await harness.request('DELETE', `${NET}/networks/${id}`, { token: alice.token });
+    expect(inUse.status).toBe(409);
+    expect((inUse.body as Json)['NeutronError']).toMatchObject({ type: 'NetworkInUse' });
+
+    for (const port of [first, second]) {
+      expect(
+        (await harness.request('DELETE', `${NET}/ports/${String(port['id'])}`, { token: alice.token }))
+          .status,
+      ).toBe(204);
+    }
+    expect((await harness.request('DELETE', `${NET}/networks/${id}`, { token: alice.token })).status).toBe(
+      204,
+    );
+    expect((await harness.request('GET', `${NET}/subnets/${subnetId}`, { token: alice.token })).status).toBe(
+      404,
+    );
+  });
+
+  it("makes each project's default security group on first sight, with Neutron's rules", async () => {
+    const groups = (await get(bob.token, 'security-groups'))['security_groups'] as Json[];
+    expect(groups).toHaveLength(1);
+    const [group] = groups as [Json];
+    expect(group['name']).toBe('default');
+    const rules = group['security_group_rules'] as Json[];
+    expect(
+      rules
+        .map(
+          (rule) =>
+            `${String(rule['direction'])}/${String(rule['ethertype'])}/${String(rule['remote_group_id'])}`,
+        )
+        .sort(),
+    ).toEqual([
+      'egress/IPv4/null',
+      'egress/IPv6/null',
+      `ingress/IPv4/${String(group['id'])}`,
+      `ingress/IPv6/${String(group['id'])}`,
+    ]);
+    const again = (await get(bob.token, 'security-groups'))['security_groups'] as Json[];
+    expect(again.map((entry) => entry['id'])).toEqual([group['id']]);
+
+    const ssh = {
+      security_group_id: group['id'],
+      direction: 'ingress',
+      protocol: 'tcp',
+      port_range_min: 22,
+      port_range_max: 22,
+      remote_ip_prefix: '0.0.0.0/0',
+    };
+    const rule = (await post(bob.token, 'security-group-rules', { security_group_rule: ssh }))[
+      'security_group_rule'
+    ] as Json;
+    expect(rule).toMatchObject({
+      protocol: 'tcp',
+      port_range_min: 22,
+      ethertype: 'IPv4',
+      security_group_id: group['id'],
+    });
+    const duplicate = await harness.request('POST', `${NET}/security-group-rules`, {
+      token: bob.token,
+      body: { security_group_rule: ssh },
+    });
+    expect(duplicate.status).toBe(409);
+    expect((duplicate.body as Json)['NeutronError']).toMatchObject({
+      type: 'SecurityGroupRuleExists',
+      message: `Security group rule already exists. Rule id is ${String(rule['id'])}.`,
+    });
+    const removeDefault = await harness.request('DELETE', `${NET}/security-groups/${String(group['id'])}`, {
+      token: bob.token,
+    });
+    expect(removeDefault.status).toBe(409);
+    const aliceSees = await harness.request('GET', `${NET}/security-groups/${String(group['id'])}`, {
+      token: alice.token,
+    });
+    expect(aliceSees.status).toBe(404);
+  });
+
+  it('boots servers with a NIC on the network asked for: an address from the pool in server show, a port per server', async () => {
+    const { id, subnetId } = await network(alice.token, 'servers', '10.50.0.0/24');
+    const created = await boot(alice.token, 'nic', [{ uuid: id }], { min_count: 2 });
+    expect(created.status).toBe(202);
+    const listed = await harness.request('GET', '/v2.1/servers/detail?name=nic', {
+      token: alice.token,
+      microversion: '2.37',
+    });
+    const servers = (listed.body as { servers: Json[] }).servers;
+    expect(servers).toHaveLength(2);
+    const addresses = servers.map(
+      (server) => (server['addresses'] as Record<string, Json[]>)['servers']?.[0]?.['addr'],
+    );
+    expect(addresses.sort()).toEqual(['10.50.0.2', '10.50.0.3']);
+    for (const server of servers) {
+      const ports = (await get(alice.token, `ports?device_id=${String(server['id'])}`))['ports'] as Json[];
+      expect(ports).toHaveLength(1);
+      const [port] = ports as [Json];
+      expect(port).toMatchObject({ network_id: id, device_owner: 'compute:nova', status: 'ACTIVE' });
+      expect(port['fixed_ips']).toEqual([
+        {
+          subnet_id: subnetId,
+          ip_address: (server['addresses'] as Record<string, Json[]>)['servers']?.[0]?.['addr'],
+        },
+      ]);
+      expect(
+        (server['addresses'] as Record<string, Json[]>)['servers']?.[0]?.['OS-EXT-IPS-MAC:mac_addr'],
+      ).toBe(port['mac_address']);
+    }
+  });
+
+  it('boots on a port the user made, at a fixed IP asked for, and refuses what Nova refuses', async () => {
+    const { id } = await network(bob.token, 'bob-servers', '10.60.0.0/24');
+    const port = (await post(bob.token, 'ports', { port: { network_id: id, name: 'mine' } }))['port'] as Json;
+    const onPort = await boot(bob.token, 'on-port', [{ port: port['id'] }]);
+    expect(onPort.status).toBe(202);
+    const serverId = String(((onPort.body as Json)['server'] as Json)['id']);
+    const bound = (await get(bob.token, `ports/${String(port['id'])}`))['port'] as Json;
+    expect(bound).toMatchObject({ device_id: serverId, name: 'mine' });
+    const again = await boot(bob.token, 'same-port', [{ port: port['id'] }]);
+    expect(again.status).toBe(409);
+
+    const fixed = await boot(bob.token, 'fixed', [{ uuid: id, fixed_ip: '10.60.0.77' }]);
+    expect(fixed.status).toBe(202);
+    const fixedId = String(((fixed.body as Json)['server'] as Json)['id']);
+    const shown = await harness.request('GET', `/v2.1/servers/${fixedId}`, {
+      token: bob.token,
+      microversion: '2.37',
+    });
+    expect(
+      ((shown.body as { server: Json }).server['addresses'] as Record<string, Json[]>)['bob-servers']?.[0]?.[
+        'addr'
+      ],
+    ).toBe('10.60.0.77');
+    const taken = await boot(bob.token, 'taken', [{ uuid: id, fixed_ip: '10.60.0.77' }]);
+    expect(taken.status).toBe(400);
+
+    const head = await harness.headPosition();
+    const unknown = await boot(bob.token, 'nowhere', [{ uuid: '00000000-0000-4000-8000-000000000000' }]);
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toEqual({
+      badRequest: { code: 400, message: 'Network 00000000-0000-4000-8000-000000000000 could not be found.' },
+    });
+    const others = await boot(alice.token, 'not-mine', [{ uuid: id }]);
+    expect(others.status).toBe(400);
+    expect(await harness.headPosition()).toBe(head);
+  });
+
+  it("answers a project's network quotas with usage, and refuses a create over an admin's limit", async () => {
+    const dave = await harness.member('net-dave', 'net-dave');
+    await network(dave.token, 'first', '10.90.0.0/24');
+    const details = (await get(dave.token, `quotas/${dave.projectId}/details`))['quota'] as Json;
+    expect(details['network']).toEqual({ limit: 100, used: 1, reserved: 0 });
+    expect(details['subnet']).toEqual({ limit: 100, used: 1, reserved: 0 });
+    const bySelf = await harness.request('PUT', `${NET}/quotas/${dave.projectId}`, {
+      token: dave.token,
+      body: { quota: { network: 50 } },
+    });
+    expect(bySelf.status).toBe(403);
+    const set = await harness.request('PUT', `${NET}/quotas/${dave.projectId}`, {
+      token: admin,
+      body: { quota: { network: 1 } },
+    });
+    expect(set.status).toBe(200);
+    expect((set.body as { quota: Json }).quota['network']).toBe(1);
+    expect(((await get(dave.token, `quotas/${dave.projectId}`))['quota'] as Json)['network']).toBe(1);
+    const over = await harness.request('POST', `${NET}/networks`, {
+      token: dave.token,
+      body: { network: { name: 'second' } },
+    });
+    expect(over.status).toBe(409);
+    expect(over.body).toEqual({
+      NeutronError: { type: 'OverQuota', message: "Quota exceeded for resources: ['network'].", detail: '' },
+    });
+    const others = await harness.request('GET', `${NET}/quotas/${dave.projectId}`, { token: bob.token });
+    expect(others.status).toBe(403);
+  });
+
+  it('puts an `auto` boot on the one network the project has, and asks which when it has several', async () => {
+    const carol = await harness.member('net-carol', 'net-carol');
+    const none = await boot(carol.token, 'no-net', 'auto');
+    expect(none.status).toBe(202);
+    const { id } = await network(carol.token, 'only', '10.70.0.0/24');
+    const one = await boot(carol.token, 'one-net', 'auto');
+    const oneId = String(((one.body as Json)['server'] as Json)['id']);
+    const ports = (await get(carol.token, `ports?device_id=${oneId}`))['ports'] as Json[];
+    expect(ports.map((port) => port['network_id'])).toEqual([id]);
+    await network(carol.token, 'second', '10.71.0.0/24');
+    const ambiguous = await boot(carol.token, 'which', 'auto');
+    expect(ambiguous.status).toBe(409);
+  });
+});
