@@ -45,6 +45,9 @@ interface Target {
   readonly maxMicroversion: string;
   /** The network API's extensions, as it lists them: Tempest counts on these only. */
   readonly networkExtensions: readonly string[];
+  /** The external network router gateways come from; empty: none, and Tempest skips what needs one. */
+  readonly publicNetworkId: string;
+  readonly publicNetworkName: string;
 }
 
 interface CatalogEntry {
@@ -120,10 +123,15 @@ async function discover(stateDir: string): Promise<Target> {
   const { extensions } = (await call(`${endpoint('network')}/v2.0/extensions`, { headers })).body as {
     extensions: { alias: string }[];
   };
+  const { networks } = (await call(`${endpoint('network')}/v2.0/networks?router:external=true`, { headers }))
+    .body as { networks: { id: string; name: string }[] };
+  const [external] = networks;
   return {
     apiUrl,
     adminPassword,
     networkExtensions: extensions.map((extension) => extension.alias),
+    publicNetworkId: external?.id ?? '',
+    publicNetworkName: external?.name ?? '',
     imageId: image.id,
     imageAltId: alternate.id,
     flavorId: flavor.id,
@@ -167,7 +175,7 @@ async function copyImage(
   return created;
 }
 
-/** Tempest's configuration for this cloud: what it has, and that block storage (and routers) it has not. */
+/** Tempest's configuration for this cloud: what it has, and that block storage it has not. */
 function tempestConf(workspace: string, target: Target): string {
   return `# Written by \`npm run interop\` for the Nimbus at ${target.apiUrl}; rewritten at every run.
 [DEFAULT]
@@ -229,12 +237,12 @@ api_v1 = false
 [network]
 project_network_cidr = 10.100.0.0/16
 project_network_mask_bits = 28
-# No external network, and so no router gateways or floating IPs, yet.
-public_network_id =
-floating_network_name =
+# The external network router gateways come from (\`npm run up\` makes it as \`public\`).
+public_network_id = ${target.publicNetworkId}
+floating_network_name = ${target.publicNetworkName}
 
 [network-feature-enabled]
-ipv6 = false
+ipv6 = true
 api_extensions = ${target.networkExtensions.join(',')}
 
 [service_available]

@@ -339,6 +339,8 @@ const api = processPart({
         NIMBUS_API_SEED_IMAGE_FORMAT: 'qcow2',
         // No image asks for the fake hypervisor: the seed image must not ask for QEMU either.
         NIMBUS_API_SEED_IMAGE_HYPERVISOR_TYPE: context.options.driver === 'fake' ? 'none' : 'qemu',
+        // devstack's range for its `public` network: router gateways and floating IPs come from it.
+        NIMBUS_API_EXTERNAL_NETWORK_CIDR: '172.24.4.0/24',
         NIMBUS_API_AUDIT_NATS_SIGNING_KEY_FILE: context.env.NIMBUS_NATS_AUDIT_SIGNING_KEY_FILE,
         NIMBUS_API_AUDIT_NATS_ACCOUNT: context.env.NIMBUS_NATS_ACCOUNT,
       },

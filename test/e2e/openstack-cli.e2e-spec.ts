@@ -15,7 +15,11 @@ let system: NimbusSystem;
 let cli: OpenStackCli;
 
 beforeAll(async () => {
-  system = await startSystem({ rigHosts: 2, api: true });
+  system = await startSystem({
+    rigHosts: 2,
+    api: true,
+    apiEnv: { NIMBUS_API_EXTERNAL_NETWORK_CIDR: '172.24.4.0/24' },
+  });
   cli = new OpenStackCli(system.apiUrl!, { user: 'admin', password: ADMIN_PASSWORD, project: 'admin' });
 }, 180_000);
 
@@ -196,7 +200,7 @@ describe('the openstack CLI and nova against Nimbus', () => {
     expect((await cli.openstack('quota', 'set', '--instances', '10', 'admin')).status).toBe(0);
   }, 60_000);
 
-  it('creates a network and a subnet, boots servers on it with their addresses and ports, and gives the ports back on delete', async () => {
+  it('creates a network, a subnet and a router to the external network, boots servers on the network with their addresses, ports and a floating IP, and gives everything back on delete', async () => {
     const network = await cli.json<Row>('network', 'create', 'cli-net');
     expect(network).toMatchObject({
       name: 'cli-net',
@@ -219,6 +223,27 @@ describe('the openstack CLI and nova against Nimbus', () => {
       network_id: network['id'],
     });
 
+    const router = await cli.json<Row>('router', 'create', 'cli-router');
+    expect(router).toMatchObject({ name: 'cli-router', status: 'ACTIVE', external_gateway_info: null });
+    expect((await cli.openstack('router', 'set', '--external-gateway', 'public', 'cli-router')).status).toBe(
+      0,
+    );
+    expect((await cli.openstack('router', 'add', 'subnet', 'cli-router', 'cli-subnet')).status).toBe(0);
+    const routed = await cli.json<Row>('router', 'show', 'cli-router');
+    const publicNet = await cli.json<Row>('network', 'show', 'public');
+    const gateway = routed['external_gateway_info'] as {
+      network_id: string;
+      enable_snat: boolean;
+      external_fixed_ips: { ip_address: string }[];
+    };
+    expect(gateway).toMatchObject({ network_id: publicNet['id'], enable_snat: true });
+    expect(gateway.external_fixed_ips[0]?.ip_address).toMatch(/^172\.24\.4\.\d+$/);
+    expect(routed['interfaces_info']).toEqual([
+      expect.objectContaining({ subnet_id: subnet['id'], ip_address: '10.80.0.1' }),
+    ]);
+    // The interface holds the subnet's gateway address: a subnet with a router port cannot go.
+    expect((await cli.openstack('subnet', 'delete', 'cli-subnet')).status).toBe(1);
+
     const created = await cli.openstack(
       ...['server', 'create', ...V, '--flavor', 'm1.nano', '--image', 'cli-boot', '--network', 'cli-net'],
       ...['--min', '2', '--max', '2', '--wait', 'cli-net'],
@@ -240,16 +265,43 @@ describe('the openstack CLI and nova against Nimbus', () => {
     }
     expect(new Set(addresses).size).toBe(2);
 
+    const floating = await cli.json<Row>('floating', 'ip', 'create', 'public');
+    const floatingAddress = String(floating['floating_ip_address']);
+    expect(floatingAddress).toMatch(/^172\.24\.4\.\d+$/);
+    expect(
+      (await cli.openstack('server', 'add', 'floating', 'ip', String(servers[0]?.['ID']), floatingAddress))
+        .status,
+    ).toBe(0);
+    const withFloating = await cli.json<Row>('server', 'show', String(servers[0]?.['ID']));
+    expect((withFloating['addresses'] as Record<string, string[]>)['cli-net']).toEqual([
+      addresses[0],
+      floatingAddress,
+    ]);
+    expect(await cli.json<Row>('floating', 'ip', 'show', floatingAddress)).toMatchObject({
+      status: 'ACTIVE',
+      router_id: routed['id'],
+    });
+    // A floating IP needs its router's interface and gateway.
+    expect((await cli.openstack('router', 'remove', 'subnet', 'cli-router', 'cli-subnet')).status).toBe(1);
+    expect((await cli.openstack('floating', 'ip', 'delete', floatingAddress)).status).toBe(0);
+
     expect((await cli.openstack('network', 'delete', 'cli-net')).status).toBe(1);
     expect((await cli.openstack('server', 'delete', '--wait', 'cli-net-1', 'cli-net-2')).status).toBe(0);
     await eventually(
       "the servers' ports released",
       async () =>
-        (await cli.json<Row[]>('port', 'list', '--network', 'cli-net')).length === 0 ? true : undefined,
+        (await cli.json<Row[]>('port', 'list', '--network', 'cli-net', '--device-owner', 'compute:nova'))
+          .length === 0
+          ? true
+          : undefined,
       60_000,
     );
+    expect((await cli.openstack('router', 'delete', 'cli-router')).status).toBe(1);
+    expect((await cli.openstack('router', 'remove', 'subnet', 'cli-router', 'cli-subnet')).status).toBe(0);
+    expect((await cli.openstack('router', 'delete', 'cli-router')).status).toBe(0);
+    expect(await cli.json<Row[]>('port', 'list', '--network', 'public')).toEqual([]);
     expect((await cli.openstack('subnet', 'delete', 'cli-subnet')).status).toBe(0);
     expect((await cli.openstack('network', 'delete', 'cli-net')).status).toBe(0);
-    expect(await cli.json<Row[]>('network', 'list')).toEqual([]);
+    expect((await cli.json<Row[]>('network', 'list')).map((row) => row['Name'])).toEqual(['public']);
   }, 300_000);
 });

@@ -25,6 +25,8 @@ import { makeActive, publicImage, registerHost } from './support/simulate.js';
 type Json = Record<string, unknown>;
 
 const AUDIT_CLI = join(process.cwd(), 'dist/apps/audit/src/main.js');
+/** Shorter than the served default, so the redelivery this suite waits for comes in seconds. */
+const ACK_WAIT_MS = 5_000;
 
 interface Grant {
   readonly nats_url: string;
@@ -175,7 +177,7 @@ describe('the audit feed over NATS', () => {
     dir = mkdtempSync(join(tmpdir(), 'nimbus-audit-nats-'));
     const credsFile = join(dir, 'services.creds');
     writeFileSync(credsFile, accounts.serviceCreds, { mode: 0o600 });
-    stream = await NatsAuditStream.connect(nats.url, credsFile);
+    stream = await NatsAuditStream.connect(nats.url, credsFile, ACK_WAIT_MS);
     harness = await startHarness({
       audit: {
         stream,
@@ -275,7 +277,7 @@ describe('the audit feed over NATS', () => {
     const expected = await storedIds(aliceServers);
     const again = await subscribe(alice.token, { name: 'resume' });
     expect(again.status).toBe(200);
-    // The consumer waits for its acknowledgements (30 s) before it sends them again; a restarted
+    // The consumer waits for its acknowledgements (ACK_WAIT_MS) before it sends them again; a restarted
     // subscriber sees the redeliveries as duplicates of positions it kept, and drops them.
     const second = await open(again.grant);
     const redelivered = await collectUntil(second, again.grant, expected, 60_000);

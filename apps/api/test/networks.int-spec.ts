@@ -349,6 +349,203 @@ describe('network API (Neutron v2.0 subset) and server NICs', () => {
     expect(others.status).toBe(403);
   });
 
+  it('routes a project network to an external one: gateway, interfaces, extra routes, and what Neutron refuses', async () => {
+    const put = (token: string, path: string, body: unknown) =>
+      harness.request('PUT', `${NET}/${path}`, { token, body });
+    const external = (await post(admin, 'networks', { network: { name: 'ext', 'router:external': true } }))[
+      'network'
+    ] as Json;
+    await post(admin, 'subnets', {
+      subnet: { network_id: external['id'], cidr: '172.30.0.0/24', ip_version: 4, enable_dhcp: false },
+    });
+    // An external network is every project's to route to; its subnets stay its owner's.
+    expect((await get(alice.token, `networks/${String(external['id'])}`))['network']).toMatchObject({
+      'router:external': true,
+    });
+    expect((await get(alice.token, `subnets?network_id=${String(external['id'])}`))['subnets']).toEqual([]);
+    const inside = await network(alice.token, 'routed', '10.40.0.0/24');
+    const clash = await network(alice.token, 'clash', '10.40.0.0/25');
+
+    const head = await harness.headPosition();
+    const snatByMember = await harness.request('POST', `${NET}/routers`, {
+      token: alice.token,
+      body: {
+        router: { name: 'r', external_gateway_info: { network_id: external['id'], enable_snat: false } },
+      },
+    });
+    expect(snatByMember.status).toBe(403);
+    expect(await harness.headPosition()).toBe(head);
+
+    const router = (
+      await post(alice.token, 'routers', {
+        router: { name: 'edge', external_gateway_info: { network_id: external['id'] } },
+      })
+    )['router'] as Json;
+    const gateway = router['external_gateway_info'] as Json;
+    expect(gateway).toMatchObject({ network_id: external['id'], enable_snat: true });
+    expect((gateway['external_fixed_ips'] as Json[])[0]?.['ip_address']).toMatch(/^172\.30\.0\.\d+$/);
+    const routerPath = `routers/${String(router['id'])}`;
+    // The gateway port is the external network's: the router's project does not see it.
+    expect((await get(alice.token, `ports?device_id=${String(router['id'])}`))['ports']).toEqual([]);
+
+    const added = await put(alice.token, `${routerPath}/add_router_interface`, {
+      subnet_id: inside.subnetId,
+    });
+    expect(added.status).toBe(200);
+    const portId = String((added.body as Json)['port_id']);
+    const port = (await get(alice.token, `ports/${portId}`))['port'] as Json;
+    expect(port).toMatchObject({
+      device_id: router['id'],
+      device_owner: 'network:router_interface',
+      fixed_ips: [{ subnet_id: inside.subnetId, ip_address: '10.40.0.1' }],
+    });
+
+    const before = await harness.headPosition();
+    const refusals = [
+      [await put(alice.token, `${routerPath}/add_router_interface`, { subnet_id: clash.subnetId }), 400],
+      [
+        await put(alice.token, routerPath, { router: { external_gateway_info: { network_id: inside.id } } }),
+        400,
+      ],
+      [
+        await put(alice.token, routerPath, {
+          router: { external_gateway_info: { network_id: router['id'] } },
+        }),
+        404,
+      ],
+      [
+        await put(alice.token, routerPath, {
+          router: { routes: [{ destination: '10.50.0.0/24', nexthop: '10.99.0.1' }] },
+        }),
+        400,
+      ],
+      [await harness.request('DELETE', `${NET}/${routerPath}`, { token: alice.token }), 409],
+      [await harness.request('DELETE', `${NET}/ports/${portId}`, { token: alice.token }), 409],
+      [await harness.request('GET', `${NET}/${routerPath}`, { token: bob.token }), 404],
+    ] as const;
+    expect(refusals.map(([answer]) => answer.status)).toEqual(refusals.map(([, status]) => status));
+    expect((refusals[0][0].body as Json)['NeutronError']).toMatchObject({ type: 'BadRequest' });
+    expect((refusals[4][0].body as Json)['NeutronError']).toMatchObject({ type: 'RouterInUse' });
+    expect(await harness.headPosition()).toBe(before);
+
+    const routed = await put(alice.token, routerPath, {
+      router: { routes: [{ destination: '10.50.0.0/24', nexthop: '10.40.0.5' }] },
+    });
+    expect((routed.body as { router: Json }).router['routes']).toEqual([
+      { destination: '10.50.0.0/24', nexthop: '10.40.0.5' },
+    ]);
+    const neededByRoute = await put(alice.token, `${routerPath}/remove_router_interface`, {
+      subnet_id: inside.subnetId,
+    });
+    expect(neededByRoute.status).toBe(409);
+    await put(alice.token, routerPath, { router: { routes: null } });
+    const removed = await put(alice.token, `${routerPath}/remove_router_interface`, {
+      subnet_id: inside.subnetId,
+    });
+    expect(removed.body).toMatchObject({ id: router['id'], port_id: portId, subnet_id: inside.subnetId });
+    expect((await harness.request('GET', `${NET}/ports/${portId}`, { token: alice.token })).status).toBe(404);
+
+    const unset = await put(alice.token, routerPath, { router: { external_gateway_info: {} } });
+    expect((unset.body as { router: Json }).router['external_gateway_info']).toBeNull();
+    expect((await get(admin, `ports?device_id=${String(router['id'])}`))['ports']).toEqual([]);
+    expect((await harness.request('DELETE', `${NET}/${routerPath}`, { token: alice.token })).status).toBe(
+      204,
+    );
+    expect((await harness.request('GET', `${NET}/${routerPath}`, { token: alice.token })).status).toBe(404);
+  });
+
+  it('points a floating IP at a port through the router that reaches it, and shows it on the server', async () => {
+    const put = (token: string, path: string, body: unknown) =>
+      harness.request('PUT', `${NET}/${path}`, { token, body });
+    const external = (
+      await post(admin, 'networks', { network: { name: 'ext-fip', 'router:external': true } })
+    )['network'] as Json;
+    await post(admin, 'subnets', {
+      subnet: { network_id: external['id'], cidr: '172.31.0.0/24', ip_version: 4, enable_dhcp: false },
+    });
+    const inside = await network(alice.token, 'fip-net', '10.45.0.0/24');
+    const router = (
+      await post(alice.token, 'routers', {
+        router: { name: 'fip-router', external_gateway_info: { network_id: external['id'] } },
+      })
+    )['router'] as Json;
+    const routerPath = `routers/${String(router['id'])}`;
+    const booted = await boot(alice.token, 'fip-server', [{ uuid: inside.id }]);
+    expect(booted.status).toBe(202);
+    const serverId = String((booted.body as { server: Json }).server['id']);
+    const [port] = (await get(alice.token, `ports?device_id=${serverId}`))['ports'] as Json[];
+    const fixedIp = String((port?.['fixed_ips'] as Json[])[0]?.['ip_address']);
+
+    const floating = (
+      await post(alice.token, 'floatingips', { floatingip: { floating_network_id: external['id'] } })
+    )['floatingip'] as Json;
+    expect(floating).toMatchObject({ status: 'DOWN', port_id: null, fixed_ip_address: null });
+    expect(floating['floating_ip_address']).toMatch(/^172\.31\.0\.\d+$/);
+    const fipPath = `floatingips/${String(floating['id'])}`;
+
+    const before = await harness.headPosition();
+    const unreachable = await put(alice.token, fipPath, { floatingip: { port_id: port?.['id'] } });
+    expect(unreachable.status).toBe(404);
+    expect((unreachable.body as Json)['NeutronError']).toMatchObject({
+      type: 'ExternalGatewayForFloatingIPNotFound',
+    });
+    const namedAddress = await harness.request('POST', `${NET}/floatingips`, {
+      token: alice.token,
+      body: { floatingip: { floating_network_id: external['id'], floating_ip_address: '172.31.0.50' } },
+    });
+    expect(namedAddress.status).toBe(403);
+    const onInternal = await harness.request('POST', `${NET}/floatingips`, {
+      token: alice.token,
+      body: { floatingip: { floating_network_id: inside.id } },
+    });
+    expect(onInternal.status).toBe(400);
+    expect((await harness.request('GET', `${NET}/${fipPath}`, { token: bob.token })).status).toBe(404);
+    expect(await harness.headPosition()).toBe(before);
+
+    await put(alice.token, `${routerPath}/add_router_interface`, { subnet_id: inside.subnetId });
+    const associated = await put(alice.token, fipPath, { floatingip: { port_id: port?.['id'] } });
+    expect((associated.body as { floatingip: Json }).floatingip).toMatchObject({
+      status: 'ACTIVE',
+      port_id: port?.['id'],
+      fixed_ip_address: fixedIp,
+      router_id: router['id'],
+    });
+    const server = await harness.request('GET', `/v2.1/servers/${serverId}`, { token: alice.token });
+    expect(
+      (server.body as { server: { addresses: Record<string, Json[]> } }).server.addresses['fip-net'],
+    ).toEqual([
+      expect.objectContaining({ addr: fixedIp, 'OS-EXT-IPS:type': 'fixed' }),
+      expect.objectContaining({ addr: floating['floating_ip_address'], 'OS-EXT-IPS:type': 'floating' }),
+    ]);
+
+    const held = await harness.headPosition();
+    const second = await harness.request('POST', `${NET}/floatingips`, {
+      token: alice.token,
+      body: { floatingip: { floating_network_id: external['id'], port_id: port?.['id'] } },
+    });
+    expect(second.status).toBe(409);
+    expect(
+      (await put(alice.token, `${routerPath}/remove_router_interface`, { subnet_id: inside.subnetId }))
+        .status,
+    ).toBe(409);
+    expect((await put(alice.token, routerPath, { router: { external_gateway_info: {} } })).status).toBe(409);
+    const [addressPort] = (await get(admin, `ports?device_id=${String(floating['id'])}`))['ports'] as Json[];
+    expect(addressPort).toMatchObject({ device_owner: 'network:floatingip' });
+    expect(
+      (await harness.request('DELETE', `${NET}/ports/${String(addressPort?.['id'])}`, { token: admin }))
+        .status,
+    ).toBe(409);
+    expect(await harness.headPosition()).toBe(held);
+
+    const released = await put(alice.token, fipPath, { floatingip: { port_id: null } });
+    expect((released.body as { floatingip: Json }).floatingip).toMatchObject({
+      status: 'DOWN',
+      port_id: null,
+    });
+    expect((await harness.request('DELETE', `${NET}/${fipPath}`, { token: alice.token })).status).toBe(204);
+    expect((await get(admin, `ports?device_id=${String(floating['id'])}`))['ports']).toEqual([]);
+  });
+
   it('puts an `auto` boot on the one network the project has, and asks which when it has several', async () => {
     const carol = await harness.member('net-carol', 'net-carol');
     const none = await boot(carol.token, 'no-net', 'auto');

@@ -138,6 +138,16 @@ export const AUDIT_VISIBILITY: Readonly<Record<EventType, EventVisibility>> = {
   SecurityGroupDeleted: open(STREAM),
   SecurityGroupRuleAdded: open(STREAM),
   SecurityGroupRuleRemoved: open(STREAM),
+  RouterCreated: open(field('projectId')),
+  RouterUpdated: open(STREAM),
+  RouterGatewaySet: open(STREAM),
+  RouterGatewayCleared: open(STREAM),
+  RouterDeleted: open(STREAM),
+  FloatingIpCreated: open(field('projectId')),
+  FloatingIpUpdated: open(STREAM),
+  FloatingIpAssociated: open(STREAM),
+  FloatingIpDisassociated: open(STREAM),
+  FloatingIpDeleted: open(STREAM),
 };
 
 export function visibilityOf(type: string): EventVisibility {

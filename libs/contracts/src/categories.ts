@@ -82,6 +82,10 @@ export const STREAM_CATEGORIES = {
   network: { idProperty: 'networkId', idPattern: PATTERNS.uuid, idDescription: 'a lowercase UUID' },
   /** A security group with its rules. */
   secgroup: { idProperty: 'securityGroupId', idPattern: PATTERNS.uuid, idDescription: 'a lowercase UUID' },
+  /** A router's attributes, routes and gateway; its ports are on their networks' streams. */
+  router: { idProperty: 'routerId', idPattern: PATTERNS.uuid, idDescription: 'a lowercase UUID' },
+  /** A floating IP and what it points at; its address is a port on the external network's stream. */
+  floatingip: { idProperty: 'floatingIpId', idPattern: PATTERNS.uuid, idDescription: 'a lowercase UUID' },
 } as const satisfies Record<string, StreamCategorySpec>;
 
 export type StreamCategory = keyof typeof STREAM_CATEGORIES;

@@ -4,12 +4,14 @@ import {
   CONSOLE_EVENTS,
   DOMAIN_EVENTS,
   FLAVOR_EVENTS,
+  FLOATINGIP_EVENTS,
   IMAGE_EVENTS,
   KEYPAIR_EVENTS,
   NETWORK_EVENTS,
   PROJECT_EVENTS,
   QUOTA_EVENTS,
   ROLE_EVENTS,
+  ROUTER_EVENTS,
   SECGROUP_EVENTS,
   SERVERGROUP_EVENTS,
   TOKEN_EVENTS,
@@ -67,7 +69,7 @@ describe(DomainEvent.name, () => {
     [
       'an unknown category',
       { type: 'ProbeC', version: 1, category: 'volume' },
-      /must be one of: instance, host, console, domain, project, user, role, token, image, flavor, keypair, servergroup, quota, network, secgroup/,
+      /must be one of: instance, host, console, domain, project, user, role, token, image, flavor, keypair, servergroup, quota, network, secgroup, router, floatingip/,
     ],
     [
       'a type already taken',
@@ -127,6 +129,8 @@ describe(eventCatalog.name, () => {
       quota: QUOTA_EVENTS,
       network: NETWORK_EVENTS,
       secgroup: SECGROUP_EVENTS,
+      router: ROUTER_EVENTS,
+      floatingip: FLOATINGIP_EVENTS,
     };
     for (const category of Object.keys(STREAM_CATEGORIES) as StreamCategory[]) {
       const registered = eventDefinitions()

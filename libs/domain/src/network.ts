@@ -199,10 +199,12 @@ function applyNetworkEvent(state: NetworkState, event: NetworkEvent, at: string)
 
 export const networkReducer = { initial: initialNetwork, evolve: evolveNetwork };
 
-const live = (state: NetworkState): boolean => state.exists && !state.deleted;
+/** Whether an aggregate of the network API exists and is not deleted. */
+export const isLive = (state: { readonly exists: boolean; readonly deleted: boolean }): boolean =>
+  state.exists && !state.deleted;
 
 function mustExist(state: NetworkState, networkId: string): void {
-  if (!live(state)) throw networkNotFound(networkId);
+  if (!isLive(state)) throw networkNotFound(networkId);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -398,7 +400,7 @@ export function decideCreateSubnet(state: NetworkState, request: SubnetRequest):
 
 export function subnetOf(state: NetworkState, subnetId: string): SubnetState {
   const subnet = state.subnets.find((candidate) => candidate.id === subnetId);
-  if (!live(state) || !subnet) throw subnetNotFound(subnetId);
+  if (!isLive(state) || !subnet) throw subnetNotFound(subnetId);
   return subnet;
 }
 
@@ -495,10 +497,20 @@ export interface PortRequest {
 }
 
 /** Every address of the network in use: ports' (but `except`'s) and gateways'. */
-function takenAddresses(state: NetworkState, except?: PortState): Map<string, Set<bigint>> {
+/** Neutron's device owners of a router's ports; an interface is the one port that may hold a gateway address. */
+export const ROUTER_INTERFACE_OWNER = 'network:router_interface';
+export const ROUTER_GATEWAY_OWNER = 'network:router_gateway';
+/** The device owner of the port that holds a floating IP's address on its external network. */
+export const FLOATING_IP_OWNER = 'network:floatingip';
+
+function takenAddresses(
+  state: NetworkState,
+  except?: PortState,
+  gatewayFree = false,
+): Map<string, Set<bigint>> {
   const taken = new Map(state.subnets.map((subnet) => [subnet.id, new Set<bigint>()]));
   for (const subnet of state.subnets) {
-    if (subnet.gatewayIp !== null) taken.get(subnet.id)?.add(toBigInt(subnet.gatewayIp));
+    if (subnet.gatewayIp !== null && !gatewayFree) taken.get(subnet.id)?.add(toBigInt(subnet.gatewayIp));
   }
   for (const port of state.ports.values()) {
     if (port === except) continue;
@@ -515,8 +527,9 @@ function allocate(
   state: NetworkState,
   requests: readonly FixedIpRequest[] | undefined,
   port?: PortState,
+  gatewayFree = false,
 ): FixedIpState[] {
-  const taken = takenAddresses(state, port);
+  const taken = takenAddresses(state, port, gatewayFree);
   const kept = [...(port?.fixedIps ?? [])];
   const fromSubnet = (subnet: SubnetState): FixedIpState | null => {
     const used = taken.get(subnet.id) ?? new Set<bigint>();
@@ -602,14 +615,19 @@ export function decideCreatePort(state: NetworkState, request: PortRequest): Por
       `Unable to complete operation for network ${state.id}. The mac address ${macAddress} is in use.`,
     );
   }
-  const fixedIps = allocate(state, request.fixedIps);
+  const fixedIps = allocate(
+    state,
+    request.fixedIps,
+    undefined,
+    request.deviceOwner === ROUTER_INTERFACE_OWNER,
+  );
   const { fixedIps: _asked, ...fields } = request;
   return [build(PortCreated, { ...fields, networkId: state.id, macAddress, fixedIps })];
 }
 
 export function portOf(state: NetworkState, portId: string): PortState {
   const port = state.ports.get(portId);
-  if (!live(state) || !port) throw portNotFound(portId);
+  if (!isLive(state) || !port) throw portNotFound(portId);
   return port;
 }
 
@@ -669,7 +687,7 @@ export function decideReleasePort(
   instanceId: string,
   preserve: boolean,
 ): (PortDeleted | PortUpdated)[] {
-  const port = live(state) ? state.ports.get(portId) : undefined;
+  const port = isLive(state) ? state.ports.get(portId) : undefined;
   if (!port || port.deviceId !== instanceId) return [];
   if (!preserve) return [build(PortDeleted, { networkId: state.id, portId, projectId: port.projectId })];
   return [

@@ -22,7 +22,7 @@ import {
 } from '#libs/contracts';
 
 import { formatPrefix, parsePrefix } from './ip-ranges.js';
-import { NetworkError } from './network.js';
+import { NetworkError, isLive } from './network.js';
 
 export const DEFAULT_SECURITY_GROUP = 'default';
 
@@ -110,8 +110,6 @@ export function evolveSecurityGroup(state: SecurityGroupState, event: DecodedEve
 }
 
 export const securityGroupReducer = { initial: initialSecurityGroup, evolve: evolveSecurityGroup };
-
-const live = (state: SecurityGroupState): boolean => state.exists && !state.deleted;
 
 export type RuleRequest = Omit<Plain<SecurityGroupRuleAdded>, 'securityGroupId'>;
 
@@ -311,7 +309,7 @@ export function decideUpdateSecurityGroup(
   changes: SecurityGroupChanges,
   isDefault: boolean,
 ): SecurityGroupUpdated[] {
-  if (!live(state)) throw securityGroupNotFound(state.id);
+  if (!isLive(state)) throw securityGroupNotFound(state.id);
   if (isDefault && changes.name !== undefined && changes.name !== DEFAULT_SECURITY_GROUP) {
     throw new NetworkError(
       'Conflict',
@@ -342,7 +340,7 @@ export function decideDeleteSecurityGroup(
   state: SecurityGroupState,
   options: { readonly isDefault: boolean; readonly byAdmin: boolean; readonly inUse: boolean },
 ): SecurityGroupDeleted[] {
-  if (!live(state)) throw securityGroupNotFound(state.id);
+  if (!isLive(state)) throw securityGroupNotFound(state.id);
   if (options.isDefault && !options.byAdmin) {
     throw new NetworkError(
       'Conflict',
@@ -357,12 +355,12 @@ export function decideDeleteSecurityGroup(
 }
 
 export function decideAddRule(state: SecurityGroupState, rule: RuleRequest): SecurityGroupRuleAdded[] {
-  if (!live(state)) throw securityGroupNotFound(state.id);
+  if (!isLive(state)) throw securityGroupNotFound(state.id);
   return [ruleAdded(state, checkedRule(state.id, rule))];
 }
 
 export function decideRemoveRule(state: SecurityGroupState, ruleId: string): SecurityGroupRuleRemoved[] {
-  if (!live(state) || !state.rules.some((rule) => rule.id === ruleId))
+  if (!isLive(state) || !state.rules.some((rule) => rule.id === ruleId))
     throw securityGroupRuleNotFound(ruleId);
   return [build(SecurityGroupRuleRemoved, { securityGroupId: state.id, ruleId })];
 }

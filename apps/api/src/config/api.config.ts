@@ -318,6 +318,26 @@ export class ApiConfig extends StoreClientOptions {
   seedImageHypervisorType: 'qemu' | 'kvm' | 'none' = 'qemu';
 
   @Option(
+    {
+      env: 'NIMBUS_API_EXTERNAL_NETWORK_CIDR',
+      optional: true,
+      doc: 'IPv4 range of the external network made at start, owned by the admin project, when it is missing (router gateways and floating IPs come from it)',
+      default: 'unset (no external network)',
+      allowed: 'an IPv4 prefix, such as 172.24.4.0/24',
+    },
+    IsString(),
+    Matches(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/),
+  )
+  externalNetworkCidr?: string;
+
+  @Option(
+    { env: 'NIMBUS_API_EXTERNAL_NETWORK_NAME', doc: 'name of the external network made at start' },
+    IsString(),
+    Matches(/^\S(.{0,253}\S)?$/),
+  )
+  externalNetworkName = 'public';
+
+  @Option(
     { env: 'NIMBUS_API_DEFAULT_AZ', doc: 'the availability zone hosts are in unless they report another' },
     Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/),
   )

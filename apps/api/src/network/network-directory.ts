@@ -1,7 +1,8 @@
 /**
  * The network read model: every network with its subnets and ports, every security group with its
- * rules, and the network quota overrides, folded in memory from `network-`, `secgroup-` and `quota-`
- * streams; with the indexes the API looks things up by (a subnet's or a port's network, a rule's group).
+ * rules, every router and floating IP, and the network quota overrides, folded in memory from
+ * `network-`, `secgroup-`, `router-`, `floatingip-` and `quota-` streams; with the indexes the API
+ * looks things up by (a subnet's or a port's network, a rule's group, the ports a router uses).
  * The network API, the boot's NICs and the server views read it.
  */
 import { Injectable } from '@nestjs/common';
@@ -9,14 +10,27 @@ import { Injectable } from '@nestjs/common';
 import {
   type NetworkQuotaLimits,
   type NetworkState,
+  type AttachedSubnet,
+  type ExistingAssociation,
+  type FloatingIpAssociation,
+  type FloatingIpState,
   type PortState,
+  ROUTER_INTERFACE_OWNER,
+  type RouterReach,
+  type RouterState,
   type SecurityGroupState,
   type SubnetState,
+  evolveFloatingIp,
   evolveNetwork,
   evolveNetworkQuotas,
+  evolveRouter,
   evolveSecurityGroup,
+  initialFloatingIp,
   initialNetwork,
+  initialRouter,
   initialSecurityGroup,
+  isLive,
+  liveAssociation,
 } from '#libs/domain';
 import type { StoredEvent } from '#libs/event-store';
 
@@ -25,9 +39,8 @@ import { ReadModelHub, type ReadModel } from '../common/store/read-model-hub.js'
 const NETWORK = 'network-';
 const SECGROUP = 'secgroup-';
 const QUOTA = 'quota-';
-
-const live = (state: { readonly exists: boolean; readonly deleted: boolean }): boolean =>
-  state.exists && !state.deleted;
+const ROUTER = 'router-';
+const FLOATINGIP = 'floatingip-';
 
 const byCreation = (
   a: { id: string; createdAt: string | null },
@@ -36,11 +49,13 @@ const byCreation = (
 
 @Injectable()
 export class NetworkDirectory implements ReadModel {
-  readonly streamPrefixes = [NETWORK, SECGROUP, QUOTA];
+  readonly streamPrefixes = [NETWORK, SECGROUP, ROUTER, FLOATINGIP, QUOTA];
   /** Per-project overrides of the network quotas (compute limits on the same streams are another model's). */
   private readonly quotas = new Map<string, Partial<NetworkQuotaLimits>>();
   private readonly networks = new Map<string, NetworkState>();
   private readonly groups = new Map<string, SecurityGroupState>();
+  private readonly routers = new Map<string, RouterState>();
+  private readonly floatingIps = new Map<string, FloatingIpState>();
   /** Subnet and port ids to their network; rule ids to their group. */
   private readonly subnetNetwork = new Map<string, string>();
   private readonly portNetwork = new Map<string, string>();
@@ -64,6 +79,12 @@ export class NetworkDirectory implements ReadModel {
       const after = evolveSecurityGroup(before, event);
       this.groups.set(id, after);
       this.reindex(before.rules, after.rules, this.ruleGroup, id);
+    } else if (event.stream.startsWith(ROUTER)) {
+      const id = event.stream.slice(ROUTER.length);
+      this.routers.set(id, evolveRouter(this.routers.get(id) ?? initialRouter(), event));
+    } else if (event.stream.startsWith(FLOATINGIP)) {
+      const id = event.stream.slice(FLOATINGIP.length);
+      this.floatingIps.set(id, evolveFloatingIp(this.floatingIps.get(id) ?? initialFloatingIp(), event));
     } else if (event.stream.startsWith(QUOTA)) {
       const id = event.stream.slice(QUOTA.length);
       this.quotas.set(id, evolveNetworkQuotas(this.quotas.get(id) ?? {}, event));
@@ -110,11 +131,11 @@ export class NetworkDirectory implements ReadModel {
 
   network(id: string): NetworkState | undefined {
     const network = this.networks.get(id);
-    return network && live(network) ? network : undefined;
+    return network && isLive(network) ? network : undefined;
   }
 
   allNetworks(): NetworkState[] {
-    return [...this.networks.values()].filter(live).sort(byCreation);
+    return [...this.networks.values()].filter(isLive).sort(byCreation);
   }
 
   subnet(id: string): SubnetState | undefined {
@@ -143,11 +164,11 @@ export class NetworkDirectory implements ReadModel {
 
   securityGroup(id: string): SecurityGroupState | undefined {
     const group = this.groups.get(id);
-    return group && live(group) ? group : undefined;
+    return group && isLive(group) ? group : undefined;
   }
 
   allSecurityGroups(): SecurityGroupState[] {
-    return [...this.groups.values()].filter(live).sort(byCreation);
+    return [...this.groups.values()].filter(isLive).sort(byCreation);
   }
 
   /** The group a rule belongs to. */
@@ -161,6 +182,77 @@ export class NetworkDirectory implements ReadModel {
     return this.allNetworks().some((network) =>
       [...network.ports.values()].some((port) => port.securityGroupIds.includes(groupId)),
     );
+  }
+
+  router(id: string): RouterState | undefined {
+    const router = this.routers.get(id);
+    return router && isLive(router) ? router : undefined;
+  }
+
+  allRouters(): RouterState[] {
+    return [...this.routers.values()].filter(isLive).sort(byCreation);
+  }
+
+  /** The ports a router uses: its interfaces and its gateway port. */
+  routerPorts(routerId: string): PortState[] {
+    return this.allPorts().filter((port) => port.deviceId === routerId);
+  }
+
+  routerInterfaces(routerId: string): PortState[] {
+    return this.routerPorts(routerId).filter((port) => port.deviceOwner === ROUTER_INTERFACE_OWNER);
+  }
+
+  /** Every subnet a router has an address on, through an interface or its gateway. */
+  attachedSubnets(routerId: string): AttachedSubnet[] {
+    return this.routerPorts(routerId).flatMap((port) =>
+      port.fixedIps.flatMap((ip) => {
+        const subnet = this.subnet(ip.subnetId);
+        return subnet ? [{ subnetId: subnet.id, cidr: subnet.cidr, ipAddress: ip.ipAddress }] : [];
+      }),
+    );
+  }
+
+  /** How each router reaches out: for a floating IP's choice of router. */
+  routerReach(): RouterReach[] {
+    return this.allRouters().map((router) => ({
+      routerId: router.id,
+      gatewayNetworkId: router.gateway?.networkId ?? null,
+      subnetIds: this.routerInterfaces(router.id).flatMap((port) => port.fixedIps.map((ip) => ip.subnetId)),
+    }));
+  }
+
+  floatingIp(id: string): FloatingIpState | undefined {
+    const floatingIp = this.floatingIps.get(id);
+    return floatingIp && isLive(floatingIp) ? floatingIp : undefined;
+  }
+
+  allFloatingIps(): FloatingIpState[] {
+    return [...this.floatingIps.values()].filter(isLive).sort(byCreation);
+  }
+
+  /** The floating IP's association as it stands (none once its port or address is gone). */
+  associationOf(floatingIp: FloatingIpState): FloatingIpAssociation | null {
+    return liveAssociation(floatingIp, (portId) => this.port(portId));
+  }
+
+  /** Every floating IP that leads somewhere now. */
+  liveAssociations(): (ExistingAssociation & { readonly routerId: string })[] {
+    return this.allFloatingIps().flatMap((floatingIp) => {
+      const association = this.associationOf(floatingIp);
+      return association
+        ? [{ ...association, floatingIpId: floatingIp.id, floatingNetworkId: floatingIp.floatingNetworkId }]
+        : [];
+    });
+  }
+
+  /** The addresses of the floating IPs that lead to a port's fixed address now. */
+  floatingIpsOf(portId: string, fixedIp: string): string[] {
+    return this.allFloatingIps()
+      .filter((floatingIp) => {
+        const association = this.associationOf(floatingIp);
+        return association?.portId === portId && association.fixedIpAddress === fixedIp;
+      })
+      .map((floatingIp) => floatingIp.floatingIpAddress);
   }
 
   networkName(id: string): string {

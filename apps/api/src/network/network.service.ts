@@ -5,7 +5,7 @@
  * subnets and ports, or a security group with its rules) appended with the revision it read, then
  * waited for in the read model, so the answer and a list right after show it.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 
 import { Injectable } from '@nestjs/common';
 
@@ -27,6 +27,7 @@ import {
   type SubnetChanges,
   type SubnetState,
   checkNetworkQuota,
+  checkPortDeletable,
   decideAddRule,
   decideBindPort,
   decideCreateNetwork,
@@ -58,6 +59,7 @@ import { type Decision, EventStore, type EventContext } from '#libs/event-store'
 
 import { type Principal, isAdmin } from '../common/auth/principal.js';
 import { ReadModelHub } from '../common/store/read-model-hub.js';
+import { derivedId } from './derived-id.js';
 import { NetworkDirectory } from './network-directory.js';
 
 /** Neutron's default MTU for a tenant network without an encapsulation overhead to subtract. */
@@ -69,17 +71,10 @@ export function randomMac(): string {
   return octets.map((octet) => octet.toString(16).padStart(2, '0')).join(':');
 }
 
-/**
- * The id of a project's `default` security group, derived from the project, so that requests racing
- * to make it meet on one stream and exactly one is made.
- */
-export function defaultGroupIdFor(projectId: string): string {
-  const hex = createHash('sha256').update(`secgroup-default\u0000${projectId}`).digest('hex');
-  const variant = ((Number.parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
+/** The id of a project's `default` security group, derived from the project so that exactly one is made. */
+export const defaultGroupIdFor = (projectId: string): string => derivedId('secgroup-default', projectId);
 
-const forbidden = (action: string): NetworkError =>
+export const forbidden = (action: string): NetworkError =>
   new NetworkError('Forbidden', 'PolicyNotAuthorized', `(rule:${action}) is disallowed by policy`);
 
 export interface NetworkRequest {
@@ -138,12 +133,12 @@ export class NetworkService {
     );
   }
 
-  private ownsOrAdmin(principal: Principal, projectId: string): boolean {
+  ownsOrAdmin(principal: Principal, projectId: string): boolean {
     return isAdmin(principal) || projectId === principal.projectId;
   }
 
   /** The project a write is for: the caller's, or for an admin the one the body names. */
-  private ownerFor(principal: Principal, projectId: string | undefined): string {
+  ownerFor(principal: Principal, projectId: string | undefined): string {
     if (projectId === undefined || projectId === principal.projectId) return principal.projectId;
     if (!isAdmin(principal)) throw forbidden('create:project_id');
     return projectId;
@@ -159,14 +154,28 @@ export class NetworkService {
     return network;
   }
 
+  /**
+   * Neutron shows a subnet to its owner, its network's owner, and everyone when the network is shared:
+   * an external network's own subnets stay its owner's (its users see the addresses they were given).
+   */
+  private canSeeSubnet(principal: Principal, network: NetworkState, subnet: SubnetState): boolean {
+    return (
+      network.shared ||
+      this.ownsOrAdmin(principal, subnet.projectId) ||
+      this.ownsOrAdmin(principal, network.projectId)
+    );
+  }
+
   subnets(principal: Principal): SubnetState[] {
-    return this.networks(principal).flatMap((network) => network.subnets);
+    return this.networks(principal).flatMap((network) =>
+      network.subnets.filter((subnet) => this.canSeeSubnet(principal, network, subnet)),
+    );
   }
 
   subnet(principal: Principal, id: string): SubnetState {
     const subnet = this.directory.subnet(id.toLowerCase());
     const network = subnet && this.directory.network(subnet.networkId);
-    if (!subnet || !network || !this.canSeeNetwork(principal, network)) throw subnetNotFound(id);
+    if (!subnet || !network || !this.canSeeSubnet(principal, network, subnet)) throw subnetNotFound(id);
     return subnet;
   }
 
@@ -339,7 +348,8 @@ export class NetworkService {
     await this.onNetwork(network.id, (state) => decideDeleteNetwork(state, network.id), context);
   }
 
-  private async onNetwork(
+  /** One decision on a network's stream, appended at the revision it read and waited for in the read model. */
+  async onNetwork(
     networkId: string,
     decide: (state: NetworkState) => Decision,
     context: EventContext,
@@ -462,6 +472,7 @@ export class NetworkService {
 
   async deletePort(principal: Principal, id: string, context: EventContext): Promise<void> {
     const port = this.port(principal, id);
+    checkPortDeletable(port);
     await this.onNetwork(port.networkId, (state) => decideDeletePort(state, port.id), context);
   }
 

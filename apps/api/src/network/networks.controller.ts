@@ -168,6 +168,17 @@ interface PortBody {
 const EXTENSIONS = [
   ['external-net', 'Neutron external network', 'Adds external network attribute to network resource.'],
   ['security-group', 'security-group', 'The security groups extension.'],
+  [
+    'router',
+    'Neutron L3 Router',
+    'Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway.',
+  ],
+  ['extraroute', 'Neutron Extra Route', 'Extra routes configuration for L3 router'],
+  [
+    'ext-gw-mode',
+    'Neutron L3 Configurable external gateway mode',
+    'Extension of the router abstraction for specifying whether SNAT should occur on the external gateway',
+  ],
   ['quotas', 'Quota management support', 'Expose functions for quotas management per project'],
   ['project-id', 'project_id field enabled', 'Extension that indicates that project_id field is enabled.'],
   [
@@ -206,7 +217,15 @@ export class NetworksController {
   @Policy('get_resources', 'reader')
   resources(): Record<string, unknown> {
     const base = `${this.publicUrl.get()}${this.config.networkPrefix}/v2.0`;
-    const resources = ['network', 'subnet', 'port', 'security_group', 'security_group_rule', 'quota'];
+    const resources = [
+      'network',
+      'subnet',
+      'port',
+      'security_group',
+      'security_group_rule',
+      'router',
+      'quota',
+    ];
     return {
       resources: resources.map((name) => ({
         name,

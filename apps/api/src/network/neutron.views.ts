@@ -1,12 +1,16 @@
 /**
- * Neutron's resource documents (networks, subnets, ports, security groups and rules) for the folded
+ * Neutron's resource documents (networks, subnets, ports, security groups and rules, routers, floating
+ * IPs) for the folded
  * states, and how Neutron lists them: any attribute as an equality filter (repeated to match any of
  * several values), `fields` to pick attributes, `sort_key`/`sort_dir`, and `limit` with `marker`.
  * Pure: everything it needs is passed in.
  */
 import type {
+  FloatingIpAssociation,
+  FloatingIpState,
   NetworkState,
   PortState,
+  RouterState,
   SecurityGroupRule,
   SecurityGroupState,
   SubnetState,
@@ -135,6 +139,62 @@ export function securityGroupView(group: SecurityGroupState, isDefault: boolean)
     tags: [],
     created_at: stamp(group.createdAt),
     updated_at: stamp(group.updatedAt),
+    revision_number: 0,
+  };
+}
+
+/** A router, with the addresses of its gateway port when it has one. */
+export function routerView(router: RouterState, gatewayPort: PortState | undefined): Document {
+  return {
+    id: router.id,
+    name: router.name,
+    ...owned(router.projectId),
+    admin_state_up: router.adminStateUp,
+    status: 'ACTIVE',
+    external_gateway_info: router.gateway && {
+      network_id: router.gateway.networkId,
+      enable_snat: router.gateway.enableSnat,
+      external_fixed_ips: (gatewayPort?.fixedIps ?? []).map((ip) => ({
+        subnet_id: ip.subnetId,
+        ip_address: ip.ipAddress,
+      })),
+    },
+    routes: router.routes.map(({ destination, nexthop }) => ({ destination, nexthop })),
+    description: router.description,
+    distributed: false,
+    ha: false,
+    availability_zone_hints: [],
+    availability_zones: ['nova'],
+    flavor_id: null,
+    tags: [],
+    created_at: stamp(router.createdAt),
+    updated_at: stamp(router.updatedAt),
+    revision_number: 0,
+  };
+}
+
+/** A floating IP with what it leads to now (nothing once its port is gone), Neutron's status with it. */
+export function floatingIpView(
+  floatingIp: FloatingIpState,
+  association: FloatingIpAssociation | null,
+): Document {
+  return {
+    id: floatingIp.id,
+    ...owned(floatingIp.projectId),
+    floating_network_id: floatingIp.floatingNetworkId,
+    floating_ip_address: floatingIp.floatingIpAddress,
+    fixed_ip_address: association?.fixedIpAddress ?? null,
+    port_id: association?.portId ?? null,
+    router_id: association?.routerId ?? null,
+    status: association ? 'ACTIVE' : 'DOWN',
+    description: floatingIp.description,
+    dns_domain: '',
+    dns_name: '',
+    port_forwardings: [],
+    qos_policy_id: null,
+    tags: [],
+    created_at: stamp(floatingIp.createdAt),
+    updated_at: stamp(floatingIp.updatedAt),
     revision_number: 0,
   };
 }

@@ -6,6 +6,7 @@ import type { DecodedEvent, EventUnion } from '../codec.js';
 import { CONSOLE_EVENTS } from './console.events.js';
 import { DOMAIN_EVENTS } from './domain.events.js';
 import { FLAVOR_EVENTS } from './flavor.events.js';
+import { FLOATINGIP_EVENTS } from './floatingip.events.js';
 import { HOST_EVENTS } from './host.events.js';
 import { IMAGE_EVENTS } from './image.events.js';
 import { INSTANCE_EVENTS } from './instance.events.js';
@@ -14,6 +15,7 @@ import { NETWORK_EVENTS } from './network.events.js';
 import { PROJECT_EVENTS } from './project.events.js';
 import { QUOTA_EVENTS } from './quota.events.js';
 import { ROLE_EVENTS } from './role.events.js';
+import { ROUTER_EVENTS } from './router.events.js';
 import { SECGROUP_EVENTS } from './secgroup.events.js';
 import { SERVERGROUP_EVENTS } from './servergroup.events.js';
 import { TOKEN_EVENTS } from './token.events.js';
@@ -22,6 +24,7 @@ import { USER_EVENTS } from './user.events.js';
 export * from './console.events.js';
 export * from './domain.events.js';
 export * from './flavor.events.js';
+export * from './floatingip.events.js';
 export * from './host.events.js';
 export * from './image.events.js';
 export * from './instance.events.js';
@@ -30,6 +33,7 @@ export * from './network.events.js';
 export * from './project.events.js';
 export * from './quota.events.js';
 export * from './role.events.js';
+export * from './router.events.js';
 export * from './secgroup.events.js';
 export * from './servergroup.events.js';
 export * from './token.events.js';
@@ -53,6 +57,8 @@ export const EVENT_CATALOG = {
   ...QUOTA_EVENTS,
   ...NETWORK_EVENTS,
   ...SECGROUP_EVENTS,
+  ...ROUTER_EVENTS,
+  ...FLOATINGIP_EVENTS,
 } as const;
 
 /** Decoded instance events: `switch (event.type) { case 'BootRequested': event.data.flavor ... }`. */
@@ -71,6 +77,8 @@ export type ServerGroupEvent = EventUnion<typeof SERVERGROUP_EVENTS>;
 export type QuotaEvent = EventUnion<typeof QUOTA_EVENTS>;
 export type NetworkEvent = EventUnion<typeof NETWORK_EVENTS>;
 export type SecurityGroupEvent = EventUnion<typeof SECGROUP_EVENTS>;
+export type RouterEvent = EventUnion<typeof ROUTER_EVENTS>;
+export type FloatingIpEvent = EventUnion<typeof FLOATINGIP_EVENTS>;
 export type KnownEvent = EventUnion<typeof EVENT_CATALOG>;
 
 /** Whether a decoded event is one of the catalogued types; narrows it to the discriminated union. */

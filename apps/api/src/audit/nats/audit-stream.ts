@@ -101,14 +101,22 @@ export function auditStreamConfig(): Partial<StreamConfig> & Pick<StreamConfig, 
   };
 }
 
+/** How long a subscriber has to acknowledge an event before the server sends it again. */
+export const AUDIT_ACK_WAIT_MS = 30_000;
+
 export class NatsAuditStream implements AuditStream {
   private constructor(
     private readonly connection: NatsConnection,
     private readonly manager: JetStreamManager,
     private readonly client: JetStreamClient,
+    private readonly ackWaitMs: number,
   ) {}
 
-  static async connect(url: string, credsFile: string | undefined): Promise<NatsAuditStream> {
+  static async connect(
+    url: string,
+    credsFile: string | undefined,
+    ackWaitMs = AUDIT_ACK_WAIT_MS,
+  ): Promise<NatsAuditStream> {
     const connection = await connectBus({ url, credsFile, name: 'api:audit' });
     const manager = await jetstreamManager(connection, { timeout: 5_000 });
     try {
@@ -117,7 +125,7 @@ export class NatsAuditStream implements AuditStream {
       if (!isNotFound(error)) throw error;
       await manager.streams.add(auditStreamConfig());
     }
-    return new NatsAuditStream(connection, manager, jetstream(connection, { timeout: 5_000 }));
+    return new NatsAuditStream(connection, manager, jetstream(connection, { timeout: 5_000 }), ackWaitMs);
   }
 
   async tailOf(subject: string): Promise<SubjectTail | null> {
@@ -183,7 +191,7 @@ export class NatsAuditStream implements AuditStream {
       durable_name: subscription.consumer,
       filter_subject: subscription.filterSubject,
       ack_policy: AckPolicy.Explicit,
-      ack_wait: nanos(30_000),
+      ack_wait: nanos(this.ackWaitMs),
       max_ack_pending: 1_000,
       ...(subscription.startSequence === null
         ? { deliver_policy: DeliverPolicy.All }

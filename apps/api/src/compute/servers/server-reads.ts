@@ -45,6 +45,7 @@ export class ServerReads {
       zoneOf: (host) => this.hosts.zoneOf(host),
       hostStatus: (host) => this.hosts.hostStatus(host),
       networkName: (networkId) => this.networks.networkName(networkId),
+      floatingIpsOf: (portId, fixedIp) => this.networks.floatingIpsOf(portId, fixedIp),
     };
   }
 

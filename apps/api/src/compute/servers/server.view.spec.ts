@@ -89,13 +89,14 @@ const view = (version: string, isAdmin = true): ViewContext => ({
   zoneOf: () => 'nova',
   hostStatus: (host) => (host ? 'UP' : ''),
   networkName: (networkId) => (networkId === NETWORK ? 'private' : 'other'),
+  floatingIpsOf: (_portId, fixedIp) => (fixedIp === '10.0.0.6' ? ['172.24.4.9'] : []),
 });
 
 const NETWORK = '5b0e8c4a-2f1d-4e6b-9a7c-1d3e5f7a9b0c';
 const SUBNET = '8e2a4c6f-1b3d-4f5a-8c7e-9d0b2a4c6e8f';
 
 describe(addressesOf.name, () => {
-  it("lists each NIC's addresses under its network's name, in attach order, as Nova does", () => {
+  it("lists each NIC's addresses under its network's name, in attach order, each with its floating IPs, as Nova does", () => {
     const nic = (portId: string, networkId: string, mac: string, ips: string[]): DecodedEvent =>
       at(
         build(NetworkInterfaceAttached, {
@@ -118,10 +119,10 @@ describe(addressesOf.name, () => {
       ),
       nic('4c4e6a8b-0d1f-4a3c-9e5b-7f9a1c3e5d7b', NETWORK, 'fa:16:3e:00:00:03', ['10.0.0.6']),
     ].reduce((state, event) => evolveServerRecord(state, event), transcriptServer());
-    const fixed = (addr: string, mac: string, version = 4): Record<string, unknown> => ({
+    const fixed = (addr: string, mac: string, version = 4, type = 'fixed'): Record<string, unknown> => ({
       version,
       addr,
-      'OS-EXT-IPS:type': 'fixed',
+      'OS-EXT-IPS:type': type,
       'OS-EXT-IPS-MAC:mac_addr': mac,
     });
     expect(
@@ -133,6 +134,7 @@ describe(addressesOf.name, () => {
         fixed('10.0.0.5', 'fa:16:3e:00:00:01'),
         fixed('fd00::5', 'fa:16:3e:00:00:01', 6),
         fixed('10.0.0.6', 'fa:16:3e:00:00:03'),
+        fixed('172.24.4.9', 'fa:16:3e:00:00:03', 4, 'floating'),
       ],
       other: [fixed('192.168.0.7', 'fa:16:3e:00:00:02')],
     });

@@ -36,6 +36,8 @@ export interface ViewContext {
   readonly hostStatus: (host: string | null) => HostStatus;
   /** The name of a network, which labels a server's addresses on it. */
   readonly networkName: (networkId: string) => string;
+  /** The floating IPs that lead to a port's fixed address now. */
+  readonly floatingIpsOf: (portId: string, fixedIp: string) => readonly string[];
 }
 
 export interface DetailOptions {
@@ -49,21 +51,25 @@ export interface DetailOptions {
 
 /**
  * Nova's `addresses`: each NIC's fixed addresses under its network's name, in the order the NICs were
- * attached, with the IP version, type and MAC.
+ * attached, with the IP version, type and MAC; each followed by the floating IPs that lead to it.
  */
 export function addressesOf(
   interfaces: readonly NetworkInterface[],
-  networkName: (networkId: string) => string,
+  view: Pick<ViewContext, 'networkName' | 'floatingIpsOf'>,
 ): Record<string, unknown[]> {
   const addresses: Record<string, unknown[]> = {};
   for (const nic of interfaces) {
-    const label = networkName(nic.networkId);
-    const entries = nic.fixedIps.map(({ ipAddress }) => ({
-      version: ipAddress.includes(':') ? 6 : 4,
-      addr: ipAddress,
-      'OS-EXT-IPS:type': 'fixed',
+    const label = view.networkName(nic.networkId);
+    const entry = (addr: string, type: 'fixed' | 'floating'): Record<string, unknown> => ({
+      version: addr.includes(':') ? 6 : 4,
+      addr,
+      'OS-EXT-IPS:type': type,
       'OS-EXT-IPS-MAC:mac_addr': nic.macAddress,
-    }));
+    });
+    const entries = nic.fixedIps.flatMap(({ ipAddress }) => [
+      entry(ipAddress, 'fixed'),
+      ...view.floatingIpsOf(nic.portId, ipAddress).map((floating) => entry(floating, 'floating')),
+    ]);
     addresses[label] = [...(addresses[label] ?? []), ...entries];
   }
   return addresses;
@@ -140,7 +146,7 @@ export function serverDetail(
       : { id: flavor.id, links: bookmarkLink(view.baseUrl, 'flavors', flavor.id) },
     created: isoSeconds(instance.createdAt ?? ''),
     updated: isoSeconds(instance.updatedAt ?? instance.createdAt ?? ''),
-    addresses: addressesOf(instance.interfaces, view.networkName),
+    addresses: addressesOf(instance.interfaces, view),
     accessIPv4: instance.accessIPv4 ?? '',
     accessIPv6: instance.accessIPv6 ?? '',
     links: resourceLinks(view.baseUrl, 'servers', instance.id),
