@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { type Harness, type Member, startHarness } from './support/api-harness.js';
+import { makeActive, registerHost } from './support/simulate.js';
 
 type Json = Record<string, unknown>;
 
@@ -544,6 +545,92 @@ describe('network API (Neutron v2.0 subset) and server NICs', () => {
     });
     expect((await harness.request('DELETE', `${NET}/${fipPath}`, { token: alice.token })).status).toBe(204);
     expect((await get(admin, `ports?device_id=${String(floating['id'])}`))['ports']).toEqual([]);
+  });
+
+  it('attaches and detaches interfaces (os-interface): a port made or brought, given back as a delete would', async () => {
+    const first = await network(alice.token, 'nic-a', '10.55.0.0/24');
+    const second = await network(alice.token, 'nic-b', '10.56.0.0/24');
+    const booted = await boot(alice.token, 'nics', [{ uuid: first.id }]);
+    const serverId = String((booted.body as { server: Json }).server['id']);
+    const path = `/v2.1/servers/${serverId}/os-interface`;
+    const attach = (body: unknown) => harness.request('POST', path, { token: alice.token, body });
+
+    const building = await harness.headPosition();
+    const tooEarly = await attach({ interfaceAttachment: { net_id: second.id } });
+    expect(tooEarly.status).toBe(409);
+    expect(await harness.headPosition()).toBe(building);
+
+    await registerHost(harness, 'hv-nics');
+    await makeActive(harness, serverId, 'hv-nics');
+    const made = await attach({
+      interfaceAttachment: { net_id: second.id, fixed_ips: [{ ip_address: '10.56.0.9' }] },
+    });
+    expect(made.status).toBe(200);
+    const attachment = (made.body as { interfaceAttachment: Json }).interfaceAttachment;
+    expect(attachment).toMatchObject({
+      net_id: second.id,
+      fixed_ips: [{ subnet_id: second.subnetId, ip_address: '10.56.0.9' }],
+    });
+    const brought = (await post(alice.token, 'ports', { port: { network_id: second.id } }))['port'] as Json;
+    expect((await attach({ interfaceAttachment: { port_id: brought['id'] } })).status).toBe(200);
+
+    const listed = (await harness.request('GET', path, { token: alice.token })).body as {
+      interfaceAttachments: Json[];
+    };
+    expect(listed.interfaceAttachments.map((nic) => nic['net_id'])).toEqual([first.id, second.id, second.id]);
+    const shown = await harness.request('GET', `/v2.1/servers/${serverId}`, { token: alice.token });
+    expect(Object.keys((shown.body as { server: { addresses: Json } }).server.addresses).sort()).toEqual([
+      'nic-a',
+      'nic-b',
+    ]);
+
+    const before = await harness.headPosition();
+    const refusals = [
+      [await attach({ interfaceAttachment: { port_id: brought['id'], net_id: second.id } }), 400],
+      [
+        await attach({
+          interfaceAttachment: { net_id: second.id, fixed_ips: [{ ip_address: '10.56.0.9' }] },
+        }),
+        400,
+      ],
+      [
+        await harness.request('POST', path, {
+          token: bob.token,
+          body: { interfaceAttachment: { net_id: second.id } },
+        }),
+        404,
+      ],
+      [await harness.request('DELETE', `${path}/${first.id}`, { token: alice.token }), 404],
+    ] as const;
+    expect(refusals.map(([answer]) => answer.status)).toEqual(refusals.map(([, status]) => status));
+    expect(await harness.headPosition()).toBe(before);
+
+    const madePort = String(attachment['port_id']);
+    expect((await harness.request('DELETE', `${path}/${madePort}`, { token: alice.token })).status).toBe(202);
+    expect(
+      (await harness.request('DELETE', `${path}/${String(brought['id'])}`, { token: alice.token })).status,
+    ).toBe(202);
+    // The port made for the server is deleted; the one the user brought is free again.
+    expect((await harness.request('GET', `${NET}/ports/${madePort}`, { token: alice.token })).status).toBe(
+      404,
+    );
+    expect(((await get(alice.token, `ports/${String(brought['id'])}`))['port'] as Json)['device_id']).toBe(
+      '',
+    );
+    const left = (await harness.request('GET', path, { token: alice.token })).body as {
+      interfaceAttachments: Json[];
+    };
+    expect(left.interfaceAttachments.map((nic) => nic['net_id'])).toEqual([first.id]);
+    const actions = (
+      await harness.request('GET', `/v2.1/servers/${serverId}/os-instance-actions`, { token: alice.token })
+    ).body as { instanceActions: Json[] };
+    expect(actions.instanceActions.map((action) => action['action']).sort()).toEqual([
+      'attach_interface',
+      'attach_interface',
+      'create',
+      'detach_interface',
+      'detach_interface',
+    ]);
   });
 
   it('puts an `auto` boot on the one network the project has, and asks which when it has several', async () => {

@@ -75,6 +75,7 @@ export const AUDIT_VISIBILITY: Readonly<Record<EventType, EventVisibility>> = {
   ServerAccessAddressesSet: open(STREAM),
   ServerLocked: open(STREAM),
   NetworkInterfaceAttached: open(STREAM),
+  NetworkInterfaceDetached: open(STREAM),
   ServerUnlocked: open(STREAM),
   // host-<name>: capacity and claims of the cloud's hosts.
   HostRegistered: open(NONE),

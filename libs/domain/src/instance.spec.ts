@@ -13,6 +13,7 @@ import {
   DomainStopped,
   HostSelected,
   InstanceFailed,
+  NetworkInterfaceAttached,
   PowerStateChanged,
   RebootRequested,
   ResizeClaimed,
@@ -29,8 +30,10 @@ import { ConflictingState, InstanceNotFound } from './errors.js';
 import {
   InstanceLocked,
   UnlockForbidden,
+  decideAttachInterface,
   decideBoot,
   decideDelete,
+  decideDetachInterface,
   decideLock,
   decideReboot,
   decideRebuild,
@@ -126,6 +129,40 @@ describe('instance aggregate', () => {
     expect(serverStatus(stopped)).toBe('SHUTOFF');
     expect(() => decideStop(stopped, id)).toThrow('while it is in vm_state stopped');
     expect(decideStart(stopped, id)).toHaveLength(1);
+  });
+
+  it('takes and gives back NICs only while at rest on a host, each an action of its own', () => {
+    const nic = {
+      instanceId: id,
+      portId: randomUUID(),
+      networkId: randomUUID(),
+      macAddress: 'fa:16:3e:00:00:07',
+      fixedIps: [{ subnetId: randomUUID(), ipAddress: '10.0.0.7' }],
+      preserveOnDelete: false,
+    };
+    expect(() => decideAttachInterface(foldAll(instanceReducer, [booted!]), nic)).toThrow(
+      `Cannot 'attach_interface' instance ${id} while it is in task_state scheduling`,
+    );
+    const [attached] = decideAttachInterface(foldAll(instanceReducer, active()), nic);
+    expect(attached).toBeInstanceOf(NetworkInterfaceAttached);
+    const withNic = foldAll(instanceReducer, [...active(), attached!]);
+    expect(withNic.interfaces.map((entry) => entry.portId)).toEqual([nic.portId]);
+    expect(decideAttachInterface(withNic, nic)).toEqual([]);
+    expect(() => decideDetachInterface(withNic, id, randomUUID())).toThrow('is not attached');
+    const stopping = foldAll(instanceReducer, [
+      ...active(),
+      attached!,
+      build(StopRequested, { instanceId: id }),
+    ]);
+    expect(() => decideDetachInterface(stopping, id, nic.portId)).toThrow("Cannot 'detach_interface'");
+    const [detached] = decideDetachInterface(withNic, id, nic.portId);
+    const without = foldAll(instanceReducer, [...active(), attached!, detached!]);
+    expect(without.interfaces).toEqual([]);
+    expect(without.actions.map((action) => [action.action, action.result])).toEqual([
+      ['create', 'Success'],
+      ['attach_interface', 'Success'],
+      ['detach_interface', 'Success'],
+    ]);
   });
 
   it('takes its name from the boot request and keeps the description empty until one is set', () => {

@@ -9,6 +9,8 @@ import {
   type BootServer,
   DeleteRequested,
   type InstanceEvent,
+  NetworkInterfaceAttached,
+  NetworkInterfaceDetached,
   type PowerState,
   RebootRequested,
   type RebootType,
@@ -86,6 +88,8 @@ export interface InstanceAction {
     | 'resize'
     | 'confirmResize'
     | 'revertResize'
+    | 'attach_interface'
+    | 'detach_interface'
     | 'delete';
   readonly requestId: string;
   readonly userId: string;
@@ -503,8 +507,19 @@ function applyInstanceEvent(state: InstanceState, event: InstanceEvent, at: stri
     case 'NetworkInterfaceAttached': {
       const { instanceId: _id, ...nic } = event.data;
       const others = state.interfaces.filter((attached) => attached.portId !== nic.portId);
-      return { ...state, interfaces: [...others, nic] };
+      // A boot's NICs come with its BootRequested; one attached later is an action of its own.
+      const actions =
+        state.vmState === 'building'
+          ? state.actions
+          : startAction(state, 'attach_interface', event, 'Success');
+      return { ...state, interfaces: [...others, nic], actions };
     }
+    case 'NetworkInterfaceDetached':
+      return {
+        ...state,
+        interfaces: state.interfaces.filter((attached) => attached.portId !== event.data.portId),
+        actions: startAction(state, 'detach_interface', event, 'Success'),
+      };
     case 'ServerLocked':
       return { ...state, lock: { byAdmin: event.data.byAdmin, reason: event.data.reason } };
     case 'ServerUnlocked':
@@ -673,6 +688,49 @@ export function decideSetAccessAddresses(
   const accessIPv6 = addresses.accessIPv6 === undefined ? state.accessIPv6 : addresses.accessIPv6;
   if (accessIPv4 === state.accessIPv4 && accessIPv6 === state.accessIPv6) return [];
   return [build(ServerAccessAddressesSet, { instanceId, accessIPv4, accessIPv6 })];
+}
+
+/** The states Nova attaches and detaches interfaces in: a server on a host with no task under way. */
+const INTERFACE_STATES: ReadonlySet<VmState> = new Set(['active', 'stopped']);
+
+/** Nova's 409 for an interface change while the server is building, busy or in error. */
+export function mustAcceptInterfaceChange(
+  state: InstanceState,
+  instanceId: string,
+  action: 'attach_interface' | 'detach_interface',
+): void {
+  mustExist(state, instanceId);
+  if (!INTERFACE_STATES.has(state.vmState) || state.taskState !== null) refuse(action, state);
+}
+
+/** A NIC for a server that has settled on a host; a port already on it is nothing to do. */
+export function decideAttachInterface(
+  state: InstanceState,
+  nic: Plain<NetworkInterfaceAttached>,
+): NetworkInterfaceAttached[] {
+  mustAcceptInterfaceChange(state, nic.instanceId, 'attach_interface');
+  if (state.interfaces.some((attached) => attached.portId === nic.portId)) return [];
+  return [build(NetworkInterfaceAttached, nic)];
+}
+
+/** Nova's PortNotFound (404) names a port the server does not have. */
+export class InterfaceNotFound extends DomainError {
+  override readonly name = 'InterfaceNotFound';
+  readonly code = 'NotFound' as const;
+  constructor(portId: string) {
+    super(`Port ${portId} is not attached`);
+  }
+}
+
+export function decideDetachInterface(
+  state: InstanceState,
+  instanceId: string,
+  portId: string,
+): NetworkInterfaceDetached[] {
+  mustExist(state, instanceId);
+  if (!state.interfaces.some((attached) => attached.portId === portId)) throw new InterfaceNotFound(portId);
+  mustAcceptInterfaceChange(state, instanceId, 'detach_interface');
+  return [build(NetworkInterfaceDetached, { instanceId, portId })];
 }
 
 export function decideStop(state: InstanceState, instanceId: string): StopRequested[] {

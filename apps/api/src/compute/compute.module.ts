@@ -29,6 +29,7 @@ import { ServerMetadataController } from './servers/server-metadata.controller.j
 import { ServerActionsController } from './servers/server-actions.controller.js';
 import { ServersController } from './servers/servers.controller.js';
 import { ServerAdmission } from './servers/server-admission.js';
+import { ServerInterfacesController } from './servers/server-interfaces.controller.js';
 import { ServerNics } from './servers/server-nics.js';
 import { ServerConsoles } from './servers/server-consoles.service.js';
 import { ServerReads } from './servers/server-reads.js';
@@ -46,6 +47,7 @@ import { ServersWatchController } from './servers/watch/servers-watch.controller
     ServersController,
     ServerActionsController,
     ServerMetadataController,
+    ServerInterfacesController,
     InstanceActionsController,
     FlavorsController,
     KeypairsController,

@@ -103,6 +103,7 @@ export const ACTION_CHANGES_BEFORE = change(
   '2.66',
   'Instance actions may be filtered with `changes-before`.',
 );
+export const INTERFACE_TAGS = change('2.70', 'Interface attachments show their device `tag`.');
 export const SERVER_GROUPS_IN_SERVER = change('2.71', 'A server shows its `server_groups`.');
 export const LOCKED_REASON = change('2.73', 'Servers show `locked_reason`.');
 export const REQUESTED_HOST = change('2.74', 'Admins may name a `host` or `hypervisor_hostname` to boot on.');
@@ -160,6 +161,7 @@ export const VERSION_HISTORY: readonly VersionChange[] = [
   TRUSTED_CERTIFICATES,
   GROUP_POLICY,
   ACTION_CHANGES_BEFORE,
+  INTERFACE_TAGS,
   SERVER_GROUPS_IN_SERVER,
   LOCKED_REASON,
   REQUESTED_HOST,

@@ -145,6 +145,11 @@ export class FloatingIpService {
     context: EventContext,
   ): Promise<FloatingIpState> {
     const floatingIp = this.floatingIp(principal, id);
+    // The association is resolved first, so a refused one changes nothing.
+    const association =
+      changes.portId === undefined || changes.portId === null
+        ? null
+        : this.resolve(principal, floatingIp, changes.portId, changes.fixedIpAddress);
     if (changes.description !== undefined) {
       const description = changes.description;
       await this.onFloatingIp(
@@ -155,8 +160,7 @@ export class FloatingIpService {
     }
     if (changes.portId === null) {
       await this.onFloatingIp(floatingIp.id, (state) => decideDisassociateFloatingIp(state), context);
-    } else if (changes.portId !== undefined) {
-      const association = this.resolve(principal, floatingIp, changes.portId, changes.fixedIpAddress);
+    } else if (association !== null) {
       await this.onFloatingIp(
         floatingIp.id,
         (state) => decideAssociateFloatingIp(state, association),

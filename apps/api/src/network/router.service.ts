@@ -138,8 +138,10 @@ export class RouterService {
     const router = this.router(principal, id);
     const { gateway, ...attributes } = changes;
     const attached = this.directory.attachedSubnets(router.id);
-    await this.onRouter(router.id, (state) => decideUpdateRouter(state, attributes, attached), context);
+    // Bad attributes are refused before the gateway changes, so a refused update changes nothing.
+    decideUpdateRouter(router, attributes, attached);
     if (gateway !== undefined) await this.changeGateway(principal, router, gateway, context);
+    await this.onRouter(router.id, (state) => decideUpdateRouter(state, attributes, attached), context);
     return this.router(principal, router.id);
   }
 

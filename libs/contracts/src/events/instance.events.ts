@@ -449,6 +449,19 @@ export class NetworkInterfaceAttached {
 }
 
 /**
+ * A NIC is taken off the server (Nova's interface detach). Its port is given back after this is
+ * appended: deleted if it was made for the server, unbound if the user brought it.
+ */
+@DomainEvent({ type: 'NetworkInterfaceDetached', version: 1, category: 'instance' })
+export class NetworkInterfaceDetached {
+  @IsInstanceId()
+  readonly instanceId!: string;
+
+  @IsLowercaseUuid()
+  readonly portId!: string;
+}
+
+/**
  * The server is locked: actions that change it are refused (409) to anyone but an admin until it is
  * unlocked. `byAdmin`: only an admin may unlock it then, as Nova's `locked_by`.
  */
@@ -503,6 +516,7 @@ export const INSTANCE_EVENTS = eventCatalog('instance', {
   ServerMetadataChanged,
   ServerAccessAddressesSet,
   NetworkInterfaceAttached,
+  NetworkInterfaceDetached,
   ServerLocked,
   ServerUnlocked,
 });

@@ -42,6 +42,8 @@ const EVENT_NAMES: Readonly<Record<InstanceAction['action'], string>> = {
   resize: 'compute_finish_resize',
   confirmResize: 'compute_confirm_resize',
   revertResize: 'compute_revert_resize',
+  attach_interface: 'compute_attach_interface',
+  detach_interface: 'compute_detach_interface',
   delete: 'compute_terminate_instance',
 };
 

@@ -77,6 +77,30 @@ export class ServerNics {
   }
 
   /**
+   * The NIC an interface attach asks for: a port the caller has that is free, or a port on a network
+   * (at the address asked for), or with neither the one network the project can use.
+   */
+  planInterface(
+    principal: Principal,
+    request: { readonly port_id?: string; readonly net_id?: string; readonly fixed_ip?: string },
+  ): NicPlan {
+    if (request.port_id !== undefined && request.net_id !== undefined) {
+      throw badRequest('Must not input both network_id and port_id');
+    }
+    if (request.port_id !== undefined) return this.explicit(principal, { port: request.port_id }, 1);
+    if (request.net_id !== undefined) {
+      return this.explicit(
+        principal,
+        { uuid: request.net_id, ...(request.fixed_ip === undefined ? {} : { fixed_ip: request.fixed_ip }) },
+        1,
+      );
+    }
+    const [only] = this.automatic(principal);
+    if (!only) throw badRequest('No network is available to attach an interface to: name one with net_id.');
+    return only;
+  }
+
+  /**
    * `auto`: the one network the project can put a server on (its own, or a shared one; never an
    * external one). With none, the server gets no NIC (Nova would ask Neutron to make a topology, which
    * Nimbus does not); with several, Nova's 409.
