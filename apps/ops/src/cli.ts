@@ -6,6 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 
 import Table from 'cli-table3';
 
+import { plain } from './checks/state-diff.js';
+
 /** Bad input on the command line: the CLI says what is wrong, prints its usage and exits with 2. */
 export class UsageError extends Error {}
 
@@ -23,7 +25,8 @@ export function storeUrl(flag: string | undefined): string {
 export function toJson(value: unknown, indent: number | undefined = 2): string {
   return JSON.stringify(
     value,
-    (_key, inner: unknown) => (typeof inner === 'bigint' ? inner.toString() : inner),
+    // A fold may key its parts by id in a Map (a network's ports): shown as an object.
+    (_key, inner: unknown) => (typeof inner === 'bigint' ? inner.toString() : plain(inner)),
     indent,
   );
 }

@@ -5,8 +5,12 @@
 import { type DecodedEvent, parseStreamName } from '#libs/contracts';
 
 import { consoleReducer } from './console.js';
+import { floatingIpReducer } from './floating-ip.js';
 import { hostReducer } from './host.js';
 import { instanceReducer } from './instance.js';
+import { networkReducer } from './network.js';
+import { routerReducer } from './router.js';
+import { securityGroupReducer } from './security-group.js';
 
 export interface DomainReducer<S = unknown> {
   initial(): S;
@@ -17,7 +21,14 @@ const BY_CATEGORY: Readonly<Record<string, DomainReducer>> = {
   instance: instanceReducer,
   host: hostReducer,
   console: consoleReducer,
+  network: networkReducer,
+  secgroup: securityGroupReducer,
+  router: routerReducer,
+  floatingip: floatingIpReducer,
 };
+
+/** The categories whose streams have a fold. */
+export const FOLDED_CATEGORIES: readonly string[] = Object.keys(BY_CATEGORY);
 
 export function reducerForStream(stream: string): DomainReducer | null {
   let category: string;

@@ -21,4 +21,18 @@ describe(diffStates.name, () => {
       { path: 'fault', before: null, after: { code: 500 } },
     ]);
   });
+
+  it("compares a Map (a network's ports by id) entry by entry", () => {
+    const before = { ports: new Map([['p1', { deviceId: '' }]]) };
+    const after = {
+      ports: new Map([
+        ['p1', { deviceId: 'vm-1' }],
+        ['p2', { deviceId: '' }],
+      ]),
+    };
+    expect(diffStates(before, after)).toEqual([
+      { path: 'ports.p1.deviceId', before: '', after: 'vm-1' },
+      { path: 'ports.p2', before: undefined, after: { deviceId: '' } },
+    ]);
+  });
 });

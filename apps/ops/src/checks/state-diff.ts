@@ -1,6 +1,6 @@
 /**
  * What changed in a folded state between two points of a stream, field by field. Pure: two plain
- * values in, the list of differing paths out (arrays compared element-wise, objects key by key).
+ * values in, the list of differing paths out (arrays compared element-wise, objects and Maps key by key).
  */
 export interface Change {
   readonly path: string;
@@ -8,7 +8,10 @@ export interface Change {
   readonly after: unknown;
 }
 
-export function diffStates(before: unknown, after: unknown, path = ''): Change[] {
+export function diffStates(beforeValue: unknown, afterValue: unknown, path = ''): Change[] {
+  // A Map (a network's ports by id) compares as the object of its entries.
+  const before = plain(beforeValue);
+  const after = plain(afterValue);
   if (Object.is(before, after)) return [];
   if (isContainer(before) && isContainer(after) && Array.isArray(before) === Array.isArray(after)) {
     const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
@@ -21,6 +24,11 @@ export function diffStates(before: unknown, after: unknown, path = ''): Change[]
     );
   }
   return [{ path: path || '(root)', before, after }];
+}
+
+/** A Map as the object of its entries; anything else as it is. */
+export function plain(value: unknown): unknown {
+  return value instanceof Map ? Object.fromEntries(value as Map<string, unknown>) : value;
 }
 
 function isContainer(value: unknown): value is object {

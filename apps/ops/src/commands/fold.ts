@@ -4,7 +4,7 @@
  */
 import type { EventStoreDBClient } from '@eventstore/db-client';
 
-import { type DomainReducer, reducerForStream } from '#libs/domain';
+import { type DomainReducer, FOLDED_CATEGORIES, reducerForStream } from '#libs/domain';
 import type { StoredEvent } from '#libs/event-store';
 
 import { UsageError } from '../cli.js';
@@ -20,7 +20,9 @@ export interface StreamEvents {
 export async function loadFoldable(client: EventStoreDBClient, stream: string): Promise<StreamEvents | null> {
   const reducer = reducerForStream(stream);
   if (!reducer)
-    throw new UsageError(`no aggregate folds ${stream} (instance-, host- and console- streams do)`);
+    throw new UsageError(
+      `no aggregate folds ${stream} (${FOLDED_CATEGORIES.map((category) => `${category}-`).join(', ')} streams do)`,
+    );
   const entries = await readHistory(client, stream);
   if (entries === null) return null;
   const invalid = entries.find((entry): entry is Extract<HistoryEntry, { ok: false }> => !entry.ok);
