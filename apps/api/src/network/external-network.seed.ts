@@ -8,15 +8,14 @@
  */
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
-import { streamFor } from '#libs/contracts';
-import { decideCreateNetwork, decideCreateSubnet, networkReducer } from '#libs/domain';
-import { EventStore } from '#libs/event-store';
+import { decideCreateNetwork, decideCreateSubnet } from '#libs/domain';
 
-import { ReadModelHub } from '../common/store/read-model-hub.js';
 import { API_CONFIG } from '../common/store/tokens.js';
 import type { ApiConfig } from '../config/api.config.js';
 import { bootstrapContext } from '../identity/identity.bootstrap.js';
 import { derivedId } from './derived-id.js';
+import { NetworkDirectory } from './network-directory.js';
+import { NetworkService } from './network.service.js';
 
 @Injectable()
 export class ExternalNetworkSeed {
@@ -24,8 +23,8 @@ export class ExternalNetworkSeed {
 
   constructor(
     @Inject(API_CONFIG) private readonly config: ApiConfig,
-    private readonly store: EventStore,
-    private readonly hub: ReadModelHub,
+    private readonly directory: NetworkDirectory,
+    private readonly networks: NetworkService,
   ) {}
 
   async run(ownerProjectId: string): Promise<void> {
@@ -33,12 +32,11 @@ export class ExternalNetworkSeed {
     if (cidr === undefined) return;
     const name = this.config.externalNetworkName;
     const networkId = derivedId('external-network', name);
-    const subnetId = derivedId('external-subnet', name);
-    const stream = streamFor('network', networkId);
+    if ((this.directory.network(networkId)?.subnets.length ?? 0) > 0) return;
     const context = bootstrapContext();
-    const network = await this.store.execute(
-      stream,
-      networkReducer,
+    // Each step decides on the stream as it is, so a replica that made either part first wins.
+    await this.networks.onNetwork(
+      networkId,
       (state) =>
         state.exists
           ? []
@@ -54,14 +52,13 @@ export class ExternalNetworkSeed {
             }),
       context,
     );
-    const { appended } = await this.store.execute(
-      stream,
-      networkReducer,
+    await this.networks.onNetwork(
+      networkId,
       (state) =>
         state.subnets.length > 0 || state.deleted
           ? []
           : decideCreateSubnet(state, {
-              subnetId,
+              subnetId: derivedId('external-subnet', name),
               projectId: ownerProjectId,
               name: `${name}-subnet`,
               description: '',
@@ -72,8 +69,6 @@ export class ExternalNetworkSeed {
             }),
       context,
     );
-    await this.hub.waitFor(appended?.position);
-    if (network.appended || appended)
-      this.logger.log(`made the external network ${name} (${networkId}) on ${cidr}`);
+    this.logger.log(`the external network ${name} (${networkId}) is on ${cidr}`);
   }
 }

@@ -26,10 +26,9 @@ import {
   initialFloatingIp,
   resolveAssociation,
 } from '#libs/domain';
-import { type Decision, EventStore, type EventContext } from '#libs/event-store';
+import type { Decision, EventContext } from '#libs/event-store';
 
 import { type Principal, isAdmin } from '../common/auth/principal.js';
-import { ReadModelHub } from '../common/store/read-model-hub.js';
 import { NetworkDirectory } from './network-directory.js';
 import { NetworkService, forbidden, randomMac } from './network.service.js';
 
@@ -55,8 +54,6 @@ export class FloatingIpService {
   constructor(
     private readonly directory: NetworkDirectory,
     private readonly networks: NetworkService,
-    private readonly store: EventStore,
-    private readonly hub: ReadModelHub,
   ) {}
 
   floatingIps(principal: Principal): FloatingIpState[] {
@@ -204,17 +201,11 @@ export class FloatingIpService {
     );
   }
 
-  private async onFloatingIp(
+  private onFloatingIp(
     floatingIpId: string,
     decide: (state: FloatingIpState) => Decision,
     context: EventContext,
   ): Promise<void> {
-    const { appended } = await this.store.execute(
-      streamFor('floatingip', floatingIpId),
-      floatingIpReducer,
-      decide,
-      context,
-    );
-    await this.hub.waitFor(appended?.position);
+    return this.networks.decideOn(streamFor('floatingip', floatingIpId), floatingIpReducer, decide, context);
   }
 }

@@ -9,28 +9,15 @@ import type { FloatingIpState } from '#libs/domain';
 import { Policy } from '../common/auth/auth.guard.js';
 import { Ctx, type CallContext } from '../common/http/context.decorator.js';
 import { eventContextOf } from '../common/http/request-state.js';
-import type { Schema } from '../common/validation/schema.js';
 import { validateBody } from '../common/validation/validate.js';
 import { FloatingIpService } from './floating-ip.service.js';
+import { ID, IP, PROJECT, TEXT, resourceBody } from './neutron.schemas.js';
 import { floatingIpView, listed, selected } from './neutron.views.js';
 
 type Query = Record<string, unknown>;
 
-const TEXT: Schema = { type: 'string', maxLength: 255 };
-const ID: Schema = { type: 'string', format: 'uuid' };
-const PROJECT: Schema = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' };
-const IP: Schema = { type: 'string', minLength: 2, maxLength: 45 };
-
-function floatingIpBody(properties: Record<string, Schema>, required: string[] = []): Schema {
-  return {
-    type: 'object',
-    properties: { floatingip: { type: 'object', properties, required, additionalProperties: false } },
-    required: ['floatingip'],
-    additionalProperties: false,
-  };
-}
-
-const CREATE = floatingIpBody(
+const CREATE = resourceBody(
+  'floatingip',
   {
     floating_network_id: ID,
     floating_ip_address: IP,
@@ -43,7 +30,7 @@ const CREATE = floatingIpBody(
   },
   ['floating_network_id'],
 );
-const UPDATE = floatingIpBody({
+const UPDATE = resourceBody('floatingip', {
   port_id: { type: ['string', 'null'], format: 'uuid' },
   fixed_ip_address: IP,
   description: TEXT,

@@ -56,6 +56,8 @@ export class NetworkDirectory implements ReadModel {
   private readonly groups = new Map<string, SecurityGroupState>();
   private readonly routers = new Map<string, RouterState>();
   private readonly floatingIps = new Map<string, FloatingIpState>();
+  /** The floating IPs each port was last pointed at by, so server views find a NIC's without a scan. */
+  private readonly floatingIpsByPort = new Map<string, Set<string>>();
   /** Subnet and port ids to their network; rule ids to their group. */
   private readonly subnetNetwork = new Map<string, string>();
   private readonly portNetwork = new Map<string, string>();
@@ -84,7 +86,15 @@ export class NetworkDirectory implements ReadModel {
       this.routers.set(id, evolveRouter(this.routers.get(id) ?? initialRouter(), event));
     } else if (event.stream.startsWith(FLOATINGIP)) {
       const id = event.stream.slice(FLOATINGIP.length);
-      this.floatingIps.set(id, evolveFloatingIp(this.floatingIps.get(id) ?? initialFloatingIp(), event));
+      const before = this.floatingIps.get(id) ?? initialFloatingIp();
+      const after = evolveFloatingIp(before, event);
+      this.floatingIps.set(id, after);
+      const [was, is] = [before.association?.portId, after.association?.portId];
+      if (was !== is) {
+        if (was !== undefined) this.floatingIpsByPort.get(was)?.delete(id);
+        if (is !== undefined)
+          this.floatingIpsByPort.set(is, (this.floatingIpsByPort.get(is) ?? new Set()).add(id));
+      }
     } else if (event.stream.startsWith(QUOTA)) {
       const id = event.stream.slice(QUOTA.length);
       this.quotas.set(id, evolveNetworkQuotas(this.quotas.get(id) ?? {}, event));
@@ -247,11 +257,10 @@ export class NetworkDirectory implements ReadModel {
 
   /** The addresses of the floating IPs that lead to a port's fixed address now. */
   floatingIpsOf(portId: string, fixedIp: string): string[] {
-    return this.allFloatingIps()
-      .filter((floatingIp) => {
-        const association = this.associationOf(floatingIp);
-        return association?.portId === portId && association.fixedIpAddress === fixedIp;
-      })
+    return [...(this.floatingIpsByPort.get(portId) ?? [])]
+      .flatMap((id) => this.floatingIp(id) ?? [])
+      .filter((floatingIp) => this.associationOf(floatingIp)?.fixedIpAddress === fixedIp)
+      .sort(byCreation)
       .map((floatingIp) => floatingIp.floatingIpAddress);
   }
 

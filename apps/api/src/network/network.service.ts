@@ -55,7 +55,7 @@ import {
   securityGroupRuleNotFound,
   subnetNotFound,
 } from '#libs/domain';
-import { type Decision, EventStore, type EventContext } from '#libs/event-store';
+import { type Decision, EventStore, type EventContext, type Reducer } from '#libs/event-store';
 
 import { type Principal, isAdmin } from '../common/auth/principal.js';
 import { ReadModelHub } from '../common/store/read-model-hub.js';
@@ -276,13 +276,12 @@ export class NetworkService {
     context: EventContext,
   ): Promise<NetworkQuotaLimits> {
     if (!isAdmin(principal)) throw forbidden('update_quota');
-    const { appended } = await this.store.execute(
+    await this.decideOn(
       streamFor('quota', projectId),
       networkQuotaReducer,
       (overrides) => decideSetNetworkQuota(overrides, projectId, changes),
       context,
     );
-    await this.hub.waitFor(appended?.position);
     return this.limitsOf(projectId);
   }
 
@@ -301,9 +300,8 @@ export class NetworkService {
     const owner = this.ownerFor(principal, request.projectId);
     this.checkQuota(owner, 'networks');
     const networkId = randomUUID();
-    const { appended } = await this.store.execute(
-      streamFor('network', networkId),
-      networkReducer,
+    await this.onNetwork(
+      networkId,
       (state) =>
         decideCreateNetwork(state, {
           networkId,
@@ -317,7 +315,6 @@ export class NetworkService {
         }),
       context,
     );
-    await this.hub.waitFor(appended?.position);
     return this.network(principal, networkId);
   }
 
@@ -348,19 +345,27 @@ export class NetworkService {
     await this.onNetwork(network.id, (state) => decideDeleteNetwork(state, network.id), context);
   }
 
-  /** One decision on a network's stream, appended at the revision it read and waited for in the read model. */
-  async onNetwork(
+  /**
+   * One decision on a stream of the network API (a network, a security group, a router, a floating IP,
+   * a project's quotas), appended at the revision it read and waited for in the read model, so the
+   * answer and a list right after show it.
+   */
+  async decideOn<S>(
+    stream: string,
+    reducer: Reducer<S>,
+    decide: (state: S) => Decision,
+    context: EventContext,
+  ): Promise<void> {
+    const { appended } = await this.store.execute(stream, reducer, decide, context);
+    await this.hub.waitFor(appended?.position);
+  }
+
+  onNetwork(
     networkId: string,
     decide: (state: NetworkState) => Decision,
     context: EventContext,
   ): Promise<void> {
-    const { appended } = await this.store.execute(
-      streamFor('network', networkId),
-      networkReducer,
-      decide,
-      context,
-    );
-    await this.hub.waitFor(appended?.position);
+    return this.decideOn(streamFor('network', networkId), networkReducer, decide, context);
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -514,9 +519,8 @@ export class NetworkService {
     const id = defaultGroupIdFor(projectId);
     const known = this.directory.securityGroup(id);
     if (known) return known;
-    const { appended } = await this.store.execute(
-      streamFor('secgroup', id),
-      securityGroupReducer,
+    await this.onGroup(
+      id,
       (state) =>
         state.exists
           ? []
@@ -532,7 +536,6 @@ export class NetworkService {
             ),
       context,
     );
-    await this.hub.waitFor(appended?.position);
     return this.directory.securityGroup(id);
   }
 
@@ -612,17 +615,11 @@ export class NetworkService {
     await this.onGroup(group.id, (state) => decideRemoveRule(state, ruleId.toLowerCase()), context);
   }
 
-  private async onGroup(
+  private onGroup(
     securityGroupId: string,
     decide: (state: SecurityGroupState) => Decision,
     context: EventContext,
   ): Promise<void> {
-    const { appended } = await this.store.execute(
-      streamFor('secgroup', securityGroupId),
-      securityGroupReducer,
-      decide,
-      context,
-    );
-    await this.hub.waitFor(appended?.position);
+    return this.decideOn(streamFor('secgroup', securityGroupId), securityGroupReducer, decide, context);
   }
 }

@@ -17,33 +17,17 @@ import type { ApiConfig } from '../config/api.config.js';
 import { badRequest } from '../common/http/api-error.js';
 import { API_CONFIG } from '../common/store/tokens.js';
 import { NetworkService } from './network.service.js';
+import { FLAG, ID, IP, PROJECT, TEXT, resourceBody } from './neutron.schemas.js';
 import { listed, networkView, portView, selected, subnetView } from './neutron.views.js';
 
 type Query = Record<string, unknown>;
 
-const TEXT: Schema = { type: 'string', maxLength: 255 };
-const FLAG: Schema = { type: 'boolean' };
-const ID: Schema = { type: 'string', format: 'uuid' };
-const PROJECT: Schema = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' };
-const IP: Schema = { type: 'string', minLength: 2, maxLength: 45 };
 const POOL: Schema = {
   type: 'object',
   properties: { start: IP, end: IP },
   required: ['start', 'end'],
   additionalProperties: false,
 };
-
-/** A body `{ "<resource>": {...} }` whose attributes are those given (none required unless named). */
-function body(resource: string, properties: Record<string, Schema>, required: string[] = []): Schema {
-  return {
-    type: 'object',
-    properties: {
-      [resource]: { type: 'object', properties, required, additionalProperties: false },
-    },
-    required: [resource],
-    additionalProperties: false,
-  };
-}
 
 const NETWORK_FIELDS: Record<string, Schema> = {
   name: TEXT,
@@ -55,8 +39,12 @@ const NETWORK_FIELDS: Record<string, Schema> = {
   port_security_enabled: { type: 'boolean', enum: [true] },
   availability_zone_hints: { type: 'array', maxItems: 0 },
 };
-const NETWORK_CREATE = body('network', { ...NETWORK_FIELDS, tenant_id: PROJECT, project_id: PROJECT });
-const NETWORK_UPDATE = body('network', NETWORK_FIELDS);
+const NETWORK_CREATE = resourceBody('network', {
+  ...NETWORK_FIELDS,
+  tenant_id: PROJECT,
+  project_id: PROJECT,
+});
+const NETWORK_UPDATE = resourceBody('network', NETWORK_FIELDS);
 
 interface NetworkBody {
   readonly network: {
@@ -85,7 +73,7 @@ const SUBNET_UPDATE_FIELDS: Record<string, Schema> = {
   host_routes: { type: 'array', items: ROUTE, maxItems: 32 },
   gateway_ip: { type: ['string', 'null'], maxLength: 45 },
 };
-const SUBNET_CREATE = body(
+const SUBNET_CREATE = resourceBody(
   'subnet',
   {
     ...SUBNET_UPDATE_FIELDS,
@@ -98,7 +86,7 @@ const SUBNET_CREATE = body(
   },
   ['network_id', 'cidr', 'ip_version'],
 );
-const SUBNET_UPDATE = body('subnet', SUBNET_UPDATE_FIELDS);
+const SUBNET_UPDATE = resourceBody('subnet', SUBNET_UPDATE_FIELDS);
 
 interface SubnetBody {
   readonly subnet: {
@@ -135,7 +123,7 @@ const PORT_UPDATE_FIELDS: Record<string, Schema> = {
     },
   },
 };
-const PORT_CREATE = body(
+const PORT_CREATE = resourceBody(
   'port',
   {
     ...PORT_UPDATE_FIELDS,
@@ -146,7 +134,7 @@ const PORT_CREATE = body(
   },
   ['network_id'],
 );
-const PORT_UPDATE = body('port', PORT_UPDATE_FIELDS);
+const PORT_UPDATE = resourceBody('port', PORT_UPDATE_FIELDS);
 
 interface PortBody {
   readonly port: {

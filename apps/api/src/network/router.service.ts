@@ -29,14 +29,15 @@ import {
   decideRemoveRouterInterface,
   decideSetGateway,
   decideUpdateRouter,
+  initialNetwork,
   routerInterfaceOf,
   routerNotFound,
   routerReducer,
+  subnetNotFound,
 } from '#libs/domain';
-import { type Decision, EventStore, type EventContext } from '#libs/event-store';
+import type { Decision, EventContext } from '#libs/event-store';
 
 import { type Principal, isAdmin } from '../common/auth/principal.js';
-import { ReadModelHub } from '../common/store/read-model-hub.js';
 import { NetworkDirectory } from './network-directory.js';
 import { NetworkService, forbidden, randomMac } from './network.service.js';
 
@@ -75,8 +76,6 @@ export class RouterService {
   constructor(
     private readonly directory: NetworkDirectory,
     private readonly networks: NetworkService,
-    private readonly store: EventStore,
-    private readonly hub: ReadModelHub,
   ) {}
 
   routers(principal: Principal): RouterState[] {
@@ -237,24 +236,11 @@ export class RouterService {
   private interfacePort(router: RouterState, target: InterfaceTarget): PortState {
     const networkId =
       'portId' in target
-        ? this.directory.port(target.portId.toLowerCase())?.networkId
-        : this.directory.subnet(target.subnetId.toLowerCase())?.networkId;
+        ? this.directory.port(target.portId)?.networkId
+        : this.directory.subnet(target.subnetId)?.networkId;
     const network = networkId === undefined ? undefined : this.directory.network(networkId);
-    const by =
-      'portId' in target
-        ? { portId: target.portId.toLowerCase() }
-        : { subnetId: target.subnetId.toLowerCase() };
-    if (!network) {
-      if ('subnetId' in by) {
-        throw new NetworkError('NotFound', 'SubnetNotFound', `Subnet ${by.subnetId} could not be found.`);
-      }
-      throw new NetworkError(
-        'NotFound',
-        'RouterInterfaceNotFound',
-        `Router ${router.id} does not have an interface with id ${by.portId}`,
-      );
-    }
-    return routerInterfaceOf(network, router.id, by);
+    if (!network && 'subnetId' in target) throw subnetNotFound(target.subnetId);
+    return routerInterfaceOf(network ?? initialNetwork(), router.id, target);
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -350,17 +336,11 @@ export class RouterService {
     );
   }
 
-  private async onRouter(
+  private onRouter(
     routerId: string,
     decide: (state: RouterState) => Decision,
     context: EventContext,
   ): Promise<void> {
-    const { appended } = await this.store.execute(
-      streamFor('router', routerId),
-      routerReducer,
-      decide,
-      context,
-    );
-    await this.hub.waitFor(appended?.position);
+    return this.networks.decideOn(streamFor('router', routerId), routerReducer, decide, context);
   }
 }

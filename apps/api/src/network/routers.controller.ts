@@ -14,6 +14,7 @@ import { Ctx, type CallContext } from '../common/http/context.decorator.js';
 import { eventContextOf } from '../common/http/request-state.js';
 import type { Schema } from '../common/validation/schema.js';
 import { validateBody } from '../common/validation/validate.js';
+import { ID, IP, PROJECT, TEXT, resourceBody } from './neutron.schemas.js';
 import { listed, routerView, selected } from './neutron.views.js';
 import {
   type GatewayInfo,
@@ -23,11 +24,6 @@ import {
 } from './router.service.js';
 
 type Query = Record<string, unknown>;
-
-const TEXT: Schema = { type: 'string', maxLength: 255 };
-const ID: Schema = { type: 'string', format: 'uuid' };
-const PROJECT: Schema = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' };
-const IP: Schema = { type: 'string', minLength: 2, maxLength: 45 };
 
 const GATEWAY: Schema = {
   type: ['object', 'null'],
@@ -67,17 +63,8 @@ const ROUTER_FIELDS: Record<string, Schema> = {
   ha: { type: 'boolean', enum: [false] },
 };
 
-function routerBody(properties: Record<string, Schema>): Schema {
-  return {
-    type: 'object',
-    properties: { router: { type: 'object', properties, additionalProperties: false } },
-    required: ['router'],
-    additionalProperties: false,
-  };
-}
-
-const ROUTER_CREATE = routerBody({ ...ROUTER_FIELDS, tenant_id: PROJECT, project_id: PROJECT });
-const ROUTER_UPDATE = routerBody({ ...ROUTER_FIELDS, routes: ROUTES });
+const ROUTER_CREATE = resourceBody('router', { ...ROUTER_FIELDS, tenant_id: PROJECT, project_id: PROJECT });
+const ROUTER_UPDATE = resourceBody('router', { ...ROUTER_FIELDS, routes: ROUTES });
 const INTERFACE: Schema = {
   type: 'object',
   properties: { subnet_id: ID, port_id: ID },

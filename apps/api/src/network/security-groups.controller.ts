@@ -14,12 +14,11 @@ import { eventContextOf } from '../common/http/request-state.js';
 import type { Schema } from '../common/validation/schema.js';
 import { validateBody } from '../common/validation/validate.js';
 import { NetworkService } from './network.service.js';
+import { PROJECT, TEXT } from './neutron.schemas.js';
 import { listed, ruleView, securityGroupView, selected } from './neutron.views.js';
 
 type Query = Record<string, unknown>;
 
-const TEXT: Schema = { type: 'string', maxLength: 255 };
-const PROJECT: Schema = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' };
 /** Any integer: Neutron's own check names the bad port. */
 const PORT: Schema = { type: ['integer', 'null'] };
 

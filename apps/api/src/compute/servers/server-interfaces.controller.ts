@@ -143,10 +143,7 @@ export class ServerInterfacesController {
       await this.nics.release([nic], instance.id, eventContext);
       throw error;
     }
-    const { instance: after } = await this.reads.load(context, instance.id);
-    const attached = after.interfaces.find((candidate) => candidate.portId === nic.portId);
-    if (!attached) throw new Error(`port ${nic.portId} was attached but is not read back`);
-    return { interfaceAttachment: this.view(context, attached) };
+    return { interfaceAttachment: this.view(context, nic.event) };
   }
 
   @Delete(':portId')
