@@ -61,13 +61,18 @@ export class ChaosSystem {
       stateDir,
       projectRoot: process.cwd(),
       // One rig per run: the pid makes the host users' names unique on the machine.
-      options: { driver: 'libvirt', hosts: options.hosts, rigPrefix: `chaos${process.pid}` },
+      options: {
+        driver: 'libvirt',
+        hosts: options.hosts,
+        rigPrefix: `chaos${process.pid}`,
+        dashboard: false,
+      },
       env,
       secrets: loadSecrets(stateDir),
       supervisor,
     };
     try {
-      for (const part of partsFor('libvirt')) {
+      for (const part of partsFor(context.options)) {
         const status = await part.ensure(context);
         Object.assign(env, status.exports);
         options.log(`  ${part.name.padEnd(13)} ${status.detail}`);

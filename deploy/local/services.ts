@@ -18,6 +18,7 @@ import { connect, credsAuthenticator } from '@nats-io/transport-node';
 import { type NatsAccounts, createNatsAccounts, operatorModeConfig } from '#libs/bus';
 
 import { BOOT_IMAGE_NAME, buildBootImage } from '../rig/boot-image.js';
+import { DASHBOARD_FILES, assertDashboardInstalled, writeDashboardFiles } from './dashboard.js';
 import { TOOLS, findTool } from '../rig/exec.js';
 import { createRig, readInventory, sshdRunning, stopRig } from '../rig/rig.js';
 import { freePort, preferredPort } from './ports.js';
@@ -33,6 +34,8 @@ export interface UpOptions {
   readonly hosts: number;
   /** Names the rig's host users (`nimbus-<prefix>-h1`, ...): one prefix per system on the machine. */
   readonly rigPrefix: string;
+  /** Serve the OpenStack dashboard too. */
+  readonly dashboard: boolean;
 }
 
 export interface PartContext {
@@ -92,6 +95,8 @@ interface ProcessSpec {
   readonly name: string;
   launch(context: PartContext): Promise<ServiceLaunch>;
   healthy(record: RunRecord): Promise<boolean>;
+  /** Whether the running process was started for what the system now needs; restarted when not. */
+  current?(record: RunRecord, context: PartContext): boolean;
   exports(record: RunRecord): Record<string, string>;
 }
 
@@ -110,7 +115,7 @@ function processPart(spec: ProcessSpec): Part {
       const { supervisor } = context;
       let record = await supervisor.running(spec.name);
       let state: PartStatus['state'] = 'already running';
-      if (record && !(await spec.healthy(record))) {
+      if (record && (!(await spec.healthy(record)) || spec.current?.(record, context) === false)) {
         await supervisor.stop(record);
         record = null;
       }
@@ -427,12 +432,39 @@ const consoleProxy = processPart({
         NIMBUS_CONSOLE_BASE_URL: url,
         NIMBUS_CONSOLE_INVENTORY: context.env.NIMBUS_RIG_INVENTORY,
         NIMBUS_CONSOLE_HEALTH_PORT: String(healthPort),
+        // The dashboard's console tab shows the console in a frame.
+        NIMBUS_CONSOLE_FRAME_ANCESTORS: context.env.DASHBOARD_URL ?? '',
       },
-      details: { healthPort, url },
+      details: { healthPort, url, frameAncestors: context.env.DASHBOARD_URL ?? '' },
     };
   },
+  current: (record, context) => record.details['frameAncestors'] === (context.env.DASHBOARD_URL ?? ''),
   healthy: (record) => httpOk(`http://127.0.0.1:${detail(record, 'healthPort')}/healthz`),
   exports: (record) => ({ CONSOLE_URL: detail(record, 'url') }),
+});
+
+/**
+ * The OpenStack dashboard (Horizon under uWSGI) on the API's Keystone: only with `--dashboard`. It starts
+ * before the console proxy, which lets the dashboard frame its console page.
+ */
+const dashboard = processPart({
+  name: 'dashboard',
+  async launch(context) {
+    assertDashboardInstalled();
+    const port = await preferredPort(8080);
+    const files = writeDashboardFiles(
+      join(context.stateDir, 'dashboard'),
+      port,
+      `${context.env.API_URL ?? ''}/v3`,
+    );
+    return {
+      name: 'dashboard',
+      argv: [DASHBOARD_FILES.uwsgi, '--ini', files.ini],
+      details: { port, url: files.url },
+    };
+  },
+  healthy: (record) => httpOk(`${detail(record, 'url')}/auth/login/`),
+  exports: (record) => ({ DASHBOARD_URL: detail(record, 'url') }),
 });
 
 /** Every part there is, in start order: what `down` stops (a part that is not running says so). */
@@ -442,6 +474,7 @@ export const PARTS: readonly Part[] = [
   rig,
   bootImage,
   api,
+  dashboard,
   scheduler,
   consoleProxy,
   compute,
@@ -454,9 +487,12 @@ const ONLY_WITH: ReadonlyMap<Part, Driver> = new Map<Part, Driver>([
   [bootImage, 'fake'],
 ]);
 
-/** The parts a system with this driver runs, in start order. */
-export function partsFor(driver: Driver): readonly Part[] {
-  return PARTS.filter((part) => (ONLY_WITH.get(part) ?? driver) === driver);
+/** The parts a system with these options runs, in start order. */
+export function partsFor(options: Pick<UpOptions, 'driver' | 'dashboard'>): readonly Part[] {
+  return PARTS.filter(
+    (part) =>
+      (ONLY_WITH.get(part) ?? options.driver) === options.driver && (part !== dashboard || options.dashboard),
+  );
 }
 
 /** The credentials file devstack users know: `source .nimbus/openrc; openstack server list`. */

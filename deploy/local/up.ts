@@ -7,8 +7,10 @@
  *   npm run up                                one hypervisor host (libvirt over SSH on the rig)
  *   npm run up -- --hosts 3                   three
  *   npm run up -- --driver fake --hosts 100   a hundred simulated hosts, for client-side benchmarks
+ *   npm run up -- --dashboard                 the OpenStack dashboard too (Debian's Horizon under uWSGI)
  *   --state-dir <dir> --rig-prefix <name>     a second system beside the default one
- * A system that is up keeps its driver and host count: `npm run down` first to change them.
+ * A system that is up keeps its driver and host count: `npm run down` first to change them. A dashboard
+ * once started keeps being served by later `up`s.
  */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -59,23 +61,25 @@ async function main(): Promise<void> {
       hosts: { type: 'string' },
       driver: { type: 'string', default: 'libvirt' },
       'rig-prefix': { type: 'string', default: 'local' },
+      dashboard: { type: 'boolean', default: false },
     },
     strict: true,
   });
   const driver = parseDriver(values.driver);
+  const stateDir = resolve(values['state-dir'] ?? '.nimbus');
+  const supervisor = new Supervisor(stateDir);
   const options = {
     driver,
     hosts: parseHosts(values.hosts, driver),
     rigPrefix: validateNamePrefix(values['rig-prefix']),
+    dashboard: values.dashboard || (await supervisor.running('dashboard')) !== null,
   };
-  const stateDir = resolve(values['state-dir'] ?? '.nimbus');
-  const supervisor = new Supervisor(stateDir);
   await assertSameShape(supervisor, options.driver, options.hosts);
   const secrets = loadSecrets(stateDir);
 
   const env: Record<string, string> = {};
   const rows: [string, string, string][] = [];
-  for (const part of partsFor(driver)) {
+  for (const part of partsFor(options)) {
     const status = await part.ensure({
       stateDir,
       projectRoot: process.cwd(),
@@ -105,6 +109,8 @@ async function main(): Promise<void> {
   }
   log('');
   log(`API:          ${env.API_URL ?? ''}`);
+  if (env.DASHBOARD_URL)
+    log(`Dashboard:    ${env.DASHBOARD_URL} (log in as admin, or as any user of a project)`);
   log(`Environment:  ${envFile}`);
   log(`Credentials:  ${openrcFile} (admin; the password is in ${join(stateDir, 'secrets.json')})`);
   log('');

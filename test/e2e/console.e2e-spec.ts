@@ -33,6 +33,7 @@ import { hashPassword } from '../../apps/api/src/identity/passwords.js';
 import { RFB_BANNER, closeOf, openConsole } from '../../apps/console-proxy/test/console-socket.js';
 import { OpenStackHttp } from '../../deploy/clients/openstack-http.js';
 import { eventually } from '../support/eventually.js';
+import { litPixels } from '../support/novnc.js';
 import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../support/system.js';
 
 const run = promisify(execFile);
@@ -232,18 +233,7 @@ describe('a server console in a browser', () => {
     const lit = await eventually(
       'the banner drawn on the noVNC canvas',
       async () => {
-        const count = await page.evaluate<number>(`(() => {
-        const canvas = document.querySelector('#screen canvas');
-        if (!canvas || canvas.width === 0) return 0;
-        const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-        const counts = new Map();
-        for (let i = 0; i < data.length; i += 4) {
-          const key = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
-          counts.set(key, (counts.get(key) ?? 0) + 1);
-        }
-        const background = Math.max(...counts.values());
-        return data.length / 4 - background;
-      })()`);
+        const count = await litPixels(page);
         return count > 200 ? count : undefined;
       },
       30_000,

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { type Harness, type Member, startHarness } from './support/api-harness.js';
-import { claim, makeActive, registerHost } from './support/simulate.js';
+import { claim, deleted, makeActive, registerHost } from './support/simulate.js';
 
 type Json = Record<string, unknown>;
 
-describe('compute: consoles, key pairs, server groups, flavors and hosts', () => {
+describe('compute: consoles, key pairs, server groups, flavors, hosts and usage', () => {
   let harness: Harness;
   let admin: string;
   let alice: Member;
@@ -394,5 +394,116 @@ describe('compute: consoles, key pairs, server groups, flavors and hosts', () =>
     expect(zone.body).toEqual({
       badRequest: { code: 400, message: 'The requested availability zone is not available' },
     });
+  });
+
+  it("bills a project's launched servers over a period, paged at 2.40 until a report is empty, as Horizon reads it", async () => {
+    const usageOf = (project: string, query: string, token = alice.token) =>
+      harness.request('GET', `/v2.1/os-simple-tenant-usage/${project}?${query}`, {
+        token,
+        microversion: '2.40',
+      });
+    const period = 'start=2020-01-01T00:00:00&end=2100-01-01T00:00:00';
+    const bob = await harness.member('usage-bob', 'usage-bob');
+    const never = await boot(bob.token, 'usage-never-launched');
+    const first = await boot(bob.token, 'usage-1');
+    await makeActive(harness, first, 'hv-a');
+    const second = await boot(bob.token, 'usage-2');
+    await makeActive(harness, second, 'hv-a');
+    expect((await harness.request('DELETE', `/v2.1/servers/${second}`, { token: bob.token })).status).toBe(
+      204,
+    );
+    await deleted(harness, second, 'hv-a');
+
+    const whole = await usageOf(bob.projectId, period, bob.token);
+    expect(whole.status).toBe(200);
+    const usage = (whole.body as { tenant_usage: Json }).tenant_usage;
+    const lines = usage['server_usages'] as Json[];
+    expect(lines.map((line) => line['instance_id'])).toEqual([first, second]);
+    expect(lines.map((line) => line['instance_id'])).not.toContain(never);
+    expect(lines[0]).toMatchObject({
+      name: 'usage-1',
+      state: 'active',
+      ended_at: null,
+      vcpus: 1,
+      tenant_id: bob.projectId,
+    });
+    expect(lines[1]).toMatchObject({ name: 'usage-2', state: 'terminated' });
+    expect(String(lines[1]?.['ended_at'])).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/);
+    expect(usage['total_hours']).toBeGreaterThan(0);
+    expect(usage['total_vcpus_usage']).toBeCloseTo(Number(usage['total_hours']), 9);
+    expect(usage['start']).toBe('2020-01-01T00:00:00.000000');
+
+    const page1 = await usageOf(bob.projectId, `${period}&limit=1`, bob.token);
+    expect(((page1.body as { tenant_usage: Json }).tenant_usage['server_usages'] as Json[]).length).toBe(1);
+    const next = (page1.body as { tenant_usage_links: { rel: string; href: string }[] }).tenant_usage_links;
+    expect(next[0]?.href).toContain(`marker=${first}`);
+    const page2 = await usageOf(bob.projectId, `${period}&limit=1&marker=${first}`, bob.token);
+    expect(
+      ((page2.body as { tenant_usage: Json }).tenant_usage['server_usages'] as Json[])[0]?.['instance_id'],
+    ).toBe(second);
+    expect((await usageOf(bob.projectId, `${period}&marker=${second}`, bob.token)).body).toEqual({
+      tenant_usage: {},
+    });
+
+    // Another project's usage is the admin's to read; the list of every project's is too.
+    expect((await usageOf(bob.projectId, period)).status).toBe(403);
+    expect((await usageOf(bob.projectId, period, admin)).status).toBe(200);
+    const all = await harness.request('GET', `/v2.1/os-simple-tenant-usage?${period}&detailed=1`, {
+      token: admin,
+    });
+    expect(
+      (all.body as { tenant_usages: Json[] }).tenant_usages.map((entry) => entry['tenant_id']),
+    ).toContain(bob.projectId);
+    expect(
+      (await harness.request('GET', `/v2.1/os-simple-tenant-usage?${period}`, { token: bob.token })).status,
+    ).toBe(403);
+
+    expect((await usageOf(bob.projectId, 'start=2026-13-01T00:00:00', bob.token)).body).toEqual({
+      badRequest: { code: 400, message: 'Invalid datetime string: Datetime is in invalid format' },
+    });
+    expect(
+      (await usageOf(bob.projectId, 'start=2030-01-01T00:00:00&end=2029-01-01T00:00:00', bob.token)).status,
+    ).toBe(400);
+    expect((await usageOf(bob.projectId, `${period}&marker=${never}`, bob.token)).status).toBe(400);
+  });
+
+  it('answers what the dashboard asks of a cloud without block storage or SPICE: no volumes, refused consoles, no metadefs', async () => {
+    const id = await boot(alice.token, 'dashboard-1');
+    const volumes = `/v2.1/servers/${id}/os-volume_attachments`;
+    expect((await harness.request('GET', volumes, { token: alice.token })).body).toEqual({
+      volumeAttachments: [],
+    });
+    const bob = await harness.member('dash-bob', 'dash-bob');
+    expect((await harness.request('GET', volumes, { token: bob.token })).status).toBe(404);
+
+    const spice = { 'os-getSPICEConsole': { type: 'spice-html5' } };
+    const action = (body: Json, microversion?: string) =>
+      harness.request('POST', `/v2.1/servers/${id}/action`, {
+        token: alice.token,
+        body,
+        ...(microversion ? { microversion } : {}),
+      });
+    expect((await action(spice)).status).toBe(409);
+    await makeActive(harness, id, 'hv-a');
+    expect((await action(spice)).body).toEqual({
+      badRequest: { code: 400, message: 'Unavailable console type spice-html5.' },
+    });
+    expect((await action({ 'os-getSerialConsole': { type: 'serial' } })).status).toBe(400);
+    expect((await action({ 'os-getRDPConsole': { type: 'rdp-html5' } })).status).toBe(400);
+    expect((await action(spice, '2.6')).status).toBe(404);
+
+    const schema = await harness.request('GET', '/image/v2/schemas/metadefs/namespace', {
+      token: alice.token,
+    });
+    expect((schema.body as Json)['name']).toBe('namespace');
+    const query = 'resource_types=OS%3A%3ANova%3A%3AFlavor&limit=1000&sort_key=namespace&sort_dir=asc';
+    const namespaces = await harness.request('GET', `/image/v2/metadefs/namespaces?${query}`, {
+      token: alice.token,
+    });
+    expect(namespaces.body).toMatchObject({ namespaces: [], schema: '/v2/schemas/metadefs/namespaces' });
+    expect(
+      (await harness.request('GET', '/image/v2/metadefs/namespaces?sort_dir=up', { token: alice.token }))
+        .status,
+    ).toBe(400);
   });
 });

@@ -111,6 +111,20 @@ describe('identity (Keystone v3 token subset)', () => {
     }
   });
 
+  it('issues an unscoped token when asked for one by name, as the dashboard logs in', async () => {
+    const user = { name: 'admin', domain: { name: 'Default' }, password: ADMIN_PASSWORD };
+    const asked = (scope: unknown) =>
+      harness.request('POST', '/v3/auth/tokens', {
+        body: { auth: { identity: { methods: ['password'], password: { user } }, scope } },
+      });
+    const issued = await asked('unscoped');
+    expect(issued.status).toBe(201);
+    const document = (issued.body as { token: Record<string, unknown> }).token;
+    expect(document).toMatchObject({ methods: ['password'], user: { name: 'admin' } });
+    for (const key of ['project', 'roles', 'catalog']) expect(document).not.toHaveProperty(key);
+    expect((await asked('everything')).status).toBe(400);
+  });
+
   it('issues an unscoped token to a user with no usable default project, good only for its own things', async () => {
     const uma = await harness.member('identity-unscoped', 'identity-uma');
     const admin = await harness.adminToken();

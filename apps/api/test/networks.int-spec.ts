@@ -348,6 +348,25 @@ describe('network API (Neutron v2.0 subset) and server NICs', () => {
     });
     const others = await harness.request('GET', `${NET}/quotas/${dave.projectId}`, { token: bob.token });
     expect(others.status).toBe(403);
+
+    // Routers and floating IPs are counted and limited as well (the dashboard's overview charts them).
+    await post(dave.token, 'routers', { router: { name: 'r1' } });
+    const after = (await get(dave.token, `quotas/${dave.projectId}/details`))['quota'] as Json;
+    expect(after['router']).toEqual({ limit: 10, used: 1, reserved: 0 });
+    expect(after['floatingip']).toEqual({ limit: 50, used: 0, reserved: 0 });
+    await harness.request('PUT', `${NET}/quotas/${dave.projectId}`, {
+      token: admin,
+      body: { quota: { router: 1 } },
+    });
+    const head = await harness.headPosition();
+    const overRouters = await harness.request('POST', `${NET}/routers`, {
+      token: dave.token,
+      body: { router: { name: 'r2' } },
+    });
+    expect(overRouters.body).toEqual({
+      NeutronError: { type: 'OverQuota', message: "Quota exceeded for resources: ['router'].", detail: '' },
+    });
+    expect(await harness.headPosition()).toBe(head);
   });
 
   it('routes a project network to an external one: gateway, interfaces, extra routes, and what Neutron refuses', async () => {

@@ -53,6 +53,17 @@ export class ConsoleProxyConfig extends StoreClientOptions {
   })
   allowedOrigins: string[] = [];
 
+  /**
+   * Pages that may show the console in a frame, as the OpenStack dashboard's console tab does. None by
+   * default: the console page refuses to be framed at all.
+   */
+  @HttpUrlListOption({
+    env: 'NIMBUS_CONSOLE_FRAME_ANCESTORS',
+    doc: 'origins whose pages may embed the console page in a frame (the dashboard), comma-separated',
+    default: 'none: the console is never framed',
+  })
+  frameAncestors: string[] = [];
+
   /** The host inventory the compute agents use (the rig writes one): where each host's sshd is. */
   @Option(
     {

@@ -57,6 +57,8 @@ export interface ListenOptions {
   readonly baseUrl?: string;
   /** Empty: the base URL's origin only. */
   readonly allowedOrigins: readonly string[];
+  /** Origins whose pages may frame the console page; empty: none. */
+  readonly frameAncestors?: readonly string[];
   readonly healthPort: number;
   readonly maxConnections: number;
   readonly connectTimeoutMs: number;
@@ -110,7 +112,13 @@ export async function listenConsoleProxy(parts: ProxyParts, options: ListenOptio
     maxConnections: options.maxConnections,
     accepting: () => !closing && parts.accepting(),
   });
-  server.on('request', staticHandler(loadAssets(), { https: originOf(baseUrl).startsWith('https:') }));
+  server.on(
+    'request',
+    staticHandler(loadAssets(), {
+      https: originOf(baseUrl).startsWith('https:'),
+      frameAncestors: (options.frameAncestors ?? []).map(originOf),
+    }),
+  );
   server.on('upgrade', upgrades.handle);
 
   const report = () => ({
@@ -178,6 +186,7 @@ export async function startConsoleProxy(config: ConsoleProxyConfig, log: Log): P
       port: config.port,
       ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
       allowedOrigins: config.allowedOrigins,
+      frameAncestors: config.frameAncestors,
       healthPort: config.healthPort,
       maxConnections: config.maxConnections,
       connectTimeoutMs: config.connectTimeoutMs,

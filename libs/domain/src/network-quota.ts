@@ -1,7 +1,7 @@
 /**
- * The network API's quotas: a project's limits on networks, subnets, ports, security groups and rules
- * (Neutron's defaults, overridden by NetworkQuotaLimitsSet on `quota-<project id>`), and the check a
- * create must pass, with Neutron's 409 OverQuota. -1 is unlimited.
+ * The network API's quotas: a project's limits on networks, subnets, ports, security groups and rules,
+ * routers and floating IPs (Neutron's defaults, overridden by NetworkQuotaLimitsSet on
+ * `quota-<project id>`), and the check a create must pass, with Neutron's 409 OverQuota. -1 is unlimited.
  * Pure: usage is counted by the caller from what exists and passed in.
  */
 import { type DecodedEvent, NetworkQuotaLimitsSet, build } from '#libs/contracts';
@@ -14,6 +14,8 @@ export interface NetworkQuotaLimits {
   readonly ports: number;
   readonly securityGroups: number;
   readonly securityGroupRules: number;
+  readonly routers: number;
+  readonly floatingIps: number;
 }
 
 export type NetworkQuotaResource = keyof NetworkQuotaLimits;
@@ -25,6 +27,8 @@ export const NEUTRON_QUOTA_NAMES: Readonly<Record<NetworkQuotaResource, string>>
   ports: 'port',
   securityGroups: 'security_group',
   securityGroupRules: 'security_group_rule',
+  routers: 'router',
+  floatingIps: 'floatingip',
 };
 
 /** Neutron's default quotas. */
@@ -34,6 +38,8 @@ export const DEFAULT_NETWORK_QUOTAS: NetworkQuotaLimits = {
   ports: 500,
   securityGroups: 10,
   securityGroupRules: 100,
+  routers: 10,
+  floatingIps: 50,
 };
 
 const RESOURCES = Object.keys(DEFAULT_NETWORK_QUOTAS) as NetworkQuotaResource[];

@@ -31,9 +31,11 @@ import { ServersController } from './servers/servers.controller.js';
 import { ServerAdmission } from './servers/server-admission.js';
 import { ServerInterfacesController } from './servers/server-interfaces.controller.js';
 import { ServerNics } from './servers/server-nics.js';
+import { ServerVolumeAttachmentsController } from './servers/server-volume-attachments.controller.js';
 import { ServerConsoles } from './servers/server-consoles.service.js';
 import { ServerReads } from './servers/server-reads.js';
 import { ServersService } from './servers/servers.service.js';
+import { SimpleTenantUsageController } from './usage/simple-tenant-usage.controller.js';
 import { VersionsController } from './versions.controller.js';
 import { IdentityModule } from '../identity/identity.module.js';
 import { ServersWatch } from './servers/watch/servers-watch.service.js';
@@ -48,12 +50,14 @@ import { ServersWatchController } from './servers/watch/servers-watch.controller
     ServerActionsController,
     ServerMetadataController,
     ServerInterfacesController,
+    ServerVolumeAttachmentsController,
     InstanceActionsController,
     FlavorsController,
     KeypairsController,
     ServerGroupsController,
     QuotasController,
     HostsController,
+    SimpleTenantUsageController,
     ImageProxyController,
     ReadModelController,
   ],

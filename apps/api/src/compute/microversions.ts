@@ -62,6 +62,10 @@ export const STATUS_FILTER_VALIDATED = change(
   'An unknown `status` filter is a 400, not an empty list.',
 );
 export const IMAGE_META_LIMIT_REMOVED = change('2.39', 'Limits no longer show `maxImageMeta`.');
+export const USAGE_PAGING = change(
+  '2.40',
+  'Simple tenant usage is paged by server with `limit` and `marker`, with a next link on a full page.',
+);
 export const NETWORK_DEVICE_TAGS_RESTORED = change(
   '2.42',
   'A requested network may carry a device `tag` again.',
@@ -147,6 +151,7 @@ export const VERSION_HISTORY: readonly VersionChange[] = [
   NETWORKS_REQUIRED,
   STATUS_FILTER_VALIDATED,
   IMAGE_META_LIMIT_REMOVED,
+  USAGE_PAGING,
   NETWORK_DEVICE_TAGS_RESTORED,
   IMAGE_ID_IN_BODY,
   FLAVOR_IN_SERVER,

@@ -15,7 +15,8 @@ const DOMAIN: Schema = {
   additionalProperties: false,
 };
 
-const USER_REF: Schema = {
+/** A user or a project, named by id, or by name within a domain. */
+const REF_IN_DOMAIN: Schema = {
   type: 'object',
   properties: {
     id: { type: 'string', minLength: 1, maxLength: 64 },
@@ -45,8 +46,8 @@ export const AUTH_REQUEST: Schema = {
               type: 'object',
               properties: {
                 user: {
-                  ...USER_REF,
-                  properties: { ...USER_REF.properties, password: { type: 'string', maxLength: 4096 } },
+                  ...REF_IN_DOMAIN,
+                  properties: { ...REF_IN_DOMAIN.properties, password: { type: 'string', maxLength: 4096 } },
                   required: ['password'],
                 },
               },
@@ -65,7 +66,7 @@ export const AUTH_REQUEST: Schema = {
                 id: { type: 'string', minLength: 1, maxLength: 64 },
                 name: { type: 'string', minLength: 1, maxLength: 255 },
                 secret: { type: 'string', maxLength: 4096 },
-                user: USER_REF,
+                user: REF_IN_DOMAIN,
               },
               required: ['secret'],
               additionalProperties: false,
@@ -74,25 +75,28 @@ export const AUTH_REQUEST: Schema = {
           required: ['methods'],
           additionalProperties: false,
         },
+        // `"unscoped"` asks for an unscoped token even when the user has a default project, as the
+        // dashboard does at login before it picks a project.
         scope: {
-          type: 'object',
-          properties: {
-            project: {
+          oneOf: [
+            { type: 'string', enum: ['unscoped'] },
+            {
               type: 'object',
               properties: {
-                id: { type: 'string', minLength: 1, maxLength: 64 },
-                name: { type: 'string', minLength: 1, maxLength: 255 },
+                project: REF_IN_DOMAIN,
+                // Domain and system scopes are asked for (the dashboard tries the domain at every login) and
+                // refused with Keystone's 401 for users without a role there, which is every user here.
                 domain: DOMAIN,
+                system: {
+                  type: 'object',
+                  properties: { all: { type: 'boolean' } },
+                  additionalProperties: false,
+                },
               },
+              maxProperties: 1,
               additionalProperties: false,
             },
-            // Domain and system scopes are asked for (the dashboard tries the domain at every login) and
-            // refused with Keystone's 401 for users without a role there, which is every user here.
-            domain: DOMAIN,
-            system: { type: 'object', properties: { all: { type: 'boolean' } }, additionalProperties: false },
-          },
-          maxProperties: 1,
-          additionalProperties: false,
+          ],
         },
       },
       required: ['identity'],
@@ -134,10 +138,12 @@ export interface AuthRequest {
         readonly user?: UserRef;
       };
     };
-    readonly scope?: {
-      readonly project?: { readonly id?: string; readonly name?: string; readonly domain?: DomainRef };
-      readonly domain?: DomainRef;
-      readonly system?: { readonly all?: boolean };
-    };
+    readonly scope?:
+      | 'unscoped'
+      | {
+          readonly project?: { readonly id?: string; readonly name?: string; readonly domain?: DomainRef };
+          readonly domain?: DomainRef;
+          readonly system?: { readonly all?: boolean };
+        };
   };
 }

@@ -93,8 +93,9 @@ export class IdentityService implements TokenValidator {
   async authenticate(request: AuthRequest): Promise<IssuedToken> {
     const { identity, scope } = request.auth;
     const proof = await this.prove(identity);
+    const scoped = scope === 'unscoped' ? undefined : scope;
     // Nobody holds a role on a domain or the system here: Keystone's 401 for such a scope.
-    if (scope?.domain !== undefined || scope?.system !== undefined) throw unauthorized();
+    if (scoped?.domain !== undefined || scoped?.system !== undefined) throw unauthorized();
     let project: ProjectState | null;
     if (proof.credential) {
       // An application credential carries its own scope; asking for another is Keystone's 401.
@@ -102,8 +103,10 @@ export class IdentityService implements TokenValidator {
       const found = this.directory.project(proof.credential.projectId);
       if (!found) throw unauthorized();
       project = found;
+    } else if (scope === 'unscoped') {
+      project = null;
     } else {
-      project = this.scopeOf(proof.user, scope?.project);
+      project = this.scopeOf(proof.user, scoped?.project);
     }
     const issuedAt = Math.floor(this.clock().getTime() / 1000);
     const claims: TokenClaims = {

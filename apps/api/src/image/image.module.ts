@@ -11,9 +11,10 @@ import { ImageFiles } from './image-files.js';
 import { ImageSeed } from './image.seed.js';
 import { ImagesController } from './images.controller.js';
 import { ImagesService } from './images.service.js';
+import { MetadefsController } from './metadefs.controller.js';
 
 @Module({
-  controllers: [ImagesController],
+  controllers: [ImagesController, MetadefsController],
   providers: [
     ImageCatalog,
     ImagesService,

@@ -85,6 +85,7 @@ export class FloatingIpService {
       throw forbidden('create_floatingip:floating_ip_address');
     }
     const network: NetworkState = this.networks.network(principal, request.floatingNetworkId);
+    this.networks.checkQuota(projectId, 'floatingIps');
     const floatingIpId = randomUUID();
     const addressPortId = randomUUID();
     // The association is checked before an address is taken, so a refused one takes nothing.

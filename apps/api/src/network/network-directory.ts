@@ -124,6 +124,8 @@ export class NetworkDirectory implements ReadModel {
       ports: owned(this.allPorts()),
       securityGroups: groups.length,
       securityGroupRules: groups.reduce((total, group) => total + group.rules.length, 0),
+      routers: owned(this.allRouters()),
+      floatingIps: owned(this.allFloatingIps()),
     };
   }
 

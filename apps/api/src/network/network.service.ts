@@ -265,7 +265,7 @@ export class NetworkService {
   }
 
   /** Neutron's OverQuota (409) when one more would pass the project's limit. */
-  private checkQuota(projectId: string, resource: NetworkQuotaResource): void {
+  checkQuota(projectId: string, resource: NetworkQuotaResource): void {
     checkNetworkQuota(this.limitsOf(projectId), resource, this.directory.usage(projectId)[resource]);
   }
 

@@ -168,6 +168,11 @@ const EXTENSIONS = [
     'Extension of the router abstraction for specifying whether SNAT should occur on the external gateway',
   ],
   ['quotas', 'Quota management support', 'Expose functions for quotas management per project'],
+  [
+    'quota_details',
+    'Quota details management support',
+    'Expose functions for quotas usage statistics per project',
+  ],
   ['project-id', 'project_id field enabled', 'Extension that indicates that project_id field is enabled.'],
   [
     'standard-attr-description',

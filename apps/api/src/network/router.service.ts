@@ -101,6 +101,7 @@ export class RouterService {
     context: EventContext,
   ): Promise<RouterState> {
     const projectId = this.networks.ownerFor(principal, request.projectId);
+    this.networks.checkQuota(projectId, 'routers');
     const routerId = randomUUID();
     const gateway =
       request.gateway && (await this.allocateGateway(principal, routerId, request.gateway, context));

@@ -1,4 +1,6 @@
-import { CONTENT_SECURITY_POLICY, assetHeaders, securityHeaders } from './headers.js';
+import { assetHeaders, contentSecurityPolicy, securityHeaders } from './headers.js';
+
+const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
 
 const directives = new Map(
   CONTENT_SECURITY_POLICY.split('; ').map((directive) => {
@@ -23,6 +25,14 @@ describe('response headers', () => {
       'X-Content-Type-Options': 'nosniff',
       'X-Frame-Options': 'DENY',
     });
+  });
+
+  it('let only the origins named by the operator frame the page, as the dashboard console tab does', () => {
+    const framed = securityHeaders({ https: false, frameAncestors: ['http://127.0.0.1:8080'] });
+    expect(String(framed['Content-Security-Policy']).split('; ').at(-1)).toBe(
+      'frame-ancestors http://127.0.0.1:8080',
+    );
+    expect(framed).not.toHaveProperty('X-Frame-Options');
   });
 
   it('ask for HTTPS only when users reach the proxy over HTTPS', () => {

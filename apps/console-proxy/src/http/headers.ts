@@ -3,6 +3,7 @@
  * that allows only this origin's own scripts, styles and WebSocket (no inline code, no eval, no
  * framing), no referrer (the page's URL carries the token), no MIME sniffing, and caching that never
  * keeps the page (its URL is a credential) while letting the noVNC modules be revalidated by ETag.
+ * Framing is refused unless the operator names the origins that may frame it (the dashboard's console tab).
  * Must never allow inline script, `eval`, or another origin for scripts or connections.
  */
 import type { OutgoingHttpHeaders } from 'node:http';
@@ -16,7 +17,7 @@ export const CONTENT_TYPES: Readonly<Record<AssetKind, string>> = {
   json: 'application/json; charset=utf-8',
 };
 
-export const CONTENT_SECURITY_POLICY = [
+const POLICY = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
@@ -26,21 +27,30 @@ export const CONTENT_SECURITY_POLICY = [
   "connect-src 'self'",
   "base-uri 'none'",
   "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+];
+
+/** The Content-Security-Policy, with the origins that may frame the page (none: no framing). */
+export function contentSecurityPolicy(frameAncestors: readonly string[] = []): string {
+  const ancestors = frameAncestors.length === 0 ? "'none'" : frameAncestors.join(' ');
+  return [...POLICY, `frame-ancestors ${ancestors}`].join('; ');
+}
 
 export interface HeaderOptions {
   /** Users reach the proxy over HTTPS (its base URL), so browsers should never try plain HTTP. */
   readonly https: boolean;
+  /** Origins whose pages may frame the console (the dashboard); none when absent. */
+  readonly frameAncestors?: readonly string[];
 }
 
 /** Headers every response carries, whatever it is. */
 export function securityHeaders(options: HeaderOptions): OutgoingHttpHeaders {
+  const framed = (options.frameAncestors ?? []).length > 0;
   return {
-    'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+    'Content-Security-Policy': contentSecurityPolicy(options.frameAncestors),
     'Referrer-Policy': 'no-referrer',
     'X-Content-Type-Options': 'nosniff',
-    'X-Frame-Options': 'DENY',
+    // X-Frame-Options cannot name origins; frame-ancestors governs alone when some may frame.
+    ...(framed ? {} : { 'X-Frame-Options': 'DENY' }),
     'Cross-Origin-Opener-Policy': 'same-origin',
     'Cross-Origin-Resource-Policy': 'same-origin',
     ...(options.https ? { 'Strict-Transport-Security': 'max-age=31536000' } : {}),

@@ -3,7 +3,7 @@
  * compute API (`PUT /os-quota-sets/{project_id}`) and of the network API. A limit never set is the configured default; -1 is unlimited.
  * Must never record usage: usage is counted from what exists, so it cannot drift from it.
  */
-import { DomainEvent, eventCatalog } from '../registry.js';
+import { DomainEvent, eventCatalog, registerUpcaster } from '../registry.js';
 import { IsBoundedInt, IsKeystoneId, Optional } from '../validation.js';
 
 @DomainEvent({ type: 'QuotaLimitsSet', version: 1, category: 'quota' })
@@ -42,7 +42,7 @@ export class QuotaLimitsSet {
 }
 
 /** An administrator's per-project limits of the network API (`PUT /v2.0/quotas/{project_id}`). */
-@DomainEvent({ type: 'NetworkQuotaLimitsSet', version: 1, category: 'quota' })
+@DomainEvent({ type: 'NetworkQuotaLimitsSet', version: 2, category: 'quota' })
 export class NetworkQuotaLimitsSet {
   @IsKeystoneId()
   readonly projectId!: string;
@@ -66,6 +66,17 @@ export class NetworkQuotaLimitsSet {
   @Optional()
   @IsBoundedInt(-1)
   readonly securityGroupRules?: number;
+
+  @Optional()
+  @IsBoundedInt(-1)
+  readonly routers?: number;
+
+  @Optional()
+  @IsBoundedInt(-1)
+  readonly floatingIps?: number;
 }
+
+// v2 added the router and floating IP limits; a v1 event sets none of them.
+registerUpcaster('NetworkQuotaLimitsSet', 1, (v1) => v1);
 
 export const QUOTA_EVENTS = eventCatalog('quota', { QuotaLimitsSet, NetworkQuotaLimitsSet });

@@ -3,3 +3,4 @@
  * imported by production code.
  */
 export { envelope, foldAll } from './given.js';
+export { given, serverStory } from './instances.js';

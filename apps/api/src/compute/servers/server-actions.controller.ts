@@ -1,7 +1,8 @@
 /**
  * `POST /v2.1/servers/{id}/action` (os-start, os-stop, reboot, rebuild, resize, confirmResize,
  * revertResize, createImage, lock, unlock, os-getConsoleOutput,
- * os-getVNCConsole up to 2.5) and `POST /v2.1/servers/{id}/remote-consoles` (2.6+). Lifecycle actions append their request event
+ * os-getVNCConsole up to 2.5, and its SPICE, RDP and serial kin, which Nimbus refuses as Nova does
+ * with those consoles disabled) and `POST /v2.1/servers/{id}/remote-consoles` (2.6+). Lifecycle actions append their request event
  * and answer 202 (refused with 409 while the server is locked, unless an admin asks); console calls go through ServerConsoles to the compute agent that owns the server's host.
  * Policy per action is checked here, since one route carries them all. Errors are the exception filter's
  * to answer; nothing here maps them.
@@ -54,7 +55,18 @@ const ACTION_RULES: Readonly<Record<string, string>> = {
   unlock: 'os_compute_api:os-lock-server:unlock',
   'os-getConsoleOutput': 'os_compute_api:os-console-output',
   'os-getVNCConsole': 'os_compute_api:os-remote-consoles',
+  'os-getSPICEConsole': 'os_compute_api:os-remote-consoles',
+  'os-getRDPConsole': 'os_compute_api:os-remote-consoles',
+  'os-getSerialConsole': 'os_compute_api:os-remote-consoles',
 };
+
+/** The console actions replaced by remote-consoles in 2.6. */
+const LEGACY_CONSOLES = new Set([
+  'os-getVNCConsole',
+  'os-getSPICEConsole',
+  'os-getRDPConsole',
+  'os-getSerialConsole',
+]);
 
 @Controller('v2.1/servers/:id')
 export class ServerActionsController {
@@ -80,8 +92,8 @@ export class ServerActionsController {
     if (name === undefined) {
       throw badRequest(`There is no such action: ${Object.keys(body)[0]?.slice(0, 64) ?? ''}`);
     }
-    // One route carries every action, so the action replaced by remote-consoles is ranged here.
-    if (name === 'os-getVNCConsole' && context.microversion.atLeast(REMOTE_CONSOLES))
+    // One route carries every action, so the actions replaced by remote-consoles are ranged here.
+    if (LEGACY_CONSOLES.has(name) && context.microversion.atLeast(REMOTE_CONSOLES))
       throw notFound('The resource could not be found.');
     const schema = name === 'rebuild' ? rebuildServerSchema(context.microversion) : ACTION_SCHEMAS[name];
     if (!schema) throw badRequest(`There is no such action: ${name}`);
@@ -171,6 +183,12 @@ export class ServerActionsController {
         const output = await this.consoles.output(context, id, length);
         reply.code(200);
         return { output };
+      }
+      case 'os-getSPICEConsole':
+      case 'os-getRDPConsole':
+      case 'os-getSerialConsole': {
+        const { type } = request[name] as { type: string };
+        return this.consoles.unavailable(context, id, type);
       }
       default: {
         const type = (request['os-getVNCConsole'] as { type: string }).type;

@@ -49,6 +49,15 @@ export class ServerConsoles {
     return this.authorize(context, record);
   }
 
+  /**
+   * A console type Nimbus has no proxy for (SPICE, RDP, serial), refused as Nova refuses one that is
+   * disabled: the server first (404, or 409 while it is not running on a host), then 400.
+   */
+  async unavailable(context: CallContext, serverId: string, type: string): Promise<never> {
+    readyHost(await this.servers.load(context, serverId));
+    throw badRequest(`Unavailable console type ${type}.`);
+  }
+
   private authorize(context: CallContext, record: ServerRecord): Promise<string> {
     const host = readyHost(record);
     return this.rpc.authorizeConsole(record.instance.id, host, 'novnc', callerOf(context));

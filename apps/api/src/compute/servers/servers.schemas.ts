@@ -393,7 +393,29 @@ export const ACTION_SCHEMAS: Readonly<Record<string, Schema>> = {
     required: ['os-getVNCConsole'],
     additionalProperties: false,
   },
+  ...legacyConsoleSchema('os-getSPICEConsole', 'spice-html5'),
+  ...legacyConsoleSchema('os-getRDPConsole', 'rdp-html5'),
+  ...legacyConsoleSchema('os-getSerialConsole', 'serial'),
 };
+
+/** The legacy console actions of the types Nimbus has no proxy for: each names its one type. */
+function legacyConsoleSchema(action: string, type: string): Record<string, Schema> {
+  return {
+    [action]: {
+      type: 'object',
+      properties: {
+        [action]: {
+          type: 'object',
+          properties: { type: { type: 'string', enum: [type] } },
+          required: ['type'],
+          additionalProperties: false,
+        },
+      },
+      required: [action],
+      additionalProperties: false,
+    },
+  };
+}
 
 export function remoteConsoleSchema(version: Microversion): Schema {
   const protocols = version.atLeast(WEBMKS_CONSOLES)

@@ -97,6 +97,11 @@ export class ServerProjection implements OnModuleDestroy {
     return this.table.snapshot(projectId);
   }
 
+  /** Servers that may have run between two ISO instants, oldest first (see ServerTable.createdBefore). */
+  createdBefore(projectId: string | null, start: string, stop: string): ServerRecord[] {
+    return this.table.createdBefore(projectId, start, stop);
+  }
+
   usage(projectId: string): InstanceUsage {
     return this.table.usage(projectId);
   }

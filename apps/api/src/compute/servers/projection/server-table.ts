@@ -279,6 +279,23 @@ export class ServerTable implements CheckpointStore {
     return rows.map((row) => JSON.parse(row) as ServerRecord);
   }
 
+  /**
+   * The servers that may have run between two instants (ISO times), oldest first (created_at, id): every
+   * server created before `stop` that still lives or changed last at or after `start`. A superset: the
+   * caller keeps those whose launch and termination fall as usage needs.
+   */
+  createdBefore(projectId: string | null, start: string, stop: string): ServerRecord[] {
+    const scope = projectId === null ? '' : 'project_id = @projectId AND';
+    const rows = this.db
+      .prepare<Record<string, string>, string>(
+        `SELECT record FROM servers WHERE ${scope} created_at < @stop AND (deleted = 0 OR updated_at >= @start)
+         ORDER BY created_at, id`,
+      )
+      .pluck()
+      .all(projectId === null ? { start, stop } : { projectId, start, stop });
+    return rows.map((row) => JSON.parse(row) as ServerRecord);
+  }
+
   usage(projectId: string): InstanceUsage {
     const row = this.statements.usage.get(projectId);
     return { instances: row?.instances ?? 0, cores: row?.cores ?? 0, ramMb: row?.ram ?? 0 };
