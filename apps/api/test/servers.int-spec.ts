@@ -459,6 +459,27 @@ describe('servers', () => {
     const memberOnHost = await harness.request('GET', '/v2.1/servers?host=hv-2', { token: pager.token });
     expect(memberOnHost.status).toBe(200);
     expect((memberOnHost.body as { servers: Json[] }).servers).toHaveLength(4);
+
+    // Sorted by name, pages follow the same order through the marker; an unknown key is Nova's 400.
+    const byNameAsc = async (query: string) =>
+      (
+        (
+          await harness.request(
+            'GET',
+            `/v2.1/servers/detail?sort_key=display_name&sort_dir=asc&limit=3${query}`,
+            {
+              token: pager.token,
+              microversion: '2.42',
+            },
+          )
+        ).body as { servers: Json[] }
+      ).servers.map((entry) => entry['name']);
+    expect(await byNameAsc('')).toEqual(['other-d', 'page-a', 'page-b']);
+    expect(await byNameAsc(`&marker=${ids[1]}`)).toEqual(['page-c']);
+    const unknownKey = await harness.request('GET', '/v2.1/servers?sort_key=shoe_size', {
+      token: pager.token,
+    });
+    expect(unknownKey.status).toBe(400);
   });
 
   it("enforces the instances quota with Nova's message, and names the servers of a multi-create", async () => {

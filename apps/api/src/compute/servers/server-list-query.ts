@@ -1,7 +1,7 @@
 /**
  * What `GET /servers` and `/servers/detail` ask of the projection, read from Nova's query parameters:
  * the project scope (`all_tenants` for admins), name, status, host (admins), `changes-since`, deleted,
- * image, flavor and the page. Pure: no store, no clock; refusals are Nova's 400 and 403.
+ * image, flavor, the order (`sort_key`, `sort_dir`) and the page. Pure: no store, no clock; refusals are Nova's 400 and 403.
  */
 import { isAdmin, type Principal } from '../../common/auth/principal.js';
 import { badRequest, forbidden, policyForbids } from '../../common/http/api-error.js';
@@ -11,6 +11,7 @@ import { queryText, queryTexts, queryTime } from '../../common/validation/query.
 import { STATUS_FILTER_VALIDATED } from '../microversions.js';
 import type { Page } from '../paging.js';
 import type { ServerQuery } from './projection/server-projection.js';
+import { serverSortOf } from './server-sort.js';
 
 /** Nova's status filter values, mapped to what the projection stores. */
 const STATUS_FILTERS = new Set([
@@ -105,6 +106,7 @@ export function serverQueryOf(
     deleted,
     limit: page.limit,
     marker: page.marker,
+    sort: serverSortOf(query, microversion, isAdmin(principal)),
     ...(name === undefined ? {} : { name }),
     ...(statuses === undefined ? {} : { statuses }),
     ...(host === undefined ? {} : { host }),

@@ -12,6 +12,7 @@ import { resourcesHeld, serverStatus, type InstanceUsage } from '#libs/domain';
 import type { CheckpointStore, StoredEvent } from '#libs/event-store';
 
 import { type ServerRecord, evolveServerRecord, initialServerRecord } from '../server-record.js';
+import { DEFAULT_SORT, type SortColumn, type SortKey } from '../server-sort.js';
 
 /** Bump when the table layout or the stored record changes: the projection then rebuilds from the start. */
 // 2: records carry metadata, access addresses and the lock; 4: and the NICs.
@@ -30,6 +31,8 @@ export interface ServerQuery {
   readonly deleted: boolean | null;
   readonly limit: number;
   readonly marker: string | null;
+  /** The order, ending with a unique key (server-sort.ts); Nova's default when absent. */
+  readonly sort?: readonly SortKey[];
 }
 
 export class MarkerNotFound extends Error {
@@ -41,6 +44,9 @@ interface Row {
   readonly project_id: string;
   readonly created_at: string;
 }
+
+/** A sort column as compared: `host`, the one that may be empty, sorts no host as the empty text. */
+const sortExpression = (column: SortColumn): string => (column === 'host' ? "COALESCE(host, '')" : column);
 
 export class ServerTable implements CheckpointStore {
   private readonly db: Database.Database;
@@ -225,7 +231,7 @@ export class ServerTable implements CheckpointStore {
     return stored === undefined ? undefined : (JSON.parse(stored) as ServerRecord);
   }
 
-  /** Servers matching the query, newest first (Nova's default sort: created_at desc, id desc). */
+  /** Servers matching the query in its order (Nova's default: newest first, created_at desc, id desc). */
   list(query: ServerQuery): ServerRecord[] {
     const where: string[] = [];
     const params: unknown[] = [];
@@ -261,16 +267,31 @@ export class ServerTable implements CheckpointStore {
       where.push('regexp(?, name)');
       params.push(query.name);
     }
+    const sort = query.sort ?? DEFAULT_SORT;
     if (query.marker !== null) {
       const marker = this.statements.markerRow.get(query.marker);
       if (!marker || (query.projectId !== null && marker.project_id !== query.projectId)) {
         throw new MarkerNotFound(`marker [${query.marker}] not found`);
       }
-      where.push('(created_at < ? OR (created_at = ? AND id < ?))');
-      params.push(marker.created_at, marker.created_at, marker.id);
+      // After the marker in this order: past it on the first key, or level with it on the first keys
+      // and past it on the next one.
+      const values = this.db
+        .prepare<[string], Record<string, string>>(
+          `SELECT ${sort.map(({ column }) => `${sortExpression(column)} AS ${column}`).join(', ')} FROM servers WHERE id = ?`,
+        )
+        .get(marker.id) as Record<string, string>;
+      const after = sort.map(({ column, descending }, index) => {
+        const level = sort.slice(0, index).map((key) => `${sortExpression(key.column)} = ?`);
+        params.push(...sort.slice(0, index).map((key) => values[key.column]), values[column]);
+        return `(${[...level, `${sortExpression(column)} ${descending ? '<' : '>'} ?`].join(' AND ')})`;
+      });
+      where.push(`(${after.join(' OR ')})`);
     }
+    const order = sort
+      .map(({ column, descending }) => `${sortExpression(column)} ${descending ? 'DESC' : 'ASC'}`)
+      .join(', ');
     const sql = `SELECT record FROM servers ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY created_at DESC, id DESC LIMIT ?`;
+      ORDER BY ${order} LIMIT ?`;
     params.push(query.limit);
     const rows = this.db
       .prepare<unknown[], string>(sql)
