@@ -11,7 +11,7 @@
  * rig, the packages) and Debian's chromium.
  */
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,7 +19,7 @@ import { type Browser, type Frame, type Page, chromium } from 'playwright-core';
 
 import { eventually } from '../support/eventually.js';
 import { litPixels } from '../support/novnc.js';
-import { envOf, nimbusCommand } from '../support/local-up.js';
+import { alive, envOf, nimbusCommand } from '../support/local-up.js';
 
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'dashboard');
 const workDir = mkdtempSync(join(tmpdir(), 'nimbus-dashboard-'));
@@ -329,6 +329,19 @@ describe('the launch story in the OpenStack dashboard', () => {
     await step('deleted');
   }, 120_000);
 
+  it('is stopped by `npm run down`, its worker with it', async () => {
+    const record = JSON.parse(readFileSync(join(stateDir, 'run', 'dashboard.json'), 'utf8')) as {
+      pid: number;
+      argv: string[];
+    };
+    const ini = record.argv.at(-1) ?? '';
+    expect(ini).toMatch(/uwsgi\.ini$/);
+    expect(processesRunning(ini)).toBeGreaterThanOrEqual(2);
+    expect(await nimbusCommand(stateDir, 'down', [], 180_000)).toMatch(/^dashboard: stopped$/m);
+    expect(alive(String(record.pid))).toBe(false);
+    expect(processesRunning(ini)).toBe(0);
+  }, 200_000);
+
   it('made Nimbus and Horizon answer no 5xx on the way', () => {
     const apiLog = readFileSync(join(stateDir, 'logs', 'api.log'), 'utf8');
     expect(apiLog).not.toMatch(/unexpected error|did not answer/);
@@ -337,6 +350,19 @@ describe('the launch story in the OpenStack dashboard', () => {
     expect(horizonLog).toMatch(/\(HTTP\/1\.1 200\)/);
   });
 });
+
+/** Processes whose command line names this file (uWSGI's master and worker both do). */
+function processesRunning(file: string): number {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry) && alive(entry))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(file);
+      } catch {
+        return false;
+      }
+    }).length;
+}
 
 async function expectText(locator: ReturnType<Page['locator']>, text: string): Promise<void> {
   await locator.filter({ hasText: text }).first().waitFor({ timeout: 30_000 });
