@@ -8,17 +8,21 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** `up` or `down` with `--state-dir stateDir` and the given options; resolves with standard output. */
+/**
+ * `up` or `down` with `--state-dir stateDir` and the given options, and `env` on top of this process's
+ * environment (which the parts `up` starts inherit); resolves with standard output.
+ */
 export async function nimbusCommand(
   stateDir: string,
   command: 'up' | 'down',
   args: readonly string[],
   timeoutMs: number,
+  env: Readonly<Record<string, string>> = {},
 ): Promise<string> {
   const { stdout } = await run(
     process.execPath,
     [`dist/deploy/local/${command}.js`, '--state-dir', stateDir, ...args],
-    { timeout: timeoutMs },
+    { timeout: timeoutMs, env: { ...process.env, ...env } },
   );
   return stdout;
 }

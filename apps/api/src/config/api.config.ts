@@ -425,7 +425,7 @@ export class ApiConfig extends StoreClientOptions {
 
   @BooleanOption({
     env: 'NIMBUS_API_ACCESS_LOG',
-    doc: 'log one line per request (method, path, status, request id; never tokens)',
+    doc: 'log one line per request (method, path, status, request id, client name; never tokens)',
   })
   accessLog = false;
 }

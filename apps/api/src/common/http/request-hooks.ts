@@ -2,7 +2,8 @@
  * Fastify hooks every request passes, matched or not: a fresh request id (`req-<uuid>`, sent back as
  * `x-openstack-request-id`, and as `x-compute-request-id` on compute calls, as Nova does), the API surface
  * the path belongs to, and for compute the negotiated microversion with Nova's response headers.
- * Must never log a token: the access log writes method, path, status, duration and request id only.
+ * Must never log a token: the access log writes method, path, status, duration, request id and the
+ * client's name (the first product of its User-Agent) only.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -111,8 +112,15 @@ export function installRequestHooks(fastify: FastifyInstance, options: HookOptio
     fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
       const path = request.url.split('?', 1)[0] ?? '/';
       logger.log(
-        `${request.method} ${path} ${reply.statusCode} ${Math.round(reply.elapsedTime)}ms ${request.nimbus?.requestId ?? '-'}`,
+        `${request.method} ${path} ${reply.statusCode} ${Math.round(reply.elapsedTime)}ms ${request.nimbus?.requestId ?? '-'} ${clientOf(request)}`,
       );
     });
   }
+}
+
+/** The first product token of the User-Agent (`python-novaclient`, `keystoneauth1/5.1.1`), or `-`. */
+function clientOf(request: FastifyRequest): string {
+  const agent = request.headers['user-agent'];
+  const product = typeof agent === 'string' ? /^[\x21-\x7e]{1,64}/.exec(agent)?.[0] : undefined;
+  return product ?? '-';
 }
