@@ -1,7 +1,7 @@
 /**
  * A minimal OpenStack REST client for what drives a running system from outside (the end-to-end
  * suites, the benchmarks, the chaos run): a Keystone v3 password token, then JSON requests to the
- * compute and image APIs with the token and a compute microversion. The real clients (the
+ * compute, image, identity and network APIs with the token and a compute microversion. The real clients (the
  * `openstack` CLI, openstacksdk) have their own suites; this one keeps every reply close to the wire.
  */
 export interface Reply<T = Record<string, unknown>> {
@@ -59,6 +59,14 @@ export class OpenStackHttp {
 
   image<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<Reply<T>> {
     return this.request<T>(method, `/image${path}`, body);
+  }
+
+  identity<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<Reply<T>> {
+    return this.request<T>(method, `/v3${path}`, body);
+  }
+
+  network<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<Reply<T>> {
+    return this.request<T>(method, `/networking/v2.0${path}`, body);
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<Reply<T>> {

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 
 import { type Browser, type Frame, type Page, chromium } from 'playwright-core';
 
+import { OpenStackHttp, type Reply } from '../../deploy/clients/openstack-http.js';
 import { eventually } from '../support/eventually.js';
 import { litPixels } from '../support/novnc.js';
 import { alive, envOf, nimbusCommand } from '../support/local-up.js';
@@ -34,36 +35,12 @@ let env: Record<string, string>;
 let browser: Browser | undefined;
 let page: Page;
 let shot = 0;
-let userToken: string;
-let projectId: string;
+let member: OpenStackHttp;
 
-async function call(method: string, path: string, token: string | null, body?: unknown): Promise<Json> {
-  const response = await fetch(`${env.API_URL}${path}`, {
-    method,
-    headers: {
-      ...(token ? { 'X-Auth-Token': token } : {}),
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (response.status >= 300)
-    throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  const token2 = response.headers.get('x-subject-token');
-  const text = await response.text();
-  return { ...(text ? (JSON.parse(text) as Json) : {}), ...(token2 ? { token: token2 } : {}) };
-}
-
-async function passwordToken(user: string, password: string, project: string): Promise<string> {
-  const issued = await call('POST', '/v3/auth/tokens', null, {
-    auth: {
-      identity: {
-        methods: ['password'],
-        password: { user: { name: user, domain: { id: 'default' }, password } },
-      },
-      scope: { project: { name: project, domain: { id: 'default' } } },
-    },
-  });
-  return String(issued['token']);
+/** The body of a reply that succeeded; anything else stops the suite with what was answered. */
+function ok<T>(reply: Reply<T>, what: string): T {
+  if (reply.status >= 300) throw new Error(`${what}: ${reply.status} ${JSON.stringify(reply.body)}`);
+  return reply.body;
 }
 
 /** Horizon shows its errors as danger alerts (Django messages and Angular toasts alike). */
@@ -124,32 +101,49 @@ beforeAll(async () => {
   const secrets = JSON.parse(readFileSync(join(stateDir, 'secrets.json'), 'utf8')) as {
     adminPassword: string;
   };
-  const admin = await passwordToken('admin', secrets.adminPassword, 'admin');
+  const admin = await OpenStackHttp.login(env.API_URL ?? '', {
+    user: 'admin',
+    password: secrets.adminPassword,
+    project: 'admin',
+  });
 
   // A project and its member, through the identity API as an operator would make them.
-  const project = (await call('POST', '/v3/projects', admin, { project: { name: 'horizon-demo' } }))[
-    'project'
-  ] as Json;
-  projectId = String(project['id']);
-  const user = (await call('POST', '/v3/users', admin, { user: { name: 'hz-alice', password: PASSWORD } }))[
-    'user'
-  ] as Json;
-  const roles = (await call('GET', '/v3/roles?name=member', admin))['roles'] as Json[];
-  await call(
-    'PUT',
-    `/v3/projects/${projectId}/users/${String(user['id'])}/roles/${String(roles[0]?.['id'])}`,
-    admin,
+  const project = ok(
+    await admin.identity<{ project: Json }>('POST', '/projects', { project: { name: 'horizon-demo' } }),
+    'project',
+  ).project;
+  const user = ok(
+    await admin.identity<{ user: Json }>('POST', '/users', {
+      user: { name: 'hz-alice', password: PASSWORD },
+    }),
+    'user',
+  ).user;
+  const roles = ok(await admin.identity<{ roles: Json[] }>('GET', '/roles?name=member'), 'roles').roles;
+  ok(
+    await admin.identity(
+      'PUT',
+      `/projects/${String(project['id'])}/users/${String(user['id'])}/roles/${String(roles[0]?.['id'])}`,
+    ),
+    'role',
   );
-  userToken = await passwordToken('hz-alice', PASSWORD, 'horizon-demo');
+  member = await OpenStackHttp.login(env.API_URL ?? '', {
+    user: 'hz-alice',
+    password: PASSWORD,
+    project: 'horizon-demo',
+  });
 
   // What the wizard offers but does not make: a network with a subnet, and a key pair.
-  const network = (
-    await call('POST', '/networking/v2.0/networks', userToken, { network: { name: 'hz-net' } })
-  )['network'] as Json;
-  await call('POST', '/networking/v2.0/subnets', userToken, {
-    subnet: { name: 'hz-subnet', network_id: network['id'], cidr: '10.42.0.0/24', ip_version: 4 },
-  });
-  await call('POST', '/v2.1/os-keypairs', userToken, { keypair: { name: 'hz-key' } });
+  const network = ok(
+    await member.network<{ network: Json }>('POST', '/networks', { network: { name: 'hz-net' } }),
+    'network',
+  ).network;
+  ok(
+    await member.network('POST', '/subnets', {
+      subnet: { name: 'hz-subnet', network_id: network['id'], cidr: '10.42.0.0/24', ip_version: 4 },
+    }),
+    'subnet',
+  );
+  ok(await member.compute('POST', '/os-keypairs', { keypair: { name: 'hz-key' } }), 'key pair');
 
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -254,11 +248,15 @@ describe('the launch story in the OpenStack dashboard', () => {
   }, 120_000);
 
   it('shows the address the port holds on the detail page', async () => {
-    const servers = (await call('GET', '/v2.1/servers?name=hz-web-1', userToken))['servers'] as Json[];
+    const servers = ok(
+      await member.compute<{ servers: Json[] }>('GET', `/servers?name=${SERVER}`),
+      'servers',
+    ).servers;
     const serverId = String(servers[0]?.['id']);
-    const ports = (await call('GET', `/networking/v2.0/ports?device_id=${serverId}`, userToken))[
-      'ports'
-    ] as Json[];
+    const ports = ok(
+      await member.network<{ ports: Json[] }>('GET', `/ports?device_id=${serverId}`),
+      'ports',
+    ).ports;
     const address = String((ports[0]?.['fixed_ips'] as Json[])[0]?.['ip_address']);
     expect(address).toMatch(/^10\.42\.0\.\d+$/);
     await row().locator('a', { hasText: SERVER }).click();

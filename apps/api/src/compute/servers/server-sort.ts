@@ -12,17 +12,19 @@ import { queryTexts } from '../../common/validation/query.js';
 import { LOCKED_REASON } from '../microversions.js';
 
 /** The server table's columns a list can be sorted on. */
-export type SortColumn =
-  | 'created_at'
-  | 'updated_at'
-  | 'name'
-  | 'id'
-  | 'host'
-  | 'image_id'
-  | 'flavor_id'
-  | 'project_id'
-  | 'user_id'
-  | 'status';
+export const SORT_COLUMNS = [
+  'created_at',
+  'updated_at',
+  'name',
+  'id',
+  'host',
+  'image_id',
+  'flavor_id',
+  'project_id',
+  'user_id',
+  'status',
+] as const;
+export type SortColumn = (typeof SORT_COLUMNS)[number];
 
 export interface SortKey {
   readonly column: SortColumn;
@@ -117,7 +119,7 @@ export function serverSortOf(
   const keys = queryTexts(query, 'sort_key');
   const dirs = queryTexts(query, 'sort_dir');
   for (const key of keys)
-    if (!VALID.has(key) && !(key === 'locked' && microversion.atLeast(LOCKED_REASON)))
+    if (!VALID.has(key))
       throw badRequest(`Invalid input for query parameters sort_key. Value: ${key.slice(0, 64)}.`);
   for (const dir of dirs)
     if (dir !== 'asc' && dir !== 'desc')

@@ -12,7 +12,7 @@ import { resourcesHeld, serverStatus, type InstanceUsage } from '#libs/domain';
 import type { CheckpointStore, StoredEvent } from '#libs/event-store';
 
 import { type ServerRecord, evolveServerRecord, initialServerRecord } from '../server-record.js';
-import { DEFAULT_SORT, type SortColumn, type SortKey } from '../server-sort.js';
+import { DEFAULT_SORT, SORT_COLUMNS, type SortColumn, type SortKey } from '../server-sort.js';
 
 /** Bump when the table layout or the stored record changes: the projection then rebuilds from the start. */
 // 2: records carry metadata, access addresses and the lock; 4: and the NICs.
@@ -39,11 +39,8 @@ export class MarkerNotFound extends Error {
   override readonly name = 'MarkerNotFound';
 }
 
-interface Row {
-  readonly id: string;
-  readonly project_id: string;
-  readonly created_at: string;
-}
+/** A marker's row: its project, and its value of every column a list may be sorted on. */
+type MarkerRow = Readonly<Record<SortColumn, string>>;
 
 /** A sort column as compared: `host`, the one that may be empty, sorts no host as the empty text. */
 const sortExpression = (column: SortColumn): string => (column === 'host' ? "COALESCE(host, '')" : column);
@@ -93,8 +90,9 @@ export class ServerTable implements CheckpointStore {
       loadCheckpoint: this.db.prepare<[string], { commit_position: string; prepare_position: string }>(
         'SELECT commit_position, prepare_position FROM checkpoints WHERE name = ?',
       ),
-      markerRow: this.db.prepare<[string], Row>(
-        'SELECT id, project_id, created_at FROM servers WHERE id = ?',
+      markerRow: this.db.prepare<[string], MarkerRow>(
+        `SELECT ${SORT_COLUMNS.map((column) => `${sortExpression(column)} AS ${column}`).join(', ')}
+         FROM servers WHERE id = ?`,
       ),
       usage: this.db.prepare<[string], { instances: number; cores: number | null; ram: number | null }>(
         'SELECT COUNT(*) AS instances, SUM(vcpus) AS cores, SUM(ram_mb) AS ram FROM servers WHERE project_id = ? AND deleted = 0',
@@ -275,14 +273,9 @@ export class ServerTable implements CheckpointStore {
       }
       // After the marker in this order: past it on the first key, or level with it on the first keys
       // and past it on the next one.
-      const values = this.db
-        .prepare<[string], Record<string, string>>(
-          `SELECT ${sort.map(({ column }) => `${sortExpression(column)} AS ${column}`).join(', ')} FROM servers WHERE id = ?`,
-        )
-        .get(marker.id) as Record<string, string>;
       const after = sort.map(({ column, descending }, index) => {
         const level = sort.slice(0, index).map((key) => `${sortExpression(key.column)} = ?`);
-        params.push(...sort.slice(0, index).map((key) => values[key.column]), values[column]);
+        params.push(...sort.slice(0, index).map((key) => marker[key.column]), marker[column]);
         return `(${[...level, `${sortExpression(column)} ${descending ? '<' : '>'} ?`].join(' AND ')})`;
       });
       where.push(`(${after.join(' OR ')})`);
