@@ -9,12 +9,15 @@
  *   follow the store while boots are appended one at a time; each lag is from the moment the append
  *   was acknowledged to the moment the event arrived at the client (0 when it arrived first).
  * - Last, each step of a rebuild alone, per event, over the store's first 200,000 events: the `$all`
- *   read, the contract check, the page's transaction.
+ *   read, the contract check, the page's transaction, in wall time and in CPU time (the reader's and,
+ *   for the read, the store process's), and from the CPU times the floor of a 1,000,000-event
+ *   rebuild on this machine's cores.
  * Prints a table and, last, one JSON line.
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -49,6 +52,8 @@ const LAG_SAMPLES = 200;
 const STEP_SAMPLE = 200_000;
 /** Appends in flight while seeding. */
 const SEED_CONCURRENCY = 64;
+/** µs in a second. */
+const US_PER_SECOND = 1_000_000;
 
 function options(): { instances: number } {
   let values;
@@ -168,32 +173,85 @@ async function follow(response: Response, onLine: (line: Record<string, unknown>
   }
 }
 
+/** This process's CPU time so far (user + system, every thread), in µs. */
+function ownCpuUs(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+/** Clock ticks a second: the unit of the CPU times in /proc/<pid>/stat. */
+function clockTicksPerSecond(): number {
+  return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+}
+
+/** Another process's CPU time so far (utime + stime in /proc/<pid>/stat, every thread), in µs. */
+function processCpuUs(pid: number, ticksPerSecond: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The fields after the command name (in parentheses, maybe with spaces): utime and stime are the
+  // 14th and 15th of the line, the 12th and 13th after the name.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * US_PER_SECOND) / ticksPerSecond;
+}
+
+/** Runs `step` once: its result, its wall time and this process's CPU time during it, both in µs. */
+async function measured<T>(
+  step: () => T | Promise<T>,
+): Promise<{ result: T; wallUs: number; cpuUs: number }> {
+  const cpuAt = ownCpuUs();
+  const at = performance.now();
+  const result = await step();
+  const wallUs = (performance.now() - at) * 1000;
+  return { result, wallUs, cpuUs: ownCpuUs() - cpuAt };
+}
+
+interface PerEvent {
+  /** Wall time, µs per event. */
+  readonly readUs: number;
+  readonly contractUs: number;
+  readonly applyUs: number;
+  /** CPU time (user + system), µs per event: this process's for each step, the store's for the read. */
+  readonly readClientCpuUs: number;
+  readonly readStoreCpuUs: number;
+  readonly contractCpuUs: number;
+  readonly applyCpuUs: number;
+}
+
 /**
- * The rebuild's steps one at a time in this process, in µs per event, over the store's first
- * STEP_SAMPLE events: reading `$all` through the official client, checking each event's contract
- * (decodeStored), and applying pages of them to a fresh server table (one transaction a page).
+ * The rebuild's steps one at a time in this process, per event, over the store's first STEP_SAMPLE
+ * events: reading `$all` through the official client, checking each event's contract (decodeStored),
+ * and applying pages of them to a fresh server table (one transaction a page). Each step's wall time
+ * and this process's CPU time; for the read, also the CPU time of the store process `storePid`.
  */
-async function whereTheTimeGoes(
-  client: EventStoreDBClient,
-): Promise<{ readUs: number; contractUs: number; applyUs: number }> {
-  let at = performance.now();
-  const recorded = [];
-  for await (const resolved of client.readAll({ fromPosition: START, maxCount: STEP_SAMPLE }))
-    if (resolved.event?.streamId.startsWith('instance-')) recorded.push(resolved.event);
-  const readMs = performance.now() - at;
-  at = performance.now();
-  const decoded = recorded.map((event) => decodeStored(event));
-  const contractMs = performance.now() - at;
+async function whereTheTimeGoes(client: EventStoreDBClient, storePid: number): Promise<PerEvent> {
+  const ticksPerSecond = clockTicksPerSecond();
+  const storeCpuAt = processCpuUs(storePid, ticksPerSecond);
+  const read = await measured(async () => {
+    const recorded = [];
+    for await (const resolved of client.readAll({ fromPosition: START, maxCount: STEP_SAMPLE }))
+      if (resolved.event?.streamId.startsWith('instance-')) recorded.push(resolved.event);
+    return recorded;
+  });
+  const readStoreCpuUs = processCpuUs(storePid, ticksPerSecond) - storeCpuAt;
+  const contract = await measured(() => read.result.map((event) => decodeStored(event)));
+  const decoded = contract.result;
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-bench-table-'));
   try {
     const table = new ServerTable(join(dir, 'servers.sqlite'), 'bench', () => undefined);
-    at = performance.now();
-    for (let index = 0; index < decoded.length; index += PAGE)
-      table.applyAll(decoded.slice(index, index + PAGE));
-    const applyMs = performance.now() - at;
+    const apply = await measured(() => {
+      for (let index = 0; index < decoded.length; index += PAGE)
+        table.applyAll(decoded.slice(index, index + PAGE));
+    });
     table.close();
-    const us = (ms: number): number => round((ms * 1000) / decoded.length, 1);
-    return { readUs: us(readMs), contractUs: us(contractMs), applyUs: us(applyMs) };
+    const us = (total: number): number => round(total / decoded.length, 1);
+    return {
+      readUs: us(read.wallUs),
+      contractUs: us(contract.wallUs),
+      applyUs: us(apply.wallUs),
+      readClientCpuUs: us(read.cpuUs),
+      readStoreCpuUs: us(readStoreCpuUs),
+      contractCpuUs: us(contract.cpuUs),
+      applyCpuUs: us(apply.cpuUs),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -323,7 +381,13 @@ async function main(): Promise<void> {
     const audit = lags(auditArrivals);
     const watched = lags(watchArrivals);
     // Last: it holds the event loop for seconds, which would break the idle keep-alive sockets above.
-    const perEvent = await whereTheTimeGoes(client);
+    const perEvent = await whereTheTimeGoes(client, eventStore.pid);
+    // The CPU a rebuild of 1,000,000 events needs, spread over every core: no rebuild on this machine
+    // with these parts can be faster.
+    const cores = availableParallelism();
+    const cpuPerEventUs =
+      perEvent.readClientCpuUs + perEvent.readStoreCpuUs + perEvent.contractCpuUs + perEvent.applyCpuUs;
+    const cpuFloor1MEventsS = (cpuPerEventUs * 1_000_000) / US_PER_SECOND / cores;
 
     const figures = {
       instances,
@@ -338,6 +402,12 @@ async function main(): Promise<void> {
       readUsPerEvent: perEvent.readUs,
       contractUsPerEvent: perEvent.contractUs,
       applyUsPerEvent: perEvent.applyUs,
+      readClientCpuUsPerEvent: perEvent.readClientCpuUs,
+      readStoreCpuUsPerEvent: perEvent.readStoreCpuUs,
+      contractCpuUsPerEvent: perEvent.contractCpuUs,
+      applyCpuUsPerEvent: perEvent.applyCpuUs,
+      cpuFloor1MEventsS: round(cpuFloor1MEventsS, 1),
+      cores,
       auditLagP50Ms: round(percentile(audit, 50), 2),
       auditLagP99Ms: round(percentile(audit, 99), 2),
       watchLagP50Ms: round(percentile(watched, 50), 2),
@@ -360,7 +430,17 @@ async function main(): Promise<void> {
         [
           'per event: $all read / contract check / apply (µs)',
           `${perEvent.readUs} / ${perEvent.contractUs} / ${perEvent.applyUs}`,
-          'each step alone in one process, first 200,000 events: the official client, decodeStored, a page a transaction',
+          'wall time, each step alone in one process, first 200,000 events: the official client, decodeStored, a page a transaction',
+        ],
+        [
+          'CPU per event: client read / store / contract / apply (µs)',
+          `${perEvent.readClientCpuUs} / ${perEvent.readStoreCpuUs} / ${perEvent.contractCpuUs} / ${perEvent.applyCpuUs}`,
+          "the same steps' user + system CPU: this process's (process.cpuUsage); the store process's during the read (/proc/<pid>/stat)",
+        ],
+        [
+          `CPU floor, 1M events on ${cores} cores`,
+          `${figures.cpuFloor1MEventsS} s`,
+          `the CPU above x 1,000,000 / ${cores}: the best case, every core busy, perfect parallelism; target <= 20 s`,
         ],
         [
           'server list during the rebuild p50 / p99 (ms)',

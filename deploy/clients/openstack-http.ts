@@ -69,6 +69,18 @@ export class OpenStackHttp {
     return this.request<T>(method, `/networking/v2.0${path}`, body);
   }
 
+  /** An image's data, sent as Glance takes it: the bytes as they are, `application/octet-stream`. */
+  async uploadImage(imageId: string, data: Buffer): Promise<number> {
+    const response = await fetch(`${this.apiUrl}/image/v2/images/${imageId}/file`, {
+      method: 'PUT',
+      headers: { 'X-Auth-Token': this.token, 'Content-Type': 'application/octet-stream' },
+      body: data,
+      ...(this.timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(this.timeoutMs) }),
+    });
+    await response.arrayBuffer();
+    return response.status;
+  }
+
   private async request<T>(method: string, path: string, body?: unknown): Promise<Reply<T>> {
     const headers: Record<string, string> = {
       'X-Auth-Token': this.token,

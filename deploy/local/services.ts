@@ -20,6 +20,7 @@ import { type NatsAccounts, createNatsAccounts, operatorModeConfig } from '#libs
 import { BOOT_IMAGE_NAME, buildBootImage } from '../rig/boot-image.js';
 import { DASHBOARD_FILES, assertDashboardInstalled, writeDashboardFiles } from './dashboard.js';
 import { TOOLS, findTool } from '../rig/exec.js';
+import { OpenStackHttp } from '../clients/openstack-http.js';
 import { createRig, readInventory, sshdRunning, stopRig } from '../rig/rig.js';
 import { freePort, preferredPort } from './ports.js';
 import { type RunRecord, type ServiceLaunch, Supervisor, sleep } from './supervisor.js';
@@ -297,6 +298,8 @@ const rig: Part = {
       exports: {
         NIMBUS_RIG_INVENTORY: join(rigDir(stateDir), 'inventory.json'),
         NIMBUS_BOOT_IMAGE: inventory.bootImagePath,
+        NIMBUS_NETNS: inventory.network.netns,
+        NIMBUS_METADATA_SOCKET: inventory.network.metadataSocket,
       },
     };
   },
@@ -348,6 +351,8 @@ const api = processPart({
         NIMBUS_API_EXTERNAL_NETWORK_CIDR: '172.24.4.0/24',
         NIMBUS_API_AUDIT_NATS_SIGNING_KEY_FILE: context.env.NIMBUS_NATS_AUDIT_SIGNING_KEY_FILE,
         NIMBUS_API_AUDIT_NATS_ACCOUNT: context.env.NIMBUS_NATS_ACCOUNT,
+        // Where the rig's metadata proxies forward guests' requests; no rig (fake hosts), no service.
+        NIMBUS_API_METADATA_SOCKET: context.env.NIMBUS_METADATA_SOCKET,
       },
       details: { port, url },
     };
@@ -355,6 +360,46 @@ const api = processPart({
   healthy: (record) => httpOk(`${detail(record, 'url')}/v3`),
   exports: (record) => ({ API_URL: detail(record, 'url') }),
 });
+
+/** The name the rig's Linux guest is known by in the image service. */
+export const GUEST_IMAGE = 'nimbus-guest';
+
+/**
+ * The rig's Linux guest, in the image service as a public image, uploaded once through the image API
+ * as any client would; a later `up` finds it active. A copy left half made by an interrupted `up` is
+ * deleted and made again.
+ */
+const guestImage: Part = {
+  name: 'guest-image',
+  async ensure({ stateDir, env, secrets }) {
+    const inventory = await readInventory(rigDir(stateDir));
+    const apiUrl = env.API_URL ?? '';
+    const os = await OpenStackHttp.login(apiUrl, {
+      user: 'admin',
+      password: secrets.adminPassword,
+      project: 'admin',
+    });
+    const found = await os.image<{ images: { id: string; status: string }[] }>(
+      'GET',
+      `/v2/images?name=${GUEST_IMAGE}`,
+    );
+    const active = found.body.images.find((image) => image.status === 'active');
+    if (active) return { state: 'already running', detail: `image ${active.id}`, exports: {} };
+    for (const image of found.body.images) await os.image('DELETE', `/v2/images/${image.id}`);
+    const created = await os.image<{ id: string }>('POST', '/v2/images', {
+      name: GUEST_IMAGE,
+      disk_format: 'qcow2',
+      container_format: 'bare',
+      visibility: 'public',
+    });
+    if (created.status !== 201) throw new Error(`the image API refused ${GUEST_IMAGE}: ${created.status}`);
+    const uploaded = await os.uploadImage(created.body.id, readFileSync(inventory.guestImagePath));
+    if (uploaded !== 204) throw new Error(`the upload of ${GUEST_IMAGE} got ${uploaded}`);
+    return { state: 'started', detail: `image ${created.body.id}, flavor m1.micro`, exports: {} };
+  },
+  healthy: () => Promise.resolve(true),
+  stop: () => Promise.resolve('nothing to stop'),
+};
 
 const scheduler = processPart({
   name: 'scheduler',
@@ -474,6 +519,7 @@ export const PARTS: readonly Part[] = [
   rig,
   bootImage,
   api,
+  guestImage,
   dashboard,
   scheduler,
   consoleProxy,
@@ -483,6 +529,7 @@ export const PARTS: readonly Part[] = [
 /** The parts only one driver's system runs; every other part runs with either. */
 const ONLY_WITH: ReadonlyMap<Part, Driver> = new Map<Part, Driver>([
   [rig, 'libvirt'],
+  [guestImage, 'libvirt'],
   [consoleProxy, 'libvirt'],
   [bootImage, 'fake'],
 ]);

@@ -117,6 +117,14 @@ async function main(): Promise<void> {
   log('Try next:');
   log(`  source ${openrcFile}`);
   log('  openstack server create --flavor m1.nano --image nimbus-boot --wait demo');
+  if (driver !== 'fake') {
+    log(
+      '  openstack network create net1; openstack subnet create --network net1 --subnet-range 10.0.0.0/24 sub1',
+    );
+    log('  openstack server create --flavor m1.micro --image nimbus-guest --network net1 --wait guest1');
+    log(`  openstack console log show guest1                # its DHCP address and metadata; ping it with`);
+    log(`  ip netns exec ${env.NIMBUS_NETNS ?? ''}-dhcp-<network id, first 11> ping <its address>`);
+  }
   if (driver === 'fake') {
     log(`  openstack hypervisor list                        # ${options.hosts} simulated host(s), type fake`);
     log('  openstack server list                            # (simulated hosts have no console)');

@@ -7,32 +7,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { run } from './exec.js';
-import { exists } from './files.js';
+import { findRigFile } from './files.js';
 
 /** The line the guest prints on screen and on COM1; boot.asm holds the same text (a spec checks). */
 export const BOOT_BANNER = 'Nimbus guest booted';
 
 export const BOOT_IMAGE_NAME = 'nimbus-boot.qcow2';
 
-const SOURCE_IN_RIG = path.join('boot-image', 'boot.asm');
-const SOURCE_IN_REPO = path.join('deploy', 'rig', SOURCE_IN_RIG);
-
-/**
- * The assembly source. Run from source (Jest) it sits beside this module; run from the compiled
- * dist/deploy/rig/ it does not (tsc copies no assets), so the folders above are searched for the
- * repository's deploy/rig/boot-image/boot.asm.
- */
-export async function findBootSource(
-  moduleDir = path.dirname(fileURLToPath(import.meta.url)),
-): Promise<string> {
-  const beside = path.join(moduleDir, SOURCE_IN_RIG);
-  if (await exists(beside)) return beside;
-  for (let dir = moduleDir; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, SOURCE_IN_REPO);
-    if (await exists(candidate)) return candidate;
-    if (path.dirname(dir) === dir) break;
-  }
-  throw new Error(`cannot find ${SOURCE_IN_REPO} beside or above ${moduleDir}`);
+/** The assembly source, beside this module or in the repository above a compiled copy of it. */
+export function findBootSource(moduleDir = path.dirname(fileURLToPath(import.meta.url))): Promise<string> {
+  return findRigFile(path.join('boot-image', 'boot.asm'), moduleDir);
 }
 
 export interface BootImageTools {

@@ -113,6 +113,8 @@ export function summarize(inventory: RigInventory, inventoryPath: string, knownH
     `  host key     ${inventory.hostKeyFingerprint}`,
     `  client key   ${inventory.privateKeyPath}`,
     `  boot image   ${inventory.bootImagePath}`,
+    `  guest image  ${inventory.guestImagePath}`,
+    `  network      namespace ${inventory.network.netns}; reach guests with ip netns exec`,
     `  inventory    ${inventoryPath}`,
     '',
     ...inventory.hosts.map((host) => `  ${host.name}  ${host.libvirtUri}  ${host.home}`),

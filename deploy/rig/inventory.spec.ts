@@ -7,6 +7,12 @@ const valid: RigInventory = {
   hostKeyFingerprint: 'SHA256:abc',
   privateKeyPath: '/s/ssh/client_ed25519_key',
   bootImagePath: '/s/images/nimbus-boot.qcow2',
+  guestImagePath: '/s/images/nimbus-guest.qcow2',
+  network: {
+    netns: 'nimbus-dev',
+    helperPath: '/s/net/host-net',
+    metadataSocket: '/run/nimbus-dev/metadata.sock',
+  },
   hosts: [
     {
       name: 'nimbus-ci-h1',

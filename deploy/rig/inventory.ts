@@ -5,6 +5,7 @@
 import path from 'node:path';
 
 import { readIfExists, writeFileAtomic } from './files.js';
+import type { RigNetwork } from './host-network.js';
 
 /** One hypervisor host of the rig: a local Unix user with its own `qemu:///session` libvirt. */
 export interface RigHost {
@@ -36,6 +37,14 @@ export interface RigInventory {
   readonly hosts: readonly RigHost[];
   /** The project's boot image (qcow2), built from deploy/rig/boot-image/boot.asm. */
   readonly bootImagePath: string;
+  /**
+   * The project's Linux guest (qcow2), built from Debian's kernel and busybox with
+   * deploy/rig/guest-image/init.sh: it takes its address by DHCP, reads the metadata service and says
+   * both on its serial console.
+   */
+  readonly guestImagePath: string;
+  /** The guest network: its namespace, and the helper the hosts run through sudo to wire NICs into it. */
+  readonly network: RigNetwork;
 }
 
 /** `<stateDir>/rig.json`: the rig's own memory, so destroyRig finds everything even after a failed create. */
@@ -105,6 +114,14 @@ export function parseInventory(value: unknown, source = 'inventory'): RigInvento
   );
   expect(isAbsolutePath(inv.privateKeyPath), 'privateKeyPath must be an absolute path');
   expect(isAbsolutePath(inv.bootImagePath), 'bootImagePath must be an absolute path');
+  expect(isAbsolutePath(inv.guestImagePath), 'guestImagePath must be an absolute path');
+  const network = (inv.network ?? {}) as Record<string, unknown>;
+  expect(
+    typeof network.netns === 'string' && /^nimbus-[a-z0-9-]+$/.test(network.netns),
+    'network.netns must be the rig namespace name',
+  );
+  expect(isAbsolutePath(network.helperPath), 'network.helperPath must be an absolute path');
+  expect(isAbsolutePath(network.metadataSocket), 'network.metadataSocket must be an absolute path');
   if (!Array.isArray(inv.hosts) || inv.hosts.length === 0) {
     problems.push('hosts must be a non-empty list');
   } else {

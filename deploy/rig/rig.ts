@@ -8,8 +8,10 @@
 import { mkdir, realpath, rm } from 'node:fs/promises';
 
 import { buildBootImage } from './boot-image.js';
+import { buildGuestImage } from './guest-image.js';
 import { findTool, findTools, TOOLS } from './exec.js';
 import { readIfExists, writeFileAtomic } from './files.js';
+import { ensureRigNetwork, findNetworkTools, NETWORK_TOOLS, removeRigNetwork } from './host-network.js';
 import {
   readManifest,
   rigPaths,
@@ -99,6 +101,8 @@ export async function createRig(options: CreateRigOptions): Promise<RigInventory
   const clientPublicKey = await ensureKeyPair(tools.sshKeygen, paths.clientKey, 'nimbus-rig-client');
   const bootImagePath = await buildBootImage(tools, paths.imagesDir);
   log(`boot image ${bootImagePath}`);
+  const guestImagePath = await buildGuestImage(paths.imagesDir);
+  log(`guest image ${guestImagePath}`);
 
   const users: HostUser[] = [];
   for (const name of hostUserNames(namePrefix, hosts)) {
@@ -109,6 +113,13 @@ export async function createRig(options: CreateRigOptions): Promise<RigInventory
     users.push(await ensureHostUser(tools, name, paths.stateDir, authorizedKeysFile(clientPublicKey)));
     log(`host ${name} ready`);
   }
+  const network = await ensureRigNetwork(
+    await findNetworkTools(),
+    paths.stateDir,
+    namePrefix,
+    users.map((user) => user.name),
+  );
+  log(`guest network namespace ${network.netns}`);
 
   const sshPort = await ensureSshd(tools.sshd, paths, {
     allowUsers: users.map((user) => user.name),
@@ -128,6 +139,8 @@ export async function createRig(options: CreateRigOptions): Promise<RigInventory
     privateKeyPath: paths.clientKey,
     hosts: users.map(hostEntry),
     bootImagePath,
+    guestImagePath,
+    network,
   };
   await writeJson(paths.inventory, inventory);
   return inventory;
@@ -169,6 +182,10 @@ export async function destroyRig(stateDir: string, options: DestroyRigOptions = 
       attempt(`tearing down ${name}`, () =>
         teardownHost(tools, name, realStateDir, options.removeUsers ?? false, log),
       ),
+    );
+    // After the domains: a guest still running would hold its tap.
+    await attempt('removing the guest network', async () =>
+      removeRigNetwork(await findTool(NETWORK_TOOLS.ip), realStateDir, manifest.namePrefix),
     );
   }
   if (failures.length > 0) {
@@ -336,7 +353,8 @@ export async function dropSshSessions(stateDir: string): Promise<number> {
  * Stops what the rig runs without removing anything: its sshd (and the sessions it serves) and
  * every process of its host users, the qemu guests and libvirt session daemons among them. Domain
  * definitions, disks and users stay, so the next start finds the guests shut off, as after a
- * host reboot. What `npm run down` does to the rig; destroyRig is what removes it.
+ * host reboot. The guest network namespace goes too (the guests' taps with it); createRig makes it
+ * anew. What `npm run down` does to the rig; destroyRig is what removes it.
  */
 export async function stopRig(stateDir: string): Promise<void> {
   const realStateDir = await realpath(stateDir).catch(() => undefined);
@@ -350,6 +368,8 @@ export async function stopRig(stateDir: string): Promise<void> {
     const user = await lookupUser(getent, name);
     if (user) await terminateUser(user.uid);
   }
+  // With every guest gone, nothing holds a tap: the next createRig makes the network anew.
+  await removeRigNetwork(await findTool(NETWORK_TOOLS.ip), realStateDir, manifest.namePrefix);
 }
 
 /** Whether the rig in `stateDir` has its sshd running. */

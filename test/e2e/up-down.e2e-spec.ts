@@ -40,7 +40,7 @@ async function userExists(name: string): Promise<boolean> {
   );
 }
 
-const PARTS = ['event-store', 'nats', 'rig', 'api', 'scheduler', 'console-proxy', 'compute'];
+const PARTS = ['event-store', 'nats', 'rig', 'api', 'guest-image', 'scheduler', 'console-proxy', 'compute'];
 let first: Map<string, [string, string | undefined]>;
 
 afterAll(async () => {

@@ -264,6 +264,7 @@ describe('compute: consoles, key pairs, server groups, flavors, hosts and usage'
       'm1.nano',
       'm1.tiny',
       'm1.small',
+      'm1.micro',
       'm1.custom',
     ]);
     const detail = await harness.request('GET', '/v2.1/flavors/detail?minRam=512', {

@@ -162,16 +162,25 @@ describe('network API (Neutron v2.0 subset) and server NICs', () => {
 
   it('gives ports distinct addresses from the pool, refuses a taken one, and keeps a network with ports', async () => {
     const { id, subnetId } = await network(alice.token, 'ports', '10.40.0.0/29');
+    // The subnet has DHCP on, so the network's DHCP port holds the pool's first address, as in Neutron.
+    const dhcp = (await get(alice.token, `ports?network_id=${id}&device_owner=network:dhcp`))[
+      'ports'
+    ] as Json[];
+    expect(dhcp).toHaveLength(1);
+    expect(dhcp[0]).toMatchObject({
+      device_id: `dhcp-${id}`,
+      fixed_ips: [{ subnet_id: subnetId, ip_address: '10.40.0.2' }],
+    });
     const first = (await post(alice.token, 'ports', { port: { network_id: id } }))['port'] as Json;
     const second = (await post(alice.token, 'ports', { port: { network_id: id } }))['port'] as Json;
-    expect(first['fixed_ips']).toEqual([{ subnet_id: subnetId, ip_address: '10.40.0.2' }]);
-    expect(second['fixed_ips']).toEqual([{ subnet_id: subnetId, ip_address: '10.40.0.3' }]);
+    expect(first['fixed_ips']).toEqual([{ subnet_id: subnetId, ip_address: '10.40.0.3' }]);
+    expect(second['fixed_ips']).toEqual([{ subnet_id: subnetId, ip_address: '10.40.0.4' }]);
     expect(first['mac_address']).toMatch(/^fa:16:3e(:[0-9a-f]{2}){3}$/);
     expect(first['mac_address']).not.toBe(second['mac_address']);
 
     const taken = await harness.request('POST', `${NET}/ports`, {
       token: alice.token,
-      body: { port: { network_id: id, fixed_ips: [{ ip_address: '10.40.0.3' }] } },
+      body: { port: { network_id: id, fixed_ips: [{ ip_address: '10.40.0.4' }] } },
     });
     expect(taken.status).toBe(409);
     expect((taken.body as Json)['NeutronError']).toMatchObject({ type: 'IpAddressAlreadyAllocated' });
@@ -186,12 +195,15 @@ describe('network API (Neutron v2.0 subset) and server NICs', () => {
           .status,
       ).toBe(204);
     }
+    // The DHCP port is the network's own: it goes with the network instead of keeping it in use.
     expect((await harness.request('DELETE', `${NET}/networks/${id}`, { token: alice.token })).status).toBe(
       204,
     );
     expect((await harness.request('GET', `${NET}/subnets/${subnetId}`, { token: alice.token })).status).toBe(
       404,
     );
+    const left = (await get(alice.token, `ports?network_id=${id}`))['ports'] as Json[];
+    expect(left).toEqual([]);
   });
 
   it("makes each project's default security group on first sight, with Neutron's rules", async () => {
@@ -265,7 +277,7 @@ describe('network API (Neutron v2.0 subset) and server NICs', () => {
     const addresses = servers.map(
       (server) => (server['addresses'] as Record<string, Json[]>)['servers']?.[0]?.['addr'],
     );
-    expect(addresses.sort()).toEqual(['10.50.0.2', '10.50.0.3']);
+    expect(addresses.sort()).toEqual(['10.50.0.3', '10.50.0.4']);
     for (const server of servers) {
       const ports = (await get(alice.token, `ports?device_id=${String(server['id'])}`))['ports'] as Json[];
       expect(ports).toHaveLength(1);

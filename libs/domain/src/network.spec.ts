@@ -6,7 +6,10 @@ import {
   KeypairCreated,
   NetworkCreated,
   NetworkDeleted,
+  PortCreated,
+  PortDeleted,
   PortUpdated,
+  SubnetCreated,
   build,
   eventTypeOf,
 } from '#libs/contracts';
@@ -24,6 +27,7 @@ import {
   versionOf,
 } from './ip-ranges.js';
 import {
+  DHCP_OWNER,
   NetworkError,
   type NetworkState,
   type PortRequest,
@@ -38,6 +42,7 @@ import {
   decideUpdateNetwork,
   decideUpdatePort,
   decideUpdateSubnet,
+  dhcpPortOf,
   initialNetwork,
   networkReducer,
 } from './network.js';
@@ -1197,7 +1202,7 @@ describe('network aggregate: host routes, gateway changes and a port moving its 
     const request = subnetRequest('10.0.0.0/24', {
       hostRoutes: [{ destination: '192.168.0.0/16', nexthop: '10.0.0.254' }],
     });
-    const [event] = decideCreateSubnet(given(created), request);
+    const [event] = decideCreateSubnet(given(created), request) as SubnetCreated[];
     expect(event?.hostRoutes).toEqual([{ destination: '192.168.0.0/16', nexthop: '10.0.0.254' }]);
     const mixed = subnetRequest('10.0.1.0/24', {
       hostRoutes: [{ destination: 'fd00::/64', nexthop: '10.0.1.1' }],
@@ -1243,6 +1248,84 @@ describe('network aggregate: host routes, gateway changes and a port moving its 
     expect(both[0]?.fixedIps).toEqual([
       { subnetId: first, ipAddress: '10.0.0.2' },
       { subnetId: second, ipAddress: '10.0.1.2' },
+    ]);
+  });
+});
+
+describe("network aggregate: the network's DHCP port", () => {
+  const dhcp = { portId: randomUUID(), macAddress: 'fa:16:3e:0d:0c:01' };
+  const withSubnet = (request: SubnetRequest) => {
+    const events = decideCreateSubnet(given(created), request, dhcp);
+    return { events, state: given(created, ...events) };
+  };
+
+  it('is made with the first subnet that has DHCP on, holding its first free address', () => {
+    const { events, state } = withSubnet(subnetRequest('10.0.0.0/24'));
+    expect(events.map(eventTypeOf)).toEqual(['SubnetCreated', 'PortCreated']);
+    const port = dhcpPortOf(state);
+    expect(port).toMatchObject({
+      id: dhcp.portId,
+      macAddress: dhcp.macAddress,
+      projectId: 'p-1',
+      deviceOwner: DHCP_OWNER,
+      deviceId: `dhcp-${networkId}`,
+      fixedIps: [{ ipAddress: '10.0.0.2' }],
+    });
+    // A user's port after it gets the next address: none is handed out twice.
+    const [user] = decideCreatePort(state, portRequest());
+    expect(user?.fixedIps.map((ip) => ip.ipAddress)).toEqual(['10.0.0.3']);
+  });
+
+  it('is not made for a subnet without DHCP or for IPv6, and gains an address when DHCP is switched on', () => {
+    const { events, state } = withSubnet(subnetRequest('10.0.0.0/24', { enableDhcp: false }));
+    expect(events.map(eventTypeOf)).toEqual(['SubnetCreated']);
+    const subnetId = (events[0] as SubnetCreated).subnetId;
+    expect(decideCreateSubnet(state, subnetRequest('fd00::/64'), dhcp).map(eventTypeOf)).toEqual([
+      'SubnetCreated',
+    ]);
+    const switched = decideUpdateSubnet(state, subnetId, { enableDhcp: true }, dhcp);
+    expect(switched.map(eventTypeOf)).toEqual(['SubnetUpdated', 'PortCreated']);
+    expect((switched[1] as PortCreated).fixedIps).toEqual([{ subnetId, ipAddress: '10.0.0.2' }]);
+  });
+
+  it('keeps its address, takes one in each DHCP subnet, and goes with the last of them', () => {
+    const first = withSubnet(subnetRequest('10.0.0.0/24'));
+    const second = decideCreateSubnet(first.state, subnetRequest('10.0.1.0/24'), dhcp);
+    expect(second.map(eventTypeOf)).toEqual(['SubnetCreated', 'PortUpdated']);
+    const state = given(created, ...first.events, ...second);
+    expect(dhcpPortOf(state)?.fixedIps.map((ip) => ip.ipAddress)).toEqual(['10.0.0.2', '10.0.1.2']);
+
+    const firstSubnet = (first.events[0] as SubnetCreated).subnetId;
+    const dropped = decideDeleteSubnet(state, firstSubnet);
+    expect(dropped.map(eventTypeOf)).toEqual(['PortUpdated', 'SubnetDeleted']);
+    const left = given(created, ...first.events, ...second, ...dropped);
+    expect(dhcpPortOf(left)?.fixedIps.map((ip) => ip.ipAddress)).toEqual(['10.0.1.2']);
+
+    const last = decideDeleteSubnet(left, (second[0] as SubnetCreated).subnetId);
+    expect(last.map(eventTypeOf)).toEqual(['PortDeleted', 'SubnetDeleted']);
+    expect((last[0] as PortDeleted).portId).toBe(dhcp.portId);
+  });
+
+  it("does not keep a network or subnet in use, but a user's port still does", () => {
+    const { events, state } = withSubnet(subnetRequest('10.0.0.0/24'));
+    expect(decideDeleteNetwork(state, networkId).map(eventTypeOf)).toEqual(['PortDeleted', 'NetworkDeleted']);
+    const withUser = given(created, ...events, ...decideCreatePort(state, portRequest()));
+    expect(refusal(() => decideDeleteNetwork(withUser, networkId)).type).toBe('NetworkInUse');
+    const subnetId = (events[0] as SubnetCreated).subnetId;
+    expect(refusal(() => decideDeleteSubnet(withUser, subnetId)).type).toBe('SubnetInUse');
+  });
+
+  it('is not made while the only DHCP subnet has no free address, and the change is still made', () => {
+    const { events, state } = withSubnet(
+      subnetRequest('10.0.0.0/24', {
+        enableDhcp: false,
+        allocationPools: [{ start: '10.0.0.5', end: '10.0.0.5' }],
+      }),
+    );
+    const full = given(created, ...events, ...decideCreatePort(state, portRequest()));
+    const subnetId = (events[0] as SubnetCreated).subnetId;
+    expect(decideUpdateSubnet(full, subnetId, { enableDhcp: true }, dhcp).map(eventTypeOf)).toEqual([
+      'SubnetUpdated',
     ]);
   });
 });

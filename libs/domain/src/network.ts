@@ -228,17 +228,27 @@ export function decideUpdateNetwork(state: NetworkState, changes: NetworkChanges
   return [build(NetworkUpdated, { networkId: state.id, ...Object.fromEntries(changed) })];
 }
 
-/** Neutron's NetworkInUse: a network with ports is not deleted; its subnets go with it. */
-export function decideDeleteNetwork(state: NetworkState, networkId: string): NetworkDeleted[] {
+/**
+ * Neutron's NetworkInUse: a network with ports is not deleted; its subnets go with it, and so does its
+ * DHCP port, which is the network's own and no user's.
+ */
+export function decideDeleteNetwork(
+  state: NetworkState,
+  networkId: string,
+): (PortDeleted | NetworkDeleted)[] {
   mustExist(state, networkId);
-  if (state.ports.size > 0) {
+  const ports = [...state.ports.values()];
+  if (ports.some((port) => port.deviceOwner !== DHCP_OWNER)) {
     throw new NetworkError(
       'Conflict',
       'NetworkInUse',
       `Unable to complete operation on network ${networkId}. There are one or more ports still in use on the network.`,
     );
   }
-  return [build(NetworkDeleted, { networkId })];
+  return [
+    ...ports.map((port) => build(PortDeleted, { networkId, portId: port.id, projectId: port.projectId })),
+    build(NetworkDeleted, { networkId }),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -312,7 +322,15 @@ function checkedRoutes(
   return checked;
 }
 
-export function decideCreateSubnet(state: NetworkState, request: SubnetRequest): SubnetCreated[] {
+/**
+ * A new subnet, and with `dhcp` (the identity the network's DHCP port has or gets) the DHCP port given an
+ * address in it when it has DHCP on.
+ */
+export function decideCreateSubnet(
+  state: NetworkState,
+  request: SubnetRequest,
+  dhcp?: DhcpPortIdentity,
+): (SubnetCreated | DhcpPortEvent)[] {
   mustExist(state, state.id);
   const parsed = parsePrefix(request.cidr.toLowerCase());
   if ('error' in parsed) {
@@ -377,25 +395,27 @@ export function decideCreateSubnet(state: NetworkState, request: SubnetRequest):
   });
   const dnsNameservers = checkedNameservers(request.dnsNameservers);
   const hostRoutes = checkedRoutes(request.hostRoutes ?? [], prefix.version);
-  return [
-    build(SubnetCreated, {
-      networkId: state.id,
-      subnetId: request.subnetId,
-      projectId: request.projectId,
-      name: request.name,
-      description: request.description,
-      ipVersion: request.ipVersion,
-      cidr,
-      gatewayIp: gateway === null ? null : fromBigInt(gateway, prefix.version),
-      allocationPools: pools.map((pool) => ({
-        start: fromBigInt(pool.first, prefix.version),
-        end: fromBigInt(pool.last, prefix.version),
-      })),
-      enableDhcp: request.enableDhcp,
-      dnsNameservers,
-      hostRoutes,
-    }),
-  ];
+  const created = build(SubnetCreated, {
+    networkId: state.id,
+    subnetId: request.subnetId,
+    projectId: request.projectId,
+    name: request.name,
+    description: request.description,
+    ipVersion: request.ipVersion,
+    cidr,
+    gatewayIp: gateway === null ? null : fromBigInt(gateway, prefix.version),
+    allocationPools: pools.map((pool) => ({
+      start: fromBigInt(pool.first, prefix.version),
+      end: fromBigInt(pool.last, prefix.version),
+    })),
+    enableDhcp: request.enableDhcp,
+    dnsNameservers,
+    hostRoutes,
+  });
+  if (dhcp === undefined) return [created];
+  const { subnetId, networkId: _network, ...fields } = created;
+  const subnet: SubnetState = { ...fields, networkId: state.id, id: subnetId, createdAt: '', updatedAt: '' };
+  return [created, ...decideDhcpPort(state, [...state.subnets, subnet], dhcp)];
 }
 
 export function subnetOf(state: NetworkState, subnetId: string): SubnetState {
@@ -406,11 +426,13 @@ export function subnetOf(state: NetworkState, subnetId: string): SubnetState {
 
 export type SubnetChanges = Omit<Plain<SubnetUpdated>, 'networkId' | 'subnetId'>;
 
+/** A subnet's change, and with `dhcp` the DHCP port's address in it following its DHCP switch. */
 export function decideUpdateSubnet(
   state: NetworkState,
   subnetId: string,
   changes: SubnetChanges,
-): SubnetUpdated[] {
+  dhcp?: DhcpPortIdentity,
+): (SubnetUpdated | DhcpPortEvent)[] {
   const subnet = subnetOf(state, subnetId);
   const wanted = defined({
     ...changes,
@@ -422,7 +444,12 @@ export function decideUpdateSubnet(
     ([key, value]) => JSON.stringify(subnet[key as keyof SubnetChanges]) !== JSON.stringify(value),
   );
   if (changed.length === 0) return [];
-  return [build(SubnetUpdated, { networkId: state.id, subnetId, ...Object.fromEntries(changed) })];
+  const updated = build(SubnetUpdated, { networkId: state.id, subnetId, ...Object.fromEntries(changed) });
+  if (dhcp === undefined) return [updated];
+  const subnets = state.subnets.map((candidate) =>
+    candidate.id === subnetId ? { ...candidate, ...wanted } : candidate,
+  );
+  return [updated, ...decideDhcpPort(state, subnets, dhcp)];
 }
 
 /** A new gateway: in the subnet's host addresses, outside its pools, and not a port's address. */
@@ -457,10 +484,11 @@ function checkedGateway(state: NetworkState, subnet: SubnetState, gateway: strin
   return value;
 }
 
-export function decideDeleteSubnet(state: NetworkState, subnetId: string): SubnetDeleted[] {
+/** Neutron's SubnetInUse for a user's address in it; the DHCP port's address in it goes first. */
+export function decideDeleteSubnet(state: NetworkState, subnetId: string): (DhcpPortEvent | SubnetDeleted)[] {
   subnetOf(state, subnetId);
-  const inUse = [...state.ports.values()].some((port) =>
-    port.fixedIps.some((ip) => ip.subnetId === subnetId),
+  const inUse = [...state.ports.values()].some(
+    (port) => port.deviceOwner !== DHCP_OWNER && port.fixedIps.some((ip) => ip.subnetId === subnetId),
   );
   if (inUse) {
     throw new NetworkError(
@@ -469,7 +497,106 @@ export function decideDeleteSubnet(state: NetworkState, subnetId: string): Subne
       `Unable to complete operation on subnet ${subnetId}: One or more ports have an IP allocation from this subnet.`,
     );
   }
-  return [build(SubnetDeleted, { networkId: state.id, subnetId })];
+  const dhcp = dhcpPortOf(state);
+  const subnets = state.subnets.filter((subnet) => subnet.id !== subnetId);
+  return [
+    ...(dhcp === undefined
+      ? []
+      : decideDhcpPort(state, subnets, { portId: dhcp.id, macAddress: dhcp.macAddress })),
+    build(SubnetDeleted, { networkId: state.id, subnetId }),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The DHCP port
+// ---------------------------------------------------------------------------------------------------------
+
+/** Neutron's device owner of the port a network's DHCP server answers from. */
+export const DHCP_OWNER = 'network:dhcp';
+
+/** Which port a network's DHCP server is: chosen by the caller (derived from the network's id, so made once). */
+export interface DhcpPortIdentity {
+  readonly portId: string;
+  readonly macAddress: string;
+}
+
+export type DhcpPortEvent = PortCreated | PortUpdated | PortDeleted;
+
+export function dhcpPortOf(state: NetworkState): PortState | undefined {
+  return [...state.ports.values()].find((port) => port.deviceOwner === DHCP_OWNER);
+}
+
+/**
+ * The network's DHCP port brought in line with `subnets` (its subnets once a change is made), as
+ * Neutron's DHCP agent keeps it: one address in each IPv4 subnet with DHCP on, kept once it has one,
+ * taken from the pools like any port's; made with the first such subnet, deleted with the last. A
+ * subnet whose pools are full gets no DHCP address and is refused nothing for it; a port that would
+ * hold no address is not kept.
+ */
+export function decideDhcpPort(
+  state: NetworkState,
+  subnets: readonly SubnetState[],
+  identity: DhcpPortIdentity,
+): DhcpPortEvent[] {
+  const port = dhcpPortOf(state);
+  const served = subnets.filter((subnet) => subnet.enableDhcp && subnet.ipVersion === 4);
+  if (served.length === 0) {
+    return port
+      ? [build(PortDeleted, { networkId: state.id, portId: port.id, projectId: port.projectId })]
+      : [];
+  }
+  const portId = port?.id ?? identity.portId;
+  const fixedIps = (port?.fixedIps ?? []).filter((ip) => served.some((subnet) => subnet.id === ip.subnetId));
+  for (const subnet of served) {
+    if (fixedIps.some((ip) => ip.subnetId === subnet.id)) continue;
+    const holding = { ...(port ?? placeholderPort(portId)), fixedIps: [...fixedIps] };
+    const view: NetworkState = { ...state, subnets, ports: withPort(state, holding, portId) };
+    try {
+      fixedIps.push(...allocate(view, [{ subnetId: subnet.id }]));
+    } catch (error) {
+      if (!(error instanceof NetworkError && error.type === 'IpAddressGenerationFailure')) throw error;
+    }
+  }
+  if (fixedIps.length === 0) {
+    return port ? [build(PortDeleted, { networkId: state.id, portId, projectId: port.projectId })] : [];
+  }
+  if (!port) {
+    return [
+      build(PortCreated, {
+        networkId: state.id,
+        portId,
+        projectId: state.projectId,
+        name: '',
+        description: '',
+        macAddress: identity.macAddress,
+        fixedIps,
+        deviceId: `dhcp-${state.id}`,
+        deviceOwner: DHCP_OWNER,
+        adminStateUp: true,
+        securityGroupIds: [],
+      }),
+    ];
+  }
+  if (JSON.stringify(fixedIps) === JSON.stringify(port.fixedIps)) return [];
+  return [build(PortUpdated, { networkId: state.id, portId, projectId: port.projectId, fixedIps })];
+}
+
+function placeholderPort(id: string): PortState {
+  return {
+    id,
+    networkId: '',
+    projectId: '',
+    name: '',
+    description: '',
+    macAddress: '',
+    fixedIps: [],
+    deviceId: '',
+    deviceOwner: DHCP_OWNER,
+    adminStateUp: true,
+    securityGroupIds: [],
+    createdAt: '',
+    updatedAt: '',
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------

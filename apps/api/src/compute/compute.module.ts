@@ -17,6 +17,8 @@ import { ImageProxyController } from './image-proxy.controller.js';
 import { InstanceActionsController } from './instance-actions/instance-actions.controller.js';
 import { KeypairsController } from './keypairs/keypairs.controller.js';
 import { KeypairsService } from './keypairs/keypairs.service.js';
+import { MetadataServer } from './metadata/metadata-server.js';
+import { MetadataService } from './metadata/metadata.service.js';
 import { QuotaOverrides } from './quotas/quota-overrides.js';
 import { QuotasController } from './quotas/quotas.controller.js';
 import { QuotasService } from './quotas/quotas.service.js';
@@ -72,6 +74,8 @@ import { ServersWatchController } from './servers/watch/servers-watch.controller
     FlavorCatalog,
     FlavorsService,
     KeypairsService,
+    MetadataService,
+    MetadataServer,
     QuotaOverrides,
     QuotasService,
     ServerGroupDirectory,

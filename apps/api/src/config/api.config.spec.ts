@@ -19,6 +19,7 @@ describe(ApiConfig.name, () => {
     });
     expect(config.flavors.map((flavor) => [flavor.id, flavor.name, flavor.ram, flavor.disk])).toEqual([
       ['0', 'm1.nano', 64, 0],
+      ['84', 'm1.micro', 128, 0],
       ['1', 'm1.tiny', 512, 1],
       ['2', 'm1.small', 2048, 20],
     ]);

@@ -63,9 +63,13 @@ export class FlavorSeed {
   disk!: number;
 }
 
-/** Nova's defaults for m1.nano (the emulated-guest size), m1.tiny and m1.small. */
+/**
+ * Nova's defaults for m1.nano (the emulated-guest size), m1.tiny and m1.small, and devstack's m1.micro,
+ * which the rig's Linux guest fits.
+ */
 export const DEFAULT_FLAVORS: readonly FlavorSeed[] = [
   { id: '0', name: 'm1.nano', vcpus: 1, ram: 64, disk: 0 },
+  { id: '84', name: 'm1.micro', vcpus: 1, ram: 128, disk: 0 },
   { id: '1', name: 'm1.tiny', vcpus: 1, ram: 512, disk: 1 },
   { id: '2', name: 'm1.small', vcpus: 1, ram: 2048, disk: 20 },
 ];
@@ -275,7 +279,8 @@ export class ApiConfig extends StoreClientOptions {
     {
       env: 'NIMBUS_API_FLAVORS',
       doc: 'flavors created at start when missing, as JSON [{"id","name","vcpus","ram" (MiB),"disk" (GiB)}]',
-      default: 'm1.nano (id 0, 1 vCPU, 64 MiB, 0 GiB), m1.tiny (1, 512, 1), m1.small (1, 2048, 20)',
+      default:
+        'm1.nano (id 0, 1 vCPU, 64 MiB, 0 GiB), m1.micro (84, 128, 0), m1.tiny (1, 512, 1), m1.small (1, 2048, 20)',
     },
     Transform(toFlavorSeeds),
     IsArray(),
@@ -316,6 +321,19 @@ export class ApiConfig extends StoreClientOptions {
     ['qemu', 'kvm', 'none'],
   )
   seedImageHypervisorType: 'qemu' | 'kvm' | 'none' = 'qemu';
+
+  @Option(
+    {
+      env: 'NIMBUS_API_METADATA_SOCKET',
+      optional: true,
+      doc: "Unix socket the instance metadata service listens on (made 0600); the hosts' metadata proxies forward guests' requests for 169.254.169.254 to it",
+      default: 'unset (no metadata service)',
+      allowed: 'an absolute path',
+    },
+    IsString(),
+    Matches(/^\/[A-Za-z0-9._/-]+$/),
+  )
+  metadataSocket?: string;
 
   @Option(
     {

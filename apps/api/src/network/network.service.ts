@@ -17,6 +17,7 @@ import {
   type NetworkQuotaLimits,
   type NetworkQuotaResource,
   NetworkError,
+  type DhcpPortIdentity,
   type NetworkState,
   type PortChanges,
   type PortState,
@@ -70,6 +71,15 @@ export function randomMac(): string {
   const octets = [0xfa, 0x16, 0x3e, ...randomBytes(3)];
   return octets.map((octet) => octet.toString(16).padStart(2, '0')).join(':');
 }
+
+/**
+ * A network's DHCP port: its id derived from the network's, so however many requests race to make it
+ * there is one; its MAC drawn once with it (a later change of the port keeps the one it has).
+ */
+export const dhcpPortFor = (networkId: string): DhcpPortIdentity => ({
+  portId: derivedId('dhcp-port', networkId),
+  macAddress: randomMac(),
+});
 
 /** The id of a project's `default` security group, derived from the project so that exactly one is made. */
 export const defaultGroupIdFor = (projectId: string): string => derivedId('secgroup-default', projectId);
@@ -384,7 +394,7 @@ export class NetworkService {
     this.checkQuota(projectId, 'subnets');
     await this.onNetwork(
       network.id,
-      (state) => decideCreateSubnet(state, { ...fields, subnetId, projectId }),
+      (state) => decideCreateSubnet(state, { ...fields, subnetId, projectId }, dhcpPortFor(network.id)),
       context,
     );
     return this.subnet(principal, subnetId);
@@ -398,7 +408,11 @@ export class NetworkService {
   ): Promise<SubnetState> {
     const subnet = this.subnet(principal, id);
     this.writableNetwork(principal, subnet.networkId, 'update_subnet');
-    await this.onNetwork(subnet.networkId, (state) => decideUpdateSubnet(state, subnet.id, changes), context);
+    await this.onNetwork(
+      subnet.networkId,
+      (state) => decideUpdateSubnet(state, subnet.id, changes, dhcpPortFor(subnet.networkId)),
+      context,
+    );
     return this.subnet(principal, subnet.id);
   }
 

@@ -32,6 +32,7 @@ import {
   computeWorkDue,
   decideComputeResult,
   instanceReducer,
+  networkReducer,
 } from '#libs/domain';
 import { type DriveTurn, type EventStore, StreamDriver } from '#libs/event-store';
 
@@ -41,6 +42,7 @@ import {
   HypervisorError,
   domainNameOf,
   domainSpec,
+  guestNetworkOf,
 } from '../hypervisor/index.js';
 import { revokeConsoles } from './console-revocation.js';
 import { type ImagePublisher, type ImageResolver, ImageServiceUnreachable } from './image-resolver.js';
@@ -144,8 +146,25 @@ export class ComputeAgent {
     if ('revoke' in work) await revokeConsoles(this.store, state, work.revoke, turn.context);
     if (work.kind === 'rebuild') return this.rebuild(turn, work);
     if (work.kind === 'resize') return this.resize(turn, work);
+    if (work.kind === 'power-on' || work.kind === 'reboot') await this.serveNetworks(work.host, state);
     await this.record(turn, await this.perform(state.id, work));
     return 'done';
+  }
+
+  /**
+   * The DHCP server of each network the server has a NIC on, served on its host as the network's stream
+   * has it now, before the guest starts and asks for its address. After a restart of the hosts' network
+   * (an `up` after a `down`) this is what serves it again.
+   */
+  private async serveNetworks(host: string, state: InstanceState): Promise<void> {
+    for (const networkId of new Set(state.interfaces.map((nic) => nic.networkId))) {
+      const { state: network, revision } = await this.store.fold(
+        streamFor('network', networkId),
+        networkReducer,
+      );
+      const served = guestNetworkOf(network, Number(revision ?? 0n));
+      if (served) await this.hypervisor.ensureNetwork(host, served);
+    }
   }
 
   /** Stop, start, reboot or delete on the host, and what it came to. */
@@ -198,10 +217,11 @@ export class ComputeAgent {
     const instanceId = turn.state.id;
     const name = domainNameOf(instanceId);
     try {
+      await this.serveNetworks(work.host, turn.state);
       await this.hypervisor.ensureImage(work.host, await this.images.resolve(work.image.id));
       await this.hypervisor.destroy(work.host, name);
       // A resized server is rebuilt with the flavor it has now.
-      const spec = specOf(instanceId, turn.state.flavor ?? work.boot.flavor, work.image.id);
+      const spec = specOf(turn.state, turn.state.flavor ?? work.boot.flavor, work.image.id);
       const { domainName } = await this.hypervisor.spawn(work.host, spec);
       // The driver defines and starts in one step: a server that was off is put back off.
       if (!work.running) await this.hypervisor.powerOff(work.host, domainName, { timeoutMs: 0 });
@@ -240,6 +260,7 @@ export class ComputeAgent {
     const name = domainNameOf(instanceId);
     const options = { timeoutMs: this.settings.powerOffTimeoutMs, running: work.running };
     try {
+      if (work.running) await this.serveNetworks(work.host, turn.state);
       await this.hypervisor.resize(
         work.host,
         name,
@@ -304,10 +325,11 @@ export class ComputeAgent {
     const instanceId = turn.state.id;
     try {
       const started = performance.now();
+      await this.serveNetworks(host, turn.state);
       await this.hypervisor.ensureImage(host, await this.images.resolve(boot.image.id));
       const { domainName } = await this.hypervisor.spawn(
         host,
-        specOf(instanceId, boot.flavor, boot.image.id),
+        specOf(turn.state, boot.flavor, boot.image.id),
       );
       this.spawnTimesMs.push(performance.now() - started);
       if (this.spawnTimesMs.length > 10_000) this.spawnTimesMs.splice(0, 5_000);
@@ -338,10 +360,11 @@ export class ComputeAgent {
   }
 }
 
-/** The domain a server of this flavor runs as, its root disk made from the image. */
-function specOf(instanceId: string, flavor: FlavorSnapshot, imageId: string): DomainSpec {
+/** The domain a server of this flavor runs as, its root disk made from the image, a NIC per port. */
+function specOf(state: InstanceState, flavor: FlavorSnapshot, imageId: string): DomainSpec {
   return domainSpec({
-    instanceId,
+    instanceId: state.id,
+    nics: state.interfaces.map(({ portId, networkId, macAddress }) => ({ portId, networkId, macAddress })),
     vcpus: flavor.vcpus,
     memoryMib: flavor.ramMb,
     imageId,

@@ -3,6 +3,8 @@ import {
   domainNameOf,
   domainSpec,
   instanceIdOf,
+  MAX_NICS,
+  tapNameOf,
   validateDomainSpec,
   type DomainSpecInput,
 } from './domain-spec.js';
@@ -11,6 +13,11 @@ import { InvalidArgument } from './errors.js';
 const INSTANCE = '6f1c2a4e-3b7d-4c9e-8a21-0d5e9b3f7c10';
 const IMAGE = 'a3d2f0c1-5e6b-4f70-9182-736455aa0b1c';
 const input: DomainSpecInput = { instanceId: INSTANCE, vcpus: 1, memoryMib: 64, imageId: IMAGE };
+const NIC = {
+  portId: '5e0d8f2b-9c1a-4b3e-8f70-1a2b3c4d5e6f',
+  networkId: '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d',
+  macAddress: 'fa:16:3e:00:00:01',
+};
 
 describe(domainSpec.name, () => {
   it('derives the domain name from the instance id and fills in the defaults', () => {
@@ -22,6 +29,7 @@ describe(domainSpec.name, () => {
       imageId: IMAGE,
       rootDiskGb: 0,
       diskBus: 'virtio',
+      nics: [],
     });
   });
 
@@ -34,6 +42,12 @@ describe(domainSpec.name, () => {
     ['too little memory', { memoryMib: 8 }],
     ['a negative root disk', { rootDiskGb: -1 }],
     ['an unknown disk bus', { diskBus: 'scsi' as 'ide' }],
+    ['a NIC whose port id is not a UUID', { nics: [{ ...NIC, portId: 'tap0; ip link del eth0' }] }],
+    ['a NIC whose network id is uppercase', { nics: [{ ...NIC, networkId: NIC.networkId.toUpperCase() }] }],
+    ['a NIC whose MAC is not six octets', { nics: [{ ...NIC, macAddress: 'fa:16:3e:00:00' }] }],
+    ['one port as two NICs', { nics: [NIC, { ...NIC, macAddress: 'fa:16:3e:00:00:02' }] }],
+    ['two NICs with one MAC', { nics: [NIC, { ...NIC, portId: '0b0c4a4e-3b7d-4c9e-8a21-0d5e9b3f7c10' }] }],
+    ['more NICs than a guest can have', { nics: Array.from({ length: MAX_NICS + 1 }, () => NIC) }],
   ])('refuses %s', (_what, change) => {
     expect(() => domainSpec({ ...input, ...change })).toThrow(InvalidArgument);
   });
@@ -42,6 +56,13 @@ describe(domainSpec.name, () => {
     const spec = domainSpec(input);
     expect(validateDomainSpec(spec)).toBe(spec);
     expect(() => validateDomainSpec({ ...spec, name: 'nimbus-other' })).toThrow(InvalidArgument);
+  });
+});
+
+describe(tapNameOf.name, () => {
+  it("is Neutron's name: tap and the port id's first 11 characters, within Linux's 15", () => {
+    expect(tapNameOf(NIC.portId)).toBe('tap5e0d8f2b-9c');
+    expect(() => tapNameOf('../eth0')).toThrow(InvalidArgument);
   });
 });
 

@@ -26,6 +26,16 @@ export const SPEC_LIMITS = {
   rootDiskGb: { min: 0, max: 1024 * 1024 },
 } as const;
 
+/** At most this many NICs per domain, as the PCI slots of one bus left after disk, video and the rest. */
+export const MAX_NICS = 16;
+
+/** One NIC: the port it is, the network it is on, the MAC the guest sees. */
+export interface DomainNic {
+  readonly portId: string;
+  readonly networkId: string;
+  readonly macAddress: string;
+}
+
 export interface DomainSpec {
   /** The instance's UUID, which is also the libvirt domain's uuid. */
   readonly instanceId: string;
@@ -38,6 +48,8 @@ export interface DomainSpec {
   /** The root disk's virtual size; 0 keeps the image's own size (Nova's flavor disk 0). */
   readonly rootDiskGb: number;
   readonly diskBus: DiskBus;
+  /** In the order the guest sees them (eth0 first); each a tap on its network's bridge. */
+  readonly nics: readonly DomainNic[];
 }
 
 export interface DomainSpecInput {
@@ -47,6 +59,7 @@ export interface DomainSpecInput {
   readonly imageId: string;
   readonly rootDiskGb?: number;
   readonly diskBus?: DiskBus;
+  readonly nics?: readonly DomainNic[];
 }
 
 /** Builds a DomainSpec from checked values; throws InvalidArgument naming what is wrong. */
@@ -60,6 +73,7 @@ export function domainSpec(input: DomainSpecInput): DomainSpec {
     imageId: input.imageId,
     rootDiskGb: input.rootDiskGb ?? 0,
     diskBus: input.diskBus ?? 'virtio',
+    nics: input.nics ?? [],
   });
 }
 
@@ -81,7 +95,36 @@ export function validateDomainSpec(spec: DomainSpec): DomainSpec {
   if (!(DISK_BUSES as readonly string[]).includes(spec.diskBus)) {
     throw new InvalidArgument(`diskBus must be one of ${DISK_BUSES.join(', ')}`);
   }
+  validateNics(spec.nics);
   return spec;
+}
+
+/** Each NIC's ids and MAC in their exact forms, and no port or MAC twice. */
+export function validateNics(nics: readonly DomainNic[]): readonly DomainNic[] {
+  // Typed, but a spec may have been read back from somewhere: the list itself is checked too.
+  const list: unknown = nics;
+  if (!Array.isArray(list) || nics.length > MAX_NICS) {
+    throw new InvalidArgument(`nics must be a list of at most ${MAX_NICS}`);
+  }
+  for (const nic of nics) {
+    assertUuid(nic.portId, 'nic portId');
+    assertUuid(nic.networkId, 'nic networkId');
+    if (typeof nic.macAddress !== 'string' || !PATTERNS.macAddress.test(nic.macAddress)) {
+      throw new InvalidArgument('nic macAddress must be six lowercase colon-separated octets');
+    }
+  }
+  if (new Set(nics.map((nic) => nic.portId)).size !== nics.length) {
+    throw new InvalidArgument('a port can be only one NIC');
+  }
+  if (new Set(nics.map((nic) => nic.macAddress)).size !== nics.length) {
+    throw new InvalidArgument('two NICs cannot share a MAC address');
+  }
+  return nics;
+}
+
+/** The tap a port's NIC is on: Neutron's name, `tap` and the port id's first 11 characters. */
+export function tapNameOf(portId: string): string {
+  return `tap${assertUuid(portId, 'portId').slice(0, 11)}`;
 }
 
 /** A wait before an operation forces its way (powerOff, resize): a whole number of ms, 0 for none. */

@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import type { PowerState, RebootType } from '#libs/contracts';
 
 import type { DomainSpec } from './domain-spec.js';
+import type { GuestNetwork } from './guest-network.js';
 
 /** A domain's power state in the contracts' vocabulary, or `absent` when the host has no such domain. */
 export type DomainPowerState = PowerState | 'absent';
@@ -143,6 +144,12 @@ export interface HypervisorDriver {
    * started if it is not running.
    */
   spawn(host: string, spec: DomainSpec): Promise<SpawnResult>;
+
+  /**
+   * Serves a guest network on the host: its DHCP server set to hand each port its address. A host that
+   * has the network at a newer revision keeps it. Idempotent.
+   */
+  ensureNetwork(host: string, network: GuestNetwork): Promise<void>;
 
   /** Asks the guest to shut down, waits up to `timeoutMs`, then destroys it. Already off is success. */
   powerOff(host: string, domainName: string, options: PowerOffOptions): Promise<PowerOffResult>;

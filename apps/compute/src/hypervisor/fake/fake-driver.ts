@@ -28,6 +28,7 @@ import {
   InvalidArgument,
   UnknownHost,
 } from '../errors.js';
+import { type GuestNetwork, validateGuestNetwork } from '../guest-network.js';
 import {
   isPoweredOff,
   type CachedImage,
@@ -119,6 +120,8 @@ interface FakeHost {
   readonly domains: Map<string, FakeDomain>;
   /** Instance id to the files of its folder, as the real driver lays them out. */
   readonly instanceFiles: Map<string, Set<string>>;
+  /** Network id to what the host serves for it: held, never served (a fake host has no wire). */
+  readonly networks: Map<string, GuestNetwork>;
 }
 
 interface ImageFacts {
@@ -150,7 +153,10 @@ export class FakeHypervisorDriver implements HypervisorDriver, VncTunnels {
     }
     if (new Set(names).size !== names.length) throw new InvalidArgument('fake host names must be unique');
     this.hosts = new Map(
-      names.map((name) => [name, { name, images: new Map(), domains: new Map(), instanceFiles: new Map() }]),
+      names.map((name) => [
+        name,
+        { name, images: new Map(), domains: new Map(), instanceFiles: new Map(), networks: new Map() },
+      ]),
     );
     this.latency = options.latencyMs ?? {};
     this.guestHonoursAcpi = options.guestHonoursAcpi ?? false;
@@ -181,6 +187,21 @@ export class FakeHypervisorDriver implements HypervisorDriver, VncTunnels {
       return { imageId: image.id, sizeBytes: facts.sizeBytes, uploaded: true };
     });
     return shared ? { ...value, uploaded: false } : value;
+  }
+
+  /** Kept as the real driver keeps it (never an older revision over a newer one); no DHCP is served. */
+  ensureNetwork(host: string, network: GuestNetwork): Promise<void> {
+    const target = this.host(host);
+    validateGuestNetwork(network);
+    const held = target.networks.get(network.networkId);
+    if (held === undefined || held.revision <= network.revision)
+      target.networks.set(network.networkId, network);
+    return Promise.resolve();
+  }
+
+  /** What the host holds for a network, for tests. */
+  servedNetwork(host: string, networkId: string): GuestNetwork | undefined {
+    return this.host(host).networks.get(networkId);
   }
 
   async spawn(host: string, spec: DomainSpec): Promise<SpawnResult> {

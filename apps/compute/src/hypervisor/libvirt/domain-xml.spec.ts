@@ -42,6 +42,37 @@ describe(renderDomainXml.name, () => {
     expect(findElement(root, 'acpi')).toBeDefined(); // without ACPI no guest can honour a graceful shutdown
   });
 
+  it('has no NIC without ports, and a virtio NIC on a tap of its own per port, in order', () => {
+    expect(allElements(readXml(renderDomainXml(input()))).some((e) => e.name === 'interface')).toBe(false);
+    const nics = [
+      { portId: '5e0d8f2b-9c1a-4b3e-8f70-1a2b3c4d5e6f', networkId: IMAGE, macAddress: 'fa:16:3e:00:00:01' },
+      { portId: '0b0c4a4e-3b7d-4c9e-8a21-0d5e9b3f7c10', networkId: IMAGE, macAddress: 'fa:16:3e:00:00:02' },
+    ];
+    const root = readXml(renderDomainXml(input({ spec: { ...spec, nics } })));
+    const interfaces = allElements(root).filter((element) => element.name === 'interface');
+    expect(
+      interfaces.map((nic) => [
+        nic.attributes,
+        only(nic, 'mac').attributes,
+        only(nic, 'target').attributes,
+        only(nic, 'model').attributes,
+      ]),
+    ).toEqual([
+      [
+        { type: 'ethernet' },
+        { address: 'fa:16:3e:00:00:01' },
+        { dev: 'tap5e0d8f2b-9c', managed: 'no' },
+        { type: 'virtio' },
+      ],
+      [
+        { type: 'ethernet' },
+        { address: 'fa:16:3e:00:00:02' },
+        { dev: 'tap0b0c4a4e-3b', managed: 'no' },
+        { type: 'virtio' },
+      ],
+    ]);
+  });
+
   it('boots from one qcow2 overlay on virtio by default, and on IDE when asked', () => {
     const disk = only(readXml(renderDomainXml(input())), 'disk');
     expect(disk.attributes).toEqual({ type: 'file', device: 'disk' });

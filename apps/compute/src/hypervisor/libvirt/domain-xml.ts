@@ -1,5 +1,6 @@
 /**
- * The libvirt domain XML for a DomainSpec: one root disk (a qcow2 overlay), VNC on the host's loopback
+ * The libvirt domain XML for a DomainSpec: one root disk (a qcow2 overlay), a virtio NIC per port on a
+ * tap of its own, VNC on the host's loopback
  * with an automatic port, and the serial console written to a log file, which is where
  * os-getConsoleOutput reads from. The log is appended to across power cycles (`append='on'`), so a
  * stop or a HARD reboot does not erase what the guest printed before it.
@@ -9,7 +10,7 @@
 import path from 'node:path';
 
 import type { DomainSpec } from '../domain-spec.js';
-import { validateDomainSpec } from '../domain-spec.js';
+import { tapNameOf, validateDomainSpec } from '../domain-spec.js';
 import { InvalidArgument } from '../errors.js';
 
 /** `qemu` is TCG emulation (no KVM needed, as on the rig); `kvm` needs /dev/kvm on the host. */
@@ -79,7 +80,7 @@ export function renderDomainXml(input: DomainXmlInput): string {
       <source file='${x(diskPath)}'/>
       <target dev='${x(target)}' bus='${x(spec.diskBus)}'/>
     </disk>
-    <serial type='file'>
+${spec.nics.map((nic) => renderNic(nic.macAddress, tapNameOf(nic.portId))).join('')}    <serial type='file'>
       <source path='${x(consoleLogPath)}' append='on'/>
       <target port='0'/>
     </serial>
@@ -92,6 +93,20 @@ export function renderDomainXml(input: DomainXmlInput): string {
     <memballoon model='none'/>
   </devices>
 </domain>
+`;
+}
+
+/**
+ * A NIC on a tap made beforehand by the host's network helper (`managed='no'`): libvirt opens it as it
+ * is, which an unprivileged session daemon can do, and the helper puts it on its network's bridge.
+ */
+function renderNic(macAddress: string, tap: string): string {
+  const x = escapeXml;
+  return `    <interface type='ethernet'>
+      <mac address='${x(macAddress)}'/>
+      <target dev='${x(tap)}' managed='no'/>
+      <model type='virtio'/>
+    </interface>
 `;
 }
 

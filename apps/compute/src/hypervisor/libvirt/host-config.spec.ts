@@ -43,6 +43,16 @@ describe(hostConfigsFromInventory.name, () => {
       },
     ]);
   });
+
+  it("gives every host the rig network's helper when the rig has one", () => {
+    const withNetwork = {
+      ...inventory,
+      network: { netns: 'nimbus-dev', helperPath: '/var/lib/nimbus/rig/net/host-net' },
+    };
+    expect(hostConfigsFromInventory(withNetwork).map((host) => host.networkHelper)).toEqual([
+      '/var/lib/nimbus/rig/net/host-net',
+    ]);
+  });
 });
 
 describe(validateHostConfigs.name, () => {
@@ -59,6 +69,8 @@ describe(validateHostConfigs.name, () => {
     ['a trailing slash', { imageCacheDir: '/home/h1/images/' }],
     ['a shell in the user name', { sshUser: 'h1;id' }],
     ['port 0', { sshPort: 0 }],
+    ['a relative network helper', { networkHelper: 'net/host-net' }],
+    ['a network helper path with a space', { networkHelper: '/srv/rig net/host-net' }],
   ])('refuses %s', (_what, change) => {
     expect(() => validateHostConfigs([{ ...good, ...change }])).toThrow(InvalidArgument);
   });

@@ -27,6 +27,11 @@ export interface LibvirtHostConfig {
   readonly imageCacheDir: string;
   readonly instancesDir: string;
   readonly virtType: VirtType;
+  /**
+   * The host's network helper (an absolute path), run as `sudo -n <helper> prepare|plug|unplug` to wire
+   * guests' NICs into their networks. Absent: the host boots guests without NICs only.
+   */
+  readonly networkHelper?: string;
 }
 
 /** Accepted libvirt URIs: local QEMU drivers only (the connection to the host is SSH already). */
@@ -64,6 +69,11 @@ export function validateHostConfigs(hosts: readonly LibvirtHostConfig[]): readon
     );
     const virtType: string = host.virtType; // typed, but read from config at run time
     check(virtType === 'qemu' || virtType === 'kvm', 'virtType must be qemu or kvm');
+    check(
+      host.networkHelper === undefined ||
+        (isAbsolute(host.networkHelper) && /^[A-Za-z0-9._/-]+$/.test(host.networkHelper)),
+      'networkHelper must be an absolute, normalised path',
+    );
   });
   if (problems.length > 0)
     throw new InvalidArgument(`invalid hypervisor host configuration: ${problems.join('; ')}`);
@@ -84,6 +94,8 @@ export interface HostInventoryFile {
     readonly instancesDir: string;
     readonly hypervisorType: string;
   }[];
+  /** The rig's guest network, when it has one. */
+  readonly network?: { readonly helperPath: string };
 }
 
 /** Host configs from an inventory file such as the rig writes (all hosts share one sshd and pin there). */
@@ -100,6 +112,7 @@ export function hostConfigsFromInventory(inventory: HostInventoryFile): readonly
       imageCacheDir: host.imageCacheDir,
       instancesDir: host.instancesDir,
       virtType: host.hypervisorType === 'kvm' ? 'kvm' : 'qemu',
+      ...(inventory.network === undefined ? {} : { networkHelper: inventory.network.helperPath }),
     })),
   );
 }

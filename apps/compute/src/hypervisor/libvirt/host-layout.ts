@@ -1,7 +1,7 @@
 /**
  * Where the libvirt adapter keeps things on a host: base images in the image cache, and per instance a
- * folder of its own holding the root disk overlay, the domain XML it was defined from and the serial
- * console log (Nova's instances/<uuid>/ layout).
+ * folder of its own holding the root disk overlay, the domain XML it was defined from, its NICs and
+ * the serial console log (Nova's instances/<uuid>/ layout).
  * Must never build a path from anything but a configured folder and a validated UUID, and never return
  * a path outside that folder: destroy removes an instance folder recursively.
  */
@@ -15,6 +15,8 @@ export interface InstancePaths {
   readonly disk: string;
   readonly domainXml: string;
   readonly consoleLog: string;
+  /** The NICs the domain was defined with, for every later start to wire them again. */
+  readonly nics: string;
 }
 
 export function instancePaths(
@@ -29,6 +31,7 @@ export function instancePaths(
     disk: `${dir}/disk.qcow2`,
     domainXml: `${dir}/domain.xml`,
     consoleLog: `${dir}/console.log`,
+    nics: `${dir}/nics.json`,
   };
 }
 

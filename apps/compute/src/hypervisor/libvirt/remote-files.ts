@@ -30,6 +30,17 @@ export function statIfExists(sftp: SFTPWrapper, path: string): Promise<Stats | u
   });
 }
 
+/** The file's text, or undefined when it does not exist. */
+export function readRemoteFileIfExists(sftp: SFTPWrapper, path: string): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    sftp.readFile(path, { encoding: 'utf8' }, (error, content) => {
+      if (!error) resolve(typeof content === 'string' ? content : content.toString('utf8'));
+      else if (isNoSuchFile(error)) resolve(undefined);
+      else reject(error);
+    });
+  });
+}
+
 export function writeRemoteFile(
   sftp: SFTPWrapper,
   path: string,

@@ -57,6 +57,8 @@ import {
 import { validateImageSource } from '../image-source.js';
 import { KeyedMutex, SingleFlight } from '#libs/concurrency';
 import { renderDomainXml } from './domain-xml.js';
+import { plugNics, prepareNics, recordNics, recordedNics, serveNetwork, unplugNics } from './guest-nics.js';
+import type { GuestNetwork } from '../guest-network.js';
 import { validateHostConfigs, type LibvirtHostConfig } from './host-config.js';
 import { cachedImagePath, instancePaths } from './host-layout.js';
 import { HostSession } from './host-session.js';
@@ -191,9 +193,10 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
       await target.session.withSftp(`write ${paths.domainXml}`, true, (sftp) =>
         writeRemoteFile(sftp, paths.domainXml, xml, 0o644),
       );
+      await recordNics(target, spec.instanceId, spec.nics);
       // Defining the same XML again (a retry after a lost connection) only redefines it.
       await target.virshOk(['define', paths.domainXml], spec.name);
-      await target.start(spec.name);
+      await this.startDomain(target, spec.name);
     } catch (error) {
       // A spawn either leaves a running domain or nothing: the agent reports the failure and the
       // scheduler may pick another host, so a half-built domain here would be an orphan.
@@ -203,6 +206,10 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
       throw error;
     }
     return { domainName: spec.name, created: true };
+  }
+
+  async ensureNetwork(host: string, network: GuestNetwork): Promise<void> {
+    await serveNetwork(this.host(host), network);
   }
 
   async powerOff(host: string, domainName: string, options: PowerOffOptions): Promise<PowerOffResult> {
@@ -245,9 +252,22 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
 
   private async powerOnDomain(target: VirshHost, domainName: string): Promise<void> {
     const state = await target.existingState(domainName);
-    if (state === 'running' || state === 'shutdown') return;
-    if (state === 'paused') await target.virshOk(['resume', domainName], domainName);
-    else await target.start(domainName);
+    if (state === 'running' || state === 'shutdown' || state === 'paused') {
+      // Running already (a redo after a restart): its NICs are wired again, which is safe to repeat.
+      await plugNics(target, await recordedNics(target, assertDomainName(domainName)));
+      if (state === 'paused') await target.virshOk(['resume', domainName], domainName);
+      return;
+    }
+    await this.startDomain(target, domainName);
+  }
+
+  /** Starts a defined domain with its NICs: their taps made before QEMU opens them, on their bridges after. */
+  private async startDomain(target: VirshHost, domainName: string): Promise<void> {
+    const instanceId = assertDomainName(domainName);
+    const nics = await recordedNics(target, instanceId);
+    await prepareNics(target, instanceId, nics);
+    await target.start(domainName);
+    await plugNics(target, nics);
   }
 
   async reboot(
@@ -280,7 +300,7 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
       this.log(`${target.config.name}: ${domainName} did not reboot on request; rebooting it HARD`);
     }
     if (!isPoweredOff(state)) await target.destroyIfRunning(domainName);
-    await target.start(domainName);
+    await this.startDomain(target, domainName);
     return { type: 'HARD' };
   }
 
@@ -380,7 +400,8 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
       const kind = failureKind(undefinedResult);
       if (kind !== undefined && kind !== 'domain-not-found') throw target.commandError(undefinedResult);
     }
-    // Also when the domain was absent: a spawn interrupted before `define` leaves a folder behind.
+    // Also when the domain was absent: a spawn interrupted before `define` leaves a folder and taps behind.
+    await unplugNics(target, instanceId);
     await target.runOk(['rm', '-rf', '--', instancePaths(target.config, instanceId).dir]);
     return { existed: state !== 'absent' };
   }

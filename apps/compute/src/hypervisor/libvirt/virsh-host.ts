@@ -19,6 +19,12 @@ import type { HostSession } from './host-session.js';
 import { powerStateFromVirsh } from './power-state.js';
 import { eventsReceived, parseQemuImgInfo } from './virsh-output.js';
 
+export interface RunOptions {
+  readonly timeoutMs?: number;
+  /** Written to the command's standard input. */
+  readonly stdin?: string;
+}
+
 export interface VirshHostOptions {
   /** Per command, unless the call sets its own. */
   readonly commandTimeoutMs: number;
@@ -130,14 +136,15 @@ export class VirshHost {
     return this.run(['virsh', '--quiet', '-c', this.config.libvirtUri, ...args], options);
   }
 
-  run(argv: readonly string[], options: { timeoutMs?: number } = {}): Promise<ExecResult> {
+  run(argv: readonly string[], options: RunOptions = {}): Promise<ExecResult> {
     return this.session.exec(['env', 'LC_ALL=C', ...argv], {
       timeoutMs: options.timeoutMs ?? this.options.commandTimeoutMs,
       idempotent: true,
+      ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
     });
   }
 
-  async runOk(argv: readonly string[], options: { timeoutMs?: number } = {}): Promise<string> {
+  async runOk(argv: readonly string[], options: RunOptions = {}): Promise<string> {
     const result = await this.run(argv, options);
     if (result.exitCode !== 0) throw this.commandError(result);
     return result.stdout;

@@ -1,0 +1,424 @@
+// Builds the Nimbus guest image, a Linux guest that proves guest networking: a raw disk that SeaBIOS
+// boots (a FAT filesystem with SYSLINUX in its boot sector) holding Debian's packaged kernel and an
+// initramfs of busybox-static, the virtio modules and the committed guest-image/init.sh as /init;
+// qemu-img wraps it as the qcow2 base that overlays are made on. On its console the guest reports its
+// DHCP lease and what the metadata service told it, in lines parseGuestConsole reads back.
+// It must never download anything, mount anything, or write outside the images folder it is given.
+
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+import { BOOT_BANNER } from './boot-image.js';
+import { findTool, run, TOOLS, type Tool } from './exec.js';
+import { exists, findRigFile, readIfExists } from './files.js';
+
+export const GUEST_IMAGE_NAME = 'nimbus-guest.qcow2';
+
+/** The modules /init loads, with what they depend on: the virtio PCI transport, NIC and disk. */
+export const GUEST_MODULES = ['virtio_pci', 'virtio_net', 'virtio_blk'] as const;
+
+/**
+ * The kernel's command line. The last console= becomes /dev/console, where /init writes: COM1,
+ * which libvirt logs to a file. Kernel messages go to the screen too, errors and warnings only.
+ */
+export const GUEST_KERNEL_COMMAND_LINE = 'console=tty0 console=ttyS0,115200 loglevel=4';
+
+const GUEST_TOOLS = {
+  busybox: { name: 'busybox', debianPackage: 'busybox-static' },
+  mkfsFat: { name: 'mkfs.fat', debianPackage: 'dosfstools' },
+  mcopy: { name: 'mcopy', debianPackage: 'mtools' },
+  syslinux: { name: 'syslinux', debianPackage: 'syslinux' },
+  qemuImg: TOOLS.qemuImg,
+} as const satisfies Record<string, Tool>;
+
+type GuestTools = Record<keyof typeof GUEST_TOOLS, string>;
+
+/** The /init source, beside this module or in the repository above a compiled copy of it. */
+export function findGuestInit(moduleDir = path.dirname(fileURLToPath(import.meta.url))): Promise<string> {
+  return findRigFile(path.join('guest-image', 'init.sh'), moduleDir);
+}
+
+/** Finds every tool at once, so a machine missing several packages hears about all of them. */
+async function findGuestTools(): Promise<GuestTools> {
+  const keys = Object.keys(GUEST_TOOLS) as (keyof typeof GUEST_TOOLS)[];
+  const found = await Promise.allSettled(keys.map((key) => findTool(GUEST_TOOLS[key])));
+  const missing = found.flatMap((result) => (result.status === 'rejected' ? [String(result.reason)] : []));
+  if (missing.length > 0) throw new Error(`cannot build the guest image:\n  ${missing.join('\n  ')}`);
+  return Object.fromEntries(
+    keys.map((key, i) => [key, (found[i] as PromiseFulfilledResult<string>).value]),
+  ) as GuestTools;
+}
+
+const KERNEL_PACKAGE = 'linux-image-amd64';
+
+export interface Kernel {
+  readonly version: string;
+  readonly vmlinuz: string;
+  readonly modulesDir: string;
+}
+
+/** Orders kernel versions as dpkg would for Debian's ABI names: numbers by value, the rest as text. */
+export function compareKernelVersions(a: string, b: string): number {
+  const split = (version: string) => version.split(/(\d+)/).filter((part) => part !== '');
+  const left = split(a);
+  const right = split(b);
+  for (const [i, x] of left.entries()) {
+    const y = right[i];
+    if (y === undefined) break;
+    const order = /^\d/.test(x) && /^\d/.test(y) ? Number(x) - Number(y) : x.localeCompare(y);
+    if (order !== 0) return order;
+  }
+  return left.length - right.length;
+}
+
+/** The newest packaged kernel that has its modules installed (linux-image-amd64 pulls both in). */
+export async function findKernel(bootDir = '/boot', modulesRoot = '/lib/modules'): Promise<Kernel> {
+  const names = (await exists(bootDir)) ? await readdir(bootDir) : [];
+  const versions = names.flatMap((name) => /^vmlinuz-(.+)$/.exec(name)?.[1] ?? []);
+  const usable: string[] = [];
+  for (const version of versions) {
+    if (await exists(path.join(modulesRoot, version, 'modules.dep'))) usable.push(version);
+  }
+  const version = usable.sort(compareKernelVersions).at(-1);
+  if (version === undefined)
+    throw new Error(
+      `no kernel in ${bootDir} with modules in ${modulesRoot}; install the Debian package: ` +
+        `apt-get install ${KERNEL_PACKAGE}`,
+    );
+  return {
+    version,
+    vmlinuz: path.join(bootDir, `vmlinuz-${version}`),
+    modulesDir: path.join(modulesRoot, version),
+  };
+}
+
+/** A module as modules.dep names it: its name with `_` for `-`, and its file (maybe compressed). */
+export interface KernelModule {
+  readonly name: string;
+  readonly file: string;
+}
+
+export function moduleName(file: string): string {
+  return path
+    .basename(file)
+    .replace(/\.ko(\.\w+)?$/, '')
+    .replace(/-/g, '_');
+}
+
+/**
+ * The modules to load for `wanted`, each after everything it depends on, from the text of
+ * modules.dep (`kernel/.../a.ko: kernel/.../b.ko ...`, paths relative to the modules folder). A
+ * module built into the kernel (listed in modules.builtin) needs no loading and is left out.
+ */
+export function moduleLoadOrder(
+  modulesDep: string,
+  modulesBuiltin: string,
+  wanted: readonly string[],
+): KernelModule[] {
+  const deps = new Map<string, { file: string; needs: string[] }>();
+  for (const line of modulesDep.split('\n')) {
+    const [file, rest] = line.split(':');
+    if (file === undefined || rest === undefined || file.trim() === '') continue;
+    const needs = rest.trim() === '' ? [] : rest.trim().split(/\s+/).map(moduleName);
+    deps.set(moduleName(file.trim()), { file: file.trim(), needs });
+  }
+  const builtin = new Set(
+    modulesBuiltin
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map(moduleName),
+  );
+  const ordered: KernelModule[] = [];
+  const visit = (name: string, chain: readonly string[]): void => {
+    if (builtin.has(name) || ordered.some((module) => module.name === name)) return;
+    if (chain.includes(name)) throw new Error(`modules.dep has a cycle: ${[...chain, name].join(' -> ')}`);
+    const entry = deps.get(name);
+    if (entry === undefined) throw new Error(`the kernel has no module ${name}, built in or loadable`);
+    for (const need of entry.needs) visit(need, [...chain, name]);
+    ordered.push({ name, file: entry.file });
+  };
+  for (const name of wanted) visit(name, []);
+  return ordered;
+}
+
+// Debian 12 ships plain .ko files; later releases compress them, which busybox insmod cannot load.
+const DECOMPRESSORS: Readonly<Record<string, string>> = { '.xz': 'unxz', '.gz': 'gunzip' };
+
+/** A module's ELF object, decompressed (with busybox, in `scratchDir`) when the package compressed it. */
+export async function readKernelModule(
+  module: KernelModule,
+  modulesDir: string,
+  scratchDir: string,
+  busybox: string,
+): Promise<Buffer> {
+  const file = path.join(modulesDir, module.file);
+  if (file.endsWith('.ko')) return readFile(file);
+  const suffix = path.extname(file);
+  const applet = DECOMPRESSORS[suffix];
+  if (applet === undefined) throw new Error(`cannot decompress kernel module ${file}`);
+  const copy = path.join(scratchDir, `${module.name}.ko${suffix}`);
+  await writeFile(copy, await readFile(file));
+  await run(busybox, [applet, '-f', copy]);
+  return readFile(path.join(scratchDir, `${module.name}.ko`));
+}
+
+/** True for a 64-bit ELF executable without a PT_INTERP header, one that needs no dynamic loader. */
+export function isStaticElf(binary: Buffer): boolean {
+  if (binary.length < 64 || binary.readUInt32BE(0) !== 0x7f454c46 || binary[4] !== 2) return false;
+  const programHeaders = Number(binary.readBigUInt64LE(0x20));
+  const entrySize = binary.readUInt16LE(0x36);
+  const count = binary.readUInt16LE(0x38);
+  for (let i = 0; i < count; i++) {
+    const offset = programHeaders + i * entrySize;
+    if (offset + 4 > binary.length) return false;
+    if (binary.readUInt32LE(offset) === 3) return false; // PT_INTERP
+  }
+  return true;
+}
+
+/** One member of an initramfs: the kernel unpacks these into its root filesystem. */
+export type CpioEntry =
+  | { readonly kind: 'dir'; readonly name: string }
+  | { readonly kind: 'file'; readonly name: string; readonly data: Buffer; readonly mode: number }
+  | { readonly kind: 'symlink'; readonly name: string; readonly target: string }
+  | { readonly kind: 'chardev'; readonly name: string; readonly major: number; readonly minor: number };
+
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
+const S_IFCHR = 0o020000;
+
+/**
+ * A cpio archive in the "newc" format the kernel reads for an initramfs, every member owned by root
+ * with time 0 (so the same inputs make the same bytes), device nodes included without mknod.
+ */
+export function cpioArchive(entries: readonly CpioEntry[]): Buffer {
+  const members = entries.map((entry, i) => {
+    switch (entry.kind) {
+      case 'dir':
+        return cpioMember(i + 1, entry.name, S_IFDIR | 0o755, 2, Buffer.alloc(0));
+      case 'file':
+        return cpioMember(i + 1, entry.name, S_IFREG | entry.mode, 1, entry.data);
+      case 'symlink':
+        return cpioMember(i + 1, entry.name, S_IFLNK | 0o777, 1, Buffer.from(entry.target));
+      case 'chardev':
+        return cpioMember(i + 1, entry.name, S_IFCHR | 0o600, 1, Buffer.alloc(0), [entry.major, entry.minor]);
+    }
+  });
+  return Buffer.concat([...members, cpioMember(0, 'TRAILER!!!', 0, 1, Buffer.alloc(0))]);
+}
+
+function cpioMember(
+  inode: number,
+  name: string,
+  mode: number,
+  links: number,
+  data: Buffer,
+  [rdevMajor, rdevMinor] = [0, 0],
+): Buffer {
+  const nameBytes = Buffer.from(`${name}\0`);
+  // magic, then ino mode uid gid nlink mtime filesize devmajor devminor rdevmajor rdevminor namesize check
+  const fields = [inode, mode, 0, 0, links, 0, data.length, 0, 0, rdevMajor, rdevMinor, nameBytes.length, 0];
+  const header = Buffer.from(
+    `070701${fields.map((n) => n.toString(16).toUpperCase().padStart(8, '0')).join('')}`,
+  );
+  const pad = (length: number) => Buffer.alloc((4 - (length % 4)) % 4);
+  return Buffer.concat([header, nameBytes, pad(header.length + nameBytes.length), data, pad(data.length)]);
+}
+
+/** The initramfs's members: busybox as /bin/sh, /init, the modules and the order to load them in. */
+export function initramfsEntries(
+  init: Buffer,
+  busybox: Buffer,
+  modules: readonly { readonly name: string; readonly data: Buffer }[],
+): CpioEntry[] {
+  const dirs = ['bin', 'dev', 'etc', 'lib', 'lib/modules', 'proc', 'run', 'sys', 'tmp'];
+  return [
+    ...dirs.map((name): CpioEntry => ({ kind: 'dir', name })),
+    // The kernel opens /dev/console for /init's output before anything mounts devtmpfs.
+    { kind: 'chardev', name: 'dev/console', major: 5, minor: 1 },
+    { kind: 'file', name: 'bin/busybox', data: busybox, mode: 0o755 },
+    { kind: 'symlink', name: 'bin/sh', target: 'busybox' },
+    { kind: 'file', name: 'init', data: init, mode: 0o755 },
+    ...modules.map((module): CpioEntry => ({
+      kind: 'file',
+      name: `lib/modules/${module.name}.ko`,
+      data: module.data,
+      mode: 0o644,
+    })),
+    {
+      kind: 'file',
+      name: 'etc/nimbus-modules',
+      data: Buffer.from(modules.map((module) => `${module.name}\n`).join('')),
+      mode: 0o644,
+    },
+  ];
+}
+
+/** SYSLINUX's configuration: boot the one kernel at once, its own messages on COM1 too. */
+export function syslinuxConfig(commandLine = GUEST_KERNEL_COMMAND_LINE): string {
+  return [
+    'SERIAL 0 115200',
+    'DEFAULT nimbus',
+    'PROMPT 0',
+    'TIMEOUT 0',
+    'LABEL nimbus',
+    '  LINUX /vmlinuz',
+    '  INITRD /initrd.gz',
+    `  APPEND ${commandLine}`,
+    '',
+  ].join('\n');
+}
+
+const MIB = 1024 * 1024;
+
+/**
+ * Builds the image into `imagesDir`, replacing any older build, from the newest kernel under /boot
+ * and its modules. It is rebuilt on every call (a second or two) and so can never be stale; the file
+ * appears by rename, so a reader sees the old image or the new one, never half of one. The scratch
+ * files live in a folder of their own inside `imagesDir` and are removed. Returns the qcow2 path.
+ */
+export async function buildGuestImage(
+  imagesDir: string,
+  kernelDirs: { readonly bootDir?: string; readonly modulesRoot?: string } = {},
+): Promise<string> {
+  const tools = await findGuestTools();
+  const kernel = await findKernel(kernelDirs.bootDir, kernelDirs.modulesRoot);
+  const init = await readFile(await findGuestInit());
+  const busybox = await readFile(tools.busybox);
+  if (!isStaticElf(busybox))
+    throw new Error(`${tools.busybox} is linked dynamically; install the Debian package busybox-static`);
+  await mkdir(imagesDir, { recursive: true });
+  const image = path.join(imagesDir, GUEST_IMAGE_NAME);
+  const scratch = await mkdtemp(path.join(imagesDir, '.nimbus-guest-'));
+  const partial = `${image}.${process.pid}.tmp`;
+  try {
+    const order = moduleLoadOrder(
+      await readFile(path.join(kernel.modulesDir, 'modules.dep'), 'utf8'),
+      (await readIfExists(path.join(kernel.modulesDir, 'modules.builtin'))) ?? '',
+      GUEST_MODULES,
+    );
+    const modules = [];
+    for (const module of order)
+      modules.push({
+        name: module.name,
+        data: await readKernelModule(module, kernel.modulesDir, scratch, tools.busybox),
+      });
+    const initrd = path.join(scratch, 'initrd.gz');
+    await writeFile(initrd, gzipSync(cpioArchive(initramfsEntries(init, busybox, modules)), { level: 9 }));
+    const raw = path.join(scratch, 'disk.raw');
+    await writeBootDisk(tools, raw, kernel.vmlinuz, initrd, scratch);
+    await run(tools.qemuImg, ['convert', '-q', '-f', 'raw', '-O', 'qcow2', raw, partial]);
+    await rename(partial, image);
+  } finally {
+    await rm(partial, { force: true });
+    await rm(scratch, { recursive: true, force: true });
+  }
+  return image;
+}
+
+/**
+ * A FAT "superfloppy" (no partition table) sized to its files with 1 MiB to spare, written through
+ * mtools with no mount: SYSLINUX's boot sector in sector 0, which SeaBIOS loads from the disk.
+ */
+async function writeBootDisk(
+  tools: GuestTools,
+  raw: string,
+  vmlinuz: string,
+  initrd: string,
+  scratch: string,
+): Promise<void> {
+  const config = path.join(scratch, 'syslinux.cfg');
+  await writeFile(config, syslinuxConfig());
+  const payload = (await stat(vmlinuz)).size + (await stat(initrd)).size;
+  const sizeMiB = Math.ceil(payload / MIB) + 1;
+  await run(tools.mkfsFat, ['-C', '-n', 'NIMBUS', raw, String(sizeMiB * 1024)]);
+  await run(tools.mcopy, ['-i', raw, vmlinuz, '::/vmlinuz']);
+  await run(tools.mcopy, ['-i', raw, initrd, '::/initrd.gz']);
+  await run(tools.mcopy, ['-i', raw, config, '::/syslinux.cfg']);
+  await run(tools.syslinux, ['--install', raw]);
+}
+
+// The guest's console lines (guest-image/init.sh prints them; a spec checks it still does).
+
+export const GUEST_LINE_PREFIX = 'nimbus-guest: ';
+export const GUEST_READY_LINE = `${GUEST_LINE_PREFIX}ready`;
+export const GUEST_METADATA_UNAVAILABLE_LINE = `${GUEST_LINE_PREFIX}metadata unavailable`;
+/** `nimbus-guest: eth0 address 10.0.0.5/24 gateway 10.0.0.1`, the gateway `none` when there is none. */
+export const GUEST_ADDRESS_LINE =
+  /^nimbus-guest: (\S+) address (\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2}) gateway (\S+)$/;
+export const GUEST_NO_LEASE_LINE = /^nimbus-guest: (\S+) no DHCP lease$/;
+export const GUEST_HOSTNAME_LINE = /^nimbus-guest: metadata hostname (\S+)$/;
+export const GUEST_NO_HOSTNAME_LINE = /^nimbus-guest: metadata without hostname$/;
+export const GUEST_PUBLIC_KEY_LINE = /^nimbus-guest: metadata public key (.+)$/;
+/** The user data's first line, printable ASCII only, at most 200 characters (maybe none). */
+export const GUEST_USER_DATA_LINE = /^nimbus-guest: user data(?: |$)(.*)$/;
+
+export interface GuestAddress {
+  readonly nic: string;
+  readonly ip: string;
+  readonly prefix: number;
+  /** Absent when the lease gave no default route. */
+  readonly gateway?: string;
+}
+
+export interface GuestConsole {
+  /** The boot banner was printed. */
+  readonly booted: boolean;
+  readonly address?: GuestAddress;
+  /** DHCP gave up on this NIC. */
+  readonly noLeaseOn?: string;
+  /** `available` once meta_data.json was read, with or without a hostname. */
+  readonly metadata?: 'available' | 'unavailable';
+  readonly hostname?: string;
+  readonly publicKeys: readonly string[];
+  /** The first line of the user data, when there was any. */
+  readonly userData?: string;
+  /** /init got to its end and now only stays alive. */
+  readonly ready: boolean;
+}
+
+/**
+ * What a console log says about the guest's latest boot (the log may hold earlier ones: the part
+ * before the last banner is ignored). Lines may end in CRLF and sit among the kernel's own.
+ */
+export function parseGuestConsole(log: string): GuestConsole {
+  const lines = log.split('\n').map((line) => line.trim());
+  const start = lines.lastIndexOf(BOOT_BANNER);
+  const publicKeys: string[] = [];
+  const seen: { -readonly [K in keyof GuestConsole]: GuestConsole[K] } = {
+    booted: start >= 0,
+    publicKeys,
+    ready: false,
+  };
+  for (const line of lines.slice(start + 1)) {
+    let groups: string[] | undefined;
+    if ((groups = captures(GUEST_ADDRESS_LINE, line))) {
+      const [nic = '', ip = '', prefix = '', gateway = 'none'] = groups;
+      seen.address = { nic, ip, prefix: Number(prefix), ...(gateway === 'none' ? {} : { gateway }) };
+    } else if ((groups = captures(GUEST_NO_LEASE_LINE, line))) {
+      seen.noLeaseOn = groups.join('');
+    } else if ((groups = captures(GUEST_HOSTNAME_LINE, line))) {
+      seen.metadata = 'available';
+      seen.hostname = groups.join('');
+    } else if (GUEST_NO_HOSTNAME_LINE.test(line)) {
+      seen.metadata = 'available';
+    } else if (line === GUEST_METADATA_UNAVAILABLE_LINE) {
+      seen.metadata = 'unavailable';
+    } else if ((groups = captures(GUEST_PUBLIC_KEY_LINE, line))) {
+      publicKeys.push(groups.join(''));
+    } else if ((groups = captures(GUEST_USER_DATA_LINE, line))) {
+      seen.userData = groups.join('');
+    } else if (line === GUEST_READY_LINE) {
+      seen.ready = true;
+    }
+  }
+  return seen;
+}
+
+/** The groups `pattern` captures from `line` (each of these patterns has one or more), or undefined. */
+function captures(pattern: RegExp, line: string): string[] | undefined {
+  return pattern.exec(line)?.slice(1);
+}

@@ -1,0 +1,314 @@
+// The rig's network helper against the real kernel: taps and bridges in a namespace made for the test,
+// run as root the way sudo runs it (SUDO_UID names the caller). Every namespace and tap it makes is
+// removed afterwards.
+
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { findRigFile } from './files.js';
+import { networkPaths, removeRigNetwork, rigNetnsName } from './host-network.js';
+
+const INSTANCE = '6f1c2a4e-3b7d-4c9e-8a21-0d5e9b3f7c10';
+const OTHER_INSTANCE = '7a2d3b5f-4c8e-4d0f-9b32-1e6f0c4d8e21';
+const PORT_A = '5e0d8f2b-9c1a-4b3e-8f70-1a2b3c4d5e6f';
+const PORT_B = '0b0c4a4e-3b7d-4c9e-8a21-0d5e9b3f7c10';
+const NETWORK = '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d';
+const TAP_A = 'tap5e0d8f2b-9c';
+const TAP_B = 'tap0b0c4a4e-3b';
+const BRIDGE = 'brq9a8b7c6d-5e';
+const CALLER = '4242';
+const STRANGER = '4343';
+const CALLER_UID = 4242;
+
+interface Link {
+  readonly ifname: string;
+  readonly flags: readonly string[];
+  readonly master?: string;
+  readonly linkinfo?: { readonly info_kind?: string; readonly info_data?: { readonly user?: number } };
+}
+
+const prefix = `t${randomBytes(3).toString('hex')}`;
+const netns = rigNetnsName(prefix);
+let stateDir = '';
+let dir = '';
+let helper = '';
+let guestNetns = '';
+
+function ip(...args: string[]): string {
+  const result = spawnSync('ip', args, { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`ip ${args.join(' ')}: ${result.stderr}`);
+  return result.stdout;
+}
+
+function links(where: 'root' | 'netns'): Link[] {
+  const args = ['-j', '-d', 'link', 'show'];
+  return JSON.parse(where === 'root' ? ip(...args) : ip('-n', netns, ...args)) as Link[];
+}
+
+/** Which links exist where, on which bridge, up or not, made for whom: what the helper changes. */
+function layout(): string {
+  const view = (link: Link) =>
+    [link.ifname, link.master ?? '-', link.flags.includes('UP'), link.linkinfo?.info_data?.user ?? '-'].join(
+      ' ',
+    );
+  return JSON.stringify([links('root').map(view), links('netns').map(view)]);
+}
+
+const find = (where: 'root' | 'netns', name: string) => links(where).find((link) => link.ifname === name);
+
+function helperRun(uid: string | undefined, ...args: string[]) {
+  return helperWith(uid, '', ...args);
+}
+
+function helperWith(uid: string | undefined, input: string, ...args: string[]) {
+  const env = uid === undefined ? { PATH: '/usr/bin:/bin' } : { PATH: '/usr/bin:/bin', SUDO_UID: uid };
+  return spawnSync('python3', ['-I', helper, ...args], { encoding: 'utf8', env, input });
+}
+
+beforeAll(async () => {
+  stateDir = await mkdtemp(path.join(tmpdir(), 'nimbus-host-net-'));
+  const paths = networkPaths(stateDir, prefix);
+  dir = paths.dir;
+  helper = paths.helper;
+  await mkdir(dir);
+  await copyFile(await findRigFile('host-net.py', import.meta.dirname), helper);
+  await writeFile(paths.netnsFile, `${netns}\n`);
+  ip('netns', 'add', netns);
+});
+
+afterAll(async () => {
+  if (guestNetns !== '') spawnSync('ip', ['netns', 'del', guestNetns]);
+  await removeRigNetwork('ip', stateDir, prefix);
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+describe('the rig network helper', () => {
+  it("prepares a port's tap in the machine's namespace, owned by the caller, for QEMU to open", () => {
+    const prepared = helperRun(CALLER, 'prepare', INSTANCE, PORT_A);
+    expect(prepared.stderr).toBe('');
+    expect(prepared.status).toBe(0);
+    const tap = find('root', TAP_A);
+    expect(tap?.linkinfo?.info_kind).toBe('tun');
+    expect(tap?.linkinfo?.info_data?.user).toBe(CALLER_UID);
+    expect(find('netns', TAP_A)).toBeUndefined();
+  });
+
+  it("plugs it into the rig's namespace, on the network's bridge, and leaves the machine's namespace without it", () => {
+    expect(helperRun(CALLER, 'plug', PORT_A, NETWORK).status).toBe(0);
+    expect(find('root', TAP_A)).toBeUndefined();
+    expect(find('netns', TAP_A)).toMatchObject({ master: BRIDGE, flags: expect.arrayContaining(['UP']) });
+    expect(find('netns', BRIDGE)?.linkinfo?.info_kind).toBe('bridge');
+    expect(find('root', BRIDGE)).toBeUndefined();
+    // Plugging again changes nothing.
+    expect(helperRun(CALLER, 'plug', PORT_A, NETWORK).status).toBe(0);
+    expect(find('netns', TAP_A)?.master).toBe(BRIDGE);
+  });
+
+  it('puts a second port of the same network on the same bridge', () => {
+    expect(helperRun(CALLER, 'prepare', OTHER_INSTANCE, PORT_B).status).toBe(0);
+    expect(helperRun(CALLER, 'plug', PORT_B, NETWORK).status).toBe(0);
+    const onBridge = links('netns').filter((link) => link.master === BRIDGE);
+    expect(onBridge.map((link) => link.ifname).sort()).toEqual([TAP_B, TAP_A].sort());
+  });
+
+  it.each([
+    ['a tap another host made', [STRANGER, 'plug', PORT_A, NETWORK], /was not prepared by this host/],
+    ['a port claimed for another instance', [CALLER, 'prepare', OTHER_INSTANCE, PORT_A], /another instance/],
+    ['shell in an id', [CALLER, 'prepare', `${INSTANCE}; ip link del lo`, PORT_A], /lowercase UUID/],
+    ['an uppercase id', [CALLER, 'plug', PORT_A, NETWORK.toUpperCase()], /lowercase UUID/],
+    ['a missing argument', [CALLER, 'plug', PORT_A], /usage/],
+    ['an unknown verb', [CALLER, 'exec', '/bin/sh'], /unknown verb/],
+    ['a caller that did not come through sudo', [undefined, 'unplug', INSTANCE], /through sudo/],
+  ])('refuses %s with status 2 and changes nothing', (_what, [uid, ...args], message) => {
+    const before = layout();
+    const result = helperRun(uid, ...(args as string[]));
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(layout()).toBe(before);
+  });
+
+  it('makes a plugged tap anew where QEMU opens it when the guest starts again', () => {
+    expect(helperRun(CALLER, 'prepare', INSTANCE, PORT_A).status).toBe(0);
+    expect(find('netns', TAP_A)).toBeUndefined();
+    expect(find('root', TAP_A)?.linkinfo?.info_data?.user).toBe(CALLER_UID);
+    expect(helperRun(CALLER, 'plug', PORT_A, NETWORK).status).toBe(0);
+    expect(find('netns', TAP_A)?.master).toBe(BRIDGE);
+  });
+
+  it("unplugs only the instance's taps, and removes the bridge once no port is left on it", () => {
+    expect(helperRun(STRANGER, 'unplug', INSTANCE).status).toBe(0);
+    expect(find('netns', TAP_A)).toBeDefined(); // not the stranger's to remove
+    expect(helperRun(CALLER, 'unplug', INSTANCE).status).toBe(0);
+    expect(find('netns', TAP_A)).toBeUndefined();
+    expect(find('netns', BRIDGE)).toBeDefined();
+    expect(helperRun(CALLER, 'unplug', OTHER_INSTANCE).status).toBe(0);
+    expect(find('netns', TAP_B)).toBeUndefined();
+    expect(find('netns', BRIDGE)).toBeUndefined();
+    expect(helperRun(CALLER, 'unplug', OTHER_INSTANCE).status).toBe(0);
+  });
+});
+
+describe("the rig network helper's DHCP server", () => {
+  const DHCP_PORT = '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f';
+  const GUEST_MAC = 'fa:16:3e:12:34:56';
+  const config = (revision: number, hosts: { mac: string; ip: string; hostname: string }[]) =>
+    JSON.stringify({
+      revision,
+      port: { id: DHCP_PORT, mac: 'fa:16:3e:00:00:02' },
+      subnets: [
+        {
+          cidr: '10.20.0.0/24',
+          address: '10.20.0.2',
+          gateway: '10.20.0.1',
+          dns: ['10.20.0.53'],
+          routes: [{ destination: '169.254.169.254/32', nexthop: '10.20.0.2' }],
+        },
+      ],
+      hosts,
+    });
+
+  /** A namespace standing in for a guest: a veth on the network's bridge, asking for a lease by DHCP. */
+  function leaseFor(mac: string): Record<string, string> | undefined {
+    guestNetns = `${netns}-guest`;
+    spawnSync('ip', ['netns', 'del', guestNetns]);
+    ip('netns', 'add', guestNetns);
+    spawnSync('ip', ['-n', netns, 'link', 'del', 'dev', 'guest0']);
+    ip('-n', netns, 'link', 'add', 'guest0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', guestNetns);
+    ip('-n', netns, 'link', 'set', 'dev', 'guest0', 'master', BRIDGE, 'up');
+    ip('-n', guestNetns, 'link', 'set', 'dev', 'eth0', 'address', mac, 'up');
+    // udhcpc runs its script with the lease in the environment; this one prints what the guest would use.
+    const script = path.join(dir, 'lease.sh');
+    spawnSync('sh', ['-c', `printf '%s\\n' '#!/bin/sh' 'env' > ${script}; chmod 755 ${script}`]);
+    const client = spawnSync(
+      'ip',
+      [
+        'netns',
+        'exec',
+        guestNetns,
+        'busybox',
+        'udhcpc',
+        '-i',
+        'eth0',
+        '-n',
+        '-q',
+        '-f',
+        '-t',
+        '4',
+        '-T',
+        '1',
+        '-O',
+        'staticroutes',
+        '-s',
+        script,
+      ],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    const lease = Object.fromEntries(
+      client.stdout
+        .split('\n')
+        .filter((line) => /^(ip|subnet|router|dns|serverid|staticroutes)=/.test(line))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+    return lease['ip'] === undefined ? undefined : lease;
+  }
+
+  it("answers a guest's MAC with exactly its port's address, the gateway, DNS and the routes", () => {
+    expect(helperRun(CALLER, 'prepare', INSTANCE, PORT_A).status).toBe(0);
+    expect(helperRun(CALLER, 'plug', PORT_A, NETWORK).status).toBe(0);
+    const set = helperWith(
+      CALLER,
+      config(3, [{ mac: GUEST_MAC, ip: '10.20.0.7', hostname: 'host-10-20-0-7' }]),
+      'dhcp',
+      NETWORK,
+    );
+    expect(set.stderr).toBe('');
+    expect(set.status).toBe(0);
+    expect(leaseFor(GUEST_MAC)).toEqual({
+      ip: '10.20.0.7',
+      subnet: '255.255.255.0',
+      router: '10.20.0.1',
+      dns: '10.20.0.53',
+      serverid: '10.20.0.2',
+      staticroutes: '169.254.169.254/32 10.20.0.2 0.0.0.0/0 10.20.0.1',
+    });
+    expect(leaseFor('fa:16:3e:99:99:99')).toBeUndefined(); // no port, no address
+  });
+
+  it('takes a newer revision and leaves an older one unapplied', () => {
+    const moved = config(4, [{ mac: GUEST_MAC, ip: '10.20.0.8', hostname: 'host-10-20-0-8' }]);
+    expect(helperWith(CALLER, moved, 'dhcp', NETWORK).status).toBe(0);
+    const stale = helperWith(
+      CALLER,
+      config(2, [{ mac: GUEST_MAC, ip: '10.20.0.9', hostname: 'x' }]),
+      'dhcp',
+      NETWORK,
+    );
+    expect(stale.status).toBe(0);
+    expect(stale.stderr).toMatch(/newer revision/);
+    expect(leaseFor(GUEST_MAC)?.['ip']).toBe('10.20.0.8');
+  });
+
+  it.each([
+    [
+      'a host outside every subnet',
+      { mac: GUEST_MAC, ip: '10.99.0.7', hostname: 'a' },
+      /in none of the subnets/,
+    ],
+    [
+      'a hostname that is not a DNS label',
+      { mac: GUEST_MAC, ip: '10.20.0.7', hostname: 'a\ndhcp-script=/bin/sh' },
+      /DNS label/,
+    ],
+    ['a MAC with an option after it', { mac: `${GUEST_MAC},set:x`, ip: '10.20.0.7', hostname: 'a' }, /MAC/],
+  ])('refuses %s with status 2 and keeps the server as it was', (_what, host, message) => {
+    const before = readFileSync(`/run/${netns}/dhcp/${NETWORK}/hosts`, 'utf8');
+    const result = helperWith(CALLER, config(9, [host]), 'dhcp', NETWORK);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(readFileSync(`/run/${netns}/dhcp/${NETWORK}/hosts`, 'utf8')).toBe(before);
+  });
+
+  it("stops the server, its namespace and the bridge when the network's last guest is unplugged", () => {
+    spawnSync('ip', ['netns', 'del', guestNetns]);
+    guestNetns = '';
+    const dhcpNetns = `${netns}-dhcp-${NETWORK.slice(0, 11)}`;
+    expect(ip('netns', 'list')).toContain(dhcpNetns);
+    expect(helperRun(CALLER, 'unplug', INSTANCE).status).toBe(0);
+    expect(ip('netns', 'list')).not.toContain(dhcpNetns);
+    expect(find('netns', BRIDGE)).toBeUndefined();
+    expect(spawnSync('pgrep', ['-f', `dhcp/${NETWORK}/pid`]).status).toBe(1);
+  });
+});
+
+describe(removeRigNetwork.name, () => {
+  it('leaves no namespace, DHCP server, tap or run-time file of the rig, and may be run again', async () => {
+    expect(helperRun(CALLER, 'prepare', INSTANCE, PORT_A).status).toBe(0);
+    expect(helperRun(CALLER, 'plug', PORT_A, NETWORK).status).toBe(0);
+    const config = JSON.stringify({
+      revision: 1,
+      port: { id: PORT_B, mac: 'fa:16:3e:00:00:02' },
+      subnets: [{ cidr: '10.30.0.0/24', address: '10.30.0.2', gateway: null, dns: [], routes: [] }],
+      hosts: [],
+    });
+    expect(helperWith(CALLER, config, 'dhcp', NETWORK).status).toBe(0);
+    expect(helperRun(CALLER, 'prepare', OTHER_INSTANCE, '1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9').status).toBe(
+      0,
+    );
+
+    await removeRigNetwork('ip', stateDir, prefix);
+    expect(ip('netns', 'list')).not.toContain(netns);
+    expect(
+      links('root')
+        .map((link) => link.ifname)
+        .filter((name) => name.startsWith('tap')),
+    ).toEqual([]);
+    expect(spawnSync('pgrep', ['-f', `/run/${netns}/`]).status).toBe(1);
+    expect(existsSync(`/run/${netns}`)).toBe(false);
+    expect(existsSync(dir)).toBe(false);
+    await removeRigNetwork('ip', stateDir, prefix);
+  });
+});
