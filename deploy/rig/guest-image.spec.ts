@@ -1,12 +1,11 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { lchown, lstat, mkdir, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
 
 import { BOOT_BANNER } from './boot-image.js';
+import { findTool, run } from './exec.js';
 import {
   compareKernelVersions,
-  cpioArchive,
   findGuestInit,
   findKernel,
   GUEST_ADDRESS_LINE,
@@ -18,10 +17,12 @@ import {
   GUEST_PUBLIC_KEY_LINE,
   GUEST_READY_LINE,
   GUEST_USER_DATA_LINE,
-  initramfsEntries,
+  initramfsMembers,
   isStaticElf,
   moduleLoadOrder,
+  packInitramfs,
   parseGuestConsole,
+  stageInitramfs,
   syslinuxConfig,
 } from './guest-image.js';
 
@@ -266,69 +267,127 @@ describe(findKernel.name, () => {
   });
 });
 
-/** The members of a newc archive: name, mode, rdev and data, as the kernel would unpack them. */
-function readCpio(archive: Buffer) {
-  const members: { name: string; mode: number; rdev: [number, number]; data: Buffer }[] = [];
-  let offset = 0;
-  const align = (n: number) => (n + 3) & ~3;
-  for (;;) {
-    expect(archive.toString('latin1', offset, offset + 6)).toBe('070701');
-    const field = (i: number) =>
-      parseInt(archive.toString('latin1', offset + 6 + i * 8, offset + 14 + i * 8), 16);
-    const [mode, size, rdevMajor, rdevMinor, nameSize] = [1, 6, 9, 10, 11].map(field) as [
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
-    const name = archive.toString('latin1', offset + 110, offset + 110 + nameSize - 1);
-    const dataStart = align(offset + 110 + nameSize);
-    const data = archive.subarray(dataStart, dataStart + size);
-    offset = align(dataStart + size);
-    if (name === 'TRAILER!!!') break;
-    members.push({ name, mode, rdev: [rdevMajor, rdevMinor], data });
-  }
-  expect(offset).toBe(archive.length);
-  return members;
-}
-
-describe(cpioArchive.name, () => {
-  it('writes the newc members the kernel unpacks, aligned to 4 bytes, ending with the trailer', () => {
-    const archive = cpioArchive([
-      { kind: 'dir', name: 'bin' },
-      { kind: 'file', name: 'bin/busybox', data: Buffer.from('12345'), mode: 0o755 },
-      { kind: 'symlink', name: 'bin/sh', target: 'busybox' },
-      { kind: 'chardev', name: 'dev/console', major: 5, minor: 1 },
-    ]);
-    expect(readCpio(archive)).toEqual([
-      { name: 'bin', mode: 0o040755, rdev: [0, 0], data: Buffer.alloc(0) },
-      { name: 'bin/busybox', mode: 0o100755, rdev: [0, 0], data: Buffer.from('12345') },
-      { name: 'bin/sh', mode: 0o120777, rdev: [0, 0], data: Buffer.from('busybox') },
-      { name: 'dev/console', mode: 0o020600, rdev: [5, 1], data: Buffer.alloc(0) },
-    ]);
-  });
-
-  it('makes the same bytes from the same members', () => {
-    const entries = initramfsEntries(Buffer.from('#!/bin/sh\n'), Buffer.from('elf'), []);
-    expect(cpioArchive(entries).equals(cpioArchive(entries))).toBe(true);
-  });
-});
-
-describe(initramfsEntries.name, () => {
-  it('holds /init, busybox as /bin/sh, the console node, the modules and their load order', () => {
-    const entries = initramfsEntries(Buffer.from('#!/bin/sh\n'), Buffer.from('elf'), [
+describe('the initramfs, staged and packed by GNU cpio', () => {
+  const contents = {
+    init: Buffer.from('#!/bin/sh\necho init\n'),
+    busybox: Buffer.from('\x7fELF stands in for busybox'),
+    modules: [
       { name: 'virtio', data: Buffer.from('a') },
-      { name: 'virtio_net', data: Buffer.from('b') },
+      { name: 'virtio_net', data: Buffer.from('bc') },
+    ],
+  };
+  let work: string;
+  let cpio: string;
+  let mknod: string;
+
+  beforeAll(async () => {
+    work = await mkdtemp(path.join(tmpdir(), 'nimbus-guest-initramfs-'));
+    cpio = await findTool({ name: 'cpio', debianPackage: 'cpio' });
+    mknod = await findTool({ name: 'mknod', debianPackage: 'coreutils' });
+  });
+
+  afterAll(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  /** Stages `contents` under a umask that would narrow every mode, then packs them; the archive's path. */
+  async function stageAndPack(
+    name: string,
+    beforePacking?: (stage: string) => Promise<void>,
+  ): Promise<string> {
+    const stage = path.join(work, `${name}-stage`);
+    const umask = process.umask(0o027);
+    try {
+      await stageInitramfs(stage, contents, mknod);
+    } finally {
+      process.umask(umask);
+    }
+    await beforePacking?.(stage);
+    const archive = path.join(work, `${name}.cpio`);
+    await packInitramfs(cpio, stage, archive);
+    return archive;
+  }
+
+  it('packs every member in order, folders first, owned by root, with its mode and time 0', async () => {
+    // Owned by someone else on disk, as a stage copied by another user might be: the archive says root.
+    const archive = await stageAndPack('listed', (stage) =>
+      lchown(path.join(stage, 'bin', 'busybox'), 1234, 1234),
+    );
+    const { stdout } = await run(cpio, ['-itv', '--numeric-uid-gid', '--quiet', '-I', archive], {
+      env: { ...process.env, TZ: 'UTC', LC_ALL: 'C' },
+    });
+    // `ls -l` lines: mode, links, uid, gid, size (or major, minor), date, name (-> target).
+    const dates = new Set<string>();
+    const listed = stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => {
+        const fields =
+          /^(\S{10})\s+\d+\s+(\d+)\s+(\d+)\s+(\d+,\s+\d+|\d+)\s+(\w{3}\s+\d+\s+[\d:]+)\s(.+)$/.exec(line);
+        expect([line, fields === null]).toEqual([line, false]);
+        const [mode = '', uid = '', gid = '', size = '', date = '', name = ''] = fields?.slice(1) ?? [];
+        dates.add(date.replace(/\s+/g, ' '));
+        return `${mode} ${uid}:${gid} ${size.replace(/\s+/g, ' ')} ${name}`;
+      });
+    expect(listed).toEqual([
+      'drwxr-xr-x 0:0 0 bin',
+      `-rwxr-xr-x 0:0 ${contents.busybox.length} bin/busybox`,
+      'lrwxrwxrwx 0:0 7 bin/sh -> busybox',
+      'drwxr-xr-x 0:0 0 dev',
+      'crw------- 0:0 5, 1 dev/console',
+      'drwxr-xr-x 0:0 0 etc',
+      '-rw-r--r-- 0:0 18 etc/nimbus-modules',
+      `-rwxr-xr-x 0:0 ${contents.init.length} init`,
+      'drwxr-xr-x 0:0 0 lib',
+      'drwxr-xr-x 0:0 0 lib/modules',
+      '-rw-r--r-- 0:0 1 lib/modules/virtio.ko',
+      '-rw-r--r-- 0:0 2 lib/modules/virtio_net.ko',
+      'drwxr-xr-x 0:0 0 proc',
+      'drwxr-xr-x 0:0 0 run',
+      'drwxr-xr-x 0:0 0 sys',
+      'drwxr-xr-x 0:0 0 tmp',
     ]);
-    // The builder gzips the archive, which the kernel unpacks as it is.
-    const members = readCpio(gunzipSync(gzipSync(cpioArchive(entries))));
-    const byName = new Map(members.map((member) => [member.name, member]));
-    expect(byName.get('init')?.mode).toBe(0o100755);
-    expect(byName.get('bin/sh')?.data.toString()).toBe('busybox');
-    expect(byName.get('dev/console')?.rdev).toEqual([5, 1]);
-    expect(byName.get('lib/modules/virtio_net.ko')?.data.toString()).toBe('b');
-    expect(byName.get('etc/nimbus-modules')?.data.toString()).toBe('virtio\nvirtio_net\n');
+    expect([...dates]).toEqual(['Jan 1 1970']);
+  });
+
+  it('packs what the kernel unpacks: the files, the symlink and the console device 5,1', async () => {
+    const archive = await stageAndPack('extracted');
+    const root = path.join(work, 'extracted');
+    await mkdir(root);
+    // prettier-ignore
+    await run(cpio, [
+      '--extract', '--make-directories', '--no-absolute-filenames', '--quiet', '-D', root, '-I', archive,
+    ]);
+    expect(await readFile(path.join(root, 'init'))).toEqual(contents.init);
+    expect(await readFile(path.join(root, 'bin', 'busybox'))).toEqual(contents.busybox);
+    expect(await readFile(path.join(root, 'lib', 'modules', 'virtio.ko'), 'utf8')).toBe('a');
+    expect(await readFile(path.join(root, 'lib', 'modules', 'virtio_net.ko'), 'utf8')).toBe('bc');
+    expect(await readFile(path.join(root, 'etc', 'nimbus-modules'), 'utf8')).toBe('virtio\nvirtio_net\n');
+    expect(await readlink(path.join(root, 'bin', 'sh'))).toBe('busybox');
+    const console = await lstat(path.join(root, 'dev', 'console'));
+    expect(console.isCharacterDevice()).toBe(true);
+    expect([console.rdev >> 8, console.rdev & 0xff]).toEqual([5, 1]);
+    expect([console.uid, console.gid, console.mode & 0o7777]).toEqual([0, 0, 0o600]);
+  });
+
+  it('packs the same inputs into the same bytes, whatever the stage folder and its inodes', async () => {
+    const first = await readFile(await stageAndPack('first'));
+    const second = await readFile(await stageAndPack('second'));
+    expect(first.subarray(0, 6).toString()).toBe('070701');
+    expect(second.equals(first)).toBe(true);
+  });
+
+  it('lists the staged members each after its folder, and stages only into a new folder', async () => {
+    const stage = path.join(work, 'members-stage');
+    await stageInitramfs(stage, contents, mknod);
+    const members = await initramfsMembers(stage);
+    expect(members).toHaveLength(16);
+    expect(members.slice(0, 5)).toEqual(['bin', 'bin/busybox', 'bin/sh', 'dev', 'dev/console']);
+    for (const [i, member] of members.entries()) {
+      const folder = path.dirname(member);
+      if (folder !== '.') expect(members.indexOf(folder)).toBeLessThan(i);
+    }
+    await expect(stageInitramfs(stage, contents, mknod)).rejects.toThrow(/EEXIST/);
   });
 });
 

@@ -1,11 +1,25 @@
 // Builds the Nimbus guest image, a Linux guest that proves guest networking: a raw disk that SeaBIOS
 // boots (a FAT filesystem with SYSLINUX in its boot sector) holding Debian's packaged kernel and an
-// initramfs of busybox-static, the virtio modules and the committed guest-image/init.sh as /init;
-// qemu-img wraps it as the qcow2 base that overlays are made on. On its console the guest reports its
-// DHCP lease and what the metadata service told it, in lines parseGuestConsole reads back.
+// initramfs of busybox-static, the virtio modules and the committed guest-image/init.sh as /init,
+// laid out in a scratch folder and packed by GNU cpio; qemu-img wraps the disk as the qcow2 base that
+// overlays are made on. On its console the guest reports its DHCP lease and what the metadata service
+// told it, in lines parseGuestConsole reads back. Building it takes root, as the rig has: the
+// initramfs holds a device node.
 // It must never download anything, mount anything, or write outside the images folder it is given.
 
-import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  lutimes,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -30,6 +44,8 @@ const GUEST_TOOLS = {
   mkfsFat: { name: 'mkfs.fat', debianPackage: 'dosfstools' },
   mcopy: { name: 'mcopy', debianPackage: 'mtools' },
   syslinux: { name: 'syslinux', debianPackage: 'syslinux' },
+  cpio: { name: 'cpio', debianPackage: 'cpio' },
+  mknod: { name: 'mknod', debianPackage: 'coreutils' },
   qemuImg: TOOLS.qemuImg,
 } as const satisfies Record<string, Tool>;
 
@@ -178,83 +194,83 @@ export function isStaticElf(binary: Buffer): boolean {
   return true;
 }
 
-/** One member of an initramfs: the kernel unpacks these into its root filesystem. */
-export type CpioEntry =
-  | { readonly kind: 'dir'; readonly name: string }
-  | { readonly kind: 'file'; readonly name: string; readonly data: Buffer; readonly mode: number }
-  | { readonly kind: 'symlink'; readonly name: string; readonly target: string }
-  | { readonly kind: 'chardev'; readonly name: string; readonly major: number; readonly minor: number };
+/** What the initramfs holds besides its folders: /init, busybox and the modules in their load order. */
+export interface InitramfsContents {
+  readonly init: Buffer;
+  readonly busybox: Buffer;
+  readonly modules: readonly { readonly name: string; readonly data: Buffer }[];
+}
 
-const S_IFDIR = 0o040000;
-const S_IFREG = 0o100000;
-const S_IFLNK = 0o120000;
-const S_IFCHR = 0o020000;
+const INITRAMFS_DIRS = ['bin', 'dev', 'etc', 'lib', 'lib/modules', 'proc', 'run', 'sys', 'tmp'];
+
+/** The guest image holds a device node, which only root can make; the rig runs as root anyway. */
+function requireRoot(): void {
+  const uid = process.getuid?.();
+  if (uid !== 0)
+    throw new Error(
+      `the guest image is built by root, as the rig is (this process runs as uid ${String(uid)}): ` +
+        'its initramfs holds /dev/console, a device node only root can make',
+    );
+}
 
 /**
- * A cpio archive in the "newc" format the kernel reads for an initramfs, every member owned by root
- * with time 0 (so the same inputs make the same bytes), device nodes included without mknod.
+ * Lays the initramfs out in `stage`, a folder this makes (it must not exist yet), as the kernel is
+ * to unpack it: busybox as /bin/sh, /init, the modules, their load order and the console device,
+ * made with `mknod` and so by root only. Every member gets its mode set and the time 0, so the same
+ * inputs always pack into the same bytes.
  */
-export function cpioArchive(entries: readonly CpioEntry[]): Buffer {
-  const members = entries.map((entry, i) => {
-    switch (entry.kind) {
-      case 'dir':
-        return cpioMember(i + 1, entry.name, S_IFDIR | 0o755, 2, Buffer.alloc(0));
-      case 'file':
-        return cpioMember(i + 1, entry.name, S_IFREG | entry.mode, 1, entry.data);
-      case 'symlink':
-        return cpioMember(i + 1, entry.name, S_IFLNK | 0o777, 1, Buffer.from(entry.target));
-      case 'chardev':
-        return cpioMember(i + 1, entry.name, S_IFCHR | 0o600, 1, Buffer.alloc(0), [entry.major, entry.minor]);
-    }
-  });
-  return Buffer.concat([...members, cpioMember(0, 'TRAILER!!!', 0, 1, Buffer.alloc(0))]);
-}
-
-function cpioMember(
-  inode: number,
-  name: string,
-  mode: number,
-  links: number,
-  data: Buffer,
-  [rdevMajor, rdevMinor] = [0, 0],
-): Buffer {
-  const nameBytes = Buffer.from(`${name}\0`);
-  // magic, then ino mode uid gid nlink mtime filesize devmajor devminor rdevmajor rdevminor namesize check
-  const fields = [inode, mode, 0, 0, links, 0, data.length, 0, 0, rdevMajor, rdevMinor, nameBytes.length, 0];
-  const header = Buffer.from(
-    `070701${fields.map((n) => n.toString(16).toUpperCase().padStart(8, '0')).join('')}`,
-  );
-  const pad = (length: number) => Buffer.alloc((4 - (length % 4)) % 4);
-  return Buffer.concat([header, nameBytes, pad(header.length + nameBytes.length), data, pad(data.length)]);
-}
-
-/** The initramfs's members: busybox as /bin/sh, /init, the modules and the order to load them in. */
-export function initramfsEntries(
-  init: Buffer,
-  busybox: Buffer,
-  modules: readonly { readonly name: string; readonly data: Buffer }[],
-): CpioEntry[] {
-  const dirs = ['bin', 'dev', 'etc', 'lib', 'lib/modules', 'proc', 'run', 'sys', 'tmp'];
-  return [
-    ...dirs.map((name): CpioEntry => ({ kind: 'dir', name })),
-    // The kernel opens /dev/console for /init's output before anything mounts devtmpfs.
-    { kind: 'chardev', name: 'dev/console', major: 5, minor: 1 },
-    { kind: 'file', name: 'bin/busybox', data: busybox, mode: 0o755 },
-    { kind: 'symlink', name: 'bin/sh', target: 'busybox' },
-    { kind: 'file', name: 'init', data: init, mode: 0o755 },
-    ...modules.map((module): CpioEntry => ({
-      kind: 'file',
+export async function stageInitramfs(
+  stage: string,
+  contents: InitramfsContents,
+  mknod: string,
+): Promise<void> {
+  requireRoot();
+  await mkdir(stage);
+  for (const dir of INITRAMFS_DIRS) await mkdir(path.join(stage, dir), { mode: 0o755 });
+  const files = [
+    { name: 'bin/busybox', data: contents.busybox, mode: 0o755 },
+    { name: 'init', data: contents.init, mode: 0o755 },
+    ...contents.modules.map((module) => ({
       name: `lib/modules/${module.name}.ko`,
       data: module.data,
       mode: 0o644,
     })),
     {
-      kind: 'file',
       name: 'etc/nimbus-modules',
-      data: Buffer.from(modules.map((module) => `${module.name}\n`).join('')),
+      data: Buffer.from(contents.modules.map((module) => `${module.name}\n`).join('')),
       mode: 0o644,
     },
   ];
+  for (const file of files) await writeFile(path.join(stage, file.name), file.data, { flag: 'wx' });
+  await symlink('busybox', path.join(stage, 'bin', 'sh'));
+  // The kernel opens /dev/console for /init's output before anything mounts devtmpfs.
+  await run(mknod, ['-m', '600', path.join(stage, 'dev', 'console'), 'c', '5', '1']);
+  // The umask may have narrowed the modes asked for above; chmod sets them exactly.
+  for (const dir of INITRAMFS_DIRS) await chmod(path.join(stage, dir), 0o755);
+  for (const file of files) await chmod(path.join(stage, file.name), file.mode);
+  for (const member of await initramfsMembers(stage)) await lutimes(path.join(stage, member), 0, 0);
+}
+
+/**
+ * The members of a staged initramfs, relative to `stage` and sorted, so that every folder comes
+ * before what it holds (its path is a prefix of theirs), as the kernel needs to unpack them.
+ */
+export async function initramfsMembers(stage: string): Promise<string[]> {
+  return (await readdir(stage, { recursive: true })).sort();
+}
+
+/**
+ * Packs a staged initramfs into `archive` with GNU cpio, in the "newc" format the kernel reads,
+ * every member owned by root with the inode and device numbers cpio renumbers (--reproducible).
+ * --force-local keeps a `host:` in the archive's path from ever making cpio reach for a remote host.
+ */
+export async function packInitramfs(cpio: string, stage: string, archive: string): Promise<void> {
+  const members = await initramfsMembers(stage);
+  // prettier-ignore
+  await run(cpio, [
+    '--create', '--format=newc', '--owner=0:0', '--reproducible', '--quiet', '--force-local',
+    '-D', stage, '-O', path.resolve(archive),
+  ], { input: members.map((member) => `${member}\n`).join('') });
 }
 
 /** SYSLINUX's configuration: boot the one kernel at once, its own messages on COM1 too. */
@@ -285,6 +301,7 @@ export async function buildGuestImage(
   kernelDirs: { readonly bootDir?: string; readonly modulesRoot?: string } = {},
 ): Promise<string> {
   const tools = await findGuestTools();
+  requireRoot();
   const kernel = await findKernel(kernelDirs.bootDir, kernelDirs.modulesRoot);
   const init = await readFile(await findGuestInit());
   const busybox = await readFile(tools.busybox);
@@ -306,8 +323,12 @@ export async function buildGuestImage(
         name: module.name,
         data: await readKernelModule(module, kernel.modulesDir, scratch, tools.busybox),
       });
+    const stage = path.join(scratch, 'initramfs');
+    await stageInitramfs(stage, { init, busybox, modules }, tools.mknod);
+    const archive = path.join(scratch, 'initrd.cpio');
+    await packInitramfs(tools.cpio, stage, archive);
     const initrd = path.join(scratch, 'initrd.gz');
-    await writeFile(initrd, gzipSync(cpioArchive(initramfsEntries(init, busybox, modules)), { level: 9 }));
+    await writeFile(initrd, gzipSync(await readFile(archive), { level: 9 }));
     const raw = path.join(scratch, 'disk.raw');
     await writeBootDisk(tools, raw, kernel.vmlinuz, initrd, scratch);
     await run(tools.qemuImg, ['convert', '-q', '-f', 'raw', '-O', 'qcow2', raw, partial]);

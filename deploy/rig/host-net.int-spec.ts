@@ -155,7 +155,11 @@ describe('the rig network helper', () => {
 describe("the rig network helper's DHCP server", () => {
   const DHCP_PORT = '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f';
   const GUEST_MAC = 'fa:16:3e:12:34:56';
-  const config = (revision: number, hosts: { mac: string; ip: string; hostname: string }[]) =>
+  const config = (
+    revision: number,
+    hosts: { mac: string; ip: string; hostname: string }[],
+    filters: object[] = [],
+  ) =>
     JSON.stringify({
       revision,
       port: { id: DHCP_PORT, mac: 'fa:16:3e:00:00:02' },
@@ -169,6 +173,7 @@ describe("the rig network helper's DHCP server", () => {
         },
       ],
       hosts,
+      filters,
     });
 
   /** A namespace standing in for a guest: a veth on the network's bridge, asking for a lease by DHCP. */
@@ -252,6 +257,34 @@ describe("the rig network helper's DHCP server", () => {
     expect(leaseFor(GUEST_MAC)?.['ip']).toBe('10.20.0.8');
   });
 
+  it("enforces a port's filter statefully: ingress only as its rules say, replies to what it sent", () => {
+    const guest = '10.20.0.8';
+    ip('-n', guestNetns, 'addr', 'add', `${guest}/24`, 'dev', 'eth0');
+    const dhcpNetns = `${netns}-dhcp-${NETWORK.slice(0, 11)}`;
+    const reaches = (from: string, to: string) =>
+      spawnSync('ip', ['netns', 'exec', from, 'ping', '-c', '1', '-W', '1', to]).status === 0;
+    const anyOut = { protocol: null, min: null, max: null, remote: ['0.0.0.0/0'] };
+    const hosts = [{ mac: GUEST_MAC, ip: guest, hostname: 'host-10-20-0-8' }];
+    const withIngress = (revision: number, ingress: object[]) =>
+      helperWith(
+        CALLER,
+        config(revision, hosts, [{ port: PORT_A, ips: [guest], ingress, egress: [anyOut] }]),
+        'dhcp',
+        NETWORK,
+      );
+
+    expect(withIngress(5, []).status).toBe(0);
+    expect(reaches(dhcpNetns, guest)).toBe(false);
+    expect(reaches(guestNetns, '10.20.0.2')).toBe(true); // its own ping goes out, and the reply comes back
+    const icmpFrom = (remote: string) => [{ protocol: 'icmp', min: null, max: null, remote: [remote] }];
+    expect(withIngress(6, icmpFrom('10.20.0.0/24')).status).toBe(0);
+    expect(reaches(dhcpNetns, guest)).toBe(true);
+    expect(withIngress(7, icmpFrom('192.0.2.0/24')).status).toBe(0);
+    expect(reaches(dhcpNetns, guest)).toBe(false);
+    expect(withIngress(8, [{ protocol: 'icmp', min: 8, max: 0, remote: ['0.0.0.0/0'] }]).status).toBe(0);
+    expect(reaches(dhcpNetns, guest)).toBe(true); // echo request, code 0
+  });
+
   it.each([
     [
       'a host outside every subnet',
@@ -293,6 +326,7 @@ describe(removeRigNetwork.name, () => {
       port: { id: PORT_B, mac: 'fa:16:3e:00:00:02' },
       subnets: [{ cidr: '10.30.0.0/24', address: '10.30.0.2', gateway: null, dns: [], routes: [] }],
       hosts: [],
+      filters: [],
     });
     expect(helperWith(CALLER, config, 'dhcp', NETWORK).status).toBe(0);
     expect(helperRun(CALLER, 'prepare', OTHER_INSTANCE, '1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9').status).toBe(

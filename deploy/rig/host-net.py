@@ -19,8 +19,11 @@ Installed root-owned beside its state:
                                        service), set to the JSON read from stdin:
                                        {"revision", "port": {"id", "mac"}, "subnets": [{"cidr",
                                        "address", "gateway", "dns", "routes"}], "hosts": [{"mac",
-                                       "ip", "hostname"}]}; an older revision than the one in place
-                                       changes nothing
+                                       "ip", "hostname"}], "filters": [{"port", "ips", "ingress",
+                                       "egress"}]}; an older revision than the one in place changes
+                                       nothing. The filters are the network's security groups: an
+                                       nftables table in the rig's namespace where each guest port's
+                                       traffic passes its own rules (stateful; DHCP always passes)
 
 Every verb is idempotent and serialised with the others on the machine. Every value is checked
 against its exact form before use and reaches commands as one argument each; the DHCP server's
@@ -188,6 +191,7 @@ def dhcp_paths(netns, network):
         "hosts": os.path.join(run_dir, "hosts"),
         "opts": os.path.join(run_dir, "opts"),
         "revision": os.path.join(run_dir, "revision"),
+        "ranges": os.path.join(run_dir, "ranges"),
         "proxy": os.path.join(run_dir, "haproxy.cfg"),
         "proxy_pid": os.path.join(run_dir, "haproxy.pid"),
     }
@@ -199,8 +203,8 @@ def checked_config(raw):
         config = json.loads(raw)
     except ValueError as error:
         raise Refused(f"the configuration is not JSON: {error}") from None
-    if not isinstance(config, dict) or set(config) != {"revision", "port", "subnets", "hosts"}:
-        raise Refused("the configuration must have exactly revision, port, subnets and hosts")
+    if not isinstance(config, dict) or set(config) != {"revision", "port", "subnets", "hosts", "filters"}:
+        raise Refused("the configuration must have exactly revision, port, subnets, hosts and filters")
     revision = config["revision"]
     if not isinstance(revision, int) or isinstance(revision, bool) or revision < 0:
         raise Refused("revision must be a non-negative integer")
@@ -218,7 +222,11 @@ def checked_config(raw):
         raise Refused(f"hosts must be a list of at most {MAX_HOSTS}")
     networks = [subnet["network"] for subnet in checked_subnets]
     checked_hosts = [checked_host(host, networks) for host in hosts]
-    return revision, port, checked_subnets, checked_hosts
+    filters = config["filters"]
+    if not isinstance(filters, list) or len(filters) > MAX_HOSTS:
+        raise Refused(f"filters must be a list of at most {MAX_HOSTS}")
+    checked_filters = [checked_filter(entry) for entry in filters]
+    return revision, port, checked_subnets, checked_hosts, checked_filters
 
 
 def mac(value):
@@ -288,9 +296,121 @@ def metadata_socket():
     return path
 
 
+PORTED = {"tcp", "udp", "sctp"}
+PROTOCOLS = PORTED | {"icmp"}
+
+
+def checked_filter(entry):
+    """One guest port's security-group filter: its addresses and the rules that let traffic through."""
+    if not isinstance(entry, dict) or set(entry) != {"port", "ips", "ingress", "egress"}:
+        raise Refused("a filter must have exactly port, ips, ingress and egress")
+    uuid(entry["port"], "a filter's port")
+    if not isinstance(entry["ips"], list) or not 1 <= len(entry["ips"]) <= 16:
+        raise Refused("a filter's ips must be a list of 1 to 16")
+    rules = {}
+    for direction in ("ingress", "egress"):
+        if not isinstance(entry[direction], list) or len(entry[direction]) > 1000:
+            raise Refused(f"a filter's {direction} must be a list of at most 1000 rules")
+        rules[direction] = [checked_rule(rule) for rule in entry[direction]]
+    return {"port": entry["port"], "ips": [ipv4(ip, "a filter's ip") for ip in entry["ips"]], **rules}
+
+
+def checked_rule(rule):
+    if not isinstance(rule, dict) or set(rule) != {"protocol", "min", "max", "remote"}:
+        raise Refused("a rule must have exactly protocol, min, max and remote")
+    protocol = rule["protocol"]
+    if protocol is not None and protocol not in PROTOCOLS and not (
+        isinstance(protocol, int) and not isinstance(protocol, bool) and 0 <= protocol <= 255
+    ):
+        raise Refused("a rule's protocol must be tcp, udp, sctp, icmp, a number from 0 to 255, or null")
+    bounds = []
+    for key in ("min", "max"):
+        value = rule[key]
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 65535):
+            raise Refused(f"a rule's {key} must be null or a number from 0 to 65535")
+        bounds.append(value)
+    if not isinstance(rule["remote"], list) or len(rule["remote"]) > 4096:
+        raise Refused("a rule's remote must be a list of at most 4096 networks")
+    remote = []
+    for prefix in rule["remote"]:
+        try:
+            remote.append(ipaddress.IPv4Network(prefix))
+        except (ipaddress.AddressValueError, ipaddress.NetmaskValueError, TypeError, ValueError):
+            raise Refused("a rule's remote must hold IPv4 networks") from None
+    return {"protocol": protocol, "min": bounds[0], "max": bounds[1], "remote": remote}
+
+
+def nft_set(values):
+    return "{ " + ", ".join(str(value) for value in values) + " }"
+
+
+def rule_line(rule, peer):
+    """One rule as an nft statement; `peer` is `saddr` for ingress, `daddr` for egress."""
+    if not rule["remote"]:
+        return None  # a remote group with no member: nothing to let in
+    parts = []
+    if rule["remote"] != [ipaddress.IPv4Network("0.0.0.0/0")]:
+        parts.append(f"ip {peer} {nft_set(rule['remote'])}")
+    protocol, low, high = rule["protocol"], rule["min"], rule["max"]
+    if protocol in PORTED:
+        parts.append(f"meta l4proto {protocol}")
+        if low is not None:
+            parts.append(f"th dport {low}-{high if high is not None else low}")
+    elif protocol == "icmp":
+        parts.append("meta l4proto icmp")
+        if low is not None:
+            parts.append(f"icmp type {low}")
+            if high is not None:
+                parts.append(f"icmp code {high}")
+    elif protocol is not None:
+        parts.append(f"meta l4proto {protocol}")
+    return "    " + " ".join(parts + ["accept"])
+
+
+def filter_table(network, filters):
+    """The network's table: each guest port's traffic out and in, through its own chain, by its address."""
+    name = "nimbus-" + network[:11]
+    lines = [f"table inet {name} {{}}", f"delete table inet {name}", f"table inet {name} {{"]
+    for entry in filters:
+        short = entry["port"][:11]
+        for direction, chain, peer, dhcp in (
+            ("egress", "out", "daddr", "udp sport 68 udp dport 67 accept"),  # DHCP renewals
+            ("ingress", "in", "saddr", "udp sport 67 udp dport 68 accept"),  # the DHCP server's answers
+        ):
+            lines += [f"  chain {chain}-{short} {{", "    ct state established,related accept"]
+            lines += ["    ct state invalid drop", f"    {dhcp}"]
+            lines += [line for line in (rule_line(rule, peer) for rule in entry[direction]) if line]
+            lines += ["    drop", "  }"]
+    # Two base chains on the forward hook (bridged traffic reaches it through br_netfilter): an
+    # accept in the sender's egress chain still leaves the receiver's ingress chain to pass it.
+    lines += ["  chain egress {", "    type filter hook forward priority 0; policy accept;"]
+    lines += [f"    ip saddr {nft_set(f['ips'])} jump out-{f['port'][:11]}" for f in filters]
+    lines += ["  }", "  chain ingress {", "    type filter hook forward priority 10; policy accept;"]
+    lines += [f"    ip daddr {nft_set(f['ips'])} jump in-{f['port'][:11]}" for f in filters]
+    lines += ["  }", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def apply_filters(netns, network, filters):
+    """Replaces the network's filter table in one nft transaction, so no packet sees half of it."""
+    done = subprocess.run(
+        ["ip", "netns", "exec", netns, "nft", "-f", "-"],
+        input=filter_table(network, filters),
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"nft: {done.stderr.strip()}")
+
+
+def remove_filters(netns, network):
+    name = "nimbus-" + network[:11]
+    subprocess.run(["ip", "netns", "exec", netns, "nft", "delete", "table", "inet", name], capture_output=True)
+
+
 def dhcp(netns, network, raw):
     uuid(network, "network")
-    revision, port, subnets, hosts = checked_config(raw)
+    revision, port, subnets, hosts, filters = checked_config(raw)
     paths = dhcp_paths(netns, network)
     socket = metadata_socket()
     try:
@@ -329,14 +449,16 @@ def dhcp(netns, network, raw):
     os.makedirs(paths["dir"], exist_ok=True)
     for folder in (os.path.join("/run", netns), os.path.join("/run", netns, "dhcp"), paths["dir"]):
         os.chmod(folder, 0o755)
-    write_file(paths["hosts"], "".join(f"{h['mac']},{h['ip']},{h['hostname']}\n" for h in hosts))
-    write_file(
-        paths["opts"],
-        "".join(options_of(index, subnet, socket is not None) for index, subnet in enumerate(subnets)),
-    )
-    restart_dnsmasq(paths, inner, subnets)
+    changed = write_if_changed(paths["hosts"], "".join(f"{h['mac']},{h['ip']},{h['hostname']}\n" for h in hosts))
+    options = "".join(options_of(index, subnet, socket is not None) for index, subnet in enumerate(subnets))
+    changed = write_if_changed(paths["opts"], options) or changed
+    ranges = "".join(f"{subnet['network']}\n" for subnet in subnets)
+    changed = write_if_changed(paths["ranges"], ranges) or changed
+    if changed or running_pid(paths) is None:
+        restart_dnsmasq(paths, inner, subnets)
     if socket:
         ensure_metadata_proxy(paths, network, socket)
+    apply_filters(netns, network, filters)
     write_file(paths["revision"], f"{revision}\n")
 
 
@@ -357,6 +479,18 @@ def options_of(index, subnet, metadata):
             routes.append(f"0.0.0.0/0,{subnet['gateway']}")
         lines.append(f"{tag},option:classless-static-route," + ",".join(routes))
     return "".join(line + "\n" for line in lines)
+
+
+def write_if_changed(path, content):
+    """Writes the file unless it holds this already; whether it wrote."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            if file.read() == content:
+                return False
+    except FileNotFoundError:
+        pass
+    write_file(path, content)
+    return True
 
 
 def write_file(path, content):
@@ -465,7 +599,8 @@ def stop_dhcp(netns, network):
     for tap in os.listdir(TAPS) if os.path.isdir(TAPS) else []:
         if record(tap) == f"dhcp {network}":
             remove_tap(tap, netns)
-    for name in ("hosts", "opts", "pid", "revision", "proxy", "proxy_pid"):
+    remove_filters(netns, network)
+    for name in ("hosts", "opts", "ranges", "pid", "revision", "proxy", "proxy_pid"):
         try:
             os.unlink(paths[name])
         except FileNotFoundError:

@@ -14,7 +14,8 @@ import { validateNamePrefix } from './naming.js';
 
 /**
  * What the wiring needs on the machine: iproute2's `ip`, sudo with `visudo` to check its rule, Python
- * for the helper, dnsmasq for the networks' DHCP servers and haproxy for their metadata proxies.
+ * for the helper, dnsmasq for the networks' DHCP servers, haproxy for their metadata proxies and
+ * nftables for their security groups.
  */
 export const NETWORK_TOOLS = {
   ip: { name: 'ip', debianPackage: 'iproute2' },
@@ -22,6 +23,7 @@ export const NETWORK_TOOLS = {
   python: { name: 'python3', debianPackage: 'python3' },
   dnsmasq: { name: 'dnsmasq', debianPackage: 'dnsmasq-base' },
   haproxy: { name: 'haproxy', debianPackage: 'haproxy' },
+  nft: { name: 'nft', debianPackage: 'nftables' },
 } as const;
 
 export interface NetworkToolPaths {
@@ -33,7 +35,9 @@ export interface NetworkToolPaths {
 export async function findNetworkTools(): Promise<NetworkToolPaths> {
   const [ip, visudo] = await Promise.all([findTool(NETWORK_TOOLS.ip), findTool(NETWORK_TOOLS.visudo)]);
   await Promise.all(
-    [NETWORK_TOOLS.python, NETWORK_TOOLS.dnsmasq, NETWORK_TOOLS.haproxy].map((tool) => findTool(tool)),
+    [NETWORK_TOOLS.python, NETWORK_TOOLS.dnsmasq, NETWORK_TOOLS.haproxy, NETWORK_TOOLS.nft].map((tool) =>
+      findTool(tool),
+    ),
   );
   return { ip, visudo };
 }

@@ -65,6 +65,9 @@ it('comes up healthy, says what to do next, and writes the environment and crede
   expect(statSync(join(stateDir, 'openrc')).mode & 0o777).toBe(0o600);
   expect(readFileSync(join(stateDir, 'openrc'), 'utf8')).toContain(`OS_AUTH_URL='${env['API_URL']}/v3'`);
   expect(await userExists(`nimbus-${prefix}-h1`)).toBe(true);
+  expect(env['NIMBUS_NETNS']).toBe(`nimbus-${prefix}`);
+  expect(await rigNamespaces()).toEqual([`nimbus-${prefix}`]);
+  expect(existsSync(`/etc/sudoers.d/nimbus-rig-${prefix}`)).toBe(true);
 }, 240_000);
 
 it('changes nothing when run again', async () => {
@@ -80,9 +83,23 @@ it('stops exactly what it started with down, keeping the data, and leaves nothin
 
   expect(await nimbus('down')).toContain(`data kept in ${stateDir}`);
   expect(pids.filter(alive)).toEqual([]);
+  // The rig's network goes with its guests; the next up makes it again.
+  expect(await rigNamespaces()).toEqual([]);
   expect(existsSync(join(stateDir, 'env'))).toBe(true);
 
   expect(await nimbus('down', '--purge')).toContain('purged');
   expect(existsSync(stateDir)).toBe(false);
   expect(await userExists(`nimbus-${prefix}-h1`)).toBe(false);
+  expect(await rigNamespaces()).toEqual([]);
+  expect(existsSync(`/etc/sudoers.d/nimbus-rig-${prefix}`)).toBe(false);
+  expect(existsSync(`/run/nimbus-${prefix}`)).toBe(false);
 }, 120_000);
+
+/** The network namespaces of this test's rig: its own and every one hung from it. */
+async function rigNamespaces(): Promise<string[]> {
+  const { stdout } = await run('ip', ['netns', 'list']);
+  return stdout
+    .split('\n')
+    .map((line) => line.split(' ')[0] ?? '')
+    .filter((name) => name === `nimbus-${prefix}` || name.startsWith(`nimbus-${prefix}-`));
+}

@@ -145,6 +145,15 @@ export class ComputeRuntime implements OnApplicationBootstrap, BeforeApplication
           .filter(({ state }) => state.host === name)
           .map(({ state }) => state.id);
         await this.powerSync.syncHost(name, known, `req-${randomUUID()}`);
+        const running = [...this.view.allInstances()]
+          .map(({ state }) => state)
+          .filter(
+            (state) => state.host === name && state.vmState === 'active' && state.interfaces.length > 0,
+          );
+        // A security group's change reaches the host here; one network's trouble is the next sweep's.
+        await this.agent.serveHostNetworks(name, running).catch((error: unknown) => {
+          this.logger.warn(`serving the networks of ${name}: ${(error as Error).message}`);
+        });
       }
     } finally {
       this.sweeping = false;

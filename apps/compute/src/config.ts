@@ -157,7 +157,11 @@ export class ComputeConfig extends BusClientOptions {
   @IntOption({ env: 'NIMBUS_COMPUTE_HEARTBEAT_INTERVAL_MS', doc: 'liveness heartbeat period', min: 100 })
   heartbeatIntervalMs = 2_000;
 
-  @IntOption({ env: 'NIMBUS_COMPUTE_SYNC_INTERVAL_MS', doc: 'power-state sync period', min: 500 })
+  @IntOption({
+    env: 'NIMBUS_COMPUTE_SYNC_INTERVAL_MS',
+    doc: "power-state sync period, which also brings the hosts' DHCP and security-group filters up to date",
+    min: 500,
+  })
   syncIntervalMs = 10_000;
 
   @IntOption({

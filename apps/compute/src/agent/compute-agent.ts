@@ -33,6 +33,8 @@ import {
   decideComputeResult,
   instanceReducer,
   networkReducer,
+  securityGroupReducer,
+  type SecurityGroupState,
 } from '#libs/domain';
 import { type DriveTurn, type EventStore, StreamDriver } from '#libs/event-store';
 
@@ -42,6 +44,7 @@ import {
   HypervisorError,
   domainNameOf,
   domainSpec,
+  groupsNamedOn,
   guestNetworkOf,
 } from '../hypervisor/index.js';
 import { revokeConsoles } from './console-revocation.js';
@@ -78,6 +81,8 @@ export class ComputeAgent {
   private readonly hosts: ReadonlySet<string>;
   private readonly underWay = new Set<Promise<DriveOutcome>>();
   private stopping = false;
+  /** What each host was last sent for each network (`host/network` to its JSON). */
+  private readonly servedNetworks = new Map<string, string>();
   /** How long each build spent inside the driver (image into cache, overlay, define, start), in ms. */
   readonly spawnTimesMs: number[] = [];
 
@@ -152,18 +157,44 @@ export class ComputeAgent {
   }
 
   /**
-   * The DHCP server of each network the server has a NIC on, served on its host as the network's stream
-   * has it now, before the guest starts and asks for its address. After a restart of the hosts' network
-   * (an `up` after a `down`) this is what serves it again.
+   * The DHCP server, metadata proxy and port filters of each network the server has a NIC on, served
+   * on its host as the network's stream and its ports' security groups have them now, before the
+   * guest starts and asks for its address. After a restart of the hosts' network (an `up` after a
+   * `down`) this is what serves it again.
    */
   private async serveNetworks(host: string, state: InstanceState): Promise<void> {
-    for (const networkId of new Set(state.interfaces.map((nic) => nic.networkId))) {
+    // Always sent, whatever was sent before: the host may have lost its network since.
+    await this.serveHostNetworks(host, [state], { resend: true });
+  }
+
+  /**
+   * Serves the networks the given servers have NICs on, each once; what a host was last sent for a
+   * network is remembered, so a sweep that finds nothing changed sends nothing. The sweep calls it
+   * for the running servers of each host, which is how a security group's change reaches the hosts.
+   */
+  async serveHostNetworks(
+    host: string,
+    states: readonly InstanceState[],
+    options: { readonly resend?: boolean } = {},
+  ): Promise<void> {
+    const networkIds = new Set(states.flatMap((state) => state.interfaces.map((nic) => nic.networkId)));
+    for (const networkId of networkIds) {
       const { state: network, revision } = await this.store.fold(
         streamFor('network', networkId),
         networkReducer,
       );
-      const served = guestNetworkOf(network, Number(revision ?? 0n));
-      if (served) await this.hypervisor.ensureNetwork(host, served);
+      const groups = new Map<string, SecurityGroupState>();
+      for (const groupId of groupsNamedOn(network)) {
+        const { state: group } = await this.store.fold(streamFor('secgroup', groupId), securityGroupReducer);
+        groups.set(groupId, group);
+      }
+      const served = guestNetworkOf(network, Number(revision ?? 0n), groups);
+      if (!served) continue;
+      const key = `${host}/${networkId}`;
+      const sent = JSON.stringify(served);
+      if (!options.resend && this.servedNetworks.get(key) === sent) continue;
+      await this.hypervisor.ensureNetwork(host, served);
+      this.servedNetworks.set(key, sent);
     }
   }
 

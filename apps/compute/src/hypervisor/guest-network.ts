@@ -13,6 +13,9 @@ import {
   ROUTER_GATEWAY_OWNER,
   ROUTER_INTERFACE_OWNER,
   type NetworkState,
+  type PortState,
+  type SecurityGroupRule,
+  type SecurityGroupState,
 } from '#libs/domain';
 
 import { assertUuid } from './domain-spec.js';
@@ -33,12 +36,32 @@ export interface GuestLease {
   readonly hostname: string;
 }
 
+/**
+ * One rule of a port's filter: traffic of the protocol (any when null), to the port range (for ICMP,
+ * the type and code), from (ingress) or to (egress) one of the remote IPv4 networks.
+ */
+export interface GuestFilterRule {
+  readonly protocol: 'tcp' | 'udp' | 'sctp' | 'icmp' | number | null;
+  readonly min: number | null;
+  readonly max: number | null;
+  readonly remote: readonly string[];
+}
+
+/** A guest port's security groups as the host enforces them: what may reach it and what it may send. */
+export interface GuestPortFilter {
+  readonly port: string;
+  readonly ips: readonly string[];
+  readonly ingress: readonly GuestFilterRule[];
+  readonly egress: readonly GuestFilterRule[];
+}
+
 export interface GuestNetwork {
   readonly networkId: string;
   readonly revision: number;
   readonly port: { readonly id: string; readonly mac: string };
   readonly subnets: readonly GuestSubnet[];
   readonly hosts: readonly GuestLease[];
+  readonly filters: readonly GuestPortFilter[];
 }
 
 /** Ports that hold an address but never ask for it by DHCP: they are not a guest's. */
@@ -47,9 +70,16 @@ const NOT_GUESTS = new Set([DHCP_OWNER, ROUTER_INTERFACE_OWNER, ROUTER_GATEWAY_O
 /**
  * What hosts serve for a network at `revision`, or null when it has nothing to serve (no DHCP port:
  * no subnet with DHCP on). Each port's IPv4 addresses in the served subnets get a static lease under
- * Neutron's default host name, `host-<address with dashes>`.
+ * Neutron's default host name, `host-<address with dashes>`, and each guest port a filter made of its
+ * security groups' IPv4 rules (`groups` holds every group its ports name; one that is missing or
+ * deleted lets nothing through). A rule's remote group stands for the addresses of that group's
+ * ports on this network.
  */
-export function guestNetworkOf(state: NetworkState, revision: number): GuestNetwork | null {
+export function guestNetworkOf(
+  state: NetworkState,
+  revision: number,
+  groups: ReadonlyMap<string, SecurityGroupState>,
+): GuestNetwork | null {
   const dhcp = [...state.ports.values()].find((port) => port.deviceOwner === DHCP_OWNER);
   if (!state.exists || state.deleted || !dhcp) return null;
   const subnets = state.subnets.flatMap((subnet) => {
@@ -79,13 +109,71 @@ export function guestNetworkOf(state: NetworkState, revision: number): GuestNetw
           hostname: `host-${ip.ipAddress.replaceAll('.', '-')}`,
         })),
     );
+  const guests = [...state.ports.values()].filter((port) => !NOT_GUESTS.has(port.deviceOwner));
+  const filters = guests.flatMap((port) => {
+    const ips = port.fixedIps
+      .map((ip) => ip.ipAddress)
+      .filter((ip) => ipaddr.IPv4.isValidFourPartDecimal(ip));
+    return ips.length === 0 ? [] : [filterOf(port.id, ips, port.securityGroupIds, groups, guests)];
+  });
   return validateGuestNetwork({
     networkId: state.id,
     revision,
     port: { id: dhcp.id, mac: dhcp.macAddress },
     subnets: subnets.map(({ id: _id, ...subnet }) => subnet),
     hosts,
+    filters,
   });
+}
+
+/** The security group ids the guest ports of a network name, for the caller to fold. */
+export function groupsNamedOn(state: NetworkState): string[] {
+  const guests = [...state.ports.values()].filter((port) => !NOT_GUESTS.has(port.deviceOwner));
+  return [...new Set(guests.flatMap((port) => port.securityGroupIds))];
+}
+
+const PROTOCOL_NUMBERS: Readonly<Record<string, GuestFilterRule['protocol']>> = {
+  tcp: 'tcp',
+  '6': 'tcp',
+  udp: 'udp',
+  '17': 'udp',
+  sctp: 'sctp',
+  '132': 'sctp',
+  icmp: 'icmp',
+  '1': 'icmp',
+};
+
+function filterOf(
+  portId: string,
+  ips: readonly string[],
+  groupIds: readonly string[],
+  groups: ReadonlyMap<string, SecurityGroupState>,
+  guests: readonly PortState[],
+): GuestPortFilter {
+  const rules = groupIds.flatMap((id) => {
+    const group = groups.get(id);
+    return group && group.exists && !group.deleted ? group.rules : [];
+  });
+  const toFilter = (rule: SecurityGroupRule): GuestFilterRule | null => {
+    if (rule.ethertype !== 'IPv4') return null;
+    const protocol =
+      rule.protocol === null || rule.protocol === 'any'
+        ? null
+        : (PROTOCOL_NUMBERS[rule.protocol] ??
+          (/^\d+$/.test(rule.protocol) ? Number(rule.protocol) : undefined));
+    if (protocol === undefined) return null; // an IPv6 protocol: nothing of it is IPv4
+    const remote =
+      rule.remoteGroupId !== null
+        ? guests
+            .filter((port) => port.securityGroupIds.includes(rule.remoteGroupId ?? ''))
+            .flatMap((port) => port.fixedIps.map((ip) => `${ip.ipAddress}/32`))
+            .filter((prefix) => ipaddr.IPv4.isValidFourPartDecimal(prefix.slice(0, -3)))
+        : [rule.remoteIpPrefix ?? '0.0.0.0/0'];
+    return { protocol, min: rule.portRangeMin, max: rule.portRangeMax, remote };
+  };
+  const direction = (which: 'ingress' | 'egress') =>
+    rules.filter((rule) => rule.direction === which).flatMap((rule) => toFilter(rule) ?? []);
+  return { port: portId, ips, ingress: direction('ingress'), egress: direction('egress') };
 }
 
 /** Checks every value again at the driver's door, as a DomainSpec is checked. */
@@ -105,6 +193,30 @@ export function validateGuestNetwork(network: GuestNetwork): GuestNetwork {
     for (const route of subnet.routes) {
       if (!isIpv4Cidr(route.destination)) throw new InvalidArgument('a route must lead to an IPv4 network');
       assertIpv4(route.nexthop);
+    }
+  }
+  for (const filter of network.filters) {
+    assertUuid(filter.port, 'filter port');
+    filter.ips.forEach(assertIpv4);
+    for (const rule of [...filter.ingress, ...filter.egress]) {
+      const { protocol, min, max } = rule;
+      const known = ['tcp', 'udp', 'sctp', 'icmp'];
+      if (
+        protocol !== null &&
+        !(typeof protocol === 'string'
+          ? known.includes(protocol)
+          : Number.isInteger(protocol) && protocol >= 0 && protocol <= 255)
+      ) {
+        throw new InvalidArgument('a filter rule protocol must be tcp, udp, sctp, icmp, 0-255 or any');
+      }
+      for (const bound of [min, max]) {
+        if (bound !== null && !(Number.isInteger(bound) && bound >= 0 && bound <= 65535)) {
+          throw new InvalidArgument('a filter rule bound must be 0 to 65535');
+        }
+      }
+      for (const prefix of rule.remote) {
+        if (!isIpv4Cidr(prefix)) throw new InvalidArgument('a filter rule remote must be an IPv4 network');
+      }
     }
   }
   for (const host of network.hosts) {
