@@ -239,34 +239,48 @@ class BareEventHandler {
 @Module({ controllers: [BareEventHandler] })
 class BareEventModule {}
 
-describe('handler binding', () => {
-  it('binds @OnEvent to JetStreamTransport and @CommandHandler to CommandServer, each alone', async () => {
-    const events = new JetStreamTransport({ url: nats.url, service: 'agent' });
-    const commands = new CommandServer({ url: nats.url, service: 'agent', hosts: ['hv-03'] });
-    const apps = [
-      await NestFactory.createMicroservice(AgentModule, { strategy: events, logger }),
-      await NestFactory.createMicroservice(AgentModule, { strategy: commands, logger }),
-    ];
-    try {
-      for (const started of apps) await started.listen();
-      expect(events.consumerNames()).toEqual(['agent_instance_BootRequested']);
-      expect(commands.subscribedSubjects()).toEqual(['nimbus.cmd.compute.hv-03.GetConsoleOutput']);
-    } finally {
-      for (const started of apps) await started.close();
-    }
-  }, 15_000);
+/**
+ * Binding makes a durable consumer, a few JetStream API calls of up to 5 s each when the server is
+ * slow: the bound fails a hung transport, not a busy machine.
+ */
+const BINDING_TIMEOUT_MS = 60_000;
 
-  it('refuses to start with a bare @EventPattern, on either transport', async () => {
-    for (const strategy of [
-      new JetStreamTransport({ url: nats.url, service: 'bare' }),
-      new CommandServer({ url: nats.url, service: 'bare' }),
-    ]) {
-      const bare = await NestFactory.createMicroservice(BareEventModule, { strategy, logger });
+describe('handler binding', () => {
+  it(
+    'binds @OnEvent to JetStreamTransport and @CommandHandler to CommandServer, each alone',
+    async () => {
+      const events = new JetStreamTransport({ url: nats.url, service: 'agent' });
+      const commands = new CommandServer({ url: nats.url, service: 'agent', hosts: ['hv-03'] });
+      const apps = [
+        await NestFactory.createMicroservice(AgentModule, { strategy: events, logger }),
+        await NestFactory.createMicroservice(AgentModule, { strategy: commands, logger }),
+      ];
       try {
-        await expect(bare.listen()).rejects.toThrow(/@OnEvent\(EventClass\)/);
+        for (const started of apps) await started.listen();
+        expect(events.consumerNames()).toEqual(['agent_instance_BootRequested']);
+        expect(commands.subscribedSubjects()).toEqual(['nimbus.cmd.compute.hv-03.GetConsoleOutput']);
       } finally {
-        await bare.close();
+        for (const started of apps) await started.close();
       }
-    }
-  }, 15_000);
+    },
+    BINDING_TIMEOUT_MS,
+  );
+
+  it(
+    'refuses to start with a bare @EventPattern, on either transport',
+    async () => {
+      for (const strategy of [
+        new JetStreamTransport({ url: nats.url, service: 'bare' }),
+        new CommandServer({ url: nats.url, service: 'bare' }),
+      ]) {
+        const bare = await NestFactory.createMicroservice(BareEventModule, { strategy, logger });
+        try {
+          await expect(bare.listen()).rejects.toThrow(/@OnEvent\(EventClass\)/);
+        } finally {
+          await bare.close();
+        }
+      }
+    },
+    BINDING_TIMEOUT_MS,
+  );
 });
