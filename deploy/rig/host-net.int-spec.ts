@@ -305,6 +305,33 @@ describe("the rig network helper's DHCP server", () => {
     expect(readFileSync(`/run/${netns}/dhcp/${NETWORK}/hosts`, 'utf8')).toBe(before);
   });
 
+  it("refuses a DHCP port that would take a guest's tap, and leaves the guest on its bridge", () => {
+    const takeover = JSON.parse(config(20, [])) as Record<string, unknown>;
+    const result = helperWith(
+      STRANGER,
+      JSON.stringify({ ...takeover, port: { id: PORT_A, mac: 'fa:16:3e:00:00:09' } }),
+      'dhcp',
+      NETWORK,
+    );
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/not this network's DHCP port/);
+    expect(find('netns', TAP_A)?.master).toBe(BRIDGE);
+  });
+
+  it("leaves another network's DHCP alone when an unplug empties no bridge of it", () => {
+    const other = '2b3c4d5e-6f70-4a81-92a3-b4c5d6e7f809';
+    const served = JSON.stringify({
+      revision: 1,
+      port: { id: '4d5e6f70-8192-4a3b-8c4d-5e6f70819203', mac: 'fa:16:3e:00:00:07' },
+      subnets: [{ cidr: '10.40.0.0/24', address: '10.40.0.2', gateway: null, dns: [], routes: [] }],
+      hosts: [],
+      filters: [],
+    });
+    expect(helperWith(CALLER, served, 'dhcp', other).status).toBe(0);
+    expect(helperRun(CALLER, 'unplug', OTHER_INSTANCE).status).toBe(0);
+    expect(ip('netns', 'list')).toContain(`${netns}-dhcp-${other.slice(0, 11)}`);
+  });
+
   it("stops the server, its namespace and the bridge when the network's last guest is unplugged", () => {
     spawnSync('ip', ['netns', 'del', guestNetns]);
     guestNetns = '';
@@ -314,6 +341,11 @@ describe("the rig network helper's DHCP server", () => {
     expect(ip('netns', 'list')).not.toContain(dhcpNetns);
     expect(find('netns', BRIDGE)).toBeUndefined();
     expect(spawnSync('pgrep', ['-f', `dhcp/${NETWORK}/pid`]).status).toBe(1);
+    // A refresh (the agent's sweep) does not make again what the unplug tore down.
+    expect(helperWith(CALLER, config(40, []), 'dhcp', NETWORK, '--if-wired').status).toBe(0);
+    expect(ip('netns', 'list')).not.toContain(dhcpNetns);
+    expect(find('netns', BRIDGE)).toBeUndefined();
+    expect(helperWith(CALLER, config(40, []), 'dhcp', NETWORK, '--now').status).toBe(2);
   });
 });
 

@@ -12,7 +12,7 @@ Installed root-owned beside its state:
   host-net plug <port> <network>       the tap moved into the rig's namespace, on the network's bridge
   host-net unplug <instance>           the instance's taps gone; a network left with no guest loses
                                        its DHCP server and its bridge
-  host-net dhcp <network>              the network's DHCP server (dnsmasq, in a namespace of its own
+  host-net dhcp <network> [--if-wired] the network's DHCP server (dnsmasq, in a namespace of its own
                                        on the network's bridge) and, when the rig has a metadata
                                        service (<dir>/metadata-socket), its proxy at 169.254.169.254
                                        (haproxy, naming the network and the guest's address to the
@@ -21,7 +21,8 @@ Installed root-owned beside its state:
                                        "address", "gateway", "dns", "routes"}], "hosts": [{"mac",
                                        "ip", "hostname"}], "filters": [{"port", "ips", "ingress",
                                        "egress"}]}; an older revision than the one in place changes
-                                       nothing. The filters are the network's security groups: an
+                                       nothing; with --if-wired, a network with no guest's tap on
+                                       its bridge is left as it is. The filters are the network's security groups: an
                                        nftables table in the rig's namespace where each guest port's
                                        traffic passes its own rules (stateful; DHCP always passes)
 
@@ -157,13 +158,25 @@ def plug(caller, netns, port, network):
     ip("link", "set", "dev", tap, "master", bridge, "up", ns=netns)
 
 
+def master_of(tap, netns):
+    """The bridge a tap in the rig's namespace is on, or None."""
+    if not link_exists(tap, netns):
+        return None
+    [link] = json.loads(ip("-j", "link", "show", "dev", tap, ns=netns))
+    return link.get("master")
+
+
 def unplug(caller, netns, instance):
     uuid(instance, "instance")
+    emptied = set()
     if os.path.isdir(TAPS):
         for tap in sorted(os.listdir(TAPS)):
             if record(tap) == f"{caller} {instance}":
+                emptied.add(master_of(tap, netns))
                 remove_tap(tap, netns)
-    for bridge in bridges(netns):
+    # Only the bridges this unplug took a guest from: a network another host is still wiring (its DHCP
+    # served, its guest not yet plugged) is not this unplug's to tear down.
+    for bridge in sorted(name for name in emptied if name in bridges(netns)):
         members = [link["ifname"] for link in json.loads(ip("-j", "link", "show", "master", bridge, ns=netns))]
         guests = [tap for tap in members if not record(tap).startswith("dhcp ")]
         if guests:
@@ -355,7 +368,8 @@ def rule_line(rule, peer):
     if protocol in PORTED:
         parts.append(f"meta l4proto {protocol}")
         if low is not None:
-            parts.append(f"th dport {low}-{high if high is not None else low}")
+            top = high if high is not None else low
+            parts.append(f"th dport {low}" if top == low else f"th dport {low}-{top}")
     elif protocol == "icmp":
         parts.append("meta l4proto icmp")
         if low is not None:
@@ -393,6 +407,11 @@ def filter_table(network, filters):
 
 def apply_filters(netns, network, filters):
     """Replaces the network's filter table in one nft transaction, so no packet sees half of it."""
+    # Without br_netfilter on in the namespace, bridged traffic never meets the table: refuse rather
+    # than leave every port open while it looks filtered.
+    netfilter = run("ip", "netns", "exec", netns, "sysctl", "-n", "net.bridge.bridge-nf-call-iptables")
+    if netfilter.strip() != "1":
+        raise RuntimeError(f"bridged traffic in {netns} bypasses netfilter; security groups cannot be enforced")
     done = subprocess.run(
         ["ip", "netns", "exec", netns, "nft", "-f", "-"],
         input=filter_table(network, filters),
@@ -408,9 +427,21 @@ def remove_filters(netns, network):
     subprocess.run(["ip", "netns", "exec", netns, "nft", "delete", "table", "inet", name], capture_output=True)
 
 
-def dhcp(netns, network, raw):
+def wired(netns, network):
+    """Whether a guest's tap is on the network's bridge now."""
+    bridge = bridge_of(network)
+    if not link_exists(bridge, netns):
+        return False
+    members = json.loads(ip("-j", "link", "show", "master", bridge, ns=netns))
+    return any(not record(link["ifname"]).startswith("dhcp ") for link in members)
+
+
+def dhcp(netns, network, raw, if_wired=False):
     uuid(network, "network")
     revision, port, subnets, hosts, filters = checked_config(raw)
+    if if_wired and not wired(netns, network):
+        # A refresh finds no guest here any more (an unplug tore the network down): nothing to serve.
+        return
     paths = dhcp_paths(netns, network)
     socket = metadata_socket()
     try:
@@ -426,6 +457,9 @@ def dhcp(netns, network, raw):
     if not netns_exists(paths["ns"]):
         ip("netns", "add", paths["ns"])
     ip("link", "set", "dev", "lo", "up", ns=paths["ns"])
+    held = record(outer)
+    if held and held != f"dhcp {network}":
+        raise Refused(f"{outer} is not this network's DHCP port")
     if not link_exists(inner, paths["ns"]):
         remove_tap(outer, netns)
         ip("link", "add", outer, "type", "veth", "peer", "name", inner, "netns", paths["ns"], ns=netns)
@@ -618,7 +652,7 @@ USAGE = {
     "prepare": "prepare <instance uuid> <port uuid>",
     "plug": "plug <port uuid> <network uuid>",
     "unplug": "unplug <instance uuid>",
-    "dhcp": "dhcp <network uuid> (configuration as JSON on stdin)",
+    "dhcp": "dhcp <network uuid> [--if-wired] (configuration as JSON on stdin)",
 }
 
 
@@ -634,8 +668,8 @@ def main(argv):
     if not argv or argv[0] not in USAGE:
         raise Refused("unknown verb; use " + ", ".join(USAGE))
     verb, args = argv[0], argv[1:]
-    arity = {"prepare": 2, "plug": 2, "unplug": 1, "dhcp": 1}[verb]
-    if len(args) != arity:
+    arity = {"prepare": (2,), "plug": (2,), "unplug": (1,), "dhcp": (1, 2)}[verb]
+    if len(args) not in arity or (verb == "dhcp" and len(args) == 2 and args[1] != "--if-wired"):
         raise Refused("usage: host-net " + USAGE[verb])
     # One verb at a time on the machine: an unplug that finds a bridge empty must not delete it under
     # a plug that has just made it.
@@ -648,7 +682,7 @@ def main(argv):
         elif verb == "unplug":
             unplug(caller, netns, *args)
         else:
-            dhcp(netns, args[0], sys.stdin.read(1 << 20))
+            dhcp(netns, args[0], sys.stdin.read(1 << 20), if_wired=args[1:] == ["--if-wired"])
 
 
 if __name__ == "__main__":

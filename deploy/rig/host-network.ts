@@ -24,6 +24,7 @@ export const NETWORK_TOOLS = {
   dnsmasq: { name: 'dnsmasq', debianPackage: 'dnsmasq-base' },
   haproxy: { name: 'haproxy', debianPackage: 'haproxy' },
   nft: { name: 'nft', debianPackage: 'nftables' },
+  sysctl: { name: 'sysctl', debianPackage: 'procps' },
 } as const;
 
 export interface NetworkToolPaths {
@@ -35,9 +36,13 @@ export interface NetworkToolPaths {
 export async function findNetworkTools(): Promise<NetworkToolPaths> {
   const [ip, visudo] = await Promise.all([findTool(NETWORK_TOOLS.ip), findTool(NETWORK_TOOLS.visudo)]);
   await Promise.all(
-    [NETWORK_TOOLS.python, NETWORK_TOOLS.dnsmasq, NETWORK_TOOLS.haproxy, NETWORK_TOOLS.nft].map((tool) =>
-      findTool(tool),
-    ),
+    [
+      NETWORK_TOOLS.python,
+      NETWORK_TOOLS.dnsmasq,
+      NETWORK_TOOLS.haproxy,
+      NETWORK_TOOLS.nft,
+      NETWORK_TOOLS.sysctl,
+    ].map((tool) => findTool(tool)),
   );
   return { ip, visudo };
 }
@@ -96,6 +101,20 @@ export async function ensureRigNetwork(
 
   if (!(await netnsExists(tools.ip, netns))) await run(tools.ip, ['netns', 'add', netns]);
   await run(tools.ip, ['-n', netns, 'link', 'set', 'dev', 'lo', 'up']);
+  // Security groups filter bridged traffic at the inet forward hook, which br_netfilter feeds.
+  await run(tools.ip, [
+    'netns',
+    'exec',
+    netns,
+    'sysctl',
+    '-q',
+    '-w',
+    'net.bridge.bridge-nf-call-iptables=1',
+  ]).catch((error: unknown) => {
+    throw new Error(
+      `the kernel's bridge netfilter (br_netfilter, net.bridge.bridge-nf-call-iptables) is needed to enforce security groups: ${String(error)}`,
+    );
+  });
 
   await installSudoers(tools.visudo, paths.sudoers, paths.helper, users);
   return { netns, helperPath: paths.helper, metadataSocket };

@@ -81,8 +81,6 @@ export class ComputeAgent {
   private readonly hosts: ReadonlySet<string>;
   private readonly underWay = new Set<Promise<DriveOutcome>>();
   private stopping = false;
-  /** What each host was last sent for each network (`host/network` to its JSON). */
-  private readonly servedNetworks = new Map<string, string>();
   /** How long each build spent inside the driver (image into cache, overlay, define, start), in ms. */
   readonly spawnTimesMs: number[] = [];
 
@@ -163,20 +161,16 @@ export class ComputeAgent {
    * `down`) this is what serves it again.
    */
   private async serveNetworks(host: string, state: InstanceState): Promise<void> {
-    // Always sent, whatever was sent before: the host may have lost its network since.
-    await this.serveHostNetworks(host, [state], { resend: true });
+    await this.serveHostNetworks(host, [state], false);
   }
 
   /**
-   * Serves the networks the given servers have NICs on, each once; what a host was last sent for a
-   * network is remembered, so a sweep that finds nothing changed sends nothing. The sweep calls it
-   * for the running servers of each host, which is how a security group's change reaches the hosts.
+   * Serves the networks the given servers have NICs on, each once, as the store has them now. The sweep
+   * calls it for the running servers of each host, which is how a security group's change reaches
+   * the hosts and how a network torn down under a running guest is served again; the host keeps what
+   * it has when nothing changed.
    */
-  async serveHostNetworks(
-    host: string,
-    states: readonly InstanceState[],
-    options: { readonly resend?: boolean } = {},
-  ): Promise<void> {
+  async serveHostNetworks(host: string, states: readonly InstanceState[], refresh = true): Promise<void> {
     const networkIds = new Set(states.flatMap((state) => state.interfaces.map((nic) => nic.networkId)));
     for (const networkId of networkIds) {
       const { state: network, revision } = await this.store.fold(
@@ -189,12 +183,7 @@ export class ComputeAgent {
         groups.set(groupId, group);
       }
       const served = guestNetworkOf(network, Number(revision ?? 0n), groups);
-      if (!served) continue;
-      const key = `${host}/${networkId}`;
-      const sent = JSON.stringify(served);
-      if (!options.resend && this.servedNetworks.get(key) === sent) continue;
-      await this.hypervisor.ensureNetwork(host, served);
-      this.servedNetworks.set(key, sent);
+      if (served) await this.hypervisor.ensureNetwork(host, served, { refresh });
     }
   }
 

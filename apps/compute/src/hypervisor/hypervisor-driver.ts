@@ -146,10 +146,12 @@ export interface HypervisorDriver {
   spawn(host: string, spec: DomainSpec): Promise<SpawnResult>;
 
   /**
-   * Serves a guest network on the host: its DHCP server set to hand each port its address. A host that
-   * has the network at a newer revision keeps it. Idempotent.
+   * Serves a guest network on the host: its DHCP server set to hand each port its address, its ports'
+   * filters set to their security groups. A host that has the network at a newer revision keeps it.
+   * With `refresh`, a network the host no longer has a guest on is left alone (not made again).
+   * Idempotent.
    */
-  ensureNetwork(host: string, network: GuestNetwork): Promise<void>;
+  ensureNetwork(host: string, network: GuestNetwork, options?: { readonly refresh?: boolean }): Promise<void>;
 
   /** Asks the guest to shut down, waits up to `timeoutMs`, then destroys it. Already off is success. */
   powerOff(host: string, domainName: string, options: PowerOffOptions): Promise<PowerOffResult>;

@@ -190,10 +190,15 @@ export class FakeHypervisorDriver implements HypervisorDriver, VncTunnels {
   }
 
   /** Kept as the real driver keeps it (never an older revision over a newer one); no DHCP is served. */
-  ensureNetwork(host: string, network: GuestNetwork): Promise<void> {
+  ensureNetwork(
+    host: string,
+    network: GuestNetwork,
+    options: { readonly refresh?: boolean } = {},
+  ): Promise<void> {
     const target = this.host(host);
     validateGuestNetwork(network);
     const held = target.networks.get(network.networkId);
+    if (options.refresh && held === undefined) return Promise.resolve();
     if (held === undefined || held.revision <= network.revision)
       target.networks.set(network.networkId, network);
     return Promise.resolve();

@@ -74,10 +74,18 @@ export async function unplugNics(target: VirshHost, instanceId: string): Promise
   await runHelper(target, ['unplug', instanceId]);
 }
 
-/** The network's DHCP server on the host set to what `network` says it serves. */
-export async function serveNetwork(target: VirshHost, network: GuestNetwork): Promise<void> {
+/**
+ * The network's DHCP server and filters on the host set to what `network` says; a `refresh` leaves a
+ * network with no guest on the host as it is, so a sweep never makes again what an unplug tore down.
+ */
+export async function serveNetwork(
+  target: VirshHost,
+  network: GuestNetwork,
+  refresh: boolean,
+): Promise<void> {
   const { networkId, ...config } = validateGuestNetwork(network);
-  await runHelper(target, ['dhcp', networkId], JSON.stringify(config));
+  const args = refresh ? ['dhcp', networkId, '--if-wired'] : ['dhcp', networkId];
+  await runHelper(target, args, JSON.stringify(config));
 }
 
 async function runHelper(target: VirshHost, args: readonly string[], stdin?: string): Promise<void> {

@@ -208,8 +208,12 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
     return { domainName: spec.name, created: true };
   }
 
-  async ensureNetwork(host: string, network: GuestNetwork): Promise<void> {
-    await serveNetwork(this.host(host), network);
+  async ensureNetwork(
+    host: string,
+    network: GuestNetwork,
+    options: { readonly refresh?: boolean } = {},
+  ): Promise<void> {
+    await serveNetwork(this.host(host), network, options.refresh ?? false);
   }
 
   async powerOff(host: string, domainName: string, options: PowerOffOptions): Promise<PowerOffResult> {
