@@ -63,15 +63,21 @@ export async function findTool(tool: Tool, searchPath = process.env.PATH ?? ''):
   throw new MissingToolError(tool, STANDARD_DIRS);
 }
 
-/** Finds every tool at once, so a machine missing several packages hears about all of them. */
-export async function findTools(): Promise<ToolPaths> {
-  const keys = Object.keys(TOOLS) as ToolKey[];
-  const found = await Promise.allSettled(keys.map((key) => findTool(TOOLS[key])));
+/**
+ * Finds every tool of a table at once (the rig's own by default), so a machine missing several
+ * packages hears about all of them; `purpose` heads the error.
+ */
+export async function findTools<K extends string = ToolKey>(
+  tools: Readonly<Record<K, Tool>> = TOOLS as Readonly<Record<string, Tool>>,
+  purpose = 'the rig cannot run on this machine',
+): Promise<Record<K, string>> {
+  const keys = Object.keys(tools) as K[];
+  const found = await Promise.allSettled(keys.map((key) => findTool(tools[key])));
   const missing = found.flatMap((result) => (result.status === 'rejected' ? [String(result.reason)] : []));
-  if (missing.length > 0) throw new Error(`the rig cannot run on this machine:\n  ${missing.join('\n  ')}`);
+  if (missing.length > 0) throw new Error(`${purpose}:\n  ${missing.join('\n  ')}`);
   return Object.fromEntries(
     keys.map((key, i) => [key, (found[i] as PromiseFulfilledResult<string>).value]),
-  ) as ToolPaths;
+  ) as Record<K, string>;
 }
 
 async function isExecutableFile(file: string): Promise<boolean> {

@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 import { BOOT_BANNER } from './boot-image.js';
-import { findTool, run, TOOLS, type Tool } from './exec.js';
+import { findTools, run, TOOLS, type Tool } from './exec.js';
 import { exists, findRigFile, readIfExists } from './files.js';
 
 export const GUEST_IMAGE_NAME = 'nimbus-guest.qcow2';
@@ -54,17 +54,6 @@ type GuestTools = Record<keyof typeof GUEST_TOOLS, string>;
 /** The /init source, beside this module or in the repository above a compiled copy of it. */
 export function findGuestInit(moduleDir = path.dirname(fileURLToPath(import.meta.url))): Promise<string> {
   return findRigFile(path.join('guest-image', 'init.sh'), moduleDir);
-}
-
-/** Finds every tool at once, so a machine missing several packages hears about all of them. */
-async function findGuestTools(): Promise<GuestTools> {
-  const keys = Object.keys(GUEST_TOOLS) as (keyof typeof GUEST_TOOLS)[];
-  const found = await Promise.allSettled(keys.map((key) => findTool(GUEST_TOOLS[key])));
-  const missing = found.flatMap((result) => (result.status === 'rejected' ? [String(result.reason)] : []));
-  if (missing.length > 0) throw new Error(`cannot build the guest image:\n  ${missing.join('\n  ')}`);
-  return Object.fromEntries(
-    keys.map((key, i) => [key, (found[i] as PromiseFulfilledResult<string>).value]),
-  ) as GuestTools;
 }
 
 const KERNEL_PACKAGE = 'linux-image-amd64';
@@ -300,7 +289,7 @@ export async function buildGuestImage(
   imagesDir: string,
   kernelDirs: { readonly bootDir?: string; readonly modulesRoot?: string } = {},
 ): Promise<string> {
-  const tools = await findGuestTools();
+  const tools = await findTools(GUEST_TOOLS, 'cannot build the guest image');
   requireRoot();
   const kernel = await findKernel(kernelDirs.bootDir, kernelDirs.modulesRoot);
   const init = await readFile(await findGuestInit());

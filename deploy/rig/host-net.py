@@ -177,7 +177,7 @@ def unplug(caller, netns, instance):
     # Only the bridges this unplug took a guest from: a network another host is still wiring (its DHCP
     # served, its guest not yet plugged) is not this unplug's to tear down.
     for bridge in sorted(name for name in emptied if name in bridges(netns)):
-        members = [link["ifname"] for link in json.loads(ip("-j", "link", "show", "master", bridge, ns=netns))]
+        members = members_of(bridge, netns)
         guests = [tap for tap in members if not record(tap).startswith("dhcp ")]
         if guests:
             continue
@@ -185,6 +185,11 @@ def unplug(caller, netns, instance):
             stop_dhcp(netns, record(tap).split(" ")[1])
         if link_exists(bridge, netns):
             ip("link", "del", "dev", bridge, ns=netns)
+
+
+def members_of(bridge, netns):
+    """The names of the links on a bridge of the rig's namespace."""
+    return [link["ifname"] for link in json.loads(ip("-j", "link", "show", "master", bridge, ns=netns))]
 
 
 def bridges(netns):
@@ -432,8 +437,7 @@ def wired(netns, network):
     bridge = bridge_of(network)
     if not link_exists(bridge, netns):
         return False
-    members = json.loads(ip("-j", "link", "show", "master", bridge, ns=netns))
-    return any(not record(link["ifname"]).startswith("dhcp ") for link in members)
+    return any(not record(tap).startswith("dhcp ") for tap in members_of(bridge, netns))
 
 
 def dhcp(netns, network, raw, if_wired=False):

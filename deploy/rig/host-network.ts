@@ -8,7 +8,7 @@ import { chmod, copyFile, lstat, mkdir, readdir, rename, rm } from 'node:fs/prom
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { findTool, run } from './exec.js';
+import { findTools, run } from './exec.js';
 import { findRigFile, readIfExists, writeFileAtomic } from './files.js';
 import { validateNamePrefix } from './naming.js';
 
@@ -33,18 +33,8 @@ export interface NetworkToolPaths {
 }
 
 /** Finds the tools, so a machine missing one hears which package to install before anything is made. */
-export async function findNetworkTools(): Promise<NetworkToolPaths> {
-  const [ip, visudo] = await Promise.all([findTool(NETWORK_TOOLS.ip), findTool(NETWORK_TOOLS.visudo)]);
-  await Promise.all(
-    [
-      NETWORK_TOOLS.python,
-      NETWORK_TOOLS.dnsmasq,
-      NETWORK_TOOLS.haproxy,
-      NETWORK_TOOLS.nft,
-      NETWORK_TOOLS.sysctl,
-    ].map((tool) => findTool(tool)),
-  );
-  return { ip, visudo };
+export function findNetworkTools(): Promise<NetworkToolPaths> {
+  return findTools(NETWORK_TOOLS, "the rig's guest network cannot run on this machine");
 }
 
 /** `nimbus-<prefix>`: one namespace per rig, so rigs in different state folders never share one. */

@@ -9,6 +9,7 @@ import ipaddr from 'ipaddr.js';
 import { PATTERNS } from '#libs/contracts';
 import {
   DHCP_OWNER,
+  dhcpPortOf,
   FLOATING_IP_OWNER,
   ROUTER_GATEWAY_OWNER,
   ROUTER_INTERFACE_OWNER,
@@ -67,6 +68,11 @@ export interface GuestNetwork {
 /** Ports that hold an address but never ask for it by DHCP: they are not a guest's. */
 const NOT_GUESTS = new Set([DHCP_OWNER, ROUTER_INTERFACE_OWNER, ROUTER_GATEWAY_OWNER, FLOATING_IP_OWNER]);
 
+/** The network's ports that a guest's NIC may be. */
+function guestPorts(state: NetworkState): PortState[] {
+  return [...state.ports.values()].filter((port) => !NOT_GUESTS.has(port.deviceOwner));
+}
+
 /**
  * What hosts serve for a network at `revision`, or null when it has nothing to serve (no DHCP port:
  * no subnet with DHCP on). Each port's IPv4 addresses in the served subnets get a static lease under
@@ -80,7 +86,7 @@ export function guestNetworkOf(
   revision: number,
   groups: ReadonlyMap<string, SecurityGroupState>,
 ): GuestNetwork | null {
-  const dhcp = [...state.ports.values()].find((port) => port.deviceOwner === DHCP_OWNER);
+  const dhcp = dhcpPortOf(state);
   if (!state.exists || state.deleted || !dhcp) return null;
   const subnets = state.subnets.flatMap((subnet) => {
     const own = dhcp.fixedIps.find((ip) => ip.subnetId === subnet.id);
@@ -98,18 +104,16 @@ export function guestNetworkOf(
   });
   if (subnets.length === 0) return null;
   const served = new Set(subnets.map((subnet) => subnet.id));
-  const hosts = [...state.ports.values()]
-    .filter((port) => !NOT_GUESTS.has(port.deviceOwner))
-    .flatMap((port) =>
-      port.fixedIps
-        .filter((ip) => served.has(ip.subnetId))
-        .map((ip) => ({
-          mac: port.macAddress,
-          ip: ip.ipAddress,
-          hostname: `host-${ip.ipAddress.replaceAll('.', '-')}`,
-        })),
-    );
-  const guests = [...state.ports.values()].filter((port) => !NOT_GUESTS.has(port.deviceOwner));
+  const guests = guestPorts(state);
+  const hosts = guests.flatMap((port) =>
+    port.fixedIps
+      .filter((ip) => served.has(ip.subnetId))
+      .map((ip) => ({
+        mac: port.macAddress,
+        ip: ip.ipAddress,
+        hostname: `host-${ip.ipAddress.replaceAll('.', '-')}`,
+      })),
+  );
   const filters = guests.flatMap((port) => {
     const ips = port.fixedIps
       .map((ip) => ip.ipAddress)
@@ -128,8 +132,7 @@ export function guestNetworkOf(
 
 /** The security group ids the guest ports of a network name, for the caller to fold. */
 export function groupsNamedOn(state: NetworkState): string[] {
-  const guests = [...state.ports.values()].filter((port) => !NOT_GUESTS.has(port.deviceOwner));
-  return [...new Set(guests.flatMap((port) => port.securityGroupIds))];
+  return [...new Set(guestPorts(state).flatMap((port) => port.securityGroupIds))];
 }
 
 const PROTOCOL_NUMBERS: Readonly<Record<string, GuestFilterRule['protocol']>> = {
