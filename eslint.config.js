@@ -32,6 +32,7 @@ const libs = readdirSync(new URL('./libs', import.meta.url), { withFileTypes: tr
 const libLayers = [
   { lib: 'contracts', may: [], why: 'libs/contracts is the bottom layer: it imports nothing of ours.' },
   { lib: 'concurrency', may: [], why: 'libs/concurrency is plain promises: it imports nothing of ours.' },
+  { lib: 'telemetry', may: [], why: 'libs/telemetry wraps OpenTelemetry: it imports nothing of ours.' },
   { lib: 'domain', may: ['contracts'], why: 'libs/domain is pure: of ours it imports only libs/contracts.' },
   { lib: 'audit', may: ['contracts'], why: 'libs/audit is pure: of ours it imports only libs/contracts.' },
   {

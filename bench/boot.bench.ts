@@ -1,17 +1,21 @@
 /**
- * `npm run bench:boot`: how fast a server goes from `POST /servers` to ACTIVE.
+ * `npm run bench:boot`: how fast a server goes from `POST /servers` to ACTIVE, and where the time goes.
  *
  *  1. On the rig (real libvirt over SSH, TCG guests): N concurrent boots through the REST API. The
  *     time is from the moment the POST is sent to the DomainStarted event's time (same clock). The
- *     share spent inside libvirt/qemu is what the compute agent itself measured for these very
- *     boots: the time each spent inside the driver (image into the host's cache, overlay, define,
- *     start, all over SSH), median over median POST-to-ACTIVE; the rest is the control plane (API,
- *     store, relay, bus, scheduler, the agent's own work).
- *  2. With 1,000 simulated hosts (the named fake driver, used only for scale figures): the same
- *     control-plane path for many concurrent boots, and the scheduler's own decision time.
- * Prints a table and, last, one JSON line.
+ *     control plane's share is taken per boot from its trace: everything but the driver's own work
+ *     (image into the host's cache, overlay, define, start, all over SSH); resolving the image is the
+ *     control plane's.
+ *  2. With 1,000 simulated hosts (the named fake driver, used only for scale figures): a burst of
+ *     concurrent boots, then boots kept at concurrency 10 and 50 (each client polls its server as
+ *     clients do), the scheduler's own decision time, and each process's peak resident memory.
+ *  3. Every service exports its spans (OpenTelemetry over OTLP) to a receiver in this process: the
+ *     hop table is built per boot from them, and one boot's trace is printed as a tree.
+ * Prints tables and, last, one JSON line.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { streamFor } from '#libs/contracts';
 
@@ -19,12 +23,21 @@ import { OpenStackHttp } from '../deploy/clients/openstack-http.js';
 import { eventually } from '../test/support/eventually.js';
 import { collect } from '../test/support/streams.js';
 import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../test/support/system.js';
-import { median, percentile, report, round } from './support.js';
+import { type CollectedSpan, startTraceCollector } from '../test/support/trace-collector.js';
+import { median, percentile, report, round, table } from './support.js';
+import { hopTable, traceTree } from './traces.js';
 
 const RIG_HOSTS = 3;
 const RIG_BOOTS = 12;
 const FAKE_HOSTS = 1_000;
 const FAKE_BOOTS = 200;
+/** Boots kept in flight, and how many in all, for the paced runs on simulated hosts. */
+const PACED = [
+  { concurrency: 10, count: 100 },
+  { concurrency: 50, count: 500 },
+] as const;
+/** How often a paced client asks for its server, as bench clients poll. */
+const POLL_MS = 10;
 
 interface BurstResult {
   readonly postToActiveMs: number[];
@@ -34,26 +47,65 @@ interface BurstResult {
   readonly failed: number;
 }
 
-async function burst(system: NimbusSystem, count: number): Promise<BurstResult> {
+async function adminOf(system: NimbusSystem): Promise<{ os: OpenStackHttp; imageId: string }> {
   const os = await OpenStackHttp.login(system.apiUrl!, {
     user: 'admin',
     password: ADMIN_PASSWORD,
     project: 'admin',
   });
   const images = await os.image<{ images: { id: string }[] }>('GET', '/v2/images?name=nimbus-boot');
-  const imageId = images.body.images[0]?.id ?? randomUUID();
+  return { os, imageId: images.body.images[0]?.id ?? randomUUID() };
+}
+
+async function postServer(
+  os: OpenStackHttp,
+  imageId: string,
+  index: number,
+): Promise<{ id: string; at: number }> {
+  const at = Date.now();
+  const reply = await os.compute<{ server: { id: string } }>('POST', '/servers', {
+    server: { name: `bench-${index}`, imageRef: imageId, flavorRef: '0', networks: 'none' },
+  });
+  if (reply.status !== 202)
+    throw new Error(`POST /servers answered ${reply.status}: ${JSON.stringify(reply.body)}`);
+  return { id: reply.body.server.id, at };
+}
+
+/** All boots at once. */
+async function burst(system: NimbusSystem, count: number): Promise<BurstResult> {
+  const { os, imageId } = await adminOf(system);
   const startedAt = Date.now();
-  const sent = await Promise.all(
-    Array.from({ length: count }, async (_, index) => {
-      const at = Date.now();
-      const reply = await os.compute<{ server: { id: string } }>('POST', '/servers', {
-        server: { name: `bench-${index}`, imageRef: imageId, flavorRef: '0', networks: 'none' },
-      });
-      if (reply.status !== 202)
-        throw new Error(`POST /servers answered ${reply.status}: ${JSON.stringify(reply.body)}`);
-      return { id: reply.body.server.id, at };
-    }),
-  );
+  const sent = await Promise.all(Array.from({ length: count }, (_, index) => postServer(os, imageId, index)));
+  return outcomes(system, sent, startedAt);
+}
+
+/** `count` boots, `concurrency` in flight: each client boots, polls its server until ACTIVE, then the next. */
+async function paced(system: NimbusSystem, count: number, concurrency: number): Promise<BurstResult> {
+  const { os, imageId } = await adminOf(system);
+  const startedAt = Date.now();
+  const sent: { id: string; at: number }[] = [];
+  let next = 0;
+  const client = async (): Promise<void> => {
+    for (let index = next++; index < count; index = next++) {
+      const boot = await postServer(os, imageId, index);
+      sent.push(boot);
+      for (;;) {
+        const shown = await os.compute<{ server: { status: string } }>('GET', `/servers/${boot.id}`);
+        if (shown.body.server.status === 'ACTIVE' || shown.body.server.status === 'ERROR') break;
+        await sleep(POLL_MS);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, client));
+  return outcomes(system, sent, startedAt);
+}
+
+/** Each boot's times, from its stream: POST to HostSelected and to DomainStarted (same clock). */
+async function outcomes(
+  system: NimbusSystem,
+  sent: readonly { id: string; at: number }[],
+  startedAt: number,
+): Promise<BurstResult> {
   const finished = await eventually(
     `all ${sent.length} boots started or failed`,
     async () => {
@@ -103,7 +155,55 @@ async function schedulerDecisions(system: NimbusSystem): Promise<{ p95Ms: number
   return body.decisions;
 }
 
+/** Each process's peak resident set (VmHWM), in MiB. */
+function peakRss(system: NimbusSystem): Record<string, number> {
+  const processes = {
+    'event-store': system.eventStore.pid,
+    'nats-server': system.nats.pid,
+    api: system.api?.pid,
+    scheduler: system.scheduler.pid,
+    compute: system.compute.pid,
+  };
+  const peaks: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(processes)) {
+    if (pid === undefined) continue;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN);
+    peaks[name] = round(kib / 1024, 1);
+  }
+  return peaks;
+}
+
+/** The spans exported so far, once the services' batches (sent every half second) have arrived. */
+async function takeSpans(spans: CollectedSpan[]): Promise<CollectedSpan[]> {
+  await sleep(1_500);
+  return spans.splice(0);
+}
+
+/** Per rig boot, the share of its POST->ACTIVE that is not the driver's own work; their median. */
+function controlPlaneShare(spans: readonly CollectedSpan[]): number {
+  const traced = hopTable(spans);
+  const shares = traced.traces.map(({ traceId, totalMs }) => {
+    const driverMs = spans
+      .filter((span) => span.traceId === traceId && span.name === 'compute.driver spawn')
+      .reduce((sum, span) => sum + (span.endMs - span.startMs), 0);
+    return 1 - driverMs / totalMs;
+  });
+  return median(shares);
+}
+
 async function main(): Promise<void> {
+  const collector = await startTraceCollector();
+  // Every service started below inherits it and exports its spans here.
+  process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] = collector.endpoint;
+  try {
+    await measure(collector.spans);
+  } finally {
+    await collector.stop();
+  }
+}
+
+async function measure(spans: CollectedSpan[]): Promise<void> {
   const rigSystem = await startSystem({
     rigHosts: RIG_HOSTS,
     api: true,
@@ -111,9 +211,11 @@ async function main(): Promise<void> {
   });
   let rig: BurstResult;
   let spawns: { count: number; p50Ms: number | null };
+  let rigSpans: CollectedSpan[];
   try {
     rig = await burst(rigSystem, RIG_BOOTS);
     spawns = await agentSpawns(rigSystem);
+    rigSpans = await takeSpans(spans);
   } finally {
     await rigSystem.stop();
   }
@@ -124,27 +226,64 @@ async function main(): Promise<void> {
     apiEnv: { NIMBUS_API_QUOTA_INSTANCES: '-1', NIMBUS_API_QUOTA_CORES: '-1', NIMBUS_API_QUOTA_RAM_MB: '-1' },
   });
   let fake: BurstResult;
+  let pacedRuns: BurstResult[];
   let decisions: { p95Ms: number | null; count: number };
+  let c10Spans: CollectedSpan[];
+  let peaks: Record<string, number>;
   try {
     fake = await burst(fakeSystem, FAKE_BOOTS);
+    await takeSpans(spans);
+    pacedRuns = [];
+    for (const { concurrency, count } of PACED) {
+      pacedRuns.push(await paced(fakeSystem, count, concurrency));
+      if (concurrency === 10) c10Spans = await takeSpans(spans);
+    }
     decisions = await schedulerDecisions(fakeSystem);
+    peaks = peakRss(fakeSystem);
   } finally {
     await fakeSystem.stop();
   }
 
+  const hops = hopTable(c10Spans!);
+  table(
+    `Where a boot's time goes: ${hops.boots} boots traced at concurrency 10, ${FAKE_HOSTS} simulated hosts`,
+    [
+      ['hop', 'p50 (ms)', 'p99 (ms)', 'share of POST->ACTIVE'],
+      ...hops.rows.map((row) => [
+        row.hop,
+        round(row.p50Ms, 2),
+        round(row.p99Ms, 2),
+        `${round(100 * row.share, 1)} %`,
+      ]),
+    ],
+  );
+  const typical = hops.traces[Math.floor(hops.traces.length / 2)];
+  if (typical !== undefined) {
+    process.stdout.write(`\nThe median boot's trace (${round(typical.totalMs, 2)} ms), span by span:\n`);
+    process.stdout.write(`${traceTree(c10Spans!, typical.traceId)}\n`);
+  }
+  table('Peak resident memory, 1,000 simulated hosts (MiB)', Object.entries(peaks));
+
+  const [c10, c50] = pacedRuns as [BurstResult, BurstResult];
   const p50 = median(rig.postToActiveMs);
-  const libvirtShare = Math.min(1, (spawns.p50Ms ?? 0) / p50);
   const figures = {
     postToActiveP50Ms: round(p50, 1),
     postToActiveP95Ms: round(percentile(rig.postToActiveMs, 95), 1),
-    controlPlaneShare: round(1 - libvirtShare, 3),
+    controlPlaneShare: round(controlPlaneShare(rigSpans!), 3),
     bootsPerSec: round(rig.postToActiveMs.length / (rig.elapsedMs / 1000), 2),
     fakeHosts1000PostToActiveP50Ms: round(median(fake.postToActiveMs), 1),
     fakeHosts1000BootsPerSec: round(fake.postToActiveMs.length / (fake.elapsedMs / 1000), 2),
+    fakeC10PostToActiveP50Ms: round(median(c10.postToActiveMs), 1),
+    fakeC50BootsPerSec: round(c50.postToActiveMs.length / (c50.elapsedMs / 1000), 2),
     schedulerDecisionP95Ms: decisions.p95Ms ?? Number.NaN,
+    hopP99Ms: Object.fromEntries(hops.rows.map((row) => [row.hop, round(row.p99Ms, 2)])),
+    peakRssMiB: round(
+      Object.values(peaks).reduce((sum, mib) => sum + mib, 0),
+      1,
+    ),
   };
   report(
-    'Boot: POST /servers to ACTIVE (DomainStarted), same run',
+    'Boot: POST /servers to ACTIVE (DomainStarted), same run, tracing on',
     [
       [
         'rig: boots (concurrent)',
@@ -164,13 +303,13 @@ async function main(): Promise<void> {
         `${spawns.count} builds, as the agent timed its driver`,
       ],
       [
-        'rig: control-plane share of p50',
+        'rig: control-plane share',
         figures.controlPlaneShare,
-        '1 - inside-libvirt median / POST->ACTIVE median',
+        "median over boots of 1 - the driver's span / the boot's traced POST->ACTIVE",
       ],
       ['rig: boots/s', figures.bootsPerSec, 'ACTIVE / time from first POST to last ACTIVE'],
       [
-        'fake: boots (concurrent)',
+        'fake: boots (all at once)',
         `${fake.postToActiveMs.length} ACTIVE, ${fake.failed} ERROR`,
         `${FAKE_HOSTS} simulated hosts (fake driver)`,
       ],
@@ -178,10 +317,21 @@ async function main(): Promise<void> {
       ['fake: POST->HostSelected p50 (ms)', round(median(fake.postToSelectedMs), 1), ''],
       ['fake: boots/s', figures.fakeHosts1000BootsPerSec, ''],
       [
+        'fake c10: POST->ACTIVE p50 (ms)',
+        figures.fakeC10PostToActiveP50Ms,
+        `${c10.postToActiveMs.length} ACTIVE, ${c10.failed} ERROR, 10 clients polling every ${POLL_MS} ms`,
+      ],
+      [
+        'fake c50: boots/s',
+        figures.fakeC50BootsPerSec,
+        `${c50.postToActiveMs.length} ACTIVE, ${c50.failed} ERROR, 50 clients polling every ${POLL_MS} ms`,
+      ],
+      [
         'scheduler decision p95 (ms)',
         figures.schedulerDecisionP95Ms,
         `${decisions.count} decisions over ${FAKE_HOSTS} hosts`,
       ],
+      ['peak resident memory, all (MiB)', figures.peakRssMiB, "sum of each process's peak"],
     ],
     figures,
   );

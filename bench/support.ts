@@ -20,6 +20,19 @@ export const median = (values: readonly number[]): number => percentile(values, 
 
 export const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
 
+/** Prints a titled table of rows, columns padded to their widest cell. */
+export function table(title: string, rows: readonly (readonly (string | number)[])[]): void {
+  const columns = Math.max(...rows.map((row) => row.length));
+  const widths = Array.from({ length: columns }, (_, column) =>
+    Math.max(...rows.map((row) => String(row[column] ?? '').length)),
+  );
+  const line = (cells: readonly (string | number)[]): string =>
+    cells.map((cell, column) => String(cell).padEnd(widths[column] ?? 0)).join('  ');
+  process.stdout.write(`\n${title}\n`);
+  process.stdout.write(`${'-'.repeat(title.length)}\n`);
+  for (const row of rows) process.stdout.write(`${line(row).trimEnd()}\n`);
+}
+
 /**
  * Prints a readable table and then, as the very last line, one JSON object with the figures, so
  * people read the table and scripts read the last line.
@@ -29,12 +42,7 @@ export function report(
   rows: readonly (readonly [string, string | number, string])[],
   figures: object,
 ): void {
-  const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => String(row[column]).length)));
-  const line = (cells: readonly (string | number)[]): string =>
-    cells.map((cell, column) => String(cell).padEnd(widths[column] ?? 0)).join('  ');
-  process.stdout.write(`\n${title}\n`);
-  process.stdout.write(`${'-'.repeat(title.length)}\n`);
-  for (const row of rows) process.stdout.write(`${line(row)}\n`);
+  table(title, rows);
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 }
 

@@ -19,7 +19,7 @@ import { type NatsAccounts, createNatsAccounts, operatorModeConfig } from '#libs
 
 import { BOOT_IMAGE_NAME, buildBootImage } from '../rig/boot-image.js';
 import { DASHBOARD_FILES, assertDashboardInstalled, writeDashboardFiles } from './dashboard.js';
-import { TOOLS, findTool } from '../rig/exec.js';
+import { TOOLS, findTool, run } from '../rig/exec.js';
 import { OpenStackHttp } from '../clients/openstack-http.js';
 import { createRig, readInventory, sshdRunning, stopRig } from '../rig/rig.js';
 import { freePort, preferredPort } from './ports.js';
@@ -401,6 +401,48 @@ const guestImage: Part = {
   stop: () => Promise.resolve('nothing to stop'),
 };
 
+/**
+ * The outside of the rig's guest networks: each external network's bridge in the rig's namespace,
+ * which holds the external subnet's gateway address there, as devstack's host holds its `public`
+ * network's. Floating IPs and router gateways answer it from there. Read through the network API as
+ * any client would; made by the rig's network helper, and gone with the rig's namespace at `down`.
+ */
+const outside: Part = {
+  name: 'external-network',
+  async ensure({ stateDir, env, secrets }) {
+    const inventory = await readInventory(rigDir(stateDir));
+    const os = await OpenStackHttp.login(env.API_URL ?? '', {
+      user: 'admin',
+      password: secrets.adminPassword,
+      project: 'admin',
+    });
+    const networks = await os.network<{ networks: { id: string; name: string }[] }>(
+      'GET',
+      '/networks?router:external=True',
+    );
+    const made: string[] = [];
+    let changed = false;
+    for (const network of networks.body.networks) {
+      const subnets = await os.network<{
+        subnets: { cidr: string; gateway_ip: string | null; ip_version: number }[];
+      }>('GET', `/subnets?network_id=${network.id}`);
+      const subnet = subnets.body.subnets.find((each) => each.ip_version === 4 && each.gateway_ip);
+      if (!subnet?.gateway_ip) continue;
+      const address = `${subnet.gateway_ip}/${subnet.cidr.split('/')[1] ?? ''}`;
+      const held = await run('ip', ['-n', inventory.network.netns, '-4', '-o', 'addr', 'show']);
+      changed ||= !held.stdout.includes(` ${address} `);
+      await run('sudo', ['-n', inventory.network.helperPath, 'outside', network.id], {
+        input: JSON.stringify({ cidr: subnet.cidr, gateway: subnet.gateway_ip }),
+      });
+      made.push(`${network.name} ${subnet.cidr}, the rig's namespace at ${subnet.gateway_ip}`);
+    }
+    const detail = made.join('; ') || 'no external network';
+    return { state: changed ? 'started' : 'already running', detail, exports: {} };
+  },
+  healthy: () => Promise.resolve(true),
+  stop: () => Promise.resolve('nothing to stop'),
+};
+
 const scheduler = processPart({
   name: 'scheduler',
   async launch(context) {
@@ -520,6 +562,7 @@ export const PARTS: readonly Part[] = [
   bootImage,
   api,
   guestImage,
+  outside,
   dashboard,
   scheduler,
   consoleProxy,
@@ -530,6 +573,7 @@ export const PARTS: readonly Part[] = [
 const ONLY_WITH: ReadonlyMap<Part, Driver> = new Map<Part, Driver>([
   [rig, 'libvirt'],
   [guestImage, 'libvirt'],
+  [outside, 'libvirt'],
   [consoleProxy, 'libvirt'],
   [bootImage, 'fake'],
 ]);
@@ -553,7 +597,7 @@ export function openrc(apiUrl: string, secrets: Secrets): string {
     "export OS_USER_DOMAIN_NAME='Default'",
     "export OS_PROJECT_DOMAIN_NAME='Default'",
     'export OS_IDENTITY_API_VERSION=3',
-    '# 2.37 lets `openstack server create` go without a network (--nic none), as this cloud has none.',
+    '# 2.37 lets `openstack server create` choose its network: --nic none, auto, or --network.',
     'export OS_COMPUTE_API_VERSION=2.37',
     '',
   ].join('\n');

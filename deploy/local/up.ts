@@ -121,9 +121,14 @@ async function main(): Promise<void> {
     log(
       '  openstack network create net1; openstack subnet create --network net1 --subnet-range 10.0.0.0/24 sub1',
     );
+    log(
+      '  openstack router create r1; openstack router add subnet r1 sub1; openstack router set --external-gateway public r1',
+    );
+    log('  openstack security group rule create --protocol icmp default');
     log('  openstack server create --flavor m1.micro --image nimbus-guest --network net1 --wait guest1');
-    log(`  openstack console log show guest1                # its DHCP address and metadata; ping it with`);
-    log(`  ip netns exec ${env.NIMBUS_NETNS ?? ''}-dhcp-<network id, first 11> ping <its address>`);
+    log('  openstack console log show guest1                # its DHCP address and metadata');
+    log('  openstack floating ip create public; openstack server add floating ip guest1 <that address>');
+    log(`  ip netns exec ${env.NIMBUS_NETNS ?? ''} ping <that address>   # from the outside, through r1`);
   }
   if (driver === 'fake') {
     log(`  openstack hypervisor list                        # ${options.hosts} simulated host(s), type fake`);

@@ -60,6 +60,10 @@ function layout(): string {
 
 const find = (where: 'root' | 'netns', name: string) => links(where).find((link) => link.ifname === name);
 
+/** Whether a ping from one namespace is answered within two seconds (a loaded machine may drop the first). */
+const reaches = (from: string, to: string) =>
+  spawnSync('ip', ['netns', 'exec', from, 'ping', '-c', '1', '-i', '0.2', '-w', '2', to]).status === 0;
+
 function helperRun(uid: string | undefined, ...args: string[]) {
   return helperWith(uid, '', ...args);
 }
@@ -245,7 +249,9 @@ describe("the rig network helper's DHCP server", () => {
 
   it('takes a newer revision and leaves an older one unapplied', () => {
     const moved = config(4, [{ mac: GUEST_MAC, ip: '10.20.0.8', hostname: 'host-10-20-0-8' }]);
-    expect(helperWith(CALLER, moved, 'dhcp', NETWORK).status).toBe(0);
+    const taken = helperWith(CALLER, moved, 'dhcp', NETWORK);
+    expect(taken.stderr).toBe('');
+    expect(taken.status).toBe(0);
     const stale = helperWith(
       CALLER,
       config(2, [{ mac: GUEST_MAC, ip: '10.20.0.9', hostname: 'x' }]),
@@ -261,14 +267,12 @@ describe("the rig network helper's DHCP server", () => {
     const guest = '10.20.0.8';
     ip('-n', guestNetns, 'addr', 'add', `${guest}/24`, 'dev', 'eth0');
     const dhcpNetns = `${netns}-dhcp-${NETWORK.slice(0, 11)}`;
-    const reaches = (from: string, to: string) =>
-      spawnSync('ip', ['netns', 'exec', from, 'ping', '-c', '1', '-W', '1', to]).status === 0;
     const anyOut = { protocol: null, min: null, max: null, remote: ['0.0.0.0/0'] };
     const hosts = [{ mac: GUEST_MAC, ip: guest, hostname: 'host-10-20-0-8' }];
     const withIngress = (revision: number, ingress: object[]) =>
       helperWith(
         CALLER,
-        config(revision, hosts, [{ port: PORT_A, ips: [guest], ingress, egress: [anyOut] }]),
+        config(revision, hosts, [{ port: PORT_A, mac: GUEST_MAC, ips: [guest], ingress, egress: [anyOut] }]),
         'dhcp',
         NETWORK,
       );
@@ -283,6 +287,33 @@ describe("the rig network helper's DHCP server", () => {
     expect(reaches(dhcpNetns, guest)).toBe(false);
     expect(withIngress(8, [{ protocol: 'icmp', min: 8, max: 0, remote: ['0.0.0.0/0'] }]).status).toBe(0);
     expect(reaches(dhcpNetns, guest)).toBe(true); // echo request, code 0
+  });
+
+  it('lets a guest send from its own MAC and address only', () => {
+    // The stand-in's side of the bridge becomes a port's tap, as a guest's NIC is.
+    const port = '6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d';
+    const tap = `tap${port.slice(0, 11)}`;
+    ip('-n', netns, 'link', 'set', 'dev', 'guest0', 'down');
+    ip('-n', netns, 'link', 'set', 'dev', 'guest0', 'name', tap);
+    ip('-n', netns, 'link', 'set', 'dev', tap, 'master', BRIDGE, 'up');
+    const anyWay = [{ protocol: null, min: null, max: null, remote: ['0.0.0.0/0'] }];
+    const filter = { port, mac: GUEST_MAC, ips: ['10.20.0.8'], ingress: anyWay, egress: anyWay };
+    const hosts = [{ mac: GUEST_MAC, ip: '10.20.0.8', hostname: 'host-10-20-0-8' }];
+    expect(helperWith(CALLER, config(10, hosts, [filter]), 'dhcp', NETWORK).status).toBe(0);
+    const readdress = (from: string, to: string) => {
+      ip('-n', guestNetns, 'addr', 'del', from, 'dev', 'eth0');
+      ip('-n', guestNetns, 'addr', 'add', to, 'dev', 'eth0');
+    };
+
+    expect(reaches(guestNetns, '10.20.0.2')).toBe(true);
+    readdress('10.20.0.8/24', '10.20.0.9/24'); // an address that is not its port's
+    expect(reaches(guestNetns, '10.20.0.2')).toBe(false);
+    readdress('10.20.0.9/24', '10.20.0.8/24');
+    expect(reaches(guestNetns, '10.20.0.2')).toBe(true);
+    ip('-n', guestNetns, 'link', 'set', 'dev', 'eth0', 'address', 'fa:16:3e:66:66:66'); // not its MAC
+    expect(reaches(guestNetns, '10.20.0.2')).toBe(false);
+    ip('-n', guestNetns, 'link', 'set', 'dev', 'eth0', 'address', GUEST_MAC);
+    expect(reaches(guestNetns, '10.20.0.2')).toBe(true);
   });
 
   it.each([
@@ -346,6 +377,182 @@ describe("the rig network helper's DHCP server", () => {
     expect(ip('netns', 'list')).not.toContain(dhcpNetns);
     expect(find('netns', BRIDGE)).toBeUndefined();
     expect(helperWith(CALLER, config(40, []), 'dhcp', NETWORK, '--now').status).toBe(2);
+  });
+});
+
+describe("the rig network helper's routers", () => {
+  const ROUTER = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
+  const LAN = 'c0ffee00-1111-4222-8333-444455556666';
+  const EXTERNAL = 'e0e0e0e0-1111-4222-8333-444455556666';
+  const INTERFACE = 'd1d2d3d4-1111-4222-8333-444455556666';
+  const GATEWAY = 'f1f2f3f4-1111-4222-8333-444455556666';
+  const routerNetns = `${netns}-router-${ROUTER.slice(0, 11)}`;
+  const lanNetns = `${netns}-lan`;
+  const GUEST = '10.50.0.5';
+  const FLOATING = '172.24.4.20';
+
+  const router = (
+    revision: number,
+    floating: { address: string; fixed: string }[],
+    snat = true,
+    routes: { destination: string; nexthop: string }[] = [],
+  ) => ({
+    id: ROUTER,
+    versions: { [`router-${ROUTER}`]: revision, [`network-${LAN}`]: 3, [`network-${EXTERNAL}`]: 1 },
+    interfaces: [{ port: INTERFACE, mac: 'fa:16:3e:00:01:01', cidr: '10.50.0.0/24', address: '10.50.0.1' }],
+    gateway: {
+      port: GATEWAY,
+      mac: 'fa:16:3e:00:02:02',
+      network: EXTERNAL,
+      cidr: '172.24.4.0/24',
+      address: '172.24.4.10',
+      nexthop: '172.24.4.1',
+      snat,
+    },
+    floating,
+    routes,
+  });
+  const serve = (...routers: object[]) => helperWith(CALLER, JSON.stringify({ routers }), 'l3', LAN);
+
+  afterAll(() => {
+    spawnSync('ip', ['netns', 'del', lanNetns]);
+  });
+
+  it("makes the router's namespace, with the rig's namespace outside it at the external gateway", () => {
+    const served = serve(router(4, []));
+    expect(served.stderr).toBe('');
+    expect(served.status).toBe(0);
+    expect(ip('netns', 'list')).toContain(routerNetns);
+    expect(ip('-n', routerNetns, '-4', '-o', 'addr', 'show')).toMatch(
+      /qr-d1d2d3d4-11 +inet 10\.50\.0\.1\/24/,
+    );
+    expect(ip('-n', routerNetns, '-4', '-o', 'addr', 'show')).toMatch(
+      /qg-f1f2f3f4-11 +inet 172\.24\.4\.10\/24/,
+    );
+    expect(ip('-n', netns, '-4', '-o', 'addr', 'show', 'dev', `brq${EXTERNAL.slice(0, 11)}`)).toContain(
+      '172.24.4.1/24',
+    );
+    expect(find('netns', `tap${INTERFACE.slice(0, 11)}`)?.master).toBe(`brq${LAN.slice(0, 11)}`);
+    expect(find('netns', `tap${GATEWAY.slice(0, 11)}`)?.master).toBe(`brq${EXTERNAL.slice(0, 11)}`);
+
+    // A stand-in guest on the network, its default route through the router.
+    ip('netns', 'add', lanNetns);
+    ip('-n', netns, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', lanNetns);
+    ip('-n', netns, 'link', 'set', 'dev', 'lan0', 'master', `brq${LAN.slice(0, 11)}`, 'up');
+    ip('-n', lanNetns, 'link', 'set', 'dev', 'lo', 'up');
+    ip('-n', lanNetns, 'addr', 'add', `${GUEST}/24`, 'dev', 'eth0');
+    ip('-n', lanNetns, 'link', 'set', 'dev', 'eth0', 'up');
+    ip('-n', lanNetns, 'route', 'add', 'default', 'via', '10.50.0.1');
+    expect(reaches(routerNetns, GUEST)).toBe(true);
+  });
+
+  it('takes the guest out by SNAT only while the gateway has it on', () => {
+    // The rig's namespace has no route to the guest's network: only a translated ping comes back.
+    expect(reaches(lanNetns, '172.24.4.1')).toBe(true);
+    expect(serve(router(5, [], false)).status).toBe(0);
+    expect(reaches(lanNetns, '172.24.4.1')).toBe(false);
+  });
+
+  it("answers a floating IP from the rig's namespace with the guest behind it, and stops when it goes", () => {
+    expect(reaches(netns, FLOATING)).toBe(false);
+    expect(serve(router(6, [{ address: FLOATING, fixed: GUEST }], false)).status).toBe(0);
+    expect(reaches(netns, FLOATING)).toBe(true);
+    expect(reaches(lanNetns, '172.24.4.1')).toBe(true); // the guest's own traffic leaves as its floating IP
+    expect(serve(router(7, [], false)).status).toBe(0);
+    expect(reaches(netns, FLOATING)).toBe(false);
+  });
+
+  it('routes its extra routes through their next hops, and drops one no longer asked for', () => {
+    const routes = () => ip('-n', routerNetns, '-4', 'route', 'show', 'proto', 'static');
+    expect(serve(router(8, [], false, [{ destination: '198.51.100.0/24', nexthop: GUEST }])).status).toBe(0);
+    expect(routes()).toContain(`198.51.100.0/24 via ${GUEST} dev qr-${INTERFACE.slice(0, 11)}`);
+    expect(serve(router(9, [], false)).status).toBe(0);
+    expect(routes()).toBe('');
+  });
+
+  it('keeps a newer part when an older one comes after it', () => {
+    const stale = serve(router(6, [{ address: FLOATING, fixed: GUEST }]));
+    expect(stale.status).toBe(0);
+    expect(stale.stderr).toMatch(/newer revision/);
+    expect(reaches(netns, FLOATING)).toBe(false);
+  });
+
+  it.each([
+    [
+      'a floating IP for an address behind no interface',
+      router(8, [{ address: FLOATING, fixed: '10.99.0.5' }]),
+      /on none of the router's interfaces/,
+    ],
+    [
+      'a floating IP outside the external subnet',
+      router(8, [{ address: '192.0.2.9', fixed: GUEST }]),
+      /not in 172\.24\.4\.0\/24/,
+    ],
+    ['a router id with a command in it', { ...router(8, []), id: 'x; reboot' }, /UUID/],
+  ])('refuses %s with status 2 and leaves the router as it was', (_what, offered, message) => {
+    const before = ip('-n', routerNetns, '-4', '-o', 'addr', 'show');
+    const result = serve(offered);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(ip('-n', routerNetns, '-4', '-o', 'addr', 'show')).toBe(before);
+  });
+
+  it("refuses a guest's tap as a router's port, and leaves the guest's tap where it was", () => {
+    expect(helperRun(CALLER, 'prepare', OTHER_INSTANCE, PORT_A).status).toBe(0);
+    const takeover = {
+      ...router(10, []),
+      interfaces: [{ port: PORT_A, mac: 'fa:16:3e:00:01:01', cidr: '10.50.0.0/24', address: '10.50.0.1' }],
+    };
+    const result = serve(takeover);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/not a port of router/);
+    expect(find('root', TAP_A)?.linkinfo?.info_kind).toBe('tun');
+    // Nothing of the refused request was kept.
+    expect(readFileSync(`/run/${netns}/l3/${ROUTER}/parts/${LAN}`, 'utf8')).not.toContain(PORT_A);
+    expect(helperRun(CALLER, 'unplug', OTHER_INSTANCE).status).toBe(0);
+  });
+
+  it('takes the router away when it is no longer on the network, and leaves the outside in place', () => {
+    expect(serve().status).toBe(0);
+    expect(ip('netns', 'list')).not.toContain(routerNetns);
+    expect(find('netns', `tap${INTERFACE.slice(0, 11)}`)).toBeUndefined();
+    expect(find('netns', `tap${GATEWAY.slice(0, 11)}`)).toBeUndefined();
+    expect(existsSync(`/run/${netns}/l3/${ROUTER}`)).toBe(false);
+    expect(ip('-n', netns, '-4', '-o', 'addr', 'show', 'dev', `brq${EXTERNAL.slice(0, 11)}`)).toContain(
+      '172.24.4.1/24',
+    );
+  });
+
+  it('makes the outside of another external network, as `up` does, and refuses a gateway outside its range', () => {
+    const other = 'e1e1e1e1-1111-4222-8333-444455556666';
+    const bridge = `brq${other.slice(0, 11)}`;
+    const outside = (config: object) => helperWith(CALLER, JSON.stringify(config), 'outside', other);
+    expect(outside({ cidr: '198.51.100.0/24', gateway: '203.0.113.1' }).status).toBe(2);
+    expect(find('netns', bridge)).toBeUndefined();
+    for (let twice = 0; twice < 2; twice += 1) {
+      expect(outside({ cidr: '198.51.100.0/24', gateway: '198.51.100.1' }).status).toBe(0);
+    }
+    expect(ip('-n', netns, '-4', '-o', 'addr', 'show', 'dev', bridge)).toMatch(/inet 198\.51\.100\.1\/24 /);
+    ip('-n', netns, 'link', 'del', 'dev', bridge);
+  });
+
+  it("takes the router's interface away with the network's last guest", () => {
+    expect(serve(router(11, [])).status).toBe(0);
+    expect(helperRun(CALLER, 'prepare', INSTANCE, PORT_B).status).toBe(0);
+    expect(helperRun(CALLER, 'plug', PORT_B, LAN).status).toBe(0);
+    // A refresh of a network with a guest on it keeps the router; the unplug of its last guest does not.
+    expect(
+      helperWith(CALLER, JSON.stringify({ routers: [router(11, [])] }), 'l3', LAN, '--if-wired').status,
+    ).toBe(0);
+    expect(ip('netns', 'list')).toContain(routerNetns);
+    spawnSync('ip', ['-n', netns, 'link', 'del', 'dev', 'lan0']);
+    expect(helperRun(CALLER, 'unplug', INSTANCE).status).toBe(0);
+    expect(ip('netns', 'list')).not.toContain(routerNetns);
+    expect(find('netns', `brq${LAN.slice(0, 11)}`)).toBeUndefined();
+    expect(
+      helperWith(CALLER, JSON.stringify({ routers: [router(12, [])] }), 'l3', LAN, '--if-wired').status,
+    ).toBe(0);
+    expect(ip('netns', 'list')).not.toContain(routerNetns);
   });
 });
 

@@ -5,13 +5,15 @@ What a host's compute agent may do as root to wire its guests into the rig's net
 through `sudo -n` by the host users only (the rig's sudoers rule names this file and nothing else).
 Installed root-owned beside its state:
   <dir>/netns          the name of the rig's network namespace (one line)
-  <dir>/taps/<tap>     "<owner uid> <instance uuid>" for a guest's tap, "dhcp <network uuid>" for a DHCP port's
+  <dir>/taps/<tap>     "<owner uid> <instance uuid>" for a guest's tap, "dhcp <network uuid>" for a DHCP
+                       port's, "router <router uuid> <network uuid>" for a router's port on a network
 
   host-net prepare <instance> <port>   a tap for the port in the machine's namespace, owned by the
                                        caller, for the guest's QEMU to open (again)
   host-net plug <port> <network>       the tap moved into the rig's namespace, on the network's bridge
-  host-net unplug <instance>           the instance's taps gone; a network left with no guest loses
-                                       its DHCP server and its bridge
+  host-net unplug <instance> [<port>]  the instance's taps (or the one of that port) gone; a network
+                                       left with no guest loses its DHCP server, its routers'
+                                       interfaces and its bridge
   host-net dhcp <network> [--if-wired] the network's DHCP server (dnsmasq, in a namespace of its own
                                        on the network's bridge) and, when the rig has a metadata
                                        service (<dir>/metadata-socket), its proxy at 169.254.169.254
@@ -19,12 +21,34 @@ Installed root-owned beside its state:
                                        service), set to the JSON read from stdin:
                                        {"revision", "port": {"id", "mac"}, "subnets": [{"cidr",
                                        "address", "gateway", "dns", "routes"}], "hosts": [{"mac",
-                                       "ip", "hostname"}], "filters": [{"port", "ips", "ingress",
-                                       "egress"}]}; an older revision than the one in place changes
+                                       "ip", "hostname"}], "filters": [{"port", "mac", "ips",
+                                       "ingress", "egress"}]}; an older revision than the one in place changes
                                        nothing; with --if-wired, a network with no guest's tap on
                                        its bridge is left as it is. The filters are the network's security groups: an
                                        nftables table in the rig's namespace where each guest port's
-                                       traffic passes its own rules (stateful; DHCP always passes)
+                                       traffic passes its own rules (stateful; DHCP always passes),
+                                       after a bridge table that drops what a guest sends from a MAC
+                                       or an address not its own
+  host-net l3 <network> [--if-wired]   the routers with an interface on the network, set to the JSON
+                                       read from stdin: {"routers": [{"id", "versions", "interfaces":
+                                       [{"port", "mac", "cidr", "address"}], "gateway": null or
+                                       {"port", "mac", "network", "cidr", "address", "nexthop",
+                                       "snat"}, "floating": [{"address", "fixed"}], "routes":
+                                       [{"destination", "nexthop"}]}]}. Each router is
+                                       a namespace of its own: a veth on each network's bridge holding
+                                       its interface's address, one on the external network's bridge
+                                       holding the gateway's address and the floating IPs, SNAT to the
+                                       gateway's address, DNAT of each floating IP to its fixed one,
+                                       and its extra routes.
+                                       The rig's namespace takes the external subnet's gateway address
+                                       (the outside world, as devstack's host is for its `public`).
+                                       A router's part for a network whose streams ("versions") are
+                                       older than the part in place changes nothing; a router no longer
+                                       listed loses its interface on the network, and its namespace
+                                       when it has no interface left
+  host-net outside <network>           the external network's bridge, with the rig's namespace at its
+                                       subnet's gateway address, set to the JSON read from stdin:
+                                       {"cidr", "gateway"}; what `up` makes for its `public` network
 
 Every verb is idempotent and serialised with the others on the machine. Every value is checked
 against its exact form before use and reaches commands as one argument each; the DHCP server's
@@ -38,6 +62,7 @@ import ipaddress
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -106,6 +131,11 @@ def write_record(tap, content):
         file.write(content + "\n")
 
 
+def is_guest(held):
+    """Whether a tap's record is a guest's (its owner's uid first) rather than a DHCP or router port's."""
+    return held.split(" ")[0].isdigit()
+
+
 def remove_tap(tap, netns):
     if link_exists(tap, netns):
         ip("link", "del", "dev", tap, ns=netns)
@@ -115,6 +145,24 @@ def remove_tap(tap, netns):
         os.unlink(os.path.join(TAPS, tap))
     except FileNotFoundError:
         pass
+
+
+def addresses_of(device, ns):
+    """The IPv4 addresses of a link, as `address/prefix`."""
+    return {
+        f"{entry['local']}/{entry['prefixlen']}"
+        for link in json.loads(ip("-j", "-4", "addr", "show", "dev", device, ns=ns))
+        for entry in link.get("addr_info", [])
+    }
+
+
+def set_addresses(device, ns, wanted):
+    """Gives a link exactly the `wanted` IPv4 addresses."""
+    present = addresses_of(device, ns)
+    for stale in sorted(present - wanted):
+        ip("addr", "del", stale, "dev", device, ns=ns)
+    for missing in sorted(wanted - present):
+        ip("addr", "add", missing, "dev", device, ns=ns)
 
 
 def ensure_bridge(network, netns):
@@ -166,23 +214,31 @@ def master_of(tap, netns):
     return link.get("master")
 
 
-def unplug(caller, netns, instance):
+def unplug(caller, netns, instance, port=None):
     uuid(instance, "instance")
+    only = None if port is None else tap_of(uuid(port, "port"))
     emptied = set()
     if os.path.isdir(TAPS):
         for tap in sorted(os.listdir(TAPS)):
-            if record(tap) == f"{caller} {instance}":
+            if record(tap) == f"{caller} {instance}" and only in (None, tap):
                 emptied.add(master_of(tap, netns))
                 remove_tap(tap, netns)
     # Only the bridges this unplug took a guest from: a network another host is still wiring (its DHCP
     # served, its guest not yet plugged) is not this unplug's to tear down.
     for bridge in sorted(name for name in emptied if name in bridges(netns)):
         members = members_of(bridge, netns)
-        guests = [tap for tap in members if not record(tap).startswith("dhcp ")]
-        if guests:
+        if any(is_guest(record(tap)) for tap in members):
             continue
+        routers = set()
         for tap in members:
-            stop_dhcp(netns, record(tap).split(" ")[1])
+            held = record(tap).split(" ")
+            if held[0] == "dhcp":
+                stop_dhcp(netns, held[1])
+            elif held[0] == "router" and len(held) == 3:
+                drop_router_part(netns, held[1], held[2])
+                routers.add(held[1])
+        for router in sorted(routers):
+            rebuild_router(netns, router)
         if link_exists(bridge, netns):
             ip("link", "del", "dev", bridge, ns=netns)
 
@@ -319,10 +375,11 @@ PROTOCOLS = PORTED | {"icmp"}
 
 
 def checked_filter(entry):
-    """One guest port's security-group filter: its addresses and the rules that let traffic through."""
-    if not isinstance(entry, dict) or set(entry) != {"port", "ips", "ingress", "egress"}:
-        raise Refused("a filter must have exactly port, ips, ingress and egress")
+    """One guest port's filter: its MAC and addresses, and the security-group rules that let traffic through."""
+    if not isinstance(entry, dict) or set(entry) != {"port", "mac", "ips", "ingress", "egress"}:
+        raise Refused("a filter must have exactly port, mac, ips, ingress and egress")
     uuid(entry["port"], "a filter's port")
+    mac(entry["mac"])
     if not isinstance(entry["ips"], list) or not 1 <= len(entry["ips"]) <= 16:
         raise Refused("a filter's ips must be a list of 1 to 16")
     rules = {}
@@ -330,7 +387,8 @@ def checked_filter(entry):
         if not isinstance(entry[direction], list) or len(entry[direction]) > 1000:
             raise Refused(f"a filter's {direction} must be a list of at most 1000 rules")
         rules[direction] = [checked_rule(rule) for rule in entry[direction]]
-    return {"port": entry["port"], "ips": [ipv4(ip, "a filter's ip") for ip in entry["ips"]], **rules}
+    ips = [ipv4(ip, "a filter's ip") for ip in entry["ips"]]
+    return {"port": entry["port"], "mac": entry["mac"], "ips": ips, **rules}
 
 
 def checked_rule(rule):
@@ -387,9 +445,24 @@ def rule_line(rule, peer):
 
 
 def filter_table(network, filters):
-    """The network's table: each guest port's traffic out and in, through its own chain, by its address."""
+    """The network's tables: what each guest port may send at all, then its traffic out and in by its rules."""
     name = "nimbus-" + network[:11]
-    lines = [f"table inet {name} {{}}", f"delete table inet {name}", f"table inet {name} {{"]
+    # Anti-spoofing, on the bridge itself (iifname is the port's tap): a guest sends from its own MAC
+    # and its own addresses only (0.0.0.0 only to ask for a lease), and no IPv6, which no network
+    # serves here and no rule would filter.
+    lines = [f"table bridge {name} {{}}", f"delete table bridge {name}", f"table bridge {name} {{"]
+    for entry in filters:
+        short = entry["port"][:11]
+        lines += [f"  chain port-{short} {{", f"    ether saddr != {entry['mac']} drop"]
+        lines += [f"    arp saddr ether != {entry['mac']} drop"]
+        lines += [f"    arp saddr ip != {nft_set(entry['ips'] + ['0.0.0.0'])} drop"]
+        lines += ["    ip saddr 0.0.0.0 udp sport 68 udp dport 67 return"]
+        lines += [f"    ether type ip ip saddr != {nft_set(entry['ips'])} drop"]
+        lines += ["    ether type ip6 drop", "  }"]
+    lines += ["  chain spoofing {", "    type filter hook prerouting priority -200; policy accept;"]
+    lines += [f'    iifname "tap{f["port"][:11]}" jump port-{f["port"][:11]}' for f in filters]
+    lines += ["  }", "}"]
+    lines += [f"table inet {name} {{}}", f"delete table inet {name}", f"table inet {name} {{"]
     for entry in filters:
         short = entry["port"][:11]
         for direction, chain, peer, dhcp in (
@@ -417,19 +490,20 @@ def apply_filters(netns, network, filters):
     netfilter = run("ip", "netns", "exec", netns, "sysctl", "-n", "net.bridge.bridge-nf-call-iptables")
     if netfilter.strip() != "1":
         raise RuntimeError(f"bridged traffic in {netns} bypasses netfilter; security groups cannot be enforced")
-    done = subprocess.run(
-        ["ip", "netns", "exec", netns, "nft", "-f", "-"],
-        input=filter_table(network, filters),
-        capture_output=True,
-        text=True,
-    )
+    nft_apply(netns, filter_table(network, filters))
+
+
+def nft_apply(ns, ruleset):
+    """Loads a ruleset into a namespace's nftables in one transaction."""
+    done = subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=ruleset, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"nft: {done.stderr.strip()}")
 
 
 def remove_filters(netns, network):
     name = "nimbus-" + network[:11]
-    subprocess.run(["ip", "netns", "exec", netns, "nft", "delete", "table", "inet", name], capture_output=True)
+    for family in ("inet", "bridge"):
+        subprocess.run(["ip", "netns", "exec", netns, "nft", "delete", "table", family, name], capture_output=True)
 
 
 def wired(netns, network):
@@ -437,7 +511,7 @@ def wired(netns, network):
     bridge = bridge_of(network)
     if not link_exists(bridge, netns):
         return False
-    return any(not record(tap).startswith("dhcp ") for tap in members_of(bridge, netns))
+    return any(is_guest(record(tap)) for tap in members_of(bridge, netns))
 
 
 def dhcp(netns, network, raw, if_wired=False):
@@ -473,15 +547,7 @@ def dhcp(netns, network, raw, if_wired=False):
     wanted = {f"{subnet['address']}/{subnet['network'].prefixlen}" for subnet in subnets}
     if socket:
         wanted.add(f"{METADATA}/32")
-    present = {
-        f"{entry['local']}/{entry['prefixlen']}"
-        for link in json.loads(ip("-j", "-4", "addr", "show", "dev", inner, ns=paths["ns"]))
-        for entry in link.get("addr_info", [])
-    }
-    for address in sorted(present - wanted):
-        ip("addr", "del", address, "dev", inner, ns=paths["ns"])
-    for address in sorted(wanted - present):
-        ip("addr", "add", address, "dev", inner, ns=paths["ns"])
+    set_addresses(inner, paths["ns"], wanted)
 
     # dnsmasq reads its files as the unprivileged user it runs as.
     os.makedirs(paths["dir"], exist_ok=True)
@@ -552,18 +618,38 @@ def running_pid(paths, key="pid", program=b"dnsmasq"):
     return pid if argv and argv[0].endswith(program) and mine else None
 
 
+def alive(pid):
+    """Whether the process still runs: a zombie holds no socket or file any more, so it counts as gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as file:
+            return file.read().rpartition(")")[2].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+def wait_gone(pid, seconds):
+    deadline = time.monotonic() + seconds
+    while alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def stop_pid(pid):
+    """Stops the process and returns once it is gone, so a successor can bind what it held."""
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
-    for _ in range(50):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.02)
-    os.kill(pid, signal.SIGKILL)
+    if wait_gone(pid, 2):
+        return
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    if not wait_gone(pid, 5):
+        raise RuntimeError(f"process {pid} did not stop")
 
 
 def restart_dnsmasq(paths, interface, subnets):
@@ -649,14 +735,343 @@ def stop_dhcp(netns, network):
         pass
 
 
+# --- routers ------------------------------------------------------------------------------------------
+
+
+STREAM = re.compile(r"[a-z]{1,20}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+MAX_ROUTERS = 64
+MAX_ROUTES = 30  # Neutron's max_routes
+NAT_TABLE = "nimbus-router"
+
+
+def router_paths(netns, router):
+    run_dir = os.path.join("/run", netns, "l3", router)
+    return {"dir": run_dir, "parts": os.path.join(run_dir, "parts"), "ns": f"{netns}-router-{router[:11]}"}
+
+
+def ipv4_network(value, what):
+    try:
+        return ipaddress.IPv4Network(value)
+    except (ipaddress.AddressValueError, ipaddress.NetmaskValueError, TypeError, ValueError):
+        raise Refused(f"{what} must be an IPv4 network") from None
+
+
+def exact(value, keys, what):
+    if not isinstance(value, dict) or set(value) != set(keys):
+        raise Refused(f"{what} must have exactly " + ", ".join(sorted(keys)))
+    return value
+
+
+def address_in(value, network, what):
+    address = ipv4(value, what)
+    if address not in network:
+        raise Refused(f"{what} {address} is not in {network}")
+    return address
+
+
+def checked_routing(raw):
+    """The routers read from stdin, every value in its exact form, or Refused."""
+    try:
+        config = json.loads(raw)
+    except ValueError as error:
+        raise Refused(f"the configuration is not JSON: {error}") from None
+    routers = exact(config, {"routers"}, "the configuration")["routers"]
+    if not isinstance(routers, list) or len(routers) > MAX_ROUTERS:
+        raise Refused(f"routers must be a list of at most {MAX_ROUTERS}")
+    checked = [checked_router(router) for router in routers]
+    if len({router["id"] for router in checked}) != len(checked):
+        raise Refused("a router is listed twice")
+    return checked
+
+
+def checked_router(router):
+    exact(router, {"id", "versions", "interfaces", "gateway", "floating", "routes"}, "a router")
+    uuid(router["id"], "a router's id")
+    versions = router["versions"]
+    if not isinstance(versions, dict) or not 1 <= len(versions) <= MAX_HOSTS:
+        raise Refused(f"a router's versions must map 1 to {MAX_HOSTS} streams to revisions")
+    for stream, revision in versions.items():
+        if not STREAM.match(stream) or not isinstance(revision, int) or isinstance(revision, bool) or revision < 0:
+            raise Refused("a router's versions must map stream names to non-negative revisions")
+    interfaces = router["interfaces"]
+    if not isinstance(interfaces, list) or not 1 <= len(interfaces) <= 16:
+        raise Refused("a router's interfaces on the network must be a list of 1 to 16")
+    checked_interfaces = []
+    for interface in interfaces:
+        exact(interface, {"port", "mac", "cidr", "address"}, "an interface")
+        network = ipv4_network(interface["cidr"], "an interface's cidr")
+        checked_interfaces.append(
+            {
+                "port": uuid(interface["port"], "an interface's port"),
+                "mac": mac(interface["mac"]),
+                "cidr": str(network),
+                "address": str(address_in(interface["address"], network, "an interface's address")),
+            }
+        )
+    gateway = router["gateway"]
+    if gateway is not None:
+        exact(gateway, {"port", "mac", "network", "cidr", "address", "nexthop", "snat"}, "a gateway")
+        outside = ipv4_network(gateway["cidr"], "a gateway's cidr")
+        if not isinstance(gateway["snat"], bool):
+            raise Refused("a gateway's snat must be true or false")
+        gateway = {
+            "port": uuid(gateway["port"], "a gateway's port"),
+            "mac": mac(gateway["mac"]),
+            "network": uuid(gateway["network"], "a gateway's network"),
+            "cidr": str(outside),
+            "address": str(address_in(gateway["address"], outside, "a gateway's address")),
+            "nexthop": None
+            if gateway["nexthop"] is None
+            else str(address_in(gateway["nexthop"], outside, "a gateway's next hop")),
+            "snat": gateway["snat"],
+        }
+    floating = router["floating"]
+    if not isinstance(floating, list) or len(floating) > MAX_HOSTS:
+        raise Refused(f"a router's floating IPs must be a list of at most {MAX_HOSTS}")
+    if floating and gateway is None:
+        raise Refused("a router without a gateway holds no floating IP")
+    inside = [ipaddress.IPv4Network(interface["cidr"]) for interface in checked_interfaces]
+    checked_floating = []
+    for entry in floating:
+        exact(entry, {"address", "fixed"}, "a floating IP")
+        address = address_in(entry["address"], ipaddress.IPv4Network(gateway["cidr"]), "a floating IP")
+        fixed = ipv4(entry["fixed"], "a floating IP's fixed address")
+        if not any(fixed in network for network in inside):
+            raise Refused(f"the fixed address {fixed} is on none of the router's interfaces here")
+        checked_floating.append({"address": str(address), "fixed": str(fixed)})
+    routes = router["routes"]
+    if not isinstance(routes, list) or len(routes) > MAX_ROUTES:
+        raise Refused(f"a router's routes must be a list of at most {MAX_ROUTES}")
+    checked_routes = []
+    for route in routes:
+        exact(route, {"destination", "nexthop"}, "a route")
+        destination = ipv4_network(route["destination"], "a route's destination")
+        checked_routes.append({"destination": str(destination), "nexthop": str(ipv4(route["nexthop"], "a next hop"))})
+    return {
+        "id": router["id"],
+        "versions": versions,
+        "interfaces": checked_interfaces,
+        "gateway": gateway,
+        "floating": checked_floating,
+        "routes": checked_routes,
+    }
+
+
+def read_part(path):
+    try:
+        with open(path, encoding="utf-8") as file:
+            return json.load(file)
+    except FileNotFoundError:
+        return None
+
+
+def router_parts(netns, router):
+    """The router's part for each network it has an interface on: network id to the part."""
+    folder = router_paths(netns, router)["parts"]
+    names = os.listdir(folder) if os.path.isdir(folder) else []
+    return {name: read_part(os.path.join(folder, name)) for name in sorted(names) if UUID.match(name)}
+
+
+def routers_in_place(netns):
+    folder = os.path.join("/run", netns, "l3")
+    return sorted(name for name in os.listdir(folder) if UUID.match(name)) if os.path.isdir(folder) else []
+
+
+def older(held, offered):
+    """Whether the offered part was read from an older revision of a stream than the part in place."""
+    return any(stream in held and revision < held[stream] for stream, revision in offered.items())
+
+
+def drop_router_part(netns, router, network):
+    try:
+        os.unlink(os.path.join(router_paths(netns, router)["parts"], network))
+    except FileNotFoundError:
+        pass
+
+
+def l3(netns, network, raw, if_wired=False):
+    uuid(network, "network")
+    routers = checked_routing(raw)
+    if if_wired and not wired(netns, network):
+        return
+    # Every port must be free or already this router's before anything is written.
+    for router in routers:
+        ports = [entry["port"] for entry in router["interfaces"]]
+        ports += [router["gateway"]["port"]] if router["gateway"] else []
+        for port in ports:
+            assert_router_port(router["id"], port)
+    touched = set()
+    for router in routers:
+        paths = router_paths(netns, router["id"])
+        part = os.path.join(paths["parts"], network)
+        held = read_part(part)
+        if held is not None and older(held["versions"], router["versions"]):
+            print(f"host-net: router {router['id']} on {network} is at a newer revision already", file=sys.stderr)
+            continue
+        os.makedirs(paths["parts"], mode=0o700, exist_ok=True)
+        write_file(part, json.dumps(router, sort_keys=True))
+        touched.add(router["id"])
+    listed = {router["id"] for router in routers}
+    for router in routers_in_place(netns):
+        if router not in listed and network in router_parts(netns, router):
+            drop_router_part(netns, router, network)
+            touched.add(router)
+    for router in sorted(touched):
+        rebuild_router(netns, router)
+
+
+def rebuild_router(netns, router):
+    """The router's namespace made to match its parts: its ports, addresses, default route and NAT."""
+    paths = router_paths(netns, router)
+    parts = router_parts(netns, router)
+    if not parts:
+        remove_router(netns, router)
+        return
+    ns = paths["ns"]
+    if not netns_exists(ns):
+        ip("netns", "add", ns)
+    ip("link", "set", "dev", "lo", "up", ns=ns)
+    run("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
+    # The gateway as the part read from the newest revision of the router says (the last written of equals).
+    folder = paths["parts"]
+    newest = parts[
+        max(
+            parts,
+            key=lambda network: (
+                parts[network]["versions"].get(f"router-{router}", 0),
+                os.stat(os.path.join(folder, network)).st_mtime_ns,
+            ),
+        )
+    ]
+    gateway = newest["gateway"]
+    ports = {}
+    for network, part in parts.items():
+        for interface in part["interfaces"]:
+            prefix = ipaddress.IPv4Network(interface["cidr"]).prefixlen
+            ports["qr-" + interface["port"][:11]] = (
+                interface["port"], network, interface["mac"], {f"{interface['address']}/{prefix}"}
+            )
+    floating = [entry for part in parts.values() for entry in part["floating"]] if gateway else []
+    if gateway:
+        outside = ipaddress.IPv4Network(gateway["cidr"])
+        addresses = {f"{gateway['address']}/{outside.prefixlen}"} | {f"{entry['address']}/32" for entry in floating}
+        ports["qg-" + gateway["port"][:11]] = (gateway["port"], gateway["network"], gateway["mac"], addresses)
+        ensure_outside(netns, gateway)
+    for name, (port, network, address, addresses) in sorted(ports.items()):
+        wire_router_port(netns, ns, router, name, port, network, address, addresses)
+    for link in json.loads(ip("-j", "link", "show", ns=ns)):
+        name = link["ifname"]
+        if re.match(r"q[rg]-[0-9a-f-]{11}\Z", name) and name not in ports:
+            ip("link", "del", "dev", name, ns=ns)  # its peer on the bridge goes with it
+            try:
+                os.unlink(os.path.join(TAPS, "tap" + name[3:]))
+            except FileNotFoundError:
+                pass
+    if gateway and gateway["nexthop"]:
+        ip("route", "replace", "default", "via", gateway["nexthop"], "dev", "qg-" + gateway["port"][:11], ns=ns)
+    else:
+        subprocess.run(["ip", "-n", ns, "route", "del", "default"], capture_output=True)
+    set_extra_routes(ns, newest["routes"])
+    nft_apply(ns, nat_table(gateway, floating))
+
+
+def set_extra_routes(ns, routes):
+    """The router's extra routes, kept apart from the kernel's and the default one as `proto static`."""
+    wanted = {(route["destination"], route["nexthop"]) for route in routes}
+    present = {
+        (str(ipaddress.IPv4Network("0.0.0.0/0" if entry["dst"] == "default" else entry["dst"])), entry.get("gateway"))
+        for entry in json.loads(ip("-j", "-4", "route", "show", "proto", "static", ns=ns))
+    }
+    for destination, nexthop in sorted(present - wanted):
+        subprocess.run(["ip", "-n", ns, "route", "del", destination, "proto", "static"], capture_output=True)
+    for destination, nexthop in sorted(wanted - present):
+        # A next hop on a network whose part is not here yet cannot be reached: the route waits for it.
+        added = subprocess.run(
+            ["ip", "-n", ns, "route", "replace", destination, "via", nexthop, "proto", "static"],
+            capture_output=True,
+            text=True,
+        )
+        if added.returncode != 0:
+            print(f"host-net: route to {destination} via {nexthop} waits: {added.stderr.strip()}", file=sys.stderr)
+
+
+def assert_router_port(router, port):
+    """Refused unless the port's tap is free or already the router's (never a guest's or DHCP's)."""
+    held = record(tap_of(port))
+    if held and not held.startswith(f"router {router} "):
+        raise Refused(f"{tap_of(port)} is not a port of router {router}")
+
+
+def wire_router_port(netns, ns, router, name, port, network, address, addresses):
+    """A veth with `name` and `address` in the router's namespace, its peer on the network's bridge."""
+    assert_router_port(router, port)
+    outer = tap_of(port)
+    if not link_exists(name, ns):
+        remove_tap(outer, netns)
+        ip("link", "add", outer, "type", "veth", "peer", "name", name, "netns", ns, ns=netns)
+    write_record(outer, f"router {router} {network}")
+    ip("link", "set", "dev", outer, "master", ensure_bridge(network, netns), "up", ns=netns)
+    ip("link", "set", "dev", name, "address", address, "up", ns=ns)
+    set_addresses(name, ns, addresses)
+
+
+def ensure_outside(netns, gateway):
+    """The external network's bridge, with the rig's namespace at its gateway address: the outside."""
+    bridge = ensure_bridge(gateway["network"], netns)
+    if gateway["nexthop"] is None:
+        return
+    wanted = f"{gateway['nexthop']}/{ipaddress.IPv4Network(gateway['cidr']).prefixlen}"
+    if wanted not in addresses_of(bridge, netns):
+        ip("addr", "add", wanted, "dev", bridge, ns=netns)
+
+
+def outside(netns, network, raw):
+    uuid(network, "network")
+    try:
+        config = json.loads(raw)
+    except ValueError as error:
+        raise Refused(f"the configuration is not JSON: {error}") from None
+    exact(config, {"cidr", "gateway"}, "the configuration")
+    subnet = ipv4_network(config["cidr"], "cidr")
+    gateway = address_in(config["gateway"], subnet, "the gateway")
+    ensure_outside(netns, {"network": network, "cidr": str(subnet), "nexthop": str(gateway)})
+
+
+def nat_table(gateway, floating):
+    """The router's NAT, replaced in one transaction: each floating IP both ways, then SNAT for the rest."""
+    lines = [f"table ip {NAT_TABLE} {{}}", f"delete table ip {NAT_TABLE}", f"table ip {NAT_TABLE} {{"]
+    lines += ["  chain prerouting {", "    type nat hook prerouting priority dstnat; policy accept;"]
+    lines += [f"    ip daddr {entry['address']} dnat to {entry['fixed']}" for entry in floating]
+    lines += ["  }", "  chain postrouting {", "    type nat hook postrouting priority srcnat; policy accept;"]
+    if gateway:
+        out = f'oifname "qg-{gateway["port"][:11]}"'
+        lines += [f"    {out} ip saddr {entry['fixed']} snat to {entry['address']}" for entry in floating]
+        if gateway["snat"]:
+            lines.append(f"    {out} snat to {gateway['address']}")
+    lines += ["  }", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def remove_router(netns, router):
+    paths = router_paths(netns, router)
+    if netns_exists(paths["ns"]):
+        ip("netns", "del", paths["ns"])  # its veths, and their peers on the bridges, go with it
+    for tap in os.listdir(TAPS) if os.path.isdir(TAPS) else []:
+        if record(tap).startswith(f"router {router} "):
+            remove_tap(tap, netns)
+    shutil.rmtree(paths["dir"], ignore_errors=True)
+
+
 # --- entry --------------------------------------------------------------------------------------------
 
 
 USAGE = {
     "prepare": "prepare <instance uuid> <port uuid>",
     "plug": "plug <port uuid> <network uuid>",
-    "unplug": "unplug <instance uuid>",
+    "unplug": "unplug <instance uuid> [<port uuid>]",
     "dhcp": "dhcp <network uuid> [--if-wired] (configuration as JSON on stdin)",
+    "l3": "l3 <network uuid> [--if-wired] (routers as JSON on stdin)",
+    "outside": "outside <network uuid> (its cidr and gateway as JSON on stdin)",
 }
 
 
@@ -672,8 +1087,8 @@ def main(argv):
     if not argv or argv[0] not in USAGE:
         raise Refused("unknown verb; use " + ", ".join(USAGE))
     verb, args = argv[0], argv[1:]
-    arity = {"prepare": (2,), "plug": (2,), "unplug": (1,), "dhcp": (1, 2)}[verb]
-    if len(args) not in arity or (verb == "dhcp" and len(args) == 2 and args[1] != "--if-wired"):
+    arity = {"prepare": (2,), "plug": (2,), "unplug": (1, 2), "dhcp": (1, 2), "l3": (1, 2), "outside": (1,)}[verb]
+    if len(args) not in arity or (len(args) == 2 and verb in ("dhcp", "l3") and args[1] != "--if-wired"):
         raise Refused("usage: host-net " + USAGE[verb])
     # One verb at a time on the machine: an unplug that finds a bridge empty must not delete it under
     # a plug that has just made it.
@@ -685,8 +1100,12 @@ def main(argv):
             plug(caller, netns, *args)
         elif verb == "unplug":
             unplug(caller, netns, *args)
-        else:
+        elif verb == "dhcp":
             dhcp(netns, args[0], sys.stdin.read(1 << 20), if_wired=args[1:] == ["--if-wired"])
+        elif verb == "l3":
+            l3(netns, args[0], sys.stdin.read(1 << 20), if_wired=args[1:] == ["--if-wired"])
+        else:
+            outside(netns, args[0], sys.stdin.read(1 << 16))
 
 
 if __name__ == "__main__":

@@ -138,11 +138,13 @@ export async function removeRigNetwork(ip: string, stateDir: string, prefix: str
   await rm(path.join('/run', netns), { recursive: true, force: true });
 }
 
-/** The rig's namespace and its networks' DHCP namespaces (`<netns>-dhcp-...`) that exist now. */
+/** The rig's namespace, its networks' DHCP namespaces and its routers' (`<netns>-dhcp-...`, `<netns>-router-...`). */
 async function rigNamespaces(ip: string, netns: string): Promise<string[]> {
   const { stdout } = await run(ip, ['netns', 'list']);
   const names = stdout.split('\n').map((line) => line.split(' ')[0] ?? '');
-  return names.filter((name) => name === netns || name.startsWith(`${netns}-dhcp-`));
+  return names.filter(
+    (name) => name === netns || name.startsWith(`${netns}-dhcp-`) || name.startsWith(`${netns}-router-`),
+  );
 }
 
 async function netnsExists(ip: string, netns: string): Promise<boolean> {

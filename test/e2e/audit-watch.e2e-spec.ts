@@ -242,7 +242,7 @@ it("gives A's subscribers, over NATS and over HTTP, exactly A's events once each
       records(aliceNatsLog())
         .filter((record) => record['subject'] === `instance-${id}`)
         .map((record) => record['type']),
-    ).toEqual(['org.nimbus.BootRequested.v3', 'org.nimbus.HostSelected.v1', 'org.nimbus.DomainStarted.v1']);
+    ).toEqual(['org.nimbus.BootRequested.v4', 'org.nimbus.HostSelected.v1', 'org.nimbus.DomainStarted.v1']);
 }, 60_000);
 
 it("gives B's subscriber B's events and none of A's", async () => {

@@ -14,41 +14,29 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { dropSshSessions } from '../../deploy/rig/rig.js';
-import { VirshDriver, hostConfigsFromInventory } from '../../apps/compute/src/hypervisor/index.js';
-import { InstanceEvents } from '../support/instance-events.js';
-import { OpenStackHttp } from '../../deploy/clients/openstack-http.js';
+import type { InstanceEvents } from '../support/instance-events.js';
+import type { OpenStackHttp } from '../../deploy/clients/openstack-http.js';
 import { bootServers } from '../support/servers.js';
-import { SettledSystem } from '../support/settled-system.js';
-import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../support/system.js';
+import { type FaultRig, type SettledSystem, startFaultRig } from '../support/settled-system.js';
+import type { NimbusSystem } from '../support/system.js';
 
 let system: NimbusSystem;
 let os: OpenStackHttp;
-let virsh: VirshDriver;
 let events: InstanceEvents;
 let settled: SettledSystem;
+let rig: FaultRig;
 
 beforeAll(async () => {
-  system = await startSystem({
+  rig = await startFaultRig({
     rigHosts: 3,
     api: true,
     // The default quota (10 instances, 20 cores) would refuse a burst of 20 before any fault.
     apiEnv: { NIMBUS_API_QUOTA_INSTANCES: '-1', NIMBUS_API_QUOTA_CORES: '-1' },
   });
-  os = await OpenStackHttp.login(system.apiUrl!, {
-    user: 'admin',
-    password: ADMIN_PASSWORD,
-    project: 'admin',
-  });
-  virsh = new VirshDriver({ hosts: hostConfigsFromInventory(system.rig!) });
-  events = await InstanceEvents.watch(system.client);
-  settled = new SettledSystem(system, os, virsh);
+  ({ system, os, events, settled } = rig);
 }, 180_000);
 
-afterAll(async () => {
-  await events.stop();
-  await virsh.close();
-  await system.stop();
-}, 120_000);
+afterAll(() => rig.stop(), 120_000);
 
 /** Every server booted in this file: each test checks all of them, not just its own burst's. */
 const everyServer: string[] = [];

@@ -40,7 +40,17 @@ async function userExists(name: string): Promise<boolean> {
   );
 }
 
-const PARTS = ['event-store', 'nats', 'rig', 'api', 'guest-image', 'scheduler', 'console-proxy', 'compute'];
+const PARTS = [
+  'event-store',
+  'nats',
+  'rig',
+  'api',
+  'guest-image',
+  'external-network',
+  'scheduler',
+  'console-proxy',
+  'compute',
+];
 let first: Map<string, [string, string | undefined]>;
 
 afterAll(async () => {
@@ -67,6 +77,9 @@ it('comes up healthy, says what to do next, and writes the environment and crede
   expect(await userExists(`nimbus-${prefix}-h1`)).toBe(true);
   expect(env['NIMBUS_NETNS']).toBe(`nimbus-${prefix}`);
   expect(await rigNamespaces()).toEqual([`nimbus-${prefix}`]);
+  // The external network's outside: the rig's namespace at its gateway, as devstack's host is.
+  const { stdout: addresses } = await run('ip', ['-n', `nimbus-${prefix}`, '-4', '-o', 'addr', 'show']);
+  expect(addresses).toMatch(/brq[0-9a-f-]{11} +inet 172\.24\.4\.1\/24 /);
   expect(existsSync(`/etc/sudoers.d/nimbus-rig-${prefix}`)).toBe(true);
 }, 240_000);
 

@@ -14,18 +14,22 @@ export interface ShownServer {
   readonly fault?: { readonly code: number; readonly message: string };
 }
 
-/** Posts `count` boots of m1.nano from the seeded `nimbus-boot` image at once; the replies in order. */
+/**
+ * Posts `count` boots of m1.nano from the seeded `nimbus-boot` image at once, with no NIC unless
+ * `networks` names some; the replies in order.
+ */
 export async function bootServers(
   os: OpenStackHttp,
   prefix: string,
   count: number,
+  networks: 'none' | readonly { readonly uuid: string }[] = 'none',
 ): Promise<Reply<{ server: { id: string } }>[]> {
   const images = await os.image<{ images: { id: string }[] }>('GET', '/v2/images?name=nimbus-boot');
   const imageRef = images.body.images[0]!.id;
   return Promise.all(
     Array.from({ length: count }, (_, index) =>
       os.compute<{ server: { id: string } }>('POST', '/servers', {
-        server: { name: `${prefix}-${index}`, imageRef, flavorRef: '0', networks: 'none' },
+        server: { name: `${prefix}-${index}`, imageRef, flavorRef: '0', networks },
       }),
     ),
   );

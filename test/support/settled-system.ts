@@ -7,12 +7,13 @@
 import { streamFor } from '#libs/contracts';
 import { hostReducer } from '#libs/domain';
 
-import type { VirshDriver } from '../../apps/compute/src/hypervisor/index.js';
+import { VirshDriver, hostConfigsFromInventory } from '../../apps/compute/src/hypervisor/index.js';
 import { eventually } from './eventually.js';
-import type { OpenStackHttp } from '../../deploy/clients/openstack-http.js';
+import { InstanceEvents } from './instance-events.js';
+import { OpenStackHttp } from '../../deploy/clients/openstack-http.js';
 import { settledServers } from './servers.js';
 import { collect } from './streams.js';
-import type { NimbusSystem } from './system.js';
+import { ADMIN_PASSWORD, type NimbusSystem, type SystemOptions, startSystem } from './system.js';
 
 export class SettledSystem {
   constructor(
@@ -107,4 +108,37 @@ async function settlesTo(what: string, observe: () => Promise<string[]>, expecte
     { timeoutMs: 60_000, intervalMs: 500 },
   ).catch(() => undefined);
   expect(last).toEqual(expected);
+}
+
+/** A rig system for a fault suite: the API as admin, the hosts' libvirt, and the instance events. */
+export interface FaultRig {
+  readonly system: NimbusSystem;
+  readonly os: OpenStackHttp;
+  readonly virsh: VirshDriver;
+  readonly events: InstanceEvents;
+  readonly settled: SettledSystem;
+  stop(): Promise<void>;
+}
+
+export async function startFaultRig(options: SystemOptions): Promise<FaultRig> {
+  const system = await startSystem(options);
+  const os = await OpenStackHttp.login(system.apiUrl!, {
+    user: 'admin',
+    password: ADMIN_PASSWORD,
+    project: 'admin',
+  });
+  const virsh = new VirshDriver({ hosts: hostConfigsFromInventory(system.rig!) });
+  const events = await InstanceEvents.watch(system.client);
+  return {
+    system,
+    os,
+    virsh,
+    events,
+    settled: new SettledSystem(system, os, virsh),
+    async stop() {
+      await events.stop();
+      await virsh.close();
+      await system.stop();
+    },
+  };
 }

@@ -164,6 +164,8 @@ export async function startSystem(options: SystemOptions): Promise<NimbusSystem>
           NIMBUS_API_HEARTBEAT_TIMEOUT_MS: '5000',
           NIMBUS_API_SEED_IMAGE: bootImage,
           NIMBUS_API_SEED_IMAGE_FORMAT: 'qcow2',
+          // Simulated hosts are of hypervisor type `fake`: an image asking for QEMU would fit none.
+          ...(options.fakeHosts ? { NIMBUS_API_SEED_IMAGE_HYPERVISOR_TYPE: 'none' } : {}),
           // Guests on the rig's networks reach the metadata service through the rig's proxies.
           ...(rig ? { NIMBUS_API_METADATA_SOCKET: rig.network.metadataSocket } : {}),
           ...options.apiEnv,

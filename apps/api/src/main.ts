@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 
 import { configFromCommandLine } from '#libs/config';
+import { startTracing } from '#libs/telemetry';
 
 import { startApi } from './api-app.js';
 import { ApiConfig } from './config/api.config.js';
@@ -47,6 +48,8 @@ async function main(): Promise<void> {
     title: 'nimbus API (identity, compute, image); environment:',
   });
   if (!config) return;
+  // Exports spans over OTLP when an endpoint is configured; nothing otherwise.
+  startTracing('nimbus-api', config);
 
   const bus = config.natsUrl === undefined ? null : { url: config.natsUrl, credsFile: config.natsCreds };
   const auditSigner = readAuditSigner(config);

@@ -32,6 +32,8 @@ describe('the instance metadata service', () => {
   let serverId: string;
   let address: string;
   let publicKey: string;
+  let imageId: string;
+  const USER_DATA = '#!/bin/sh\necho "hello from user data"\n';
 
   /** A request as the proxy forwards it; headers left out or replaced as a test asks. */
   const ask = (path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Reply> =>
@@ -64,7 +66,7 @@ describe('the instance metadata service', () => {
     harness = await startHarness({ env: { NIMBUS_API_METADATA_SOCKET: socket } });
     const admin = await harness.adminToken();
     alice = await harness.member('meta-alice', 'meta-alice');
-    const imageId = await publicImage(harness, admin);
+    imageId = await publicImage(harness, admin);
     const network = await harness.request('POST', `${NET}/networks`, {
       token: alice.token,
       body: { network: { name: 'meta' } },
@@ -90,6 +92,7 @@ describe('the instance metadata service', () => {
           flavorRef: '0',
           key_name: 'laptop',
           metadata: { role: 'web' },
+          user_data: Buffer.from(USER_DATA).toString('base64'),
           networks: [{ uuid: networkId }],
         },
       },
@@ -157,9 +160,40 @@ describe('the instance metadata service', () => {
     expect(reply.body).toBe(serverId);
   });
 
-  it('serves GET only, and has no user data to give', async () => {
+  it('serves GET only', async () => {
     expect((await ask('/openstack/latest/meta_data.json', {}, 'POST')).status).toBe(405);
-    expect((await ask('/openstack/latest/user_data')).status).toBe(404);
+  });
+
+  it('hands the guest the user data it was created with, and a server created without any a 404', async () => {
+    expect((await ask('/openstack/latest/')).body.split('\n')).toEqual(['meta_data.json', 'user_data']);
+    const given = await ask('/openstack/latest/user_data');
+    expect(given).toMatchObject({ status: 200, type: 'application/octet-stream', body: USER_DATA });
+    expect((await ask('/latest/user-data')).body).toBe(USER_DATA);
+    expect((await ask('/latest/')).body.split('\n')).toEqual(['meta-data/', 'user-data']);
+    const admin = await harness.adminToken();
+    const shown = await harness.request('GET', `/v2.1/servers/${serverId}`, {
+      token: admin,
+      microversion: '2.3',
+    });
+    expect(((shown.body as Json)['server'] as Json)['OS-EXT-SRV-ATTR:user_data']).toBe(
+      Buffer.from(USER_DATA).toString('base64'),
+    );
+
+    const plain = await harness.request('POST', '/v2.1/servers', {
+      token: alice.token,
+      microversion: '2.37',
+      body: { server: { name: 'plain', imageRef: imageId, flavorRef: '0', networks: [{ uuid: networkId }] } },
+    });
+    const plainId = String(((plain.body as Json)['server'] as Json)['id']);
+    const ports = await harness.request('GET', `${NET}/ports?device_id=${plainId}`, { token: alice.token });
+    const plainAddress = String(
+      (((ports.body as { ports: Json[] }).ports[0]?.['fixed_ips'] as Json[])[0] as Json)['ip_address'],
+    );
+    const asPlain = { 'X-Forwarded-For': plainAddress };
+    expect((await ask('/openstack/latest/meta_data.json', asPlain)).status).toBe(200);
+    expect((await ask('/openstack/latest/user_data', asPlain)).status).toBe(404);
+    expect((await ask('/latest/user-data', asPlain)).status).toBe(404);
+    expect((await ask('/openstack/latest/', asPlain)).body).toBe('meta_data.json');
   });
 
   it('stops answering for a server once it is deleted', async () => {

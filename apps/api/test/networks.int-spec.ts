@@ -157,6 +157,20 @@ describe('network API (Neutron v2.0 subset) and server NICs', () => {
       body: { port: { network_id: id } },
     });
     expect(onOthers.status).toBe(404);
+    // No group asked for: the project's default group, made on a project's first port as Neutron
+    // does, is not what this refusal could be blamed for writing.
+    const dhcpOwned = await harness.request('POST', `${NET}/ports`, {
+      token: alice.token,
+      body: { port: { network_id: id, device_owner: 'network:dhcp', security_groups: [] } },
+    });
+    expect(dhcpOwned.status).toBe(400);
+    expect((dhcpOwned.body as Json)['NeutronError']).toMatchObject({ type: 'InvalidInput' });
+    const outside = await harness.request('POST', `${NET}/ports`, {
+      token: alice.token,
+      body: { port: { network_id: id, fixed_ips: [{ ip_address: '10.99.0.5' }], security_groups: [] } },
+    });
+    expect(outside.status).toBe(400);
+    expect((outside.body as Json)['NeutronError']).toMatchObject({ type: 'InvalidIpForNetwork' });
     expect(await harness.headPosition()).toBe(head);
   });
 

@@ -21,6 +21,7 @@ import type { HostFacts, HostPolicy } from './agent/host-registry.js';
 import {
   ChainedImageResolver,
   DirectoryImageResolver,
+  RecentImages,
   type ImagePublisher,
   type ImageResolver,
 } from './agent/image-resolver.js';
@@ -79,6 +80,9 @@ export function hypervisorFrom(config: ComputeConfig): {
   };
 }
 
+/** How long an image found usable is taken to still be so before the agent asks again. */
+const IMAGE_RECHECK_MS = 5_000;
+
 /** Where the agent reads images from (a folder, the image API) and publishes its snapshots to. */
 export function imageServicesFrom(config: ComputeConfig): {
   resolver: ImageResolver;
@@ -98,7 +102,11 @@ export function imageServicesFrom(config: ComputeConfig): {
     });
     resolvers.push(glance);
   }
-  return { resolver: new ChainedImageResolver(resolvers), publisher: glance };
+  // A burst of boots of one image asks the image service about it once every few seconds.
+  return {
+    resolver: new RecentImages(new ChainedImageResolver(resolvers), IMAGE_RECHECK_MS),
+    publisher: glance,
+  };
 }
 
 export function hostPolicyFrom(config: ComputeConfig): HostPolicy {

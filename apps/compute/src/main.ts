@@ -11,6 +11,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 
 import { CommandServer, JetStreamTransport } from '#libs/bus';
 import { configFromCommandLine } from '#libs/config';
+import { startTracing } from '#libs/telemetry';
 
 import { ComputeModule, hypervisorFrom } from './compute.module.js';
 import { ComputeConfig } from './config.js';
@@ -18,6 +19,8 @@ import { ComputeConfig } from './config.js';
 async function main(): Promise<void> {
   const config = configFromCommandLine('compute', ComputeConfig);
   if (!config) return;
+  // Exports spans over OTLP when an endpoint is configured; nothing otherwise.
+  startTracing('nimbus-compute', config);
   const hypervisor = hypervisorFrom(config);
   const hosts = hypervisor.hosts.map((host) => host.name);
 

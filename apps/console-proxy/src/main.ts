@@ -8,6 +8,7 @@ import 'reflect-metadata';
 
 import { EXIT_CONFIG, configFromCommandLine } from '#libs/config';
 import { InvalidSshArgument } from '#libs/host-ssh';
+import { startTracing } from '#libs/telemetry';
 
 import { ConsoleProxyConfig } from './config.js';
 import { startConsoleProxy } from './console-proxy.js';
@@ -16,6 +17,8 @@ import { jsonLog } from './log.js';
 async function main(): Promise<void> {
   const config = configFromCommandLine('console-proxy', ConsoleProxyConfig);
   if (!config) return;
+  // Exports spans over OTLP when an endpoint is configured; nothing otherwise.
+  startTracing('nimbus-console-proxy', config);
   const log = jsonLog();
   let proxy: Awaited<ReturnType<typeof startConsoleProxy>>;
   try {

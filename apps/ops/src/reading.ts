@@ -5,7 +5,7 @@
  */
 import { type EventStoreDBClient, START, StreamNotFoundError } from '@eventstore/db-client';
 
-import { isStreamCategory } from '#libs/contracts';
+import { categoryPart, isStreamCategory } from '#libs/contracts';
 import { type StoredEvent, decodeStored } from '#libs/event-store';
 
 export type HistoryEntry =
@@ -60,8 +60,7 @@ export async function readHistory(
 
 /** Whether a stream is one of Nimbus's domain streams (`<category>-<id>` for a known category). */
 export function isDomainStream(stream: string): boolean {
-  const dash = stream.indexOf('-');
-  return dash > 0 && isStreamCategory(stream.slice(0, dash));
+  return stream.includes('-') && isStreamCategory(categoryPart(stream));
 }
 
 /** Every event of Nimbus's streams in `$all` order, as a stream of entries. */

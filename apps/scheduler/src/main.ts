@@ -10,6 +10,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 
 import { JetStreamTransport } from '#libs/bus';
 import { configFromCommandLine } from '#libs/config';
+import { startTracing } from '#libs/telemetry';
 
 import { SchedulerConfig } from './config.js';
 import { SchedulerModule } from './scheduler.module.js';
@@ -17,6 +18,8 @@ import { SchedulerModule } from './scheduler.module.js';
 async function main(): Promise<void> {
   const config = configFromCommandLine('scheduler', SchedulerConfig);
   if (!config) return;
+  // Exports spans over OTLP when an endpoint is configured; nothing otherwise.
+  startTracing('nimbus-scheduler', config);
 
   const app = await NestFactory.create<NestFastifyApplication>(
     SchedulerModule.forRoot(config),

@@ -44,7 +44,8 @@ const open = (owner: Ownership, operator: readonly string[] = []): EventVisibili
 
 export const AUDIT_VISIBILITY: Readonly<Record<EventType, EventVisibility>> = {
   // instance-<uuid>: the server's owner project; hosts and the scheduler's reasoning are the operator's.
-  BootRequested: open(field('projectId'), ['forcedHost']),
+  // User data often carries credentials for the guest: it goes to the guest, not to the feed.
+  BootRequested: { owner: field('projectId'), secret: ['userData'], operator: ['forcedHost'] },
   HostSelected: open(STREAM, ['host', 'alternates', 'trace']),
   DomainStarted: open(STREAM, ['host', 'domainName']),
   DomainStartFailed: open(STREAM, ['host', 'reason']),

@@ -56,7 +56,7 @@ function stored(data: object, stream: string, actor?: Actor) {
   return { type: eventTypeOf(data), stream, revision: 3n, data, metadata: metadata(actor) };
 }
 
-const boot = build(BootRequested, {
+const bootFields = {
   instanceId: INSTANCE,
   projectId: PROJECT,
   userId: 'u1',
@@ -64,8 +64,9 @@ const boot = build(BootRequested, {
   flavor: { id: '1', name: 'm1.tiny', vcpus: 1, ramMb: 512, diskGb: 1 },
   image: { id: '0b3c7c55-7d4b-4c85-8f3c-6f8ad7d5e9a1', name: 'cirros', properties: {} },
   metadata: {},
-  requestedNetworks: 'none',
-});
+  requestedNetworks: 'none' as const,
+};
+const boot = build(BootRequested, bootFields);
 
 describe('audit visibility', () => {
   it('decides for every registered event type', () => {
@@ -76,6 +77,18 @@ describe('audit visibility', () => {
         .sort(),
     );
     expect(decided).toEqual(Object.keys(EVENT_CATALOG).sort());
+  });
+
+  it("never shows a server's user data, which may carry the guest's credentials, to admins either", () => {
+    const withUserData = build(BootRequested, {
+      ...bootFields,
+      userData: Buffer.from('password: s3cret').toString('base64'),
+    });
+    for (const audience of ['admin', 'project'] as const) {
+      const data = auditData('BootRequested', withUserData, audience);
+      expect(data).not.toHaveProperty('userData');
+      expect(data).toHaveProperty('name', 'web');
+    }
   });
 
   it('never shows a password hash, to admins either', () => {
@@ -179,7 +192,7 @@ describe(toCloudEvent.name, () => {
       specversion: '1.0',
       id: event.metadata.eventId,
       source: '/nimbus/instance',
-      type: 'org.nimbus.BootRequested.v3',
+      type: 'org.nimbus.BootRequested.v4',
       subject: `instance-${INSTANCE}`,
       time: '2026-12-05T10:00:00.000Z',
       datacontenttype: 'application/json',

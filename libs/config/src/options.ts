@@ -145,10 +145,24 @@ function toBoolean({ value }: { value: unknown }): unknown {
 export const DEFAULT_EVENTSTORE_URL = 'esdb://127.0.0.1:2113?tls=false';
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 
-/** The options of a process that reads and writes the event store. */
+/** The options of a process that reads and writes the event store (and may export its traces). */
 export class StoreClientOptions {
   @EventStoreUrl()
   eventStoreUrl = DEFAULT_EVENTSTORE_URL;
+
+  @HttpUrlOption({
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    optional: true,
+    doc: 'an OTLP/HTTP collector: spans go to <this>/v1/traces; unset (and no traces endpoint): tracing is off',
+  })
+  otlpEndpoint?: string;
+
+  @HttpUrlOption({
+    env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    optional: true,
+    doc: 'where spans go over OTLP/HTTP, the full URL; overrides OTEL_EXPORTER_OTLP_ENDPOINT for traces',
+  })
+  otlpTracesEndpoint?: string;
 }
 
 /** The options of a process that also consumes and publishes on NATS. */

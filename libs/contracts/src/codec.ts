@@ -22,6 +22,8 @@ export interface EncodeMeta {
   readonly occurredAt: string;
   /** Give one to make an append idempotent across retries; a fresh UUID otherwise. */
   readonly eventId?: string;
+  /** The appending span's W3C trace context, when tracing is on. */
+  readonly traceparent?: string | undefined;
 }
 
 /** An event ready to append: `id` is also the metadata's eventId and the JetStream message id. */
@@ -72,6 +74,7 @@ export function encodeEvent(event: object, meta: EncodeMeta): EncodedEvent {
     actor: { userId: meta.actor.userId, projectId: meta.actor.projectId, kind: meta.actor.kind },
     occurredAt: meta.occurredAt,
     schemaVersion: version,
+    ...(meta.traceparent === undefined ? {} : { traceparent: meta.traceparent }),
   };
   conform(EventMetadata, envelope, { contract: 'EventMetadata', version: null, context: `encode ${type}` });
 

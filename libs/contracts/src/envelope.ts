@@ -14,6 +14,7 @@ import {
   IsTimestamp,
   NestedObject,
   Nullable,
+  Optional,
   PATTERNS,
 } from './validation.js';
 import { ACTOR_KINDS, type ActorKind } from './vocabulary.js';
@@ -23,7 +24,7 @@ import { ACTOR_KINDS, type ActorKind } from './vocabulary.js';
  * carries an envelope of some past shape, and envelopes have no upcasters: before changing EventMetadata,
  * make decoding accept both shapes, then bump this.
  */
-export const ENVELOPE_VERSION = 1;
+export const ENVELOPE_VERSION = 2;
 
 export class Actor {
   /** The Keystone user id, or the service's name (`scheduler`, `compute`) for service actors. */
@@ -63,4 +64,12 @@ export class EventMetadata {
   /** The payload's schema version as stored; decoding upcasts the payload but never rewrites this. */
   @IsBoundedInt(1)
   readonly schemaVersion!: number;
+
+  /**
+   * The W3C trace context of the span that appended the event, so the reactions to it join the same
+   * trace (since v2; absent when tracing is off, and in every v1 envelope).
+   */
+  @Optional()
+  @IsPattern(PATTERNS.traceparent, 'a W3C traceparent', 55)
+  readonly traceparent?: string;
 }

@@ -45,10 +45,16 @@ export function streamOf(event: object): string {
   return streamFor(category, typeof id === 'string' ? id : '');
 }
 
+/** The part of a stream name before its first dash (all of it when there is none), unchecked. */
+export function categoryPart(stream: string): string {
+  const dash = stream.indexOf('-');
+  return dash < 0 ? stream : stream.slice(0, dash);
+}
+
 /** The inverse of streamFor, for readers of `$all` that meet a stream name. */
 export function parseStreamName(stream: string): { readonly category: StreamCategory; readonly id: string } {
   const dash = stream.indexOf('-');
-  const category = dash < 0 ? stream : stream.slice(0, dash);
+  const category = categoryPart(stream);
   const id = stream.slice(dash + 1);
   if (dash < 0 || !isStreamCategory(category) || !STREAM_CATEGORIES[category].idPattern.test(id)) {
     throw new ContractViolation('stream name', null, [

@@ -50,7 +50,7 @@ describe(DomainEvent.name, () => {
   it('registers every event under its type, version and category', () => {
     expect(definitionOf('BootRequested')).toMatchObject({
       type: 'BootRequested',
-      version: 3,
+      version: 4,
       category: 'instance',
     });
     expect(eventDefinitions().length).toBe(Object.keys(EVENT_CATALOG).length);

@@ -69,6 +69,10 @@ export const PATTERNS = {
   /** A network prefix: an IPv4 or IPv6 address in lowercase, `/`, a prefix length. */
   cidr: /^([0-9.]{7,15}\/([0-9]|[12][0-9]|3[0-2])|[0-9a-f:]{2,39}\/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))$/,
   macAddress: /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/,
+  /** Padded standard base64 (RFC 4648 section 4), as Nova takes user data. */
+  base64: /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/,
+  /** W3C trace context's `traceparent`, version 00: trace id, parent span id, flags. */
+  traceparent: /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/,
 } as const;
 
 /** Applies several property decorators as one. */

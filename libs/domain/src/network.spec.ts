@@ -1088,6 +1088,22 @@ describe('network aggregate: port updates, deletes and releases', () => {
   const { history: base } = networkWith('10.0.0.0/24');
   const history = then(base, (state) => decideCreatePort(state, bound));
 
+  it("keeps a server's NIC from becoming a network device, which hosts would not filter", () => {
+    expect(() =>
+      decideUpdatePort(given(...history), bound.portId, { deviceOwner: 'network:router_interface' }),
+    ).toThrow(expect.objectContaining({ code: 'Conflict', type: 'PortInUse' }));
+    expect(decideUpdatePort(given(...history), bound.portId, { deviceOwner: 'compute:az2' })).toHaveLength(1);
+  });
+
+  it("keeps network:dhcp for the network's own DHCP port", () => {
+    expect(() => decideCreatePort(given(...history), portRequest({ deviceOwner: DHCP_OWNER }))).toThrow(
+      expect.objectContaining({ code: 'BadRequest', type: 'InvalidInput' }),
+    );
+    expect(() => decideUpdatePort(given(...history), bound.portId, { deviceOwner: DHCP_OWNER })).toThrow(
+      /kept for the network's own DHCP port/,
+    );
+  });
+
   it('emits only the fields a port update changes, with the port’s project, and folds them', () => {
     const sg = randomUUID();
     const [updated, ...rest] = decideUpdatePort(given(...history), bound.portId, {

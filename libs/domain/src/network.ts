@@ -730,8 +730,36 @@ function allocate(
   });
 }
 
+/**
+ * The device owners a port's user may not give it: the network's DHCP port is the network's own
+ * (made and kept by its subnets' decisions), and a server's NIC does not become a network device,
+ * which hosts neither filter nor hold to its addresses.
+ */
+function checkDeviceOwner(deviceOwner: string | undefined, port?: PortState): void {
+  if (deviceOwner === DHCP_OWNER) {
+    throw new NetworkError(
+      'BadRequest',
+      'InvalidInput',
+      `Invalid input for device_owner: ${DHCP_OWNER} is kept for the network's own DHCP port.`,
+    );
+  }
+  if (
+    port !== undefined &&
+    deviceOwner !== undefined &&
+    port.deviceOwner.startsWith('compute:') &&
+    deviceOwner.startsWith('network:')
+  ) {
+    throw new NetworkError(
+      'Conflict',
+      'PortInUse',
+      `Port ${port.id} is bound to server ${port.deviceId}: it cannot become a ${deviceOwner} port.`,
+    );
+  }
+}
+
 export function decideCreatePort(state: NetworkState, request: PortRequest): PortCreated[] {
   mustExist(state, state.id);
+  checkDeviceOwner(request.deviceOwner);
   if (state.ports.has(request.portId))
     throw new NetworkError('Conflict', 'PortExists', `Port ${request.portId} already exists.`);
   const macAddress = request.macAddress.toLowerCase();
@@ -765,6 +793,7 @@ export type PortChanges = Omit<Plain<PortUpdated>, 'networkId' | 'portId' | 'pro
 
 export function decideUpdatePort(state: NetworkState, portId: string, changes: PortChanges): PortUpdated[] {
   const port = portOf(state, portId);
+  checkDeviceOwner(changes.deviceOwner === port.deviceOwner ? undefined : changes.deviceOwner, port);
   const { fixedIps: asked, ...attributes } = changes;
   const fixedIps = asked === undefined ? undefined : allocate(state, asked, port);
   const changed = Object.entries(defined({ ...attributes, fixedIps })).filter(

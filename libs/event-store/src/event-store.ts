@@ -4,6 +4,8 @@
  * and decide-then-append with a bounded retry when another writer got there first.
  * Never appends an event that fails its contract, and never swallows one read back that does.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import {
   type AppendExpectedRevision,
   BACKWARDS,
@@ -18,7 +20,16 @@ import {
   jsonEvent,
 } from '@eventstore/db-client';
 
-import { type Actor, type DecodedEvent, type Plain, decodeEvent, encodeEvent } from '#libs/contracts';
+import {
+  type Actor,
+  type DecodedEvent,
+  type Plain,
+  categoryPart,
+  decodeEvent,
+  encodeEvent,
+} from '#libs/contracts';
+import { KeyedMutex } from '#libs/concurrency';
+import { inSpan, traceparentOf } from '#libs/telemetry';
 
 import { ConcurrencyConflict, StoredEventInvalid } from './errors.js';
 
@@ -34,6 +45,8 @@ export interface StoredEvent<E extends object = object> extends DecodedEvent<E> 
   readonly stream: string;
   readonly revision: bigint;
   readonly position: Position | undefined;
+  /** When the store committed it, by the store's clock (absent where a reader does not say). */
+  readonly created?: Date;
 }
 
 /** A pure fold: no I/O, no clock. Event time comes from the event's metadata. */
@@ -65,8 +78,13 @@ export interface ExecuteOptions {
 }
 
 const MAX_ATTEMPTS = 5;
+/** The longest pause before a second attempt; each later attempt may wait that much longer. */
+const RETRY_PAUSE_MS = 20;
 
 export class EventStore {
+  /** Decisions on one stream in this process, one at a time. */
+  private readonly deciding = new KeyedMutex();
+
   constructor(
     readonly client: EventStoreDBClient,
     private readonly clock: () => Date = () => new Date(),
@@ -76,30 +94,33 @@ export class EventStore {
    * Appends events with an explicit expected revision: a bigint, 'no_stream', or 'any' only where
    * order truly does not matter (e.g. independent facts about a host from one writer).
    */
-  async append(
+  append(
     stream: string,
     events: Decision,
     expected: AppendExpectedRevision,
     context: EventContext,
   ): Promise<AppendOutcome> {
-    const occurredAt = this.clock().toISOString();
-    const encoded = events.map((entry) => {
-      const { event, eventId } =
-        'event' in entry && 'eventId' in entry ? entry : { event: entry, eventId: undefined };
-      return encodeEvent(event, { ...context, occurredAt, ...(eventId ? { eventId } : {}) });
+    return inSpan(`store.append ${categoryPart(stream)}`, async () => {
+      const occurredAt = this.clock().toISOString();
+      const traceparent = traceparentOf();
+      const encoded = events.map((entry) => {
+        const { event, eventId } =
+          'event' in entry && 'eventId' in entry ? entry : { event: entry, eventId: undefined };
+        return encodeEvent(event, { ...context, occurredAt, traceparent, ...(eventId ? { eventId } : {}) });
+      });
+      const result = await this.client.appendToStream(
+        stream,
+        encoded.map((event) =>
+          jsonEvent({ id: event.id, type: event.type, data: event.data, metadata: event.metadata }),
+        ),
+        { expectedRevision: expected },
+      );
+      return {
+        nextRevision: result.nextExpectedRevision,
+        position: result.position,
+        eventIds: encoded.map((e) => e.id),
+      };
     });
-    const result = await this.client.appendToStream(
-      stream,
-      encoded.map((event) =>
-        jsonEvent({ id: event.id, type: event.type, data: event.data, metadata: event.metadata }),
-      ),
-      { expectedRevision: expected },
-    );
-    return {
-      nextRevision: result.nextExpectedRevision,
-      position: result.position,
-      eventIds: encoded.map((e) => e.id),
-    };
   }
 
   /** Reads a stream forwards, each event validated; a missing stream reads as empty. */
@@ -168,17 +189,35 @@ export class EventStore {
   /**
    * Loads the stream, asks `decide` what should happen, and appends that at the revision it
    * decided on. If another writer appended in between, the whole thing runs again on fresh state,
-   * a bounded number of times. `decide` may throw a domain error to refuse.
+   * a bounded number of times, after a short random pause that grows with each attempt. `decide`
+   * may throw a domain error to refuse.
+   *
+   * Decisions on one stream through this store take turns, so writers in one process never race
+   * each other (many boots adding ports to one network at once all get through); the expected
+   * revision still settles races with other processes.
    */
-  async execute<S>(
+  execute<S>(
     stream: string,
     reducer: Reducer<S>,
     decide: (state: S, revision: bigint | null) => Decision,
     context: EventContext,
     options: ExecuteOptions = {},
   ): Promise<{ state: S; appended: AppendOutcome | null }> {
+    return inSpan(`store.execute ${categoryPart(stream)}`, () =>
+      this.deciding.run(stream, () => this.decideAndAppend(stream, reducer, decide, context, options)),
+    );
+  }
+
+  private async decideAndAppend<S>(
+    stream: string,
+    reducer: Reducer<S>,
+    decide: (state: S, revision: bigint | null) => Decision,
+    context: EventContext,
+    options: ExecuteOptions,
+  ): Promise<{ state: S; appended: AppendOutcome | null }> {
     const attempts = options.attempts ?? MAX_ATTEMPTS;
     for (let attempt = 1; attempt <= attempts; attempt += 1) {
+      if (attempt > 1) await sleep(Math.random() * RETRY_PAUSE_MS * (attempt - 1));
       const { state, revision } = await this.fold(stream, reducer);
       const events = decide(state, revision);
       if (events.length === 0) return { state, appended: null };
@@ -200,6 +239,7 @@ interface RecordedLike {
   readonly data: unknown;
   readonly metadata: unknown;
   readonly position?: Position;
+  readonly created?: Date;
 }
 
 /** Decodes one recorded event, wrapping any contract problem with where the event sits. */
@@ -211,6 +251,7 @@ export function decodeStored(recorded: RecordedLike): StoredEvent {
       stream: recorded.streamId,
       revision: recorded.revision,
       position: recorded.position,
+      ...(recorded.created === undefined ? {} : { created: recorded.created }),
     };
   } catch (error) {
     throw new StoredEventInvalid(recorded.streamId, recorded.revision, error as Error);

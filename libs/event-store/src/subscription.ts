@@ -1,7 +1,9 @@
 /**
  * A durable `$all` consumer: starts from its stored checkpoint, hands each domain event (validated)
- * to a handler one at a time, checkpoints as it goes, and when the connection drops or a handler
- * fails it resubscribes after the last event it handled, with backoff, so that event comes again.
+ * to a handler in order, one at a time or (with `inFlight`) several started before the first has
+ * finished, checkpoints as it goes, and when the connection drops or a handler fails it resubscribes
+ * after the last event whose handler, and every earlier one's, has finished, with backoff, so the
+ * failed event comes again (and any later one already handled, for a handler that absorbs repeats).
  * An event that breaks its contract stops the subscription loudly; nothing is ever skipped.
  */
 import { Logger } from '@nestjs/common';
@@ -30,6 +32,11 @@ export interface SubscriptionOptions {
   readonly checkpoints: CheckpointStore;
   /** Store a checkpoint after this many handled events (default 100) and when caught up. */
   readonly checkpointEvery?: number;
+  /**
+   * How many handlers may run at once (default 1). They start in the order of `$all`; the checkpoint
+   * and the resume point only pass an event once its handler and every earlier one have finished.
+   */
+  readonly inFlight?: number;
   handle(event: StoredEvent): Promise<void>;
   /** Called once, when everything up to the live point has been handled. */
   onCaughtUp?(): void;
@@ -68,7 +75,8 @@ class DurableSubscription implements RunningSubscription {
   private last: Position | null = null;
   private sinceCheckpoint = 0;
   private handled = 0;
-  private handling = false;
+  /** Events handed to the handler and not yet past `last`, in order; `done` once the handler finished. */
+  private window: { readonly position: Position | undefined; done: boolean }[] = [];
   private stopped = false;
   private failures = 0;
   private current: Subscription | null = null;
@@ -139,32 +147,64 @@ class DurableSubscription implements RunningSubscription {
       this.current = subscription;
       subscription.on('caughtUp', () => {
         // Events before the signal may still wait in the stream's buffer: caught up means handled.
-        this.caughtUpAt = this.handled + (this.handling ? 1 : 0) + subscription.readableLength;
+        this.caughtUpAt = this.handled + this.window.length + subscription.readableLength;
         this.checkCaughtUp();
       });
+      const running = new Set<Promise<void>>();
+      const outcome: { failure: Error | null } = { failure: null };
       try {
         for await (const resolved of subscription as AsyncIterable<AllStreamResolvedEvent>) {
           const recorded = resolved.event;
           if (!recorded) continue;
-          this.handling = true;
-          await this.options.handle(decodeStored(recorded));
-          this.handling = false;
-          this.handled += 1;
-          this.failures = 0;
-          this.last = recorded.position;
-          this.sinceCheckpoint += 1;
-          if (this.sinceCheckpoint >= this.checkpointEvery) this.saveInBackground(recorded.position);
-          this.checkCaughtUp();
+          const entry = { position: recorded.position, done: false };
+          const event = decodeStored(recorded);
+          this.window.push(entry);
+          const work: Promise<void> = this.options.handle(event).then(
+            () => {
+              entry.done = true;
+              this.advance();
+            },
+            (error: unknown) => {
+              if (outcome.failure !== null) return;
+              outcome.failure = error as Error;
+              // Ends the iteration now rather than at the next event, which may be long in coming.
+              void subscription.unsubscribe().catch(() => undefined);
+              subscription.destroy(outcome.failure);
+            },
+          );
+          running.add(work);
+          void work.finally(() => running.delete(work));
+          if (running.size >= (this.options.inFlight ?? 1)) await Promise.race(running);
+          if (outcome.failure !== null) throw outcome.failure;
         }
+        await Promise.all(running);
+        if (outcome.failure !== null) throw outcome.failure;
         if (this.isStopped()) return;
       } catch (error) {
-        this.handling = false;
+        // Whatever is still running finishes first, so the resume point is where it will stay.
+        await Promise.all(running);
+        this.window = [];
         if (this.isStopped()) return;
         if (error instanceof StoredEventInvalid) throw error;
         await subscription.unsubscribe().catch(() => undefined);
         await this.backoff(error as Error);
       }
     }
+  }
+
+  /** Moves past every finished event at the head of the window: the resume point and the checkpoint. */
+  private advance(): void {
+    for (let head = this.window[0]; head?.done === true; head = this.window[0]) {
+      this.window.shift();
+      const { position } = head;
+      this.handled += 1;
+      this.failures = 0;
+      this.last = position ?? this.last;
+      this.sinceCheckpoint += 1;
+      if (this.sinceCheckpoint >= this.checkpointEvery && this.last !== null)
+        this.saveInBackground(this.last);
+    }
+    this.checkCaughtUp();
   }
 
   private checkCaughtUp(): void {

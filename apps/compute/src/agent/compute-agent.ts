@@ -31,21 +31,32 @@ import {
   type InstanceState,
   computeWorkDue,
   decideComputeResult,
+  type FloatingIpState,
+  floatingIpReducer,
   instanceReducer,
+  type NetworkState,
   networkReducer,
+  routerReducer,
+  type RouterState,
   securityGroupReducer,
   type SecurityGroupState,
 } from '#libs/domain';
-import { type DriveTurn, type EventStore, StreamDriver } from '#libs/event-store';
+import { type DriveTurn, type EventStore, type Reducer, StreamDriver } from '#libs/event-store';
+import { inSpan } from '#libs/telemetry';
 
 import {
+  type DomainNic,
   type DomainSpec,
   type HypervisorDriver,
   HypervisorError,
   domainNameOf,
   domainSpec,
+  type Revisioned,
+  floatingIpsNamedOn,
   groupsNamedOn,
   guestNetworkOf,
+  guestRoutingOf,
+  routersNamedOn,
 } from '../hypervisor/index.js';
 import { revokeConsoles } from './console-revocation.js';
 import { type ImagePublisher, type ImageResolver, ImageServiceUnreachable } from './image-resolver.js';
@@ -143,7 +154,11 @@ export class ComputeAgent {
     if (!state.exists) return 'nothing-to-do';
     if (!this.serves(state.host)) return 'not-mine';
     const work = computeWorkDue(state);
-    if (work === null) return 'nothing-to-do';
+    if (work === null) {
+      if (!INTERFACE_CHANGES.has(turn.last.type) || state.host === null) return 'nothing-to-do';
+      await this.syncNics(state.host, state);
+      return 'done';
+    }
     if (work.kind === 'spawn') return this.spawn(turn, work);
     if (work.kind === 'snapshot') return this.snapshot(turn, work);
     if ('revoke' in work) await revokeConsoles(this.store, state, work.revoke, turn.context);
@@ -152,6 +167,26 @@ export class ComputeAgent {
     if (work.kind === 'power-on' || work.kind === 'reboot') await this.serveNetworks(work.host, state);
     await this.record(turn, await this.perform(state.id, work));
     return 'done';
+  }
+
+  /**
+   * The server's NICs on its host brought to what its stream says (an interface attached to it or
+   * detached from it, on a running server or a stopped one), and, when one went into a running guest,
+   * its network served. Called on the attach or detach itself and by every power sync, which finds a
+   * change a crash left half done. Nothing to do for a server not settled on the host.
+   */
+  async syncNics(host: string, state: InstanceState): Promise<void> {
+    if (!NIC_SYNC_STATES.has(state.vmState) || state.taskState !== null) return;
+    const { attached, detached } = await this.hypervisor.syncNics(
+      host,
+      domainNameOf(state.id),
+      nicsOf(state),
+    );
+    if (attached.length === 0 && detached.length === 0) return;
+    this.logger.log(
+      `NICs of ${state.id} on ${host}: ${attached.length} plugged in, ${detached.length} taken out`,
+    );
+    if (attached.length > 0 && state.vmState === 'active') await this.serveHostNetworks(host, [state], false);
   }
 
   /**
@@ -165,26 +200,53 @@ export class ComputeAgent {
   }
 
   /**
-   * Serves the networks the given servers have NICs on, each once, as the store has them now. The sweep
-   * calls it for the running servers of each host, which is how a security group's change reaches
-   * the hosts and how a network torn down under a running guest is served again; the host keeps what
-   * it has when nothing changed.
+   * Serves the networks the given servers have NICs on, each once, as the store has them now: their
+   * DHCP servers and filters, then their routers. The sweep calls it for the running servers of each
+   * host, which is how a security group's, a router's or a floating IP's change reaches the hosts and
+   * how a network torn down under a running guest is served again; the host keeps what it has when
+   * nothing changed.
    */
   async serveHostNetworks(host: string, states: readonly InstanceState[], refresh = true): Promise<void> {
     const networkIds = new Set(states.flatMap((state) => state.interfaces.map((nic) => nic.networkId)));
+    const externals = new Map<string, Revisioned<NetworkState>>();
+    const floatingIps = new Map<string, Revisioned<FloatingIpState>>();
     for (const networkId of networkIds) {
-      const { state: network, revision } = await this.store.fold(
-        streamFor('network', networkId),
-        networkReducer,
-      );
+      const network = await this.foldNetwork(networkId);
       const groups = new Map<string, SecurityGroupState>();
-      for (const groupId of groupsNamedOn(network)) {
+      for (const groupId of groupsNamedOn(network.state)) {
         const { state: group } = await this.store.fold(streamFor('secgroup', groupId), securityGroupReducer);
         groups.set(groupId, group);
       }
-      const served = guestNetworkOf(network, Number(revision ?? 0n), groups);
+      const served = guestNetworkOf(network.state, network.revision, groups);
       if (served) await this.hypervisor.ensureNetwork(host, served, { refresh });
+
+      const routers = new Map<string, Revisioned<RouterState>>();
+      for (const routerId of routersNamedOn(network.state)) {
+        const router = await this.foldStream(streamFor('router', routerId), routerReducer);
+        routers.set(routerId, router);
+        const externalId = router.state.gateway?.networkId;
+        if (externalId === undefined || externals.has(externalId)) continue;
+        const external = await this.foldNetwork(externalId);
+        externals.set(externalId, external);
+        for (const floatingIpId of floatingIpsNamedOn(external.state)) {
+          floatingIps.set(
+            floatingIpId,
+            await this.foldStream(streamFor('floatingip', floatingIpId), floatingIpReducer),
+          );
+        }
+      }
+      const routing = guestRoutingOf(network, routers, externals, floatingIps);
+      await this.hypervisor.ensureRouting(host, routing, { refresh });
     }
+  }
+
+  private foldNetwork(networkId: string): Promise<Revisioned<NetworkState>> {
+    return this.foldStream(streamFor('network', networkId), networkReducer);
+  }
+
+  private async foldStream<S>(stream: string, reducer: Reducer<S>): Promise<Revisioned<S>> {
+    const { state, revision } = await this.store.fold(stream, reducer);
+    return { state, revision: Number(revision ?? 0n) };
   }
 
   /** Stop, start, reboot or delete on the host, and what it came to. */
@@ -345,12 +407,13 @@ export class ComputeAgent {
     const instanceId = turn.state.id;
     try {
       const started = performance.now();
-      await this.serveNetworks(host, turn.state);
-      await this.hypervisor.ensureImage(host, await this.images.resolve(boot.image.id));
-      const { domainName } = await this.hypervisor.spawn(
-        host,
-        specOf(turn.state, boot.flavor, boot.image.id),
-      );
+      // Which image to fetch is the control plane's business; fetching and starting is the driver's.
+      const image = await inSpan('compute.image resolve', () => this.images.resolve(boot.image.id));
+      const { domainName } = await inSpan('compute.driver spawn', async () => {
+        await this.serveNetworks(host, turn.state);
+        await this.hypervisor.ensureImage(host, image);
+        return this.hypervisor.spawn(host, specOf(turn.state, boot.flavor, boot.image.id));
+      });
       this.spawnTimesMs.push(performance.now() - started);
       if (this.spawnTimesMs.length > 10_000) this.spawnTimesMs.splice(0, 5_000);
       await this.record(turn, { kind: 'spawned', domainName });
@@ -380,11 +443,22 @@ export class ComputeAgent {
   }
 }
 
+/** The events after which a server's NICs on its host may differ from its stream's. */
+const INTERFACE_CHANGES = new Set(['NetworkInterfaceAttached', 'NetworkInterfaceDetached']);
+
+/** Where a server's NICs follow its stream: settled on its host, running or not. */
+const NIC_SYNC_STATES = new Set(['active', 'stopped']);
+
+/** A NIC per port of the server. */
+function nicsOf(state: InstanceState): DomainNic[] {
+  return state.interfaces.map(({ portId, networkId, macAddress }) => ({ portId, networkId, macAddress }));
+}
+
 /** The domain a server of this flavor runs as, its root disk made from the image, a NIC per port. */
 function specOf(state: InstanceState, flavor: FlavorSnapshot, imageId: string): DomainSpec {
   return domainSpec({
     instanceId: state.id,
-    nics: state.interfaces.map(({ portId, networkId, macAddress }) => ({ portId, networkId, macAddress })),
+    nics: nicsOf(state),
     vcpus: flavor.vcpus,
     memoryMib: flavor.ramMb,
     imageId,

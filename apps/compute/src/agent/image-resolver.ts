@@ -75,3 +75,34 @@ export class ChainedImageResolver implements ImageResolver {
     throw unreachable ?? last;
   }
 }
+
+/**
+ * Remembers for a short while each image another resolver found usable, so a burst of boots of one
+ * image asks the image service once instead of once a boot. An active image's data never changes (the
+ * image service takes data only once), so all a reuse risks is missing, for at most `freshMs`, that the
+ * image was deactivated or deleted since: the API already refuses new boots of it. Failures are never
+ * remembered, and neither are more than `MAX_REMEMBERED` images.
+ */
+export class RecentImages implements ImageResolver {
+  private static readonly MAX_REMEMBERED = 1000;
+  private readonly found = new Map<string, { readonly source: ImageSource; readonly at: number }>();
+
+  constructor(
+    private readonly resolver: ImageResolver,
+    private readonly freshMs: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  async resolve(imageId: string): Promise<ImageSource> {
+    const kept = this.found.get(imageId);
+    if (kept !== undefined && this.now() - kept.at < this.freshMs) return kept.source;
+    const source = await this.resolver.resolve(imageId);
+    this.found.delete(imageId);
+    this.found.set(imageId, { source, at: this.now() });
+    for (const oldest of this.found.keys()) {
+      if (this.found.size <= RecentImages.MAX_REMEMBERED) break;
+      this.found.delete(oldest);
+    }
+    return source;
+  }
+}

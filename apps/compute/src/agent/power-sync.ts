@@ -69,6 +69,8 @@ export class PowerSync {
     const verdict = decidePowerSync(state, host, domain?.powerState ?? null);
     switch (verdict.kind) {
       case 'in-step':
+        // Its NICs as well: an attach or detach a crash interrupted is finished here.
+        if (domain !== undefined) await this.agent.syncNics(host, state);
         return;
       case 'destroy-domain':
         await this.driver.destroy(host, domainNameOf(instanceId));

@@ -122,6 +122,18 @@ export function validateNics(nics: readonly DomainNic[]): readonly DomainNic[] {
   return nics;
 }
 
+/** What turns the NICs `held` into `wanted`: a NIC is the same one when its port and MAC are. */
+export function nicChanges(
+  held: readonly DomainNic[],
+  wanted: readonly DomainNic[],
+): { readonly added: readonly DomainNic[]; readonly removed: readonly DomainNic[] } {
+  const same = (a: DomainNic, b: DomainNic) => a.portId === b.portId && a.macAddress === b.macAddress;
+  return {
+    added: wanted.filter((nic) => !held.some((each) => same(each, nic))),
+    removed: held.filter((each) => !wanted.some((nic) => same(each, nic))),
+  };
+}
+
 /** The tap a port's NIC is on: Neutron's name, `tap` and the port id's first 11 characters. */
 export function tapNameOf(portId: string): string {
   return `tap${assertUuid(portId, 'portId').slice(0, 11)}`;

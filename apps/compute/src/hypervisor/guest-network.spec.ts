@@ -90,7 +90,9 @@ describe(guestNetworkOf.name, () => {
       ],
       hosts: [{ mac: 'fa:16:3e:00:00:10', ip: '10.0.0.3', hostname: 'host-10-0-0-3' }],
       // A port with no security group: nothing but DHCP and replies may pass.
-      filters: [{ port: expect.any(String), ips: ['10.0.0.3'], ingress: [], egress: [] }],
+      filters: [
+        { port: expect.any(String), mac: 'fa:16:3e:00:00:10', ips: ['10.0.0.3'], ingress: [], egress: [] },
+      ],
     });
   });
 
@@ -139,6 +141,7 @@ describe(guestNetworkOf.name, () => {
     const served = guestNetworkOf(state, 5, new Map([[GROUP, group]]));
     expect(served?.filters.find((filter) => filter.port === member.portId)).toEqual({
       port: member.portId,
+      mac: member.macAddress,
       ips: ['10.0.0.3'],
       ingress: [
         { protocol: 'tcp', min: 22, max: 22, remote: ['192.0.2.0/24'] },
@@ -173,6 +176,7 @@ describe(validateGuestNetwork.name, () => {
     filters: [
       {
         port: randomUUID(),
+        mac: 'fa:16:3e:00:00:10',
         ips: ['10.0.0.3'],
         ingress: [{ protocol: 'tcp' as const, min: 22, max: 22, remote: ['0.0.0.0/0'] }],
         egress: [],
@@ -195,6 +199,10 @@ describe(validateGuestNetwork.name, () => {
           { ...good.filters[0]!, ingress: [{ protocol: null, min: null, max: null, remote: ['fd00::/64'] }] },
         ],
       },
+    ],
+    [
+      'a filter MAC with an option after it',
+      { filters: [{ ...good.filters[0]!, mac: 'fa:16:3e:00:00:10,x' }] },
     ],
     [
       'a filter rule of an unknown protocol',

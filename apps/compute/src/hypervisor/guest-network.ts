@@ -48,9 +48,13 @@ export interface GuestFilterRule {
   readonly remote: readonly string[];
 }
 
-/** A guest port's security groups as the host enforces them: what may reach it and what it may send. */
+/**
+ * A guest port as the host enforces it: it may send only from its MAC and addresses (anti-spoofing),
+ * and its security groups say what may reach it and what it may send.
+ */
 export interface GuestPortFilter {
   readonly port: string;
+  readonly mac: string;
   readonly ips: readonly string[];
   readonly ingress: readonly GuestFilterRule[];
   readonly egress: readonly GuestFilterRule[];
@@ -118,7 +122,7 @@ export function guestNetworkOf(
     const ips = port.fixedIps
       .map((ip) => ip.ipAddress)
       .filter((ip) => ipaddr.IPv4.isValidFourPartDecimal(ip));
-    return ips.length === 0 ? [] : [filterOf(port.id, ips, port.securityGroupIds, groups, guests)];
+    return ips.length === 0 ? [] : [filterOf(port, ips, groups, guests)];
   });
   return validateGuestNetwork({
     networkId: state.id,
@@ -147,13 +151,12 @@ const PROTOCOL_NUMBERS: Readonly<Record<string, GuestFilterRule['protocol']>> = 
 };
 
 function filterOf(
-  portId: string,
+  port: PortState,
   ips: readonly string[],
-  groupIds: readonly string[],
   groups: ReadonlyMap<string, SecurityGroupState>,
   guests: readonly PortState[],
 ): GuestPortFilter {
-  const rules = groupIds.flatMap((id) => {
+  const rules = port.securityGroupIds.flatMap((id) => {
     const group = groups.get(id);
     return group && group.exists && !group.deleted ? group.rules : [];
   });
@@ -176,7 +179,13 @@ function filterOf(
   };
   const direction = (which: 'ingress' | 'egress') =>
     rules.filter((rule) => rule.direction === which).flatMap((rule) => toFilter(rule) ?? []);
-  return { port: portId, ips, ingress: direction('ingress'), egress: direction('egress') };
+  return {
+    port: port.id,
+    mac: port.macAddress,
+    ips,
+    ingress: direction('ingress'),
+    egress: direction('egress'),
+  };
 }
 
 /** Checks every value again at the driver's door, as a DomainSpec is checked. */
@@ -200,6 +209,7 @@ export function validateGuestNetwork(network: GuestNetwork): GuestNetwork {
   }
   for (const filter of network.filters) {
     assertUuid(filter.port, 'filter port');
+    assertMac(filter.mac);
     filter.ips.forEach(assertIpv4);
     for (const rule of [...filter.ingress, ...filter.egress]) {
       const { protocol, min, max } = rule;
@@ -232,19 +242,19 @@ export function validateGuestNetwork(network: GuestNetwork): GuestNetwork {
   return network;
 }
 
-function assertMac(value: string): void {
+export function assertMac(value: string): void {
   if (typeof value !== 'string' || !PATTERNS.macAddress.test(value)) {
     throw new InvalidArgument('a MAC address must be six lowercase colon-separated octets');
   }
 }
 
-function assertIpv4(value: string): void {
+export function assertIpv4(value: string): void {
   if (typeof value !== 'string' || !ipaddr.IPv4.isValidFourPartDecimal(value)) {
     throw new InvalidArgument('an address must be IPv4 in dotted decimal');
   }
 }
 
-function isIpv4Cidr(value: string): boolean {
+export function isIpv4Cidr(value: string): boolean {
   const [address, length, ...rest] = typeof value === 'string' ? value.split('/') : [];
   return (
     rest.length === 0 &&

@@ -10,8 +10,9 @@ import type { Duplex } from 'node:stream';
 
 import type { PowerState, RebootType } from '#libs/contracts';
 
-import type { DomainSpec } from './domain-spec.js';
+import type { DomainNic, DomainSpec } from './domain-spec.js';
 import type { GuestNetwork } from './guest-network.js';
+import type { GuestRouting } from './guest-routing.js';
 
 /** A domain's power state in the contracts' vocabulary, or `absent` when the host has no such domain. */
 export type DomainPowerState = PowerState | 'absent';
@@ -24,6 +25,12 @@ export function isPoweredOff(state: PowerState): boolean {
 export type ImageChecksumAlgorithm = 'sha256' | 'sha512';
 
 /** Glance's `os_hash_algo` / `os_hash_value` pair (Glance defaults to sha512). */
+/** What a NIC sync changed on the domain: the ports plugged in and taken out. */
+export interface NicChanges {
+  readonly attached: readonly string[];
+  readonly detached: readonly string[];
+}
+
 export interface ImageChecksum {
   readonly algorithm: ImageChecksumAlgorithm;
   /** Lowercase hex digest. */
@@ -152,6 +159,23 @@ export interface HypervisorDriver {
    * Idempotent.
    */
   ensureNetwork(host: string, network: GuestNetwork, options?: { readonly refresh?: boolean }): Promise<void>;
+
+  /**
+   * Serves a network's routers on the host: each one's interface there, its gateway on the external
+   * network with SNAT and its floating IPs; a router no longer on the network loses its interface
+   * there. A host that has read a router's streams at newer revisions keeps what it has. With
+   * `refresh`, a network the host no longer has a guest on is left alone. Idempotent.
+   */
+  ensureRouting(host: string, routing: GuestRouting, options?: { readonly refresh?: boolean }): Promise<void>;
+
+  /**
+   * Brings a defined domain's NICs to `nics` (a port attached to or detached from the server): a NIC
+   * added goes into the running guest at once (hot-plugged, its tap made and put on its bridge) and
+   * into the domain's definition, one removed comes out of both and its tap goes; a domain that is
+   * off has its definition changed only. Nothing to do when they match or the domain does not exist
+   * (a spawn defines it with its NICs). Idempotent.
+   */
+  syncNics(host: string, domainName: string, nics: readonly DomainNic[]): Promise<NicChanges>;
 
   /** Asks the guest to shut down, waits up to `timeoutMs`, then destroys it. Already off is success. */
   powerOff(host: string, domainName: string, options: PowerOffOptions): Promise<PowerOffResult>;

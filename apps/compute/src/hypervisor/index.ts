@@ -6,6 +6,7 @@
 export * from './domain-spec.js';
 export * from './errors.js';
 export * from './guest-network.js';
+export * from './guest-routing.js';
 export * from './hypervisor-driver.js';
 export { MAX_CONSOLE_BYTES } from './console-output.js';
 export {

@@ -46,6 +46,7 @@ import {
   StreamDriver,
 } from '#libs/event-store';
 import type { HostLiveness } from '#libs/bus';
+import { recordSpan } from '#libs/telemetry';
 
 import { type HostCandidate, candidateOf } from '../candidate.js';
 import { type RequestSpec, requestSpecOf } from '../request-spec.js';
@@ -215,6 +216,7 @@ export class SchedulerService {
     const started = performance.now();
     const selection = selectHosts(this.candidates(), spec, this.settings.policy);
     this.decisionTimesMs.push(performance.now() - started);
+    recordSpan('scheduler.decide', performance.timeOrigin + started);
     if (this.decisionTimesMs.length > 10_000) this.decisionTimesMs.splice(0, 5_000);
     return selection;
   }

@@ -20,10 +20,12 @@ import { type JetStreamClient, type JsMsg, jetstream, jetstreamManager } from '@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { isObservable, lastValueFrom } from 'rxjs';
 
+import { contextOf, inSpan, recordSpan } from '#libs/telemetry';
+
 import { connectBus } from '../connection/connect.js';
 import { type EventsStreamLimits, ensureEventsStream } from '../connection/events-stream.js';
 import { fromEventMessage } from '../wire/event-message.js';
-import { MSG_ID_HEADER } from '../wire/headers.js';
+import { MSG_ID_HEADER, TRACEPARENT_HEADER } from '../wire/headers.js';
 import type { BusEvent } from './bus-event.js';
 import {
   type ConsumerSettings,
@@ -229,8 +231,16 @@ export class JetStreamTransport
       },
       Math.max(500, Math.floor(settings.ackWaitMs / 2)),
     );
+    // The handler's span joins the trace the relay passed on, so its appends carry it further.
+    const trace = contextOf(message.headers?.get(TRACEPARENT_HEADER));
+    const service = this.options.service;
+    recordSpan(`jetstream.deliver ${event.type}`, message.info.timestampNanos / 1e6, trace, { service });
     try {
-      await this.invoke(handler, event, new JetStreamContext([message, consumer]));
+      await inSpan(
+        `${service} handle ${event.type}`,
+        () => this.invoke(handler, event, new JetStreamContext([message, consumer])),
+        { parent: trace },
+      );
     } catch (error) {
       const delay = retryDelayFor(event.deliveryCount, settings);
       this.logger.warn(

@@ -1,9 +1,10 @@
 /**
  * The relay: tails `$all` from its checkpoint and publishes each domain event to its NATS subject in
- * NIMBUS_EVENTS, with the event id as the JetStream message id, one at a time, waiting for each PubAck.
+ * NIMBUS_EVENTS, with the event id as the JetStream message id. Publishes are pipelined: up to
+ * `inFlight` are sent, in the order of `$all` on the one connection, before the first PubAck is back.
  * A failed publish fails the handler, and runSubscription resubscribes after the last event that was
- * acknowledged, so nothing is skipped and order holds; a re-publish after a restart is dropped by
- * JetStream's de-duplication within its window.
+ * acknowledged with every one before it, so nothing is skipped; what was already stored after it is
+ * re-published and dropped by JetStream's de-duplication within its window, as after a restart.
  * Must never publish an event that is not in the store (it only reads `$all`), never move its checkpoint
  * past an event JetStream has not acknowledged, and never run twice under one name (one checkpoint, one
  * writer). The scheduler hosts it by default; any process with the store and NATS can.
@@ -14,6 +15,7 @@ import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
 
 import { EVENTS_STREAM, STREAM_CATEGORIES, type StreamCategory } from '#libs/contracts';
+import { contextOf, inSpan, recordSpan, traceparentOf } from '#libs/telemetry';
 import {
   type CheckpointStore,
   type RunningSubscription,
@@ -24,6 +26,7 @@ import {
 
 import { type EventsStreamLimits, ensureEventsStream } from '../connection/events-stream.js';
 import { encodeEventMessageBody, toEventMessage } from '../wire/event-message.js';
+import { TRACEPARENT_HEADER } from '../wire/headers.js';
 
 export interface EventRelayOptions {
   readonly store: EventStoreDBClient;
@@ -42,6 +45,11 @@ export interface EventRelayOptions {
    * re-publishes at most this many, which JetStream drops within its duplicate window.
    */
   readonly checkpointEvery?: number;
+  /**
+   * How many publishes may wait for their PubAck at once (default 64): one at a time, the relay's
+   * round trips would cap how many events a second reach the bus.
+   */
+  readonly inFlight?: number;
   /** How long to wait for a PubAck before the publish counts as failed (default 5000 ms). */
   readonly publishTimeoutMs?: number;
   /**
@@ -97,6 +105,7 @@ export class EventRelay {
       streamPrefixes: streamPrefixes(this.options.categories),
       checkpoints,
       checkpointEvery: this.options.checkpointEvery ?? 20,
+      inFlight: this.options.inFlight ?? 64,
       handle: (event) => this.publish(event),
       onCaughtUp: () => {
         this.logger.log('caught up with the store; relaying live');
@@ -120,10 +129,20 @@ export class EventRelay {
     return { published: this.published, duplicates: this.duplicates };
   }
 
-  private async publish(event: StoredEvent): Promise<void> {
+  /** Publishes in a span of the trace the event's envelope names, and passes that trace on in a header. */
+  private publish(event: StoredEvent): Promise<void> {
+    const trace = contextOf(event.metadata.traceparent);
+    if (event.created !== undefined)
+      recordSpan(`relay.receive ${event.type}`, event.created.getTime(), trace);
+    return inSpan(`relay.publish ${event.type}`, () => this.publishNow(event), { parent: trace });
+  }
+
+  private async publishNow(event: StoredEvent): Promise<void> {
     const message = toEventMessage(event);
     const messageHeaders = headers();
     for (const [key, value] of Object.entries(message.headers)) messageHeaders.set(key, value);
+    const traceparent = traceparentOf();
+    if (traceparent !== undefined) messageHeaders.set(TRACEPARENT_HEADER, traceparent);
 
     let ack: PubAck;
     try {

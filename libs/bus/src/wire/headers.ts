@@ -20,3 +20,6 @@ export const BUS_HEADERS = {
   actorProjectId: 'Nimbus-Actor-Project-Id',
   actorKind: 'Nimbus-Actor-Kind',
 } as const;
+
+/** W3C trace context, set when tracing is on: the consumer's span joins the publisher's trace. */
+export const TRACEPARENT_HEADER = 'traceparent';

@@ -13,9 +13,11 @@ import {
   IsKeyName,
   IsKeystoneId,
   IsOneOf,
+  IsPattern,
   IsStringMap,
   NestedObject,
   Optional,
+  PATTERNS,
 } from '../validation.js';
 import { REQUESTED_NETWORKS, type RequestedNetworks } from '../vocabulary.js';
 import {
@@ -75,6 +77,14 @@ export abstract class BootFields {
 
   @IsOneOf(REQUESTED_NETWORKS)
   readonly requestedNetworks!: RequestedNetworks;
+
+  /**
+   * The user data given at create, base64 as the user sent it (Nova's 64 KiB at most), for the
+   * metadata service to hand the guest. Absent: none was given.
+   */
+  @Optional()
+  @IsPattern(PATTERNS.base64, 'base64', 65_535)
+  readonly userData?: string;
 
   /** The limits the API admitted this boot under; the scheduler rechecks them. Absent: no recheck. */
   @Optional()

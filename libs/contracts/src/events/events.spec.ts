@@ -83,13 +83,22 @@ describe('event payloads', () => {
 describe('BootRequested', () => {
   it('accepts a boot with only the required fields', () => {
     const raw = withData('BootRequested', (data) => {
-      for (const optional of ['availabilityZone', 'keyName', 'serverGroup', 'forcedHost']) {
+      for (const optional of ['availabilityZone', 'keyName', 'serverGroup', 'forcedHost', 'userData']) {
         Reflect.deleteProperty(data, optional);
       }
       data['metadata'] = {};
       data['image'] = { id: 'c2a6f1e4-3b7d-4e8a-9f0c-1d2e3f4a5b6c', name: null, properties: {} };
     });
     expect(failingPaths(raw)).toEqual([]);
+  });
+
+  it('refuses user data that is not padded base64', () => {
+    for (const userData of ['not base64!', 'YWJj\n', 'YQ']) {
+      expect(failingPaths(withData('BootRequested', (data) => (data['userData'] = userData)))).toEqual([
+        'userData',
+      ]);
+    }
+    expect(failingPaths(withData('BootRequested', (data) => (data['userData'] = 'YQ==')))).toEqual([]);
   });
 
   it('refuses a server group policy Nova does not know and networks other than none or auto', () => {

@@ -45,13 +45,15 @@ import { BootFields } from './boot-fields.js';
 import { Fault, FlavorSnapshot, ImageSnapshot, SERVER_METADATA_RULES, SchedulingTrace } from './values.js';
 
 /** The user asked for a server (`POST /servers`); the API validated it and resolved flavor and image. */
-@DomainEvent({ type: 'BootRequested', version: 3, category: 'instance' })
+@DomainEvent({ type: 'BootRequested', version: 4, category: 'instance' })
 export class BootRequested extends BootFields {}
 
 // v1 had no `quota`: those boots were admitted by the API's check alone.
 registerUpcaster('BootRequested', 1, (v1) => v1);
 // v2 knew `none` and `auto` only: its boots asked for no particular network.
 registerUpcaster('BootRequested', 2, (v2) => v2);
+// v3 had no `userData`: those boots gave the guest none.
+registerUpcaster('BootRequested', 3, (v3) => v3);
 
 /** The scheduler claimed resources on `host` (ResourcesClaimed on the host stream) for this attempt. */
 @DomainEvent({ type: 'HostSelected', version: 1, category: 'instance' })

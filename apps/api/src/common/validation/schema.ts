@@ -10,13 +10,14 @@
  */
 import { Ajv, type AnySchemaObject, type ErrorObject, type ValidateFunction } from 'ajv';
 
+import { PATTERNS } from '#libs/contracts';
+
 import { pyRepr } from './python-repr.js';
 
 export type JsonType = 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | 'null';
 
 /** Nova's `uuid` format: any case, hyphens optional; not PATTERNS.uuid, which is the one spelling ids are stored in. */
 const UUID = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 /** Nova's `name` format: printable characters, no leading or trailing whitespace. */
 const NAME = /^(?![\s])[^\p{Cc}\p{Cs}]*(?<![\s])$/u;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
@@ -26,7 +27,7 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 const FORMATS = {
   uuid: (value: string) => UUID.test(value),
   name: (value: string) => NAME.test(value),
-  base64: (value: string) => BASE64.test(value),
+  base64: (value: string) => PATTERNS.base64.test(value),
   'date-time': (value: string) => DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)),
   ipv4: (value: string) => IPV4.test(value),
   ipv6: (value: string) => /^[0-9a-fA-F:.]+$/.test(value) && value.includes(':'),

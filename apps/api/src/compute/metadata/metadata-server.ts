@@ -24,7 +24,12 @@ import { PATTERNS } from '#libs/contracts';
 
 import { API_CONFIG } from '../../common/store/tokens.js';
 import type { ApiConfig } from '../../config/api.config.js';
-import { MetadataService, ec2MetaData, openstackMetaData } from './metadata.service.js';
+import {
+  type InstanceMetadata,
+  MetadataService,
+  ec2MetaData,
+  openstackMetaData,
+} from './metadata.service.js';
 
 /** The versions Nova lists; every one answers with the same (current) documents. */
 const OPENSTACK_VERSIONS = ['2012-08-10', '2013-04-04', '2013-10-17', '2015-10-15', '2016-06-30', 'latest'];
@@ -33,11 +38,16 @@ const EC2_VERSIONS = ['1.0', '2007-01-19', '2009-04-04', 'latest'];
 interface Answer {
   readonly status: number;
   readonly type: string;
-  readonly body: string;
+  readonly body: string | Buffer;
 }
 
 const text = (body: string): Answer => ({ status: 200, type: 'text/plain; charset=UTF-8', body });
 const notFound: Answer = { status: 404, type: 'text/plain; charset=UTF-8', body: '404 Not Found\n' };
+/** The user data as the user gave it (decoded), or 404 when none was given, as Nova answers. */
+const userData = (instance: InstanceMetadata): Answer =>
+  instance.userData === null
+    ? notFound
+    : { status: 200, type: 'application/octet-stream', body: instance.userData };
 
 @Injectable()
 export class MetadataServer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -110,15 +120,18 @@ export class MetadataServer implements OnApplicationBootstrap, OnApplicationShut
     if (openstack) {
       const [, version = '', document = ''] = openstack;
       if (!OPENSTACK_VERSIONS.includes(version)) return notFound;
-      if (document === '') return text('meta_data.json');
+      if (document === '')
+        return text(['meta_data.json', ...(instance.userData ? ['user_data'] : [])].join('\n'));
       if (document === 'meta_data.json') {
         return { status: 200, type: 'application/json', body: JSON.stringify(openstackMetaData(instance)) };
       }
-      return notFound; // user_data included: Nimbus keeps none
+      if (document === 'user_data') return userData(instance);
+      return notFound;
     }
     const [, version = '', rest = ''] = ec2 ?? [];
     if (!EC2_VERSIONS.includes(version)) return notFound;
-    if (rest === '') return text('meta-data/');
+    if (rest === '') return text(['meta-data/', ...(instance.userData ? ['user-data'] : [])].join('\n'));
+    if (rest === 'user-data') return userData(instance);
     if (rest === 'meta-data' || rest.startsWith('meta-data/')) {
       const key = rest === 'meta-data' ? '' : rest.slice('meta-data/'.length);
       const tree = ec2MetaData(instance);

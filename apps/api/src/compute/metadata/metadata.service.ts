@@ -1,7 +1,8 @@
 /**
  * The instance metadata service's answers (Nova's metadata API, OpenStack and EC2 flavours): which
  * instance asks, known from the network its request came from and its address there, and what it is
- * told about itself (its id, name, host name, zone, project, metadata, and its key pair's public key).
+ * told about itself (its id, name, host name, zone, project, metadata, its key pair's public key and
+ * the user data it was created with).
  * Must never answer for an address no live server's port holds on that network, nor tell one instance
  * about another.
  */
@@ -26,6 +27,8 @@ export interface InstanceMetadata {
   readonly meta: Readonly<Record<string, string>>;
   readonly localIpv4: string;
   readonly key: { readonly name: string; readonly type: string; readonly publicKey: string } | null;
+  /** The user data given at create, decoded; null when none was. */
+  readonly userData: Buffer | null;
 }
 
 @Injectable()
@@ -73,6 +76,7 @@ export class MetadataService {
       meta: state.metadata,
       localIpv4: address,
       key: keypair && { name: keypair.name, type: keypair.type, publicKey: keypair.publicKey },
+      userData: boot.userData === undefined ? null : Buffer.from(boot.userData, 'base64'),
     };
   }
 }

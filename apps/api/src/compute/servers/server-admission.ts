@@ -205,6 +205,7 @@ export class ServerAdmission {
           requestedNetworks: network.requested,
           ...(zone === null ? {} : { availabilityZone: zone }),
           ...(keypair === null ? {} : { keyName: keypair.name }),
+          ...(request.user_data === undefined ? {} : { userData: request.user_data }),
           ...(group === null ? {} : { serverGroup: { id: group.id, policy: group.policy } }),
           ...(targetHost === null ? {} : { forcedHost: targetHost }),
           quota: { instances: limits.instances, cores: limits.cores, ramMb: limits.ramMb },

@@ -185,7 +185,7 @@ export function serverDetail(
         server['OS-EXT-SRV-ATTR:kernel_id'] = '';
         server['OS-EXT-SRV-ATTR:ramdisk_id'] = '';
         server['OS-EXT-SRV-ATTR:root_device_name'] = instance.launchedAt ? '/dev/vda' : null;
-        server['OS-EXT-SRV-ATTR:user_data'] = null;
+        server['OS-EXT-SRV-ATTR:user_data'] = boot.userData ?? null;
       }
     }
     server['OS-EXT-STS:task_state'] = instance.taskState;

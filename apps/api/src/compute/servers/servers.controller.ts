@@ -17,6 +17,8 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 
+import { inSpan } from '#libs/telemetry';
+
 import type { ApiConfig } from '../../config/api.config.js';
 import { Policy } from '../../common/auth/auth.guard.js';
 import { Ctx, type CallContext } from '../../common/http/context.decorator.js';
@@ -57,7 +59,7 @@ export class ServersController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Record<string, unknown>> {
     const request = validateBody<CreateServerBody>(createServerSchema(context.microversion), body);
-    const created = await this.servers.create(context, request);
+    const created = await inSpan('api.accept POST /servers', () => this.servers.create(context, request));
     if (created.returnReservationId) return { reservation_id: created.reservationId };
     const base = this.publicUrl.get();
     reply.header('Location', `${base}/v2.1/servers/${created.id}`);

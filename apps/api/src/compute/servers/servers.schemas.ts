@@ -191,6 +191,8 @@ export interface CreateServerBody {
     readonly host?: string;
     readonly hypervisor_hostname?: string;
     readonly hostname?: string;
+    /** Base64, for the metadata service to hand the guest. */
+    readonly user_data?: string;
   };
   readonly 'os:scheduler_hints'?: { readonly group?: string };
   readonly 'OS-SCH-HNT:scheduler_hints'?: { readonly group?: string };

@@ -153,6 +153,30 @@ export function describeHypervisorDriverContract(
       );
 
       it(
+        "changes a stopped domain's NICs in its definition, once each way, and a missing domain's not at all",
+        async () => {
+          const { driver, host } = ctx;
+          const nic = { portId: randomUUID(), networkId: randomUUID(), macAddress: 'fa:16:3e:0c:0a:01' };
+          expect(await driver.syncNics(host, spec.name, [nic])).toEqual({
+            attached: [nic.portId],
+            detached: [],
+          });
+          expect(await driver.syncNics(host, spec.name, [nic])).toEqual({ attached: [], detached: [] });
+          expect(await driver.syncNics(host, spec.name, [])).toEqual({
+            attached: [],
+            detached: [nic.portId],
+          });
+          expect(await driver.syncNics(host, spec.name, [])).toEqual({ attached: [], detached: [] });
+          expect(await driver.syncNics(host, domainNameOf(randomUUID()), [nic])).toEqual({
+            attached: [],
+            detached: [],
+          });
+          expect(await driver.powerState(host, spec.name)).toBe('shutoff');
+        },
+        timeout,
+      );
+
+      it(
         'powers on a stopped domain, and powering on a running one changes nothing',
         async () => {
           const { driver, host, eventually, banners } = ctx;

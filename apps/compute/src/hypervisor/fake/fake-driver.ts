@@ -17,7 +17,10 @@ import {
   assertDomainName,
   assertTimeoutMs,
   validateDomainResources,
+  nicChanges,
   validateDomainSpec,
+  validateNics,
+  type DomainNic,
   type DomainSpec,
 } from '../domain-spec.js';
 import {
@@ -29,6 +32,7 @@ import {
   UnknownHost,
 } from '../errors.js';
 import { type GuestNetwork, validateGuestNetwork } from '../guest-network.js';
+import { type GuestRouter, type GuestRouting, validateGuestRouting } from '../guest-routing.js';
 import {
   isPoweredOff,
   type CachedImage,
@@ -42,6 +46,7 @@ import {
   type HypervisorDriver,
   type ImageChecksumAlgorithm,
   type ImageSource,
+  type NicChanges,
   type PowerOffOptions,
   type PowerOffResult,
   type RebootOptions,
@@ -122,6 +127,8 @@ interface FakeHost {
   readonly instanceFiles: Map<string, Set<string>>;
   /** Network id to what the host serves for it: held, never served (a fake host has no wire). */
   readonly networks: Map<string, GuestNetwork>;
+  /** Network id to the routers served on it, by router id. */
+  readonly routings: Map<string, Map<string, GuestRouter>>;
 }
 
 interface ImageFacts {
@@ -155,7 +162,14 @@ export class FakeHypervisorDriver implements HypervisorDriver, VncTunnels {
     this.hosts = new Map(
       names.map((name) => [
         name,
-        { name, images: new Map(), domains: new Map(), instanceFiles: new Map(), networks: new Map() },
+        {
+          name,
+          images: new Map(),
+          domains: new Map(),
+          instanceFiles: new Map(),
+          networks: new Map(),
+          routings: new Map(),
+        },
       ]),
     );
     this.latency = options.latencyMs ?? {};
@@ -204,6 +218,37 @@ export class FakeHypervisorDriver implements HypervisorDriver, VncTunnels {
     return Promise.resolve();
   }
 
+  /** Kept as the real driver keeps it: a router read from older revisions than the one held is not taken. */
+  ensureRouting(
+    host: string,
+    routing: GuestRouting,
+    options: { readonly refresh?: boolean } = {},
+  ): Promise<void> {
+    const target = this.host(host);
+    validateGuestRouting(routing);
+    const held = target.routings.get(routing.networkId);
+    if (options.refresh && held === undefined && !target.networks.has(routing.networkId)) {
+      return Promise.resolve();
+    }
+    const next = new Map<string, GuestRouter>();
+    for (const router of routing.routers) {
+      const before = held?.get(router.id);
+      const older =
+        before !== undefined &&
+        Object.entries(router.versions).some(
+          ([stream, revision]) => revision < (before.versions[stream] ?? 0),
+        );
+      next.set(router.id, older ? before : router);
+    }
+    target.routings.set(routing.networkId, next);
+    return Promise.resolve();
+  }
+
+  /** The routers the host serves on a network, for tests. */
+  servedRouting(host: string, networkId: string): readonly GuestRouter[] {
+    return [...(this.host(host).routings.get(networkId)?.values() ?? [])];
+  }
+
   /** What the host holds for a network, for tests. */
   servedNetwork(host: string, networkId: string): GuestNetwork | undefined {
     return this.host(host).networks.get(networkId);
@@ -249,6 +294,21 @@ export class FakeHypervisorDriver implements HypervisorDriver, VncTunnels {
       }
       this.halt(domain);
       return { forced: true };
+    });
+  }
+
+  /** As the real driver does it, on the domain's spec: its NICs become `nics`. */
+  async syncNics(host: string, domainName: string, nics: readonly DomainNic[]): Promise<NicChanges> {
+    validateNics(nics);
+    return this.exclusive(host, domainName, () => {
+      const domain = this.host(host).domains.get(domainName);
+      if (!domain) return Promise.resolve({ attached: [], detached: [] });
+      const { added, removed } = nicChanges(domain.spec.nics, nics);
+      domain.spec = { ...domain.spec, nics: [...nics] };
+      return Promise.resolve({
+        attached: added.map((nic) => nic.portId),
+        detached: removed.map((nic) => nic.portId),
+      });
     });
   }
 

@@ -100,7 +100,7 @@ ${spec.nics.map((nic) => renderNic(nic.macAddress, tapNameOf(nic.portId))).join(
  * A NIC on a tap made beforehand by the host's network helper (`managed='no'`): libvirt opens it as it
  * is, which an unprivileged session daemon can do, and the helper puts it on its network's bridge.
  */
-function renderNic(macAddress: string, tap: string): string {
+export function renderNic(macAddress: string, tap: string): string {
   const x = escapeXml;
   return `    <interface type='ethernet'>
       <mac address='${x(macAddress)}'/>

@@ -5,7 +5,8 @@
  * - `prepare` makes each NIC's tap before QEMU opens it;
  * - `plug` puts the tap on its network's bridge once the guest runs;
  * - `unplug` removes the taps with the domain;
- * - `dhcp` sets the network's DHCP server to hand each port its address.
+ * - `dhcp` sets the network's DHCP server to hand each port its address;
+ * - `l3` sets the network's routers: their interfaces, gateways, SNAT and floating IPs.
  *
  * Must never pass the helper anything but validated ids (it checks them again), and never start a
  * domain with NICs on a host that has no helper: a guest would boot with a NIC wired to nothing.
@@ -13,6 +14,7 @@
 import { type DomainNic, validateNics } from '../domain-spec.js';
 import { HypervisorOperationFailed, InvalidArgument } from '../errors.js';
 import { type GuestNetwork, validateGuestNetwork } from '../guest-network.js';
+import { type GuestRouting, validateGuestRouting } from '../guest-routing.js';
 import { instancePaths } from './host-layout.js';
 import { readRemoteFileIfExists, writeRemoteFile } from './remote-files.js';
 import type { VirshHost } from './virsh-host.js';
@@ -68,6 +70,12 @@ export async function plugNics(target: VirshHost, nics: readonly DomainNic[]): P
   for (const nic of nics) await runHelper(target, ['plug', nic.portId, nic.networkId]);
 }
 
+/** One NIC's tap gone (its network's bridge too when no guest is left on it); nothing without a helper. */
+export async function unplugNic(target: VirshHost, instanceId: string, portId: string): Promise<void> {
+  if (target.config.networkHelper === undefined) return;
+  await runHelper(target, ['unplug', instanceId, portId]);
+}
+
 /** Every tap the host made for the instance, gone; nothing to do on a host without a helper. */
 export async function unplugNics(target: VirshHost, instanceId: string): Promise<void> {
   if (target.config.networkHelper === undefined) return;
@@ -86,6 +94,17 @@ export async function serveNetwork(
   const { networkId, ...config } = validateGuestNetwork(network);
   const args = refresh ? ['dhcp', networkId, '--if-wired'] : ['dhcp', networkId];
   await runHelper(target, args, JSON.stringify(config));
+}
+
+/** The network's routers on the host set to what `routing` says; a `refresh` as for `serveNetwork`. */
+export async function serveRouting(
+  target: VirshHost,
+  routing: GuestRouting,
+  refresh: boolean,
+): Promise<void> {
+  const { networkId, routers } = validateGuestRouting(routing);
+  const args = refresh ? ['l3', networkId, '--if-wired'] : ['l3', networkId];
+  await runHelper(target, args, JSON.stringify({ routers }));
 }
 
 async function runHelper(target: VirshHost, args: readonly string[], stdin?: string): Promise<void> {

@@ -20,9 +20,14 @@ import { lastLines, MAX_CONSOLE_BYTES } from '../console-output.js';
 import {
   assertDomainName,
   assertTimeoutMs,
+  domainNameOf,
   instanceIdOf,
+  nicChanges,
+  tapNameOf,
   validateDomainResources,
   validateDomainSpec,
+  validateNics,
+  type DomainNic,
   type DomainSpec,
 } from '../domain-spec.js';
 import {
@@ -45,6 +50,7 @@ import {
   type HostInventory,
   type HypervisorDriver,
   type ImageSource,
+  type NicChanges,
   type PowerOffOptions,
   type PowerOffResult,
   type RebootOptions,
@@ -56,9 +62,19 @@ import {
 } from '../hypervisor-driver.js';
 import { validateImageSource } from '../image-source.js';
 import { KeyedMutex, SingleFlight } from '#libs/concurrency';
-import { renderDomainXml } from './domain-xml.js';
-import { plugNics, prepareNics, recordNics, recordedNics, serveNetwork, unplugNics } from './guest-nics.js';
+import { renderDomainXml, renderNic } from './domain-xml.js';
+import {
+  plugNics,
+  prepareNics,
+  recordNics,
+  recordedNics,
+  serveNetwork,
+  serveRouting,
+  unplugNic,
+  unplugNics,
+} from './guest-nics.js';
 import type { GuestNetwork } from '../guest-network.js';
+import type { GuestRouting } from '../guest-routing.js';
 import { validateHostConfigs, type LibvirtHostConfig } from './host-config.js';
 import { cachedImagePath, instancePaths } from './host-layout.js';
 import { HostSession } from './host-session.js';
@@ -214,6 +230,56 @@ export class VirshDriver implements HypervisorDriver, VncTunnels {
     options: { readonly refresh?: boolean } = {},
   ): Promise<void> {
     await serveNetwork(this.host(host), network, options.refresh ?? false);
+  }
+
+  async ensureRouting(
+    host: string,
+    routing: GuestRouting,
+    options: { readonly refresh?: boolean } = {},
+  ): Promise<void> {
+    await serveRouting(this.host(host), routing, options.refresh ?? false);
+  }
+
+  async syncNics(host: string, domainName: string, nics: readonly DomainNic[]): Promise<NicChanges> {
+    const target = this.host(host);
+    const instanceId = assertDomainName(domainName);
+    validateNics(nics);
+    return this.exclusive(target, domainName, () => this.syncDomainNics(target, instanceId, nics));
+  }
+
+  private async syncDomainNics(
+    target: VirshHost,
+    instanceId: string,
+    nics: readonly DomainNic[],
+  ): Promise<NicChanges> {
+    const domainName = domainNameOf(instanceId);
+    const recorded = await recordedNics(target, instanceId);
+    const { added, removed } = nicChanges(recorded, nics);
+    if (added.length === 0 && removed.length === 0) return { attached: [], detached: [] };
+    const state = await target.powerState(domainName);
+    if (state === 'absent') return { attached: [], detached: [] };
+    const live = state !== 'shutoff' && state !== 'crashed';
+    // A NIC already in (or already out of) the definition is not asked for again: a sync cut short
+    // by a crash is repeated from the top.
+    const defined = await target.virshOk(['dumpxml', '--inactive', domainName], domainName);
+    const paths = instancePaths(target.config, instanceId);
+    const change = async (verb: 'attach-device' | 'detach-device', nic: DomainNic) => {
+      const file = `${paths.dir}/nic-${nic.portId}.xml`;
+      const xml = renderNic(nic.macAddress, tapNameOf(nic.portId));
+      await target.session.withSftp(`write ${file}`, true, (sftp) => writeRemoteFile(sftp, file, xml, 0o644));
+      await target.virshOk([verb, domainName, file, ...(live ? ['--live'] : []), '--config'], domainName);
+    };
+    for (const nic of removed) {
+      if (defined.includes(`'${nic.macAddress}'`)) await change('detach-device', nic);
+      await unplugNic(target, instanceId, nic.portId);
+    }
+    for (const nic of added) {
+      if (live) await prepareNics(target, instanceId, [nic]);
+      if (!defined.includes(`'${nic.macAddress}'`)) await change('attach-device', nic);
+      if (live) await plugNics(target, [nic]);
+    }
+    await recordNics(target, instanceId, nics);
+    return { attached: added.map((nic) => nic.portId), detached: removed.map((nic) => nic.portId) };
   }
 
   async powerOff(host: string, domainName: string, options: PowerOffOptions): Promise<PowerOffResult> {

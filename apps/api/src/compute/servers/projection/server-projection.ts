@@ -16,6 +16,7 @@ import { type EventStoreDBClient, type Position, START } from '@eventstore/db-cl
 
 import type { InstanceUsage } from '#libs/domain';
 import { type RunningSubscription, type StoredEvent, decodeStored, runSubscription } from '#libs/event-store';
+import { contextOf, recordSpan } from '#libs/telemetry';
 
 import type { ApiConfig } from '../../../config/api.config.js';
 import { conflict } from '../../../common/http/api-error.js';
@@ -202,6 +203,12 @@ export class ServerProjection implements OnModuleDestroy {
       checkpointEvery: 1000,
       handle: (event) => {
         table.apply(event);
+        if (event.created !== undefined && table === this.table)
+          recordSpan(
+            `api.read-model ${event.type}`,
+            event.created.getTime(),
+            contextOf(event.metadata.traceparent),
+          );
         onEvent?.();
         if (event.position && table === this.table) this.waiters.reached(event.position);
         return Promise.resolve();

@@ -1,0 +1,9 @@
+export {
+  TRACEPARENT,
+  type Tracing,
+  contextOf,
+  inSpan,
+  recordSpan,
+  startTracing,
+  traceparentOf,
+} from './tracing.js';
