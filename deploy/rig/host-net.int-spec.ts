@@ -4,7 +4,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -553,6 +553,25 @@ describe("the rig network helper's routers", () => {
       helperWith(CALLER, JSON.stringify({ routers: [router(12, [])] }), 'l3', LAN, '--if-wired').status,
     ).toBe(0);
     expect(ip('netns', 'list')).not.toContain(routerNetns);
+  });
+
+  it('finishes, when repeated, a teardown that an unplug failed in after taking the taps away', () => {
+    expect(serve(router(13, [])).status).toBe(0);
+    expect(helperRun(CALLER, 'prepare', INSTANCE, PORT_B).status).toBe(0);
+    expect(helperRun(CALLER, 'plug', PORT_B, LAN).status).toBe(0);
+    // A part the helper cannot read makes the router's rebuild, and so the unplug, fail half way.
+    const unreadable = `/run/${netns}/l3/${ROUTER}/parts/${NETWORK}`;
+    writeFileSync(unreadable, '{');
+    const failed = helperRun(CALLER, 'unplug', INSTANCE);
+    expect(failed.status).not.toBe(0);
+    expect(find('netns', TAP_B)).toBeUndefined();
+    rmSync(unreadable);
+    const repeated = helperRun(CALLER, 'unplug', INSTANCE);
+    expect(repeated.stderr).toBe('');
+    expect(repeated.status).toBe(0);
+    expect(ip('netns', 'list')).not.toContain(routerNetns);
+    expect(find('netns', `brq${LAN.slice(0, 11)}`)).toBeUndefined();
+    expect(existsSync(path.join(dir, 'taps', TAP_B))).toBe(false);
   });
 });
 

@@ -113,6 +113,19 @@ def link_exists(name, ns=None):
     return subprocess.run(argv, capture_output=True).returncode == 0
 
 
+def delete_link(name, ns=None):
+    """The link gone. One that goes by itself meanwhile is no error: a veth goes with its peer, and the
+    kernel removes the peer of a deleted namespace a moment after `ip netns del` returns."""
+    if not link_exists(name, ns):
+        return
+    done = subprocess.run(["ip", *(["-n", ns] if ns else []), "link", "del", "dev", name], capture_output=True, text=True)
+    deadline = time.monotonic() + 5
+    while done.returncode != 0 and link_exists(name, ns):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"ip link del dev {name}: {done.stderr.strip()}")
+        time.sleep(0.05)
+
+
 def netns_exists(name):
     return os.path.exists(os.path.join("/run/netns", name))
 
@@ -136,15 +149,25 @@ def is_guest(held):
     return held.split(" ")[0].isdigit()
 
 
-def remove_tap(tap, netns):
-    if link_exists(tap, netns):
-        ip("link", "del", "dev", tap, ns=netns)
-    if link_exists(tap):
-        ip("link", "del", "dev", tap)
+def guest_of(held):
+    """A guest tap's record as (owner uid, instance, network once plugged), else None."""
+    fields = held.split(" ")
+    if not is_guest(held) or len(fields) not in (2, 3):
+        return None
+    return fields[0], fields[1], fields[2] if len(fields) == 3 else None
+
+
+def forget(tap):
     try:
         os.unlink(os.path.join(TAPS, tap))
     except FileNotFoundError:
         pass
+
+
+def remove_tap(tap, netns):
+    delete_link(tap, netns)
+    delete_link(tap)
+    forget(tap)
 
 
 def addresses_of(device, ns):
@@ -180,14 +203,13 @@ def prepare(caller, netns, instance, port):
     uuid(instance, "instance")
     tap = tap_of(uuid(port, "port"))
     held = record(tap)
-    if held and held != f"{caller} {instance}":
+    if held and (guest_of(held) or ())[:2] != (caller, instance):
         raise Refused(f"{tap} belongs to another instance")
     if not held:
         remove_tap(tap, netns)  # not known to be the caller's: made anew
-    write_record(tap, f"{caller} {instance}")
+        write_record(tap, f"{caller} {instance}")
     # QEMU opens the tap by name in its own (the machine's) namespace.
-    if link_exists(tap, netns):
-        ip("link", "del", "dev", tap, ns=netns)
+    delete_link(tap, netns)
     if not link_exists(tap):
         ip("tuntap", "add", "dev", tap, "mode", "tap", "user", caller)
 
@@ -195,9 +217,11 @@ def prepare(caller, netns, instance, port):
 def plug(caller, netns, port, network):
     tap = tap_of(uuid(port, "port"))
     uuid(network, "network")
-    held = record(tap)
-    if not held or held.split(" ")[0] != caller:
+    held = guest_of(record(tap))
+    if held is None or held[0] != caller:
         raise Refused(f"{tap} was not prepared by this host")
+    # The record names the network, so an unplug cut short knows which bridge it was emptying.
+    write_record(tap, f"{caller} {held[1]} {network}")
     bridge = ensure_bridge(network, netns)
     if link_exists(tap):
         ip("link", "set", "dev", tap, "netns", netns)
@@ -217,14 +241,17 @@ def master_of(tap, netns):
 def unplug(caller, netns, instance, port=None):
     uuid(instance, "instance")
     only = None if port is None else tap_of(uuid(port, "port"))
-    emptied = set()
-    if os.path.isdir(TAPS):
-        for tap in sorted(os.listdir(TAPS)):
-            if record(tap) == f"{caller} {instance}" and only in (None, tap):
-                emptied.add(master_of(tap, netns))
-                remove_tap(tap, netns)
+    taken, emptied = [], set()
+    for tap in sorted(os.listdir(TAPS)) if os.path.isdir(TAPS) else []:
+        held = guest_of(record(tap))
+        if held is not None and held[:2] == (caller, instance) and only in (None, tap):
+            taken.append(tap)
+            emptied.add(master_of(tap, netns) or (held[2] and bridge_of(held[2])))
+            delete_link(tap, netns)
+            delete_link(tap)
     # Only the bridges this unplug took a guest from: a network another host is still wiring (its DHCP
-    # served, its guest not yet plugged) is not this unplug's to tear down.
+    # served, its guest not yet plugged) is not this unplug's to tear down. The taps' records go last,
+    # so an unplug that fails on the way is repeated whole, bridges and all.
     for bridge in sorted(name for name in emptied if name in bridges(netns)):
         members = members_of(bridge, netns)
         if any(is_guest(record(tap)) for tap in members):
@@ -239,8 +266,9 @@ def unplug(caller, netns, instance, port=None):
                 routers.add(held[1])
         for router in sorted(routers):
             rebuild_router(netns, router)
-        if link_exists(bridge, netns):
-            ip("link", "del", "dev", bridge, ns=netns)
+        delete_link(bridge, netns)
+    for tap in taken:
+        forget(tap)
 
 
 def members_of(bridge, netns):
@@ -962,11 +990,8 @@ def rebuild_router(netns, router):
     for link in json.loads(ip("-j", "link", "show", ns=ns)):
         name = link["ifname"]
         if re.match(r"q[rg]-[0-9a-f-]{11}\Z", name) and name not in ports:
-            ip("link", "del", "dev", name, ns=ns)  # its peer on the bridge goes with it
-            try:
-                os.unlink(os.path.join(TAPS, "tap" + name[3:]))
-            except FileNotFoundError:
-                pass
+            delete_link(name, ns)  # its peer on the bridge goes with it
+            forget("tap" + name[3:])
     if gateway and gateway["nexthop"]:
         ip("route", "replace", "default", "via", gateway["nexthop"], "dev", "qg-" + gateway["port"][:11], ns=ns)
     else:

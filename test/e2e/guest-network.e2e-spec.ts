@@ -9,7 +9,7 @@
  * rig's namespaces: the machine's own namespace gains no address and no tap.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -55,6 +55,27 @@ function userDataFile(name: string): string {
   const file = join(userDataDir, name);
   writeFileSync(file, `user data of ${name}\nsecond line\n`);
   return file;
+}
+
+/** Who holds each leftover tap (the helper's records) and what the agent said of NICs: for a failure. */
+function leftoverReport(left: string): string {
+  const taps = join(system.rigDir, 'net', 'taps');
+  const records = left
+    .split(',')
+    .filter((name) => name.startsWith('tap'))
+    .map((tap) => {
+      try {
+        return `${tap}: ${readFileSync(join(taps, tap), 'utf8').trim()}`;
+      } catch {
+        return `${tap}: no record`;
+      }
+    });
+  const said = system.compute
+    .output()
+    .split('\n')
+    .filter((line) => /NIC|unplug|destroy|power sync|host-net|network/i.test(line))
+    .slice(-60);
+  return [...records, ...said].join('\n');
 }
 
 async function consoleOf(name: string): Promise<GuestConsole> {
@@ -316,7 +337,7 @@ describe('guest networks on the rig', () => {
       // Generous: on a loaded two-core machine the hosts' teardown has taken over 30 s.
       { timeoutMs: 90_000, intervalMs: 500 },
     ).catch((error: unknown) => {
-      throw new Error(`${(error as Error).message}; still there: ${left}`);
+      throw new Error(`${(error as Error).message}; still there: ${left}\n${leftoverReport(left)}`);
     });
     const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
     expect(namespaces).not.toContain(`${netns}-dhcp-`);
