@@ -46,8 +46,12 @@ export function selectHosts(
   const steps: SchedulingTrace['filters'][number][] = [];
   let emptiedBy: string | null = null;
   for (const filter of policy.filters) {
-    const kept = remaining.filter((host) => filter.passes(host, spec));
-    const rejected = remaining.filter((host) => !kept.includes(host)).map((host) => host.name);
+    const kept: HostCandidate[] = [];
+    const rejected: string[] = [];
+    for (const host of remaining) {
+      if (filter.passes(host, spec)) kept.push(host);
+      else rejected.push(host.name);
+    }
     steps.push({
       filter: filter.name,
       remaining: kept.length,
@@ -70,8 +74,9 @@ export function selectHosts(
   }
   const weighed = remaining
     .map((host, index) => ({ host: host.name, weight: Number((scores[index] ?? 0).toFixed(6)) }))
-    // Ties go to the name, so the same inputs always give the same choice.
-    .sort((a, b) => b.weight - a.weight || a.host.localeCompare(b.host));
+    // Ties go to the name (by code point: a locale's collation costs more and adds nothing here), so
+    // the same inputs always give the same choice.
+    .sort((a, b) => b.weight - a.weight || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
 
   const trace = { hostsIn: candidates.length, filters: steps, weighed: weighed.slice(0, TRACE_WEIGHED) };
   if (emptiedBy !== null || weighed.length === 0) {
