@@ -3,7 +3,9 @@
  * `$all` subscription. The scheduler reads hosts and server-group placements from it, the compute
  * agent the instances on its hosts, and both reconcilers scan it for work the bus never delivered.
  * It is rebuilt from the store on start; decisions taken from it still append with the revision it
- * folded, so a lagging view can cause a retry, never a wrong write.
+ * folded, so a lagging view can cause a retry, never a wrong write. A deleted server leaves it, all
+ * but its id and when it went: nothing is decided for it any more, so neither the memory the view
+ * holds nor the scans of its instances grow with the servers a cloud has ever had.
  */
 import type { EventStoreDBClient } from '@eventstore/db-client';
 
@@ -38,6 +40,8 @@ export class ClusterView {
   /** Where each live instance's BootRequested stands in `$all`: the order quota rechecks count in. */
   private readonly bootPositions = new Map<string, bigint>();
   private readonly liveByProject = new Map<string, Set<string>>();
+  /** Deleted servers: when each went (its last event's time). Their later events change nothing. */
+  private readonly deleted = new Map<string, string | null>();
 
   constructor(
     private readonly client: EventStoreDBClient,
@@ -69,8 +73,14 @@ export class ClusterView {
     return () => this.listeners.delete(listener);
   }
 
+  /** A server as the view has it; undefined once deleted (see `deletedAt`) or before it is known. */
   instance(id: string): Folded<InstanceState> | undefined {
     return this.instances.get(id);
+  }
+
+  /** When a deleted server went; undefined for one not (known to be) deleted. */
+  deletedAt(id: string): string | null | undefined {
+    return this.deleted.get(id);
   }
 
   allInstances(): IterableIterator<Folded<InstanceState>> {
@@ -88,12 +98,12 @@ export class ClusterView {
   /** Folds one event in; also used to apply what this process itself just appended. */
   apply(event: StoredEvent): void {
     const { category, id } = parseStreamName(event.stream);
-    if (category === 'instance') {
+    if (category === 'instance' && !this.deleted.has(id)) {
       const current = this.instances.get(id);
       if (current && current.revision >= event.revision) return;
       const state = instanceReducer.evolve(current?.state ?? instanceReducer.initial(), event);
-      this.instances.set(id, { state, revision: event.revision });
       this.indexBoot(id, state, event);
+      this.keep(id, { state, revision: event.revision });
     } else if (category === 'host') {
       const current = this.hosts.get(id);
       if (current && current.revision >= event.revision) return;
@@ -151,8 +161,7 @@ export class ClusterView {
     const projectId = state.boot?.projectId;
     if (projectId === undefined) return;
     if (state.vmState === 'deleted') {
-      this.bootPositions.delete(id);
-      this.liveByProject.get(projectId)?.delete(id);
+      this.forgetBoot(id, state);
       return;
     }
     if (!(event.data instanceof BootRequested) || event.position === undefined) return;
@@ -162,6 +171,12 @@ export class ClusterView {
     this.liveByProject.set(projectId, live);
   }
 
+  private forgetBoot(id: string, state: InstanceState): void {
+    this.bootPositions.delete(id);
+    const projectId = state.boot?.projectId;
+    if (projectId !== undefined) this.liveByProject.get(projectId)?.delete(id);
+  }
+
   /** Replaces a host's folded state with a fresher one read straight from its stream. */
   refreshHost(name: string, folded: Folded<HostState>): void {
     const current = this.hosts.get(name);
@@ -169,7 +184,19 @@ export class ClusterView {
   }
 
   refreshInstance(id: string, folded: Folded<InstanceState>): void {
+    if (this.deleted.has(id)) return;
     const current = this.instances.get(id);
-    if (!current || current.revision < folded.revision) this.instances.set(id, folded);
+    if (current && current.revision >= folded.revision) return;
+    if (folded.state.vmState === 'deleted') this.forgetBoot(id, folded.state);
+    this.keep(id, folded);
+  }
+
+  private keep(id: string, folded: Folded<InstanceState>): void {
+    if (folded.state.vmState !== 'deleted') {
+      this.instances.set(id, folded);
+      return;
+    }
+    this.instances.delete(id);
+    this.deleted.set(id, folded.state.updatedAt);
   }
 }

@@ -47,8 +47,10 @@ export class SchedulerReconciler {
     for (const { state: host } of this.view.allHosts()) {
       for (const instanceId of Object.keys(host.allocations)) {
         const holder = this.view.instance(instanceId)?.state;
-        if (isStrayClaim(holder, host.name) && (!holder || Date.parse(holder.updatedAt ?? '') <= cutoff))
-          due.add(instanceId);
+        if (!isStrayClaim(holder, host.name)) continue;
+        // A server deleted a moment ago is the bus's to release, as is any change within the grace.
+        const changedAt = holder ? holder.updatedAt : this.view.deletedAt(instanceId);
+        if (changedAt === undefined || Date.parse(changedAt ?? '') <= cutoff) due.add(instanceId);
       }
     }
     return [...due];

@@ -4,3 +4,4 @@
  */
 export { envelope, foldAll } from './given.js';
 export { given, serverStory } from './instances.js';
+export { inventory, registered, registration, reported } from './hosts.js';
