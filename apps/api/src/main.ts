@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   });
   if (!config) return;
   // Exports spans over OTLP when an endpoint is configured; nothing otherwise.
-  startTracing('nimbus-api', config);
+  await startTracing('nimbus-api', config);
 
   const bus = config.natsUrl === undefined ? null : { url: config.natsUrl, credsFile: config.natsCreds };
   const auditSigner = readAuditSigner(config);

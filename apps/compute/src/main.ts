@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const config = configFromCommandLine('compute', ComputeConfig);
   if (!config) return;
   // Exports spans over OTLP when an endpoint is configured; nothing otherwise.
-  startTracing('nimbus-compute', config);
+  await startTracing('nimbus-compute', config);
   const hypervisor = hypervisorFrom(config);
   const hosts = hypervisor.hosts.map((host) => host.name);
 

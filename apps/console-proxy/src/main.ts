@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const config = configFromCommandLine('console-proxy', ConsoleProxyConfig);
   if (!config) return;
   // Exports spans over OTLP when an endpoint is configured; nothing otherwise.
-  startTracing('nimbus-console-proxy', config);
+  await startTracing('nimbus-console-proxy', config);
   const log = jsonLog();
   let proxy: Awaited<ReturnType<typeof startConsoleProxy>>;
   try {

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const config = configFromCommandLine('scheduler', SchedulerConfig);
   if (!config) return;
   // Exports spans over OTLP when an endpoint is configured; nothing otherwise.
-  startTracing('nimbus-scheduler', config);
+  await startTracing('nimbus-scheduler', config);
 
   const app = await NestFactory.create<NestFastifyApplication>(
     SchedulerModule.forRoot(config),

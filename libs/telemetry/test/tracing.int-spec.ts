@@ -51,14 +51,14 @@ async function bootAppended(): Promise<{ traceparent: string | undefined }> {
 
 describe('tracing', () => {
   it('is off without an OTLP endpoint: no span context, nothing in the envelope', async () => {
-    expect(startTracing('test', {}).enabled).toBe(false);
+    expect((await startTracing('test', {})).enabled).toBe(false);
     const inside = await inSpan('work', () => Promise.resolve(traceparentOf()));
     expect(inside).toBeUndefined();
     expect((await bootAppended()).traceparent).toBeUndefined();
   });
 
-  it('refuses an endpoint that is not a URL, before anything starts', () => {
-    expect(() => startTracing('test', { otlpEndpoint: 'collector:4318' })).toThrow(
+  it('refuses an endpoint that is not a URL, before anything starts', async () => {
+    await expect(startTracing('test', { otlpEndpoint: 'collector:4318' })).rejects.toThrow(
       'OTLP endpoint is not an http(s) URL: collector:4318/v1/traces',
     );
   });
@@ -69,7 +69,7 @@ describe('tracing', () => {
   });
 
   it("on, exports an append as its caller's child and stamps the append's span on the event", async () => {
-    tracing = startTracing('nimbus-test', { otlpEndpoint: collector.endpoint });
+    tracing = await startTracing('nimbus-test', { otlpEndpoint: collector.endpoint });
     expect(tracing.enabled).toBe(true);
     const { traceparent } = await inSpan('request', () => bootAppended());
     expect(traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
