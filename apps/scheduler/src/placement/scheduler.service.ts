@@ -348,8 +348,19 @@ export class SchedulerService {
     return held;
   }
 
+  /**
+   * The host folded on from where the view has it, reading only the events after that: a host's
+   * stream keeps every claim and release it ever had, so a fold from the start grows with its age.
+   */
   private async refreshHost(host: string): Promise<void> {
-    const { state, revision } = await this.store.fold(streamFor('host', host), hostReducer);
+    const known = this.view.host(host);
+    let state = known?.state ?? hostReducer.initial();
+    let revision = known?.revision ?? null;
+    const from = revision === null ? {} : { fromRevision: revision + 1n };
+    for await (const event of this.store.read(streamFor('host', host), from)) {
+      state = hostReducer.evolve(state, event);
+      revision = event.revision;
+    }
     if (revision !== null) this.view.refreshHost(host, { state, revision });
   }
 
