@@ -160,21 +160,11 @@ export class ClusterView {
   private indexBoot(id: string, state: InstanceState, event: StoredEvent): void {
     const projectId = state.boot?.projectId;
     if (projectId === undefined) return;
-    if (state.vmState === 'deleted') {
-      this.forgetBoot(id, state);
-      return;
-    }
     if (!(event.data instanceof BootRequested) || event.position === undefined) return;
     this.bootPositions.set(id, event.position.commit);
     const live = this.liveByProject.get(projectId) ?? new Set<string>();
     live.add(id);
     this.liveByProject.set(projectId, live);
-  }
-
-  private forgetBoot(id: string, state: InstanceState): void {
-    this.bootPositions.delete(id);
-    const projectId = state.boot?.projectId;
-    if (projectId !== undefined) this.liveByProject.get(projectId)?.delete(id);
   }
 
   /** Replaces a host's folded state with a fresher one read straight from its stream. */
@@ -187,16 +177,19 @@ export class ClusterView {
     if (this.deleted.has(id)) return;
     const current = this.instances.get(id);
     if (current && current.revision >= folded.revision) return;
-    if (folded.state.vmState === 'deleted') this.forgetBoot(id, folded.state);
     this.keep(id, folded);
   }
 
+  /** A live server kept; a deleted one forgotten, its boot and project's count with it. */
   private keep(id: string, folded: Folded<InstanceState>): void {
-    if (folded.state.vmState !== 'deleted') {
+    const { state } = folded;
+    if (state.vmState !== 'deleted') {
       this.instances.set(id, folded);
       return;
     }
     this.instances.delete(id);
-    this.deleted.set(id, folded.state.updatedAt);
+    this.deleted.set(id, state.updatedAt);
+    this.bootPositions.delete(id);
+    if (state.boot) this.liveByProject.get(state.boot.projectId)?.delete(id);
   }
 }

@@ -59,7 +59,7 @@ export interface Reducer<S> {
 export interface Folded<S> {
   readonly state: S;
   readonly revision: bigint | null;
-  /** The newest event folded: whoever reacts to the stream's state names it as the cause. */
+  /** The newest event folded here (null when none was read): whoever reacts names it as the cause. */
   readonly last: StoredEvent | null;
 }
 
@@ -169,21 +169,26 @@ export class EventStore {
     return position;
   }
 
-  /** Folds a stream, optionally only up to a revision or a point in time (time travel). */
+  /**
+   * Folds a stream, optionally only up to a revision or a point in time (time travel), and optionally
+   * on from a state already folded up to a revision, reading only the events after it.
+   */
   async fold<S>(
     stream: string,
     reducer: Reducer<S>,
     until: { revision?: bigint; time?: Date } = {},
+    from?: { readonly state: S; readonly revision: bigint },
   ): Promise<Folded<S>> {
-    let state = reducer.initial();
+    let state = from?.state ?? reducer.initial();
     let last: StoredEvent | null = null;
-    for await (const event of this.read(stream)) {
+    const reading = from === undefined ? {} : { fromRevision: from.revision + 1n };
+    for await (const event of this.read(stream, reading)) {
       if (until.revision !== undefined && event.revision > until.revision) break;
       if (until.time && new Date(event.metadata.occurredAt) > until.time) break;
       state = reducer.evolve(state, event);
       last = event;
     }
-    return { state, revision: last?.revision ?? null, last };
+    return { state, revision: last?.revision ?? from?.revision ?? null, last };
   }
 
   /**

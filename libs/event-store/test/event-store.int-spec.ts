@@ -89,6 +89,25 @@ describe('EventStore', () => {
     expect((await store.fold(stream, instanceReducer)).state.host).toBe('h1');
   });
 
+  it('folds on from a state already folded, reading only the events after its revision', async () => {
+    const { stream, instanceId } = await bootedInstance();
+    const booted = await store.fold(stream, instanceReducer);
+    await store.append(
+      stream,
+      [build(HostSelected, { instanceId, attempt: 1, host: 'h1', alternates: [], trace })],
+      0n,
+      userContext(),
+    );
+    const from = { state: booted.state, revision: 0n };
+
+    const onward = await store.fold(stream, instanceReducer, {}, from);
+    expect(onward.state).toEqual((await store.fold(stream, instanceReducer)).state);
+    expect(onward.revision).toBe(1n);
+    const nothingNew = await store.fold(stream, instanceReducer, {}, { state: onward.state, revision: 1n });
+    expect(nothingNew.revision).toBe(1n);
+    expect(nothingNew.last).toBeNull();
+  });
+
   const selection = (instanceId: string, host: string) =>
     build(HostSelected, { instanceId, attempt: 1, host, alternates: [], trace });
 

@@ -353,14 +353,8 @@ export class SchedulerService {
    * stream keeps every claim and release it ever had, so a fold from the start grows with its age.
    */
   private async refreshHost(host: string): Promise<void> {
-    const known = this.view.host(host);
-    let state = known?.state ?? hostReducer.initial();
-    let revision = known?.revision ?? null;
-    const from = revision === null ? {} : { fromRevision: revision + 1n };
-    for await (const event of this.store.read(streamFor('host', host), from)) {
-      state = hostReducer.evolve(state, event);
-      revision = event.revision;
-    }
+    const stream = streamFor('host', host);
+    const { state, revision } = await this.store.fold(stream, hostReducer, {}, this.view.host(host));
     if (revision !== null) this.view.refreshHost(host, { state, revision });
   }
 
