@@ -3,7 +3,8 @@
  * clearly named fake hypervisor standing in for libvirt (the libvirt adapter has its own suite on
  * the rig): boot to ACTIVE, stop, start, reboot, delete; a failed build; a build cut off by the
  * agent's own shutdown; a redelivered trigger; a
- * delete that arrives while the build is under way; the power sync's verdicts; and consoles that
+ * delete that arrives while the build is under way; a build whose host's lease lapsed under it (the
+ * fence); the power sync's verdicts; and consoles that
  * end whenever the VNC server they point at does.
  */
 import { createHash, randomUUID } from 'node:crypto';
@@ -31,6 +32,8 @@ import {
 import { EventStore } from '#libs/event-store';
 
 import { AgentStopping, ComputeAgent } from '../../apps/compute/src/agent/compute-agent.js';
+import { FencedDriver } from '../../apps/compute/src/agent/fenced-driver.js';
+import { HostNotOwned } from '../../apps/compute/src/agent/host-ownership.js';
 import { registerHost } from '../../apps/compute/src/agent/host-registry.js';
 import {
   DirectoryImageResolver,
@@ -279,6 +282,52 @@ describe('ComputeAgent with the scheduler', () => {
     await expect(agent.drive(id)).resolves.toBe('done');
     expect(serverStatus(await instance(id))).toBe('ACTIVE');
     await hanging.close();
+  });
+
+  it('records nothing and changes nothing on a host once its lease is no longer held (the fence)', async () => {
+    let owned = true;
+    const fence = { owns: () => owned };
+    let finishSpawn: (() => void) | undefined;
+    const slow = new FakeHypervisorDriver({
+      hosts: HOSTS,
+      latencyMs: { spawn: 1 },
+      sleep: () =>
+        new Promise<void>((resolve) => {
+          finishSpawn = resolve;
+        }),
+    });
+    const fenced = new FencedDriver(slow, fence);
+    const stale = new ComputeAgent(store, fenced, new DirectoryImageResolver(imagesDir), {
+      hosts: HOSTS,
+      powerOffTimeoutMs: 50,
+      fence,
+    });
+    const id = await placed();
+    const host = (await instance(id)).host!;
+    const building = stale.drive(id);
+    const finish = await eventually('the build under way on the host', () => finishSpawn);
+
+    // The lease lapses while the domain is being made; the build then finishes on the host.
+    owned = false;
+    finish();
+    await expect(building).resolves.toBe('not-mine');
+    const types = (await collect(store.read(streamFor('instance', id)))).map((event) => event.type);
+    expect(types).not.toContain('DomainStarted');
+    expect(types).not.toContain('DomainStartFailed');
+    // Nothing more of the host's is changed by this agent, and nothing is recorded for it.
+    await expect(fenced.destroy(host, domainNameOf(id))).rejects.toBeInstanceOf(HostNotOwned);
+    expect(await slow.powerState(host, domainNameOf(id))).toBe('running');
+    const report = await new PowerSync(store, fenced, stale).syncHost(host, [id], `req-${randomUUID()}`);
+    expect(report).toMatchObject({ changed: [], stopped: [], destroyed: [] });
+    await expect(stale.drive(id)).resolves.toBe('not-mine');
+
+    // The host's owner does the work.
+    await expect(agent.drive(id)).resolves.toBe('done');
+    expect(serverStatus(await instance(id))).toBe('ACTIVE');
+    await slow.close();
+    // Its room on the host is given back for the tests after this one.
+    await request(id, (state) => decideDelete(state, id));
+    await scheduler.drive(id);
   });
 
   it('waits for an image service that cannot be reached instead of failing the build on the host', async () => {

@@ -35,6 +35,23 @@ export async function bootServers(
   );
 }
 
+/**
+ * A burst of `count` boots (as bootServers), each of which must be accepted; the ids are added to
+ * `booted`, the list a suite checks all together once it has settled.
+ */
+export async function acceptedBurst(
+  os: OpenStackHttp,
+  prefix: string,
+  count: number,
+  booted: string[],
+): Promise<string[]> {
+  const replies = await bootServers(os, prefix, count);
+  expect(replies.map((reply) => reply.status)).toEqual(Array(count).fill(202));
+  const ids = replies.map((reply) => reply.body.server.id);
+  booted.push(...ids);
+  return ids;
+}
+
 /** The servers as the API shows them, once every one of them is ACTIVE or ERROR. */
 export function settledServers(
   os: OpenStackHttp,

@@ -50,6 +50,10 @@ export interface NimbusSystem {
   readonly natsAccounts: NatsAccounts | null;
   readonly scheduler: ManagedProcess;
   readonly compute: ManagedProcess;
+  /** The compute agent's environment, for a test that starts more agents on the same hosts. */
+  readonly computeEnv: Readonly<Record<string, string>>;
+  /** The scheduler's environment, for a test that starts more schedulers. */
+  readonly schedulerEnv: Readonly<Record<string, string>>;
   readonly api: ManagedProcess | null;
   /** `http://127.0.0.1:<port>` when the API runs. */
   readonly apiUrl: string | null;
@@ -204,13 +208,14 @@ export async function startSystem(options: SystemOptions): Promise<NimbusSystem>
       consoleProxyUrl = `http://127.0.0.1:${consoleProxy.port}`;
       computeEnv.NIMBUS_CONSOLE_BASE_URL = consoleProxyUrl;
     }
-    const scheduler = await startApp('scheduler', {
+    const schedulerEnv: Record<string, string> = {
       EVENTSTORE_URL: eventStore.connectionString,
       ...natsEnv,
       NIMBUS_SCHEDULER_HEARTBEAT_TIMEOUT_MS: '5000',
       NIMBUS_SCHEDULER_RECONCILE_INTERVAL_MS: '1000',
       ...options.schedulerEnv,
-    });
+    };
+    const scheduler = await startApp('scheduler', schedulerEnv);
     started.push(scheduler);
     const compute = await startApp('compute', computeEnv);
     started.push(compute);
@@ -221,6 +226,8 @@ export async function startSystem(options: SystemOptions): Promise<NimbusSystem>
       natsAccounts,
       scheduler,
       compute,
+      computeEnv,
+      schedulerEnv,
       api,
       apiUrl,
       consoleProxy,

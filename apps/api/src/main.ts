@@ -51,7 +51,10 @@ async function main(): Promise<void> {
   // Exports spans over OTLP when an endpoint is configured; nothing otherwise.
   await startTracing('nimbus-api', config);
 
-  const bus = config.natsUrl === undefined ? null : { url: config.natsUrl, credsFile: config.natsCreds };
+  const bus =
+    config.natsUrl === undefined
+      ? null
+      : { url: config.natsUrl, credsFile: config.natsCreds, replicas: config.jetstreamReplicas };
   const auditSigner = readAuditSigner(config);
   // Without NATS the API still serves everything but consoles and the audit feed over NATS, and shows
   // every host down.
@@ -59,7 +62,9 @@ async function main(): Promise<void> {
   const hostLiveness = bus
     ? await NatsHostLiveness.connect(bus, config.heartbeatTimeoutMs)
     : new UnwiredHostLiveness();
-  const auditStream = bus ? await NatsAuditStream.connect(bus.url, bus.credsFile) : null;
+  const auditStream = bus
+    ? await NatsAuditStream.connect(bus.url, bus.credsFile, undefined, bus.replicas)
+    : null;
   const api = await startApi({ config, computeRpc, hostLiveness, auditStream, auditSigner }).catch(
     (error: unknown) => fatal(`cannot start: ${(error as Error).message}`, 1),
   );

@@ -1,7 +1,8 @@
 /**
  * The compute agent's wiring: the store, the hypervisor driver the configuration chooses (libvirt
- * over SSH by default; the fake only when asked for, for scale benchmarks), image sources, the
- * agent and its power sync, bus handlers, console commands and the health endpoint.
+ * over SSH by default; the fake only when asked for, for scale benchmarks), fenced by the leases of
+ * the hosts, image sources, the agent and its power sync, bus handlers, console commands and the
+ * health endpoint.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -10,12 +11,14 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { EventStoreDBClient } from '@eventstore/db-client';
 import type { NatsConnection } from '@nats-io/transport-node';
 
-import { BusModule, HeartbeatBoard, NATS_CONNECTION } from '#libs/bus';
+import { BusModule, type CommandServer, HeartbeatBoard, LeaseBoard, NATS_CONNECTION } from '#libs/bus';
 import { ClusterView } from '#libs/cluster-view';
 import type { CpuArchitecture, HypervisorType } from '#libs/contracts';
 import { EventStore, EventStoreModule } from '#libs/event-store';
 
 import { ComputeAgent } from './agent/compute-agent.js';
+import { FencedDriver } from './agent/fenced-driver.js';
+import { HostOwnership } from './agent/host-ownership.js';
 import { GlanceImageResolver } from './agent/glance-image-resolver.js';
 import type { HostFacts, HostPolicy } from './agent/host-registry.js';
 import {
@@ -128,17 +131,41 @@ export function hostPolicyFrom(config: ComputeConfig): HostPolicy {
 export class ComputeModule {
   static forRoot(
     config: ComputeConfig,
-    { driver, hosts }: { driver: HypervisorDriver; hosts: readonly HostFacts[] } = hypervisorFrom(config),
+    hypervisor: { driver: HypervisorDriver; hosts: readonly HostFacts[] },
+    commands: CommandServer,
   ): DynamicModule {
+    const { hosts } = hypervisor;
     return {
       module: ComputeModule,
       imports: [
         EventStoreModule.forRoot(config.eventStoreUrl),
-        BusModule.forRoot({ url: config.natsUrl, credsFile: config.natsCreds, name: 'compute' }),
+        BusModule.forRoot({
+          url: config.natsUrl,
+          credsFile: config.natsCreds,
+          name: 'compute',
+          streamLimits: { replicas: config.jetstreamReplicas },
+        }),
       ],
       controllers: [InstanceEventsController, ConsoleCommandsController, HealthController],
       providers: [
-        { provide: HYPERVISOR_DRIVER, useValue: driver },
+        {
+          provide: HostOwnership,
+          useFactory: (nats: NatsConnection) =>
+            new HostOwnership(
+              new LeaseBoard(nats, {
+                holder: config.agentId,
+                ttlMs: config.leaseTtlMs,
+                replicas: config.jetstreamReplicas,
+              }),
+              hosts.map((host) => host.name),
+            ),
+          inject: [NATS_CONNECTION],
+        },
+        {
+          provide: HYPERVISOR_DRIVER,
+          useFactory: (ownership: HostOwnership) => new FencedDriver(hypervisor.driver, ownership),
+          inject: [HostOwnership],
+        },
         {
           provide: ClusterView,
           useFactory: (client: EventStoreDBClient) => new ClusterView(client, 'compute'),
@@ -146,39 +173,43 @@ export class ComputeModule {
         },
         {
           provide: ComputeAgent,
-          useFactory: (store: EventStore) => {
+          useFactory: (store: EventStore, driver: HypervisorDriver, ownership: HostOwnership) => {
             const { resolver, publisher } = imageServicesFrom(config);
             const settings = {
               hosts: hosts.map((host) => host.name),
               powerOffTimeoutMs: config.powerOffTimeoutMs,
               imageServiceWaitMs: config.imageServiceWaitMs,
+              fence: ownership,
             };
             return new ComputeAgent(store, driver, resolver, settings, publisher);
           },
-          inject: [EventStore],
+          inject: [EventStore, HYPERVISOR_DRIVER, HostOwnership],
         },
         {
           provide: PowerSync,
-          useFactory: (store: EventStore, agent: ComputeAgent) => new PowerSync(store, driver, agent),
-          inject: [EventStore, ComputeAgent],
+          useFactory: (store: EventStore, driver: HypervisorDriver, agent: ComputeAgent) =>
+            new PowerSync(store, driver, agent),
+          inject: [EventStore, HYPERVISOR_DRIVER, ComputeAgent],
         },
         {
           provide: ConsoleService,
-          useFactory: (store: EventStore) =>
+          useFactory: (store: EventStore, driver: HypervisorDriver) =>
             new ConsoleService(store, driver, {
               proxyBaseUrl: config.consoleBaseUrl.replace(/\/$/, ''),
               tokenTtlMs: config.consoleTokenTtlS * 1000,
             }),
-          inject: [EventStore],
+          inject: [EventStore, HYPERVISOR_DRIVER],
         },
         {
           provide: ComputeRuntime,
           useFactory: (
             store: EventStore,
+            driver: HypervisorDriver,
             view: ClusterView,
             agent: ComputeAgent,
             powerSync: PowerSync,
             nats: NatsConnection,
+            ownership: HostOwnership,
           ) =>
             new ComputeRuntime(
               {
@@ -194,9 +225,19 @@ export class ComputeModule {
               view,
               agent,
               powerSync,
-              new HeartbeatBoard(nats),
+              new HeartbeatBoard(nats, config.jetstreamReplicas),
+              ownership,
+              commands,
             ),
-          inject: [EventStore, ClusterView, ComputeAgent, PowerSync, NATS_CONNECTION],
+          inject: [
+            EventStore,
+            HYPERVISOR_DRIVER,
+            ClusterView,
+            ComputeAgent,
+            PowerSync,
+            NATS_CONNECTION,
+            HostOwnership,
+          ],
         },
       ],
     };

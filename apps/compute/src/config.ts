@@ -14,6 +14,8 @@ import {
   IntOption,
   NumberOption,
   Option,
+  ProcessIdOption,
+  defaultProcessId,
 } from '#libs/config';
 
 export class ComputeConfig extends BusClientOptions {
@@ -25,6 +27,25 @@ export class ComputeConfig extends BusClientOptions {
     ['libvirt', 'fake'],
   )
   driver: 'libvirt' | 'fake' = 'libvirt';
+
+  /**
+   * Names the agent in host leases, logs and its JetStream consumers. Agents sharing an inventory need
+   * different ids; an agent restarted under its id resumes its consumers where it stopped.
+   */
+  @ProcessIdOption({
+    env: 'NIMBUS_COMPUTE_AGENT_ID',
+    doc: "this agent's name, unique among the agents sharing hosts: a lowercase DNS label",
+    service: 'compute',
+  })
+  agentId = defaultProcessId('compute');
+
+  @IntOption({
+    env: 'NIMBUS_COMPUTE_LEASE_TTL_MS',
+    doc: "how long a host stays this agent's without a renewal; another agent takes it over after that",
+    min: 1_000,
+    max: 600_000,
+  })
+  leaseTtlMs = 6_000;
 
   /** The hypervisor host inventory (the rig writes one): hosts, SSH endpoint, key, pinned host key. */
   @Option(

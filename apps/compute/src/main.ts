@@ -2,7 +2,7 @@
  * Runs a compute agent: it serves the hypervisor hosts of its inventory over SSH, acts on instance
  * events from JetStream, answers console commands over NATS request/reply, reconciles what the bus
  * missed, syncs power states, and exposes a loopback health endpoint. Prints one `listening` line
- * once its hosts are registered and it is consuming.
+ * once it is consuming and has taken (and registered) the hosts no other agent holds.
  */
 import 'reflect-metadata';
 
@@ -14,6 +14,7 @@ import { configFromCommandLine } from '#libs/config';
 import { startTracing } from '#libs/telemetry';
 
 import { ComputeModule, hypervisorFrom } from './compute.module.js';
+import { ComputeRuntime } from './compute.runtime.js';
 import { ComputeConfig } from './config.js';
 
 async function main(): Promise<void> {
@@ -22,10 +23,15 @@ async function main(): Promise<void> {
   // Exports spans over OTLP when an endpoint is configured; nothing otherwise.
   await startTracing('nimbus-compute', config);
   const hypervisor = hypervisorFrom(config);
-  const hosts = hypervisor.hosts.map((host) => host.name);
 
+  // Hosts are added to the command server as their leases are taken (and dropped as they are lost).
+  const commands = new CommandServer({
+    url: config.natsUrl,
+    credsFile: config.natsCreds,
+    service: 'compute',
+  });
   const app = await NestFactory.create<NestFastifyApplication>(
-    ComputeModule.forRoot(config, hypervisor),
+    ComputeModule.forRoot(config, hypervisor, commands),
     new FastifyAdapter(),
   );
   app.enableShutdownHooks();
@@ -34,31 +40,23 @@ async function main(): Promise<void> {
       strategy: new JetStreamTransport({
         url: config.natsUrl,
         credsFile: config.natsCreds,
-        service: 'compute',
+        // Each agent has consumers of its own: every agent sees every event and acts on its hosts'.
+        service: config.agentId,
+        streamLimits: { replicas: config.jetstreamReplicas },
         // Handlers serialise per instance and fold before acting, so different instances can go side by side.
         consumer: { concurrency: 16 },
       }),
     },
     { inheritAppConfig: true },
   );
-  app.connectMicroservice(
-    {
-      strategy: new CommandServer({
-        url: config.natsUrl,
-        credsFile: config.natsCreds,
-        service: 'compute',
-        hosts,
-      }),
-    },
-    { inheritAppConfig: true },
-  );
+  app.connectMicroservice({ strategy: commands }, { inheritAppConfig: true });
   await app.init();
   await app.startAllMicroservices();
   await app.listen(config.healthPort, '127.0.0.1');
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.healthPort;
   process.stdout.write(
-    `${JSON.stringify({ msg: 'listening', service: 'compute', port, hosts, pid: process.pid })}\n`,
+    `${JSON.stringify({ msg: 'listening', service: 'compute', agent: config.agentId, port, hosts: app.get(ComputeRuntime).status().hosts, pid: process.pid })}\n`,
   );
 }
 

@@ -13,6 +13,8 @@ import {
   IntOption,
   NumberOption,
   Option,
+  ProcessIdOption,
+  defaultProcessId,
 } from '#libs/config';
 
 import { FILTER_NAMES } from './filters/index.js';
@@ -60,10 +62,29 @@ export class SchedulerConfig extends BusClientOptions {
   reconcileIntervalMs = 2_000;
 
   @ChoiceOption(
-    { env: 'NIMBUS_SCHEDULER_RELAY', doc: 'run the relay from the event store to JetStream in this process' },
+    {
+      env: 'NIMBUS_SCHEDULER_RELAY',
+      doc: "run the relay from the event store to JetStream in this process, while it holds the relay's lease",
+    },
     ['on', 'off'],
   )
   relay: 'on' | 'off' = 'on';
+
+  /** Names this scheduler in the relay's lease and its JetStream consumers' logs. */
+  @ProcessIdOption({
+    env: 'NIMBUS_SCHEDULER_ID',
+    doc: "this scheduler's name, unique among the schedulers: a lowercase DNS label",
+    service: 'scheduler',
+  })
+  schedulerId = defaultProcessId('scheduler');
+
+  @IntOption({
+    env: 'NIMBUS_SCHEDULER_RELAY_LEASE_TTL_MS',
+    doc: "how long the relay stays this scheduler's without a renewal; another scheduler's relay takes over after that",
+    min: 1_000,
+    max: 600_000,
+  })
+  relayLeaseTtlMs = 6_000;
 
   @HealthPortOption('NIMBUS_SCHEDULER_HEALTH_PORT')
   healthPort = 0;

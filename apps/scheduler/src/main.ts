@@ -35,6 +35,7 @@ async function main(): Promise<void> {
         url: config.natsUrl,
         credsFile: config.natsCreds,
         service: 'scheduler',
+        streamLimits: { replicas: config.jetstreamReplicas },
         // Handlers serialise per instance and fold before acting, so different instances can go side by side.
         consumer: { concurrency: 16 },
       }),

@@ -34,7 +34,12 @@ export class SchedulerModule {
       module: SchedulerModule,
       imports: [
         EventStoreModule.forRoot(config.eventStoreUrl),
-        BusModule.forRoot({ url: config.natsUrl, credsFile: config.natsCreds, name: 'scheduler' }),
+        BusModule.forRoot({
+          url: config.natsUrl,
+          credsFile: config.natsCreds,
+          name: 'scheduler',
+          streamLimits: { replicas: config.jetstreamReplicas },
+        }),
       ],
       controllers: [InstanceEventsController, HealthController],
       providers: [
@@ -50,7 +55,7 @@ export class SchedulerModule {
           provide: HostLiveness,
           useFactory: async (nats: NatsConnection) => {
             const liveness = new HostLiveness(config.heartbeatTimeoutMs);
-            await new HeartbeatBoard(nats).follow(liveness);
+            await new HeartbeatBoard(nats, config.jetstreamReplicas).follow(liveness);
             return liveness;
           },
           inject: [NATS_CONNECTION],
@@ -82,11 +87,19 @@ export class SchedulerModule {
           useFactory: (
             client: EventStoreDBClient,
             jetstream: JetStreamClient,
+            nats: NatsConnection,
             view: ClusterView,
             reconciler: SchedulerReconciler,
             scheduler: SchedulerService,
-          ) => new SchedulerRuntime(config, client, jetstream, view, reconciler, scheduler),
-          inject: [EventStoreDBClient, JETSTREAM, ClusterView, SchedulerReconciler, SchedulerService],
+          ) => new SchedulerRuntime(config, client, jetstream, nats, view, reconciler, scheduler),
+          inject: [
+            EventStoreDBClient,
+            JETSTREAM,
+            NATS_CONNECTION,
+            ClusterView,
+            SchedulerReconciler,
+            SchedulerService,
+          ],
         },
       ],
     };

@@ -1,7 +1,8 @@
 /**
  * The public API of libs/bus (imported as `#libs/bus`): the NATS connection and NIMBUS_EVENTS set-up, the
  * relay from the event store to JetStream, durable JetStream consumers as a Nest transport, and typed
- * request/reply over Nest's NATS transport, and compute agents' heartbeats kept in a key-value bucket.
+ * request/reply over Nest's NATS transport, compute agents' heartbeats kept in a key-value bucket, and
+ * leases in another, by which one agent drives each host and one relay is active.
  * Must never be the only reason something happens: events on the bus are edge triggers, and a reconciler
  * elsewhere re-drives from the store whatever the bus lost.
  */
@@ -99,6 +100,8 @@ export {
 } from './rpc/rpc-errors.js';
 
 export { HeartbeatBoard } from './liveness/heartbeat-board.js';
+export { type Lease, LeaseBoard, type LeaseBoardOptions, type LeaseHolder } from './leases/lease-board.js';
+export { LeaseKeeper, type LeaseListener } from './leases/lease-keeper.js';
 export { HostLiveness } from './liveness/host-liveness.js';
 
 export {

@@ -194,6 +194,30 @@ describe(sendCommand.name, () => {
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
+  it('reaches a host the agent took up while listening, and no longer once it let the host go', async () => {
+    server.serveHost('hv-05');
+    const instanceId = randomUUID();
+    const reply = await sendCommand(client, authorize(instanceId, 'hv-05'), { reply: ConsoleAccess, caller });
+    expect(reply).toBeInstanceOf(ConsoleAccess);
+    expect(answered.find((entry) => entry.command.instanceId === instanceId)?.subject).toBe(
+      'nimbus.cmd.compute.hv-05.AuthorizeConsole',
+    );
+
+    server.stopServingHost('hv-05');
+    expect(server.subscribedSubjects().filter((subject) => subject.includes('hv-05'))).toEqual([]);
+    await expect(
+      sendCommand(client, authorize(randomUUID(), 'hv-05'), {
+        reply: ConsoleAccess,
+        caller,
+        timeoutMs: 5_000,
+      }),
+    ).rejects.toBeInstanceOf(NoResponders);
+    // The hosts it still serves are untouched.
+    await expect(
+      sendCommand(client, authorize(randomUUID()), { reply: ConsoleAccess, caller }),
+    ).resolves.toBeInstanceOf(ConsoleAccess);
+  });
+
   it('gives up with CommandTimeout when the reply does not come in time', async () => {
     const slow = build(GetConsoleOutput, { instanceId: randomUUID(), host: 'hv-01', length: 1_000 });
     const started = Date.now();

@@ -22,10 +22,13 @@ export {
   HttpUrlListOption,
   HttpUrlOption,
   IntOption,
+  JetStreamReplicasOption,
   NATS_URL_PATTERN,
   NatsCreds,
   NatsUrl,
   NumberOption,
   PortOption,
+  ProcessIdOption,
   StoreClientOptions,
+  defaultProcessId,
 } from './options.js';

@@ -5,6 +5,8 @@
  * store URL, the NATS URL and its creds (the base classes at the end carry them with their defaults).
  * Must never accept in one app what another refuses: apps use these rules, not their own.
  */
+import { hostname } from 'node:os';
+
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNumber, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 
@@ -69,6 +71,36 @@ export const HealthPortOption = (
   env: string,
   doc = 'loopback port of GET /healthz; 0 picks one',
 ): PropertyDecorator => PortOption({ env, doc });
+
+/**
+ * The name a process of a replicated service goes by in leases, logs and its JetStream consumers: a
+ * lowercase DNS label, unique among the live processes of the service. A process restarted under its
+ * name takes up its predecessor's leases and consumers.
+ */
+export const ProcessIdOption = (
+  spec: Omit<OptionSpec, 'default'> & { readonly service: string },
+): PropertyDecorator =>
+  Option(
+    { env: spec.env, doc: spec.doc, default: `${spec.service}-<machine name>` },
+    Matches(/^[a-z][a-z0-9-]{0,62}$/, {
+      message: '$property must be a lowercase DNS label starting with a letter',
+    }),
+  );
+
+/** `<service>-` and the machine's name as a DNS label (`compute-host-1` on host-1.example.org). */
+export function defaultProcessId(service: string): string {
+  const label = (hostname().split('.')[0] ?? '').toLowerCase().replace(/[^a-z0-9-]+/g, '-');
+  return `${service}-${label}`.replace(/-+$/, '').slice(0, 63);
+}
+
+/** Copies of each JetStream stream and bucket a process creates: 1 on one server, 3 on a cluster. */
+export const JetStreamReplicasOption = (): PropertyDecorator =>
+  IntOption({
+    env: 'NIMBUS_JETSTREAM_REPLICAS',
+    doc: 'copies of each JetStream stream and key-value bucket this process creates: 3 on a three-node cluster',
+    min: 1,
+    max: 5,
+  });
 
 /** One of a fixed set of values. */
 export const ChoiceOption = (spec: OptionSpec, values: readonly string[]): PropertyDecorator =>
@@ -172,4 +204,7 @@ export class BusClientOptions extends StoreClientOptions {
 
   @NatsCreds()
   natsCreds?: string;
+
+  @JetStreamReplicasOption()
+  jetstreamReplicas = 1;
 }

@@ -22,6 +22,15 @@ export const COMMAND_SUBJECT_PREFIX = `${SUBJECT_ROOT}.cmd`;
  */
 export const HEARTBEAT_BUCKET = 'nimbus_heartbeats';
 
+/**
+ * The NATS key-value bucket of leases: who drives each hypervisor host (`host.<name>`) and which
+ * relay is the active one (`relay`). A lease lives as long as its holder renews it within the
+ * bucket's age limit; the server, not a holder's clock, forgets one that was not renewed.
+ */
+export const LEASE_BUCKET = 'nimbus_leases';
+/** The key of the relay's lease in LEASE_BUCKET. */
+export const RELAY_LEASE_KEY = 'relay';
+
 /** The JetStream stream the relay publishes every stored event into. */
 export const EVENTS_STREAM = 'NIMBUS_EVENTS';
 /** The subjects EVENTS_STREAM captures: every event subject and nothing else. */
@@ -104,6 +113,11 @@ function targetPrefix(contract: string, target: CommandTarget, host: string | un
     ]);
   }
   return `${COMMAND_SUBJECT_PREFIX}.compute.${host}`;
+}
+
+/** The key of a host's lease in LEASE_BUCKET. */
+export function hostLeaseKey(host: string): string {
+  return `host.${heartbeatKey(host)}`;
 }
 
 /** A host's key in HEARTBEAT_BUCKET: its name, which must be one lowercase DNS label. */

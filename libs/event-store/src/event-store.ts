@@ -38,6 +38,12 @@ export interface EventContext {
   readonly correlationId: string;
   readonly causationId: string | null;
   readonly actor: Plain<Actor>;
+  /**
+   * Run just before the append is sent: throwing refuses it, and nothing is written. A writer that may
+   * write only while it holds a lease (a compute agent, for its hosts) checks the lease here, after
+   * everything slow, so the check is as late as it can be.
+   */
+  readonly fence?: () => void;
 }
 
 /** A decoded event with its place in the store. */
@@ -108,6 +114,7 @@ export class EventStore {
           'event' in entry && 'eventId' in entry ? entry : { event: entry, eventId: undefined };
         return encodeEvent(event, { ...context, occurredAt, traceparent, ...(eventId ? { eventId } : {}) });
       });
+      context.fence?.();
       const result = await this.client.appendToStream(
         stream,
         encoded.map((event) =>

@@ -16,12 +16,12 @@ export class NatsHostLiveness implements HostLiveness {
   ) {}
 
   static async connect(
-    bus: { url: string; credsFile?: string | undefined },
+    bus: { url: string; credsFile?: string | undefined; replicas?: number },
     timeoutMs: number,
   ): Promise<NatsHostLiveness> {
-    const connection = await connectBus({ ...bus, name: 'api:heartbeats' });
+    const connection = await connectBus({ url: bus.url, credsFile: bus.credsFile, name: 'api:heartbeats' });
     const liveness = new Liveness(timeoutMs);
-    await new HeartbeatBoard(connection).follow(liveness);
+    await new HeartbeatBoard(connection, bus.replicas).follow(liveness);
     return new NatsHostLiveness(connection, liveness);
   }
 

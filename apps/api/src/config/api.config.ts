@@ -24,6 +24,7 @@ import {
   ChoiceOption,
   HttpUrlOption,
   IntOption,
+  JetStreamReplicasOption,
   NatsCreds,
   NatsUrl,
   Option,
@@ -127,6 +128,9 @@ export class ApiConfig extends StoreClientOptions {
 
   @NatsCreds()
   natsCreds?: string;
+
+  @JetStreamReplicasOption()
+  jetstreamReplicas = 1;
 
   /** Subscriber credentials for the audit feed over NATS are signed with this account signing key. */
   @Option(

@@ -12,6 +12,10 @@
  * meantime (a delete while booting), the append loses, the stream is folded again and the new
  * wish is honoured: a domain booted for a server being deleted is destroyed, not left running.
  *
+ * The agent acts only on hosts it holds the lease of (`fence`, see host-ownership.ts): a drive for
+ * another host's instance is 'not-mine', and every append a drive makes is refused once the lease is
+ * no longer held, as the driver's changes to the host are (fenced-driver.ts).
+ *
  * Work cut off by the agent's own shutdown is never recorded as the host's failure: `stop()` takes
  * no more work, lets what is under way finish within a grace period, and whatever fails after that
  * (its SSH sessions closing under it) is left as the store says it is, due, for the next agent that
@@ -59,6 +63,7 @@ import {
   routersNamedOn,
 } from '../hypervisor/index.js';
 import { revokeConsoles } from './console-revocation.js';
+import { type HostFence, HostNotOwned } from './host-ownership.js';
 import { type ImagePublisher, type ImageResolver, ImageServiceUnreachable } from './image-resolver.js';
 
 export interface AgentSettings {
@@ -71,6 +76,8 @@ export interface AgentSettings {
    * retryable: another host would wait for the same service); 5 minutes when absent.
    */
   readonly imageServiceWaitMs?: number;
+  /** Which of the hosts the agent holds now; all of them when absent (an agent alone on its hosts). */
+  readonly fence?: HostFence;
 }
 
 export type DriveOutcome = 'done' | 'failed' | 'nothing-to-do' | 'not-mine' | 'interrupted';
@@ -112,7 +119,12 @@ export class ComputeAgent {
   }
 
   serves(host: string | null): boolean {
-    return host !== null && this.hosts.has(host);
+    return host !== null && this.hosts.has(host) && (this.settings.fence?.owns(host) ?? true);
+  }
+
+  /** Throws HostNotOwned unless the agent serves the host now: the fence of every append it makes. */
+  assertServes(host: string): void {
+    if (!this.serves(host)) throw new HostNotOwned(host);
   }
 
   /** One drive per instance at a time in this agent; a second trigger waits and re-checks. */
@@ -148,11 +160,25 @@ export class ComputeAgent {
     return this.driver.isDriving(streamFor('instance', instanceId));
   }
 
-  private async act(turn: DriveTurn<InstanceState>): Promise<DriveOutcome> {
-    const { state } = turn;
+  private async act(drive: DriveTurn<InstanceState>): Promise<DriveOutcome> {
+    const { state } = drive;
     if (this.stopping) return 'interrupted';
     if (!state.exists) return 'nothing-to-do';
-    if (!this.serves(state.host)) return 'not-mine';
+    const host = state.host;
+    if (host === null || !this.serves(host)) return 'not-mine';
+    // Every append of this turn is checked against the host's lease right before it is sent.
+    const turn = { ...drive, context: { ...drive.context, fence: () => this.assertServes(host) } };
+    try {
+      return await this.carryOut(turn);
+    } catch (error) {
+      if (!(error instanceof HostNotOwned)) throw error;
+      this.logger.warn(`${state.id}: ${error.message}; nothing more is done here`);
+      return 'not-mine';
+    }
+  }
+
+  private async carryOut(turn: DriveTurn<InstanceState>): Promise<DriveOutcome> {
+    const { state } = turn;
     const work = computeWorkDue(state);
     if (work === null) {
       if (!INTERFACE_CHANGES.has(turn.last.type) || state.host === null) return 'nothing-to-do';
@@ -310,7 +336,7 @@ export class ComputeAgent {
       await this.record(turn, { kind: 'rebuilt', domainName });
       return 'done';
     } catch (error) {
-      if (error instanceof WrongExpectedVersionError) throw error;
+      if (error instanceof WrongExpectedVersionError || error instanceof HostNotOwned) throw error;
       if (this.stopping) return 'interrupted';
       const waitedMs = Date.now() - Date.parse(turn.state.updatedAt ?? '');
       if (
@@ -352,7 +378,7 @@ export class ComputeAgent {
       await this.record(turn, { kind: 'resized' });
       return 'done';
     } catch (error) {
-      if (error instanceof WrongExpectedVersionError) throw error;
+      if (error instanceof WrongExpectedVersionError || error instanceof HostNotOwned) throw error;
       if (this.stopping) return 'interrupted';
       const reason = (error instanceof Error ? error.message : String(error)).slice(0, 1000);
       this.logger.warn(`resize of ${instanceId} on ${work.host} failed: ${reason}`);
@@ -387,7 +413,7 @@ export class ComputeAgent {
       await this.record(turn, { kind: 'snapshotted' });
       return 'done';
     } catch (error) {
-      if (error instanceof WrongExpectedVersionError) throw error;
+      if (error instanceof WrongExpectedVersionError || error instanceof HostNotOwned) throw error;
       if (this.stopping) return 'interrupted';
       const reason = (error instanceof Error ? error.message : String(error)).slice(0, 1000);
       this.logger.warn(`image ${work.imageId} of ${instanceId} failed: ${reason}`);
@@ -419,7 +445,7 @@ export class ComputeAgent {
       await this.record(turn, { kind: 'spawned', domainName });
       return 'done';
     } catch (error) {
-      if (error instanceof WrongExpectedVersionError) throw error;
+      if (error instanceof WrongExpectedVersionError || error instanceof HostNotOwned) throw error;
       if (this.stopping) {
         this.logger.log(`build of ${instanceId} on ${host} cut off by shutdown; left for the next agent`);
         return 'interrupted';

@@ -38,7 +38,13 @@ export class PowerSync {
   ) {}
 
   async syncHost(host: string, knownOnHost: readonly string[], correlationId: string): Promise<SyncReport> {
-    const context: EventContext = { correlationId, causationId: null, actor: COMPUTE_ACTOR };
+    // Nothing is recorded for a host once this agent no longer holds it.
+    const context: EventContext = {
+      correlationId,
+      causationId: null,
+      actor: COMPUTE_ACTOR,
+      fence: () => this.agent.assertServes(host),
+    };
     const domains = await this.driver.listDomains(host);
     const byInstance = new Map<string, DomainSummary>();
     for (const domain of domains) if (domain.instanceId) byInstance.set(domain.instanceId, domain);

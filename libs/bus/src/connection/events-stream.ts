@@ -34,6 +34,8 @@ export interface EventsStreamLimits {
   readonly maxBytes?: number;
   /** The largest event message (default 1 MiB, NATS's default max payload). */
   readonly maxMessageBytes?: number;
+  /** Copies of the stream on a JetStream cluster (default 1; 3 on a three-node cluster). */
+  readonly replicas?: number;
 }
 
 const MINUTE_MS = 60_000;
@@ -52,7 +54,7 @@ export function eventsStreamConfig(limits: EventsStreamLimits = {}): EventsStrea
     // Limits, not work-queue: several services consume each event, each through its own durable consumer.
     retention: RetentionPolicy.Limits,
     discard: DiscardPolicy.Old,
-    num_replicas: 1,
+    num_replicas: limits.replicas ?? 1,
     duplicate_window: nanos(limits.duplicateWindowMs ?? 2 * MINUTE_MS),
     max_age: nanos(limits.maxAgeMs ?? 7 * DAY_MS),
     max_bytes: limits.maxBytes ?? 1024 ** 3,

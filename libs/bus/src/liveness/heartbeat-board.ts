@@ -27,7 +27,11 @@ export class HeartbeatBoard {
   private bucket: Promise<KV> | null = null;
   private followers: Subscription[] = [];
 
-  constructor(private readonly connection: NatsConnection) {}
+  constructor(
+    private readonly connection: NatsConnection,
+    /** Copies of the bucket when this board creates it (3 on a three-node JetStream cluster). */
+    private readonly replicas = 1,
+  ) {}
 
   /** One beat for each host; resolves once all are kept or have failed (each failure is logged once). */
   async beat(hosts: readonly string[]): Promise<void> {
@@ -77,7 +81,12 @@ export class HeartbeatBoard {
   /** The bucket, created with our settings if it is not there (again, after JetStream lost its data). */
   private open(): Promise<KV> {
     this.bucket ??= new Kvm(this.connection)
-      .create(HEARTBEAT_BUCKET, { history: 1, ttl: KEEP_BEATS_MS, timeout: PUT_TIMEOUT_MS })
+      .create(HEARTBEAT_BUCKET, {
+        history: 1,
+        ttl: KEEP_BEATS_MS,
+        timeout: PUT_TIMEOUT_MS,
+        replicas: this.replicas,
+      })
       .catch((error: unknown) => {
         this.bucket = null;
         throw error;

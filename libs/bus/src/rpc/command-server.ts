@@ -2,7 +2,8 @@
  * Nest's NATS transport (ServerNats), configured the Nimbus way, for the request/reply side: a named
  * connection that reconnects forever, a queue group per service so one replica answers each request, and
  * compute command patterns (`nimbus.cmd.compute.*.<Name>`) subscribed once per host this agent serves,
- * so a request reaches exactly the agent that owns the host.
+ * so a request reaches exactly the agent that owns the host. An agent that serves hosts by lease adds a
+ * host when it takes the lease (`serveHost`) and drops it when it loses it (`stopServingHost`).
  * Must never subscribe event subjects (a core subscription bypasses JetStream's acks: use @OnEvent), and
  * never subscribe a compute pattern as a wildcard.
  */
@@ -23,14 +24,16 @@ export interface CommandServerOptions {
   readonly service: string;
   /** The connection name (default `<service>:commands`). */
   readonly connectionName?: string;
-  /** The hosts this compute agent serves; required when any compute command handler exists. */
+  /** The hosts this compute agent serves from the start; more come and go with `serveHost`. */
   readonly hosts?: readonly string[];
 }
 
 export class CommandServer extends ServerNats {
-  private readonly hosts: readonly string[];
+  private readonly hosts: Set<string>;
   private readonly queue: string;
-  private readonly commandSubscriptions: Subscription[] = [];
+  /** Per host (or '' for patterns that name none), the subscriptions made for it. */
+  private readonly commandSubscriptions = new Map<string, Subscription[]>();
+  private connection: NatsConnection | null = null;
 
   constructor(options: CommandServerOptions) {
     super({
@@ -41,13 +44,27 @@ export class CommandServer extends ServerNats {
       }),
       queue: options.service,
     });
-    this.hosts = options.hosts ?? [];
+    this.hosts = new Set(options.hosts ?? []);
     this.queue = options.service;
   }
 
   /** The subjects this server subscribes, once listening (for operators and tests). */
   subscribedSubjects(): readonly string[] {
-    return this.commandSubscriptions.map((subscription) => subscription.getSubject());
+    return [...this.commandSubscriptions.values()].flat().map((subscription) => subscription.getSubject());
+  }
+
+  /** Answers the compute commands addressed to `host` from now on (at once, or when listening starts). */
+  serveHost(host: string): void {
+    if (this.hosts.has(host)) return;
+    this.hosts.add(host);
+    if (this.connection) this.subscribeHost(this.connection, host);
+  }
+
+  /** Answers no more compute commands addressed to `host`; a request then finds its new owner. */
+  stopServingHost(host: string): void {
+    this.hosts.delete(host);
+    for (const subscription of this.commandSubscriptions.get(host) ?? []) subscription.unsubscribe();
+    this.commandSubscriptions.delete(host);
   }
 
   override bindEvents(client: NatsConnection): void {
@@ -58,25 +75,31 @@ export class CommandServer extends ServerNats {
             '@OnEvent(EventClass) so JetStream delivers it durably',
         );
       }
-      // Nest's handler looks the pattern up by the channel it is given: the pattern, not the subject.
-      const callback = this.getMessageHandler(pattern).bind(this) as MsgCallback<Msg>;
-      for (const subject of this.subjectsOf(pattern)) {
-        this.commandSubscriptions.push(client.subscribe(subject, { queue: this.queue, callback }));
-      }
+      if (parseComputePattern(pattern) === null) this.subscribe(client, '', pattern, pattern);
     }
+    this.connection = client;
+    for (const host of this.hosts) this.subscribeHost(client, host);
   }
 
   override async close(): Promise<void> {
-    this.commandSubscriptions.length = 0;
+    this.commandSubscriptions.clear();
+    this.connection = null;
     await super.close();
   }
 
-  private subjectsOf(pattern: string): readonly string[] {
-    const compute = parseComputePattern(pattern);
-    if (compute === null) return [pattern];
-    if (this.hosts.length === 0) {
-      throw new Error(`${pattern} needs the hosts this agent serves: pass hosts to CommandServer`);
+  /** Each compute command pattern, for one host. */
+  private subscribeHost(client: NatsConnection, host: string): void {
+    for (const pattern of this.getHandlers().keys()) {
+      const compute = parseComputePattern(pattern);
+      if (compute !== null) this.subscribe(client, host, pattern, commandSubject(compute.name, host));
     }
-    return this.hosts.map((host) => commandSubject(compute.name, host));
+  }
+
+  private subscribe(client: NatsConnection, host: string, pattern: string, subject: string): void {
+    // Nest's handler looks the pattern up by the channel it is given: the pattern, not the subject.
+    const callback = this.getMessageHandler(pattern).bind(this) as MsgCallback<Msg>;
+    const subscriptions = this.commandSubscriptions.get(host) ?? [];
+    subscriptions.push(client.subscribe(subject, { queue: this.queue, callback }));
+    this.commandSubscriptions.set(host, subscriptions);
   }
 }

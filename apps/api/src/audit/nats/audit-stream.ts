@@ -83,7 +83,7 @@ export const AUDIT_STREAM_PORT = Symbol('AuditStream');
 
 export class WrongLastSequence extends Error {}
 
-export function auditStreamConfig(): Partial<StreamConfig> & Pick<StreamConfig, 'name'> {
+export function auditStreamConfig(replicas = 1): Partial<StreamConfig> & Pick<StreamConfig, 'name'> {
   return {
     name: AUDIT_STREAM,
     subjects: ['nimbus.audit.>'],
@@ -91,7 +91,7 @@ export function auditStreamConfig(): Partial<StreamConfig> & Pick<StreamConfig, 
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
     discard: DiscardPolicy.Old,
-    num_replicas: 1,
+    num_replicas: replicas,
     duplicate_window: nanos(2 * 60_000),
     // The store keeps everything; so does its audit feed. It can be rebuilt from the store.
     max_age: 0,
@@ -116,6 +116,7 @@ export class NatsAuditStream implements AuditStream {
     url: string,
     credsFile: string | undefined,
     ackWaitMs = AUDIT_ACK_WAIT_MS,
+    replicas = 1,
   ): Promise<NatsAuditStream> {
     const connection = await connectBus({ url, credsFile, name: 'api:audit' });
     const manager = await jetstreamManager(connection, { timeout: 5_000 });
@@ -123,7 +124,7 @@ export class NatsAuditStream implements AuditStream {
       await manager.streams.info(AUDIT_STREAM);
     } catch (error) {
       if (!isNotFound(error)) throw error;
-      await manager.streams.add(auditStreamConfig());
+      await manager.streams.add(auditStreamConfig(replicas));
     }
     return new NatsAuditStream(connection, manager, jetstream(connection, { timeout: 5_000 }), ackWaitMs);
   }
