@@ -12,7 +12,8 @@ import { join } from 'node:path';
 
 import { destroyRig, readInventory, rigPaths, type RigInventory } from '../rig/rig.js';
 import { runningSshd } from '../rig/sshd.js';
-import { PARTS, type Part, type PartContext, loadSecrets, partsFor, rigDir } from '../local/services.js';
+import { PARTS, partsFor } from '../local/parts.js';
+import { type Part, type PartContext, loadSecrets, rigDir } from '../local/services.js';
 import { type RunRecord, type ServiceLaunch, Supervisor, sleep } from '../local/supervisor.js';
 import type { Target } from './schedule.js';
 
@@ -66,6 +67,7 @@ export class ChaosSystem {
         hosts: options.hosts,
         rigPrefix: `chaos${process.pid}`,
         dashboard: false,
+        cluster: false,
       },
       env,
       secrets: loadSecrets(stateDir),

@@ -10,7 +10,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { destroyRig } from '../rig/rig.js';
-import { PARTS, Supervisor, rigDir } from './services.js';
+import { PARTS } from './parts.js';
+import { Supervisor, rigDir } from './services.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

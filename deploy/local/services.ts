@@ -31,6 +31,12 @@ export type Driver = (typeof DRIVERS)[number];
 
 export interface UpOptions {
   readonly driver: Driver;
+  /**
+   * The parts replicated as across machines: three NATS nodes in a JetStream cluster, two of the API
+   * and of the console proxy behind haproxy, two schedulers (one relay active) and two compute agents
+   * sharing the hosts.
+   */
+  readonly cluster: boolean;
   /** Hypervisor hosts: the rig's, or the fake driver's simulated ones. */
   readonly hosts: number;
   /** Names the rig's host users (`nimbus-<prefix>-h1`, ...): one prefix per system on the machine. */
@@ -64,10 +70,12 @@ export interface Part {
   stop(stateDir: string, supervisor: Supervisor): Promise<string>;
 }
 
-/** Passwords `up` makes once and keeps under `.nimbus/` (mode 0600), never printed. */
+/** Passwords and keys `up` makes once and keeps under `.nimbus/` (mode 0600), never printed. */
 export interface Secrets {
   readonly adminPassword: string;
   readonly servicePassword: string;
+  /** The key the API replicas of a cluster share to sign tokens. */
+  readonly tokenSecret: string;
 }
 
 /** The variables of an environment file `up` writes (`export NAME='value'` lines). */
@@ -80,11 +88,13 @@ export function readEnvFile(file: string): Record<string, string> {
 
 export function loadSecrets(stateDir: string): Secrets {
   const file = join(stateDir, 'secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Secrets;
+  const kept = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<Secrets>) : {};
   const secrets: Secrets = {
-    adminPassword: randomBytes(18).toString('base64url'),
-    servicePassword: randomBytes(18).toString('base64url'),
+    adminPassword: kept.adminPassword ?? randomBytes(18).toString('base64url'),
+    servicePassword: kept.servicePassword ?? randomBytes(18).toString('base64url'),
+    tokenSecret: kept.tokenSecret ?? randomBytes(36).toString('base64url'),
   };
+  if (Object.keys(kept).length === Object.keys(secrets).length) return secrets;
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return secrets;
@@ -92,7 +102,7 @@ export function loadSecrets(stateDir: string): Secrets {
 
 const HEALTH_TIMEOUT_MS = 90_000;
 
-interface ProcessSpec {
+export interface ProcessSpec {
   readonly name: string;
   launch(context: PartContext): Promise<ServiceLaunch>;
   healthy(record: RunRecord): Promise<boolean>;
@@ -101,15 +111,15 @@ interface ProcessSpec {
   exports(record: RunRecord): Record<string, string>;
 }
 
-const detail = (record: RunRecord, key: string): string => String(record.details[key]);
+export const detail = (record: RunRecord, key: string): string => String(record.details[key]);
 
-const node = (context: PartContext, app: string): string[] => [
+export const node = (context: PartContext, app: string): string[] => [
   process.execPath,
   join(context.projectRoot, `dist/apps/${app}/src/main.js`),
 ];
 
 /** A supervised process: left alone while healthy, restarted when not, started when absent. */
-function processPart(spec: ProcessSpec): Part {
+export function processPart(spec: ProcessSpec): Part {
   return {
     name: spec.name,
     async ensure(context) {
@@ -159,7 +169,7 @@ async function collectAll<T>(source: AsyncIterable<T>): Promise<T[]> {
   return items;
 }
 
-async function httpOk(url: string): Promise<boolean> {
+export async function httpOk(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
     return response.ok;
@@ -168,7 +178,7 @@ async function httpOk(url: string): Promise<boolean> {
   }
 }
 
-const eventStore = processPart({
+export const eventStore = processPart({
   name: 'event-store',
   async launch(context) {
     const port = await preferredPort(2113);
@@ -194,7 +204,7 @@ const eventStore = processPart({
   exports: (record) => ({ EVENTSTORE_URL: detail(record, 'url') }),
 });
 
-const nats = processPart({
+export const nats = processPart({
   name: 'nats',
   async launch({ stateDir }) {
     const port = await preferredPort(4222);
@@ -262,7 +272,7 @@ const nats = processPart({
  * The bus's accounts, made once and kept (mode 0600) so a restarted server knows the same users:
  * `accounts.json` (every key), the services' creds file and the API's audit signing key.
  */
-async function natsAuthFiles(
+export async function natsAuthFiles(
   dir: string,
 ): Promise<{ accounts: NatsAccounts; credsFile: string; signingKeyFile: string }> {
   const file = join(dir, 'accounts.json');
@@ -281,7 +291,7 @@ async function natsAuthFiles(
 export const rigDir = (stateDir: string): string => join(stateDir, 'rig');
 
 /** The local hypervisor hosts: created (or grown) and started by up, stopped (not removed) by down. */
-const rig: Part = {
+export const rig: Part = {
   name: 'rig',
   async ensure({ stateDir, options }) {
     const before = await readInventory(rigDir(stateDir)).catch(() => null);
@@ -315,7 +325,7 @@ const rig: Part = {
 const imagesDir = (stateDir: string): string => join(stateDir, 'images');
 
 /** With the fake driver: the boot image the API seeds, built as the rig builds it, and no host. */
-const bootImage: Part = {
+export const bootImage: Part = {
   name: 'boot-image',
   async ensure({ stateDir }) {
     const [nasm, qemuImg] = await Promise.all([findTool(TOOLS.nasm), findTool(TOOLS.qemuImg)]);
@@ -326,7 +336,34 @@ const bootImage: Part = {
   stop: () => Promise.resolve('nothing to stop'),
 };
 
-const api = processPart({
+/**
+ * The API's environment on one machine: the store, the bus, its data, the passwords, the seeds and
+ * the rig's metadata socket. A cluster's replicas override where each keeps its own.
+ */
+export function apiEnvironment(context: PartContext, port: number): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    EVENTSTORE_URL: context.env.EVENTSTORE_URL,
+    NATS_URL: context.env.NATS_URL,
+    NATS_CREDS: context.env.NATS_CREDS,
+    NIMBUS_API_PORT: String(port),
+    NIMBUS_API_DATA_DIR: join(context.stateDir, 'api'),
+    NIMBUS_API_ADMIN_PASSWORD: context.secrets.adminPassword,
+    NIMBUS_API_SERVICE_PASSWORD: context.secrets.servicePassword,
+    NIMBUS_API_SEED_IMAGE: context.env.NIMBUS_BOOT_IMAGE,
+    NIMBUS_API_SEED_IMAGE_FORMAT: 'qcow2',
+    // No image asks for the fake hypervisor: the seed image must not ask for QEMU either.
+    NIMBUS_API_SEED_IMAGE_HYPERVISOR_TYPE: context.options.driver === 'fake' ? 'none' : 'qemu',
+    // devstack's range for its `public` network: router gateways and floating IPs come from it.
+    NIMBUS_API_EXTERNAL_NETWORK_CIDR: '172.24.4.0/24',
+    NIMBUS_API_AUDIT_NATS_SIGNING_KEY_FILE: context.env.NIMBUS_NATS_AUDIT_SIGNING_KEY_FILE,
+    NIMBUS_API_AUDIT_NATS_ACCOUNT: context.env.NIMBUS_NATS_ACCOUNT,
+    // Where the rig's metadata proxies forward guests' requests; no rig (fake hosts), no service.
+    NIMBUS_API_METADATA_SOCKET: context.env.NIMBUS_METADATA_SOCKET,
+  };
+}
+
+export const api = processPart({
   name: 'api',
   async launch(context) {
     const port = await preferredPort(8774);
@@ -334,26 +371,7 @@ const api = processPart({
     return {
       name: 'api',
       argv: node(context, 'api'),
-      env: {
-        ...process.env,
-        EVENTSTORE_URL: context.env.EVENTSTORE_URL,
-        NATS_URL: context.env.NATS_URL,
-        NATS_CREDS: context.env.NATS_CREDS,
-        NIMBUS_API_PORT: String(port),
-        NIMBUS_API_DATA_DIR: join(context.stateDir, 'api'),
-        NIMBUS_API_ADMIN_PASSWORD: context.secrets.adminPassword,
-        NIMBUS_API_SERVICE_PASSWORD: context.secrets.servicePassword,
-        NIMBUS_API_SEED_IMAGE: context.env.NIMBUS_BOOT_IMAGE,
-        NIMBUS_API_SEED_IMAGE_FORMAT: 'qcow2',
-        // No image asks for the fake hypervisor: the seed image must not ask for QEMU either.
-        NIMBUS_API_SEED_IMAGE_HYPERVISOR_TYPE: context.options.driver === 'fake' ? 'none' : 'qemu',
-        // devstack's range for its `public` network: router gateways and floating IPs come from it.
-        NIMBUS_API_EXTERNAL_NETWORK_CIDR: '172.24.4.0/24',
-        NIMBUS_API_AUDIT_NATS_SIGNING_KEY_FILE: context.env.NIMBUS_NATS_AUDIT_SIGNING_KEY_FILE,
-        NIMBUS_API_AUDIT_NATS_ACCOUNT: context.env.NIMBUS_NATS_ACCOUNT,
-        // Where the rig's metadata proxies forward guests' requests; no rig (fake hosts), no service.
-        NIMBUS_API_METADATA_SOCKET: context.env.NIMBUS_METADATA_SOCKET,
-      },
+      env: apiEnvironment(context, port),
       details: { port, url },
     };
   },
@@ -369,7 +387,7 @@ export const GUEST_IMAGE = 'nimbus-guest';
  * as any client would; a later `up` finds it active. A copy left half made by an interrupted `up` is
  * deleted and made again.
  */
-const guestImage: Part = {
+export const guestImage: Part = {
   name: 'guest-image',
   async ensure({ stateDir, env, secrets }) {
     const inventory = await readInventory(rigDir(stateDir));
@@ -407,7 +425,7 @@ const guestImage: Part = {
  * network's. Floating IPs and router gateways answer it from there. Read through the network API as
  * any client would; made by the rig's network helper, and gone with the rig's namespace at `down`.
  */
-const outside: Part = {
+export const outside: Part = {
   name: 'external-network',
   async ensure({ stateDir, env, secrets }) {
     const inventory = await readInventory(rigDir(stateDir));
@@ -443,20 +461,25 @@ const outside: Part = {
   stop: () => Promise.resolve('nothing to stop'),
 };
 
-const scheduler = processPart({
+/** The scheduler's environment on one machine. */
+export function schedulerEnvironment(context: PartContext, healthPort: number): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    EVENTSTORE_URL: context.env.EVENTSTORE_URL,
+    NATS_URL: context.env.NATS_URL,
+    NATS_CREDS: context.env.NATS_CREDS,
+    NIMBUS_SCHEDULER_HEALTH_PORT: String(healthPort),
+  };
+}
+
+export const scheduler = processPart({
   name: 'scheduler',
   async launch(context) {
     const port = await freePort();
     return {
       name: 'scheduler',
       argv: node(context, 'scheduler'),
-      env: {
-        ...process.env,
-        EVENTSTORE_URL: context.env.EVENTSTORE_URL,
-        NATS_URL: context.env.NATS_URL,
-        NATS_CREDS: context.env.NATS_CREDS,
-        NIMBUS_SCHEDULER_HEALTH_PORT: String(port),
-      },
+      env: schedulerEnvironment(context, port),
       details: { healthPort: port },
     };
   },
@@ -464,38 +487,44 @@ const scheduler = processPart({
   exports: () => ({}),
 });
 
-const compute = processPart({
+/** The compute agent's environment on one machine: the rig's hosts (or simulated ones), images, consoles. */
+export function computeEnvironment(context: PartContext, healthPort: number): NodeJS.ProcessEnv {
+  const apiUrl = context.env.API_URL ?? '';
+  const { driver, hosts } = context.options;
+  // The rig's hosts share this one machine: each offers its share, not the whole machine.
+  const ramShareMb = Math.floor((totalmem() / 2 ** 20) * 0.5) / Math.max(1, hosts);
+  const hypervisor =
+    driver === 'fake'
+      ? { NIMBUS_COMPUTE_DRIVER: 'fake', NIMBUS_COMPUTE_FAKE_HOSTS: String(hosts) }
+      : {
+          NIMBUS_COMPUTE_INVENTORY: context.env.NIMBUS_RIG_INVENTORY,
+          NIMBUS_COMPUTE_MAX_VCPUS: String(cpus().length),
+          NIMBUS_COMPUTE_MAX_RAM_MB: String(Math.floor(ramShareMb)),
+        };
+  return {
+    ...process.env,
+    EVENTSTORE_URL: context.env.EVENTSTORE_URL,
+    NATS_URL: context.env.NATS_URL,
+    NATS_CREDS: context.env.NATS_CREDS,
+    ...hypervisor,
+    NIMBUS_COMPUTE_IMAGE_API_URL: `${apiUrl}/image`,
+    NIMBUS_COMPUTE_IDENTITY_URL: `${apiUrl}/v3`,
+    NIMBUS_COMPUTE_SERVICE_PASSWORD: context.secrets.servicePassword,
+    NIMBUS_COMPUTE_IMAGE_CACHE_DIR: join(context.stateDir, 'compute', 'images'),
+    NIMBUS_COMPUTE_HEALTH_PORT: String(healthPort),
+    ...(context.env.CONSOLE_URL ? { NIMBUS_CONSOLE_BASE_URL: context.env.CONSOLE_URL } : {}),
+  };
+}
+
+export const compute = processPart({
   name: 'compute',
   async launch(context) {
     const port = await freePort();
-    const apiUrl = context.env.API_URL ?? '';
     const { driver, hosts } = context.options;
-    // The rig's hosts share this one machine: each offers its share, not the whole machine.
-    const ramShareMb = Math.floor((totalmem() / 2 ** 20) * 0.5) / Math.max(1, hosts);
-    const hypervisor =
-      driver === 'fake'
-        ? { NIMBUS_COMPUTE_DRIVER: 'fake', NIMBUS_COMPUTE_FAKE_HOSTS: String(hosts) }
-        : {
-            NIMBUS_COMPUTE_INVENTORY: context.env.NIMBUS_RIG_INVENTORY,
-            NIMBUS_COMPUTE_MAX_VCPUS: String(cpus().length),
-            NIMBUS_COMPUTE_MAX_RAM_MB: String(Math.floor(ramShareMb)),
-          };
     return {
       name: 'compute',
       argv: node(context, 'compute'),
-      env: {
-        ...process.env,
-        EVENTSTORE_URL: context.env.EVENTSTORE_URL,
-        NATS_URL: context.env.NATS_URL,
-        NATS_CREDS: context.env.NATS_CREDS,
-        ...hypervisor,
-        NIMBUS_COMPUTE_IMAGE_API_URL: `${apiUrl}/image`,
-        NIMBUS_COMPUTE_IDENTITY_URL: `${apiUrl}/v3`,
-        NIMBUS_COMPUTE_SERVICE_PASSWORD: context.secrets.servicePassword,
-        NIMBUS_COMPUTE_IMAGE_CACHE_DIR: join(context.stateDir, 'compute', 'images'),
-        NIMBUS_COMPUTE_HEALTH_PORT: String(port),
-        ...(context.env.CONSOLE_URL ? { NIMBUS_CONSOLE_BASE_URL: context.env.CONSOLE_URL } : {}),
-      },
+      env: computeEnvironment(context, port),
       details: { healthPort: port, driver, hosts },
     };
   },
@@ -503,7 +532,25 @@ const compute = processPart({
   exports: () => ({}),
 });
 
-const consoleProxy = processPart({
+/** The console proxy's environment on one machine: `baseUrl` is where users reach it (and its allowed origin). */
+export function consoleProxyEnvironment(
+  context: PartContext,
+  ports: { port: number; healthPort: number },
+  baseUrl: string,
+): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    EVENTSTORE_URL: context.env.EVENTSTORE_URL,
+    NIMBUS_CONSOLE_PORT: String(ports.port),
+    NIMBUS_CONSOLE_BASE_URL: baseUrl,
+    NIMBUS_CONSOLE_INVENTORY: context.env.NIMBUS_RIG_INVENTORY,
+    NIMBUS_CONSOLE_HEALTH_PORT: String(ports.healthPort),
+    // The dashboard's console tab shows the console in a frame.
+    NIMBUS_CONSOLE_FRAME_ANCESTORS: context.env.DASHBOARD_URL ?? '',
+  };
+}
+
+export const consoleProxy = processPart({
   name: 'console-proxy',
   async launch(context) {
     const port = await preferredPort(6080);
@@ -512,16 +559,7 @@ const consoleProxy = processPart({
     return {
       name: 'console-proxy',
       argv: node(context, 'console-proxy'),
-      env: {
-        ...process.env,
-        EVENTSTORE_URL: context.env.EVENTSTORE_URL,
-        NIMBUS_CONSOLE_PORT: String(port),
-        NIMBUS_CONSOLE_BASE_URL: url,
-        NIMBUS_CONSOLE_INVENTORY: context.env.NIMBUS_RIG_INVENTORY,
-        NIMBUS_CONSOLE_HEALTH_PORT: String(healthPort),
-        // The dashboard's console tab shows the console in a frame.
-        NIMBUS_CONSOLE_FRAME_ANCESTORS: context.env.DASHBOARD_URL ?? '',
-      },
+      env: consoleProxyEnvironment(context, { port, healthPort }, url),
       details: { healthPort, url, frameAncestors: context.env.DASHBOARD_URL ?? '' },
     };
   },
@@ -534,7 +572,7 @@ const consoleProxy = processPart({
  * The OpenStack dashboard (Horizon under uWSGI) on the API's Keystone: only with `--dashboard`. It starts
  * before the console proxy, which lets the dashboard frame its console page.
  */
-const dashboard = processPart({
+export const dashboard = processPart({
   name: 'dashboard',
   async launch(context) {
     assertDashboardInstalled();
@@ -553,38 +591,6 @@ const dashboard = processPart({
   healthy: (record) => httpOk(`${detail(record, 'url')}/auth/login/`),
   exports: (record) => ({ DASHBOARD_URL: detail(record, 'url') }),
 });
-
-/** Every part there is, in start order: what `down` stops (a part that is not running says so). */
-export const PARTS: readonly Part[] = [
-  eventStore,
-  nats,
-  rig,
-  bootImage,
-  api,
-  guestImage,
-  outside,
-  dashboard,
-  scheduler,
-  consoleProxy,
-  compute,
-];
-
-/** The parts only one driver's system runs; every other part runs with either. */
-const ONLY_WITH: ReadonlyMap<Part, Driver> = new Map<Part, Driver>([
-  [rig, 'libvirt'],
-  [guestImage, 'libvirt'],
-  [outside, 'libvirt'],
-  [consoleProxy, 'libvirt'],
-  [bootImage, 'fake'],
-]);
-
-/** The parts a system with these options runs, in start order. */
-export function partsFor(options: Pick<UpOptions, 'driver' | 'dashboard'>): readonly Part[] {
-  return PARTS.filter(
-    (part) =>
-      (ONLY_WITH.get(part) ?? options.driver) === options.driver && (part !== dashboard || options.dashboard),
-  );
-}
 
 /** The credentials file devstack users know: `source .nimbus/openrc; openstack server list`. */
 export function openrc(apiUrl: string, secrets: Secrets): string {

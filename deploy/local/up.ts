@@ -8,8 +8,10 @@
  *   npm run up -- --hosts 3                   three
  *   npm run up -- --driver fake --hosts 100   a hundred simulated hosts, for client-side benchmarks
  *   npm run up -- --dashboard                 the OpenStack dashboard too (Debian's Horizon under uWSGI)
+ *   npm run up -- --cluster                   every part replicated: three NATS nodes, two of the rest
+ *                                             (haproxy in front of the APIs and console proxies)
  *   --state-dir <dir> --rig-prefix <name>     a second system beside the default one
- * A system that is up keeps its driver and host count: `npm run down` first to change them. A dashboard
+ * A system that is up keeps its driver, host count and shape: `npm run down` first to change them. A dashboard
  * once started keeps being served by later `up`s.
  */
 import { writeFileSync } from 'node:fs';
@@ -17,7 +19,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { validateNamePrefix } from '../rig/naming.js';
-import { DRIVERS, type Driver, Supervisor, loadSecrets, openrc, partsFor } from './services.js';
+import { partsFor } from './parts.js';
+import { DRIVERS, type Driver, Supervisor, loadSecrets, openrc } from './services.js';
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -43,14 +46,27 @@ function parseHosts(value: string | undefined, driver: Driver): number {
   return hosts;
 }
 
-/** Refuses to change the driver or host count of a system that is up: the agent would not follow. */
-async function assertSameShape(supervisor: Supervisor, driver: Driver, hosts: number): Promise<void> {
-  const compute = await supervisor.running('compute');
+/**
+ * Refuses to change the driver, the host count or the shape (one of each part, or `--cluster`) of a
+ * system that is up: the agents would not follow.
+ */
+async function assertSameShape(
+  supervisor: Supervisor,
+  wanted: { driver: Driver; hosts: number; cluster: boolean },
+): Promise<void> {
+  const single = await supervisor.running('compute');
+  const compute = single ?? (await supervisor.running('compute-1'));
   if (compute === null) return;
-  const runningDriver = String(compute.details['driver'] ?? 'libvirt');
-  const runningHosts = compute.details['hosts'];
-  if (runningDriver === driver && (runningHosts === undefined || runningHosts === hosts)) return;
-  const shape = `--driver ${runningDriver}${runningHosts === undefined ? '' : ` --hosts ${runningHosts}`}`;
+  const cluster = single === null;
+  const driver = String(compute.details['driver'] ?? 'libvirt');
+  const hosts = compute.details['hosts'];
+  if (
+    driver === wanted.driver &&
+    (hosts === undefined || hosts === wanted.hosts) &&
+    cluster === wanted.cluster
+  )
+    return;
+  const shape = `--driver ${driver}${hosts === undefined ? '' : ` --hosts ${hosts}`}${cluster ? ' --cluster' : ''}`;
   throw new Error(`Nimbus is up here with ${shape}; run \`npm run down\` first to change it`);
 }
 
@@ -62,6 +78,7 @@ async function main(): Promise<void> {
       driver: { type: 'string', default: 'libvirt' },
       'rig-prefix': { type: 'string', default: 'local' },
       dashboard: { type: 'boolean', default: false },
+      cluster: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -73,8 +90,9 @@ async function main(): Promise<void> {
     hosts: parseHosts(values.hosts, driver),
     rigPrefix: validateNamePrefix(values['rig-prefix']),
     dashboard: values.dashboard || (await supervisor.running('dashboard')) !== null,
+    cluster: values.cluster,
   };
-  await assertSameShape(supervisor, options.driver, options.hosts);
+  await assertSameShape(supervisor, options);
   const secrets = loadSecrets(stateDir);
 
   const env: Record<string, string> = {};

@@ -16,7 +16,7 @@ import { eventually } from '../support/eventually.js';
 import { InstanceEvents } from '../support/instance-events.js';
 import { OpenStackHttp } from '../../deploy/clients/openstack-http.js';
 import { acceptedBurst } from '../support/servers.js';
-import { SettledSystem } from '../support/settled-system.js';
+import { SettledSystem, settledTargetOf } from '../support/settled-system.js';
 import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../support/system.js';
 
 let system: NimbusSystem;
@@ -36,7 +36,7 @@ beforeAll(async () => {
   });
   os = await login();
   virsh = new VirshDriver({ hosts: hostConfigsFromInventory(system.rig!) });
-  settled = new SettledSystem(system, os, virsh);
+  settled = new SettledSystem(settledTargetOf(system), os, virsh);
 }, 180_000);
 
 afterAll(async () => {
@@ -114,7 +114,7 @@ describe('restarts during bursts of boots', () => {
     for (const part of parts) await part.terminate();
     for (const part of [...parts].reverse()) await part.restart();
     os = await login();
-    settled = new SettledSystem(system, os, virsh);
+    settled = new SettledSystem(settledTargetOf(system), os, virsh);
 
     await settled.expectAllActiveAndNothingDoubled(everyServer);
     await expectNoBuildFailed(ids);

@@ -6,6 +6,7 @@
  */
 import { streamFor } from '#libs/contracts';
 import { hostReducer } from '#libs/domain';
+import type { EventStore } from '#libs/event-store';
 
 import { VirshDriver, hostConfigsFromInventory } from '../../apps/compute/src/hypervisor/index.js';
 import { eventually } from './eventually.js';
@@ -15,9 +16,20 @@ import { settledServers } from './servers.js';
 import { collect } from './streams.js';
 import { ADMIN_PASSWORD, type NimbusSystem, type SystemOptions, startSystem } from './system.js';
 
+/** What the checks read: the store, and the names of the hosts the rig's libvirt is asked about. */
+export interface SettledTarget {
+  readonly store: EventStore;
+  readonly hosts: readonly string[];
+}
+
+/** A system the tests started, as the checks read it. */
+export function settledTargetOf(system: NimbusSystem): SettledTarget {
+  return { store: system.store, hosts: system.rig!.hosts.map((host) => host.name) };
+}
+
 export class SettledSystem {
   constructor(
-    private readonly system: NimbusSystem,
+    private readonly system: SettledTarget,
     private readonly os: OpenStackHttp,
     private readonly virsh: VirshDriver,
   ) {}
@@ -56,7 +68,7 @@ export class SettledSystem {
     expect(started).toEqual(ids.map(() => 1));
 
     const placed = servers.map((server) => `${server.id}@${server['OS-EXT-SRV-ATTR:host']}`).sort();
-    const hosts = this.system.rig!.hosts.map((host) => host.name);
+    const { hosts } = this.system;
     // The power sync removes what a crash left behind: wait for it, then no domain may be missing,
     // doubled, on another host, stopped, or unknown to the store.
     await settlesTo(
@@ -134,7 +146,7 @@ export async function startFaultRig(options: SystemOptions): Promise<FaultRig> {
     os,
     virsh,
     events,
-    settled: new SettledSystem(system, os, virsh),
+    settled: new SettledSystem(settledTargetOf(system), os, virsh),
     async stop() {
       await events.stop();
       await virsh.close();

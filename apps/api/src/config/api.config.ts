@@ -181,6 +181,18 @@ export class ApiConfig extends StoreClientOptions {
 
   @Option(
     {
+      env: 'NIMBUS_API_IMAGE_DIR',
+      optional: true,
+      doc: "folder of the image service's data; API replicas share one",
+      default: '<data dir>/images',
+    },
+    IsString(),
+    IsNotEmpty(),
+  )
+  imageDir?: string;
+
+  @Option(
+    {
       env: 'NIMBUS_API_TOKEN_SECRET',
       optional: true,
       doc: 'HMAC key that signs tokens; share it between API replicas. Secret, never logged',

@@ -1,5 +1,6 @@
 /**
- * Where image bytes live: one file per image under `<data dir>/images`, written to a temporary name while
+ * Where image bytes live: one file per image in the image folder (`<data dir>/images` unless
+ * configured; API replicas share one, as Glance's replicas share a file store), written to a temporary name while
  * the upload streams in (hashed on the way: size, MD5 for Glance's `checksum`, SHA-512 for
  * `os_hash_value`) and renamed into place only when complete, so a reader never sees a partial image.
  * Must never build a path from anything but a validated image id.
@@ -25,11 +26,7 @@ export class ImageTooLarge extends Error {
 }
 
 export class ImageFiles {
-  private readonly directory: string;
-
-  constructor(dataDir: string) {
-    this.directory = join(dataDir, 'images');
-  }
+  constructor(private readonly directory: string) {}
 
   private pathOf(imageId: string): string {
     if (!PATTERNS.uuid.test(imageId)) throw new Error('not an image id');

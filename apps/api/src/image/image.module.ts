@@ -2,6 +2,8 @@
  * The image API (Glance v2 subset), mounted under the configured prefix by the root module: the catalog
  * read model, the file store, the service, the seed, and the controller.
  */
+import { join } from 'node:path';
+
 import { Module } from '@nestjs/common';
 
 import type { ApiConfig } from '../config/api.config.js';
@@ -22,7 +24,7 @@ import { MetadefsController } from './metadefs.controller.js';
     {
       provide: ImageFiles,
       inject: [API_CONFIG],
-      useFactory: (config: ApiConfig) => new ImageFiles(config.dataDir),
+      useFactory: (config: ApiConfig) => new ImageFiles(config.imageDir ?? join(config.dataDir, 'images')),
     },
   ],
   exports: [ImagesService, ImageSeed],
