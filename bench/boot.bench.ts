@@ -12,14 +12,28 @@
  *  3. Every service exports its spans (OpenTelemetry over OTLP) to a receiver in this process: the
  *     hop table is built per boot from them, and one boot's trace is printed as a tree.
  * Prints tables and, last, one JSON line.
+ *
+ * `npm run bench:boot -- --cluster` measures `up --cluster` instead, on simulated hosts: boots/s with
+ * one scheduler and one agent running (their second replicas stopped), then with both, and how long
+ * the relay and the hosts take to move to the standby when the active scheduler's relay and the agent
+ * driving the hosts are killed with SIGKILL.
  */
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+
+import { EventStoreDBClient } from '@eventstore/db-client';
 
 import { streamFor } from '#libs/contracts';
+import { EventStore } from '#libs/event-store';
 
 import { OpenStackHttp } from '../deploy/clients/openstack-http.js';
+import { readEnvFile } from '../deploy/local/services.js';
+import { Supervisor } from '../deploy/local/supervisor.js';
 import { eventually } from '../test/support/eventually.js';
 import { collect } from '../test/support/streams.js';
 import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../test/support/system.js';
@@ -36,6 +50,7 @@ const PACED = [
   { concurrency: 10, count: 100 },
   { concurrency: 50, count: 500 },
 ] as const;
+const run = promisify(execFile);
 /** How often a paced client asks for its server, as bench clients poll. */
 const POLL_MS = 10;
 
@@ -47,15 +62,21 @@ interface BurstResult {
   readonly failed: number;
 }
 
-async function adminOf(system: NimbusSystem): Promise<{ os: OpenStackHttp; imageId: string }> {
-  const os = await OpenStackHttp.login(system.apiUrl!, {
-    user: 'admin',
-    password: ADMIN_PASSWORD,
-    project: 'admin',
-  });
-  const images = await os.image<{ images: { id: string }[] }>('GET', '/v2/images?name=nimbus-boot');
-  return { os, imageId: images.body.images[0]?.id ?? randomUUID() };
+/** Where boots are sent and their streams read: the API as admin, the boot image, the store. */
+interface Target {
+  readonly os: OpenStackHttp;
+  readonly imageId: string;
+  readonly store: EventStore;
 }
+
+async function targetOf(apiUrl: string, password: string, store: EventStore): Promise<Target> {
+  const os = await OpenStackHttp.login(apiUrl, { user: 'admin', password, project: 'admin' });
+  const images = await os.image<{ images: { id: string }[] }>('GET', '/v2/images?name=nimbus-boot');
+  return { os, imageId: images.body.images[0]?.id ?? randomUUID(), store };
+}
+
+const adminOf = (system: NimbusSystem): Promise<Target> =>
+  targetOf(system.apiUrl!, ADMIN_PASSWORD, system.store);
 
 async function postServer(
   os: OpenStackHttp,
@@ -72,16 +93,16 @@ async function postServer(
 }
 
 /** All boots at once. */
-async function burst(system: NimbusSystem, count: number): Promise<BurstResult> {
-  const { os, imageId } = await adminOf(system);
+async function burst(target: Target, count: number): Promise<BurstResult> {
+  const { os, imageId } = target;
   const startedAt = Date.now();
   const sent = await Promise.all(Array.from({ length: count }, (_, index) => postServer(os, imageId, index)));
-  return outcomes(system, sent, startedAt);
+  return outcomes(target, sent, startedAt);
 }
 
 /** `count` boots, `concurrency` in flight: each client boots, polls its server until ACTIVE, then the next. */
-async function paced(system: NimbusSystem, count: number, concurrency: number): Promise<BurstResult> {
-  const { os, imageId } = await adminOf(system);
+async function paced(target: Target, count: number, concurrency: number): Promise<BurstResult> {
+  const { os, imageId } = target;
   const startedAt = Date.now();
   const sent: { id: string; at: number }[] = [];
   let next = 0;
@@ -97,12 +118,12 @@ async function paced(system: NimbusSystem, count: number, concurrency: number): 
     }
   };
   await Promise.all(Array.from({ length: concurrency }, client));
-  return outcomes(system, sent, startedAt);
+  return outcomes(target, sent, startedAt);
 }
 
 /** Each boot's times, from its stream: POST to HostSelected and to DomainStarted (same clock). */
 async function outcomes(
-  system: NimbusSystem,
+  target: Target,
   sent: readonly { id: string; at: number }[],
   startedAt: number,
 ): Promise<BurstResult> {
@@ -111,7 +132,7 @@ async function outcomes(
     async () => {
       const outcomes = await Promise.all(
         sent.map(async ({ id, at }) => {
-          const events = await collect(system.store.read(streamFor('instance', id)));
+          const events = await collect(target.store.read(streamFor('instance', id)));
           const started = events.find((event) => event.type === 'DomainStarted');
           const selected = events.find((event) => event.type === 'HostSelected');
           if (started && selected) {
@@ -193,6 +214,10 @@ function controlPlaneShare(spans: readonly CollectedSpan[]): number {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--cluster')) {
+    await measureCluster();
+    return;
+  }
   const collector = await startTraceCollector();
   // Every service started below inherits it and exports its spans here.
   process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] = collector.endpoint;
@@ -213,7 +238,7 @@ async function measure(spans: CollectedSpan[]): Promise<void> {
   let spawns: { count: number; p50Ms: number | null };
   let rigSpans: CollectedSpan[];
   try {
-    rig = await burst(rigSystem, RIG_BOOTS);
+    rig = await burst(await adminOf(rigSystem), RIG_BOOTS);
     spawns = await agentSpawns(rigSystem);
     rigSpans = await takeSpans(spans);
   } finally {
@@ -231,11 +256,12 @@ async function measure(spans: CollectedSpan[]): Promise<void> {
   let c10Spans: CollectedSpan[];
   let peaks: Record<string, number>;
   try {
-    fake = await burst(fakeSystem, FAKE_BOOTS);
+    const target = await adminOf(fakeSystem);
+    fake = await burst(target, FAKE_BOOTS);
     await takeSpans(spans);
     pacedRuns = [];
     for (const { concurrency, count } of PACED) {
-      pacedRuns.push(await paced(fakeSystem, count, concurrency));
+      pacedRuns.push(await paced(target, count, concurrency));
       if (concurrency === 10) c10Spans = await takeSpans(spans);
     }
     decisions = await schedulerDecisions(fakeSystem);
@@ -335,6 +361,145 @@ async function measure(spans: CollectedSpan[]): Promise<void> {
     ],
     figures,
   );
+}
+
+const CLUSTER_HOSTS = 100;
+const CLUSTER_RUN = { concurrency: 20, count: 300 } as const;
+
+/** The cluster as `up --cluster` leaves it: its run records, its API, its store. */
+class ClusterUnderTest {
+  private constructor(
+    readonly stateDir: string,
+    readonly supervisor: Supervisor,
+    readonly client: EventStoreDBClient,
+    readonly target: Target,
+  ) {}
+
+  static async up(stateDir: string): Promise<ClusterUnderTest> {
+    await ClusterUnderTest.command(stateDir, 'up', [
+      '--cluster',
+      '--driver',
+      'fake',
+      '--hosts',
+      String(CLUSTER_HOSTS),
+    ]);
+    const env = readEnvFile(join(stateDir, 'env'));
+    const { adminPassword } = JSON.parse(readFileSync(join(stateDir, 'secrets.json'), 'utf8')) as {
+      adminPassword: string;
+    };
+    const client = EventStoreDBClient.connectionString(env['EVENTSTORE_URL'] ?? '');
+    const target = await targetOf(env['API_URL'] ?? '', adminPassword, new EventStore(client));
+    const unlimited = { instances: -1, cores: -1, ram: -1 };
+    await target.os.compute('PUT', `/os-quota-sets/${target.os.projectId}`, { quota_set: unlimited });
+    return new ClusterUnderTest(stateDir, new Supervisor(stateDir), client, target);
+  }
+
+  static async command(stateDir: string, command: 'up' | 'down', args: readonly string[]): Promise<void> {
+    await run(process.execPath, [`dist/deploy/local/${command}.js`, '--state-dir', stateDir, ...args], {
+      timeout: 600_000,
+    });
+  }
+
+  async health(name: string): Promise<Record<string, unknown>> {
+    const record = await this.supervisor.running(name);
+    if (!record) throw new Error(`${name} is not running`);
+    const response = await fetch(`http://127.0.0.1:${String(record.details['healthPort'])}/healthz`);
+    return (await response.json()) as Record<string, unknown>;
+  }
+
+  async relaying(name: string): Promise<boolean> {
+    return ((await this.health(name))['relay'] as { active: boolean }).active;
+  }
+
+  async hostsOf(name: string): Promise<number> {
+    return ((await this.health(name))['hosts'] as string[]).length;
+  }
+
+  /** SIGKILL; how long until `check` holds afterwards. */
+  async failover(name: string, check: () => Promise<boolean>): Promise<number> {
+    const record = await this.supervisor.running(name);
+    if (!record) throw new Error(`${name} is not running`);
+    const killedAt = Date.now();
+    process.kill(record.pid, 'SIGKILL');
+    await eventually(`${name}'s work taken over`, async () => ((await check()) ? true : undefined), {
+      timeoutMs: 60_000,
+      intervalMs: 20,
+    });
+    return Date.now() - killedAt;
+  }
+
+  async stop(name: string): Promise<void> {
+    const record = await this.supervisor.running(name);
+    if (record) await this.supervisor.stop(record);
+  }
+}
+
+async function measureCluster(): Promise<void> {
+  const workDir = mkdtempSync(join(tmpdir(), 'nimbus-bench-cluster-'));
+  const stateDir = join(workDir, 'state');
+  let cluster: ClusterUnderTest | undefined;
+  try {
+    cluster = await ClusterUnderTest.up(stateDir);
+    // One of each first: the second scheduler and agent stopped (the first agent holds every host).
+    await cluster.stop('scheduler-2');
+    await cluster.stop('compute-2');
+    await eventually('compute-1 driving every host', async () =>
+      (await cluster!.hostsOf('compute-1')) === CLUSTER_HOSTS ? true : undefined,
+    );
+    const one = await paced(cluster.target, CLUSTER_RUN.count, CLUSTER_RUN.concurrency);
+    // Both again: `up` starts what is not running.
+    await ClusterUnderTest.command(stateDir, 'up', [
+      '--cluster',
+      '--driver',
+      'fake',
+      '--hosts',
+      String(CLUSTER_HOSTS),
+    ]);
+    const two = await paced(cluster.target, CLUSTER_RUN.count, CLUSTER_RUN.concurrency);
+    const held = await Promise.all(['compute-1', 'compute-2'].map((name) => cluster!.hostsOf(name)));
+
+    const active = (await cluster.relaying('scheduler-1')) ? 'scheduler-1' : 'scheduler-2';
+    const standby = active === 'scheduler-1' ? 'scheduler-2' : 'scheduler-1';
+    const relayFailoverMs = await cluster.failover(active, () => cluster!.relaying(standby));
+    const driving = (held[0] ?? 0) > 0 ? 'compute-1' : 'compute-2';
+    const other = driving === 'compute-1' ? 'compute-2' : 'compute-1';
+    const agentFailoverMs = await cluster.failover(
+      driving,
+      async () => (await cluster!.hostsOf(other)) === CLUSTER_HOSTS,
+    );
+
+    const bootsPerSec = (result: BurstResult): number =>
+      round(result.postToActiveMs.length / (result.elapsedMs / 1000), 2);
+    const figures = {
+      clusterBootsPerSec1: bootsPerSec(one),
+      clusterBootsPerSec2: bootsPerSec(two),
+      clusterPostToActiveP50Ms1: round(median(one.postToActiveMs), 1),
+      clusterPostToActiveP50Ms2: round(median(two.postToActiveMs), 1),
+      relayFailoverMs,
+      agentFailoverMs,
+    };
+    const load = `${CLUSTER_RUN.count} boots, ${CLUSTER_RUN.concurrency} clients polling every ${POLL_MS} ms`;
+    report(
+      `up --cluster on ${CLUSTER_HOSTS} simulated hosts: 3 NATS nodes (JetStream R3), 2 APIs behind haproxy`,
+      [
+        ['boots/s, 1 scheduler and 1 agent', figures.clusterBootsPerSec1, `${load}; ${one.failed} ERROR`],
+        ['POST->ACTIVE p50 (ms), 1 and 1', figures.clusterPostToActiveP50Ms1, ''],
+        ['boots/s, 2 schedulers and 2 agents', figures.clusterBootsPerSec2, `${load}; ${two.failed} ERROR`],
+        [
+          'POST->ACTIVE p50 (ms), 2 and 2',
+          figures.clusterPostToActiveP50Ms2,
+          `hosts held: ${held.join(' and ')}`,
+        ],
+        ['relay take-over after SIGKILL (ms)', relayFailoverMs, 'lease 6000 ms'],
+        ['hosts take-over after SIGKILL (ms)', agentFailoverMs, `all ${CLUSTER_HOSTS} hosts, lease 6000 ms`],
+      ],
+      figures,
+    );
+  } finally {
+    await cluster?.client.dispose();
+    await ClusterUnderTest.command(stateDir, 'down', ['--purge']).catch(() => undefined);
+    rmSync(workDir, { recursive: true, force: true });
+  }
 }
 
 await main();
