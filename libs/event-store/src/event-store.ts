@@ -2,6 +2,10 @@
  * The one way apps talk to the event store: typed appends that always state an expected revision,
  * reads that validate every event they return, folds of a stream into state with a pure `evolve`,
  * and decide-then-append with a bounded retry when another writer got there first.
+ * An append that meets a failure of the moment (the node it reached is not the leader any more, the
+ * connection dropped) is sent again, the same events with the same ids at the same expected revision,
+ * once the client has reconnected (to the new leader): the store answers a repeat of a write it already
+ * took with that write's result, so a retry neither loses the append nor makes it twice.
  * Never appends an event that fails its contract, and never swallows one read back that does.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,16 +13,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type AppendExpectedRevision,
   BACKWARDS,
+  CancelledError,
   END,
   type EventStoreDBClient,
   FORWARDS,
   NO_STREAM,
+  NotLeaderError,
   type Position,
   START,
   StreamNotFoundError,
+  UnavailableError,
   WrongExpectedVersionError,
   jsonEvent,
 } from '@eventstore/db-client';
+import { status } from '@grpc/grpc-js';
 
 import {
   type Actor,
@@ -32,6 +40,27 @@ import { KeyedMutex } from '#libs/concurrency';
 import { inSpan, traceparentOf } from '#libs/telemetry';
 
 import { ConcurrencyConflict, StoredEventInvalid } from './errors.js';
+
+/**
+ * Failures after which the client reconnects by itself (to the leader it was told of, or afresh), so
+ * the same append may be sent again: a follower that is no longer or not yet the leader, a connection
+ * that dropped or could not be made, a call the server cancelled.
+ */
+const MOMENTARY = [NotLeaderError, UnavailableError, CancelledError];
+
+/**
+ * Whether an append's failure is of the moment. The client's own probe of the server (its first call
+ * on a new connection) fails with gRPC's UNAVAILABLE status as it comes, not as UnavailableError.
+ */
+function momentary(error: unknown): boolean {
+  return (
+    MOMENTARY.some((type) => error instanceof type) ||
+    (error as { code?: unknown }).code === status.UNAVAILABLE
+  );
+}
+
+/** The pauses before each repeat of an append that met a failure of the moment (about 3 s in all). */
+const APPEND_RETRY_DELAYS_MS = [100, 200, 400, 800, 1_600];
 
 /** Who and what caused the events being appended; stamped on every event's metadata. */
 export interface EventContext {
@@ -114,20 +143,38 @@ export class EventStore {
           'event' in entry && 'eventId' in entry ? entry : { event: entry, eventId: undefined };
         return encodeEvent(event, { ...context, occurredAt, traceparent, ...(eventId ? { eventId } : {}) });
       });
-      context.fence?.();
-      const result = await this.client.appendToStream(
-        stream,
-        encoded.map((event) =>
-          jsonEvent({ id: event.id, type: event.type, data: event.data, metadata: event.metadata }),
-        ),
-        { expectedRevision: expected },
+      const messages = encoded.map((event) =>
+        jsonEvent({ id: event.id, type: event.type, data: event.data, metadata: event.metadata }),
       );
+      const result = await this.sendAppend(stream, messages, expected, context);
       return {
         nextRevision: result.nextExpectedRevision,
         position: result.position,
         eventIds: encoded.map((e) => e.id),
       };
     });
+  }
+
+  /**
+   * Sends one append, again after a failure of the moment (APPEND_RETRY_DELAYS_MS apart), the same
+   * events at the same expected revision; the fence is checked before every attempt.
+   */
+  private async sendAppend(
+    stream: string,
+    messages: ReturnType<typeof jsonEvent>[],
+    expected: AppendExpectedRevision,
+    context: EventContext,
+  ): ReturnType<EventStoreDBClient['appendToStream']> {
+    for (let attempt = 0; ; attempt += 1) {
+      context.fence?.();
+      try {
+        return await this.client.appendToStream(stream, messages, { expectedRevision: expected });
+      } catch (error) {
+        const delay = APPEND_RETRY_DELAYS_MS[attempt];
+        if (delay === undefined || !momentary(error)) throw error;
+        await sleep(delay);
+      }
+    }
   }
 
   /** Reads a stream forwards, each event validated; a missing stream reads as empty. */

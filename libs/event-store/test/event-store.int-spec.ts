@@ -2,11 +2,13 @@
  * The event-store layer against the embedded server: typed appends with expected revisions,
  * validated reads, folds up to a revision, decide-and-append that survives a concurrent writer,
  * `$all` subscriptions that resume from their checkpoint (one handler at a time or several) and stop
- * loudly on a bad event, and drives of one stream by two processes that race for it.
+ * loudly on a bad event, drives of one stream by two processes that race for it, and appends sent again
+ * after a failure of the moment (a not-leader answer, a lost answer, the server killed and back) that
+ * are stored exactly once.
  */
 import { randomUUID } from 'node:crypto';
 
-import { EventStoreDBClient, jsonEvent } from '@eventstore/db-client';
+import { EventStoreDBClient, NotLeaderError, UnavailableError, jsonEvent } from '@eventstore/db-client';
 
 import { HostSelected, build, streamFor } from '#libs/contracts';
 import { type InstanceState, decideBoot, decideStop, instanceReducer, serverStatus } from '#libs/domain';
@@ -208,6 +210,85 @@ describe('EventStore', () => {
     expect(await store.head(stream)).toEqual(events[1]!.position);
     expect((await store.head(stream))!.commit).toBeGreaterThan(events[0]!.position!.commit);
     expect(await store.head(streamFor('instance', randomUUID()))).toBeNull();
+  });
+
+  describe('an append that meets a failure of the moment', () => {
+    /** The real client, but the first `failures` appends throw `error` (after reaching the server, if `landed`). */
+    function flakyClient(failures: number, error: () => Error, landed: boolean) {
+      const calls: { ids: string[]; expected: unknown }[] = [];
+      const flaky = Object.create(client) as EventStoreDBClient;
+      flaky.appendToStream = (async (
+        stream: string,
+        events: { id: string }[],
+        options: { expectedRevision: unknown },
+      ) => {
+        calls.push({ ids: events.map((event) => event.id), expected: options.expectedRevision });
+        if (calls.length > failures) return client.appendToStream(stream, events as never, options as never);
+        if (landed) await client.appendToStream(stream, events as never, options as never);
+        throw error();
+      }) as EventStoreDBClient['appendToStream'];
+      return { flaky, calls };
+    }
+    const momentary =
+      <E extends Error>(type: abstract new (...args: never[]) => E): (() => E) =>
+      () =>
+        Object.assign(Object.create(type.prototype as object) as E, {
+          message: `a ${type.name} of the moment`,
+        });
+
+    it('is sent again after a not-leader answer, the same events at the same revision, and stored once', async () => {
+      const { stream, instanceId } = await bootedInstance();
+      const { flaky, calls } = flakyClient(1, momentary(NotLeaderError), false);
+      const selected = build(HostSelected, { instanceId, attempt: 1, host: 'h1', alternates: [], trace });
+      await new EventStore(flaky).append(stream, [selected], 0n, userContext());
+
+      expect(calls).toHaveLength(2);
+      expect(calls[1]).toEqual(calls[0]);
+      expect((await collect(store.read(stream))).map((event) => event.type)).toEqual([
+        'BootRequested',
+        'HostSelected',
+      ]);
+    });
+
+    it('is not made twice when the store took the first attempt but its answer was lost', async () => {
+      const { stream, instanceId } = await bootedInstance();
+      const { flaky, calls } = flakyClient(1, momentary(UnavailableError), true);
+      const selected = build(HostSelected, { instanceId, attempt: 1, host: 'h1', alternates: [], trace });
+      const outcome = await new EventStore(flaky).append(stream, [selected], 0n, userContext());
+
+      expect(calls).toHaveLength(2);
+      expect(outcome.nextRevision).toBe(1n);
+      expect((await collect(store.read(stream))).map((event) => event.type)).toEqual([
+        'BootRequested',
+        'HostSelected',
+      ]);
+    });
+
+    it('gives up with the failure after its last repeat, having stored nothing', async () => {
+      const { stream, instanceId } = await bootedInstance();
+      const { flaky, calls } = flakyClient(99, momentary(UnavailableError), false);
+      const selected = build(HostSelected, { instanceId, attempt: 1, host: 'h1', alternates: [], trace });
+      await expect(
+        new EventStore(flaky).append(stream, [selected], 0n, userContext()),
+      ).rejects.toBeInstanceOf(UnavailableError);
+      expect(calls).toHaveLength(6);
+      expect(await collect(store.read(stream))).toHaveLength(1);
+    }, 15_000);
+
+    it('goes through once the store is back from a SIGKILL, stored once', async () => {
+      const { stream, instanceId } = await bootedInstance();
+      await server.kill9();
+      const selected = build(HostSelected, { instanceId, attempt: 1, host: 'h1', alternates: [], trace });
+      const appending = store.append(stream, [selected], 0n, userContext());
+      await sleep(300);
+      await server.restart();
+
+      await expect(appending).resolves.toMatchObject({ nextRevision: 1n });
+      expect((await collect(store.read(stream))).map((event) => event.type)).toEqual([
+        'BootRequested',
+        'HostSelected',
+      ]);
+    }, 30_000);
   });
 });
 
