@@ -180,6 +180,31 @@ describe(LeaseKeeper.name, () => {
     }
   }, 30_000);
 
+  it('keeps renewing every lease while taking one up is slow', async () => {
+    let finishTakingUp: () => void = () => undefined;
+    const keeper = new LeaseKeeper(await board('agent-a'), {
+      gained: (key) =>
+        key === 'host.hv-slow'
+          ? new Promise<void>((resolve) => {
+              finishTakingUp = resolve;
+            })
+          : undefined,
+      lost: () => undefined,
+    });
+    const starting = keeper.start(['host.hv-slow', 'host.hv-2']);
+    const rival = await board('agent-b');
+    // Well past the time to live: had the slow take-up held the rounds back, both leases would lapse.
+    for (let check = 0; check < 6; check += 1) {
+      await sleep(TTL_MS / 2);
+      expect(keeper.held().sort()).toEqual(['host.hv-2', 'host.hv-slow']);
+      expect(await rival.acquire('host.hv-2')).toBeNull();
+      expect(await rival.acquire('host.hv-slow')).toBeNull();
+    }
+    finishTakingUp();
+    await starting;
+    await keeper.stop();
+  }, 30_000);
+
   it('takes a lease back after a pause when nobody took it meanwhile, and gives every lease up on stop', async () => {
     const events: string[] = [];
     const keeper = new LeaseKeeper(await board('agent-a'), {

@@ -5,7 +5,10 @@
  * clock: a process that was paused past it stops acting at once on waking, before any renewal is tried,
  * and learns at the next round whether it still holds the key (nobody took it) or lost it.
  * A lost lease is announced before any other work of the round, and a lease is announced as gained
- * only after its grant is written, so the listener's "gained" and "lost" alternate per key.
+ * only after its grant is written. Taking a key up (the listener's "gained", which may be slow: a host
+ * reached over SSH) never holds the next round back, so it cannot make the other leases lapse; a key
+ * lost meanwhile is announced while its "gained" may still be running, and whatever that does after it
+ * is for the listener to fence (`holds` is already false).
  */
 import { performance } from 'node:perf_hooks';
 
@@ -30,19 +33,25 @@ export class LeaseKeeper {
   private readonly keys = new Map<string, Held>();
   private timer: NodeJS.Timeout | null = null;
   private round: Promise<void> | null = null;
+  /** The listener's "gained" calls still running. */
+  private readonly takingUp = new Set<Promise<void>>();
 
   constructor(
     private readonly board: LeaseBoard,
     private readonly listener: LeaseListener,
   ) {}
 
-  /** Wants these keys from now on (the first round runs at once), and keeps wanting them. */
+  /**
+   * Wants these keys from now on, and keeps wanting them. The first round runs at once, and this
+   * resolves once the keys it took are taken up.
+   */
   async start(keys: readonly string[]): Promise<void> {
     for (const key of keys) if (!this.keys.has(key)) this.keys.set(key, { lease: null, announced: false });
     const everyMs = Math.max(250, Math.floor((await this.board.ttlMs()) / 4));
     await this.runRound();
     this.timer ??= setInterval(() => void this.runRound(), everyMs);
     this.timer.unref();
+    await Promise.allSettled([...this.takingUp]);
   }
 
   /** True while this process holds the key and its grant's deadline has not passed. */
@@ -66,6 +75,7 @@ export class LeaseKeeper {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.round;
+    await Promise.allSettled([...this.takingUp]);
     await Promise.allSettled(
       [...this.keys.entries()].map(async ([key, held]) => {
         const { lease } = held;
@@ -116,11 +126,13 @@ export class LeaseKeeper {
     held.lease = lease;
     if (!held.announced && performance.now() < lease.trustedUntil) {
       held.announced = true;
-      try {
-        await this.listener.gained(key, lease);
-      } catch (error) {
-        this.logger.warn(`taking up ${key}: ${(error as Error).message}`);
-      }
+      const takingUp = Promise.resolve()
+        .then(() => this.listener.gained(key, lease))
+        .catch((error: unknown) => {
+          this.logger.warn(`taking up ${key}: ${(error as Error).message}`);
+        })
+        .finally(() => this.takingUp.delete(takingUp));
+      this.takingUp.add(takingUp);
     }
   }
 
