@@ -365,6 +365,8 @@ async function measure(spans: CollectedSpan[]): Promise<void> {
 
 const CLUSTER_HOSTS = 100;
 const CLUSTER_RUN = { concurrency: 20, count: 300 } as const;
+/** `up` for the cluster the benchmark measures; run again, it starts what is not running. */
+const CLUSTER_UP = ['--cluster', '--driver', 'fake', '--hosts', String(CLUSTER_HOSTS)];
 
 /** The cluster as `up --cluster` leaves it: its run records, its API, its store. */
 class ClusterUnderTest {
@@ -376,13 +378,7 @@ class ClusterUnderTest {
   ) {}
 
   static async up(stateDir: string): Promise<ClusterUnderTest> {
-    await ClusterUnderTest.command(stateDir, 'up', [
-      '--cluster',
-      '--driver',
-      'fake',
-      '--hosts',
-      String(CLUSTER_HOSTS),
-    ]);
+    await ClusterUnderTest.command(stateDir, 'up', CLUSTER_UP);
     const env = readEnvFile(join(stateDir, 'env'));
     const { adminPassword } = JSON.parse(readFileSync(join(stateDir, 'secrets.json'), 'utf8')) as {
       adminPassword: string;
@@ -448,13 +444,7 @@ async function measureCluster(): Promise<void> {
     );
     const one = await paced(cluster.target, CLUSTER_RUN.count, CLUSTER_RUN.concurrency);
     // Both again: `up` starts what is not running.
-    await ClusterUnderTest.command(stateDir, 'up', [
-      '--cluster',
-      '--driver',
-      'fake',
-      '--hosts',
-      String(CLUSTER_HOSTS),
-    ]);
+    await ClusterUnderTest.command(stateDir, 'up', CLUSTER_UP);
     const two = await paced(cluster.target, CLUSTER_RUN.count, CLUSTER_RUN.concurrency);
     const held = await Promise.all(['compute-1', 'compute-2'].map((name) => cluster!.hostsOf(name)));
 

@@ -12,15 +12,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, credsAuthenticator } from '@nats-io/transport-node';
-
 import { operatorModeConfig } from '#libs/bus';
 
 import { findTool } from '../rig/exec.js';
 import { NETWORK_TOOLS } from '../rig/host-network.js';
 import { freePort, preferredPort } from './ports.js';
 import {
+  HEALTH_TIMEOUT_MS,
   type Part,
   type PartContext,
   apiEnvironment,
@@ -29,6 +27,7 @@ import {
   detail,
   httpOk,
   natsAuthFiles,
+  natsHealthy,
   node,
   processPart,
   schedulerEnvironment,
@@ -41,7 +40,6 @@ export const NATS_NODES = 3;
 export const REPLICAS = 2;
 /** Copies of each JetStream stream and bucket on the cluster. */
 const JETSTREAM_REPLICAS = String(NATS_NODES);
-const HEALTH_TIMEOUT_MS = 90_000;
 
 interface ClusterPlan {
   readonly nats: readonly { client: number; route: number; monitor: number }[];
@@ -85,26 +83,6 @@ async function sequence<T>(count: number, make: (index: number) => Promise<T>): 
 }
 
 const natsName = (index: number): string => `nats-${index + 1}`;
-
-/** Whether one node answers for JetStream, which needs the cluster's quorum. */
-async function natsNodeHealthy(url: string, credsFile: string): Promise<boolean> {
-  try {
-    const connection = await connect({
-      servers: url,
-      timeout: 1_000,
-      reconnect: false,
-      authenticator: credsAuthenticator(readFileSync(credsFile)),
-    });
-    try {
-      await (await jetstreamManager(connection, { timeout: 2_000 })).getAccountInfo();
-      return true;
-    } finally {
-      await connection.close();
-    }
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Three `nats-server` nodes routed to each other as one cluster, each with JetStream and the same
@@ -152,7 +130,7 @@ export const natsCluster: Part = {
     }
     const deadline = Date.now() + HEALTH_TIMEOUT_MS;
     for (const [index, url] of urls.entries()) {
-      while (!(await natsNodeHealthy(url, auth.credsFile))) {
+      while (!(await natsHealthy(url, auth.credsFile))) {
         if (Date.now() > deadline)
           throw new Error(`${natsName(index)} (${url}) did not join the JetStream cluster`);
         await sleep(250);
@@ -173,7 +151,7 @@ export const natsCluster: Part = {
   async healthy(stateDir, supervisor) {
     for (let index = 0; index < NATS_NODES; index += 1) {
       const record = await supervisor.running(natsName(index));
-      if (!record || !(await natsNodeHealthy(detail(record, 'url'), detail(record, 'creds')))) return false;
+      if (!record || !(await natsHealthy(detail(record, 'url'), detail(record, 'creds')))) return false;
     }
     return existsSync(planFile(stateDir));
   },

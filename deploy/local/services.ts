@@ -100,7 +100,8 @@ export function loadSecrets(stateDir: string): Secrets {
   return secrets;
 }
 
-const HEALTH_TIMEOUT_MS = 90_000;
+/** How long a part that was started has to pass its health check. */
+export const HEALTH_TIMEOUT_MS = 90_000;
 
 export interface ProcessSpec {
   readonly name: string;
@@ -242,24 +243,7 @@ export const nats = processPart({
       },
     };
   },
-  async healthy(record) {
-    try {
-      const connection = await connect({
-        servers: detail(record, 'url'),
-        timeout: 1_000,
-        reconnect: false,
-        authenticator: credsAuthenticator(readFileSync(detail(record, 'creds'))),
-      });
-      try {
-        await (await jetstreamManager(connection)).getAccountInfo();
-        return true;
-      } finally {
-        await connection.close();
-      }
-    } catch {
-      return false;
-    }
-  },
+  healthy: (record) => natsHealthy(detail(record, 'url'), detail(record, 'creds')),
   exports: (record) => ({
     NATS_URL: detail(record, 'url'),
     NATS_CREDS: detail(record, 'creds'),
@@ -267,6 +251,26 @@ export const nats = processPart({
     NIMBUS_NATS_ACCOUNT: detail(record, 'account'),
   }),
 });
+
+/** Whether a NATS server answers for JetStream (on a cluster, once a quorum has elected its leader). */
+export async function natsHealthy(url: string, credsFile: string): Promise<boolean> {
+  try {
+    const connection = await connect({
+      servers: url,
+      timeout: 1_000,
+      reconnect: false,
+      authenticator: credsAuthenticator(readFileSync(credsFile)),
+    });
+    try {
+      await (await jetstreamManager(connection, { timeout: 2_000 })).getAccountInfo();
+      return true;
+    } finally {
+      await connection.close();
+    }
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The bus's accounts, made once and kept (mode 0600) so a restarted server knows the same users:
