@@ -106,7 +106,7 @@ export class ComputeRuntime implements OnApplicationBootstrap, BeforeApplication
     const facts = this.settings.hosts.find(({ name }) => name === host);
     if (!facts) return;
     this.logger.log(`host ${host} is this agent's now (lease revision ${lease.revision})`);
-    this.commands.serveHost(host);
+    await this.commands.serveHost(host);
     const context = { correlationId: `req-${randomUUID()}`, causationId: null, actor: COMPUTE_ACTOR };
     try {
       const result = await registerHost(this.store, this.driver, facts, this.settings.policy, {
@@ -130,9 +130,9 @@ export class ComputeRuntime implements OnApplicationBootstrap, BeforeApplication
   }
 
   /** The host is no longer this agent's: its commands go to its new owner; the fence stops the rest. */
-  private letGo(host: string): void {
+  private async letGo(host: string): Promise<void> {
     this.logger.warn(`host ${host} is no longer this agent's`);
-    this.commands.stopServingHost(host);
+    await this.commands.stopServingHost(host);
   }
 
   /** The hosts this agent holds now. */

@@ -195,7 +195,7 @@ describe(sendCommand.name, () => {
   });
 
   it('reaches a host the agent took up while listening, and no longer once it let the host go', async () => {
-    server.serveHost('hv-05');
+    await server.serveHost('hv-05');
     const instanceId = randomUUID();
     const reply = await sendCommand(client, authorize(instanceId, 'hv-05'), { reply: ConsoleAccess, caller });
     expect(reply).toBeInstanceOf(ConsoleAccess);
@@ -203,7 +203,7 @@ describe(sendCommand.name, () => {
       'nimbus.cmd.compute.hv-05.AuthorizeConsole',
     );
 
-    server.stopServingHost('hv-05');
+    await server.stopServingHost('hv-05');
     expect(server.subscribedSubjects().filter((subject) => subject.includes('hv-05'))).toEqual([]);
     await expect(
       sendCommand(client, authorize(randomUUID(), 'hv-05'), {

@@ -53,18 +53,27 @@ export class CommandServer extends ServerNats {
     return [...this.commandSubscriptions.values()].flat().map((subscription) => subscription.getSubject());
   }
 
-  /** Answers the compute commands addressed to `host` from now on (at once, or when listening starts). */
-  serveHost(host: string): void {
+  /**
+   * Answers the compute commands addressed to `host` from now on (at once, or when listening starts);
+   * resolves once the server has the subscriptions.
+   */
+  async serveHost(host: string): Promise<void> {
     if (this.hosts.has(host)) return;
     this.hosts.add(host);
-    if (this.connection) this.subscribeHost(this.connection, host);
+    if (!this.connection) return;
+    this.subscribeHost(this.connection, host);
+    await this.connection.flush();
   }
 
-  /** Answers no more compute commands addressed to `host`; a request then finds its new owner. */
-  stopServingHost(host: string): void {
+  /**
+   * Answers no more compute commands addressed to `host`; resolves once the server has dropped the
+   * subscriptions, so a request sent after that finds the host's new owner or no responder.
+   */
+  async stopServingHost(host: string): Promise<void> {
     this.hosts.delete(host);
     for (const subscription of this.commandSubscriptions.get(host) ?? []) subscription.unsubscribe();
     this.commandSubscriptions.delete(host);
+    await this.connection?.flush();
   }
 
   override bindEvents(client: NatsConnection): void {
