@@ -9,6 +9,7 @@ import {
   BusClientOptions,
   ChoiceOption,
   CommaList,
+  HealthHostOption,
   HealthPortOption,
   HttpUrlOption,
   IntOption,
@@ -213,6 +214,9 @@ export class ComputeConfig extends BusClientOptions {
 
   @IntOption({ env: 'NIMBUS_CONSOLE_TOKEN_TTL_S', doc: 'console token lifetime', min: 10, max: 86_400 })
   consoleTokenTtlS = 600;
+
+  @HealthHostOption('NIMBUS_COMPUTE_HEALTH_HOST')
+  healthHost = '127.0.0.1';
 
   @HealthPortOption('NIMBUS_COMPUTE_HEALTH_PORT')
   healthPort = 0;

@@ -1,7 +1,7 @@
 /**
  * Runs a compute agent: it serves the hypervisor hosts of its inventory over SSH, acts on instance
  * events from JetStream, answers console commands over NATS request/reply, reconciles what the bus
- * missed, syncs power states, and exposes a loopback health endpoint. Prints one `listening` line
+ * missed, syncs power states, and exposes a health endpoint (loopback by default). Prints one `listening` line
  * once it is consuming and has taken (and registered) the hosts no other agent holds.
  */
 import 'reflect-metadata';
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   app.connectMicroservice({ strategy: commands }, { inheritAppConfig: true });
   await app.init();
   await app.startAllMicroservices();
-  await app.listen(config.healthPort, '127.0.0.1');
+  await app.listen(config.healthPort, config.healthHost);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.healthPort;
   process.stdout.write(

@@ -7,6 +7,7 @@
 import { IsIP, IsNotEmpty, IsString } from 'class-validator';
 
 import {
+  HealthHostOption,
   HealthPortOption,
   HttpUrlListOption,
   HttpUrlOption,
@@ -76,9 +77,12 @@ export class ConsoleProxyConfig extends StoreClientOptions {
   )
   inventory = '';
 
+  @HealthHostOption('NIMBUS_CONSOLE_HEALTH_HOST')
+  healthHost = '127.0.0.1';
+
   @HealthPortOption(
     'NIMBUS_CONSOLE_HEALTH_PORT',
-    'loopback port of GET /healthz; 0 picks one (printed in the listening line)',
+    'port of GET /healthz; 0 picks one (printed in the listening line)',
   )
   healthPort = 0;
 

@@ -3,7 +3,7 @@
  * serves the noVNC page and modules; its WebSocket upgrades are admitted against the store (point
  * read of `console-<sha256(token)>`), tunnelled over SSH to the VNC server on the instance's host,
  * and closed when the token is revoked (a `$all` feed of `console-` events) or expires. A separate
- * loopback listener answers `/healthz`.
+ * listener (loopback by default) answers `/healthz`.
  *
  * Why plain node:http and `ws` rather than NestJS on fastify like the other services: the proxy has
  * three fixed routes and one WebSocket endpoint whose every header it must control, and no module
@@ -59,6 +59,8 @@ export interface ListenOptions {
   readonly allowedOrigins: readonly string[];
   /** Origins whose pages may frame the console page; empty: none. */
   readonly frameAncestors?: readonly string[];
+  /** Loopback unless probes come over the network. */
+  readonly healthHost?: string;
   readonly healthPort: number;
   readonly maxConnections: number;
   readonly connectTimeoutMs: number;
@@ -130,7 +132,7 @@ export async function listenConsoleProxy(parts: ProxyParts, options: ListenOptio
   const health = healthServer(report);
   let healthPort: number;
   try {
-    healthPort = await listen(health, options.healthPort, '127.0.0.1');
+    healthPort = await listen(health, options.healthPort, options.healthHost ?? '127.0.0.1');
   } catch (error) {
     await closeServer(server);
     throw error;
@@ -187,6 +189,7 @@ export async function startConsoleProxy(config: ConsoleProxyConfig, log: Log): P
       ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
       allowedOrigins: config.allowedOrigins,
       frameAncestors: config.frameAncestors,
+      healthHost: config.healthHost,
       healthPort: config.healthPort,
       maxConnections: config.maxConnections,
       connectTimeoutMs: config.connectTimeoutMs,

@@ -1,6 +1,6 @@
 /**
  * Runs the console proxy: reads its options, waits until it can see token revocations, listens,
- * and prints one `{"msg":"listening",...}` line (the port users reach, the loopback health port);
+ * and prints one `{"msg":"listening",...}` line (the port users reach, the health port);
  * SIGTERM and SIGINT close every console (1001) and stop it.
  * Must never print a token; its log lines name tokens by a prefix of their hash at most.
  */

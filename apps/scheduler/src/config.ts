@@ -9,6 +9,7 @@ import {
   BusClientOptions,
   ChoiceOption,
   CommaList,
+  HealthHostOption,
   HealthPortOption,
   IntOption,
   NumberOption,
@@ -85,6 +86,9 @@ export class SchedulerConfig extends BusClientOptions {
     max: 600_000,
   })
   relayLeaseTtlMs = 6_000;
+
+  @HealthHostOption('NIMBUS_SCHEDULER_HEALTH_HOST')
+  healthHost = '127.0.0.1';
 
   @HealthPortOption('NIMBUS_SCHEDULER_HEALTH_PORT')
   healthPort = 0;

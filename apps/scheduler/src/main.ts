@@ -1,7 +1,7 @@
 /**
  * Runs the scheduler: the cluster view and the placement service, fed by durable JetStream
  * consumers (the fast path) and a reconciler (the safety net), the relay from the store to
- * JetStream, and a loopback health endpoint. Prints one `listening` line when it is scheduling.
+ * JetStream, and a health endpoint (loopback by default). Prints one `listening` line when it is scheduling.
  */
 import 'reflect-metadata';
 
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   );
   await app.init();
   await app.startAllMicroservices();
-  await app.listen(config.healthPort, '127.0.0.1');
+  await app.listen(config.healthPort, config.healthHost);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.healthPort;
   process.stdout.write(

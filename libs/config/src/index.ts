@@ -18,6 +18,7 @@ export {
   DEFAULT_NATS_URL,
   EVENTSTORE_URL_PATTERN,
   EventStoreUrl,
+  HealthHostOption,
   HealthPortOption,
   HttpUrlListOption,
   HttpUrlOption,

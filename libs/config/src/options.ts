@@ -8,7 +8,7 @@
 import { hostname } from 'node:os';
 
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNumber, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsIP, IsNumber, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 
 import { Option, type OptionSpec } from './option.js';
 
@@ -66,11 +66,23 @@ export const NumberOption = (spec: RangeSpec): PropertyDecorator =>
 export const PortOption = (spec: OptionSpec): PropertyDecorator =>
   IntOption({ ...spec, min: 0, max: 65_535 });
 
-/** A loopback health port (`GET /healthz`). */
-export const HealthPortOption = (
-  env: string,
-  doc = 'loopback port of GET /healthz; 0 picks one',
-): PropertyDecorator => PortOption({ env, doc });
+/**
+ * The address the health listener (`GET /healthz`) binds: loopback unless a probe from elsewhere (a
+ * kubelet on the pod's address) has to reach it.
+ */
+export const HealthHostOption = (env: string): PropertyDecorator =>
+  Option(
+    {
+      env,
+      doc: 'address the GET /healthz listener binds (0.0.0.0 where probes come over the network)',
+      allowed: 'an IPv4 or IPv6 address',
+    },
+    IsIP(),
+  );
+
+/** A health port (`GET /healthz`). */
+export const HealthPortOption = (env: string, doc = 'port of GET /healthz; 0 picks one'): PropertyDecorator =>
+  PortOption({ env, doc });
 
 /**
  * The name a process of a replicated service goes by in leases, logs and its JetStream consumers: a

@@ -36,6 +36,7 @@ export {
   validateSshEndpoints,
   type SshEndpoint,
   type SshInventory,
+  type SshOverrides,
 } from './ssh-endpoint.js';
 export type { ExecOptions, ExecResult } from './ssh-channels.js';
 export { SshSession, type SessionStats, type SshSessionOptions } from './ssh-session.js';

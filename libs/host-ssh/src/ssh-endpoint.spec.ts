@@ -29,6 +29,42 @@ describe(sshEndpointsFromInventory.name, () => {
     ]);
   });
 
+  it("reaches a host through its own sshd and pin where it names them, the inventory's otherwise", () => {
+    const other = 'SHA256:AbCdEfGhIjKlMnOpQrStUvWxYz0123456789+/AbCdE';
+    const perHost = {
+      privateKeyPath: inventory.privateKeyPath,
+      sshPort: 22,
+      hosts: [
+        { name: 'hv-1', user: 'nimbus', sshHost: 'hv-1.example.org', hostKeyFingerprint: PIN },
+        { name: 'hv-2', user: 'nimbus', sshHost: '10.0.0.2', sshPort: 2222, hostKeyFingerprint: other },
+      ],
+    };
+    expect(
+      sshEndpointsFromInventory(perHost).map(({ address, port, hostKeyFingerprint }) => [
+        address,
+        port,
+        hostKeyFingerprint,
+      ]),
+    ).toEqual([
+      ['hv-1.example.org', 22, PIN],
+      ['10.0.0.2', 2222, other],
+    ]);
+  });
+
+  it('refuses a host left with no sshd or no pin, naming it', () => {
+    const partial = {
+      privateKeyPath: inventory.privateKeyPath,
+      sshPort: 22,
+      hosts: [
+        { name: 'hv-1', user: 'nimbus', hostKeyFingerprint: PIN },
+        { name: 'hv-2', user: 'nimbus', sshHost: 'hv-2' },
+      ],
+    };
+    expect(() => sshEndpointsFromInventory(partial)).toThrow(
+      /hv-1: address is not an address.*hv-2: hostKeyFingerprint must be SHA256/,
+    );
+  });
+
   it('refuses something that is not an inventory', () => {
     expect(() => sshEndpointsFromInventory(JSON.parse('{"hosts": 3}') as typeof inventory)).toThrow(
       InvalidSshArgument,

@@ -23,13 +23,23 @@ export interface SshEndpoint {
   readonly hostKeyFingerprint: string;
 }
 
-/** The SSH part of a host inventory file; other fields (libvirt's, the rig's) are left to their readers. */
-export interface SshInventory {
-  readonly sshHost: string;
-  readonly sshPort: number;
-  readonly hostKeyFingerprint: string;
+/**
+ * How a host of an inventory is reached over SSH, where it differs from the inventory's defaults: one
+ * sshd per hypervisor machine in a real cloud, one sshd for every host on the rig.
+ */
+export interface SshOverrides {
+  readonly sshHost?: string;
+  readonly sshPort?: number;
+  readonly hostKeyFingerprint?: string;
+}
+
+/**
+ * The SSH part of a host inventory file; other fields (libvirt's, the rig's) are left to their readers.
+ * The top-level sshd, port and pin are each host's unless the host names its own.
+ */
+export interface SshInventory extends SshOverrides {
   readonly privateKeyPath: string;
-  readonly hosts: readonly { readonly name: string; readonly user: string }[];
+  readonly hosts: readonly ({ readonly name: string; readonly user: string } & SshOverrides)[];
 }
 
 /** An IPv4 address or a DNS name. */
@@ -75,7 +85,10 @@ export function validateSshEndpoints(endpoints: readonly SshEndpoint[]): readonl
   return endpoints;
 }
 
-/** One endpoint per inventory host, all through the inventory's sshd; checked as validateSshEndpoints. */
+/**
+ * One endpoint per inventory host: through the host's own sshd and pin where it names them, the
+ * inventory's otherwise; checked as validateSshEndpoints (a host left with no sshd is refused).
+ */
 export function sshEndpointsFromInventory(inventory: SshInventory): readonly SshEndpoint[] {
   // Typed, but read from a file: check the shape before trusting it.
   const hosts: unknown = (inventory as Partial<SshInventory> | null)?.hosts;
@@ -85,11 +98,11 @@ export function sshEndpointsFromInventory(inventory: SshInventory): readonly Ssh
   return validateSshEndpoints(
     inventory.hosts.map((host) => ({
       host: host.name,
-      address: inventory.sshHost,
-      port: inventory.sshPort,
+      address: host.sshHost ?? inventory.sshHost ?? '',
+      port: host.sshPort ?? inventory.sshPort ?? 0,
       username: host.user,
       privateKeyPath: inventory.privateKeyPath,
-      hostKeyFingerprint: inventory.hostKeyFingerprint,
+      hostKeyFingerprint: host.hostKeyFingerprint ?? inventory.hostKeyFingerprint ?? '',
     })),
   );
 }

@@ -1,4 +1,4 @@
-/** `GET /healthz` on loopback: the agent is up and its hosts are registered. */
+/** `GET /healthz` (loopback by default): the agent is up and its hosts are registered. */
 import { Controller, Get, HttpException, HttpStatus } from '@nestjs/common';
 
 import { ComputeRuntime } from '../compute.runtime.js';

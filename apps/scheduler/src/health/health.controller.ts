@@ -1,4 +1,4 @@
-/** `GET /healthz` on loopback: the scheduler is up, its view of the cluster is current. */
+/** `GET /healthz` (loopback by default): the scheduler is up, its view of the cluster is current. */
 import { Controller, Get, HttpException, HttpStatus } from '@nestjs/common';
 
 import { SchedulerRuntime } from '../scheduler.runtime.js';

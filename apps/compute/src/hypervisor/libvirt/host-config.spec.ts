@@ -55,6 +55,29 @@ describe(hostConfigsFromInventory.name, () => {
   });
 });
 
+describe(`${hostConfigsFromInventory.name} with one sshd per host`, () => {
+  const [h1] = inventory.hosts;
+  const perHost = {
+    privateKeyPath: inventory.privateKeyPath,
+    sshPort: 22,
+    hosts: [
+      { ...h1!, name: 'hv-1', sshHost: 'hv-1.example.org', hostKeyFingerprint: PIN },
+      { ...h1!, name: 'hv-2', sshHost: '10.0.0.2', sshPort: 2222, hostKeyFingerprint: PIN },
+    ],
+  };
+
+  it("takes each host's own sshd, port and pin over the inventory's", () => {
+    expect(
+      hostConfigsFromInventory(perHost).map(({ sshAddress, sshPort }) => `${sshAddress}:${sshPort}`),
+    ).toEqual(['hv-1.example.org:22', '10.0.0.2:2222']);
+  });
+
+  it('refuses a host that has no pin of its own and none to inherit', () => {
+    const unpinned = { ...perHost, hosts: [{ ...perHost.hosts[0]!, hostKeyFingerprint: undefined }] };
+    expect(() => hostConfigsFromInventory(unpinned)).toThrow(/hv-1: hostKeyFingerprint must be SHA256/);
+  });
+});
+
 describe(validateHostConfigs.name, () => {
   const good = hostConfigsFromInventory(inventory)[0]!;
 

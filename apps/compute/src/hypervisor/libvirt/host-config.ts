@@ -8,7 +8,7 @@
 import path from 'node:path';
 
 import { PATTERNS } from '#libs/contracts';
-import { isFingerprint, isPort, isSshAddress, isSshUser } from '#libs/host-ssh';
+import { isFingerprint, isPort, isSshAddress, isSshUser, type SshOverrides } from '#libs/host-ssh';
 
 import { InvalidArgument } from '../errors.js';
 import type { VirtType } from './domain-xml.js';
@@ -80,34 +80,34 @@ export function validateHostConfigs(hosts: readonly LibvirtHostConfig[]): readon
   return hosts;
 }
 
-/** The shape of the rig's inventory.json (deploy/rig/inventory.ts) that this adapter needs. */
-export interface HostInventoryFile {
-  readonly sshHost: string;
-  readonly sshPort: number;
-  readonly hostKeyFingerprint: string;
+/**
+ * The shape of a host inventory (the rig writes one: deploy/rig/inventory.ts) that this adapter needs.
+ * The top-level sshd, port and pin are each host's unless the host names its own.
+ */
+export interface HostInventoryFile extends SshOverrides {
   readonly privateKeyPath: string;
-  readonly hosts: readonly {
+  readonly hosts: readonly (SshOverrides & {
     readonly name: string;
     readonly user: string;
     readonly libvirtUri: string;
     readonly imageCacheDir: string;
     readonly instancesDir: string;
     readonly hypervisorType: string;
-  }[];
+  })[];
   /** The rig's guest network, when it has one. */
   readonly network?: { readonly helperPath: string };
 }
 
-/** Host configs from an inventory file such as the rig writes (all hosts share one sshd and pin there). */
+/** Host configs from an inventory file: each host through its own sshd where it names one (the rig's share one). */
 export function hostConfigsFromInventory(inventory: HostInventoryFile): readonly LibvirtHostConfig[] {
   return validateHostConfigs(
     inventory.hosts.map((host) => ({
       name: host.name,
-      sshAddress: inventory.sshHost,
-      sshPort: inventory.sshPort,
+      sshAddress: host.sshHost ?? inventory.sshHost ?? '',
+      sshPort: host.sshPort ?? inventory.sshPort ?? 0,
       sshUser: host.user,
       privateKeyPath: inventory.privateKeyPath,
-      hostKeyFingerprint: inventory.hostKeyFingerprint,
+      hostKeyFingerprint: host.hostKeyFingerprint ?? inventory.hostKeyFingerprint ?? '',
       libvirtUri: host.libvirtUri,
       imageCacheDir: host.imageCacheDir,
       instancesDir: host.instancesDir,
