@@ -100,8 +100,15 @@ export {
 } from './rpc/rpc-errors.js';
 
 export { HeartbeatBoard } from './liveness/heartbeat-board.js';
-export { type Lease, LeaseBoard, type LeaseBoardOptions, type LeaseHolder } from './leases/lease-board.js';
-export { LeaseKeeper, type LeaseListener } from './leases/lease-keeper.js';
+export {
+  type Lease,
+  LeaseBoard,
+  type LeaseBoardOptions,
+  type LeaseHolder,
+  type LeaseMember,
+} from './leases/lease-board.js';
+export { LeaseKeeper, type LeaseListener, type LeaseSharing } from './leases/lease-keeper.js';
+export { shareOut } from './leases/share-out.js';
 export { HostLiveness } from './liveness/host-liveness.js';
 
 export {

@@ -4,6 +4,9 @@
  * lapsed holder's renewal refused; a released lease free at once; a holder restarted under its name
  * taking its predecessor's leases at once, and a second live process under that name never taking one
  * back; a keeper whose process was paused past its deadline acting no more from the moment it wakes.
+ * Keys shared out among the live members of a group: evenly, handed over to a member that joins,
+ * taken back from one that stops, and a member woken from a pause kept out of the share for a while
+ * unless it is alone.
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -18,6 +21,7 @@ import { eventually, sleep } from '../../../test/support/eventually.js';
 import { startManagedProcess } from '../../../test/support/managed-process.js';
 
 const TTL_MS = 2_000;
+const MEMBERS = 'agent.';
 
 let nats: NatsProcess;
 const connections: NatsConnection[] = [];
@@ -33,7 +37,7 @@ async function board(holder: string, ttlMs = TTL_MS): Promise<LeaseBoard> {
  * A process that keeps one lease with a LeaseKeeper (the built library) and prints, every 50 ms,
  * whether it may act on it, and each gain and loss.
  */
-function holderScript(holder: string, key: string): string {
+function holderScript(holder: string, key: string, sharedWith?: string[]): string {
   const library = pathToFileURL(join(process.cwd(), 'dist/libs/bus/src/index.js')).href;
   return `
     import { connect } from '@nats-io/transport-node';
@@ -41,13 +45,27 @@ function holderScript(holder: string, key: string): string {
     const connection = await connect({ servers: '${nats.url}' });
     const say = (line) => process.stdout.write(JSON.stringify(line) + '\\n');
     const board = new LeaseBoard(connection, { holder: '${holder}', ttlMs: ${TTL_MS}, bucket: '${bucket}' });
-    const keeper = new LeaseKeeper(board, {
-      gained: (key) => say({ event: 'gained', key }),
-      lost: (key) => say({ event: 'lost', key }),
-    });
-    await keeper.start(['${key}']);
-    setInterval(() => say({ holds: keeper.holds('${key}'), at: Date.now() }), 50);
+    const keeper = new LeaseKeeper(
+      board,
+      { gained: (key) => say({ event: 'gained', key }), lost: (key) => say({ event: 'lost', key }) },
+      ${sharedWith ? `{ memberPrefix: '${MEMBERS}' }` : 'undefined'},
+    );
+    const keys = ${JSON.stringify(sharedWith ?? [key])};
+    await keeper.start(keys);
+    setInterval(() => say({ holds: keeper.holds('${key}'), held: keeper.held(), at: Date.now() }), 50);
   `;
+}
+
+/** A keeper sharing `keys` in the group MEMBERS, with a log of what it gained and lost. */
+async function sharingKeeper(holder: string, log: string[]): Promise<LeaseKeeper> {
+  return new LeaseKeeper(
+    await board(holder),
+    {
+      gained: (key) => void log.push(`${holder} gained ${key}`),
+      lost: (key) => void log.push(`${holder} lost ${key}`),
+    },
+    { memberPrefix: MEMBERS },
+  );
 }
 
 /** Blocks this whole process, event loop and timers alike, as SIGSTOP would. */
@@ -228,5 +246,109 @@ describe(LeaseKeeper.name, () => {
     const other = await board('agent-b');
     expect(await other.acquire('host.hv-1')).not.toBeNull();
     expect(await other.acquire('host.hv-2')).not.toBeNull();
+  }, 30_000);
+});
+
+describe(`${LeaseKeeper.name} sharing keys out`, () => {
+  const keys = ['host.hv-1', 'host.hv-2', 'host.hv-3', 'host.hv-4'];
+
+  it('shares the keys evenly with a member that joins, each handed over only after its holder let go', async () => {
+    const log: string[] = [];
+    const a = await sharingKeeper('agent-a', log);
+    await a.start(keys);
+    expect(a.held().sort()).toEqual(keys);
+
+    const b = await sharingKeeper('agent-b', log);
+    await b.start(keys);
+    await eventually('the keys shared out', () => (b.held().length === 2 ? true : undefined), {
+      timeoutMs: TTL_MS * 4,
+      intervalMs: 20,
+    });
+    expect(a.held()).toHaveLength(2);
+    expect([...a.held(), ...b.held()].sort()).toEqual(keys);
+    for (const key of b.held()) {
+      // a stopped acting on the key before b started.
+      expect(log.indexOf(`agent-a lost ${key}`)).toBeGreaterThanOrEqual(0);
+      expect(log.indexOf(`agent-a lost ${key}`)).toBeLessThan(log.indexOf(`agent-b gained ${key}`));
+      expect(await (await board('observer')).holderOf(key)).toMatchObject({ holder: 'agent-b' });
+    }
+    // Stable once shared: nothing moves over several rounds.
+    const shared = b.held().sort();
+    await sleep(TTL_MS);
+    expect(b.held().sort()).toEqual(shared);
+
+    // A member that stops gives its keys up and leaves the share: the other takes them within a round or two.
+    const stoppedAt = performance.now();
+    await a.stop();
+    await eventually(
+      'the keys of the member that stopped taken',
+      () => (b.held().length === 4 ? true : undefined),
+      {
+        timeoutMs: TTL_MS * 2,
+        intervalMs: 20,
+      },
+    );
+    expect(performance.now() - stoppedAt).toBeLessThan(TTL_MS);
+    await b.stop();
+  }, 30_000);
+
+  it('keeps a member woken from a pause past its leases out of the share for a while, then shares again', async () => {
+    const paused = await startManagedProcess({
+      name: 'sharing-holder',
+      argv: () => [process.execPath, '--input-type=module', '-e', holderScript('agent-a', 'host.hv-1', keys)],
+      ready: (line) => (line.includes('"gained"') ? 1 : undefined),
+      startTimeoutMs: 20_000,
+    });
+    const log: string[] = [];
+    const b = await sharingKeeper('agent-b', log);
+    try {
+      await b.start(keys);
+      await eventually('the keys shared out', () => (b.held().length === 2 ? true : undefined), {
+        timeoutMs: TTL_MS * 4,
+        intervalMs: 20,
+      });
+      process.kill(paused.pid, 'SIGSTOP');
+      await eventually('the paused member keys taken', () => (b.held().length === 4 ? true : undefined), {
+        timeoutMs: TTL_MS * 4,
+        intervalMs: 20,
+      });
+      const resumedAt = Date.now();
+      process.kill(paused.pid, 'SIGCONT');
+      await sleep(TTL_MS * 2);
+      const heldSince = (since: number): string[][] =>
+        paused
+          .output()
+          .split('\n')
+          .filter((line) => line.startsWith('{"holds"'))
+          .map((line) => JSON.parse(line) as { held: string[]; at: number })
+          .filter((probe) => probe.at >= since)
+          .map((probe) => probe.held);
+      // Sitting out: for two times to live after waking it held nothing, and the other kept every key.
+      expect(heldSince(resumedAt).length).toBeGreaterThan(10);
+      expect(heldSince(resumedAt).filter((held) => held.length > 0)).toEqual([]);
+      expect(b.held()).toHaveLength(4);
+      // Then it joins the share again (five times to live after its lease lapsed).
+      await eventually('the woken member shares again', () => (b.held().length === 2 ? true : undefined), {
+        timeoutMs: TTL_MS * 8,
+        intervalMs: 50,
+      });
+      await eventually('the woken member holds its share', () =>
+        heldSince(Date.now() - 200).at(-1)?.length === 2 ? true : undefined,
+      );
+    } finally {
+      await b.stop();
+      await paused.stop();
+    }
+  }, 60_000);
+
+  it('lets a lone member woken from a pause take its keys straight back', async () => {
+    const log: string[] = [];
+    const keeper = await sharingKeeper('agent-a', log);
+    await keeper.start(keys);
+    freeze(TTL_MS);
+    expect(keeper.held()).toEqual([]);
+    await keeper.runRound();
+    expect(keeper.held().sort()).toEqual(keys);
+    await keeper.stop();
   }, 30_000);
 });

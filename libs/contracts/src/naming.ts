@@ -115,6 +115,12 @@ function targetPrefix(contract: string, target: CommandTarget, host: string | un
   return `${COMMAND_SUBJECT_PREFIX}.compute.${host}`;
 }
 
+/**
+ * The prefix of the compute agents' member keys in LEASE_BUCKET (`agent.<agent id>`): an agent holds
+ * its own while it takes a share of the hosts, and writes the hosts it can drive into it.
+ */
+export const AGENT_MEMBER_PREFIX = 'agent.';
+
 /** The key of a host's lease in LEASE_BUCKET. */
 export function hostLeaseKey(host: string): string {
   return `host.${heartbeatKey(host)}`;

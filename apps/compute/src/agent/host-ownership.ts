@@ -3,7 +3,10 @@
  * agents for one rack, so that either may fail); each host is driven by exactly one of them at a time,
  * the holder of its lease (`host.<name>` in the NATS key-value bucket of leases). When an agent dies,
  * its leases lapse and the other agents take its hosts over within a lease's time to live; when it
- * stops cleanly it gives them up at once.
+ * stops cleanly it gives them up at once. The live agents share the hosts out evenly among them
+ * (`LeaseKeeper` with the group `agent.`): an agent that joins is handed its share by the others.
+ * A host handed over is fenced at once, like one whose lease lapsed: work under way on it is refused
+ * at its next step and done again by the new owner, each step being safe to repeat.
  *
  * The fence: everything the agent does to a host (the driver's changes) and every append it makes
  * for one is checked against the lease right before it happens, and refused with `HostNotOwned` once
@@ -13,7 +16,7 @@
  * of what the new owner recorded meanwhile.
  */
 import { type Lease, type LeaseBoard, LeaseKeeper } from '#libs/bus';
-import { hostLeaseKey } from '#libs/contracts';
+import { AGENT_MEMBER_PREFIX, hostLeaseKey } from '#libs/contracts';
 
 /** Work on a host this agent does not hold: nothing was done, and the host's owner does it instead. */
 export class HostNotOwned extends Error {
@@ -57,10 +60,14 @@ export class HostOwnership implements HostFence {
   /** Takes what hosts it can now (their `gained` run before this resolves), and keeps trying. */
   start(listener: OwnershipListener): Promise<void> {
     const hostOf = (key: string): string => this.hostOf.get(key) ?? key;
-    this.keeper ??= new LeaseKeeper(this.board, {
-      gained: (key, lease) => listener.gained(hostOf(key), lease),
-      lost: (key) => listener.lost(hostOf(key)),
-    });
+    this.keeper ??= new LeaseKeeper(
+      this.board,
+      {
+        gained: (key, lease) => listener.gained(hostOf(key), lease),
+        lost: (key) => listener.lost(hostOf(key)),
+      },
+      { memberPrefix: AGENT_MEMBER_PREFIX },
+    );
     return this.keeper.start([...this.hostOf.keys()]);
   }
 

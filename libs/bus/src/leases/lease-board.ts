@@ -47,6 +47,14 @@ export interface Lease {
   readonly revision: number;
   /** Until when (performance.now()) the holder may act on it without renewing. */
   readonly trustedUntil: number;
+  /** What the holder wrote beside its name (a member's wanted keys); renewals write it again. */
+  readonly wants?: readonly string[];
+}
+
+/** A live member of a group that shares keys out (see LeaseKeeper): its name and the keys it wants. */
+export interface LeaseMember {
+  readonly holder: string;
+  readonly wants: readonly string[];
 }
 
 /** Who holds a key now, as the bucket says. */
@@ -94,12 +102,17 @@ export class LeaseBoard {
    * Takes the key if nobody holds it (never held, released, or not renewed in time) or an earlier
    * process under this holder's name held it; null when another holder has it.
    */
-  async acquire(key: string): Promise<Lease | null> {
+  async acquire(key: string, wants?: readonly string[]): Promise<Lease | null> {
     const { kv, ttlMs } = await this.open();
     const sentAt = performance.now();
+    const granted = (revision: number): Lease => ({
+      key,
+      revision,
+      trustedUntil: sentAt + ttlMs * (1 - TRUST_MARGIN),
+      ...(wants === undefined ? {} : { wants }),
+    });
     try {
-      const revision = await kv.create(key, this.value());
-      return { key, revision, trustedUntil: sentAt + ttlMs * (1 - TRUST_MARGIN) };
+      return granted(await kv.create(key, this.value(wants)));
     } catch (error) {
       if (!refusedAsTaken(error)) throw this.forgetBucket(error);
     }
@@ -107,9 +120,9 @@ export class LeaseBoard {
     if (current === null || current.holder !== this.holder || this.twins.has(current.incarnation))
       return null;
     try {
-      const revision = await kv.update(key, this.value(), current.revision, WRITE_TIMEOUT_MS);
+      const revision = await kv.update(key, this.value(wants), current.revision, WRITE_TIMEOUT_MS);
       this.logger.log(`lease ${key} taken over from an earlier ${this.holder}`);
-      return { key, revision, trustedUntil: sentAt + ttlMs * (1 - TRUST_MARGIN) };
+      return granted(revision);
     } catch (error) {
       if (refusedAsTaken(error)) return null;
       throw this.forgetBucket(error);
@@ -125,8 +138,8 @@ export class LeaseBoard {
     const { kv, ttlMs } = await this.open();
     const sentAt = performance.now();
     try {
-      const revision = await kv.update(lease.key, this.value(), lease.revision, WRITE_TIMEOUT_MS);
-      return { key: lease.key, revision, trustedUntil: sentAt + ttlMs * (1 - TRUST_MARGIN) };
+      const revision = await kv.update(lease.key, this.value(lease.wants), lease.revision, WRITE_TIMEOUT_MS);
+      return { ...lease, revision, trustedUntil: sentAt + ttlMs * (1 - TRUST_MARGIN) };
     } catch (error) {
       if (!refusedAsTaken(error)) throw this.forgetBucket(error);
     }
@@ -137,7 +150,7 @@ export class LeaseBoard {
         `another live process is named ${this.holder} too and took lease ${lease.key}: give each its own name`,
       );
     }
-    return this.acquire(lease.key);
+    return this.acquire(lease.key, lease.wants);
   }
 
   /** Gives the key up at once, if this grant still holds it; a lost lease is left alone. */
@@ -159,13 +172,29 @@ export class LeaseBoard {
     return value === null ? null : { ...value, revision: entry.revision };
   }
 
+  /** The live holders of the keys under `prefix` (`agent.` for `agent.<id>`), with what each wants. */
+  async members(prefix: string): Promise<LeaseMember[]> {
+    const { kv } = await this.open();
+    const keys: string[] = [];
+    try {
+      for await (const key of await kv.keys(`${prefix}>`)) keys.push(key);
+      const entries = await Promise.all(keys.map((key) => kv.get(key)));
+      return entries.flatMap((entry) => {
+        const value = entry?.operation === 'PUT' ? parseValue(entry.string()) : null;
+        return value ? [{ holder: value.holder, wants: value.wants ?? [] }] : [];
+      });
+    } catch (error) {
+      throw this.forgetBucket(error);
+    }
+  }
+
   /** The time to live the bucket actually applies (an existing bucket keeps its own). */
   async ttlMs(): Promise<number> {
     return (await this.open()).ttlMs;
   }
 
-  private value(): string {
-    return JSON.stringify({ holder: this.options.holder, incarnation: this.incarnation });
+  private value(wants?: readonly string[]): string {
+    return JSON.stringify({ holder: this.options.holder, incarnation: this.incarnation, wants });
   }
 
   /** The bucket, created with our settings if it is not there (again, after JetStream lost its data). */
@@ -199,12 +228,15 @@ export class LeaseBoard {
   }
 }
 
-function parseValue(text: string): { holder: string; incarnation: string } | null {
+function parseValue(text: string): { holder: string; incarnation: string; wants?: string[] } | null {
   try {
-    const value = JSON.parse(text) as { holder?: unknown; incarnation?: unknown };
-    return typeof value.holder === 'string' && typeof value.incarnation === 'string'
-      ? { holder: value.holder, incarnation: value.incarnation }
-      : null;
+    const value = JSON.parse(text) as { holder?: unknown; incarnation?: unknown; wants?: unknown };
+    if (typeof value.holder !== 'string' || typeof value.incarnation !== 'string') return null;
+    const wants =
+      Array.isArray(value.wants) && value.wants.every((key) => typeof key === 'string')
+        ? value.wants
+        : undefined;
+    return { holder: value.holder, incarnation: value.incarnation, ...(wants ? { wants } : {}) };
   } catch {
     return null;
   }

@@ -9,12 +9,23 @@
  * reached over SSH) never holds the next round back, so it cannot make the other leases lapse; a key
  * lost meanwhile is announced while its "gained" may still be running, and whatever that does after it
  * is for the listener to fence (`holds` is already false).
+ *
+ * Keys wanted by several processes of one kind (compute agents sharing hosts) are shared out among
+ * them when the keeper is given a group (`LeaseSharing`): each process holds a member key of its own
+ * (`<prefix><holder>`, written with the keys it wants, lapsing with the process), every round reads
+ * the live members, and takes and keeps only the keys `shareOut` gives it. A key it holds that is now
+ * another member's is handed over: announced lost, then released, and taken by that member at its
+ * next round. A process whose lease lapsed or was taken (it was paused, or cut off from the bus)
+ * sits out for a while before it joins the share again, so a flapping machine does not pull keys
+ * back and forth; meanwhile it takes only keys no live member wants, so a lone process woken from a
+ * pause takes its keys straight back.
  */
 import { performance } from 'node:perf_hooks';
 
 import { Logger } from '@nestjs/common';
 
 import type { Lease, LeaseBoard } from './lease-board.js';
+import { shareOut } from './share-out.js';
 
 export interface LeaseListener {
   /** The key is this process's now (its grant's revision is the fencing token). */
@@ -22,6 +33,15 @@ export interface LeaseListener {
   /** The key is no longer this process's, or no longer trusted to be: act on it no more. */
   lost(key: string): Promise<void> | void;
 }
+
+/** The group a keeper's keys are shared out in. */
+export interface LeaseSharing {
+  /** The prefix of the members' keys (`agent.`): this process's is the prefix and its holder name. */
+  readonly memberPrefix: string;
+}
+
+/** How many times to live a process whose lease lapsed or was taken sits out of the share. */
+const SIT_OUT_TTLS = 5;
 
 interface Held {
   lease: Lease | null;
@@ -35,10 +55,17 @@ export class LeaseKeeper {
   private round: Promise<void> | null = null;
   /** The listener's "gained" calls still running. */
   private readonly takingUp = new Set<Promise<void>>();
+  /** This process's member key, while it takes part in the share. */
+  private member: Lease | null = null;
+  /** Until when (performance.now()) it sits out of the share. */
+  private sittingOutUntil = 0;
+  /** The bucket's time to live, once started. */
+  private ttlMs = 0;
 
   constructor(
     private readonly board: LeaseBoard,
     private readonly listener: LeaseListener,
+    private readonly sharing?: LeaseSharing,
   ) {}
 
   /**
@@ -47,7 +74,8 @@ export class LeaseKeeper {
    */
   async start(keys: readonly string[]): Promise<void> {
     for (const key of keys) if (!this.keys.has(key)) this.keys.set(key, { lease: null, announced: false });
-    const everyMs = Math.max(250, Math.floor((await this.board.ttlMs()) / 4));
+    this.ttlMs = await this.board.ttlMs();
+    const everyMs = Math.max(250, Math.floor(this.ttlMs / 4));
     await this.runRound();
     this.timer ??= setInterval(() => void this.runRound(), everyMs);
     this.timer.unref();
@@ -76,6 +104,9 @@ export class LeaseKeeper {
     this.timer = null;
     await this.round;
     await Promise.allSettled([...this.takingUp]);
+    // Out of the share first, so the others count this process out when its keys come free.
+    if (this.member) await this.board.release(this.member).catch(() => undefined);
+    this.member = null;
     await Promise.allSettled(
       [...this.keys.entries()].map(async ([key, held]) => {
         const { lease } = held;
@@ -102,10 +133,69 @@ export class LeaseKeeper {
     for (const [key, held] of this.keys) {
       if (held.announced && held.lease && performance.now() >= held.lease.trustedUntil) {
         this.logger.warn(`lease ${key} lapsed before it was renewed; acting on it stops`);
+        this.sitOut();
         await this.announceLost(key, held);
       }
     }
-    await Promise.allSettled([...this.keys.entries()].map(([key, held]) => this.keep(key, held)));
+    if (!this.sharing) {
+      await Promise.allSettled([...this.keys.entries()].map(([key, held]) => this.keep(key, held)));
+      return;
+    }
+    const owners = await this.shareOut(this.sharing);
+    const me = this.board.holder;
+    await Promise.allSettled(
+      [...this.keys.entries()].map(([key, held]) => {
+        // Not knowing the members, it keeps what it holds and takes nothing.
+        if (owners === null) return held.lease ? this.keep(key, held) : Promise.resolve();
+        const owner = owners.get(key) ?? me;
+        if (owner === me) return this.keep(key, held);
+        return held.lease ? this.handOver(key, held, owner) : Promise.resolve();
+      }),
+    );
+  }
+
+  /**
+   * Renews this process's member key (or keeps it back while sitting out) and shares the keys out
+   * among the live members: key to holder, with no entry for a key no member wants; null when the
+   * members cannot be read.
+   */
+  private async shareOut(sharing: LeaseSharing): Promise<Map<string, string> | null> {
+    const sittingOut = performance.now() < this.sittingOutUntil;
+    try {
+      if (sittingOut) {
+        if (this.member) await this.board.release(this.member);
+        this.member = null;
+      } else {
+        const wants = [...this.keys.keys()];
+        this.member = this.member
+          ? await this.board.renew(this.member)
+          : await this.board.acquire(`${sharing.memberPrefix}${this.board.holder}`, wants);
+        if (this.member === null) return null;
+      }
+      const members = await this.board.members(sharing.memberPrefix);
+      return shareOut(sittingOut ? members.filter(({ holder }) => holder !== this.board.holder) : members);
+    } catch (error) {
+      this.logger.warn(`members of ${sharing.memberPrefix}* not read: ${(error as Error).message}`);
+      return null;
+    }
+  }
+
+  /** Gives a key up to the member it now belongs to: acting on it stops first. */
+  private async handOver(key: string, held: Held, owner: string): Promise<void> {
+    const { lease } = held;
+    if (!lease) return;
+    this.logger.log(`handing ${key} over to ${owner}`);
+    held.lease = null;
+    if (held.announced) await this.announceLost(key, held);
+    await this.board.release(lease).catch((error: unknown) => {
+      this.logger.warn(`lease ${key} not released: ${(error as Error).message}`);
+    });
+  }
+
+  /** A lease lapsed or was taken: out of the share for a while. */
+  private sitOut(): void {
+    if (!this.sharing) return;
+    this.sittingOutUntil = Math.max(this.sittingOutUntil, performance.now() + SIT_OUT_TTLS * this.ttlMs);
   }
 
   private async keep(key: string, held: Held): Promise<void> {
@@ -118,7 +208,10 @@ export class LeaseKeeper {
       return;
     }
     if (lease === null) {
-      if (held.lease) this.logger.warn(`lease ${key} was taken by another holder`);
+      if (held.lease) {
+        this.logger.warn(`lease ${key} was taken by another holder`);
+        this.sitOut();
+      }
       held.lease = null;
       if (held.announced) await this.announceLost(key, held);
       return;
