@@ -341,6 +341,33 @@ describe(`${LeaseKeeper.name} sharing keys out`, () => {
     }
   }, 60_000);
 
+  it('keeps renewing its leases while reading the members is slow', async () => {
+    const slowBoard = await board('agent-a');
+    const readMembers = slowBoard.members.bind(slowBoard);
+    let slow = false;
+    slowBoard.members = async (prefix) => {
+      if (slow) await sleep(TTL_MS * 3);
+      return readMembers(prefix);
+    };
+    const keeper = new LeaseKeeper(
+      slowBoard,
+      { gained: () => undefined, lost: () => undefined },
+      { memberPrefix: MEMBERS },
+    );
+    await keeper.start(keys);
+    expect(keeper.held().sort()).toEqual(keys);
+    // As when a JetStream server is lost and its streams elect new leaders: well past the time to live.
+    slow = true;
+    const rival = await board('agent-b');
+    for (let check = 0; check < 6; check += 1) {
+      await sleep(TTL_MS / 2);
+      expect(keeper.held().sort()).toEqual(keys);
+      expect(await rival.acquire('host.hv-1')).toBeNull();
+    }
+    slow = false;
+    await keeper.stop();
+  }, 30_000);
+
   it('lets a lone member woken from a pause take its keys straight back', async () => {
     const log: string[] = [];
     const keeper = await sharingKeeper('agent-a', log);

@@ -23,7 +23,12 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 
 import { Logger } from '@nestjs/common';
-import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import {
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamManager,
+  jetstreamManager,
+} from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 
@@ -80,6 +85,7 @@ export class LeaseBoard {
   /** This process's grants are told from a predecessor's of the same holder name by this. */
   readonly incarnation = randomUUID();
   private bucket: Promise<{ kv: KV; ttlMs: number }> | null = null;
+  private manager: Promise<JetStreamManager> | null = null;
   /** Other live processes under this holder's name: never taken over. */
   private readonly twins = new Set<string>();
 
@@ -172,12 +178,25 @@ export class LeaseBoard {
     return value === null ? null : { ...value, revision: entry.revision };
   }
 
-  /** The live holders of the keys under `prefix` (`agent.` for `agent.<id>`), with what each wants. */
+  /**
+   * The live holders of the keys under `prefix` (`agent.` for `agent.<id>`), with what each wants.
+   * The keys come from the stream's own count of its subjects, which its leader answers alone, so the
+   * read needs no consumer (whose creation waits on JetStream's meta leader after a server is lost).
+   */
   async members(prefix: string): Promise<LeaseMember[]> {
     const { kv } = await this.open();
-    const keys: string[] = [];
+    const bucket = this.options.bucket ?? LEASE_BUCKET;
+    const subjectPrefix = `$KV.${bucket}.`;
     try {
-      for await (const key of await kv.keys(`${prefix}>`)) keys.push(key);
+      this.manager ??= jetstreamManager(this.connection, { timeout: WRITE_TIMEOUT_MS });
+      const info = await (
+        await this.manager
+      ).streams.info(`KV_${bucket}`, {
+        subjects_filter: `${subjectPrefix}${prefix}>`,
+      });
+      const keys = Object.keys(info.state.subjects ?? {}).map((subject) =>
+        subject.slice(subjectPrefix.length),
+      );
       const entries = await Promise.all(keys.map((key) => kv.get(key)));
       return entries.flatMap((entry) => {
         const value = entry?.operation === 'PUT' ? parseValue(entry.string()) : null;
@@ -224,6 +243,7 @@ export class LeaseBoard {
 
   private forgetBucket(error: unknown): unknown {
     this.bucket = null;
+    this.manager = null;
     return error;
   }
 }

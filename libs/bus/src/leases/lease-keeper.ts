@@ -75,9 +75,8 @@ export class LeaseKeeper {
   async start(keys: readonly string[]): Promise<void> {
     for (const key of keys) if (!this.keys.has(key)) this.keys.set(key, { lease: null, announced: false });
     this.ttlMs = await this.board.ttlMs();
-    const everyMs = Math.max(250, Math.floor(this.ttlMs / 4));
     await this.runRound();
-    this.timer ??= setInterval(() => void this.runRound(), everyMs);
+    this.timer ??= setInterval(() => void this.runRound(), this.roundMs());
     this.timer.unref();
     await Promise.allSettled([...this.takingUp]);
   }
@@ -120,6 +119,11 @@ export class LeaseKeeper {
     );
   }
 
+  /** A round every quarter of the time to live. */
+  private roundMs(): number {
+    return Math.max(250, Math.floor(this.ttlMs / 4));
+  }
+
   /** One round at a time: a slow JetStream must not pile rounds up. */
   runRound(): Promise<void> {
     this.round ??= this.renewAll().finally(() => {
@@ -141,15 +145,22 @@ export class LeaseKeeper {
       await Promise.allSettled([...this.keys.entries()].map(([key, held]) => this.keep(key, held)));
       return;
     }
-    const owners = await this.shareOut(this.sharing);
+    // The leases held are renewed beside the members' read, never after it: a slow read (JetStream
+    // electing a leader) must not let them lapse.
+    const [owners] = await Promise.all([
+      this.shareOut(this.sharing),
+      Promise.allSettled(
+        [...this.keys.entries()].filter(([, held]) => held.lease).map(([key, held]) => this.keep(key, held)),
+      ),
+    ]);
+    // Not knowing the members, it keeps what it holds and takes nothing.
+    if (owners === null) return;
     const me = this.board.holder;
     await Promise.allSettled(
       [...this.keys.entries()].map(([key, held]) => {
-        // Not knowing the members, it keeps what it holds and takes nothing.
-        if (owners === null) return held.lease ? this.keep(key, held) : Promise.resolve();
         const owner = owners.get(key) ?? me;
-        if (owner === me) return this.keep(key, held);
-        return held.lease ? this.handOver(key, held, owner) : Promise.resolve();
+        if (owner !== me) return held.lease ? this.handOver(key, held, owner) : Promise.resolve();
+        return held.lease ? Promise.resolve() : this.keep(key, held);
       }),
     );
   }
@@ -172,7 +183,8 @@ export class LeaseKeeper {
           : await this.board.acquire(`${sharing.memberPrefix}${this.board.holder}`, wants);
         if (this.member === null) return null;
       }
-      const members = await this.board.members(sharing.memberPrefix);
+      // Read within a round's time, or not used this round.
+      const members = await withDeadline(this.board.members(sharing.memberPrefix), this.roundMs());
       return shareOut(sittingOut ? members.filter(({ holder }) => holder !== this.board.holder) : members);
     } catch (error) {
       this.logger.warn(`members of ${sharing.memberPrefix}* not read: ${(error as Error).message}`);
@@ -237,4 +249,18 @@ export class LeaseKeeper {
       this.logger.warn(`letting go of ${key}: ${(error as Error).message}`);
     }
   }
+}
+
+/** The promise's value, or a timeout error once `ms` passed (the promise itself runs on, unheeded). */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`no answer within ${ms} ms`));
+    }, ms);
+  });
+  promise.catch(() => undefined);
+  return Promise.race([promise, deadline]).finally(() => {
+    clearTimeout(timer);
+  });
 }
