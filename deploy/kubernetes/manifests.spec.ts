@@ -36,6 +36,7 @@ interface Port {
 }
 interface Probe {
   httpGet?: { path: string; port: string | number };
+  tcpSocket?: { port: string | number };
 }
 interface Container {
   name: string;
@@ -172,7 +173,12 @@ describe('the Kubernetes manifests', () => {
         (probe): probe is Probe => probe !== undefined,
       );
       expect(probes.length).toBeGreaterThanOrEqual(2);
-      for (const { httpGet } of probes) {
+      expect(container.readinessProbe?.httpGet).toBeDefined();
+      for (const { httpGet, tcpSocket } of probes) {
+        if (tcpSocket) {
+          expect(ports.has(String(tcpSocket.port))).toBe(true);
+          continue;
+        }
         expect(ports.has(String(httpGet?.port))).toBe(true);
         const port = ports.get(String(httpGet!.port));
         if (app === 'api') {

@@ -74,15 +74,27 @@ export async function listDomains(virshPath: string, user: HostUser): Promise<st
  */
 export async function destroyAllDomains(virshPath: string, user: HostUser): Promise<string[]> {
   const domains = await listDomains(virshPath, user);
+  // A domain listed may have been removed by the next call: what this wants done is then done.
+  const unlessGone = (error: unknown): string => {
+    if (!/failed to get domain|[Dd]omain not found/.test((error as Error).message)) throw error;
+    return 'gone';
+  };
   for (const uuid of domains) {
-    const state = (await virsh(virshPath, user, ['domstate', uuid])).trim();
+    const state = (await virsh(virshPath, user, ['domstate', uuid]).catch(unlessGone)).trim();
+    if (state === 'gone') continue;
     // The guest may halt on its own between the two calls: then there is nothing left to destroy.
     if (state !== 'shut off')
       await virsh(virshPath, user, ['destroy', uuid]).catch((error: unknown) => {
-        if (!/domain is not running/.test((error as Error).message)) throw error;
+        if (!/domain is not running/.test((error as Error).message)) return unlessGone(error);
         return '';
       });
-    await virsh(virshPath, user, ['undefine', uuid, '--managed-save', '--snapshots-metadata', '--nvram']);
+    await virsh(virshPath, user, [
+      'undefine',
+      uuid,
+      '--managed-save',
+      '--snapshots-metadata',
+      '--nvram',
+    ]).catch(unlessGone);
   }
   return domains;
 }

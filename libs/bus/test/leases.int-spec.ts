@@ -341,13 +341,19 @@ describe(`${LeaseKeeper.name} sharing keys out`, () => {
     }
   }, 60_000);
 
-  it('keeps renewing its leases while reading the members is slow', async () => {
+  it('keeps renewing its leases while writing its member key and reading the members are slow', async () => {
     const slowBoard = await board('agent-a');
     const readMembers = slowBoard.members.bind(slowBoard);
+    const renew = slowBoard.renew.bind(slowBoard);
     let slow = false;
     slowBoard.members = async (prefix) => {
       if (slow) await sleep(TTL_MS * 3);
       return readMembers(prefix);
+    };
+    // Its member key's writes too.
+    slowBoard.renew = async (lease) => {
+      if (slow && lease.key.startsWith(MEMBERS)) await sleep(TTL_MS * 3);
+      return renew(lease);
     };
     const keeper = new LeaseKeeper(
       slowBoard,

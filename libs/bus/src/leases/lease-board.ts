@@ -188,7 +188,8 @@ export class LeaseBoard {
     const bucket = this.options.bucket ?? LEASE_BUCKET;
     const subjectPrefix = `$KV.${bucket}.`;
     try {
-      this.manager ??= jetstreamManager(this.connection, { timeout: WRITE_TIMEOUT_MS });
+      // No API check on creation: that asks the account's info, which only JetStream's meta leader answers.
+      this.manager ??= jetstreamManager(this.connection, { timeout: WRITE_TIMEOUT_MS, checkAPI: false });
       const info = await (
         await this.manager
       ).streams.info(`KV_${bucket}`, {
@@ -203,7 +204,9 @@ export class LeaseBoard {
         return value ? [{ holder: value.holder, wants: value.wants ?? [] }] : [];
       });
     } catch (error) {
-      throw this.forgetBucket(error);
+      // The bucket itself is fine (renewals go on): only the manager is made afresh.
+      this.manager = null;
+      throw error;
     }
   }
 
@@ -243,7 +246,6 @@ export class LeaseBoard {
 
   private forgetBucket(error: unknown): unknown {
     this.bucket = null;
-    this.manager = null;
     return error;
   }
 }

@@ -46,6 +46,8 @@ const SIT_OUT_TTLS = 5;
 interface Held {
   lease: Lease | null;
   announced: boolean;
+  /** A take or a hand-over of the key still under way, left to finish across rounds. */
+  busy: boolean;
 }
 
 export class LeaseKeeper {
@@ -61,6 +63,10 @@ export class LeaseKeeper {
   private sittingOutUntil = 0;
   /** The bucket's time to live, once started. */
   private ttlMs = 0;
+  /** The member key's write still under way. */
+  private memberWrite: Promise<void> | null = null;
+  /** Takes and hand-overs of shared keys still under way: never awaited by a round. */
+  private readonly moving = new Set<Promise<void>>();
 
   constructor(
     private readonly board: LeaseBoard,
@@ -73,11 +79,13 @@ export class LeaseKeeper {
    * resolves once the keys it took are taken up.
    */
   async start(keys: readonly string[]): Promise<void> {
-    for (const key of keys) if (!this.keys.has(key)) this.keys.set(key, { lease: null, announced: false });
+    for (const key of keys)
+      if (!this.keys.has(key)) this.keys.set(key, { lease: null, announced: false, busy: false });
     this.ttlMs = await this.board.ttlMs();
     await this.runRound();
     this.timer ??= setInterval(() => void this.runRound(), this.roundMs());
     this.timer.unref();
+    await Promise.allSettled([...this.moving]);
     await Promise.allSettled([...this.takingUp]);
   }
 
@@ -102,7 +110,8 @@ export class LeaseKeeper {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.round;
-    await Promise.allSettled([...this.takingUp]);
+    await Promise.allSettled([...this.moving, ...this.takingUp]);
+    await this.memberWrite;
     // Out of the share first, so the others count this process out when its keys come free.
     if (this.member) await this.board.release(this.member).catch(() => undefined);
     this.member = null;
@@ -145,24 +154,43 @@ export class LeaseKeeper {
       await Promise.allSettled([...this.keys.entries()].map(([key, held]) => this.keep(key, held)));
       return;
     }
-    // The leases held are renewed beside the members' read, never after it: a slow read (JetStream
-    // electing a leader) must not let them lapse.
+    // The leases held are renewed beside the members' read, never after it, and the read has a
+    // round's time: a slow JetStream (electing a leader) must not let them lapse. Renewing announces
+    // nothing: a key is announced only once the share says it is this process's.
+    const wasSittingOut = this.sittingOut();
     const [owners] = await Promise.all([
-      this.shareOut(this.sharing),
+      withDeadline(this.shareOut(this.sharing, wasSittingOut), this.roundMs()).catch((error: unknown) => {
+        this.logger.warn(
+          `members of ${this.sharing?.memberPrefix ?? ''}* not read: ${(error as Error).message}`,
+        );
+        return null;
+      }),
       Promise.allSettled(
-        [...this.keys.entries()].filter(([, held]) => held.lease).map(([key, held]) => this.keep(key, held)),
+        [...this.keys.entries()]
+          .filter(([, held]) => held.lease && !held.busy)
+          .map(([key, held]) => this.keep(key, held, { announce: false })),
       ),
     ]);
-    // Not knowing the members, it keeps what it holds and takes nothing.
-    if (owners === null) return;
+    // Not knowing the members (or having just begun to sit out), it keeps what it holds and takes nothing.
+    if (owners === null || this.sittingOut() !== wasSittingOut) return;
     const me = this.board.holder;
-    await Promise.allSettled(
-      [...this.keys.entries()].map(([key, held]) => {
-        const owner = owners.get(key) ?? me;
-        if (owner !== me) return held.lease ? this.handOver(key, held, owner) : Promise.resolve();
-        return held.lease ? Promise.resolve() : this.keep(key, held);
-      }),
-    );
+    for (const [key, held] of this.keys) {
+      const owner = owners.get(key) ?? me;
+      if (owner === me && held.lease) this.announceGained(key, held, held.lease);
+      else if (!held.busy && (owner !== me ? held.lease : !held.lease)) {
+        // Takes and hand-overs run on past the round: the next round's renewals never wait for them.
+        held.busy = true;
+        const moving = (owner === me ? this.keep(key, held) : this.handOver(key, held, owner)).finally(() => {
+          held.busy = false;
+          this.moving.delete(moving);
+        });
+        this.moving.add(moving);
+      }
+    }
+  }
+
+  private sittingOut(): boolean {
+    return performance.now() < this.sittingOutUntil;
   }
 
   /**
@@ -170,26 +198,30 @@ export class LeaseKeeper {
    * among the live members: key to holder, with no entry for a key no member wants; null when the
    * members cannot be read.
    */
-  private async shareOut(sharing: LeaseSharing): Promise<Map<string, string> | null> {
-    const sittingOut = performance.now() < this.sittingOutUntil;
-    try {
-      if (sittingOut) {
-        if (this.member) await this.board.release(this.member);
-        this.member = null;
-      } else {
-        const wants = [...this.keys.keys()];
-        this.member = this.member
-          ? await this.board.renew(this.member)
-          : await this.board.acquire(`${sharing.memberPrefix}${this.board.holder}`, wants);
-        if (this.member === null) return null;
-      }
-      // Read within a round's time, or not used this round.
-      const members = await withDeadline(this.board.members(sharing.memberPrefix), this.roundMs());
-      return shareOut(sittingOut ? members.filter(({ holder }) => holder !== this.board.holder) : members);
-    } catch (error) {
-      this.logger.warn(`members of ${sharing.memberPrefix}* not read: ${(error as Error).message}`);
-      return null;
+  private async shareOut(sharing: LeaseSharing, sittingOut: boolean): Promise<Map<string, string> | null> {
+    // One write of the member key at a time: one cut off by the round's deadline runs on.
+    this.memberWrite ??= this.writeMember(sharing, sittingOut).finally(() => {
+      this.memberWrite = null;
+    });
+    await this.memberWrite;
+    if (!sittingOut && this.member === null) return null;
+    const me = this.board.holder;
+    const members = (await this.board.members(sharing.memberPrefix)).filter(({ holder }) => holder !== me);
+    // Itself as it wrote itself, whatever the read says (a replica that has not seen the write yet).
+    const wants = [...this.keys.keys()];
+    return shareOut(sittingOut ? members : [...members, { holder: me, wants }]);
+  }
+
+  /** Renews this process's member key, or gives it up while sitting out. */
+  private async writeMember(sharing: LeaseSharing, sittingOut: boolean): Promise<void> {
+    if (sittingOut) {
+      if (this.member) await this.board.release(this.member);
+      this.member = null;
+      return;
     }
+    this.member = this.member
+      ? await this.board.renew(this.member)
+      : await this.board.acquire(`${sharing.memberPrefix}${this.board.holder}`, [...this.keys.keys()]);
   }
 
   /** Gives a key up to the member it now belongs to: acting on it stops first. */
@@ -210,7 +242,7 @@ export class LeaseKeeper {
     this.sittingOutUntil = Math.max(this.sittingOutUntil, performance.now() + SIT_OUT_TTLS * this.ttlMs);
   }
 
-  private async keep(key: string, held: Held): Promise<void> {
+  private async keep(key: string, held: Held, { announce = true } = {}): Promise<void> {
     let lease: Lease | null;
     try {
       lease = held.lease ? await this.board.renew(held.lease) : await this.board.acquire(key);
@@ -229,6 +261,11 @@ export class LeaseKeeper {
       return;
     }
     held.lease = lease;
+    if (announce) this.announceGained(key, held, lease);
+  }
+
+  /** Says the key is this process's now, unless it said so already or the grant is no longer trusted. */
+  private announceGained(key: string, held: Held, lease: Lease): void {
     if (!held.announced && performance.now() < lease.trustedUntil) {
       held.announced = true;
       const takingUp = Promise.resolve()

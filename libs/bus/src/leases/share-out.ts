@@ -30,7 +30,7 @@ export function shareOut(members: readonly LeaseMember[]): Map<string, string> {
     const ranked = holders
       .filter((holder) => wants.get(holder)?.has(key))
       .map((holder) => ({ holder, rank: rank(key, holder) }))
-      .sort((a, b) => b.rank - a.rank || a.holder.localeCompare(b.holder));
+      .sort((a, b) => b.rank - a.rank || (a.holder < b.holder ? -1 : a.holder > b.holder ? 1 : 0));
     const loadOf = (holder: string): number => load.get(holder) ?? 0;
     const owner =
       ranked.find(({ holder }) => loadOf(holder) < share) ??
