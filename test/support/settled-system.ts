@@ -148,9 +148,13 @@ export async function startFaultRig(options: SystemOptions): Promise<FaultRig> {
     events,
     settled: new SettledSystem(settledTargetOf(system), os, virsh),
     async stop() {
-      await events.stop();
-      await virsh.close();
-      await system.stop();
+      // The system's processes are stopped whatever happens to the watchers before them.
+      try {
+        await events.stop();
+        await virsh.close();
+      } finally {
+        await system.stop();
+      }
     },
   };
 }

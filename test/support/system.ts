@@ -239,8 +239,13 @@ export async function startSystem(options: SystemOptions): Promise<NimbusSystem>
       store: new EventStore(client),
       async stop() {
         await client.dispose();
-        for (const part of started.reverse()) await part.stop();
+        // Every part is stopped even when one fails to, so no process outlives the suite.
+        const failures: unknown[] = [];
+        for (const part of started.reverse())
+          await part.stop().catch((error: unknown) => failures.push(error));
         rmSync(stateDir, { recursive: true, force: true });
+        if (failures.length > 0)
+          throw new AggregateError(failures, 'parts of the system did not stop cleanly');
       },
     };
   } catch (error) {
