@@ -111,7 +111,8 @@ export class LeaseKeeper {
     this.timer = null;
     await this.round;
     await Promise.allSettled([...this.moving, ...this.takingUp]);
-    await this.memberWrite;
+    // A write that failed is the next round's to redo; there is none now.
+    await this.memberWrite?.catch(() => undefined);
     // Out of the share first, so the others count this process out when its keys come free.
     if (this.member) await this.board.release(this.member).catch(() => undefined);
     this.member = null;
@@ -150,7 +151,8 @@ export class LeaseKeeper {
         await this.announceLost(key, held);
       }
     }
-    if (!this.sharing) {
+    const { sharing } = this;
+    if (!sharing) {
       await Promise.allSettled([...this.keys.entries()].map(([key, held]) => this.keep(key, held)));
       return;
     }
@@ -159,10 +161,8 @@ export class LeaseKeeper {
     // nothing: a key is announced only once the share says it is this process's.
     const wasSittingOut = this.sittingOut();
     const [owners] = await Promise.all([
-      withDeadline(this.shareOut(this.sharing, wasSittingOut), this.roundMs()).catch((error: unknown) => {
-        this.logger.warn(
-          `members of ${this.sharing?.memberPrefix ?? ''}* not read: ${(error as Error).message}`,
-        );
+      withDeadline(this.shareOut(sharing, wasSittingOut), this.roundMs()).catch((error: unknown) => {
+        this.logger.warn(`members of ${sharing.memberPrefix}* not read: ${(error as Error).message}`);
         return null;
       }),
       Promise.allSettled(
@@ -176,17 +176,27 @@ export class LeaseKeeper {
     const me = this.board.holder;
     for (const [key, held] of this.keys) {
       const owner = owners.get(key) ?? me;
-      if (owner === me && held.lease) this.announceGained(key, held, held.lease);
-      else if (!held.busy && (owner !== me ? held.lease : !held.lease)) {
-        // Takes and hand-overs run on past the round: the next round's renewals never wait for them.
-        held.busy = true;
-        const moving = (owner === me ? this.keep(key, held) : this.handOver(key, held, owner)).finally(() => {
-          held.busy = false;
-          this.moving.delete(moving);
-        });
-        this.moving.add(moving);
-      }
+      if (owner !== me) {
+        if (held.lease) this.move(held, () => this.handOver(key, held, owner));
+      } else if (held.lease) this.announceGained(key, held, held.lease);
+      else this.move(held, () => this.keep(key, held));
     }
+  }
+
+  /** Takes and hand-overs run on past the round: the next round's renewals never wait for them. */
+  private move(held: Held, work: () => Promise<void>): void {
+    if (held.busy) return;
+    held.busy = true;
+    const moving = work().finally(() => {
+      held.busy = false;
+      this.moving.delete(moving);
+    });
+    this.moving.add(moving);
+  }
+
+  /** The keys this process wants, as its member key lists them. */
+  private wanted(): string[] {
+    return [...this.keys.keys()];
   }
 
   private sittingOut(): boolean {
@@ -208,8 +218,7 @@ export class LeaseKeeper {
     const me = this.board.holder;
     const members = (await this.board.members(sharing.memberPrefix)).filter(({ holder }) => holder !== me);
     // Itself as it wrote itself, whatever the read says (a replica that has not seen the write yet).
-    const wants = [...this.keys.keys()];
-    return shareOut(sittingOut ? members : [...members, { holder: me, wants }]);
+    return shareOut(sittingOut ? members : [...members, { holder: me, wants: this.wanted() }]);
   }
 
   /** Renews this process's member key, or gives it up while sitting out. */
@@ -221,7 +230,7 @@ export class LeaseKeeper {
     }
     this.member = this.member
       ? await this.board.renew(this.member)
-      : await this.board.acquire(`${sharing.memberPrefix}${this.board.holder}`, [...this.keys.keys()]);
+      : await this.board.acquire(`${sharing.memberPrefix}${this.board.holder}`, this.wanted());
   }
 
   /** Gives a key up to the member it now belongs to: acting on it stops first. */
