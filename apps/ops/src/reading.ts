@@ -19,6 +19,7 @@ export type HistoryEntry =
     };
 
 interface Recorded {
+  readonly id: string;
   readonly streamId: string;
   readonly revision: bigint;
   readonly type: string;

@@ -39,6 +39,7 @@ import {
 import { KeyedMutex } from '#libs/concurrency';
 import { inSpan, traceparentOf } from '#libs/telemetry';
 
+import { type DecodedEvents, decodedEventsOf } from './decoded-events.js';
 import { ConcurrencyConflict, StoredEventInvalid } from './errors.js';
 
 /**
@@ -119,11 +120,14 @@ const RETRY_PAUSE_MS = 20;
 export class EventStore {
   /** Decisions on one stream in this process, one at a time. */
   private readonly deciding = new KeyedMutex();
+  private readonly decoded: DecodedEvents;
 
   constructor(
     readonly client: EventStoreDBClient,
     private readonly clock: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.decoded = decodedEventsOf(client);
+  }
 
   /**
    * Appends events with an explicit expected revision: a bigint, 'no_stream', or 'any' only where
@@ -198,7 +202,7 @@ export class EventStore {
       throw error;
     }
     for (const event of recorded) {
-      if (!event.type.startsWith('$')) yield decodeStored(event);
+      if (!event.type.startsWith('$')) yield decodeStored(event, this.decoded);
     }
   }
 
@@ -292,6 +296,7 @@ export class EventStore {
 }
 
 interface RecordedLike {
+  readonly id: string;
   readonly streamId: string;
   readonly revision: bigint;
   readonly type: string;
@@ -301,10 +306,15 @@ interface RecordedLike {
   readonly created?: Date;
 }
 
-/** Decodes one recorded event, wrapping any contract problem with where the event sits. */
-export function decodeStored(recorded: RecordedLike): StoredEvent {
+/**
+ * Decodes one recorded event, wrapping any contract problem with where the event sits. Given the
+ * decoded events of the store it was read from, an event met before is not checked again.
+ */
+export function decodeStored(recorded: RecordedLike, known?: DecodedEvents): StoredEvent {
   try {
-    const decoded = decodeEvent({ type: recorded.type, data: recorded.data, metadata: recorded.metadata });
+    const fresh = (): DecodedEvent =>
+      decodeEvent({ type: recorded.type, data: recorded.data, metadata: recorded.metadata });
+    const decoded = known === undefined ? fresh() : known.decode(recorded, fresh);
     return {
       ...decoded,
       stream: recorded.streamId,

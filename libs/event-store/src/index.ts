@@ -1,4 +1,5 @@
 export { MemoryCheckpointStore, StreamCheckpointStore, type CheckpointStore } from './checkpoints.js';
+export { DecodedEvents, decodedEventsOf } from './decoded-events.js';
 export { ConcurrencyConflict, StoredEventInvalid } from './errors.js';
 export {
   EventStore,

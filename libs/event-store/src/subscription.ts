@@ -20,6 +20,7 @@ import { STREAM_CATEGORIES } from '#libs/contracts';
 
 import type { CheckpointStore } from './checkpoints.js';
 import { StoredEventInvalid } from './errors.js';
+import { type DecodedEvents, decodedEventsOf } from './decoded-events.js';
 import { type StoredEvent, decodeStored } from './event-store.js';
 
 export interface SubscriptionOptions {
@@ -71,6 +72,7 @@ type Subscription = ReturnType<EventStoreDBClient['subscribeToAll']>;
 
 class DurableSubscription implements RunningSubscription {
   private readonly logger: Logger;
+  private readonly decoded: DecodedEvents;
   private readonly checkpointEvery: number;
   private last: Position | null = null;
   private sinceCheckpoint = 0;
@@ -94,6 +96,7 @@ class DurableSubscription implements RunningSubscription {
     private readonly options: SubscriptionOptions,
   ) {
     this.logger = new Logger(`Subscription(${options.name})`);
+    this.decoded = decodedEventsOf(client);
     this.checkpointEvery = options.checkpointEvery ?? 100;
     this.caughtUp = new Promise<void>((resolve) => {
       this.markCaughtUp = resolve;
@@ -157,7 +160,7 @@ class DurableSubscription implements RunningSubscription {
           const recorded = resolved.event;
           if (!recorded) continue;
           const entry = { position: recorded.position, done: false };
-          const event = decodeStored(recorded);
+          const event = decodeStored(recorded, this.decoded);
           this.window.push(entry);
           const work: Promise<void> = this.options.handle(event).then(
             () => {

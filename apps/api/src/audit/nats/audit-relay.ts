@@ -30,7 +30,7 @@ import {
   formatPosition,
   toCloudEvent,
 } from '#libs/audit';
-import { DOMAIN_STREAM_PREFIXES, type StoredEvent, decodeStored } from '#libs/event-store';
+import { DOMAIN_STREAM_PREFIXES, type StoredEvent, decodeStored, decodedEventsOf } from '#libs/event-store';
 
 import { EVENT_STORE_CLIENT } from '../../common/store/tokens.js';
 import { ProjectOwners } from '../project-owners.js';
@@ -95,7 +95,7 @@ export class AuditRelay implements OnApplicationBootstrap, OnApplicationShutdown
         for await (const resolved of subscription as AsyncIterable<AllStreamResolvedEvent>) {
           const recorded = resolved.event;
           if (!recorded || recorded.type.startsWith('$')) continue;
-          await this.relay(stream, decodeStored(recorded), recorded.position);
+          await this.relay(stream, decodeStored(recorded, decodedEventsOf(this.client)), recorded.position);
           failures = 0;
         }
       } catch (error) {

@@ -18,7 +18,7 @@ import {
 } from '@eventstore/db-client';
 
 import { formatPosition, parsePosition } from '#libs/audit';
-import { decodeStored, EventStore } from '#libs/event-store';
+import { decodeStored, decodedEventsOf, EventStore } from '#libs/event-store';
 
 import type { ApiConfig } from '../../../config/api.config.js';
 import { projectUnderPolicy } from '../../../common/auth/owner.js';
@@ -146,7 +146,7 @@ export class ServersWatch {
           await bookmark();
           continue;
         }
-        const event = decodeStored(recorded);
+        const event = decodeStored(recorded, decodedEventsOf(this.client));
         const before =
           known.get(id) ??
           (event.revision === 0n
