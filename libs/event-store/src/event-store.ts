@@ -111,6 +111,12 @@ export type Decision = readonly (object | { readonly event: object; readonly eve
 export interface ExecuteOptions {
   /** Attempts before giving up with ConcurrencyConflict (default 5). */
   readonly attempts?: number;
+  /**
+   * The stream cannot exist yet: its name holds an id the caller has just made. The first attempt
+   * then decides on the reducer's initial state and appends expecting no stream, without reading
+   * it first; a stream that exists after all is folded and decided on as usual.
+   */
+  readonly fresh?: boolean;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -281,7 +287,10 @@ export class EventStore {
     const attempts = options.attempts ?? MAX_ATTEMPTS;
     for (let attempt = 1; attempt <= attempts; attempt += 1) {
       if (attempt > 1) await sleep(Math.random() * RETRY_PAUSE_MS * (attempt - 1));
-      const { state, revision } = await this.fold(stream, reducer);
+      const { state, revision } =
+        attempt === 1 && options.fresh === true
+          ? { state: reducer.initial(), revision: null }
+          : await this.fold(stream, reducer);
       const events = decide(state, revision);
       if (events.length === 0) return { state, appended: null };
       try {

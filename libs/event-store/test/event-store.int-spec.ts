@@ -8,6 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 
+import { jest } from '@jest/globals';
+
 import { EventStoreDBClient, NotLeaderError, UnavailableError, jsonEvent } from '@eventstore/db-client';
 
 import { HostSelected, build, streamFor } from '#libs/contracts';
@@ -132,6 +134,45 @@ describe('EventStore', () => {
     expect(calls).toBe(2);
     expect(result.appended).toBeNull();
     expect((await store.fold(stream, instanceReducer)).state.host).toBe('h1');
+  });
+
+  it('starts a stream said to be fresh without reading it, and folds it as usual if it exists after all', async () => {
+    const reads = jest.spyOn(client, 'readStream');
+    try {
+      const command = bootCommand();
+      const fresh = streamFor('instance', command.instanceId);
+      const started = await store.execute(
+        fresh,
+        instanceReducer,
+        (state) => decideBoot(state, command),
+        userContext(),
+        { fresh: true },
+      );
+      expect(started.appended?.nextRevision).toBe(0n);
+      expect(reads).not.toHaveBeenCalled();
+
+      // Said to be fresh but already there: the first decision's append is refused, the stream is
+      // read and the second decision is made on what it holds.
+      const { stream, instanceId } = await bootedInstance();
+      reads.mockClear();
+      const revisions: (bigint | null)[] = [];
+      const decided = await store.execute(
+        stream,
+        instanceReducer,
+        (state, revision) => {
+          revisions.push(revision);
+          return state.host === null ? [selection(instanceId, 'h1')] : [];
+        },
+        userContext(),
+        { fresh: true },
+      );
+      expect(revisions).toEqual([null, 0n]);
+      expect(reads).toHaveBeenCalledTimes(1);
+      expect(decided.appended?.nextRevision).toBe(1n);
+      expect((await store.fold(stream, instanceReducer)).state.host).toBe('h1');
+    } finally {
+      reads.mockRestore();
+    }
   });
 
   it('gives up with ConcurrencyConflict after the bounded number of attempts', async () => {

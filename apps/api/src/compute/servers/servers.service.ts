@@ -135,6 +135,7 @@ export class ServersService {
                 ]),
           ],
           eventContext,
+          { fresh: true },
         )
         .catch(async (error: unknown) => {
           await this.nics.release(nics, instanceId, eventContext);
