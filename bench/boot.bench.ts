@@ -8,7 +8,8 @@
  *     control plane's.
  *  2. With 1,000 simulated hosts (the named fake driver, used only for scale figures): a burst of
  *     concurrent boots, then boots kept at concurrency 10 and 50 (each client polls its server as
- *     clients do), the scheduler's own decision time, and each process's peak resident memory.
+ *     clients do), the scheduler's own decision time, each process's peak resident memory, and the
+ *     CPU each process spends per boot at concurrency 50 (what bounds boots/s on a busy machine).
  *  3. Every service exports its spans (OpenTelemetry over OTLP) to a receiver in this process: the
  *     hop table is built per boot from them, and one boot's trace is printed as a tree.
  * Prints tables and, last, one JSON line.
@@ -176,8 +177,8 @@ async function schedulerDecisions(system: NimbusSystem): Promise<{ p95Ms: number
   return body.decisions;
 }
 
-/** Each process's peak resident set (VmHWM), in MiB. */
-function peakRss(system: NimbusSystem): Record<string, number> {
+/** The system's processes by name. */
+function processesOf(system: NimbusSystem): [string, number][] {
   const processes = {
     'event-store': system.eventStore.pid,
     'nats-server': system.nats.pid,
@@ -185,14 +186,50 @@ function peakRss(system: NimbusSystem): Record<string, number> {
     scheduler: system.scheduler.pid,
     compute: system.compute.pid,
   };
+  return Object.entries(processes).filter((entry): entry is [string, number] => entry[1] !== undefined);
+}
+
+/** Each process's peak resident set (VmHWM), in MiB. */
+function peakRss(system: NimbusSystem): Record<string, number> {
   const peaks: Record<string, number> = {};
-  for (const [name, pid] of Object.entries(processes)) {
-    if (pid === undefined) continue;
+  for (const [name, pid] of processesOf(system)) {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kib = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN);
     peaks[name] = round(kib / 1024, 1);
   }
   return peaks;
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux for every architecture we run on). */
+const TICKS_PER_SECOND = 100;
+
+/** Each process's CPU time so far (user and system), in ms. */
+function cpuTimes(system: NimbusSystem): Record<string, number> {
+  const times: Record<string, number> = {};
+  for (const [name, pid] of processesOf(system)) {
+    // The fields after the command name, which may itself hold spaces: utime and stime are 14th and 15th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    times[name] = ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  }
+  return times;
+}
+
+/** The CPU each process spent per boot between two readings of cpuTimes, in ms. */
+function cpuPerBoot(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  boots: number,
+): Record<string, number> {
+  const perBoot = Object.fromEntries(
+    Object.entries(after).map(([name, ms]) => [name, round((ms - (before[name] ?? ms)) / boots, 2)]),
+  );
+  return {
+    ...perBoot,
+    all: round(
+      Object.values(perBoot).reduce((sum, ms) => sum + ms, 0),
+      2,
+    ),
+  };
 }
 
 /** The spans exported so far, once the services' batches (sent every half second) have arrived. */
@@ -255,13 +292,16 @@ async function measure(spans: CollectedSpan[]): Promise<void> {
   let decisions: { p95Ms: number | null; count: number };
   let c10Spans: CollectedSpan[];
   let peaks: Record<string, number>;
+  let cpu: Record<string, number> = {};
   try {
     const target = await adminOf(fakeSystem);
     fake = await burst(target, FAKE_BOOTS);
     await takeSpans(spans);
     pacedRuns = [];
     for (const { concurrency, count } of PACED) {
+      const before = cpuTimes(fakeSystem);
       pacedRuns.push(await paced(target, count, concurrency));
+      if (concurrency === 50) cpu = cpuPerBoot(before, cpuTimes(fakeSystem), count);
       if (concurrency === 10) c10Spans = await takeSpans(spans);
     }
     decisions = await schedulerDecisions(fakeSystem);
@@ -289,6 +329,10 @@ async function measure(spans: CollectedSpan[]): Promise<void> {
     process.stdout.write(`${traceTree(c10Spans!, typical.traceId)}\n`);
   }
   table('Peak resident memory, 1,000 simulated hosts (MiB)', Object.entries(peaks));
+  table(
+    `CPU per boot at concurrency 50 (ms; user and system, tracing on), ${FAKE_HOSTS} simulated hosts`,
+    Object.entries(cpu),
+  );
 
   const [c10, c50] = pacedRuns as [BurstResult, BurstResult];
   const p50 = median(rig.postToActiveMs);
@@ -307,6 +351,7 @@ async function measure(spans: CollectedSpan[]): Promise<void> {
       Object.values(peaks).reduce((sum, mib) => sum + mib, 0),
       1,
     ),
+    cpuMsPerBoot: cpu,
   };
   report(
     'Boot: POST /servers to ACTIVE (DomainStarted), same run, tracing on',
