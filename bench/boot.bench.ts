@@ -39,7 +39,7 @@ import { eventually } from '../test/support/eventually.js';
 import { collect } from '../test/support/streams.js';
 import { ADMIN_PASSWORD, type NimbusSystem, startSystem } from '../test/support/system.js';
 import { type CollectedSpan, startTraceCollector } from '../test/support/trace-collector.js';
-import { median, percentile, report, round, table } from './support.js';
+import { cpuMsOf, median, percentile, report, round, table } from './support.js';
 import { hopTable, traceTree } from './traces.js';
 
 const RIG_HOSTS = 3;
@@ -200,18 +200,9 @@ function peakRss(system: NimbusSystem): Record<string, number> {
   return peaks;
 }
 
-/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux for every architecture we run on). */
-const TICKS_PER_SECOND = 100;
-
 /** Each process's CPU time so far (user and system), in ms. */
 function cpuTimes(system: NimbusSystem): Record<string, number> {
-  const times: Record<string, number> = {};
-  for (const [name, pid] of processesOf(system)) {
-    // The fields after the command name, which may itself hold spaces: utime and stime are 14th and 15th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    times[name] = ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-  }
-  return times;
+  return Object.fromEntries(processesOf(system).map(([name, pid]) => [name, cpuMsOf(pid)]));
 }
 
 /** The CPU each process spent per boot between two readings of cpuTimes, in ms. */

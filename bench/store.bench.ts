@@ -2,7 +2,9 @@
  * `npm run bench:store`: the embedded event store as its own process, reached through the official
  * client over gRPC, as every Nimbus service reaches it. Measures single-event appends per second
  * with 1 and with 16 concurrent writers (each acknowledged only once durable), events per second
- * read from `$all`, and the lag from append to delivery on a live `$all` subscription.
+ * read from `$all`, the lag from append to delivery on a live `$all` subscription, and what one call
+ * costs in CPU on each side, the client's process and the store's, for an append and for a read of one
+ * event: a service pays that for every call it makes, whatever the call carries.
  * Each throughput figure is the median of several rounds in this run.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,7 +14,7 @@ import { END, EventStoreDBClient, START, jsonEvent } from '@eventstore/db-client
 
 import { startEventStoreProcess } from '../test/support/event-store-process.js';
 import { sleep } from '../test/support/eventually.js';
-import { median, percentile, report, round } from './support.js';
+import { cpuMsOf, median, percentile, report, round } from './support.js';
 
 const ROUNDS = 3;
 const APPENDS_ONE_WRITER = 1_500;
@@ -20,6 +22,7 @@ const APPENDS_PER_WRITER = 300;
 const WRITERS = 16;
 const READ_EVENTS = 100_000;
 const LAG_SAMPLES = 2_000;
+const CALLS = 2_000;
 
 const payload = { instanceId: randomUUID(), host: 'host-1', flavor: { vcpus: 1, ramMb: 64, diskGb: 1 } };
 const event = () =>
@@ -85,6 +88,22 @@ async function liveLag(client: EventStoreDBClient, writer: EventStoreDBClient): 
   return lags;
 }
 
+/** CPU per call, one call at a time, in this process (the client) and in the store, in ms. */
+async function cpuPerCall(
+  client: EventStoreDBClient,
+  storePid: number,
+  call: (index: number) => Promise<unknown>,
+): Promise<{ client: number; store: number }> {
+  const clientBefore = process.cpuUsage();
+  const storeBefore = cpuMsOf(storePid);
+  for (let index = 0; index < CALLS; index += 1) await call(index);
+  const used = process.cpuUsage(clientBefore);
+  return {
+    client: (used.user + used.system) / 1000 / CALLS,
+    store: (cpuMsOf(storePid) - storeBefore) / CALLS,
+  };
+}
+
 async function main(): Promise<void> {
   const server = await startEventStoreProcess();
   const client = EventStoreDBClient.connectionString(server.connectionString);
@@ -110,12 +129,26 @@ async function main(): Promise<void> {
 
     const lags = await liveLag(client, writer);
 
+    const streams = Array.from({ length: 10 }, () => `bench-call-${randomUUID()}`);
+    const appendCost = await cpuPerCall(client, server.pid, (index) =>
+      client.appendToStream(streams[index % streams.length]!, event()),
+    );
+    const readCost = await cpuPerCall(client, server.pid, async (index) => {
+      for await (const _ of client.readStream(streams[index % streams.length]!, { maxCount: 1 })) {
+        // one event
+      }
+    });
+
     const figures = {
       appendsPerSec1: round(median(one), 0),
       appendsPerSec16: round(median(sixteen), 0),
       readAllEventsPerSec: round(median(reads), 0),
       liveLagP50Ms: round(percentile(lags, 50), 3),
       liveLagP99Ms: round(percentile(lags, 99), 3),
+      appendCpuMsClient: round(appendCost.client, 3),
+      appendCpuMsStore: round(appendCost.store, 3),
+      readCpuMsClient: round(readCost.client, 3),
+      readCpuMsStore: round(readCost.store, 3),
     };
     report(
       'Embedded event store through @eventstore/db-client (median of rounds)',
@@ -133,6 +166,16 @@ async function main(): Promise<void> {
         ['$all read events/s', figures.readAllEventsPerSec, `${ROUNDS} rounds x ${readEvents} events`],
         ['live lag p50 (ms)', figures.liveLagP50Ms, `${LAG_SAMPLES} appends, append sent -> delivered`],
         ['live lag p99 (ms)', figures.liveLagP99Ms, ''],
+        [
+          'CPU per append, client / store (ms)',
+          `${figures.appendCpuMsClient} / ${figures.appendCpuMsStore}`,
+          `${CALLS} single-event appends, one at a time`,
+        ],
+        [
+          'CPU per read of one event, client / store (ms)',
+          `${figures.readCpuMsClient} / ${figures.readCpuMsStore}`,
+          `${CALLS} stream reads, one at a time`,
+        ],
       ],
       figures,
     );

@@ -1,8 +1,8 @@
 /**
- * Shared helpers for the benchmarks: percentiles, medians, the table + JSON report format, and an API
- * process over a given store with its admin logged in.
+ * Shared helpers for the benchmarks: percentiles, medians, the table + JSON report format, a process's
+ * CPU time, and an API process over a given store with its admin logged in.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,6 +19,16 @@ export function percentile(values: readonly number[], p: number): number {
 export const median = (values: readonly number[]): number => percentile(values, 50);
 
 export const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** The CPU time a process has used so far, user and system, in ms (to 10 ms). */
+export function cpuMsOf(pid: number): number {
+  // The fields after the command name, which may itself hold spaces: utime and stime are 14th and 15th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+}
 
 /** Prints a titled table of rows, columns padded to their widest cell. */
 export function table(title: string, rows: readonly (readonly (string | number)[])[]): void {
