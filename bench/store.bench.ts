@@ -90,7 +90,6 @@ async function liveLag(client: EventStoreDBClient, writer: EventStoreDBClient): 
 
 /** CPU per call, one call at a time, in this process (the client) and in the store, in ms. */
 async function cpuPerCall(
-  client: EventStoreDBClient,
   storePid: number,
   call: (index: number) => Promise<unknown>,
 ): Promise<{ client: number; store: number }> {
@@ -130,10 +129,10 @@ async function main(): Promise<void> {
     const lags = await liveLag(client, writer);
 
     const streams = Array.from({ length: 10 }, () => `bench-call-${randomUUID()}`);
-    const appendCost = await cpuPerCall(client, server.pid, (index) =>
+    const appendCost = await cpuPerCall(server.pid, (index) =>
       client.appendToStream(streams[index % streams.length]!, event()),
     );
-    const readCost = await cpuPerCall(client, server.pid, async (index) => {
+    const readCost = await cpuPerCall(server.pid, async (index) => {
       for await (const _ of client.readStream(streams[index % streams.length]!, { maxCount: 1 })) {
         // one event
       }
