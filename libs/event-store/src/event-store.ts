@@ -60,6 +60,17 @@ function momentary(error: unknown): boolean {
   );
 }
 
+/**
+ * A failure of the moment as the client reports it elsewhere. A read that finds no connection fails
+ * with UnavailableError, an append with gRPC's bare UNAVAILABLE status: callers (the API's 503) see
+ * one type either way.
+ */
+function asClientError(error: unknown): unknown {
+  const bare =
+    (error as { code?: unknown }).code === status.UNAVAILABLE && !(error instanceof UnavailableError);
+  return bare ? new UnavailableError(error as ConstructorParameters<typeof UnavailableError>[0]) : error;
+}
+
 /** The pauses before each repeat of an append that met a failure of the moment (about 3 s in all). */
 const APPEND_RETRY_DELAYS_MS = [100, 200, 400, 800, 1_600];
 
@@ -181,7 +192,8 @@ export class EventStore {
         return await this.client.appendToStream(stream, messages, { expectedRevision: expected });
       } catch (error) {
         const delay = APPEND_RETRY_DELAYS_MS[attempt];
-        if (delay === undefined || !momentary(error)) throw error;
+        if (!momentary(error)) throw error;
+        if (delay === undefined) throw asClientError(error);
         await sleep(delay);
       }
     }

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 
 import { EventStoreDBClient, NotLeaderError, UnavailableError, jsonEvent } from '@eventstore/db-client';
+import { status } from '@grpc/grpc-js';
 
 import { HostSelected, build, streamFor } from '#libs/contracts';
 import { type InstanceState, decideBoot, decideStop, instanceReducer, serverStatus } from '#libs/domain';
@@ -312,6 +313,21 @@ describe('EventStore', () => {
       await expect(
         new EventStore(flaky).append(stream, [selected], 0n, userContext()),
       ).rejects.toBeInstanceOf(UnavailableError);
+      expect(calls).toHaveLength(6);
+      expect(await collect(store.read(stream))).toHaveLength(1);
+    }, 15_000);
+
+    it('gives up with UnavailableError when the client only said UNAVAILABLE, as it does for an append with no connection', async () => {
+      const { stream, instanceId } = await bootedInstance();
+      const bare = () =>
+        Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: status.UNAVAILABLE });
+      const { flaky, calls } = flakyClient(99, bare, false);
+      const selected = build(HostSelected, { instanceId, attempt: 1, host: 'h1', alternates: [], trace });
+      const failure = await new EventStore(flaky)
+        .append(stream, [selected], 0n, userContext())
+        .catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(UnavailableError);
+      expect((failure as Error).message).toContain('No connection established');
       expect(calls).toHaveLength(6);
       expect(await collect(store.read(stream))).toHaveLength(1);
     }, 15_000);
