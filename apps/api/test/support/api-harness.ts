@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { EventStoreDBClient } from '@eventstore/db-client';
 
 import { loadConfig } from '#libs/config';
-import { type KeystoneRole, streamFor } from '#libs/contracts';
+import { type KeystoneRole, categoryPart, streamFor } from '#libs/contracts';
 import { EventStore, type EventContext } from '#libs/event-store';
 
 import { startEventStoreProcess } from '../../../../test/support/event-store-process.js';
@@ -22,6 +22,8 @@ import type { AuditNatsSigner } from '../../src/audit/nats/audit-subscriptions.j
 import { ApiConfig } from '../../src/config/api.config.js';
 import { FakeComputeRpc, FakeHostLiveness } from '../../src/compute/testing/fake-compute-rpc.js';
 import { IdentityService } from '../../src/identity/identity.service.js';
+import { ReadModelHub } from '../../src/common/store/read-model-hub.js';
+import { ServerProjection } from '../../src/compute/servers/projection/server-projection.js';
 
 export const ADMIN_PASSWORD = 'admin-secret-for-tests';
 
@@ -186,7 +188,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return { userId, projectId, name: user, password, token: await login(user, password, project) };
     },
     async appendAsService(stream, events) {
-      await eventStore.append(stream, events, 'any', serviceContext());
+      const { position } = await eventStore.append(stream, events, 'any', serviceContext());
+      // What another service appends reaches the API's read models through their subscriptions a moment
+      // after the append is answered; the test goes on once they have folded it, as a client would see it.
+      const hub = api.app.get(ReadModelHub);
+      if (hub.follows(stream)) await hub.waitFor(position);
+      if (categoryPart(stream) === 'instance') await api.app.get(ServerProjection).waitFor(position);
     },
     async headPosition() {
       let head = -1n;

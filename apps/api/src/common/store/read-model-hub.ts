@@ -70,6 +70,11 @@ export class ReadModelHub implements OnModuleDestroy {
     await this.subscription.caughtUp;
   }
 
+  /** Whether some model folds `stream`: only then does waitFor(position of an event in it) ever resolve early. */
+  follows(stream: string): boolean {
+    return this.models.some((model) => model.streamPrefixes.some((prefix) => stream.startsWith(prefix)));
+  }
+
   /**
    * Resolves once the models have folded the event at `position` (or the wait times out: the write has
    * happened either way, so a slow subscription delays a read, it never fails a write).
